@@ -69,6 +69,10 @@ func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password st
 // NewDraft starts a message in the spool.
 func (s *Sender) NewDraft() (*spool.Draft, error) { panic("sending: not implemented") }
 
+// CheckAddress is the Sender's face of the package function CheckAddress,
+// so protocol servers can take it through an interface.
+func (s *Sender) CheckAddress(addr string) error { return CheckAddress(addr) }
+
 // CheckAddress checks envelope address syntax (MAIL FROM / RCPT TO / API
 // Destination): a 7-bit addr-spec with a local part and a domain.
 func CheckAddress(addr string) error { panic("sending: not implemented") }
