@@ -1,0 +1,246 @@
+// Package config reads sesame's TOML configuration (the operator's contract in
+// DESIGN.md), fills in defaults and validates every value, so a bad key or
+// value stops sesame at start with a message naming the key. It only parses
+// and checks; it opens no files other than the config file itself.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration. Every key is optional.
+type Config struct {
+	DataDir  string   `toml:"data_dir"`
+	Hostname string   `toml:"hostname"`
+	Regions  []string `toml:"regions"`
+
+	SMTP     SMTP     `toml:"smtp"`
+	TLS      TLS      `toml:"tls"`
+	API      API      `toml:"api"`
+	Delivery Delivery `toml:"delivery"`
+	Log      Log      `toml:"log"`
+}
+
+// SMTP configures the SES SMTP endpoint.
+type SMTP struct {
+	StartTLSListen           []string `toml:"starttls_listen"`
+	TLSListen                []string `toml:"tls_listen"`
+	MaxConnections           int      `toml:"max_connections"`
+	MaxMessageBytes          int64    `toml:"max_message_bytes"`
+	IdleTimeout              Duration `toml:"idle_timeout"`
+	MaxMessagesPerConnection int      `toml:"max_messages_per_connection"`
+	MaxConnectionAge         Duration `toml:"max_connection_age"`
+	AuthFailuresPerIP        int      `toml:"auth_failures_per_ip"`
+}
+
+// TLS names the server certificate; empty means a self-signed one in data_dir.
+type TLS struct {
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// API configures the HTTP listener (SES API, /_aws/ses).
+type API struct {
+	Listen string `toml:"listen"`
+}
+
+// Delivery configures what happens to accepted mail.
+type Delivery struct {
+	Mode     string `toml:"mode"`     // "capture" or "mx"
+	Resolver string `toml:"resolver"` // host:port; empty = the system's
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Duration is a time.Duration written as a Go duration string ("10s").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses "10s", "1h30m".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration like \"10s\": %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// Default returns the configuration used when a key is absent.
+func Default() Config {
+	return Config{
+		DataDir:  "sesame-data",
+		Hostname: "localhost",
+		Regions:  []string{"us-east-1"},
+		SMTP: SMTP{
+			StartTLSListen:           []string{"127.0.0.1:2587"},
+			TLSListen:                []string{"127.0.0.1:2465"},
+			MaxConnections:           1000,
+			MaxMessageBytes:          40 << 20, // 40 MiB, as SES
+			IdleTimeout:              Duration{10 * time.Second},
+			MaxMessagesPerConnection: 10000,
+			MaxConnectionAge:         Duration{time.Hour},
+			AuthFailuresPerIP:        10,
+		},
+		API:      API{Listen: "127.0.0.1:8787"},
+		Delivery: Delivery{Mode: "capture"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads the file at path over the defaults (path "" = defaults only)
+// and validates the result.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := Parse(&c, string(b)); err != nil {
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		if path != "" {
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// Parse decodes TOML text over c, refusing keys sesame does not know.
+func Parse(c *Config, text string) error {
+	md, err := toml.Decode(text, c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return fmt.Errorf("%s", perr.Error())
+		}
+		return err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
+	}
+	return nil
+}
+
+// Validate checks every value and names the key of the first bad one.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))
+	}
+	if c.DataDir == "" {
+		return bad("data_dir", "must not be empty")
+	}
+	if c.Hostname == "" || strings.ContainsAny(c.Hostname, " \t\r\n") {
+		return bad("hostname", "must be a host name, got %q", c.Hostname)
+	}
+	if len(c.Regions) == 0 {
+		return bad("regions", "needs at least one region")
+	}
+	for i, r := range c.Regions {
+		if !validRegion(r) {
+			return bad("regions", "%q is not a region name like \"us-east-1\"", r)
+		}
+		if slices.Contains(c.Regions[:i], r) {
+			return bad("regions", "%q is listed twice", r)
+		}
+	}
+	for _, l := range []struct {
+		key   string
+		addrs []string
+	}{{"smtp.starttls_listen", c.SMTP.StartTLSListen}, {"smtp.tls_listen", c.SMTP.TLSListen}} {
+		for _, a := range l.addrs {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return bad(l.key, "%q is not host:port", a)
+			}
+		}
+	}
+	if len(c.SMTP.StartTLSListen)+len(c.SMTP.TLSListen) == 0 {
+		return bad("smtp.starttls_listen", "no SMTP listener configured (also smtp.tls_listen is empty)")
+	}
+	if c.SMTP.MaxConnections < 1 {
+		return bad("smtp.max_connections", "must be at least 1, got %d", c.SMTP.MaxConnections)
+	}
+	if c.SMTP.MaxMessageBytes < 1024 {
+		return bad("smtp.max_message_bytes", "must be at least 1024, got %d", c.SMTP.MaxMessageBytes)
+	}
+	if c.SMTP.IdleTimeout.Duration < time.Second {
+		return bad("smtp.idle_timeout", "must be at least 1s, got %s", c.SMTP.IdleTimeout.Duration)
+	}
+	if c.SMTP.MaxMessagesPerConnection < 1 {
+		return bad("smtp.max_messages_per_connection", "must be at least 1, got %d", c.SMTP.MaxMessagesPerConnection)
+	}
+	if c.SMTP.MaxConnectionAge.Duration < time.Second {
+		return bad("smtp.max_connection_age", "must be at least 1s, got %s", c.SMTP.MaxConnectionAge.Duration)
+	}
+	if c.SMTP.AuthFailuresPerIP < 1 {
+		return bad("smtp.auth_failures_per_ip", "must be at least 1, got %d", c.SMTP.AuthFailuresPerIP)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return bad("tls.cert_file", "tls.cert_file and tls.key_file go together")
+	}
+	if c.API.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+			return bad("api.listen", "%q is not host:port", c.API.Listen)
+		}
+	}
+	switch c.Delivery.Mode {
+	case "capture":
+	case "mx":
+		return bad("delivery.mode", "\"mx\" is not available yet; use \"capture\"")
+	default:
+		return bad("delivery.mode", "must be \"capture\" or \"mx\", got %q", c.Delivery.Mode)
+	}
+	if c.Delivery.Resolver != "" {
+		if _, _, err := net.SplitHostPort(c.Delivery.Resolver); err != nil {
+			return bad("delivery.resolver", "%q is not host:port", c.Delivery.Resolver)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	return nil
+}
+
+// validRegion accepts AWS-style names: lower-case letters, digits and
+// hyphens, starting with a letter and ending with a digit ("us-east-1",
+// "us-gov-west-1").
+func validRegion(r string) bool {
+	if len(r) < 4 || len(r) > 32 || r[0] < 'a' || r[0] > 'z' || r[len(r)-1] < '0' || r[len(r)-1] > '9' {
+		return false
+	}
+	for _, ch := range r {
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return false
+		}
+	}
+	return strings.Contains(r, "-")
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	t.Parallel()
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.MaxMessageBytes != 41943040 || c.Regions[0] != "us-east-1" || c.API.Listen != "127.0.0.1:8787" ||
+		c.Delivery.Mode != "capture" || c.SMTP.IdleTimeout.Duration != 10*time.Second {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestLoadOverridesAndKeepsDefaults(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "sesame.toml")
+	text := `
+data_dir = "/tmp/x"
+regions = ["eu-west-1", "us-east-1"]
+[smtp]
+starttls_listen = ["127.0.0.1:3587"]
+idle_timeout = "30s"
+[log]
+level = "warn"
+`
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/tmp/x" || c.Regions[0] != "eu-west-1" || c.SMTP.StartTLSListen[0] != "127.0.0.1:3587" ||
+		c.SMTP.IdleTimeout.Duration != 30*time.Second || c.Log.Level != "warn" {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" {
+		t.Errorf("defaults lost: %+v", c)
+	}
+}
+
+// Every bad input names the key that is wrong.
+func TestBadConfigNamesTheKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, want string }{
+		{`datadir = "x"`, "unknown key datadir"},
+		{"[smtp]\nmax_conections = 5", "unknown key smtp.max_conections"},
+		{"[smtp]\nmax_connections = 0", "smtp.max_connections"},
+		{"[smtp]\nmax_connections = \"many\"", "max_connections"},
+		{"[smtp]\nidle_timeout = \"soon\"", "idle_timeout"},
+		{"[smtp]\nstarttls_listen = [\"nope\"]", "smtp.starttls_listen"},
+		{"regions = []", "regions"},
+		{"regions = [\"US East\"]", "regions"},
+		{"regions = [\"us-east-1\", \"us-east-1\"]", "listed twice"},
+		{"[delivery]\nmode = \"pigeon\"", "delivery.mode"},
+		{"[tls]\ncert_file = \"a.pem\"", "tls.cert_file"},
+		{"[api]\nlisten = \"8787\"", "api.listen"},
+		{"[log]\nlevel = \"loud\"", "log.level"},
+		{"hostname = \"a b\"", "hostname"},
+		{"[smtp\n", "toml"},
+	} {
+		path := filepath.Join(t.TempDir(), "sesame.toml")
+		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%q) = %v, want an error containing %q", tc.text, err, tc.want)
+		}
+	}
+}
