@@ -4,185 +4,132 @@
 // as in SES. SQLite (modernc.org/sqlite, pure Go) in the data dir is the
 // embedded default; SQL stays portable for PostgreSQL later.
 //
-// The store never decides policy; it answers and records.
-//
-// CONTRACT STUB: the signatures below are the package's API; bodies to be
-// implemented.
+// The store never decides policy; it answers and records. Several processes
+// (the server and `sesame admin`) may hold it open at once: every write is a
+// short transaction that waits for the database lock instead of failing.
 package store
 
 import (
 	"context"
+	"crypto/cipher"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
 	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrNotFound is returned (wrapped) when a looked-up row does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// File names in the data dir.
+const (
+	dbFile = "sesame.db"
+)
+
+// busyTimeout is how long a write waits for another connection or process
+// holding the write lock. Transactions are short (a capture batch is the
+// longest), so this only runs out when something is badly stuck.
+const busyTimeout = 10 * time.Second
+
+// maxReaders bounds the read pool; WAL lets readers run beside the writer.
+const maxReaders = 4
+
 // Store is the state database.
-type Store struct{}
+type Store struct {
+	// writes has a single connection: writers of this process queue in Go
+	// rather than spinning in SQLite's busy handler, and every transaction
+	// on it begins IMMEDIATE, so a read-then-write never fails on lock
+	// upgrade (SQLITE_BUSY_SNAPSHOT is not retried by busy_timeout).
+	writes *sql.DB
+	reads  *sql.DB
+	seal   cipher.AEAD
+
+	// prunedBefore is the send_counts horizon (Unix seconds) of the last
+	// prune, so AddSendCounts prunes about once an hour of counter time.
+	prunedBefore atomic.Int64
+}
 
 // Open opens (creating and migrating if needed) the store in dataDir:
 // the database file and the key that encrypts secrets at rest.
-func Open(dataDir string) (*Store, error) { panic("store: not implemented") }
+func Open(dataDir string) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data dir %s: %w", dataDir, err)
+	}
+	aead, err := loadSealKey(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dataDir, dbFile)
+	writes, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	writes.SetMaxOpenConns(1)
+	writes.SetConnMaxIdleTime(0)
+	if err := migrate(context.Background(), writes); err != nil {
+		writes.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	reads, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		writes.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	reads.SetMaxOpenConns(maxReaders)
+	reads.SetMaxIdleConns(maxReaders)
+	return &Store{writes: writes, reads: reads, seal: aead}, nil
+}
+
+// dsn builds the modernc.org/sqlite data source name. synchronous=FULL:
+// a committed row (an account, a capture) must survive a power cut; NORMAL
+// in WAL mode may lose the last transactions.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
 
 // Close closes the database.
-func (s *Store) Close() error { panic("store: not implemented") }
-
-// Account is a tenant, as an AWS account is.
-type Account struct {
-	ID      string    `json:"account_id"` // 12 digits, like an AWS account id
-	Created time.Time `json:"created"`
+func (s *Store) Close() error {
+	return errors.Join(s.reads.Close(), s.writes.Close())
 }
 
-// AccessKey is an AWS-style credential pair of an account.
-type AccessKey struct {
-	ID        string    `json:"access_key_id"` // "AKIA" + 16 upper-case letters/digits
-	AccountID string    `json:"account_id"`
-	Secret    string    `json:"secret_access_key"` // 40 chars base64-ish, decrypted
-	Active    bool      `json:"active"`
-	Created   time.Time `json:"created"`
+// inTx runs fn in a write transaction and commits it.
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := s.writes.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: %s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", what, err)
+	}
+	return nil
 }
 
-// CreateAccount makes an account and its first access key.
-func (s *Store) CreateAccount(ctx context.Context) (Account, AccessKey, error) {
-	panic("store: not implemented")
-}
-
-// Accounts lists all accounts.
-func (s *Store) Accounts(ctx context.Context) ([]Account, error) { panic("store: not implemented") }
-
-// CreateAccessKey adds an access key to an account.
-func (s *Store) CreateAccessKey(ctx context.Context, accountID string) (AccessKey, error) {
-	panic("store: not implemented")
-}
-
-// AccessKey looks up a key by id (ErrNotFound if unknown).
-func (s *Store) AccessKey(ctx context.Context, keyID string) (AccessKey, error) {
-	panic("store: not implemented")
-}
-
-// AccountSettings are an account's sending settings in one region.
-type AccountSettings struct {
-	AccountID      string  `json:"account_id"`
-	Region         string  `json:"region"`
-	Production     bool    `json:"production_access_enabled"`
-	SendingEnabled bool    `json:"sending_enabled"`
-	MaxSendRate    float64 `json:"max_send_rate"`   // recipients per second
-	Max24HourSend  float64 `json:"max_24hour_send"` // recipients per rolling 24 h; -1 = unlimited
-}
-
-// DefaultSettings are SES's for a new account in a region: the sandbox,
-// 1 recipient/s, 200 per 24 h, sending enabled.
-func DefaultSettings(accountID, region string) AccountSettings {
-	return AccountSettings{AccountID: accountID, Region: region, SendingEnabled: true, MaxSendRate: 1, Max24HourSend: 200}
-}
-
-// AccountSettings returns the settings, or DefaultSettings when none were put.
-func (s *Store) AccountSettings(ctx context.Context, accountID, region string) (AccountSettings, error) {
-	panic("store: not implemented")
-}
-
-// PutAccountSettings writes the settings.
-func (s *Store) PutAccountSettings(ctx context.Context, set AccountSettings) error {
-	panic("store: not implemented")
-}
-
-// IdentityType is SES's: an email address or a domain.
-type IdentityType string
-
-const (
-	EmailAddress IdentityType = "EMAIL_ADDRESS"
-	Domain       IdentityType = "DOMAIN"
-)
-
-// Verification statuses (v1 spelling; v2 upper-cases them).
-const (
-	StatusPending          = "Pending"
-	StatusSuccess          = "Success"
-	StatusFailed           = "Failed"
-	StatusTemporaryFailure = "TemporaryFailure"
-	StatusNotStarted       = "NotStarted"
-)
-
-// Identity is a verified (or pending) sender identity in one region.
-type Identity struct {
-	AccountID string       `json:"account_id"`
-	Region    string       `json:"region"`
-	Name      string       `json:"identity"` // address (case kept) or domain (lower-case)
-	Type      IdentityType `json:"type"`
-	Status    string       `json:"verification_status"`
-	Created   time.Time    `json:"created"`
-}
-
-// PutIdentity creates or replaces an identity.
-func (s *Store) PutIdentity(ctx context.Context, id Identity) error { panic("store: not implemented") }
-
-// Identity looks one up (ErrNotFound if absent).
-func (s *Store) Identity(ctx context.Context, accountID, region, name string) (Identity, error) {
-	panic("store: not implemented")
-}
-
-// Identities lists an account's identities in a region.
-func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Identity, error) {
-	panic("store: not implemented")
-}
-
-// DeleteIdentity removes one (no error if absent).
-func (s *Store) DeleteIdentity(ctx context.Context, accountID, region, name string) error {
-	panic("store: not implemented")
-}
-
-// Captured is a message kept by capture delivery.
-type Captured struct {
-	ID         string    `json:"id"` // SES MessageId
-	AccountID  string    `json:"account_id"`
-	Region     string    `json:"region"`
-	MailFrom   string    `json:"mail_from"`
-	Recipients []string  `json:"recipients"`
-	Raw        []byte    `json:"raw"`
-	Received   time.Time `json:"received"`
-	Outcome    string    `json:"outcome"` // "delivered", or a simulator outcome: "bounce", "ooto", "complaint", "suppressionlist"
-}
-
-// CaptureFilter selects captured messages; empty fields match all.
-type CaptureFilter struct {
-	ID    string // message id
-	Email string // matches the envelope sender or any recipient
-}
-
-// AddCaptured records messages; a message id already present is ignored, so
-// replays after a crash never duplicate.
-func (s *Store) AddCaptured(ctx context.Context, msgs []Captured) error {
-	panic("store: not implemented")
-}
-
-// Captured lists captured messages, oldest first.
-func (s *Store) Captured(ctx context.Context, f CaptureFilter) ([]Captured, error) {
-	panic("store: not implemented")
-}
-
-// DeleteCaptured removes captured messages and says how many.
-func (s *Store) DeleteCaptured(ctx context.Context, f CaptureFilter) (int, error) {
-	panic("store: not implemented")
-}
-
-// SendCount is how many recipients an account sent to in one region in one
-// minute, for the rolling 24-hour quota.
-type SendCount struct {
-	AccountID string
-	Region    string
-	Minute    time.Time // truncated to the minute, UTC
-	N         int64
-}
-
-// AddSendCounts adds to the per-minute counters.
-func (s *Store) AddSendCounts(ctx context.Context, counts []SendCount) error {
-	panic("store: not implemented")
-}
-
-// SendCountsSince returns an account's per-minute counters in a region from
-// since on.
-func (s *Store) SendCountsSince(ctx context.Context, accountID, region string, since time.Time) ([]SendCount, error) {
-	panic("store: not implemented")
+// Times are stored as Unix nanoseconds, read back in UTC.
+func toDB(t time.Time) int64    { return t.UnixNano() }
+func fromDB(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+func boolDB(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

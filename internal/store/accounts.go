@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Account is a tenant, as an AWS account is.
+type Account struct {
+	ID      string    `json:"account_id"` // 12 digits, like an AWS account id
+	Created time.Time `json:"created"`
+}
+
+// AccessKey is an AWS-style credential pair of an account.
+type AccessKey struct {
+	ID        string    `json:"access_key_id"` // "AKIA" + 16 upper-case letters/digits
+	AccountID string    `json:"account_id"`
+	Secret    string    `json:"secret_access_key"` // 40 chars base64-ish, decrypted
+	Active    bool      `json:"active"`
+	Created   time.Time `json:"created"`
+}
+
+// idAttempts bounds retries on a random id that is already taken; with 10^12
+// account ids and 32^16 key ids a second attempt is already a curiosity.
+const idAttempts = 5
+
+// CreateAccount makes an account and its first access key.
+func (s *Store) CreateAccount(ctx context.Context) (Account, AccessKey, error) {
+	now := time.Now().UTC()
+	var acct Account
+	var key AccessKey
+	err := s.inTx(ctx, "create account", func(tx *sql.Tx) error {
+		for range idAttempts {
+			id := newAccountID()
+			res, err := tx.ExecContext(ctx,
+				`INSERT INTO accounts (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, id, toDB(now))
+			if err != nil {
+				return fmt.Errorf("store: create account: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				acct = Account{ID: id, Created: fromDB(toDB(now))}
+				break
+			}
+		}
+		if acct.ID == "" {
+			return errors.New("store: create account: no free account id")
+		}
+		var err error
+		key, err = s.insertAccessKey(ctx, tx, acct.ID, now)
+		return err
+	})
+	if err != nil {
+		return Account{}, AccessKey{}, err
+	}
+	return acct, key, nil
+}
+
+// Account looks an account up (ErrNotFound if unknown).
+func (s *Store) Account(ctx context.Context, accountID string) (Account, error) {
+	var created int64
+	err := s.reads.QueryRowContext(ctx, `SELECT created_at FROM accounts WHERE id = ?`, accountID).Scan(&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Account{}, fmt.Errorf("store: account %s: %w", accountID, ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("store: account %s: %w", accountID, err)
+	}
+	return Account{ID: accountID, Created: fromDB(created)}, nil
+}
+
+// Accounts lists all accounts, oldest first.
+func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+	rows, err := s.reads.QueryContext(ctx, `SELECT id, created_at FROM accounts ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list accounts: %w", err)
+	}
+	defer rows.Close()
+	accts := []Account{}
+	for rows.Next() {
+		var a Account
+		var created int64
+		if err := rows.Scan(&a.ID, &created); err != nil {
+			return nil, fmt.Errorf("store: list accounts: %w", err)
+		}
+		a.Created = fromDB(created)
+		accts = append(accts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list accounts: %w", err)
+	}
+	return accts, nil
+}
+
+// CreateAccessKey adds an access key to an account (ErrNotFound if the
+// account does not exist).
+func (s *Store) CreateAccessKey(ctx context.Context, accountID string) (AccessKey, error) {
+	var key AccessKey
+	err := s.inTx(ctx, "create access key", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE id = ?`, accountID).Scan(&n); err != nil {
+			return fmt.Errorf("store: create access key: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("store: create access key: account %s: %w", accountID, ErrNotFound)
+		}
+		var err error
+		key, err = s.insertAccessKey(ctx, tx, accountID, time.Now().UTC())
+		return err
+	})
+	return key, err
+}
+
+func (s *Store) insertAccessKey(ctx context.Context, tx *sql.Tx, accountID string, now time.Time) (AccessKey, error) {
+	secret := newSecret()
+	for range idAttempts {
+		id := newAccessKeyID()
+		res, err := tx.ExecContext(ctx, `INSERT INTO access_keys (id, account_id, secret_sealed, active, created_at)
+			VALUES (?, ?, ?, 1, ?) ON CONFLICT (id) DO NOTHING`,
+			id, accountID, s.sealSecret(id, secret), toDB(now))
+		if err != nil {
+			return AccessKey{}, fmt.Errorf("store: create access key: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return AccessKey{ID: id, AccountID: accountID, Secret: secret, Active: true, Created: fromDB(toDB(now))}, nil
+		}
+	}
+	return AccessKey{}, errors.New("store: create access key: no free key id")
+}
+
+// AccessKey looks up a key by id (ErrNotFound if unknown). Inactive keys are
+// returned too, with Active false: refusing them is the caller's policy.
+func (s *Store) AccessKey(ctx context.Context, keyID string) (AccessKey, error) {
+	k := AccessKey{ID: keyID}
+	var sealed string
+	var active int
+	var created int64
+	err := s.reads.QueryRowContext(ctx,
+		`SELECT account_id, secret_sealed, active, created_at FROM access_keys WHERE id = ?`, keyID).
+		Scan(&k.AccountID, &sealed, &active, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AccessKey{}, fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+	}
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("store: access key %s: %w", keyID, err)
+	}
+	if k.Secret, err = s.openSecret(keyID, sealed); err != nil {
+		return AccessKey{}, err
+	}
+	k.Active = active != 0
+	k.Created = fromDB(created)
+	return k, nil
+}
+
+// AccessKeys lists an account's keys, oldest first, secrets decrypted.
+func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]AccessKey, error) {
+	rows, err := s.reads.QueryContext(ctx,
+		`SELECT id, secret_sealed, active, created_at FROM access_keys WHERE account_id = ? ORDER BY created_at, id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("store: access keys of %s: %w", accountID, err)
+	}
+	defer rows.Close()
+	keys := []AccessKey{}
+	for rows.Next() {
+		k := AccessKey{AccountID: accountID}
+		var sealed string
+		var active int
+		var created int64
+		if err := rows.Scan(&k.ID, &sealed, &active, &created); err != nil {
+			return nil, fmt.Errorf("store: access keys of %s: %w", accountID, err)
+		}
+		if k.Secret, err = s.openSecret(k.ID, sealed); err != nil {
+			return nil, err
+		}
+		k.Active = active != 0
+		k.Created = fromDB(created)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: access keys of %s: %w", accountID, err)
+	}
+	return keys, nil
+}
+
+// SetAccessKeyActive activates or deactivates a key (ErrNotFound if unknown).
+func (s *Store) SetAccessKeyActive(ctx context.Context, keyID string, active bool) error {
+	res, err := s.writes.ExecContext(ctx, `UPDATE access_keys SET active = ? WHERE id = ?`, boolDB(active), keyID)
+	if err != nil {
+		return fmt.Errorf("store: set access key %s active: %w", keyID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// IdentityType is SES's: an email address or a domain.
+type IdentityType string
+
+const (
+	EmailAddress IdentityType = "EMAIL_ADDRESS"
+	Domain       IdentityType = "DOMAIN"
+)
+
+// Verification statuses (v1 spelling; v2 upper-cases them).
+const (
+	StatusPending          = "Pending"
+	StatusSuccess          = "Success"
+	StatusFailed           = "Failed"
+	StatusTemporaryFailure = "TemporaryFailure"
+	StatusNotStarted       = "NotStarted"
+)
+
+// Identity is a verified (or pending) sender identity in one region.
+type Identity struct {
+	AccountID string       `json:"account_id"`
+	Region    string       `json:"region"`
+	Name      string       `json:"identity"` // address (case kept) or domain (lower-case)
+	Type      IdentityType `json:"type"`
+	Status    string       `json:"verification_status"`
+	Created   time.Time    `json:"created"`
+}
+
+// TypeOf infers an identity's type from its name, as SES does: an "@" makes
+// it an email address, anything else is a domain.
+func TypeOf(name string) IdentityType {
+	if strings.Contains(name, "@") {
+		return EmailAddress
+	}
+	return Domain
+}
+
+// IdentityKey is the stored form of an identity name: domains are
+// case-insensitive and kept lower-case, addresses are case-sensitive in SES
+// and kept as given (spec §6).
+func IdentityKey(name string) string {
+	if TypeOf(name) == Domain {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// PutIdentity creates or replaces an identity. An empty Type is inferred from
+// the name, an empty Status is Pending, a zero Created is now.
+func (s *Store) PutIdentity(ctx context.Context, id Identity) error {
+	if id.Type == "" {
+		id.Type = TypeOf(id.Name)
+	}
+	if id.Status == "" {
+		id.Status = StatusPending
+	}
+	if id.Created.IsZero() {
+		id.Created = time.Now()
+	}
+	name := IdentityKey(id.Name)
+	_, err := s.writes.ExecContext(ctx, `INSERT INTO identities (account_id, region, name, type, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, region, name) DO UPDATE SET
+		type = excluded.type, status = excluded.status, created_at = excluded.created_at`,
+		id.AccountID, id.Region, name, string(id.Type), id.Status, toDB(id.Created))
+	if err != nil {
+		return fmt.Errorf("store: put identity %s of %s in %s: %w", name, id.AccountID, id.Region, err)
+	}
+	return nil
+}
+
+// Identity looks one up (ErrNotFound if absent). A domain matches in any case.
+func (s *Store) Identity(ctx context.Context, accountID, region, name string) (Identity, error) {
+	id := Identity{AccountID: accountID, Region: region, Name: IdentityKey(name)}
+	var typ string
+	var created int64
+	err := s.reads.QueryRowContext(ctx, `SELECT type, status, created_at FROM identities
+		WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, id.Name).
+		Scan(&typ, &id.Status, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Identity{}, fmt.Errorf("store: identity %s of %s in %s: %w", id.Name, accountID, region, ErrNotFound)
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("store: identity %s of %s in %s: %w", id.Name, accountID, region, err)
+	}
+	id.Type = IdentityType(typ)
+	id.Created = fromDB(created)
+	return id, nil
+}
+
+// Identities lists an account's identities in a region, by name.
+func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Identity, error) {
+	rows, err := s.reads.QueryContext(ctx, `SELECT name, type, status, created_at FROM identities
+		WHERE account_id = ? AND region = ? ORDER BY name`, accountID, region)
+	if err != nil {
+		return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
+	}
+	defer rows.Close()
+	ids := []Identity{}
+	for rows.Next() {
+		id := Identity{AccountID: accountID, Region: region}
+		var typ string
+		var created int64
+		if err := rows.Scan(&id.Name, &typ, &id.Status, &created); err != nil {
+			return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
+		}
+		id.Type = IdentityType(typ)
+		id.Created = fromDB(created)
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
+	}
+	return ids, nil
+}
+
+// DeleteIdentity removes one (no error if absent).
+func (s *Store) DeleteIdentity(ctx context.Context, accountID, region, name string) error {
+	_, err := s.writes.ExecContext(ctx, `DELETE FROM identities WHERE account_id = ? AND region = ? AND name = ?`,
+		accountID, region, IdentityKey(name))
+	if err != nil {
+		return fmt.Errorf("store: delete identity %s of %s in %s: %w", name, accountID, region, err)
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+func openTest(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenSetsDurablePragmas(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	var mode string
+	var sync, busy int
+	if err := s.writes.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writes.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.reads.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 2 || busy != int(busyTimeout.Milliseconds()) {
+		t.Errorf("journal_mode=%s synchronous=%d busy_timeout=%d; want wal, 2 (FULL), %d", mode, sync, busy, busyTimeout.Milliseconds())
+	}
+}
+
+func TestMigrationsRecordedOnceAcrossReopen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	s.Close()
+	s = openTest(t, dir)
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, maxV int
+	if err := s.reads.QueryRow("SELECT COUNT(*), MAX(version) FROM schema_migrations").Scan(&n, &maxV); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ms) || maxV != ms[len(ms)-1].version {
+		t.Errorf("schema_migrations has %d rows up to %d; want %d up to %d", n, maxV, len(ms), ms[len(ms)-1].version)
+	}
+}
+
+func TestAccountsAndKeysPersist(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := openTest(t, dir)
+	acct, key, err := s.CreateAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^[0-9]{12}$`).MatchString(acct.ID) {
+		t.Errorf("account id %q is not 12 digits", acct.ID)
+	}
+	if !regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`).MatchString(key.ID) {
+		t.Errorf("access key id %q is not AKIA + 16 [A-Z2-7]", key.ID)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`).MatchString(key.Secret) {
+		t.Errorf("secret %q is not 40 chars of [A-Za-z0-9/+]", key.Secret)
+	}
+	if key.AccountID != acct.ID || !key.Active {
+		t.Errorf("key = %+v; want active, of account %s", key, acct.ID)
+	}
+	key2, err := s.CreateAccessKey(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key2.ID == key.ID || key2.Secret == key.Secret {
+		t.Error("second key repeats the first")
+	}
+	if _, err := s.CreateAccessKey(ctx, "000000000000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("CreateAccessKey(unknown) err = %v; want ErrNotFound", err)
+	}
+	if err := s.SetAccessKeyActive(ctx, key2.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAccessKeyActive(ctx, "AKIAAAAAAAAAAAAAAAAA", false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetAccessKeyActive(unknown) err = %v; want ErrNotFound", err)
+	}
+	s.Close()
+
+	s = openTest(t, dir)
+	got, err := s.AccessKey(ctx, key.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Secret != key.Secret || got.AccountID != acct.ID || !got.Active || !got.Created.Equal(key.Created) {
+		t.Errorf("after reopen AccessKey = %+v; want %+v", got, key)
+	}
+	got2, err := s.AccessKey(ctx, key2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got2.Active {
+		t.Error("deactivated key is active after reopen")
+	}
+	if _, err := s.AccessKey(ctx, "AKIAZZZZZZZZZZZZZZZZ"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AccessKey(unknown) err = %v; want ErrNotFound", err)
+	}
+	keys, err := s.AccessKeys(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].Secret != key.Secret {
+		t.Errorf("AccessKeys = %+v; want 2, first with the first secret", keys)
+	}
+	accts, err := s.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accts) != 1 || accts[0].ID != acct.ID || !accts[0].Created.Equal(acct.Created) {
+		t.Errorf("Accounts = %+v; want [%+v]", accts, acct)
+	}
+	if _, err := s.Account(ctx, acct.ID); err != nil {
+		t.Errorf("Account(%s): %v", acct.ID, err)
+	}
+	if _, err := s.Account(ctx, "999999999999"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Account(unknown) err = %v; want ErrNotFound", err)
+	}
+}
+
+func TestSecretsEncryptedAtRest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := openTest(t, dir)
+	_, key, err := s.CreateAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // checkpoints the WAL into the main file
+
+	info, err := os.Stat(filepath.Join(dir, sealKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 || info.Size() != 32 {
+		t.Errorf("%s: mode %v size %d; want 0600, 32 bytes", sealKeyFile, info.Mode().Perm(), info.Size())
+	}
+	for _, name := range []string{dbFile, dbFile + "-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == dbFile && !bytes.Contains(b, []byte(key.ID)) {
+			t.Fatalf("%s does not contain the key id; the test would prove nothing", name)
+		}
+		if bytes.Contains(b, []byte(key.Secret)) {
+			t.Errorf("%s contains the secret in clear", name)
+		}
+	}
+
+	// With another data dir's key the secret must not open.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, sealKeyFile), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{dbFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(other, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s2 := openTest(t, other)
+	if _, err := s2.AccessKey(ctx, key.ID); err == nil {
+		t.Error("secret opened with the wrong secret.key")
+	}
+}
+
+func TestSealKeyIsKeptAcrossOpens(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	s.Close()
+	first, err := os.ReadFile(filepath.Join(dir, sealKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	s.Close()
+	second, err := os.ReadFile(filepath.Join(dir, sealKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Error("secret.key changed on reopen")
+	}
+}
+
+func TestOpenRejectsShortSealKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, sealKeyFile), []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(dir); err == nil {
+		s.Close()
+		t.Fatal("Open with a 5-byte secret.key succeeded")
+	}
+}
