@@ -1,0 +1,215 @@
+// Package delivery takes what the spool holds to its destination. This slice
+// has the capture mode (the default, for local development): every spooled
+// message is kept in the store for inspection (GET /_aws/ses) instead of
+// going out, and the mailbox simulator's addresses get the outcome SES
+// describes. MX delivery comes with its own issue.
+//
+// Delivery never decides whether a message may be sent (sending did that
+// before the spool had it); it only carries out, idempotently by message id.
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"sesame/internal/spool"
+	"sesame/internal/store"
+)
+
+// Capture moves spooled messages into the store's captured mail.
+type Capture struct {
+	Spool  *spool.Spool
+	Store  *store.Store
+	Logger *slog.Logger
+}
+
+const (
+	// claimBatch bounds how many messages one round takes from the spool.
+	claimBatch = 256
+	// batchBytes bounds the bytes one store transaction carries, so a run of
+	// 40 MB messages does not have to sit in memory together.
+	batchBytes = 16 << 20
+	// retryPause is how long to wait after the store refused a batch.
+	retryPause = time.Second
+)
+
+// Run captures until ctx ends. A crash between the store's commit and the
+// spool's Done replays the batch; the store ignores ids it already has, so
+// nothing is captured twice.
+func (c *Capture) Run(ctx context.Context) error {
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	for {
+		entries, err := c.Spool.Claim(ctx, claimBatch)
+		if ctx.Err() != nil {
+			if len(entries) > 0 {
+				c.Spool.Release(ids(entries)...)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("delivery: claim: %w", err)
+		}
+		for len(entries) > 0 {
+			n := 0
+			var size int64
+			for n < len(entries) && (n == 0 || size+entries[n].Size <= batchBytes) {
+				size += entries[n].Size
+				n++
+			}
+			batch := entries[:n]
+			if err := c.captureBatch(ctx, batch); err != nil {
+				log.Error("capture failed; will retry", "messages", len(entries), "err", err)
+				c.Spool.Release(ids(entries)...)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(retryPause):
+				}
+				break
+			}
+			entries = entries[n:]
+		}
+	}
+}
+
+func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error {
+	msgs := make([]store.Captured, 0, len(batch))
+	for _, e := range batch {
+		raw, err := readEntry(e)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, store.Captured{
+			ID:         e.ID,
+			AccountID:  e.AccountID,
+			Region:     e.Region,
+			MailFrom:   e.MailFrom,
+			Recipients: e.Recipients,
+			Raw:        raw,
+			Received:   e.Received,
+			Outcome:    Outcome(e.Recipients),
+		})
+	}
+	if err := c.Store.AddCaptured(ctx, msgs); err != nil {
+		return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
+	}
+	if err := c.Spool.Done(ctx, ids(batch)...); err != nil {
+		return fmt.Errorf("delivery: mark %d captured messages done: %w", len(batch), err)
+	}
+	return nil
+}
+
+func readEntry(e *spool.Entry) ([]byte, error) {
+	r, err := e.Open()
+	if err != nil {
+		return nil, fmt.Errorf("delivery: open %s: %w", e.ID, err)
+	}
+	defer r.Close()
+	buf := make([]byte, 0, e.Size)
+	b, err := io.ReadAll(io.MultiReader(bytesReader(buf), r))
+	if err != nil {
+		return nil, fmt.Errorf("delivery: read %s: %w", e.ID, err)
+	}
+	return b, nil
+}
+
+// bytesReader lets io.ReadAll start from a buffer of the right capacity.
+func bytesReader(b []byte) io.Reader { return &prealloc{b} }
+
+type prealloc struct{ b []byte }
+
+func (p *prealloc) Read([]byte) (int, error) { return 0, io.EOF }
+
+func ids(entries []*spool.Entry) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// SimulatorDomain is the mailbox simulator's domain (spec §7).
+const SimulatorDomain = "simulator.amazonses.com"
+
+// Simulator outcomes, as SES describes them for each simulator address.
+const (
+	OutcomeDelivered       = "delivered"
+	OutcomeBounce          = "bounce"
+	OutcomeOutOfOffice     = "ooto"
+	OutcomeComplaint       = "complaint"
+	OutcomeSuppressionList = "suppressionlist"
+)
+
+// SimulatorOutcome says what SES's mailbox simulator does with rcpt, and
+// whether rcpt is a simulator address at all. "name+label@" variants count.
+func SimulatorOutcome(rcpt string) (string, bool) {
+	at := strings.LastIndexByte(rcpt, '@')
+	if at < 0 || !strings.EqualFold(rcpt[at+1:], SimulatorDomain) {
+		return "", false
+	}
+	local := strings.ToLower(rcpt[:at])
+	if plus := strings.IndexByte(local, '+'); plus >= 0 {
+		local = local[:plus]
+	}
+	switch local {
+	case "success":
+		return OutcomeDelivered, true
+	case "bounce":
+		return OutcomeBounce, true
+	case "ooto":
+		return OutcomeOutOfOffice, true
+	case "complaint":
+		return OutcomeComplaint, true
+	case "suppressionlist":
+		return OutcomeSuppressionList, true
+	}
+	// An unknown simulator address: SES has no mailbox there, so it bounces.
+	return OutcomeBounce, true
+}
+
+// Outcome records what happened to a captured message: "delivered" when
+// every recipient was delivered, else "rcpt=outcome" pairs for the others,
+// separated by spaces (ParseOutcome reads it back).
+func Outcome(recipients []string) string {
+	var b strings.Builder
+	for _, r := range recipients {
+		o, ok := SimulatorOutcome(r)
+		if !ok || o == OutcomeDelivered {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(r)
+		b.WriteByte('=')
+		b.WriteString(o)
+	}
+	if b.Len() == 0 {
+		return OutcomeDelivered
+	}
+	return b.String()
+}
+
+// ParseOutcome gives each recipient's outcome from a recorded Outcome.
+func ParseOutcome(recipients []string, outcome string) map[string]string {
+	out := make(map[string]string, len(recipients))
+	for _, r := range recipients {
+		out[r] = OutcomeDelivered
+	}
+	if outcome == OutcomeDelivered {
+		return out
+	}
+	for _, pair := range strings.Fields(outcome) {
+		if i := strings.LastIndexByte(pair, '='); i > 0 {
+			out[pair[:i]] = pair[i+1:]
+		}
+	}
+	return out
+}
