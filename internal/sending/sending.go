@@ -5,25 +5,31 @@
 // appends it to the spool; the MessageId it returns is SES's.
 //
 // It never speaks a protocol: smtpd and api translate its *seserr.Error
-// values into replies.
-//
-// CONTRACT STUB: the signatures below are the package's API; bodies to be
-// implemented.
+// values into replies. It reads policy data (settings, identities, access
+// keys) through caches at most a second stale, so the hot path does no SQL.
 package sending
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/quota"
+	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
 // MaxRecipients is SES's limit per message (To + CC + BCC).
 const MaxRecipients = 50
+
+// DefaultMaxMessageBytes is SES's 40 MB limit (SMTP and API v2), used when
+// Config.MaxMessageBytes is zero.
+const DefaultMaxMessageBytes = 40 << 20
 
 // Submission is one message offered for sending.
 type Submission struct {
@@ -37,8 +43,9 @@ type Submission struct {
 
 // Config wires a Sender.
 type Config struct {
-	Store           *store.Store
-	Spool           *spool.Spool
+	Store *store.Store
+	Spool *spool.Spool
+	// Quota counts sends; nil makes the Sender own one (closed by Close).
 	Quota           *quota.Limiter
 	Clock           clock.Clock
 	Hostname        string // Message-ID domain part after the region
@@ -47,36 +54,255 @@ type Config struct {
 }
 
 // Sender applies SES's policy and spools what passes.
-type Sender struct{}
+type Sender struct {
+	store     *store.Store
+	spool     *spool.Spool
+	quota     *quota.Limiter
+	ownsQuota bool
+	clk       clock.Clock
+	hostname  string
+	maxBytes  int64
+	logger    *slog.Logger
+	rules     *headerRules
+
+	settings   *ttlCache[accountRegion, store.AccountSettings]
+	identities *ttlCache[accountRegion, *identitySet]
+	keys       *ttlCache[string, store.AccessKey]
+}
+
+type accountRegion struct{ account, region string }
 
 // New returns a Sender.
-func New(cfg Config) *Sender { panic("sending: not implemented") }
+func New(cfg Config) *Sender {
+	s := &Sender{
+		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
+		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
+		rules: newHeaderRules(),
+	}
+	if s.clk == nil {
+		s.clk = clock.Real{}
+	}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
+	if s.hostname == "" {
+		s.hostname = "localhost"
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = DefaultMaxMessageBytes
+	}
+	if s.quota == nil {
+		s.quota = quota.New(cfg.Store, s.clk, s.logger)
+		s.ownsQuota = true
+	}
+	s.settings = newTTLCache[accountRegion, store.AccountSettings](s.clk, cacheTTL)
+	s.identities = newTTLCache[accountRegion, *identitySet](s.clk, cacheTTL)
+	s.keys = newTTLCache[string, store.AccessKey](s.clk, cacheTTL)
+	return s
+}
+
+// Close flushes the quota counters (and stops the Limiter if the Sender made
+// it). The store and spool are the caller's to close, after this.
+func (s *Sender) Close() error {
+	if s.ownsQuota {
+		return s.quota.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.quota.Flush(ctx)
+}
 
 // Submit checks the submission and, when it passes, spools it durably and
 // returns its MessageId. A refusal is a *seserr.Error. The draft is consumed
 // either way.
+//
+// The checks run in SES's order: sending paused, size, header rules,
+// recipient count, identities, quotas; quota is reserved only when all
+// others passed.
 func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
-	panic("sending: not implemented")
+	appended := false
+	defer func() {
+		if !appended && sub.Draft != nil {
+			if err := sub.Draft.Discard(); err != nil {
+				s.logger.Warn("sending: discarding a refused draft", "err", err)
+			}
+		}
+	}()
+	if sub.Draft == nil {
+		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: submission without a draft"))
+	}
+	now := s.clk.Now()
+	key := accountRegion{sub.AccountID, sub.Region}
+
+	set, err := s.settings.get(ctx, key, func(ctx context.Context) (store.AccountSettings, error) {
+		return s.store.AccountSettings(ctx, sub.AccountID, sub.Region)
+	})
+	if err != nil {
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", sub.AccountID, sub.Region, err))
+	}
+	if !set.SendingEnabled {
+		return "", seserr.SendingPaused()
+	}
+	if sub.Draft.Size() > s.maxBytes {
+		return "", seserr.MessageTooLong()
+	}
+
+	buf := bufPool.Get().(*[]byte)
+	sec, err := readHeaderSection(sub.Draft.Reader(), buf)
+	var h header
+	if err == nil {
+		h, err = s.rules.parse(sec)
+	}
+	if cap(*buf) <= 64<<10 {
+		bufPool.Put(buf)
+	}
+	if err != nil {
+		if errors.Is(err, errHeaderTooLong) {
+			return "", seserr.MessageTooLong().Wrap(err)
+		}
+		return "", seserr.As(err)
+	}
+	senders, err := h.senderAddresses()
+	if err != nil {
+		return "", err
+	}
+	if len(sub.Recipients) > MaxRecipients {
+		return "", seserr.RecipientCountExceeded()
+	}
+
+	ids, err := s.identities.get(ctx, key, func(ctx context.Context) (*identitySet, error) {
+		list, err := s.store.Identities(ctx, sub.AccountID, sub.Region)
+		if err != nil {
+			return nil, err
+		}
+		return newIdentitySet(list), nil
+	})
+	if err != nil {
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
+	}
+	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !set.Production); len(failed) > 0 {
+		return "", seserr.NotVerified(sub.Region, failed)
+	}
+
+	daily := 0
+	for _, r := range sub.Recipients {
+		if !isSimulator(r) {
+			daily++
+		}
+	}
+	lim := quota.Limits{MaxSendRate: set.MaxSendRate, Max24HourSend: set.Max24HourSend}
+	if err := s.quota.Reserve(ctx, sub.AccountID, sub.Region, lim, len(sub.Recipients), daily); err != nil {
+		return "", seserr.As(err)
+	}
+
+	id := NewMessageID(sub.Region, now)
+	env := &spool.Envelope{
+		ID: id, AccountID: sub.AccountID, Region: sub.Region,
+		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
+	}
+	prefix := s.prefix(&h, id, sub.Region, now)
+	appended = true // Append takes over the draft, even when it fails
+	if err := s.spool.Append(ctx, env, prefix, sub.Draft); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, lim, len(sub.Recipients), daily)
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling %s: %w", id, err))
+	}
+	return id, nil
+}
+
+// unverified lists, in SES's order and without repeats, the identities that
+// fail the check: the envelope sender and header senders always, the
+// recipients in the sandbox (mailbox simulator excepted).
+func unverified(ids *identitySet, mailFrom string, senders, recipients []string, sandbox bool) []string {
+	var failed []string
+	add := func(addr string) {
+		if ids.verified(addr) {
+			return
+		}
+		for _, f := range failed {
+			if f == addr {
+				return
+			}
+		}
+		failed = append(failed, addr)
+	}
+	if mailFrom != "" {
+		add(mailFrom)
+	}
+	for _, a := range senders {
+		add(a)
+	}
+	if sandbox {
+		for _, r := range recipients {
+			if !isSimulator(r) {
+				add(r)
+			}
+		}
+	}
+	return failed
+}
+
+// prefix is the header lines Submit adds in front of the message: a
+// Message-ID and a Date (RFC 5322 §3.6.1, UTC, the accept time) when the
+// message lacks them, in the message's own line-ending style.
+func (s *Sender) prefix(h *header, id, region string, now time.Time) []byte {
+	if h.hasMessageID && h.hasDate {
+		return nil
+	}
+	eol := "\r\n"
+	if h.lf {
+		eol = "\n"
+	}
+	b := make([]byte, 0, 160)
+	if !h.hasMessageID {
+		b = append(b, "Message-ID: <"...)
+		b = append(b, id...)
+		b = append(b, '@')
+		b = append(b, region...)
+		b = append(b, '.')
+		b = append(b, s.hostname...)
+		b = append(b, '>')
+		b = append(b, eol...)
+	}
+	if !h.hasDate {
+		b = append(b, "Date: "...)
+		b = now.UTC().AppendFormat(b, time.RFC1123Z)
+		b = append(b, eol...)
+	}
+	return b
 }
 
 // AuthenticateSMTP checks SES SMTP credentials (user = access key id,
 // password = the key's SMTP password for region) and returns the account id.
 // Failures are seserr.InvalidCredentials (or TemporaryAuthFailure).
 func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password string) (string, error) {
-	panic("sending: not implemented")
+	if user == "" || password == "" {
+		return "", seserr.InvalidCredentials()
+	}
+	key, err := s.keys.get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
+		return s.store.AccessKey(ctx, user)
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", seserr.InvalidCredentials()
+	case err != nil:
+		return "", seserr.TemporaryAuthFailure().Wrap(fmt.Errorf("sending: looking up access key: %w", err))
+	case !key.Active:
+		return "", seserr.InvalidCredentials()
+	case !awsauth.CheckSMTPPassword(key.Secret, region, password):
+		return "", seserr.InvalidCredentials()
+	}
+	return key.AccountID, nil
 }
 
 // NewDraft starts a message in the spool.
-func (s *Sender) NewDraft() (*spool.Draft, error) { panic("sending: not implemented") }
+func (s *Sender) NewDraft() (*spool.Draft, error) {
+	d, err := s.spool.NewDraft()
+	if err != nil {
+		return nil, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: new draft: %w", err))
+	}
+	return d, nil
+}
 
 // CheckAddress is the Sender's face of the package function CheckAddress,
 // so protocol servers can take it through an interface.
 func (s *Sender) CheckAddress(addr string) error { return CheckAddress(addr) }
-
-// CheckAddress checks envelope address syntax (MAIL FROM / RCPT TO / API
-// Destination): a 7-bit addr-spec with a local part and a domain.
-func CheckAddress(addr string) error { panic("sending: not implemented") }
-
-// NewMessageID makes an SES MessageId: region prefix, 12 hex digits of Unix
-// milliseconds, a random UUID, "-000000".
-func NewMessageID(region string, t time.Time) string { panic("sending: not implemented") }
