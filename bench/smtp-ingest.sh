@@ -1,0 +1,313 @@
+#!/bin/bash
+# smtp-ingest.sh — sesame's durable SMTP ingest side by side with Debian's Postfix.
+#
+# The same load (bench/smtpload: 2,000-byte messages, reused connections,
+# STARTTLS + AUTH PLAIN) goes to
+#   sesame   127.0.0.1:3587  a bench config in a temp data dir, delivery.mode = capture
+#   postfix  127.0.0.1:2588  stock Debian Postfix relaying to smtp-sink (bench/postfix-setup.sh)
+#   sink     127.0.0.1:2526  smtp-sink alone, plain: the load generator's ceiling (opt-in)
+# interleaved (sesame, postfix, sesame, ...) REPEAT times per load, each run
+# after the CPU has gone quiet, sampling each server's RSS during the run. It
+# prints one line per run and a table of medians with the sesame/Postfix ratio.
+#
+# Usage (root, from anywhere):   bench/smtp-ingest.sh
+# Environment (defaults):
+#   SERVERS="sesame postfix"   which servers, in this order within a round; add "sink"
+#                              for the smtp-sink ceiling
+#   LOADS="1 20 100"           connection counts
+#   REPEAT=3                   rounds per load
+#   MSGS_1=5000 MSGS_N=20000   messages per run for 1 connection / for more
+#   SIZE=2000                  message size in bytes, headers included
+#   RUN_LIMIT=120              seconds a single run may take (smtpload -duration)
+#   WAIT_QUIET=30 QUIET_PCT=15 wait up to WAIT_QUIET s for the CPU to be < QUIET_PCT % busy
+#   WORK=/var/tmp/sesame-bench build output, data dir, logs (same disk as /var/spool)
+#   SESAME_BIN=                use this sesame binary instead of building ./cmd/sesame
+#   KEEP_POSTFIX=1             leave Postfix and smtp-sink running at the end
+# Loopback only; ports 3587/3465/3787 (sesame), 2525/2526/2588 (Postfix, smtp-sink).
+# It never binds sesame's default ports (2587, 2465, 8787), used by the test suite.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SERVERS=${SERVERS:-"sesame postfix"}
+LOADS=${LOADS:-"1 20 100"}
+REPEAT=${REPEAT:-3}
+MSGS_1=${MSGS_1:-5000}
+MSGS_N=${MSGS_N:-20000}
+SIZE=${SIZE:-2000}
+RUN_LIMIT=${RUN_LIMIT:-120}
+WAIT_QUIET=${WAIT_QUIET:-30}
+QUIET_PCT=${QUIET_PCT:-15}
+WORK=${WORK:-/var/tmp/sesame-bench}
+FROM=sender@example.com TO=recipient@example.net
+SES_SMTP=127.0.0.1:3587 SES_TLS=127.0.0.1:3465 SES_API=127.0.0.1:3787
+PF_SUB=127.0.0.1:2588 SINK=127.0.0.1:2526
+PF_USER=bench@bench.local PF_PASS=benchpass
+REGION=us-east-1
+
+SESAME_PID= SAMPLER_PID= PF_STARTED=
+RESULTS=$WORK/results.txt
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+cleanup() {
+	local rc=$?
+	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+	if [ -n "$SESAME_PID" ] && kill -0 "$SESAME_PID" 2>/dev/null; then
+		log "stopping sesame (pid $SESAME_PID)"
+		kill "$SESAME_PID" 2>/dev/null || true
+		wait "$SESAME_PID" 2>/dev/null || true
+	fi
+	if [ -n "$PF_STARTED" ] && [ -z "${KEEP_POSTFIX:-}" ]; then
+		"$HERE/postfix-setup.sh" stop || true
+	fi
+	# Captured mail can be ~100 MB after a full run; the logs stay.
+	rm -rf "$WORK/data"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- small helpers -----------------------------------------------------------
+
+# json_get KEY [SUBKEY] reads a string from the JSON on stdin (jq when present).
+json_get() {
+	if command -v jq >/dev/null; then
+		if [ $# -eq 2 ]; then jq -r ".$1[\"$2\"]"; else jq -r ".$1"; fi
+	else
+		tr -d '\n' | sed -n "s/.*\"${2:-$1}\" *: *\"\([^\"]*\)\".*/\1/p"
+	fi
+}
+
+# CPU busy percentage over half a second, all cores.
+cpu_busy() {
+	local a b i idle tot=0
+	read -ra a </proc/stat
+	sleep 0.5
+	read -ra b </proc/stat
+	idle=$(((b[4] + b[5]) - (a[4] + a[5])))
+	for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
+	[ "$tot" -gt 0 ] || { echo 0; return; }
+	echo $((100 * (tot - idle) / tot))
+}
+
+# The machine is shared (other builds): wait a bounded time for quiet, and
+# say so when it never came, so noisy runs can be told apart.
+wait_quiet() {
+	local busy deadline=$((SECONDS + WAIT_QUIET))
+	busy=$(cpu_busy)
+	while [ "$busy" -ge "$QUIET_PCT" ] && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 1
+		busy=$(cpu_busy)
+	done
+	echo "$busy"
+}
+
+# Memory in kB, as "RSS PSS": sesame's one process, or the sum over Postfix's
+# processes (master and everything running as the postfix user, except our
+# smtp-sink). A sum of RSS counts the shared libraries once per process and
+# so overstates a many-process server; PSS (proportional set size) shares
+# them out and is the fairer total, so both are kept.
+mem_kb() {
+	local pids p
+	case $1 in
+	sesame) pids=$SESAME_PID ;;
+	postfix)
+		local sink master
+		sink=$(cat /tmp/sesame-bench-postfix/smtp-sink.pid 2>/dev/null || echo none)
+		master=$(head -1 /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' ' || true)
+		pids="$master $(pgrep -u postfix | grep -vx "$sink" | tr '\n' ' ' || true)"
+		;;
+	sink) pids=$(cat /tmp/sesame-bench-postfix/smtp-sink.pid 2>/dev/null || true) ;;
+	esac
+	# Processes come and go between listing and reading (Postfix's smtpd,
+	# cleanup): cat skips the vanished ones instead of failing the sample.
+	for p in $pids; do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+		awk '/^Rss:/ {r += $2} /^Pss:/ {p += $2} END {print r + 0, p + 0}'
+}
+
+# Sample a server's RSS twice a second into a file until killed.
+sampler_start() {
+	local server=$1 out=$2
+	: >"$out"
+	(while :; do mem_kb "$server" >>"$out"; sleep 0.5; done) &
+	SAMPLER_PID=$!
+}
+sampler_stop() {
+	kill "$SAMPLER_PID" 2>/dev/null || true
+	wait "$SAMPLER_PID" 2>/dev/null || true
+	SAMPLER_PID=
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's/ms$//; s/\/s$//'; }
+median() {
+	sort -g | awk '{v[NR] = $1} END {
+		if (NR == 0) { print "n/a"; exit }
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf (m >= 100 ? "%.0f\n" : "%.2f\n"), m }'
+}
+
+postfix_queue_empty() {
+	local deadline=$((SECONDS + 180))
+	postqueue -f >/dev/null 2>&1 || true
+	until postqueue -p 2>/dev/null | grep -q 'Mail queue is empty'; do
+		[ "$SECONDS" -ge "$deadline" ] && { log "WARNING: Postfix queue still not empty"; return; }
+		sleep 0.5
+	done
+}
+
+# --- setup -------------------------------------------------------------------
+
+build() {
+	mkdir -p "$WORK/bin"
+	log "building smtpload$(has sesame && echo ' and sesame' || true)"
+	(cd "$ROOT" && go build -o "$WORK/bin/smtpload" ./bench/smtpload)
+	if has sesame; then
+		if [ -n "${SESAME_BIN:-}" ]; then
+			cp "$SESAME_BIN" "$WORK/bin/sesame"
+		else
+			(cd "$ROOT" && go build -o "$WORK/bin/sesame" ./cmd/sesame)
+		fi
+	fi
+}
+
+start_sesame() {
+	local cfg=$WORK/sesame.toml
+	rm -rf "$WORK/data"
+	mkdir -p "$WORK/data"
+	cat >"$cfg" <<-EOF
+		data_dir = "$WORK/data"
+		hostname = "localhost"
+		regions  = ["$REGION"]
+		[smtp]
+		starttls_listen = ["$SES_SMTP"]
+		tls_listen      = ["$SES_TLS"]
+		max_connections = 1000
+		max_message_bytes = 41943040
+		idle_timeout = "30s"
+		max_messages_per_connection = 1000000
+		max_connection_age = "1h"
+		[api]
+		listen = "$SES_API"
+		[delivery]
+		mode = "capture"
+		[log]
+		level = "warn"
+	EOF
+	local ses="$WORK/bin/sesame" acct id
+	acct=$("$ses" admin -c "$cfg" account create) || die "sesame admin account create failed"
+	id=$(json_get account_id <<<"$acct")
+	SES_USER=$(json_get access_key_id <<<"$acct")
+	SES_PASS=$(json_get smtp_passwords "$REGION" <<<"$acct")
+	[ -n "$id" ] && [ -n "$SES_USER" ] && [ -n "$SES_PASS" ] && [ "$SES_PASS" != null ] ||
+		die "unexpected output of 'sesame admin account create': $acct"
+	# Production mode and no quota: the bench measures ingest, not throttling.
+	"$ses" admin -c "$cfg" account set --account "$id" --region "$REGION" \
+		--production --max-send-rate 1000000 --max-24h-send -1 >/dev/null
+	"$ses" admin -c "$cfg" identity verify --account "$id" --region "$REGION" example.com >/dev/null
+	"$ses" serve -c "$cfg" >"$WORK/sesame.log" 2>&1 &
+	SESAME_PID=$!
+	local i
+	for i in $(seq 100); do
+		ss -Hltn "sport = :${SES_SMTP##*:}" | grep -q LISTEN && break
+		kill -0 "$SESAME_PID" 2>/dev/null || die "sesame exited: $(tail -5 "$WORK/sesame.log")"
+		sleep 0.1
+	done
+	ss -Hltn "sport = :${SES_SMTP##*:}" | grep -q LISTEN || die "sesame does not listen on $SES_SMTP"
+	log "sesame serving on $SES_SMTP (pid $SESAME_PID, account $id)"
+	# One message end to end before measuring: proves credentials and identity.
+	"$WORK/bin/smtpload" -addr "$SES_SMTP" -starttls -user "$SES_USER" -pass "$SES_PASS" \
+		-from "$FROM" -to "$TO" -conns 1 -msgs 1 -size "$SIZE" -max-errors 1 -duration 30s >/dev/null ||
+		die "a first message to sesame failed (see above)"
+}
+
+# --- one measured run --------------------------------------------------------
+
+# run_one SERVER CONNS MSGS: one smtpload run, one line appended to $RESULTS.
+run_one() {
+	local server=$1 conns=$2 msgs=$3 args busy out mem
+	case $server in
+	sesame) args=(-addr "$SES_SMTP" -starttls -user "$SES_USER" -pass "$SES_PASS") ;;
+	postfix)
+		postfix_queue_empty # the previous run's backlog must not steal CPU from this one
+		args=(-addr "$PF_SUB" -starttls -user "$PF_USER" -pass "$PF_PASS")
+		;;
+	sink) args=(-addr "$SINK") ;;
+	esac
+	busy=$(wait_quiet)
+	sampler_start "$server" "$WORK/rss.$server"
+	out=$("$WORK/bin/smtpload" -q "${args[@]}" -from "$FROM" -to "$TO" -conns "$conns" -msgs "$msgs" \
+		-size "$SIZE" -duration "${RUN_LIMIT}s" -max-errors 100 </dev/null | tail -1) || true
+	sampler_stop
+	# Minimum and maximum over the run's samples, in MB.
+	mem=$(awk 'NR == 1 {rmin = rmax = $1; pmax = $2}
+		$1 < rmin {rmin = $1} $1 > rmax {rmax = $1} $2 > pmax {pmax = $2}
+		END {printf "rss_min=%dMB rss_max=%dMB pss_max=%dMB", rmin / 1024, rmax / 1024, pmax / 1024}' "$WORK/rss.$server")
+	[ -n "$out" ] || out="RESULT msgs=0 rate=0/s p50=0ms p99=0ms errors=failed"
+	echo "load=$conns server=$server busy_before=$busy% $mem $out" | tee -a "$RESULTS"
+}
+
+# --- report ------------------------------------------------------------------
+
+report() {
+	local c s sel rates p50 p99 rss pss
+	echo
+	echo "==== medians of $REPEAT runs: ${SIZE}-byte messages, reused connections, STARTTLS + AUTH PLAIN ===="
+	echo "# $(date -Is) $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+		"kernel $(uname -r), postfix $(postconf -h mail_version 2>/dev/null || echo n/a)," \
+		"sesame $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3)"
+	printf '%-6s %-8s %9s %9s %9s %13s %7s %7s   %s\n' load server msg/s p50_ms p99_ms rss_MB pss_MB errors "runs (msg/s)"
+	for c in $LOADS; do
+		declare -A med=()
+		for s in $SERVERS; do
+			sel=$(grep "^load=$c server=$s " "$RESULTS" || true)
+			[ -n "$sel" ] || continue
+			rates=$(field rate <<<"$sel")
+			med[$s]=$(median <<<"$rates")
+			p50=$(field p50 <<<"$sel" | median)
+			p99=$(field p99 <<<"$sel" | median)
+			# RSS as min-max over all runs of this load; PSS as the max.
+			rss="$(field rss_min <<<"$sel" | sed 's/MB//' | sort -n | head -1)-$(field rss_max <<<"$sel" | sed 's/MB//' | sort -n | tail -1)"
+			pss=$(field pss_max <<<"$sel" | sed 's/MB//' | sort -n | tail -1)
+			printf '%-6s %-8s %9s %9s %9s %13s %7s %7s   %s\n' "$c" "$s" "${med[$s]}" "$p50" "$p99" "$rss" "$pss" \
+				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(echo $rates)"
+		done
+		if [ -n "${med[sesame]:-}" ] && [ -n "${med[postfix]:-}" ]; then
+			awk -v a="${med[sesame]}" -v b="${med[postfix]}" -v c="$c" \
+				'BEGIN {printf "%-6s ratio of median msg/s sesame/postfix = %.1fx\n", c, (b > 0 ? a / b : 0)}'
+		fi
+		unset med
+	done
+	if has sesame; then
+		local first last
+		first=$(grep ' server=sesame ' "$RESULTS" | head -1 | field rss_max | sed 's/MB//')
+		last=$(grep ' server=sesame ' "$RESULTS" | tail -1 | field rss_max | sed 's/MB//')
+		echo "sesame RSS (max during run): first run ${first} MB, last run ${last} MB"
+	fi
+}
+
+# --- main --------------------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || ! has postfix || die "run as root (Postfix needs it)"
+mkdir -p "$WORK"
+: >"$RESULTS"
+build
+if has postfix || has sink; then
+	"$HERE/postfix-setup.sh" start
+	PF_STARTED=1
+fi
+has sesame && start_sesame
+log "runs: loads '$LOADS', $REPEAT rounds of '$SERVERS', $MSGS_1 msgs at 1 conn, $MSGS_N otherwise"
+for c in $LOADS; do
+	n=$MSGS_N
+	[ "$c" = 1 ] && n=$MSGS_1
+	for r in $(seq "$REPEAT"); do
+		for s in $SERVERS; do
+			run_one "$s" "$c" "$n"
+		done
+	done
+done
+report | tee "$WORK/report.txt"
+log "per-run lines: $RESULTS; table: $WORK/report.txt; sesame log: $WORK/sesame.log"
