@@ -7,18 +7,25 @@
 // The spool never decides policy and never delivers: it keeps bytes and hands
 // out due work (Claim) until told it is done (Done).
 //
-// CONTRACT STUB: the signatures below are the package's API; bodies to be
-// implemented.
+// On disk: append-only segment files (seg-*.log) of CRC-checked records, one
+// per appended message (envelope and bytes) or per batch of done ids; a
+// message bigger than Options.MemoryLimit keeps its bytes in its own body
+// file (body-*), fsync'd before the record that references it is written.
+// One committer goroutine writes whatever records have queued and fdatasyncs
+// once for all of them. A segment is deleted once nothing in it is pending
+// and no done record in it still cancels a message of an older segment.
+// Memory holds envelopes and offsets, never message bodies.
 package spool
 
 import (
-	"context"
+	"container/heap"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,21 +47,78 @@ type Options struct {
 	// to a file in the spool directory (default 256 KiB).
 	MemoryLimit int
 	Logger      *slog.Logger
+	// SegmentSize is the size past which the committer starts a new segment
+	// file (default 64 MiB). Smaller segments are reclaimed sooner.
+	SegmentSize int64
 }
 
-// Spool is the durable queue.
-type Spool struct {
-	dir string
-	opt Options
-
-	mu     sync.Mutex
-	closed bool
-}
+const (
+	defaultMemoryLimit = 256 << 10
+	defaultSegmentSize = 64 << 20
+)
 
 // ErrClosed is returned by a spool after Close.
 var ErrClosed = errors.New("spool: closed")
 
-const defaultMemoryLimit = 256 << 10
+// Spool is the durable queue.
+type Spool struct {
+	dir  string
+	opt  Options
+	log  *slog.Logger
+	lock *os.File // held for the spool's life: one process per directory
+
+	reqs    chan *commitReq
+	quit    chan struct{}
+	stopped chan struct{}
+
+	// Owned by the committer goroutine (and by Open before it starts).
+	active   *segment
+	file     *os.File // the active segment, written at its size
+	fileSize int64
+	nextSeg  uint64
+	failed   error // a failed write or sync: the spool accepts nothing more
+	batchBuf []byte
+	// Cleanup owed after the current batch's waiters are released.
+	doneBodies  []string
+	mustCollect bool
+
+	mu      sync.Mutex
+	closed  bool
+	items   map[string]*item // appended and not done
+	ready   itemHeap         // pending and not claimed, oldest first
+	wake    chan struct{}    // closed when ready gains items
+	segs    map[uint64]*segment
+	nextSeq uint64
+
+	stats struct {
+		appends, dones, batches, syncs, dirSyncs, segsRemoved atomic.Int64
+	}
+}
+
+// segment is one seg-*.log file and what still depends on it.
+type segment struct {
+	id   uint64
+	path string
+	// live counts messages appended in this segment and not done.
+	live int
+	// pins counts ids done in this segment whose message sits in an older
+	// segment that still exists: deleting this one first would bring them
+	// back after a restart.
+	pins int
+	// doneIn counts, per later segment, the messages of this one done there.
+	doneIn map[*segment]int
+}
+
+// item is the in-memory index entry of a pending message.
+type item struct {
+	entry   Entry
+	seq     uint64
+	seg     *segment
+	claimed bool
+	index   int // in ready, -1 when not there
+}
+
+func segmentName(id uint64) string { return fmt.Sprintf("seg-%016x.log", id) }
 
 // Open opens (creating if needed) the spool in dir and recovers what a
 // previous process appended and did not mark done.
@@ -62,13 +126,48 @@ func Open(dir string, opt Options) (*Spool, error) {
 	if opt.MemoryLimit <= 0 {
 		opt.MemoryLimit = defaultMemoryLimit
 	}
+	if opt.SegmentSize <= 0 {
+		opt.SegmentSize = defaultSegmentSize
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: open %s: %w", dir, err)
 	}
-	return &Spool{dir: dir, opt: opt}, nil
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Spool{
+		dir:     dir,
+		opt:     opt,
+		log:     opt.Logger.With("component", "spool", "dir", dir),
+		lock:    lock,
+		reqs:    make(chan *commitReq),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		items:   make(map[string]*item),
+		wake:    make(chan struct{}),
+		segs:    make(map[uint64]*segment),
+		nextSeq: 1,
+		nextSeg: 1,
+	}
+	if err := s.recover(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if err := s.startSegment(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	if err := s.syncDir(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	s.collect()
+	go s.commitLoop()
+	return s, nil
 }
 
 func (s *Spool) isClosed() bool {
@@ -80,38 +179,176 @@ func (s *Spool) isClosed() bool {
 // Close stops the spool; appends in flight either complete or fail.
 func (s *Spool) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
-	return nil
+	close(s.quit)
+	s.mu.Unlock()
+	<-s.stopped
+	return s.closeFiles()
+}
+
+func (s *Spool) closeFiles() error {
+	var errs []error
+	if s.file != nil {
+		if err := s.file.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("spool: close %s: %w", s.file.Name(), err))
+		}
+		s.file = nil
+	}
+	if s.lock != nil {
+		if err := s.lock.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("spool: unlock %s: %w", s.dir, err))
+		}
+		s.lock = nil
+	}
+	return errors.Join(errs...)
 }
 
 // Len is the number of messages appended and not yet done.
-func (s *Spool) Len() int { panic("spool: not implemented") }
-
-// Append makes env and the message (prefix followed by the draft's bytes)
-// durable and returns only once they are fsync'd. It takes over the draft.
-func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Draft) error {
-	panic("spool: not implemented")
+func (s *Spool) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
 }
 
-// Entry is a spooled message handed out for delivery.
-type Entry struct {
-	Envelope
-	Size int64 // bytes of the whole message (prefix + draft)
+// Stats are counters since Open, for tests, benchmarks and metrics.
+type Stats struct {
+	Pending  int   // appended and not done (Len)
+	Claimed  int   // of those, handed out by Claim and not released
+	Segments int   // segment files on disk
+	Appends  int64 // messages made durable
+	Dones    int64 // done records made durable
+	Batches  int64 // group commits
+	Syncs    int64 // fdatasyncs of segment files
+	DirSyncs int64 // fsyncs of the spool directory
+	Removed  int64 // segments deleted
 }
 
-// Open reads the whole message.
-func (e *Entry) Open() (io.ReadCloser, error) { panic("spool: not implemented") }
-
-// Claim blocks until at least one message is pending and not claimed, or ctx
-// ends, and returns up to max of them, oldest first, marked claimed.
-func (s *Spool) Claim(ctx context.Context, max int) ([]*Entry, error) {
-	panic("spool: not implemented")
+// Stats returns the spool's counters.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	st := Stats{Pending: len(s.items), Claimed: len(s.items) - s.ready.Len(), Segments: len(s.segs)}
+	s.mu.Unlock()
+	st.Appends = s.stats.appends.Load()
+	st.Dones = s.stats.dones.Load()
+	st.Batches = s.stats.batches.Load()
+	st.Syncs = s.stats.syncs.Load()
+	st.DirSyncs = s.stats.dirSyncs.Load()
+	st.Removed = s.stats.segsRemoved.Load()
+	return st
 }
 
-// Release returns claimed messages to pending (delivery failed temporarily).
-func (s *Spool) Release(ids ...string) { panic("spool: not implemented") }
+// startSegment makes a new, empty active segment. The caller syncs the
+// directory before a record in it is acknowledged.
+func (s *Spool) startSegment() error {
+	id := s.nextSeg
+	path := filepath.Join(s.dir, segmentName(id))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("spool: new segment: %w", err)
+	}
+	if _, err := f.Write([]byte(segMagic)); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("spool: new segment %s: %w", path, err)
+	}
+	if s.file != nil {
+		if err := s.file.Close(); err != nil {
+			s.log.Warn("closing full segment", "err", err)
+		}
+	}
+	seg := &segment{id: id, path: path}
+	s.mu.Lock()
+	s.segs[id] = seg
+	s.mu.Unlock()
+	s.nextSeg = id + 1
+	s.active, s.file, s.fileSize = seg, f, int64(len(segMagic))
+	return nil
+}
 
-// Done removes messages durably: once it returns they are never handed out
-// again, even after a crash. Concurrent calls share fsyncs.
-func (s *Spool) Done(ctx context.Context, ids ...string) error { panic("spool: not implemented") }
+func (s *Spool) syncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return fmt.Errorf("spool: sync dir %s: %w", s.dir, err)
+	}
+	defer d.Close()
+	s.stats.dirSyncs.Add(1)
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("spool: sync dir %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// addItem indexes a durable message; s.mu held.
+func (s *Spool) addItem(it *item) {
+	it.seq = s.nextSeq
+	s.nextSeq++
+	it.index = -1
+	s.items[it.entry.ID] = it
+	it.seg.live++
+	heap.Push(&s.ready, it)
+}
+
+// retire removes a message done by a record in seg; s.mu held.
+func (s *Spool) retire(it *item, seg *segment) {
+	delete(s.items, it.entry.ID)
+	if it.index >= 0 {
+		heap.Remove(&s.ready, it.index)
+	}
+	m := it.seg
+	m.live--
+	if seg != m {
+		seg.pins++
+		if m.doneIn == nil {
+			m.doneIn = make(map[*segment]int)
+		}
+		m.doneIn[seg]++
+	}
+}
+
+// collect deletes the segments nothing depends on any more. A deletion is
+// made durable (directory fsync) before the segments it unpins are
+// considered, so that no restart sees a done record gone while the message
+// it cancelled is still there.
+func (s *Spool) collect() {
+	for {
+		var dead []*segment
+		s.mu.Lock()
+		for _, seg := range s.segs {
+			if seg != s.active && seg.live == 0 && seg.pins == 0 {
+				dead = append(dead, seg)
+			}
+		}
+		s.mu.Unlock()
+		if len(dead) == 0 {
+			return
+		}
+		var gone []*segment
+		for _, seg := range dead {
+			if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("removing finished segment", "segment", seg.path, "err", err)
+				continue
+			}
+			gone = append(gone, seg)
+		}
+		if len(gone) == 0 {
+			return
+		}
+		if err := s.syncDir(); err != nil {
+			s.log.Warn("syncing after segment removal", "err", err)
+			return
+		}
+		s.mu.Lock()
+		for _, seg := range gone {
+			for later, n := range seg.doneIn {
+				later.pins -= n
+			}
+			delete(s.segs, seg.id)
+		}
+		s.mu.Unlock()
+		s.stats.segsRemoved.Add(int64(len(gone)))
+	}
+}
