@@ -1,0 +1,394 @@
+// Package testenv starts the real sesame binary for end-to-end tests, in the
+// spirit of maddy's tests/t.go: it builds the binary once, writes a config
+// with free loopback ports and a temporary data dir, starts `sesame serve`,
+// waits until it answers, and offers the admin CLI and the captured mail.
+// It also finds the external tools tests drive (swaks, openssl, python3):
+// with CI=true a missing tool fails the test instead of skipping it.
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds cmd/sesame once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sesame-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sesame")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/sesame")
+		cmd.Dir = moduleRoot()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Tool returns the path of an external program, skipping the test when it is
+// missing — or failing it when CI=true, so CI never skips silently.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not installed (.ci/run installs it)", name)
+	}
+	t.Skipf("%s is not installed", name)
+	return ""
+}
+
+// Options adjust the server a test starts.
+type Options struct {
+	// Extra is TOML appended to the generated config (top-level keys must
+	// come before any table, so Extra should only add tables, e.g. "[log]\nlevel = \"debug\"").
+	SMTPExtra string // lines added to the [smtp] table
+	Regions   []string
+}
+
+// Server is a running sesame process.
+type Server struct {
+	t        testing.TB
+	Dir      string // data dir
+	Config   string // config file path
+	SMTP     string // STARTTLS listener host:port
+	SMTPS    string // TLS-wrapper listener host:port
+	API      string // API listener host:port
+	Regions  []string
+	cmd      *exec.Cmd
+	Stdout   *syncBuffer
+	Stderr   *syncBuffer
+	KeyID    string // first account's access key id, from the first-start banner
+	Secret   string
+	Account  string
+	exited   chan struct{}
+	startErr error
+}
+
+// Start writes a config and starts sesame; the process is stopped when the
+// test ends.
+func Start(t testing.TB, opt Options) *Server {
+	t.Helper()
+	bin := Binary(t)
+	dir := t.TempDir()
+	regions := opt.Regions
+	if len(regions) == 0 {
+		regions = []string{"us-east-1"}
+	}
+	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions,
+		SMTP: FreeAddr(t), SMTPS: FreeAddr(t), API: FreeAddr(t)}
+	quoted := make([]string, len(regions))
+	for i, r := range regions {
+		quoted[i] = fmt.Sprintf("%q", r)
+	}
+	cfg := fmt.Sprintf(`data_dir = %q
+hostname = "sesame.test"
+regions = [%s]
+[smtp]
+starttls_listen = [%q]
+tls_listen = [%q]
+%s
+[api]
+listen = %q
+[log]
+level = "debug"
+`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API)
+	if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.start(bin)
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("sesame stderr:\n%s", tail(s.Stderr.String(), 8000))
+		}
+	})
+	s.parseBanner()
+	return s
+}
+
+func (s *Server) start(bin string) {
+	s.t.Helper()
+	s.Stdout, s.Stderr = &syncBuffer{}, &syncBuffer{}
+	s.cmd = exec.Command(bin, "serve", "-c", s.Config)
+	s.cmd.Stdout, s.cmd.Stderr = s.Stdout, s.Stderr
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-s.exited:
+			s.t.Fatalf("sesame exited at start: %v\nstdout:\n%s\nstderr:\n%s", s.cmd.ProcessState, s.Stdout, s.Stderr)
+		default:
+		}
+		if up(s.SMTP) && up(s.SMTPS) && healthy(s.API) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("sesame did not come up in 20s\nstderr:\n%s", s.Stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Restart starts the process again on the same config and data (after Kill or Stop).
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.start(Binary(s.t))
+}
+
+// Stop sends SIGTERM and waits for the process to end.
+func (s *Server) Stop() {
+	s.signal(syscall.SIGTERM, 15*time.Second)
+}
+
+// Kill sends SIGKILL: a crash.
+func (s *Server) Kill() {
+	s.signal(syscall.SIGKILL, 5*time.Second)
+}
+
+func (s *Server) signal(sig syscall.Signal, wait time.Duration) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(wait):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// Exited reports whether the process has ended.
+func (s *Server) Exited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+var (
+	keyIDLine  = regexp.MustCompile(`Access key id \(SMTP user name\):\s+(\S+)`)
+	secretLine = regexp.MustCompile(`Secret access key:\s+(\S+)`)
+	acctLine   = regexp.MustCompile(`created account (\d{12})`)
+)
+
+func (s *Server) parseBanner() {
+	out := s.Stdout.String()
+	if m := keyIDLine.FindStringSubmatch(out); m != nil {
+		s.KeyID = m[1]
+	}
+	if m := secretLine.FindStringSubmatch(out); m != nil {
+		s.Secret = m[1]
+	}
+	if m := acctLine.FindStringSubmatch(out); m != nil {
+		s.Account = m[1]
+	}
+	if s.KeyID == "" || s.Secret == "" || s.Account == "" {
+		s.t.Fatalf("first-start banner without credentials:\n%s", out)
+	}
+}
+
+// Admin runs `sesame admin -c CONFIG args...` and decodes its JSON output
+// into v (when v is not nil). It fails the test on a non-zero exit.
+func (s *Server) Admin(v any, args ...string) {
+	s.t.Helper()
+	out, err := s.AdminRaw(args...)
+	if err != nil {
+		s.t.Fatalf("sesame admin %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if v != nil {
+		if err := json.Unmarshal(out, v); err != nil {
+			s.t.Fatalf("sesame admin %s: bad JSON: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// AdminRaw runs the admin CLI and returns its combined output.
+func (s *Server) AdminRaw(args ...string) ([]byte, error) {
+	cmd := exec.Command(Binary(s.t), append([]string{"admin", "-c", s.Config}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return append(stdout.Bytes(), stderr.Bytes()...), err
+	}
+	return stdout.Bytes(), nil
+}
+
+// Verify marks an identity verified for the first account (operator override).
+func (s *Server) Verify(identity string) {
+	s.t.Helper()
+	s.Admin(nil, "identity", "verify", "--account", s.Account, "--region", s.Regions[0], identity)
+}
+
+// Production takes the first account out of the sandbox with generous quotas.
+func (s *Server) Production() {
+	s.t.Helper()
+	s.Admin(nil, "account", "set", "--account", s.Account, "--region", s.Regions[0],
+		"--production", "--max-send-rate", "100000", "--max-24h-send", "-1")
+}
+
+// CapturedMessage is one entry of GET /_aws/ses.
+type CapturedMessage struct {
+	ID          string `json:"Id"`
+	Region      string
+	Source      string
+	Destination struct{ ToAddresses, CcAddresses, BccAddresses []string }
+	Subject     string
+	Body        struct {
+		TextPart *string `json:"text_part"`
+		HTMLPart *string `json:"html_part"`
+	}
+	RawData    string
+	Timestamp  string
+	Recipients []string
+	Outcomes   map[string]string
+}
+
+// Captured returns GET /_aws/ses with the given raw query ("" for all).
+func (s *Server) Captured(query string) []CapturedMessage {
+	s.t.Helper()
+	url := "http://" + s.API + "/_aws/ses"
+	if query != "" {
+		url += "?" + query
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Messages []CapturedMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		s.t.Fatalf("GET %s: %v", url, err)
+	}
+	return body.Messages
+}
+
+// WaitCaptured polls /_aws/ses until at least n messages are there.
+func (s *Server) WaitCaptured(n int, timeout time.Duration) []CapturedMessage {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs := s.Captured("")
+		if len(msgs) >= n || time.Now().After(deadline) {
+			return msgs
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// FreeAddr returns a loopback host:port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func up(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func healthy(addr string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/_sesame/health", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 200
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Lines returns the buffer's lines.
+func (b *syncBuffer) Lines() []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
