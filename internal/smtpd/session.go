@@ -134,29 +134,11 @@ func (s *session) serve() {
 	}
 	for {
 		line, err := s.readLine(maxAuthLine)
-		if err == errLineTooLong {
-			s.replyErr(seserr.CommandLineTooLong())
-			continue
-		}
-		if err != nil {
+		if err != nil && err != errLineTooLong {
 			s.readFailed(err)
 			return
 		}
-		verb, arg := splitCommand(line)
-		if verb != "AUTH" && len(line) > maxCommandLine-2 {
-			s.replyErr(seserr.CommandLineTooLong())
-			continue
-		}
-		if s.retiring() {
-			if verb == "QUIT" {
-				s.reply("221 Bye")
-			} else {
-				s.replyErr(seserr.ServiceClosing())
-			}
-			s.w.Flush()
-			return
-		}
-		if !s.command(verb, arg) {
+		if !s.turn(line, err) {
 			s.w.Flush()
 			return
 		}
@@ -168,6 +150,24 @@ func (s *session) serve() {
 			}
 		}
 	}
+}
+
+// turn answers one command line; false ends the session.
+func (s *session) turn(line string, err error) bool {
+	verb, arg := splitCommand(line)
+	if err == errLineTooLong || verb != "AUTH" && len(line) > maxCommandLine-2 {
+		s.replyErr(seserr.CommandLineTooLong())
+		return true
+	}
+	if s.retiring() {
+		if verb == "QUIT" {
+			s.reply("221 Bye")
+		} else {
+			s.replyErr(seserr.ServiceClosing())
+		}
+		return false
+	}
+	return s.command(verb, arg)
 }
 
 // retiring reports whether the session must end at this command boundary.
