@@ -1,0 +1,247 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"sesame/internal/store"
+)
+
+// newKey is what an operator sees once for a new key: everything a client
+// needs, SMTP passwords included.
+type newKey struct {
+	AccountID     string            `json:"account_id"`
+	AccessKeyID   string            `json:"access_key_id"`
+	Secret        string            `json:"secret_access_key"`
+	SMTPPasswords map[string]string `json:"smtp_passwords"`
+}
+
+// keyInfo is a key without its secret, for listings.
+type keyInfo struct {
+	AccessKeyID string    `json:"access_key_id"`
+	Active      bool      `json:"active"`
+	Created     time.Time `json:"created"`
+}
+
+type accountDetails struct {
+	store.Account
+	AccessKeys []keyInfo               `json:"access_keys"`
+	Settings   []store.AccountSettings `json:"settings"`
+}
+
+func (a *admin) newKey(k store.AccessKey) newKey {
+	return newKey{AccountID: k.AccountID, AccessKeyID: k.ID, Secret: k.Secret, SMTPPasswords: a.smtpPasswords(k.Secret)}
+}
+
+func (a *admin) accountCreate(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		_, key, err := a.st.CreateAccount(ctx)
+		if err != nil {
+			return err
+		}
+		return a.print(a.newKey(key))
+	})
+}
+
+func (a *admin) accountList(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		accts, err := a.st.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		return a.print(accts)
+	})
+}
+
+func (a *admin) accountShow(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	accountID := fs.String("account", "", "account id")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		id, err := a.account(ctx, *accountID)
+		if err != nil {
+			return err
+		}
+		acct, err := a.st.Account(ctx, id)
+		if err != nil {
+			return err
+		}
+		keys, err := a.keyInfos(ctx, id)
+		if err != nil {
+			return err
+		}
+		d := accountDetails{Account: acct, AccessKeys: keys}
+		for _, r := range a.regions {
+			set, err := a.st.AccountSettings(ctx, id, r)
+			if err != nil {
+				return err
+			}
+			d.Settings = append(d.Settings, set)
+		}
+		return a.print(d)
+	})
+}
+
+// optionalBool is a flag that records whether it was given, for
+// --sending-enabled=true|false.
+type optionalBool struct {
+	set, value bool
+}
+
+func (b *optionalBool) String() string   { return strconv.FormatBool(b.value) }
+func (b *optionalBool) IsBoolFlag() bool { return true }
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+// optionalFloat is a number flag that records whether it was given.
+type optionalFloat struct {
+	set   bool
+	value float64
+}
+
+func (f *optionalFloat) String() string { return strconv.FormatFloat(f.value, 'g', -1, 64) }
+func (f *optionalFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("want a number")
+	}
+	f.set, f.value = true, v
+	return nil
+}
+
+func (a *admin) accountSet(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	accountID := fs.String("account", "", "account id")
+	region := fs.String("region", "", "region")
+	production := fs.Bool("production", false, "leave the sandbox")
+	sandbox := fs.Bool("sandbox", false, "return to the sandbox")
+	var rate, daily optionalFloat
+	var enabled optionalBool
+	fs.Var(&rate, "max-send-rate", "recipients per second")
+	fs.Var(&daily, "max-24h-send", "recipients per rolling 24 hours, -1 unlimited")
+	fs.Var(&enabled, "sending-enabled", "true or false")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		if *production && *sandbox {
+			return usageErr(name + ": --production and --sandbox contradict each other")
+		}
+		if rate.set && rate.value <= 0 {
+			return fmt.Errorf("--max-send-rate must be above 0, not %v", rate.value)
+		}
+		if daily.set && daily.value < 0 && daily.value != -1 {
+			return fmt.Errorf("--max-24h-send must be -1 (unlimited) or at least 0, not %v", daily.value)
+		}
+		id, err := a.account(ctx, *accountID)
+		if err != nil {
+			return err
+		}
+		r, err := a.region(*region)
+		if err != nil {
+			return err
+		}
+		set, err := a.st.AccountSettings(ctx, id, r)
+		if err != nil {
+			return err
+		}
+		switch {
+		case *production:
+			set.Production = true
+		case *sandbox:
+			set.Production = false
+		}
+		if rate.set {
+			set.MaxSendRate = rate.value
+		}
+		if daily.set {
+			set.Max24HourSend = daily.value
+		}
+		if enabled.set {
+			set.SendingEnabled = enabled.value
+		}
+		if err := a.st.PutAccountSettings(ctx, set); err != nil {
+			return err
+		}
+		return a.print(set)
+	})
+}
+
+func (a *admin) keyCreate(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	accountID := fs.String("account", "", "account id")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		id, err := a.account(ctx, *accountID)
+		if err != nil {
+			return err
+		}
+		key, err := a.st.CreateAccessKey(ctx, id)
+		if err != nil {
+			return err
+		}
+		return a.print(a.newKey(key))
+	})
+}
+
+func (a *admin) keyList(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	accountID := fs.String("account", "", "account id")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		id, err := a.account(ctx, *accountID)
+		if err != nil {
+			return err
+		}
+		keys, err := a.keyInfos(ctx, id)
+		if err != nil {
+			return err
+		}
+		return a.print(keys)
+	})
+}
+
+func (a *admin) keyInfos(ctx context.Context, accountID string) ([]keyInfo, error) {
+	keys, err := a.st.AccessKeys(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]keyInfo, 0, len(keys))
+	for _, k := range keys {
+		infos = append(infos, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created})
+	}
+	return infos, nil
+}
+
+func (a *admin) keyActivate(active bool) command {
+	return func(ctx context.Context, name string, args []string) error {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		keyID := fs.String("key", "", "access key id")
+		return a.run(fs, name, args, 0, "", func([]string) error {
+			if *keyID == "" {
+				return usageErr(name + ": --key is required")
+			}
+			if err := a.st.SetAccessKeyActive(ctx, *keyID, active); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no access key %s", *keyID)
+				}
+				return err
+			}
+			k, err := a.st.AccessKey(ctx, *keyID)
+			if err != nil {
+				return err
+			}
+			return a.print(struct {
+				AccountID string `json:"account_id"`
+				keyInfo
+			}{k.AccountID, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created}})
+		})
+	}
+}

@@ -1,0 +1,209 @@
+// Package admin implements the `sesame admin` commands: accounts, access
+// keys, per-region account settings and operator-verified identities. It
+// writes straight to the store, so a running server sees a change within its
+// cache time (a second), and prints JSON for scripts.
+//
+// It parses command lines and formats results; what the settings mean is
+// sending's and quota's business, and how they are kept is store's.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"sesame/internal/awsauth"
+	"sesame/internal/store"
+)
+
+// defaultRegion is used when the configuration names none.
+const defaultRegion = "us-east-1"
+
+// Usage lists the commands.
+func Usage() string {
+	return `Commands (output is JSON):
+  account create                          make an account and its first access key
+  account list                            list accounts
+  account show [--account ID]             an account, its access keys and per-region settings
+  account set [--account ID] [--region R] [--production | --sandbox]
+              [--max-send-rate N] [--max-24h-send N] [--sending-enabled=true|false]
+                                          change sending settings (-1 = unlimited 24-hour quota)
+  key create [--account ID]               add an access key; prints its secret and SMTP passwords
+  key list [--account ID]                 list an account's access keys (no secrets)
+  key deactivate --key ID                 refuse a key from now on
+  key activate --key ID                   accept a key again
+  identity verify [--account ID] [--region R] IDENTITY
+                                          mark an address ("@") or a domain verified
+  identity list [--account ID] [--region R]
+  identity delete [--account ID] [--region R] IDENTITY
+
+--account may be left out when exactly one account exists; --region defaults
+to the first configured region.
+`
+}
+
+// Run executes the command in args (the words after "sesame admin").
+// Mistakes in the command line come back as errors that include the usage.
+func Run(ctx context.Context, st *store.Store, regions []string, args []string, stdout io.Writer) error {
+	if len(regions) == 0 {
+		regions = []string{defaultRegion}
+	}
+	a := &admin{st: st, regions: regions, out: stdout}
+	if len(args) == 0 {
+		return usageErr("no command given")
+	}
+	if isHelp(args[0]) {
+		_, err := io.WriteString(stdout, Usage())
+		return err
+	}
+	if len(args) < 2 {
+		return usageErr(fmt.Sprintf("%q needs a subcommand", args[0]))
+	}
+	name := args[0] + " " + args[1]
+	cmd, ok := a.commands()[name]
+	if !ok {
+		return usageErr(fmt.Sprintf("unknown command %q", name))
+	}
+	return cmd(ctx, name, args[2:])
+}
+
+type admin struct {
+	st      *store.Store
+	regions []string
+	out     io.Writer
+}
+
+type command func(ctx context.Context, name string, args []string) error
+
+func (a *admin) commands() map[string]command {
+	return map[string]command{
+		"account create":  a.accountCreate,
+		"account list":    a.accountList,
+		"account show":    a.accountShow,
+		"account set":     a.accountSet,
+		"key create":      a.keyCreate,
+		"key list":        a.keyList,
+		"key deactivate":  a.keyActivate(false),
+		"key activate":    a.keyActivate(true),
+		"identity verify": a.identityVerify,
+		"identity list":   a.identityList,
+		"identity delete": a.identityDelete,
+	}
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+func usageErr(problem string) error {
+	return fmt.Errorf("%s\n\n%s", problem, Usage())
+}
+
+// errHelpShown tells parse's callers that -h was answered with the usage.
+var errHelpShown = errors.New("help shown")
+
+// parse parses fs from args, letting flags follow positional arguments
+// ("identity verify a@b.c --region eu-west-1"), and returns the positional
+// ones. A lone "--" ends the flags.
+func (a *admin) parse(fs *flag.FlagSet, name string, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var positional []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(a.out, Usage())
+			return nil, errHelpShown
+		}
+		if err != nil {
+			return nil, usageErr(fmt.Sprintf("%s: %v", name, err))
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// run parses and checks the positional argument count, turning a help
+// request into success.
+func (a *admin) run(fs *flag.FlagSet, name string, args []string, wantPositional int, what string, fn func(pos []string) error) error {
+	pos, err := a.parse(fs, name, args)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) != wantPositional {
+		if wantPositional == 0 {
+			return usageErr(fmt.Sprintf("%s: unexpected argument %q", name, pos[0]))
+		}
+		return usageErr(fmt.Sprintf("%s: want %s, have %d arguments", name, what, len(pos)))
+	}
+	return fn(pos)
+}
+
+// account resolves --account: the given account, which must exist, or the
+// only one when it was left out.
+func (a *admin) account(ctx context.Context, id string) (string, error) {
+	if id != "" {
+		if _, err := a.st.Account(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return "", fmt.Errorf("no account %s", id)
+			}
+			return "", err
+		}
+		return id, nil
+	}
+	accts, err := a.st.Accounts(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch len(accts) {
+	case 0:
+		return "", errors.New("no account yet: run `sesame admin account create`")
+	case 1:
+		return accts[0].ID, nil
+	default:
+		return "", fmt.Errorf("--account is required: there are %d accounts", len(accts))
+	}
+}
+
+// region resolves --region: a configured region, the first by default.
+func (a *admin) region(r string) (string, error) {
+	if r == "" {
+		return a.regions[0], nil
+	}
+	if !slices.Contains(a.regions, r) {
+		return "", fmt.Errorf("unknown region %q (configured: %s)", r, strings.Join(a.regions, ", "))
+	}
+	return r, nil
+}
+
+// smtpPasswords derives a secret's SMTP password in every configured region.
+func (a *admin) smtpPasswords(secret string) map[string]string {
+	pw := make(map[string]string, len(a.regions))
+	for _, r := range a.regions {
+		pw[r] = awsauth.SMTPPassword(secret, r)
+	}
+	return pw
+}
+
+func (a *admin) print(v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
