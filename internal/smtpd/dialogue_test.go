@@ -112,6 +112,20 @@ func dialogueScenarios() []scenario {
 			c <- 530 Must issue a STARTTLS command first
 			c -> STARTTLS extra
 			c <- 501 Syntax error in parameters or arguments`},
+		{name: "plaintext pipelined after STARTTLS is dropped", script: greeting + `
+			c ~> "STARTTLS\r\nNOOP\r\n"
+			c <- 220 Ready to start TLS
+			tls
+			c -> QUIT
+			c <- 221 Bye
+			eof`},
+		{name: "pipelined commands", script: `{{open}}{{auth}}
+			c ~> "MAIL FROM:<sender@example.com>\r\nRCPT TO:<rcpt@example.net>\r\nDATA\r\nhello\r\n.\r\nNOOP\r\n"
+			c <- 250 Ok
+			c <- 250 Ok
+			c <- 354 End data with <CR><LF>.<CR><LF>
+			{{sent}}
+			c <- 250 Ok`},
 		{name: "MAIL, RCPT and DATA before AUTH", script: `{{open}}{{ehlo}}
 			c -> MAIL FROM:<sender@example.com>
 			c <- 530 Authentication required

@@ -10,6 +10,7 @@
 //	c <~ 250 Ok \S+      expect a line matching the regexp (anchored)
 //	tls                  start TLS on the client side (after "220 Ready to start TLS")
 //	eof                  expect the server to close the connection
+//	call NAME            run Dialogue.Calls[NAME] (move a fake clock, stream a big body, ...)
 //	# comment            ignored, as are blank lines
 //
 // It is test support only: it never belongs in a production import graph.
@@ -35,6 +36,9 @@ type Dialogue struct {
 	ImplicitTLS bool          // TLS from the first byte (the TLS-wrapper port)
 	TLS         *tls.Config   // client TLS config for "tls" steps and ImplicitTLS
 	Timeout     time.Duration // per step; default 5 s
+	// Calls are run by "call NAME" steps with the connection as it is
+	// at that step (under TLS after a "tls" step).
+	Calls map[string]func(conn io.Writer) error
 }
 
 // Run runs script against d and fails t at the first step that does not hold.
@@ -75,7 +79,9 @@ func (d Dialogue) Run(script string) error {
 		// The text after "c -> " is taken as written, trailing spaces
 		// included ("334 " is a whole reply).
 		op, text := strings.TrimSpace(step), ""
-		if len(step) >= 4 && step[0] == 'c' {
+		if strings.HasPrefix(op, "call ") {
+			op = "call"
+		} else if len(step) >= 4 && step[0] == 'c' {
 			op = step[:4]
 			if len(step) > 5 {
 				text = step[5:]
@@ -90,6 +96,17 @@ func (d Dialogue) Run(script string) error {
 			}
 			conn, r = tc, bufio.NewReader(tc)
 			transcript.WriteString("   [TLS]\n")
+		case "call":
+			name := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(step), "call"))
+			f := d.Calls[name]
+			if f == nil {
+				return fail(n, step, "no call named %q", name)
+			}
+			conn.SetDeadline(time.Time{}) // the call may take its time
+			if err := f(conn); err != nil {
+				return fail(n, step, "call: %v", err)
+			}
+			transcript.WriteString("   [call " + name + "]\n")
 		case "eof":
 			line, err := r.ReadString('\n')
 			if err == nil || !errors.Is(err, io.EOF) && !isReset(err) {
