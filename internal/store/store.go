@@ -66,12 +66,18 @@ func Open(dataDir string) (*Store, error) {
 		return nil, err
 	}
 	path := filepath.Join(dataDir, dbFile)
+	// SQLite would create the file 0644; captured mail is nobody else's
+	// business, and its -wal and -shm files take the database's mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	f.Close()
 	writes, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	writes.SetMaxOpenConns(1)
-	writes.SetConnMaxIdleTime(0)
 	if err := migrate(context.Background(), writes); err != nil {
 		writes.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

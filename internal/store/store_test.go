@@ -223,3 +223,16 @@ func TestOpenRejectsShortSealKey(t *testing.T) {
 		t.Fatal("Open with a 5-byte secret.key succeeded")
 	}
 }
+
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	openTest(t, dir)
+	info, err := os.Stat(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("%s mode %v; want 0600", dbFile, info.Mode().Perm())
+	}
+}
