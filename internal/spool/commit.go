@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // A batch stops growing at these bounds; whatever is left waits for the next
@@ -119,6 +120,7 @@ func (s *Spool) submit(ctx context.Context, req *commitReq) error {
 func (s *Spool) commitLoop() {
 	defer close(s.stopped)
 	var batch []*commitReq
+	released := 0
 	for {
 		batch = batch[:0]
 		select {
@@ -127,17 +129,15 @@ func (s *Spool) commitLoop() {
 		case <-s.quit:
 			return
 		}
-		size := len(batch[0].frame)
-	drain:
-		for len(batch) < maxBatchRecords && size < maxBatchBytes {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-				size += len(r.frame)
-			default:
-				break drain
-			}
+		size := s.drain(&batch, len(batch[0].frame))
+		if len(batch) < released {
+			// The appenders released by the last sync are runnable but may
+			// not have queued yet: let them run once rather than leave
+			// them a whole sync behind. This is a yield, not a timer.
+			runtime.Gosched()
+			size = s.drain(&batch, size)
 		}
+		released = len(batch)
 		err := s.commit(batch, size)
 		for _, r := range batch {
 			r.errc <- err
@@ -146,6 +146,20 @@ func (s *Spool) commitLoop() {
 			s.afterCommit()
 		}
 	}
+}
+
+// drain adds to batch the records already waiting, up to the batch bounds.
+func (s *Spool) drain(batch *[]*commitReq, size int) int {
+	for len(*batch) < maxBatchRecords && size < maxBatchBytes {
+		select {
+		case r := <-s.reqs:
+			*batch = append(*batch, r)
+			size += len(r.frame)
+		default:
+			return size
+		}
+	}
+	return size
 }
 
 // commit writes and syncs one batch, then indexes it.

@@ -1,0 +1,61 @@
+package spool
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkAppend appends 2 KB messages from 32 goroutines (the SMTP
+// server's concurrency under load) and reports durable messages per second,
+// the p99 Append latency and how many messages shared each fsync.
+func BenchmarkAppend(b *testing.B) {
+	s := openT(b, b.TempDir(), Options{})
+	defer s.Close()
+	body := testBody("bench", 2048)
+	prefix := []byte(testPrefix)
+	var n atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			id := fmt.Sprintf("bench-%d", n.Add(1))
+			t0 := time.Now()
+			d, err := s.NewDraft()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			d.Write(body)
+			if err := s.Append(context.Background(), &Envelope{ID: id, MailFrom: "a@example.com",
+				Recipients: []string{"b@example.com"}, Via: "smtp"}, prefix, d); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	st := s.Stats()
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "msgs/s")
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	if st.Syncs > 0 {
+		b.ReportMetric(float64(st.Appends)/float64(st.Syncs), "msgs/fsync")
+	}
+}
