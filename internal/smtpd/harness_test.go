@@ -134,6 +134,17 @@ type testServer struct {
 
 func startServer(t testing.TB, be *testBackend, tune func(*Config)) *testServer {
 	t.Helper()
+	if be == nil {
+		be = newTestBackend(t)
+	}
+	ts := startServerWith(t, be, tune)
+	ts.be = be
+	return ts
+}
+
+// startServerWith starts a Server for any Backend; ts.be is left nil.
+func startServerWith(t testing.TB, be Backend, tune func(*Config)) *testServer {
+	t.Helper()
 	cert, err := testCert()
 	if err != nil {
 		t.Fatal(err)
@@ -145,11 +156,8 @@ func startServer(t testing.TB, be *testBackend, tune func(*Config)) *testServer 
 	if tune != nil {
 		tune(&cfg)
 	}
-	if be == nil {
-		be = newTestBackend(t)
-	}
 	srv := New(cfg, be)
-	ts := &testServer{srv: srv, be: be}
+	ts := &testServer{srv: srv}
 	for _, implicit := range []bool{false, true} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

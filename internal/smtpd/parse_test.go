@@ -1,0 +1,129 @@
+package smtpd
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParsePath(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		arg, keyword string
+		addr, params string
+		ok           bool
+	}{
+		{"FROM:<a@example.com>", "FROM:", "a@example.com", "", true},
+		{"from:<a@example.com>", "FROM:", "a@example.com", "", true},
+		{"FROM: <a@example.com>", "FROM:", "a@example.com", "", true},
+		{"FROM:<a@example.com> SIZE=10 BODY=8BITMIME", "FROM:", "a@example.com", "SIZE=10 BODY=8BITMIME", true},
+		{"FROM:<a@example.com>   SIZE=10  ", "FROM:", "a@example.com", "SIZE=10", true},
+		{"FROM:<>", "FROM:", "", "", true},
+		{"FROM:a@example.com SIZE=1", "FROM:", "a@example.com", "SIZE=1", true},
+		{`FROM:<"a>b"@example.com>`, "FROM:", `"a>b"@example.com`, "", true},
+		{`FROM:<"a\"b>"@example.com>`, "FROM:", `"a\"b>"@example.com`, "", true},
+		{"TO:<b@example.net>", "TO:", "b@example.net", "", true},
+		{"FROM:<a@example.com>SIZE=1", "FROM:", "", "", false},
+		{"FROM:<a@example.com", "FROM:", "", "", false},
+		{"FROM:<a<b@example.com>", "FROM:", "", "", false},
+		{"FROM:a>b@example.com", "FROM:", "", "", false},
+		{"FROM:", "FROM:", "", "", false},
+		{"FRO", "FROM:", "", "", false},
+		{"TO:<b@example.net>", "FROM:", "", "", false},
+		{"FROM <a@example.com>", "FROM:", "", "", false},
+	}
+	for _, tc := range cases {
+		addr, params, ok := parsePath(tc.arg, tc.keyword)
+		if ok != tc.ok || ok && (addr != tc.addr || params != tc.params) {
+			t.Errorf("parsePath(%q, %q) = %q, %q, %v; want %q, %q, %v",
+				tc.arg, tc.keyword, addr, params, ok, tc.addr, tc.params, tc.ok)
+		}
+	}
+}
+
+func TestCheckMailParams(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		params string
+		code   int // 0: accepted
+	}{
+		{"", 0},
+		{"SIZE=100", 0},
+		{"size=100 body=7bit", 0},
+		{"BODY=8BITMIME AUTH=<>", 0},
+		{"SIZE=101", 552},
+		{"SIZE=99999999999999999999999", 501},
+		{"SIZE=-1", 501},
+		{"SIZE=", 501},
+		{"BODY=BINARYMIME", 501},
+		{"SMTPUTF8", 555},
+		{"RET=HDRS", 555},
+	}
+	for _, tc := range cases {
+		e := checkMailParams(tc.params, 100)
+		code := 0
+		if e != nil {
+			code = e.SMTPCode
+		}
+		if code != tc.code {
+			t.Errorf("checkMailParams(%q) = %v, want code %d", tc.params, e, tc.code)
+		}
+	}
+}
+
+// FuzzParsePath checks that MAIL/RCPT argument parsing never panics and
+// that what it returns comes from its input, trimmed.
+func FuzzParsePath(f *testing.F) {
+	for _, s := range []string{"FROM:<a@example.com> SIZE=10", `FROM:<"a\>b"@x> BODY=7BIT`, "FROM:<>",
+		"TO: b@example.net", "FROM:<<>>", `FROM:<"\`, "FROM:a SIZE=1 SIZE=2 AUTH=<x>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		for _, kw := range []string{"FROM:", "TO:"} {
+			addr, params, ok := parsePath(arg, kw)
+			if !ok {
+				if addr != "" || params != "" {
+					t.Fatalf("parsePath(%q) failed but returned %q, %q", arg, addr, params)
+				}
+				continue
+			}
+			if !strings.Contains(arg, addr) || !strings.Contains(arg, params) {
+				t.Fatalf("parsePath(%q) = %q, %q: not from the input", arg, addr, params)
+			}
+			if params != strings.TrimSpace(params) {
+				t.Fatalf("parsePath(%q) params %q not trimmed", arg, params)
+			}
+			if e := checkMailParams(params, 1<<20); e != nil && e.SMTPCode != 501 && e.SMTPCode != 552 && e.SMTPCode != 555 {
+				t.Fatalf("checkMailParams(%q) = %v", params, e)
+			}
+		}
+	})
+}
+
+func TestAuthLimiter(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	l := newAuthLimiter(3, 5*time.Minute)
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	l.fail("192.0.2.1", at(0))
+	l.fail("192.0.2.1", at(time.Minute))
+	if l.locked("192.0.2.1", at(time.Minute)) {
+		t.Fatal("locked after 2 of 3 failures")
+	}
+	// Failures outside the window do not add up.
+	l.fail("192.0.2.1", at(6*time.Minute))
+	if l.locked("192.0.2.1", at(6*time.Minute)) {
+		t.Fatal("failures from an old window counted")
+	}
+	l.fail("192.0.2.1", at(7*time.Minute))
+	l.fail("192.0.2.1", at(8*time.Minute))
+	if !l.locked("192.0.2.1", at(8*time.Minute)) {
+		t.Fatal("not locked after 3 failures in the window")
+	}
+	if l.locked("192.0.2.2", at(8*time.Minute)) {
+		t.Fatal("another address locked")
+	}
+	if !l.locked("192.0.2.1", at(13*time.Minute-time.Second)) || l.locked("192.0.2.1", at(13*time.Minute)) {
+		t.Fatal("lockout does not last exactly the window")
+	}
+}
