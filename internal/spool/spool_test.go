@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"sync"
 	"testing"
@@ -416,4 +417,45 @@ func TestOpenLocksDir(t *testing.T) {
 		s2.Close()
 		t.Error("a second Open of one directory succeeded")
 	}
+}
+
+// TestIndexHoldsNoBodies checks that pending messages cost metadata, not
+// their bytes. Not parallel: it measures the heap.
+func TestIndexHoldsNoBodies(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	const count, size = 400, 32 << 10 // 12.5 MiB of message bytes
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < count; i += 8 {
+				id := fmt.Sprintf("h-%d", i)
+				appendT(t, s, id, testBody(id, size))
+			}
+		}()
+	}
+	wg.Wait()
+	s.Close()
+	s = nil
+
+	before := heapInUse()
+	recovered := openT(t, dir, Options{})
+	defer recovered.Close()
+	grown := heapInUse() - before
+	if recovered.Len() != count {
+		t.Fatalf("Len %d", recovered.Len())
+	}
+	t.Logf("recovered index of %d messages: %d bytes of heap", count, grown)
+	if grown > count*2048 {
+		t.Errorf("index of %d messages takes %d bytes: bodies are being kept", count, grown)
+	}
+}
+
+func heapInUse() int64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
