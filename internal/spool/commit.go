@@ -33,6 +33,9 @@ type commitReq struct {
 // Once the record is handed to the committer, Append waits for the sync even
 // if ctx ends, so that a failed Append never leaves a message behind.
 func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Draft) error {
+	if d == nil {
+		return errors.New("spool: append: no draft")
+	}
 	if env == nil || env.ID == "" {
 		d.Discard()
 		return errors.New("spool: append: envelope without id")
@@ -40,6 +43,10 @@ func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Dra
 	if err := ctx.Err(); err != nil {
 		d.Discard()
 		return fmt.Errorf("spool: append %s: %w", env.ID, err)
+	}
+	if d.dir != s.dir {
+		d.Discard()
+		return fmt.Errorf("spool: append %s: draft from another spool", env.ID)
 	}
 	s.mu.Lock()
 	_, dup := s.items[env.ID]
@@ -57,7 +64,7 @@ func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Dra
 	if err != nil {
 		return fmt.Errorf("spool: append %s: %w", env.ID, err)
 	}
-	it := &item{entry: Entry{Envelope: *env, Size: int64(len(prefix)) + size}}
+	it := &item{entry: Entry{Envelope: env.clone(), Size: int64(len(prefix)) + size}}
 	var frame []byte
 	if body == "" {
 		frame = encodeMessage(envJSON, "", 0, prefix, mem)

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 )
 
 // Entry is a spooled message handed out for delivery.
@@ -46,6 +48,19 @@ func (e *Entry) Open() (io.ReadCloser, error) {
 	return r, nil
 }
 
+// clone copies e deeply enough that its holder cannot change the index.
+func (e *Entry) clone() *Entry {
+	c := *e
+	c.Envelope = e.Envelope.clone()
+	return &c
+}
+
+func (env Envelope) clone() Envelope {
+	env.Recipients = slices.Clone(env.Recipients)
+	env.Attrs = maps.Clone(env.Attrs)
+	return env
+}
+
 type messageReader struct {
 	io.Reader
 	files []*os.File
@@ -77,8 +92,7 @@ func (s *Spool) Claim(ctx context.Context, max int) ([]*Entry, error) {
 			for i := range out {
 				it := heap.Pop(&s.ready).(*item)
 				it.claimed = true
-				e := it.entry // a copy: the caller may keep or change it
-				out[i] = &e
+				out[i] = it.entry.clone()
 			}
 			s.mu.Unlock()
 			return out, nil

@@ -459,3 +459,58 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
 }
+
+// TestCloseDuringAppends: appends racing Close either complete (and are
+// there after a restart) or fail; none hangs.
+func TestCloseDuringAppends(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openT(t, dir, Options{MemoryLimit: 2048})
+	var mu sync.Mutex
+	ok := map[string]int{}
+	var wg sync.WaitGroup
+	started := make(chan struct{})
+	var once sync.Once
+	for w := 0; w < 20; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				id := fmt.Sprintf("cl-%d-%d", w, i)
+				n := 1000 + i%2*3000
+				d, err := s.NewDraft()
+				if err != nil {
+					return
+				}
+				d.Write(testBody(id, n))
+				if err := s.Append(context.Background(), testEnvelope(id), []byte(testPrefix), d); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Errorf("append across Close: %v", err)
+					}
+					return
+				}
+				mu.Lock()
+				ok[id] = n
+				mu.Unlock()
+				once.Do(func() { close(started) })
+			}
+		}()
+	}
+	<-started
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	spilled := 0
+	for _, n := range ok {
+		if n > 2048 {
+			spilled++
+		}
+	}
+	if b := bodyFiles(t, dir); len(b) != spilled {
+		t.Errorf("%d body files for %d spilled messages: failed appends left theirs", len(b), spilled)
+	}
+	s = openT(t, dir, Options{})
+	defer s.Close()
+	checkEntries(t, s, ok)
+}
