@@ -115,10 +115,6 @@ func (s *Sender) Close() error {
 // Submit checks the submission and, when it passes, spools it durably and
 // returns its MessageId. A refusal is a *seserr.Error. The draft is consumed
 // either way.
-//
-// The checks run in SES's order: sending paused, size, header rules,
-// recipient count, identities, quotas; quota is reserved only when all
-// others passed.
 func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 	appended := false
 	defer func() {
@@ -132,42 +128,70 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: submission without a draft"))
 	}
 	now := s.clk.Now()
-	key := accountRegion{sub.AccountID, sub.Region}
+	a, err := s.admit(ctx, sub)
+	if err != nil {
+		return "", err
+	}
+	id := NewMessageID(sub.Region, now)
+	env := &spool.Envelope{
+		ID: id, AccountID: sub.AccountID, Region: sub.Region,
+		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
+	}
+	prefix := s.prefix(&a.header, id, sub.Region, now)
+	appended = true // Append takes over the draft, even when it fails
+	if err := s.spool.Append(ctx, env, prefix, sub.Draft); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling %s: %w", id, err))
+	}
+	return id, nil
+}
 
+// admission is what the checks learnt about an accepted submission.
+type admission struct {
+	header header
+	limits quota.Limits
+	daily  int // recipients counted toward the 24-hour quota
+}
+
+// admit runs SES's checks in SES's order: sending paused, size, header
+// rules, recipient count, identities, quotas. Quota is reserved only when
+// all the others passed, so a refused message costs the sender nothing.
+func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
+	var a admission
+	key := accountRegion{sub.AccountID, sub.Region}
 	set, err := s.settings.get(ctx, key, func(ctx context.Context) (store.AccountSettings, error) {
 		return s.store.AccountSettings(ctx, sub.AccountID, sub.Region)
 	})
 	if err != nil {
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", sub.AccountID, sub.Region, err))
+		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
 	if !set.SendingEnabled {
-		return "", seserr.SendingPaused()
+		return a, seserr.SendingPaused()
 	}
 	if sub.Draft.Size() > s.maxBytes {
-		return "", seserr.MessageTooLong()
+		return a, seserr.MessageTooLong()
 	}
 
 	buf := bufPool.Get().(*[]byte)
 	sec, err := readHeaderSection(sub.Draft.Reader(), buf)
-	var h header
 	if err == nil {
-		h, err = s.rules.parse(sec)
+		a.header, err = s.rules.parse(sec)
 	}
 	if cap(*buf) <= 64<<10 {
 		bufPool.Put(buf)
 	}
 	if err != nil {
 		if errors.Is(err, errHeaderTooLong) {
-			return "", seserr.MessageTooLong().Wrap(err)
+			return a, seserr.MessageTooLong().Wrap(err)
 		}
-		return "", seserr.As(err)
+		return a, seserr.As(err)
 	}
-	senders, err := h.senderAddresses()
+	senders, err := a.header.senderAddresses()
 	if err != nil {
-		return "", err
+		return a, err
 	}
 	if len(sub.Recipients) > MaxRecipients {
-		return "", seserr.RecipientCountExceeded()
+		return a, seserr.RecipientCountExceeded()
 	}
 
 	ids, err := s.identities.get(ctx, key, func(ctx context.Context) (*identitySet, error) {
@@ -178,35 +202,22 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return newIdentitySet(list), nil
 	})
 	if err != nil {
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
+		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
 	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !set.Production); len(failed) > 0 {
-		return "", seserr.NotVerified(sub.Region, failed)
+		return a, seserr.NotVerified(sub.Region, failed)
 	}
 
-	daily := 0
 	for _, r := range sub.Recipients {
 		if !isSimulator(r) {
-			daily++
+			a.daily++
 		}
 	}
-	lim := quota.Limits{MaxSendRate: set.MaxSendRate, Max24HourSend: set.Max24HourSend}
-	if err := s.quota.Reserve(ctx, sub.AccountID, sub.Region, lim, len(sub.Recipients), daily); err != nil {
-		return "", seserr.As(err)
+	a.limits = quota.Limits{MaxSendRate: set.MaxSendRate, Max24HourSend: set.Max24HourSend}
+	if err := s.quota.Reserve(ctx, sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily); err != nil {
+		return a, seserr.As(err)
 	}
-
-	id := NewMessageID(sub.Region, now)
-	env := &spool.Envelope{
-		ID: id, AccountID: sub.AccountID, Region: sub.Region,
-		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
-	}
-	prefix := s.prefix(&h, id, sub.Region, now)
-	appended = true // Append takes over the draft, even when it fails
-	if err := s.spool.Append(ctx, env, prefix, sub.Draft); err != nil {
-		s.quota.Refund(sub.AccountID, sub.Region, lim, len(sub.Recipients), daily)
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling %s: %w", id, err))
-	}
-	return id, nil
+	return a, nil
 }
 
 // unverified lists, in SES's order and without repeats, the identities that
