@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"container/heap"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,6 +109,11 @@ func (s *Spool) replay(seg *segment) (ok bool, err error) {
 	off, err := s.scan(seg, bufio.NewReaderSize(f, 256<<10), int64(len(segMagic)), end)
 	if err == nil {
 		return true, nil
+	}
+	if !errors.Is(err, errTorn) {
+		// A read error says nothing about the bytes: cutting them off
+		// could lose acknowledged mail. Let the operator look.
+		return false, fmt.Errorf("spool: recover %s at offset %d: %w", seg.path, off, err)
 	}
 	s.log.Warn("truncating segment at a torn or corrupt record",
 		"segment", seg.path, "offset", off, "size", end, "err", err)

@@ -348,8 +348,12 @@ func TestAppendTakesDraft(t *testing.T) {
 	defer s.Close()
 	d, _ := s.NewDraft()
 	d.Write(testBody("big", 100))
+	dirSyncs := s.Stats().DirSyncs
 	if err := s.Append(context.Background(), testEnvelope("big"), []byte(testPrefix), d); err != nil {
 		t.Fatal(err)
+	}
+	if s.Stats().DirSyncs == dirSyncs {
+		t.Error("a body file was committed without syncing the directory")
 	}
 	if err := d.Discard(); err != nil {
 		t.Errorf("Discard after Append: %v", err)
