@@ -69,6 +69,8 @@ const (
 	defaultMaxConnAge      = time.Hour
 	defaultAuthFailures    = 10
 	defaultAuthLockout     = 5 * time.Minute
+	// maxRefusing bounds the connections answered 421 at the same time.
+	maxRefusing = 64
 	// authFailuresPerSession closes a session after this many failed AUTHs.
 	authFailuresPerSession = 3
 )
@@ -124,8 +126,9 @@ type Server struct {
 	baseCtx context.Context
 	cancel  context.CancelFunc
 
-	active  atomic.Int64 // sessions counted against MaxConnections
-	closing atomic.Bool
+	active   atomic.Int64 // sessions counted against MaxConnections
+	refusing atomic.Int64 // connections being told 421
+	closing  atomic.Bool
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -200,7 +203,18 @@ func (s *Server) Serve(l net.Listener, implicitTLS bool) error {
 func (s *Server) accept(conn net.Conn, implicitTLS bool) {
 	if s.active.Add(1) > int64(s.cfg.MaxConnections) {
 		s.active.Add(-1)
-		go s.refuse(conn, implicitTLS)
+		// Telling a flood 421 must not cost a goroutine per connection
+		// (a TLS handshake may take the whole idle timeout): past a few,
+		// just close.
+		if s.refusing.Add(1) > maxRefusing {
+			s.refusing.Add(-1)
+			conn.Close()
+			return
+		}
+		go func() {
+			defer s.refusing.Add(-1)
+			s.refuse(conn, implicitTLS)
+		}()
 		return
 	}
 	sess := newSession(s, conn, implicitTLS)
