@@ -228,37 +228,45 @@ start_sesame() {
 # run_one SERVER CONNS MSGS: one smtpload run, one line appended to $RESULTS.
 run_one() {
 	local server=$1 conns=$2 msgs=$3 args busy out mem
+	local t0 e2e=
 	case $server in
 	sesame) args=(-addr "$SES_SMTP" -starttls -user "$SES_USER" -pass "$SES_PASS") ;;
-	postfix)
-		postfix_queue_empty # the previous run's backlog must not steal CPU from this one
-		args=(-addr "$PF_SUB" -starttls -user "$PF_USER" -pass "$PF_PASS")
-		;;
+	postfix) args=(-addr "$PF_SUB" -starttls -user "$PF_USER" -pass "$PF_PASS") ;;
 	sink) args=(-addr "$SINK") ;;
 	esac
 	busy=$(wait_quiet)
 	sampler_start "$server" "$WORK/rss.$server"
+	t0=$(date +%s.%N)
 	out=$("$WORK/bin/smtpload" -q "${args[@]}" -from "$FROM" -to "$TO" -conns "$conns" -msgs "$msgs" \
 		-size "$SIZE" -duration "${RUN_LIMIT}s" -max-errors 100 </dev/null | tail -1) || true
+	if [ "$server" = postfix ]; then
+		# Postfix acknowledges before it has relayed; its backlog must not
+		# run into the next (sesame) run, and the time to drain it gives
+		# Postfix's end-to-end rate (accepted messages / time until the
+		# queue is empty).
+		postfix_queue_empty
+		e2e=$(awk -v n="$(field msgs <<<"$out")" -v a="$t0" -v b="$(date +%s.%N)" \
+			'BEGIN {printf " e2e=%.1f/s", n / (b - a)}')
+	fi
 	sampler_stop
 	# Minimum and maximum over the run's samples, in MB.
 	mem=$(awk 'NR == 1 {rmin = rmax = $1; pmax = $2}
 		$1 < rmin {rmin = $1} $1 > rmax {rmax = $1} $2 > pmax {pmax = $2}
 		END {printf "rss_min=%dMB rss_max=%dMB pss_max=%dMB", rmin / 1024, rmax / 1024, pmax / 1024}' "$WORK/rss.$server")
 	[ -n "$out" ] || out="RESULT msgs=0 rate=0/s p50=0ms p99=0ms errors=failed"
-	echo "load=$conns server=$server busy_before=$busy% $mem $out" | tee -a "$RESULTS"
+	echo "load=$conns server=$server busy_before=$busy% $mem $out$e2e" | tee -a "$RESULTS"
 }
 
 # --- report ------------------------------------------------------------------
 
 report() {
-	local c s sel rates p50 p99 rss pss
+	local c s sel rates p50 p99 rss pss e2e
 	echo
 	echo "==== medians of $REPEAT runs: ${SIZE}-byte messages, reused connections, STARTTLS + AUTH PLAIN ===="
 	echo "# $(date -Is) $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
 		"kernel $(uname -r), postfix $(postconf -h mail_version 2>/dev/null || echo n/a)," \
 		"sesame $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3)"
-	printf '%-6s %-8s %9s %9s %9s %13s %7s %7s   %s\n' load server msg/s p50_ms p99_ms rss_MB pss_MB errors "runs (msg/s)"
+	printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %7s   %s\n' load server msg/s e2e/s p50_ms p99_ms rss_MB pss_MB errors "runs (msg/s)"
 	for c in $LOADS; do
 		declare -A med=()
 		for s in $SERVERS; do
@@ -271,7 +279,9 @@ report() {
 			# RSS as min-max over all runs of this load; PSS as the max.
 			rss="$(field rss_min <<<"$sel" | sed 's/MB//' | sort -n | head -1)-$(field rss_max <<<"$sel" | sed 's/MB//' | sort -n | tail -1)"
 			pss=$(field pss_max <<<"$sel" | sed 's/MB//' | sort -n | tail -1)
-			printf '%-6s %-8s %9s %9s %9s %13s %7s %7s   %s\n' "$c" "$s" "${med[$s]}" "$p50" "$p99" "$rss" "$pss" \
+			e2e=$(field e2e <<<"$sel" | median)
+			[ "$s" = postfix ] || e2e=-
+			printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %7s   %s\n' "$c" "$s" "${med[$s]}" "$e2e" "$p50" "$p99" "$rss" "$pss" \
 				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(echo $rates)"
 		done
 		if [ -n "${med[sesame]:-}" ] && [ -n "${med[postfix]:-}" ]; then
@@ -297,6 +307,7 @@ build
 if has postfix || has sink; then
 	"$HERE/postfix-setup.sh" start
 	PF_STARTED=1
+	postfix_queue_empty # leftovers of an interrupted run
 fi
 has sesame && start_sesame
 log "runs: loads '$LOADS', $REPEAT rounds of '$SERVERS', $MSGS_1 msgs at 1 conn, $MSGS_N otherwise"
