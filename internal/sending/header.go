@@ -254,6 +254,9 @@ func (h *header) senderAddresses() ([]string, error) {
 // parseHeaderAddresses parses an address (list) field value and checks
 // every addr-spec as an envelope address would be.
 func parseHeaderAddresses(v string, list bool) ([]string, error) {
+	if a, ok := simpleAddress(v); ok {
+		return []string{a}, nil
+	}
 	var addrs []*mail.Address
 	var err error
 	if list {
@@ -274,6 +277,37 @@ func parseHeaderAddresses(v string, list bool) ([]string, error) {
 		out = append(out, a.Address)
 	}
 	return out, nil
+}
+
+// simpleAddress is the fast path for the common forms "addr-spec" and
+// "Display Name <addr-spec>" (an unquoted phrase, encoded words included):
+// it gives net/mail's answer without its allocations. Anything else
+// (quotes, comments, groups, lists) is left to net/mail.
+func simpleAddress(v string) (string, bool) {
+	if v == "" || v[0] == '"' {
+		return "", false // net/mail unquotes quoted local parts; let it
+	}
+	if CheckAddress(v) == nil {
+		return v, true
+	}
+	if len(v) < 2 || v[len(v)-1] != '>' {
+		return "", false
+	}
+	lt := strings.IndexByte(v, '<')
+	if lt < 0 {
+		return "", false
+	}
+	for i := 0; i < lt; i++ {
+		c := v[i]
+		if c < ' ' || c > '~' || strings.IndexByte(`"(),:;<>@[\]`, c) >= 0 {
+			return "", false
+		}
+	}
+	addr := v[lt+1 : len(v)-1]
+	if CheckAddress(addr) != nil || addr[0] == '"' {
+		return "", false
+	}
+	return addr, true
 }
 
 // addressError picks SES's reply for an address it cannot use.

@@ -153,3 +153,25 @@ func TestUniqueHeaderCount(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSimpleAddress checks the fast path against net/mail: whatever it
+// accepts, net/mail parses to the same address.
+func FuzzSimpleAddress(f *testing.F) {
+	for _, s := range []string{"a@b.c", "Ann <a@b.c>", "=?utf-8?q?Ann?= <a@b.c>", "A. B. <a@b.c>", `"A" <a@b.c>`,
+		"a@b.c, d@e.f", "Ann <a@b.c> x", "<a@b.c>", "Ann<a@b.c>", " a@b.c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got, ok := simpleAddress(v)
+		if !ok {
+			return
+		}
+		a, err := addressParser.Parse(v)
+		if err != nil {
+			t.Fatalf("simpleAddress(%q) = %q, net/mail: %v", v, got, err)
+		}
+		if a.Address != got {
+			t.Fatalf("simpleAddress(%q) = %q, net/mail %q", v, got, a.Address)
+		}
+	})
+}
