@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sesame/internal/clock"
@@ -62,7 +63,7 @@ type accountRegion struct{ account, region string }
 // load of one account from holding up the others.
 type counter struct {
 	mu     sync.Mutex
-	loaded bool
+	loaded atomic.Bool // set once, under mu; read without it on the hot path
 
 	// Rate: a token bucket holding at most one second's worth of recipients.
 	tokens float64
@@ -273,10 +274,13 @@ func (l *Limiter) counter(ctx context.Context, accountID, region string) (*count
 		l.accounts[k] = c
 	}
 	l.mu.Unlock()
+	if c.loaded.Load() {
+		return c, nil
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.loaded {
+	if c.loaded.Load() {
 		return c, nil
 	}
 	if l.st != nil {
@@ -294,7 +298,7 @@ func (l *Limiter) counter(ctx context.Context, accountID, region string) (*count
 			}
 		}
 	}
-	c.loaded = true
+	c.loaded.Store(true)
 	return c, nil
 }
 

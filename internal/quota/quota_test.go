@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,5 +326,38 @@ func BenchmarkReserve(b *testing.B) {
 		if err := l.Reserve(ctx, "111122223333", "us-east-1", lim, 1, 1); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestConcurrentReserve: however many sessions race, exactly the quota's
+// worth of recipients is admitted.
+func TestConcurrentReserve(t *testing.T) {
+	t.Parallel()
+	l, _ := newMemLimiter(t)
+	lim := Limits{MaxSendRate: 1000, Max24HourSend: 150}
+	var admitted, daily, rate atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				err := l.Reserve(context.Background(), "111122223333", "us-east-1", lim, 1, 1)
+				switch outcome(err) {
+				case "ok":
+					admitted.Add(1)
+				case "daily":
+					daily.Add(1)
+				case "rate":
+					rate.Add(1)
+				default:
+					t.Errorf("goroutine %d: %v", g, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted.Load() != 150 || daily.Load() != 250 || rate.Load() != 0 {
+		t.Fatalf("admitted %d, daily refusals %d, rate refusals %d; want 150, 250, 0", admitted.Load(), daily.Load(), rate.Load())
 	}
 }
