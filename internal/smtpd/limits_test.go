@@ -3,6 +3,7 @@ package smtpd
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"runtime"
@@ -211,4 +212,36 @@ func TestStreamedDataMemory(t *testing.T) {
 	if subs := ts.be.submitted(); len(subs) != 0 {
 		t.Errorf("oversize message submitted: %d", len(subs))
 	}
+}
+
+// TestBackendFaults checks that faults inside sesame (not seserr values)
+// reach the client as SES's temporary failures, never as a cause's text.
+func TestBackendFaults(t *testing.T) {
+	t.Parallel()
+	be := newTestBackend(t)
+	ts := startServer(t, be, nil)
+	be.setFail(errors.New("disk on fire"))
+	sc := scenario{script: `{{open}}{{auth}}{{envelope}}
+		c -> DATA
+		c <- 354 End data with <CR><LF>.<CR><LF>
+		c -> x
+		c -> .
+		c <- 451 Temporary service failure
+		c -> RCPT TO:<rcpt@example.net>
+		c <- 503 Bad sequence of commands`}
+	smtptest.Run(t, ts.dialogue(true, "localhost"), sc.expand(true))
+
+	be.mu.Lock()
+	be.authErr = errors.New("store unreachable")
+	be.mu.Unlock()
+	smtptest.Run(t, ts.dialogue(true, "localhost"), greeting+`
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHNlY3JldC1wYXNz
+		c <- 454 Temporary authentication failure
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHNlY3JldC1wYXNz
+		c <- 454 Temporary authentication failure
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHNlY3JldC1wYXNz
+		c <- 454 Temporary authentication failure
+		# temporary failures neither close the session nor count towards lockout
+		c -> NOOP
+		c <- 250 Ok`)
 }
