@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	adminpkg "sesame/internal/admin"
+	"sesame/internal/store"
+)
+
+func admin(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sesame admin [-c FILE] [--data DIR] COMMAND ...\n\n%s", adminpkg.Usage())
+	}
+	var cf configFlags
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || fs.Arg(0) == "help" {
+		fs.Usage()
+		return nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := adminpkg.Run(context.Background(), st, cfg.Regions, fs.Args(), stdout); err != nil {
+		return usageError{err}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+// Command sesame is a self-hosted email service that speaks Amazon SES's
+// protocols. This file is wiring only: subcommands, flags, and handing the
+// configuration to the packages that do the work.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"sesame/internal/awsauth"
+	"sesame/internal/config"
+)
+
+const usage = `sesame — a self-hosted email service that speaks Amazon SES's protocols
+
+Usage:
+  sesame serve [-c FILE] [--data DIR]      run the SMTP endpoint, the API and delivery
+  sesame admin [-c FILE] [--data DIR] ...  manage accounts, keys, identities, settings (JSON output)
+  sesame smtp-password --secret SECRET --region REGION
+                                           print the SES SMTP password of a secret access key
+  sesame version                           print the version
+
+-c FILE is a TOML config (every key optional; see docs/configuration.md);
+--data DIR overrides its data_dir. "sesame admin help" lists the admin commands.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one subcommand and returns the exit status: 0 ok, 1 failure
+// while running, 2 bad usage or configuration.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(rest, stdout, stderr)
+	case "admin":
+		err = admin(rest, stdout, stderr)
+	case "smtp-password":
+		err = smtpPassword(rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "sesame", version())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "sesame: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "sesame %s: %v\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "sesame %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// usageError marks mistakes in the command line or the configuration (exit 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// configFlags are the flags serve and admin share.
+type configFlags struct {
+	file string
+	data string
+}
+
+func (c *configFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.file, "c", "", "TOML config `FILE` (every key optional)")
+	fs.StringVar(&c.data, "data", "", "data `DIR` (overrides data_dir)")
+}
+
+// load reads the config and applies --data.
+func (c *configFlags) load() (config.Config, error) {
+	cfg, err := config.Load(c.file)
+	if err != nil {
+		return cfg, usageError{err}
+	}
+	if c.data != "" {
+		cfg.DataDir = c.data
+	}
+	return cfg, nil
+}
+
+func smtpPassword(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("smtp-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	secret := fs.String("secret", "", "the secret access key")
+	region := fs.String("region", "us-east-1", "the `REGION` the password is for (SMTP passwords are per region)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if *secret == "" {
+		return usageError{errors.New("--secret is required")}
+	}
+	fmt.Fprintln(stdout, awsauth.SMTPPassword(*secret, *region))
+	return nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return v + " (" + s.Value[:12] + ")"
+			}
+		}
+		return v
+	}
+	return "(devel)"
+}

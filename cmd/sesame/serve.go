@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"sesame/internal/api"
+	"sesame/internal/awsauth"
+	"sesame/internal/clock"
+	"sesame/internal/config"
+	"sesame/internal/delivery"
+	"sesame/internal/quota"
+	"sesame/internal/sending"
+	"sesame/internal/smtpd"
+	"sesame/internal/spool"
+	"sesame/internal/store"
+)
+
+// shutdownGrace is how long sessions in flight get to finish on SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf configFlags
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := firstStart(ctx, st, cfg, stdout); err != nil {
+		return err
+	}
+
+	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool"), spool.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+
+	clk := clock.Real{}
+	limiter := quota.New(st, clk, log)
+	sender := sending.New(sending.Config{
+		Store: st, Spool: sp, Quota: limiter, Clock: clk,
+		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
+	})
+	defer sender.Close()
+
+	cert, err := smtpd.LoadOrCreateCert(cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.DataDir, cfg.Hostname)
+	if err != nil {
+		return err
+	}
+	smtpServer := smtpd.New(smtpd.Config{
+		Hostname:           cfg.Hostname,
+		Regions:            cfg.Regions,
+		TLS:                &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		MaxConnections:     cfg.SMTP.MaxConnections,
+		MaxMessageBytes:    cfg.SMTP.MaxMessageBytes,
+		IdleTimeout:        cfg.SMTP.IdleTimeout.Duration,
+		MaxMessagesPerConn: cfg.SMTP.MaxMessagesPerConnection,
+		MaxConnAge:         cfg.SMTP.MaxConnectionAge.Duration,
+		AuthFailuresPerIP:  cfg.SMTP.AuthFailuresPerIP,
+		Logger:             log,
+		Clock:              clk,
+	}, sender)
+	apiServer := api.New(st, log)
+
+	// Bind everything before serving anything, so a port in use fails the
+	// start cleanly instead of leaving half a server running.
+	type smtpListener struct {
+		l        net.Listener
+		implicit bool
+	}
+	var smtpLs []smtpListener
+	var closers []io.Closer
+	closeAll := func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	for _, l := range []struct {
+		addrs    []string
+		implicit bool
+	}{{cfg.SMTP.StartTLSListen, false}, {cfg.SMTP.TLSListen, true}} {
+		for _, addr := range l.addrs {
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("smtp listener: %w", err)
+			}
+			closers = append(closers, ln)
+			smtpLs = append(smtpLs, smtpListener{ln, l.implicit})
+		}
+	}
+	var apiL net.Listener
+	if cfg.API.Listen != "" {
+		apiL, err = net.Listen("tcp", cfg.API.Listen)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("api listener: %w", err)
+		}
+	}
+
+	errc := make(chan error, len(smtpLs)+2)
+	for _, l := range smtpLs {
+		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
+	}
+	if apiL != nil {
+		go func() { errc <- apiServer.Serve(apiL) }()
+	}
+	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
+	deliveryDone := make(chan struct{})
+	capture := &delivery.Capture{Spool: sp, Store: st, Logger: log}
+	go func() {
+		defer close(deliveryDone)
+		if err := capture.Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
+
+	log.Info("sesame serving",
+		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
+		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
+		"api", cfg.API.Listen, "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
+		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-errc:
+		log.Error("a server stopped", "err", runErr)
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := smtpServer.Shutdown(shutCtx); err != nil {
+		log.Warn("smtp shutdown", "err", err)
+	}
+	if apiL != nil {
+		if err := apiServer.Shutdown(shutCtx); err != nil {
+			log.Warn("api shutdown", "err", err)
+		}
+	}
+	stopDelivery()
+	<-deliveryDone
+	return runErr
+}
+
+// firstStart creates the first account when the store has none and prints
+// what a user needs to send mail at once.
+func firstStart(ctx context.Context, st *store.Store, cfg config.Config, out io.Writer) error {
+	accounts, err := st.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accounts) > 0 {
+		return nil
+	}
+	acct, key, err := st.CreateAccount(ctx)
+	if err != nil {
+		return err
+	}
+	region := cfg.Regions[0]
+	pw := awsauth.SMTPPassword(key.Secret, region)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nsesame: first start — created account %s (every region starts in the sandbox, as SES).\n\n", acct.ID)
+	fmt.Fprintf(&b, "  Access key id (SMTP user name): %s\n", key.ID)
+	fmt.Fprintf(&b, "  Secret access key:              %s\n", key.Secret)
+	for _, r := range cfg.Regions {
+		fmt.Fprintf(&b, "  SMTP password for %-13s %s\n", r+":", awsauth.SMTPPassword(key.Secret, r))
+	}
+	fmt.Fprintf(&b, "\n  These are shown once; the secret is stored encrypted in %s.\n", cfg.DataDir)
+	smtpAddr := firstOr(cfg.SMTP.StartTLSListen, firstOr(cfg.SMTP.TLSListen, ""))
+	flagData := ""
+	if cfg.DataDir != config.Default().DataDir {
+		flagData = " --data " + cfg.DataDir
+	}
+	fmt.Fprintf(&b, "\n  Try it (in the sandbox the sender must be a verified identity):\n")
+	fmt.Fprintf(&b, "    sesame admin%s identity verify --region %s sender@example.com\n", flagData, region)
+	if len(cfg.SMTP.StartTLSListen) > 0 {
+		fmt.Fprintf(&b, "    swaks --server %s --tls --auth LOGIN --auth-user %s --auth-password '%s' \\\n", smtpAddr, key.ID, pw)
+	} else {
+		fmt.Fprintf(&b, "    swaks --server %s --tls-on-connect --auth LOGIN --auth-user %s --auth-password '%s' \\\n", smtpAddr, key.ID, pw)
+	}
+	fmt.Fprintf(&b, "      --from sender@example.com --to success@simulator.amazonses.com\n")
+	if cfg.API.Listen != "" {
+		fmt.Fprintf(&b, "    curl -s http://%s/_aws/ses      # the captured message\n", cfg.API.Listen)
+	}
+	fmt.Fprintf(&b, "\n  Leave the sandbox: sesame admin%s account set --region %s --production\n\n", flagData, region)
+	_, err = io.WriteString(out, b.String())
+	return err
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
