@@ -220,3 +220,7 @@ func TestDialogueAgainstRealServer(t *testing.T) {
 func base64Plain(user, pw string) string {
 	return base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pw))
 }
+
+func smtpPassword(s *testenv.Server, region string) string {
+	return awsauth.SMTPPassword(s.Secret, region)
+}
