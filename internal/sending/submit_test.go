@@ -214,6 +214,8 @@ func TestSubmitRefusals(t *testing.T) {
 			msg: "Subject: a\r\n\r\nbody", want: "554 Transaction failed: Missing final '@domain'"},
 		{name: "From without user", mailFrom: "me@example.org", rcpts: []string{"me@example.org"},
 			msg: "From: <@example.org>\r\n\r\n", want: "554 Transaction failed: User name is missing: '<@example.org>'"},
+		{name: "From with illegal characters", mailFrom: "me@example.org", rcpts: []string{"me@example.org"},
+			msg: "From: m\u00e9@example.org\r\n\r\n", want: "554 Transaction failed: Address contains illegal characters in user name: 'm\u00e9@example.org'."},
 		{name: "51 recipients", mailFrom: "me@example.org", rcpts: many, msg: okMsg,
 			want: "554 Transaction failed: Recipient count exceeds 50."},
 		{name: "unverified senders, in order, no repeats", mailFrom: "bounce@pending.com", rcpts: []string{"me@example.org"},
@@ -402,5 +404,28 @@ func BenchmarkAdmit(b *testing.B) {
 		if _, err := h.s.admit(context.Background(), sub); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSubmitLargeMessages: a draft spilled to a file is checked and spooled
+// intact; a header section past 1 MiB is refused as too long.
+func TestSubmitLargeMessages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, 0)
+	body := strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n", 8<<10) // 528 KiB
+	msg := "From: me@example.org\r\nSubject: big\r\n\r\n" + body
+	if _, err := h.submit(t, "me@example.org", []string{"me@example.org"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	_, raw := h.claimOne(t)
+	if !strings.HasSuffix(raw, msg) || len(raw) > len(msg)+200 {
+		t.Fatalf("spooled %d bytes for a %d-byte message", len(raw), len(msg))
+	}
+
+	huge := "From: me@example.org\r\n" + strings.Repeat("X-Filler: "+strings.Repeat("y", 900)+"\r\n", 1200) + "\r\nbody\r\n"
+	_, err := h.submit(t, "me@example.org", []string{"me@example.org"}, huge)
+	wantReply(t, err, "552 Message is too long.")
+	if n := h.sp.Len(); n != 0 {
+		t.Errorf("refused message spooled (%d pending)", n)
 	}
 }
