@@ -19,6 +19,8 @@
 #   MSGS_1=5000 MSGS_N=20000   messages per run for 1 connection / for more
 #   SIZE=2000                  message size in bytes, headers included
 #   RUN_LIMIT=120              seconds a single run may take (smtpload -duration)
+#   SOAK_MSGS=200000           then this many more to sesame alone, watching its RSS (0 = skip)
+#   SOAK_CONNS=20
 #   WAIT_QUIET=30 QUIET_PCT=15 wait up to WAIT_QUIET s for the CPU to be < QUIET_PCT % busy
 #   WORK=/var/tmp/sesame-bench build output, data dir, logs (same disk as /var/spool)
 #   SESAME_BIN=                use this sesame binary instead of building ./cmd/sesame
@@ -36,6 +38,8 @@ MSGS_1=${MSGS_1:-5000}
 MSGS_N=${MSGS_N:-20000}
 SIZE=${SIZE:-2000}
 RUN_LIMIT=${RUN_LIMIT:-120}
+SOAK_MSGS=${SOAK_MSGS:-200000}
+SOAK_CONNS=${SOAK_CONNS:-20}
 WAIT_QUIET=${WAIT_QUIET:-30}
 QUIET_PCT=${QUIET_PCT:-15}
 WORK=${WORK:-/var/tmp/sesame-bench}
@@ -122,9 +126,13 @@ mem_kb() {
 		;;
 	sink) pids=$(cat /tmp/sesame-bench-postfix/smtp-sink.pid 2>/dev/null || true) ;;
 	esac
+	local files=()
+	for p in $pids; do files+=("/proc/$p/smaps_rollup"); done
+	[ ${#files[@]} -gt 0 ] || { echo "0 0"; return 0; }
 	# Processes come and go between listing and reading (Postfix's smtpd,
-	# cleanup): cat skips the vanished ones instead of failing the sample.
-	for p in $pids; do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
+	# cleanup): one cat skips the vanished ones, and its failure status must
+	# not end the sample under pipefail.
+	{ cat "${files[@]}" 2>/dev/null || true; } |
 		awk '/^Rss:/ {r += $2} /^Pss:/ {p += $2} END {print r + 0, p + 0}'
 }
 
@@ -132,7 +140,8 @@ mem_kb() {
 sampler_start() {
 	local server=$1 out=$2
 	: >"$out"
-	(while :; do mem_kb "$server" >>"$out"; sleep 0.5; done) &
+	# A failed sample is skipped, never the end of the sampler (set -e).
+	(while :; do mem_kb "$server" >>"$out" || true; sleep 0.5; done) &
 	SAMPLER_PID=$!
 }
 sampler_stop() {
@@ -257,10 +266,35 @@ run_one() {
 	echo "load=$conns server=$server busy_before=$busy% $mem $out$e2e" | tee -a "$RESULTS"
 }
 
+# --- soak: is sesame's memory flat? -----------------------------------------
+
+# After the rounds, sesame alone takes SOAK_MSGS more messages at SOAK_CONNS
+# connections while its RSS is sampled twice a second. Flat means the last
+# quarter's peak is within 20 % of the first quarter's: a leak per message
+# (or per captured message, which it keeps) would show as steady growth.
+soak() {
+	local out busy
+	busy=$(wait_quiet)
+	sampler_start sesame "$WORK/rss.soak"
+	out=$("$WORK/bin/smtpload" -q -addr "$SES_SMTP" -starttls -user "$SES_USER" -pass "$SES_PASS" \
+		-from "$FROM" -to "$TO" -conns "$SOAK_CONNS" -msgs "$SOAK_MSGS" -size "$SIZE" \
+		-duration "${RUN_LIMIT}s" -max-errors 100 </dev/null | tail -1) || true
+	sampler_stop
+	awk -v busy="$busy" -v res="$out" '{rss[NR] = $1 / 1024}
+		END {
+			q = int(NR / 4); if (q < 1) q = 1
+			for (i = 1; i <= q; i++) if (rss[i] > first) first = rss[i]
+			for (i = NR - q + 1; i <= NR; i++) if (rss[i] > last) last = rss[i]
+			printf "SOAK busy_before=%s%% samples=%d rss_start=%dMB rss_first_quarter_max=%dMB rss_last_quarter_max=%dMB rss_end=%dMB flat=%s %s\n",
+				busy, NR, rss[1], first, last, rss[NR], (last <= 1.2 * first ? "yes" : "no"), res
+		}' "$WORK/rss.soak" | tee "$WORK/soak.txt"
+}
+
 # --- report ------------------------------------------------------------------
 
 report() {
-	local c s sel rates p50 p99 rss pss e2e
+	local c s sel rates p50 p99 rss pss e2e p99_20=
+	local -A ratio=()
 	echo
 	echo "==== medians of $REPEAT runs: ${SIZE}-byte messages, reused connections, STARTTLS + AUTH PLAIN ===="
 	echo "# $(date -Is) $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
@@ -285,16 +319,23 @@ report() {
 				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(echo $rates)"
 		done
 		if [ -n "${med[sesame]:-}" ] && [ -n "${med[postfix]:-}" ]; then
-			awk -v a="${med[sesame]}" -v b="${med[postfix]}" -v c="$c" \
-				'BEGIN {printf "%-6s ratio of median msg/s sesame/postfix = %.1fx\n", c, (b > 0 ? a / b : 0)}'
+			ratio[$c]=$(awk -v a="${med[sesame]}" -v b="${med[postfix]}" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
+			printf '%-6s ratio of median msg/s sesame/postfix = %sx\n' "$c" "${ratio[$c]}"
 		fi
+		[ "$c" = 20 ] && has sesame && p99_20=$(grep "^load=20 server=sesame " "$RESULTS" | field p99 | median)
 		unset med
 	done
-	if has sesame; then
-		local first last
-		first=$(grep ' server=sesame ' "$RESULTS" | head -1 | field rss_max | sed 's/MB//')
-		last=$(grep ' server=sesame ' "$RESULTS" | tail -1 | field rss_max | sed 's/MB//')
-		echo "sesame RSS (max during run): first run ${first} MB, last run ${last} MB"
+	has sesame || return 0
+	echo "sesame RSS (max during run) by run: $(grep ' server=sesame ' "$RESULTS" | field rss_max | tr '\n' ' ')"
+	[ -s "$WORK/soak.txt" ] && echo "$(cut -d' ' -f1-8 "$WORK/soak.txt") msgs=$(field msgs <"$WORK/soak.txt") rate=$(field rate <"$WORK/soak.txt")/s"
+	# The issue's targets, met or not, so nobody has to work it out by hand.
+	echo "targets:"
+	for c in "${!ratio[@]}"; do
+		awk -v r="${ratio[$c]}" -v c="$c" 'BEGIN {printf "  durable ingest >= 4x Postfix at %3s conns: %5.1fx  %s\n", c, r, (r >= 4 ? "met" : "MISSED")}'
+	done | sort -k7n
+	[ -n "$p99_20" ] && awk -v p="$p99_20" 'BEGIN {printf "  p99 < 50 ms at 20 conns: %s ms  %s\n", p, (p < 50 ? "met" : "MISSED")}'
+	if [ -s "$WORK/soak.txt" ]; then
+		grep -q ' flat=yes ' "$WORK/soak.txt" && echo "  memory flat over the soak: met" || echo "  memory flat over the soak: MISSED"
 	fi
 }
 
@@ -320,5 +361,10 @@ for c in $LOADS; do
 		done
 	done
 done
+: >"$WORK/soak.txt"
+if has sesame && [ "$SOAK_MSGS" -gt 0 ]; then
+	log "soak: $SOAK_MSGS messages to sesame at $SOAK_CONNS connections"
+	soak
+fi
 report | tee "$WORK/report.txt"
 log "per-run lines: $RESULTS; table: $WORK/report.txt; sesame log: $WORK/sesame.log"
