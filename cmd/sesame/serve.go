@@ -92,7 +92,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Logger:             log,
 		Clock:              clk,
 	}, sender)
-	apiServer := api.New(st, log)
+	apiServer := api.New(api.Config{
+		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
+		BaseURL: "http://" + cfg.API.Listen,
+	})
 
 	// Bind everything before serving anything, so a port in use fails the
 	// start cleanly instead of leaving half a server running.

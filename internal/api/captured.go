@@ -46,7 +46,7 @@ type capturedBody struct {
 // and the recipients, LocalStack the sender only).
 func (s *Server) listCaptured(w http.ResponseWriter, r *http.Request) {
 	f := store.CaptureFilter{ID: r.URL.Query().Get("id"), Email: r.URL.Query().Get("email")}
-	msgs, err := s.store.Captured(r.Context(), f)
+	msgs, err := s.cfg.Store.Captured(r.Context(), f)
 	if err != nil {
 		s.log.Error("list captured mail", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "could not read captured mail"})
@@ -62,7 +62,7 @@ func (s *Server) listCaptured(w http.ResponseWriter, r *http.Request) {
 // deleteCaptured answers DELETE /_aws/ses[?id=] with 204, as LocalStack.
 func (s *Server) deleteCaptured(w http.ResponseWriter, r *http.Request) {
 	f := store.CaptureFilter{ID: r.URL.Query().Get("id"), Email: r.URL.Query().Get("email")}
-	if _, err := s.store.DeleteCaptured(r.Context(), f); err != nil {
+	if _, err := s.cfg.Store.DeleteCaptured(r.Context(), f); err != nil {
 		s.log.Error("delete captured mail", "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "could not delete captured mail"})
 		return

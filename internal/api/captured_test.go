@@ -49,7 +49,7 @@ func TestCapturedInLocalStackShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(st, nil).Handler())
+	srv := httptest.NewServer(New(Config{Store: st, Regions: []string{"eu-west-1"}}).Handler())
 	defer srv.Close()
 
 	get := func(query string) []capturedMessage {

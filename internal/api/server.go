@@ -1,47 +1,93 @@
-// Package api is sesame's HTTP face: in this slice the captured-mail endpoint
-// `/_aws/ses` in LocalStack's format (so tools written for LocalStack work
-// against sesame), and a health check; the SES v1 and v2 APIs join it with
-// their own issue. The api package never decides policy: sending does.
+// Package api is sesame's HTTP face: the SES v2 (REST-JSON) and v1 (Query/XML)
+// APIs behind SigV4, the captured-mail endpoint `/_aws/ses` in LocalStack's
+// format (so tools written for LocalStack work against sesame), the email
+// verification links, and a health check.
+//
+// Each operation group (sending, identities, templates, account, suppression,
+// configuration sets) has one file whose handlers both protocols call; the
+// protocols differ only in decoding and encoding (v2.go, v1.go). The api
+// package never decides sending policy: sending does.
 package api
 
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
+	"sesame/internal/awsauth"
+	"sesame/internal/clock"
+	"sesame/internal/quota"
+	"sesame/internal/sending"
+	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
 
-// Server serves the HTTP API.
-type Server struct {
-	store  *store.Store
-	log    *slog.Logger
-	http   *http.Server
-	handle http.Handler
+// MaxRequestBytes bounds a request body: a 40 MB message, base64-encoded in
+// JSON, with room to spare.
+const MaxRequestBytes = 64 << 20
+
+// Config wires a Server.
+type Config struct {
+	Store   *store.Store
+	Sender  *sending.Sender // nil: sending operations answer 500 (tests of other groups)
+	Quota   *quota.Limiter  // for SentLast24Hours (GetAccount, GetSendQuota)
+	Regions []string        // configured regions; a request signed for another is refused
+	Clock   clock.Clock
+	Logger  *slog.Logger
+	// BaseURL is how users reach this listener (e.g. "http://127.0.0.1:8787"),
+	// for links sesame mails out (email identity verification).
+	BaseURL string
 }
 
-// New returns a server over st.
-func New(st *store.Store, logger *slog.Logger) *Server {
-	if logger == nil {
-		logger = slog.Default()
+// Server serves the HTTP API.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	clk  clock.Clock
+	http *http.Server
+
+	open *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
+	v2   *http.ServeMux       // /v2/email/... after SigV4
+	v1   map[string]v1Handler // Action → handler, after SigV4
+}
+
+// New returns a server.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Logger, clk: cfg.Clock,
+		open: http.NewServeMux(), v2: http.NewServeMux(), v1: map[string]v1Handler{}}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
-	s := &Server{store: st, log: logger}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_aws/ses", s.listCaptured)
-	mux.HandleFunc("DELETE /_aws/ses", s.deleteCaptured)
-	mux.HandleFunc("GET /_sesame/health", func(w http.ResponseWriter, r *http.Request) {
+	if s.clk == nil {
+		s.clk = clock.Real{}
+	}
+	s.open.HandleFunc("GET /_aws/ses", s.listCaptured)
+	s.open.HandleFunc("DELETE /_aws/ses", s.deleteCaptured)
+	s.open.HandleFunc("GET /_sesame/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.handle = mux
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.v2.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeV2Error(w, r, unknownOperation())
+	})
+	s.registerAccount()
+	s.registerSending()
+	s.registerIdentities()
+	s.registerTemplates()
+	s.registerSuppression()
+	s.registerConfigurationSets()
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
 
 // Handler is the server's routes, for tests.
-func (s *Server) Handler() http.Handler { return s.handle }
+func (s *Server) Handler() http.Handler { return s }
 
 // Serve answers on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
@@ -54,6 +100,99 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Shutdown stops the server, letting requests in flight finish.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// ServeHTTP routes: sesame's own endpoints first, then the SES APIs, which
+// need a valid signature.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := uuid.NewString()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	// SDKs correct their clock skew from the response's Date header.
+	w.Header().Set("Date", s.clk.Now().UTC().Format(http.TimeFormat))
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/_aws/") || strings.HasPrefix(path, "/_sesame/") {
+		s.open.ServeHTTP(w, r)
+		return
+	}
+	isV2 := strings.HasPrefix(path, "/v2/")
+	fail := func(err error) {
+		if isV2 {
+			s.writeV2Error(w, r, err)
+		} else {
+			s.writeV1Error(w, r, err)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err != nil {
+		fail(seserr.MessageTooLong().Wrap(err))
+		return
+	}
+	p, err := awsauth.VerifyRequest(r.Context(), r, body, s.lookupKey, s.clk.Now())
+	if err != nil {
+		fail(err)
+		return
+	}
+	if !s.regionConfigured(p.Region) {
+		fail(unknownRegion(p.Region))
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+	switch {
+	case isV2:
+		s.v2.ServeHTTP(w, r)
+	case path == "/" && r.Method == http.MethodPost:
+		s.serveV1(w, r, body)
+	default:
+		fail(unknownOperation())
+	}
+}
+
+func (s *Server) lookupKey(ctx context.Context, id string) (string, string, error) {
+	k, err := s.cfg.Store.AccessKey(ctx, id)
+	if err != nil {
+		if err == store.ErrNotFound || strings.Contains(err.Error(), store.ErrNotFound.Error()) {
+			return "", "", awsauth.ErrUnknownKey
+		}
+		return "", "", err
+	}
+	if !k.Active {
+		return "", "", awsauth.ErrUnknownKey
+	}
+	return k.Secret, k.AccountID, nil
+}
+
+func (s *Server) regionConfigured(region string) bool {
+	for _, r := range s.cfg.Regions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+type (
+	principalKey struct{}
+	bodyKey      struct{}
+	requestIDKey struct{}
+)
+
+// principal is the verified signer of the request in ctx.
+func principal(ctx context.Context) awsauth.Principal {
+	p, _ := ctx.Value(principalKey{}).(awsauth.Principal)
+	return p
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func requestBody(ctx context.Context) []byte {
+	b, _ := ctx.Value(bodyKey{}).([]byte)
+	return b
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
