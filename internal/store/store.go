@@ -27,6 +27,9 @@ import (
 // ErrNotFound is returned (wrapped) when a looked-up row does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrExists is returned (wrapped) when a row to create already exists.
+var ErrExists = errors.New("store: already exists")
+
 // File names in the data dir.
 const (
 	dbFile = "sesame.db"
