@@ -88,9 +88,9 @@ configure() {
 		-o smtpd_sasl_auth_enable=yes
 		-o smtpd_sasl_type=cyrus
 		-o smtpd_sasl_path=smtpd
-		-o smtpd_sasl_local_domain=$SASL_DOMAIN
-		-o smtpd_client_restrictions=permit_sasl_authenticated,reject
-		-o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+		-o "smtpd_sasl_local_domain=$SASL_DOMAIN"
+		-o "smtpd_client_restrictions=permit_sasl_authenticated,reject"
+		-o "smtpd_relay_restrictions=permit_sasl_authenticated,reject"
 	)
 	# Not chrooted ("n" in the 5th column), so smtpd reads the sasldb in place.
 	postconf -M "127.0.0.1:$PF_SUB/inet=127.0.0.1:$PF_SUB inet n - n - - smtpd ${opts[*]}"
@@ -111,8 +111,7 @@ configure() {
 listening() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
 
 wait_listen() {
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		listening "$1" && return 0
 		sleep 0.1
 	done
@@ -161,8 +160,7 @@ start() {
 stop() {
 	if postfix status >/dev/null 2>&1; then
 		postfix stop >/dev/null 2>&1 || true
-		local i
-		for i in $(seq 100); do
+		for _ in $(seq 100); do
 			listening "$PF_SUB" || listening "$PF_PLAIN" || break
 			sleep 0.1
 		done

@@ -49,7 +49,7 @@ PF_SUB=127.0.0.1:2588 SINK=127.0.0.1:2526
 PF_USER=bench@bench.local PF_PASS=benchpass
 REGION=us-east-1
 
-SESAME_PID= SAMPLER_PID= PF_STARTED=
+SESAME_PID='' SAMPLER_PID='' PF_STARTED=''
 RESULTS=$WORK/results.txt
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
@@ -58,7 +58,7 @@ has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 cleanup() {
 	local rc=$?
-	[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null || true
+	if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
 	if [ -n "$SESAME_PID" ] && kill -0 "$SESAME_PID" 2>/dev/null; then
 		log "stopping sesame (pid $SESAME_PID)"
 		kill "$SESAME_PID" 2>/dev/null || true
@@ -171,7 +171,7 @@ postfix_queue_empty() {
 
 build() {
 	mkdir -p "$WORK/bin"
-	log "building smtpload$(has sesame && echo ' and sesame' || true)"
+	if has sesame; then log "building smtpload and sesame"; else log "building smtpload"; fi
 	(cd "$ROOT" && go build -o "$WORK/bin/smtpload" ./bench/smtpload)
 	if has sesame; then
 		if [ -n "${SESAME_BIN:-}" ]; then
@@ -210,8 +210,9 @@ start_sesame() {
 	id=$(json_get account_id <<<"$acct")
 	SES_USER=$(json_get access_key_id <<<"$acct")
 	SES_PASS=$(json_get smtp_passwords "$REGION" <<<"$acct")
-	[ -n "$id" ] && [ -n "$SES_USER" ] && [ -n "$SES_PASS" ] && [ "$SES_PASS" != null ] ||
+	if [ -z "$id" ] || [ -z "$SES_USER" ] || [ -z "$SES_PASS" ] || [ "$SES_PASS" = null ]; then
 		die "unexpected output of 'sesame admin account create': $acct"
+	fi
 	# Production mode and no quota: the bench measures ingest, not throttling.
 	"$ses" admin -c "$cfg" account set --account "$id" --region "$REGION" \
 		--production --max-send-rate 1000000 --max-24h-send -1 >/dev/null
@@ -316,7 +317,7 @@ report() {
 			e2e=$(field e2e <<<"$sel" | median)
 			[ "$s" = postfix ] || e2e=-
 			printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %7s   %s\n' "$c" "$s" "${med[$s]}" "$e2e" "$p50" "$p99" "$rss" "$pss" \
-				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(echo $rates)"
+				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(tr '\n' ' ' <<<"$rates")"
 		done
 		if [ -n "${med[sesame]:-}" ] && [ -n "${med[postfix]:-}" ]; then
 			ratio[$c]=$(awk -v a="${med[sesame]}" -v b="${med[postfix]}" 'BEGIN {printf "%.1f", (b > 0 ? a / b : 0)}')
@@ -335,7 +336,11 @@ report() {
 	done | sort -k7n
 	[ -n "$p99_20" ] && awk -v p="$p99_20" 'BEGIN {printf "  p99 < 50 ms at 20 conns: %s ms  %s\n", p, (p < 50 ? "met" : "MISSED")}'
 	if [ -s "$WORK/soak.txt" ]; then
-		grep -q ' flat=yes ' "$WORK/soak.txt" && echo "  memory flat over the soak: met" || echo "  memory flat over the soak: MISSED"
+		if grep -q ' flat=yes ' "$WORK/soak.txt"; then
+			echo "  memory flat over the soak: met"
+		else
+			echo "  memory flat over the soak: MISSED"
+		fi
 	fi
 }
 
@@ -355,7 +360,7 @@ log "runs: loads '$LOADS', $REPEAT rounds of '$SERVERS', $MSGS_1 msgs at 1 conn,
 for c in $LOADS; do
 	n=$MSGS_N
 	[ "$c" = 1 ] && n=$MSGS_1
-	for r in $(seq "$REPEAT"); do
+	for _ in $(seq "$REPEAT"); do
 		for s in $SERVERS; do
 			run_one "$s" "$c" "$n"
 		done
