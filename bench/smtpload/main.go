@@ -136,6 +136,37 @@ func run(o *options) int {
 	if err != nil {
 		fatalf("%v", err)
 	}
+	tot, errs, secs := load(o, msg, seqAt)
+	mode := "plain"
+	if o.starttls {
+		mode = "starttls"
+	} else if o.implicitTLS {
+		mode = "tls"
+	}
+	auth := "none"
+	if o.user != "" {
+		auth = o.auth
+	}
+	var ru syscall.Rusage
+	cpu := 0.0
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		cpu = tv(ru.Utime) + tv(ru.Stime)
+	}
+	// cpu= is this process's own CPU time: it shows how much of the shared
+	// cores the load generator took away from the server under test.
+	fmt.Printf("RESULT msgs=%d secs=%.2f rate=%.1f/s p50=%s p99=%s max=%s errors=%d rejected=%d ioerrors=%d conns=%d sessions=%d connect_p50=%s size=%d mode=%s auth=%s cpu=%.2fs addr=%s\n",
+		tot.ok, secs, float64(tot.ok)/secs, pct(tot.lat, 50), pct(tot.lat, 99), pct(tot.lat, 100),
+		errs, tot.rejected, tot.ioErr, o.conns, tot.sessions, pct(tot.connLat, 50),
+		len(msg), mode, auth, cpu, o.addr)
+	if errs > 0 || tot.ok < o.msgs {
+		return 1
+	}
+	return 0
+}
+
+// load runs the workers and merges their tallies (latencies sorted); errs
+// counts every failure, including those that stopped the run.
+func load(o *options, msg []byte, seqAt int) (tot stats, errs int, secs float64) {
 	s := &shared{o: o}
 	all := make([]*stats, o.conns)
 	var wg sync.WaitGroup
@@ -154,9 +185,7 @@ func run(o *options) int {
 		}()
 	}
 	wg.Wait()
-	secs := time.Since(start).Seconds()
-
-	var tot stats
+	secs = time.Since(start).Seconds()
 	for _, st := range all {
 		tot.lat = append(tot.lat, st.lat...)
 		tot.connLat = append(tot.connLat, st.connLat...)
@@ -167,32 +196,7 @@ func run(o *options) int {
 	}
 	slices.Sort(tot.lat)
 	slices.Sort(tot.connLat)
-	mode := "plain"
-	if o.starttls {
-		mode = "starttls"
-	} else if o.implicitTLS {
-		mode = "tls"
-	}
-	auth := "none"
-	if o.user != "" {
-		auth = o.auth
-	}
-	var ru syscall.Rusage
-	cpu := 0.0
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		cpu = tv(ru.Utime) + tv(ru.Stime)
-	}
-	errs := int(s.failed.Load())
-	// cpu= is this process's own CPU time: it shows how much of the shared
-	// cores the load generator took away from the server under test.
-	fmt.Printf("RESULT msgs=%d secs=%.2f rate=%.1f/s p50=%s p99=%s max=%s errors=%d rejected=%d ioerrors=%d conns=%d sessions=%d connect_p50=%s size=%d mode=%s auth=%s cpu=%.2fs addr=%s\n",
-		tot.ok, secs, float64(tot.ok)/secs, pct(tot.lat, 50), pct(tot.lat, 99), pct(tot.lat, 100),
-		errs, tot.rejected, tot.ioErr, o.conns, tot.sessions, pct(tot.connLat, 50),
-		len(msg), mode, auth, cpu, o.addr)
-	if errs > 0 || tot.ok < o.msgs {
-		return 1
-	}
-	return 0
+	return tot, int(s.failed.Load()), secs
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
