@@ -97,6 +97,13 @@ cpu_busy() {
 	echo $((100 * (tot - idle) / tot))
 }
 
+# Busy CPU time of the whole machine so far, in clock ticks.
+busy_ticks() {
+	local a
+	read -ra a </proc/stat
+	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
+}
+
 # The machine is shared (other builds): wait a bounded time for quiet, and
 # say so when it never came, so noisy runs can be told apart.
 wait_quiet() {
@@ -238,7 +245,7 @@ start_sesame() {
 # run_one SERVER CONNS MSGS: one smtpload run, one line appended to $RESULTS.
 run_one() {
 	local server=$1 conns=$2 msgs=$3 args busy out mem
-	local t0 e2e=
+	local t0 c0 cpu1k e2e=
 	case $server in
 	sesame) args=(-addr "$SES_SMTP" -starttls -user "$SES_USER" -pass "$SES_PASS") ;;
 	postfix) args=(-addr "$PF_SUB" -starttls -user "$PF_USER" -pass "$PF_PASS") ;;
@@ -247,8 +254,15 @@ run_one() {
 	busy=$(wait_quiet)
 	sampler_start "$server" "$WORK/rss.$server"
 	t0=$(date +%s.%N)
+	c0=$(busy_ticks)
 	out=$("$WORK/bin/smtpload" -q "${args[@]}" -from "$FROM" -to "$TO" -conns "$conns" -msgs "$msgs" \
 		-size "$SIZE" -duration "${RUN_LIMIT}s" -max-errors 100 </dev/null | tail -1) || true
+	# CPU the whole machine spent per 1,000 accepted messages while the load
+	# ran: server, load generator and kernel together (and any foreign load,
+	# which busy_before= hints at). It explains the rates: both servers run
+	# out of the same two cores.
+	cpu1k=$(awk -v t="$(($(busy_ticks) - c0))" -v hz="$(getconf CLK_TCK)" -v n="$(field msgs <<<"$out")" \
+		'BEGIN {printf "%.2f", (n > 0 ? t / hz / n * 1000 : 0)}')
 	if [ "$server" = postfix ]; then
 		# Postfix acknowledges before it has relayed; its backlog must not
 		# run into the next (sesame) run, and the time to drain it gives
@@ -264,7 +278,7 @@ run_one() {
 		$1 < rmin {rmin = $1} $1 > rmax {rmax = $1} $2 > pmax {pmax = $2}
 		END {printf "rss_min=%dMB rss_max=%dMB pss_max=%dMB", rmin / 1024, rmax / 1024, pmax / 1024}' "$WORK/rss.$server")
 	[ -n "$out" ] || out="RESULT msgs=0 rate=0/s p50=0ms p99=0ms errors=failed"
-	echo "load=$conns server=$server busy_before=$busy% $mem $out$e2e" | tee -a "$RESULTS"
+	echo "load=$conns server=$server busy_before=$busy% cpu_s_per_1k=$cpu1k $mem $out$e2e" | tee -a "$RESULTS"
 }
 
 # --- soak: is sesame's memory flat? -----------------------------------------
@@ -294,14 +308,14 @@ soak() {
 # --- report ------------------------------------------------------------------
 
 report() {
-	local c s sel rates p50 p99 rss pss e2e p99_20=
+	local c s sel rates p50 p99 rss pss e2e cpu p99_20=
 	local -A ratio=()
 	echo
 	echo "==== medians of $REPEAT runs: ${SIZE}-byte messages, reused connections, STARTTLS + AUTH PLAIN ===="
 	echo "# $(date -Is) $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
 		"kernel $(uname -r), postfix $(postconf -h mail_version 2>/dev/null || echo n/a)," \
 		"sesame $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'), $(go version | cut -d' ' -f3)"
-	printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %7s   %s\n' load server msg/s e2e/s p50_ms p99_ms rss_MB pss_MB errors "runs (msg/s)"
+	printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %8s %7s   %s\n' load server msg/s e2e/s p50_ms p99_ms rss_MB pss_MB cpu_s/1k errors "runs (msg/s)"
 	for c in $LOADS; do
 		declare -A med=()
 		for s in $SERVERS; do
@@ -316,7 +330,8 @@ report() {
 			pss=$(field pss_max <<<"$sel" | sed 's/MB//' | sort -n | tail -1)
 			e2e=$(field e2e <<<"$sel" | median)
 			[ "$s" = postfix ] || e2e=-
-			printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %7s   %s\n' "$c" "$s" "${med[$s]}" "$e2e" "$p50" "$p99" "$rss" "$pss" \
+			cpu=$(field cpu_s_per_1k <<<"$sel" | median)
+			printf '%-6s %-8s %9s %9s %9s %9s %13s %7s %8s %7s   %s\n' "$c" "$s" "${med[$s]}" "$e2e" "$p50" "$p99" "$rss" "$pss" "$cpu" \
 				"$(field errors <<<"$sel" | awk '{s += $1} END {print s + 0}')" "$(tr '\n' ' ' <<<"$rates")"
 		done
 		if [ -n "${med[sesame]:-}" ] && [ -n "${med[postfix]:-}" ]; then
