@@ -1,0 +1,72 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+)
+
+// APIURL is the endpoint URL clients are given (--endpoint-url, BaseEndpoint).
+func (s *Server) APIURL() string { return "http://" + s.API }
+
+// awsConfig is the one place the tests' SDK clients get their settings: the
+// server's endpoint, the first account's static key, the first region, and
+// one attempt per call so an error reaches the test as the server sent it
+// (the SDK would otherwise retry 429 and 5xx three times).
+func (s *Server) awsConfig() aws.Config {
+	return aws.Config{
+		Region:           s.Regions[0],
+		BaseEndpoint:     aws.String(s.APIURL()),
+		Credentials:      credentials.NewStaticCredentialsProvider(s.KeyID, s.Secret, ""),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// SESv2Client is an aws-sdk-go-v2 SESv2 client for this server. Options
+// adjust it per test (another region, key or signing clock).
+func (s *Server) SESv2Client(t testing.TB, optFns ...func(*sesv2.Options)) *sesv2.Client {
+	t.Helper()
+	return sesv2.NewFromConfig(s.awsConfig(), optFns...)
+}
+
+// SESClient is an aws-sdk-go-v2 SES (v1, Query) client for this server.
+func (s *Server) SESClient(t testing.TB, optFns ...func(*ses.Options)) *ses.Client {
+	t.Helper()
+	return ses.NewFromConfig(s.awsConfig(), optFns...)
+}
+
+// Env is the environment for a script driving this server through an AWS
+// client (the aws CLI, boto3, the JavaScript SDK): the credentials and region
+// in AWS's variables, the endpoint in SESAME_ENDPOINT (Debian's CLI v2 ignores
+// AWS_ENDPOINT_URL, so scripts pass it as --endpoint-url), and empty config
+// files so nothing from the machine's ~/.aws leaks in. PATH and HOME are kept.
+func (s *Server) Env(t testing.TB) []string {
+	t.Helper()
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "aws-config")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"LANG=C.UTF-8",
+		"AWS_ACCESS_KEY_ID=" + s.KeyID,
+		"AWS_SECRET_ACCESS_KEY=" + s.Secret,
+		"AWS_REGION=" + s.Regions[0],
+		"AWS_DEFAULT_REGION=" + s.Regions[0],
+		"AWS_ENDPOINT_URL=" + s.APIURL(),
+		"AWS_CONFIG_FILE=" + empty,
+		"AWS_SHARED_CREDENTIALS_FILE=" + empty,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=",
+		"AWS_MAX_ATTEMPTS=1",
+		"SESAME_ENDPOINT=" + s.APIURL(),
+		"SESAME_ACCOUNT=" + s.Account,
+	}
+}
