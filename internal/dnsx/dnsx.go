@@ -1,0 +1,207 @@
+// Package dnsx answers the DNS questions identity verification asks (CNAME,
+// TXT, MX) through the operator's configured server (`delivery.resolver`,
+// host:port, spoken to with miekg/dns) or, when none is configured, the
+// system resolver. Its one job beyond asking is telling apart "the record is
+// not there" (ErrNotFound: NXDOMAIN or no record of that type), which leaves
+// a verification pending, from a failure to get an answer (any other error),
+// which SES reports as TemporaryFailure.
+//
+// It never decides what an answer means for an identity: verify does.
+package dnsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ErrNotFound is returned (wrapped) when the name does not exist or has no
+// record of the asked type. Any other error is temporary.
+var ErrNotFound = errors.New("dnsx: no such record")
+
+// MX is one mail exchanger.
+type MX struct {
+	Preference uint16
+	Host       string // lower-case, without the trailing dot
+}
+
+// Resolver looks records up. Names are given and returned without the
+// trailing dot, lower-case.
+type Resolver interface {
+	// CNAME returns the canonical name name is an alias of.
+	CNAME(ctx context.Context, name string) (string, error)
+	// TXT returns each TXT record's strings joined (RFC 7208 §3.3).
+	TXT(ctx context.Context, name string) ([]string, error)
+	// MX returns the mail exchangers of name.
+	MX(ctx context.Context, name string) ([]MX, error)
+}
+
+// IsNotFound reports whether err means the record is absent (as opposed to
+// a failed lookup).
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// New returns a resolver for server (host:port), or the system resolver
+// when server is empty.
+func New(server string) Resolver {
+	if server == "" {
+		return System{}
+	}
+	return &Client{Server: server, Timeout: 3 * time.Second}
+}
+
+// Client asks one DNS server directly, over UDP, retrying over TCP when the
+// answer is truncated.
+type Client struct {
+	Server  string        // host:port
+	Timeout time.Duration // per exchange; 0 = 3 s
+}
+
+// CNAME implements Resolver.
+func (c *Client) CNAME(ctx context.Context, name string) (string, error) {
+	rrs, err := c.query(ctx, name, dns.TypeCNAME)
+	if err != nil {
+		return "", err
+	}
+	for _, rr := range rrs {
+		if r, ok := rr.(*dns.CNAME); ok {
+			return canonical(r.Target), nil
+		}
+	}
+	return "", fmt.Errorf("dnsx: CNAME %s: %w", name, ErrNotFound)
+}
+
+// TXT implements Resolver.
+func (c *Client) TXT(ctx context.Context, name string) ([]string, error) {
+	rrs, err := c.query(ctx, name, dns.TypeTXT)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rr := range rrs {
+		if r, ok := rr.(*dns.TXT); ok {
+			out = append(out, strings.Join(r.Txt, ""))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dnsx: TXT %s: %w", name, ErrNotFound)
+	}
+	return out, nil
+}
+
+// MX implements Resolver.
+func (c *Client) MX(ctx context.Context, name string) ([]MX, error) {
+	rrs, err := c.query(ctx, name, dns.TypeMX)
+	if err != nil {
+		return nil, err
+	}
+	var out []MX
+	for _, rr := range rrs {
+		if r, ok := rr.(*dns.MX); ok {
+			out = append(out, MX{Preference: r.Preference, Host: canonical(r.Mx)})
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dnsx: MX %s: %w", name, ErrNotFound)
+	}
+	return out, nil
+}
+
+// query asks for name's records of type qtype and returns the answer
+// section's records of that type owned by name (a CNAME chain the server
+// followed is not ours to follow: verification asks exact names).
+func (c *Client) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	what := dns.TypeToString[qtype] + " " + name
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = true
+	cl := &dns.Client{Net: "udp", Timeout: timeout}
+	in, _, err := cl.ExchangeContext(ctx, m, c.Server)
+	if err == nil && in.Truncated {
+		cl.Net = "tcp"
+		in, _, err = cl.ExchangeContext(ctx, m, c.Server)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dnsx: %s via %s: %w", what, c.Server, err)
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess:
+	case dns.RcodeNameError:
+		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNotFound)
+	default:
+		return nil, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
+	}
+	var out []dns.RR
+	for _, rr := range in.Answer {
+		if rr.Header().Rrtype == qtype && strings.EqualFold(rr.Header().Name, dns.Fqdn(name)) {
+			out = append(out, rr)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dnsx: %s: no record: %w", what, ErrNotFound)
+	}
+	return out, nil
+}
+
+// System is the operating system's resolver (net.DefaultResolver).
+type System struct{}
+
+// CNAME implements Resolver. net.LookupCNAME answers name itself for a name
+// that is no alias; that is "no CNAME" here.
+func (System) CNAME(ctx context.Context, name string) (string, error) {
+	target, err := net.DefaultResolver.LookupCNAME(ctx, name)
+	if err != nil {
+		return "", systemErr("CNAME", name, err)
+	}
+	target = canonical(target)
+	if target == canonical(name) {
+		return "", fmt.Errorf("dnsx: CNAME %s: %w", name, ErrNotFound)
+	}
+	return target, nil
+}
+
+// TXT implements Resolver.
+func (System) TXT(ctx context.Context, name string) ([]string, error) {
+	txt, err := net.DefaultResolver.LookupTXT(ctx, name)
+	if err != nil {
+		return nil, systemErr("TXT", name, err)
+	}
+	if len(txt) == 0 {
+		return nil, fmt.Errorf("dnsx: TXT %s: %w", name, ErrNotFound)
+	}
+	return txt, nil
+}
+
+// MX implements Resolver.
+func (System) MX(ctx context.Context, name string) ([]MX, error) {
+	mxs, err := net.DefaultResolver.LookupMX(ctx, name)
+	if err != nil {
+		return nil, systemErr("MX", name, err)
+	}
+	out := make([]MX, 0, len(mxs))
+	for _, m := range mxs {
+		out = append(out, MX{Preference: m.Pref, Host: canonical(m.Host)})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dnsx: MX %s: %w", name, ErrNotFound)
+	}
+	return out, nil
+}
+
+func systemErr(typ, name string, err error) error {
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return fmt.Errorf("dnsx: %s %s: %w", typ, name, ErrNotFound)
+	}
+	return fmt.Errorf("dnsx: %s %s: %w", typ, name, err)
+}
+
+func canonical(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
