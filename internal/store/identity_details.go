@@ -102,7 +102,9 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 }
 
 // dkimAAD binds a sealed DKIM key to its identity's row.
-func dkimAAD(account, region, name string) string { return "dkim:" + account + "/" + region + "/" + name }
+func dkimAAD(account, region, name string) string {
+	return "dkim:" + account + "/" + region + "/" + name
+}
 
 func optTime(ns int64) time.Time {
 	if ns == 0 {
