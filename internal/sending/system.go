@@ -1,0 +1,57 @@
+package sending
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"sesame/internal/seserr"
+	"sesame/internal/spool"
+)
+
+// ViaSystem marks spooled mail sesame itself sent (Envelope.Via).
+const ViaSystem = "system"
+
+// SystemMessage is mail sesame itself sends on an account's behalf — the
+// email identity verification message — rather than mail a client submits.
+type SystemMessage struct {
+	AccountID  string // whose request caused it: the capture shows it there
+	Region     string
+	MailFrom   string   // envelope sender, e.g. no-reply@<hostname>
+	Recipients []string // envelope recipients
+	// Message is the complete RFC 5322 message with CRLF line ends and
+	// without Message-ID and Date, which SubmitSystem adds as Submit does.
+	Message []byte
+}
+
+// SubmitSystem spools m like any message and returns its MessageId. It
+// skips the account policy Submit applies (sending paused, sandbox
+// recipients, identities, quotas): SES's own verification mail reaches an
+// unverified address from an account in the sandbox and costs no quota.
+func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, error) {
+	if len(m.Recipients) == 0 || len(m.Message) == 0 {
+		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: system message without recipients or content"))
+	}
+	d, err := s.NewDraft()
+	if err != nil {
+		return "", err
+	}
+	if _, err := d.Write(m.Message); err != nil {
+		if derr := d.Discard(); derr != nil {
+			s.logger.Warn("sending: discarding a system draft", "err", derr)
+		}
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: writing a system message: %w", err))
+	}
+	now := s.clk.Now()
+	id := NewMessageID(m.Region, now)
+	env := &spool.Envelope{
+		ID: id, AccountID: m.AccountID, Region: m.Region,
+		MailFrom: m.MailFrom, Recipients: m.Recipients, Received: now, Via: ViaSystem,
+	}
+	// A zero header: the message has neither Message-ID nor Date, CRLF ends.
+	prefix := s.prefix(&header{}, id, m.Region, now)
+	if err := s.spool.Append(ctx, env, prefix, d); err != nil {
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling system message %s: %w", id, err))
+	}
+	return id, nil
+}
