@@ -2,8 +2,13 @@ package awsauth
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"sesame/internal/seserr"
@@ -27,14 +32,241 @@ type Principal struct {
 // MaxSkew is how far a request's signing time may be from the server's clock.
 const MaxSkew = 15 * time.Minute
 
+// Service is the credential scope's service name: "ses" for both SES APIs
+// (v1 Query and v2 REST-JSON sign with the same scope).
+const Service = "ses"
+
+const (
+	sigAlgorithm    = "AWS4-HMAC-SHA256"
+	scopeEnd        = "aws4_request"
+	amzDateFormat   = "20060102T150405Z"
+	unsignedPayload = "UNSIGNED-PAYLOAD"
+)
+
 // VerifyRequest checks an AWS Signature Version 4 request, in the header form
 // (Authorization: AWS4-HMAC-SHA256 …) or the presigned query form, against
 // the body the server read, and returns who signed it. Failures are
 // *seserr.Error values with AWS's codes (IncompleteSignature,
 // MissingAuthenticationToken, InvalidClientTokenId, SignatureDoesNotMatch,
-// RequestExpired).
-//
-// CONTRACT STUB: refuses everything until implemented.
+// RequestExpired); a lookup failure other than ErrUnknownKey is an internal
+// failure. It derives the signing key afresh; a long-lived Verifier caches it.
 func VerifyRequest(ctx context.Context, r *http.Request, body []byte, lookup KeyLookup, now time.Time) (Principal, error) {
-	return Principal{}, seserr.InvalidCredentials()
+	var v *Verifier
+	return v.Verify(ctx, r, body, lookup, now)
+}
+
+// Verifier is VerifyRequest with a cache of derived signing keys: a key
+// depends only on (secret, day, region, service), so a busy client re-uses
+// one all day and the four HMACs of the derivation drop out of the hot path.
+// The zero value is ready; a nil *Verifier verifies without caching.
+type Verifier struct {
+	mu   sync.Mutex
+	keys map[signingKeyID][32]byte
+}
+
+// maxCachedKeys bounds the cache; when full it is emptied (a new day makes
+// every entry stale anyway), which keeps it from growing with junk scopes.
+const maxCachedKeys = 4096
+
+type signingKeyID struct{ secret, date, region, service string }
+
+// Verify is VerifyRequest using v's key cache.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, lookup KeyLookup, now time.Time) (Principal, error) {
+	sig, err := parseSignature(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	if err := sig.checkTime(now); err != nil {
+		return Principal{}, err
+	}
+	secret, account, lerr := lookup(ctx, sig.accessKeyID)
+	switch {
+	case errors.Is(lerr, ErrUnknownKey):
+		return Principal{}, seserr.InvalidCredentials().Wrap(fmt.Errorf("awsauth: access key %q: %w", sig.accessKeyID, lerr))
+	case lerr != nil:
+		return Principal{}, seserr.TemporaryFailure().Wrap(fmt.Errorf("awsauth: look up access key %q: %w", sig.accessKeyID, lerr))
+	}
+	payload, err := sig.payloadHash(r, body)
+	if err != nil {
+		return Principal{}, err
+	}
+	key := v.signingKey(secret, sig.scopeDate, sig.region, sig.service)
+	if !sig.matches(r, body, payload, &key) {
+		return Principal{}, seserr.SignatureDoesNotMatch()
+	}
+	return Principal{AccessKeyID: sig.accessKeyID, AccountID: account, Region: sig.region, Service: sig.service}, nil
+}
+
+func (v *Verifier) signingKey(secret, date, region, service string) [32]byte {
+	if v == nil {
+		return deriveSigningKey(secret, date, region, service)
+	}
+	id := signingKeyID{secret, date, region, service}
+	v.mu.Lock()
+	k, ok := v.keys[id]
+	v.mu.Unlock()
+	if ok {
+		return k
+	}
+	k = deriveSigningKey(secret, date, region, service)
+	v.mu.Lock()
+	if v.keys == nil || len(v.keys) >= maxCachedKeys {
+		v.keys = make(map[signingKeyID][32]byte)
+	}
+	v.keys[id] = k
+	v.mu.Unlock()
+	return k
+}
+
+// deriveSigningKey is SigV4's kSigning: HMAC chain over the scope, keyed
+// first with "AWS4"+secret.
+func deriveSigningKey(secret, date, region, service string) [32]byte {
+	var scratch [128]byte
+	k := append(scratch[:0], "AWS4"...)
+	k = append(k, secret...)
+	kDate := macSHA256(k, date)
+	kRegion := macSHA256(kDate[:], region)
+	kService := macSHA256(kRegion[:], service)
+	return macSHA256(kService[:], scopeEnd)
+}
+
+// payloadHash is the hash the client signed the body with: its declared
+// x-amz-content-sha256 (which must then match the body, or a tampered body
+// would pass) or the body's own hash. A presigned request without a declared
+// hash signs UNSIGNED-PAYLOAD; matches also tries the body hash for it.
+func (s *signature) payloadHash(r *http.Request, body []byte) (string, error) {
+	declared := r.Header.Get("X-Amz-Content-Sha256")
+	if declared == "" && s.presigned {
+		declared = s.query.get("X-Amz-Content-Sha256")
+	}
+	switch declared {
+	case unsignedPayload:
+		return unsignedPayload, nil
+	case "":
+		if s.presigned {
+			return unsignedPayload, nil
+		}
+		return bodyHash(body), nil
+	}
+	if got := bodyHash(body); subtle.ConstantTimeCompare([]byte(got), []byte(declared)) != 1 {
+		return "", seserr.SignatureRefused("The provided 'x-amz-content-sha256' header does not match what was computed.")
+	}
+	return declared, nil
+}
+
+func bodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// matches recomputes the signature and compares it in constant time. The
+// first try is the canonical form AWS and botocore use; only on a mismatch
+// are the variants other real signers produce tried: the path as sent, not
+// dot-normalised (aws-sdk-go-v2 signs it so), and for presigned requests the
+// body's hash instead of UNSIGNED-PAYLOAD.
+func (s *signature) matches(r *http.Request, body []byte, payload string, key *[32]byte) bool {
+	want, ok := decodeHexSignature(s.signature)
+	if !ok {
+		return false
+	}
+	raw := rawPath(r)
+	norm := normalizePath(raw)
+	uris := [2]string{norm, raw}
+	nURI := 1
+	if raw != norm {
+		nURI = 2
+	}
+	payloads := [2]string{payload, ""}
+	nPayload := 1
+	if s.presigned && payload == unsignedPayload && r.Header.Get("X-Amz-Content-Sha256") == "" && s.query.get("X-Amz-Content-Sha256") == "" {
+		payloads[1] = bodyHash(body)
+		nPayload = 2
+	}
+	var scratch [1024]byte
+	for i := range nURI {
+		for j := range nPayload {
+			cr := s.canonicalRequest(scratch[:0], r, body, uris[i], payloads[j])
+			got := s.sign(key, sha256.Sum256(cr))
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sign is hex-free: HMAC(key, StringToSign) as raw bytes, compared with the
+// decoded client signature.
+func (s *signature) sign(key *[32]byte, canonicalHash [32]byte) [32]byte {
+	var scratch [256]byte
+	sts := append(scratch[:0], sigAlgorithm...)
+	sts = append(sts, '\n')
+	sts = append(sts, s.amzDate...)
+	sts = append(sts, '\n')
+	sts = append(sts, s.scope...)
+	sts = append(sts, '\n')
+	sts = hex.AppendEncode(sts, canonicalHash[:])
+	return macSHA256Bytes(key[:], sts)
+}
+
+// decodeHexSignature turns the client's 64 hex digits into bytes; anything
+// else cannot match.
+func decodeHexSignature(sig string) ([32]byte, bool) {
+	var out [32]byte
+	if len(sig) != 64 {
+		return out, false
+	}
+	for i := range 32 {
+		hi, ok1 := fromHex(sig[2*i])
+		lo, ok2 := fromHex(sig[2*i+1])
+		if !ok1 || !ok2 {
+			return out, false
+		}
+		out[i] = hi<<4 | lo
+	}
+	return out, true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// macSHA256 is HMAC-SHA256 (RFC 2104) over a string message without heap
+// allocations: crypto/hmac allocates two hash states per call, and a request
+// needs up to five MACs.
+func macSHA256(key []byte, msg string) [32]byte {
+	var scratch [128]byte
+	return macSHA256Bytes(key, append(scratch[:0], msg...))
+}
+
+func macSHA256Bytes(key, msg []byte) [32]byte {
+	const block = 64
+	var k [block]byte
+	if len(key) > block {
+		sum := sha256.Sum256(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	var inner [block + 320]byte
+	in := inner[:0]
+	for _, b := range k {
+		in = append(in, b^0x36)
+	}
+	in = append(in, msg...)
+	innerSum := sha256.Sum256(in)
+	var outer [block + 32]byte
+	for i, b := range k {
+		outer[i] = b ^ 0x5c
+	}
+	copy(outer[block:], innerSum[:])
+	return sha256.Sum256(outer[:])
 }
