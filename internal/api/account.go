@@ -3,17 +3,20 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"sesame/internal/store"
 )
 
 // The account group: GetAccount, PutAccountSendingAttributes (v2);
-// GetSendQuota (v1). Suppression attributes live in suppression.go.
+// GetSendQuota, GetSendStatistics (v1). Suppression attributes live in
+// suppression.go.
 
 func (s *Server) registerAccount() {
 	s.handleV2("GET /v2/email/account", s.getAccountV2)
 	s.handleV2("PUT /v2/email/account/sending", s.putAccountSendingV2)
 	s.handleV1("GetSendQuota", s.getSendQuotaV1)
+	s.handleV1("GetSendStatistics", s.getSendStatisticsV1)
 }
 
 type sendQuota struct {
@@ -75,4 +78,53 @@ func (s *Server) getSendQuotaV1(ctx context.Context, q queryArgs) (any, error) {
 		return nil, err
 	}
 	return quota, nil
+}
+
+// SES reports send statistics in 15-minute buckets over the last two weeks.
+const (
+	statisticsBucket = 15 * time.Minute
+	statisticsWindow = 14 * 24 * time.Hour
+)
+
+// sendDataPoint is one bucket of GetSendStatistics.
+type sendDataPoint struct {
+	Timestamp        string `xml:"Timestamp"`
+	DeliveryAttempts int64  `xml:"DeliveryAttempts"`
+	Bounces          int64  `xml:"Bounces"`
+	Complaints       int64  `xml:"Complaints"`
+	Rejects          int64  `xml:"Rejects"`
+}
+
+// sendStatistics sums the per-minute recipient counters into 15-minute
+// buckets, oldest first, leaving out empty ones as SES does. The counters
+// are the quota's and are kept 25 hours, so buckets older than about a day
+// never appear (SES keeps two weeks). Bounces, complaints and rejects stay 0
+// until sesame records those events.
+func (s *Server) sendStatistics(ctx context.Context) ([]sendDataPoint, error) {
+	p := principal(ctx)
+	counts, err := s.cfg.Store.SendCountsSince(ctx, p.AccountID, p.Region, s.clk.Now().Add(-statisticsWindow))
+	if err != nil {
+		return nil, err
+	}
+	points := []sendDataPoint{}
+	var bucket time.Time
+	for _, c := range counts { // oldest first
+		b := c.Minute.Truncate(statisticsBucket)
+		if len(points) == 0 || !b.Equal(bucket) {
+			bucket = b
+			points = append(points, sendDataPoint{Timestamp: isoTime(b)})
+		}
+		points[len(points)-1].DeliveryAttempts += c.N
+	}
+	return points, nil
+}
+
+func (s *Server) getSendStatisticsV1(ctx context.Context, q queryArgs) (any, error) {
+	points, err := s.sendStatistics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		SendDataPoints []sendDataPoint `xml:"SendDataPoints>member"`
+	}{points}, nil
 }

@@ -14,3 +14,16 @@ func ConfigurationSetDoesNotExist(name string) *Error {
 func ConfigurationSetAlreadyExists(name string) *Error {
 	return AlreadyExists("ConfigurationSetAlreadyExists", fmt.Sprintf("Configuration set <%s> already exists.", name))
 }
+
+// InvalidConfigurationSetName: a name outside [A-Za-z0-9_-]{1,64}. v1 has
+// its own code for it (InvalidConfigurationSet, a typed SDK exception).
+func InvalidConfigurationSetName(name string) *Error {
+	e := BadRequest(fmt.Sprintf("Configuration set name <%s> is invalid: it must be 1 to 64 ASCII letters, digits, underscores or dashes.", name))
+	e.QueryCode = "InvalidConfigurationSet"
+	return e
+}
+
+// InvalidNextToken: a pagination token sesame did not hand out.
+func InvalidNextToken() *Error {
+	return BadRequest("The NextToken is invalid.")
+}

@@ -122,21 +122,30 @@ func (s *Store) ConfigurationSet(ctx context.Context, accountID, region, name st
 }
 
 // ConfigurationSetNames lists up to limit set names after the name after
-// ("" = from the start), in name order, and whether more follow.
-func (s *Store) ConfigurationSetNames(ctx context.Context, accountID, region, after string, limit int) ([]string, bool, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT name FROM configuration_sets
-		WHERE account_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?`, accountID, region, after, limit+1)
+// ("" = from the start), in name order, that contain contains ("" = all),
+// and whether more follow. The substring filter runs here rather than in
+// SQL: LIKE's case rules differ between engines, SES's filter is exact.
+func (s *Store) ConfigurationSetNames(ctx context.Context, accountID, region, after, contains string, limit int) ([]string, bool, error) {
+	q := `SELECT name FROM configuration_sets WHERE account_id = ? AND region = ? AND name > ? ORDER BY name`
+	args := []any{accountID, region, after}
+	if contains == "" {
+		q += ` LIMIT ?`
+		args = append(args, limit+1)
+	}
+	rows, err := s.reads.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: configuration sets of %s in %s: %w", accountID, region, err)
 	}
 	defer rows.Close()
 	names := []string{}
-	for rows.Next() {
+	for rows.Next() && len(names) <= limit {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			return nil, false, fmt.Errorf("store: configuration sets of %s in %s: %w", accountID, region, err)
 		}
-		names = append(names, name)
+		if strings.Contains(name, contains) {
+			names = append(names, name)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("store: configuration sets of %s in %s: %w", accountID, region, err)
