@@ -39,6 +39,12 @@ type Submission struct {
 	Recipients []string // envelope recipients
 	Draft      *spool.Draft
 	Via        string // "smtp" or "api"
+	// MaxBytes, when positive and below the Sender's limit, lowers it for
+	// this message (SES v1's SendRawEmail: 10 MB).
+	MaxBytes int64
+	// Attrs are kept with the message in the spool (configuration set,
+	// tags, a rendering failure: what later stages report on).
+	Attrs map[string]string
 }
 
 // Config wires a Sender.
@@ -136,6 +142,7 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
+		Attrs: sub.Attrs,
 	}
 	prefix := s.prefix(&a.header, id, sub.Region, now)
 	appended = true // Append takes over the draft, even when it fails
@@ -168,7 +175,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if !set.SendingEnabled {
 		return a, seserr.SendingPaused()
 	}
-	if sub.Draft.Size() > s.maxBytes {
+	if sub.Draft.Size() > s.maxBytes || (sub.MaxBytes > 0 && sub.Draft.Size() > sub.MaxBytes) {
 		return a, seserr.MessageTooLong()
 	}
 
@@ -192,6 +199,10 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	}
 	if len(sub.Recipients) > MaxRecipients {
 		return a, seserr.RecipientCountExceeded()
+	}
+	// SMTP cannot get here without a RCPT; an API call can.
+	if len(sub.Recipients) == 0 {
+		return a, seserr.NoRecipients()
 	}
 
 	ids, err := s.identities.get(ctx, key, func(ctx context.Context) (*identitySet, error) {
