@@ -1,0 +1,54 @@
+package seserr
+
+import "fmt"
+
+// Identity failures (CreateEmailIdentity, Verify*, identity settings).
+
+// IdentityNotFound: the named identity does not exist in the region.
+func IdentityNotFound(name string) *Error {
+	return NotFound("NotFound", fmt.Sprintf("Email identity %s does not exist.", name))
+}
+
+// IdentityExists: CreateEmailIdentity for an identity already there.
+func IdentityExists(name string) *Error {
+	return AlreadyExists("AlreadyExists", fmt.Sprintf("Email identity %s already exists.", name))
+}
+
+// InvalidIdentity: neither a valid address nor a valid domain name.
+func InvalidIdentity(name string) *Error {
+	if containsAt(name) {
+		return BadRequest(fmt.Sprintf("Invalid email address %s.", name))
+	}
+	return BadRequest(fmt.Sprintf("Invalid domain name %s.", name))
+}
+
+// IdentityLimitExceeded: the region holds the maximum number of identities.
+func IdentityLimitExceeded(max int) *Error {
+	return LimitExceeded(fmt.Sprintf("Maximum number of identities (%d) exceeded for this region.", max))
+}
+
+// InvalidMailFromDomain: the MAIL FROM domain is not a subdomain of the identity.
+func InvalidMailFromDomain(mailFrom, identity string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid MAIL FROM domain %s: it must be a subdomain of %s.", mailFrom, identity))
+}
+
+// InvalidDKIMKey: a BYODKIM private key that is not a 1024–2048-bit RSA key
+// in base64 PEM body form.
+func InvalidDKIMKey(why string) *Error {
+	return BadRequest("Invalid DKIM signing attributes: " + why)
+}
+
+// NotADomain: a domain-only setting (DKIM signing, MAIL FROM, v1 domain
+// verification) asked of an email address identity.
+func NotADomain(name, what string) *Error {
+	return BadRequest(fmt.Sprintf("%s is only available for domain identities, not %s.", what, name))
+}
+
+func containsAt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,204 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+
+	"sesame/internal/sending"
+	"sesame/internal/store"
+)
+
+// VerifyEmailPath is where the link in the verification mail points, on the
+// API listener (served unauthenticated).
+const VerifyEmailPath = "/_sesame/verify-email"
+
+// CreateEmail creates an email address identity Pending (v2
+// CreateEmailIdentity) and mails it the verification link under linkBase
+// (the API's base URL). seserr errors: IdentityExists, IdentityLimitExceeded.
+func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, linkBase string) (store.IdentityDetails, error) {
+	now := v.clk.Now()
+	token, hash := newLinkToken()
+	d := store.IdentityDetails{
+		Identity:        store.Identity{AccountID: account, Region: region, Name: address, Type: store.EmailAddress, Status: store.StatusPending, Created: now},
+		VerifyTokenHash: hash, VerifyExpires: now.Add(EmailLinkTTL), VerifyStarted: now, FeedbackForwarding: true,
+	}
+	if err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities); err != nil {
+		return d, apiErr(err, address)
+	}
+	if err := v.sendLink(ctx, account, region, address, linkBase, token); err != nil {
+		// Without the mail the identity could never verify; let the
+		// client's retry create it afresh.
+		if derr := v.cfg.Store.DeleteIdentity(ctx, account, region, address); derr != nil {
+			v.log.Warn("verify: removing an identity whose mail failed", "identity", address, "err", derr)
+		}
+		return d, err
+	}
+	return v.cfg.Store.IdentityDetails(ctx, account, region, address)
+}
+
+// VerifyEmail is v1 VerifyEmailIdentity / VerifyEmailAddress: it creates
+// the identity or, if there, starts a new 24-hour link (a verified address
+// stays verified) and mails the link again.
+func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, linkBase string) error {
+	now := v.clk.Now()
+	token, hash := newLinkToken()
+	d := store.IdentityDetails{
+		Identity:        store.Identity{AccountID: account, Region: region, Name: address, Type: store.EmailAddress, Status: store.StatusPending, Created: now},
+		VerifyTokenHash: hash, VerifyExpires: now.Add(EmailLinkTTL), VerifyStarted: now, FeedbackForwarding: true,
+	}
+	err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities)
+	if errors.Is(err, store.ErrExists) {
+		_, err = v.cfg.Store.UpdateIdentity(ctx, account, region, address, func(cur *store.IdentityDetails) error {
+			cur.VerifyTokenHash, cur.VerifyExpires, cur.VerifyStarted = hash, now.Add(EmailLinkTTL), now
+			if cur.Status != store.StatusSuccess {
+				cur.Status = store.StatusPending
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return apiErr(err, address)
+	}
+	return v.sendLink(ctx, account, region, address, linkBase, token)
+}
+
+// Confirmation is what following a verification link did.
+type Confirmation int
+
+const (
+	// Invalid: no identity has this token (wrong, or replaced by a newer mail).
+	Invalid Confirmation = iota
+	// Verified: the identity is now (or was already) verified.
+	Verified
+	// Expired: the link is older than 24 hours; the identity is Failed.
+	Expired
+)
+
+// ConfirmEmail follows a verification link's token.
+func (v *Verifier) ConfirmEmail(ctx context.Context, token string) (store.IdentityDetails, Confirmation, error) {
+	if token == "" {
+		return store.IdentityDetails{}, Invalid, nil
+	}
+	d, err := v.cfg.Store.IdentityByVerifyToken(ctx, hashLinkToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return d, Invalid, nil
+	}
+	if err != nil {
+		return d, Invalid, fmt.Errorf("verify: %w", err)
+	}
+	now := v.clk.Now()
+	result := Verified
+	d, err = v.cfg.Store.UpdateIdentity(ctx, d.AccountID, d.Region, d.Name, func(cur *store.IdentityDetails) error {
+		if cur.VerifyTokenHash != hashLinkToken(token) {
+			result = Invalid
+			return nil
+		}
+		switch {
+		case cur.Status == store.StatusSuccess:
+		case now.After(cur.VerifyExpires):
+			cur.Status, result = store.StatusFailed, Expired
+		default:
+			cur.Status = store.StatusSuccess
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return d, Invalid, nil
+	}
+	if err != nil {
+		return d, Invalid, fmt.Errorf("verify: %w", err)
+	}
+	if result == Verified {
+		v.log.Info("verify: email address verified", "account", d.AccountID, "region", d.Region, "identity", d.Name)
+	}
+	return d, result, nil
+}
+
+// sendLink mails the verification message through sesame itself.
+func (v *Verifier) sendLink(ctx context.Context, account, region, address, linkBase, token string) error {
+	if v.cfg.Sender == nil {
+		return nil
+	}
+	link := strings.TrimSuffix(linkBase, "/") + VerifyEmailPath + "?token=" + url.QueryEscape(token)
+	from := "no-reply@" + v.cfg.Hostname
+	msg := verificationMessage(from, address, RegionName(region), link, v.clk.Now())
+	_, err := v.cfg.Sender.SubmitSystem(ctx, sending.SystemMessage{
+		AccountID: account, Region: region, MailFrom: from, Recipients: []string{address}, Message: msg,
+	})
+	if err != nil {
+		return fmt.Errorf("verify: mailing the verification link to %s: %w", address, err)
+	}
+	return nil
+}
+
+// VerificationSubject is the verification mail's subject, SES's own.
+func VerificationSubject(regionName string) string {
+	return "Amazon Web Services - Email Address Verification Request in region " + regionName
+}
+
+// verificationMessage builds the mail: plain text, SES's wording, the link
+// on a line of its own so clients and tests find it.
+func verificationMessage(from, to, regionName, link string, now time.Time) []byte {
+	var b strings.Builder
+	h := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
+	h("From", from)
+	h("To", to)
+	h("Subject", mime.QEncoding.Encode("utf-8", VerificationSubject(regionName)))
+	h("MIME-Version", "1.0")
+	h("Content-Type", "text/plain; charset=UTF-8")
+	h("Content-Transfer-Encoding", "8bit")
+	h("Auto-Submitted", "auto-generated")
+	b.WriteString("\r\n")
+	body := []string{
+		"Dear sesame customer,",
+		"",
+		"We have received a request to authorize this email address for use with",
+		"Amazon SES (served by sesame) in region " + regionName + ". If you requested this",
+		"verification, please go to the following URL to confirm that you are",
+		"authorized to use this email address:",
+		"",
+		link,
+		"",
+		"Your request will not be processed unless you confirm the address using",
+		"this URL. This link expires 24 hours after your original verification",
+		"request (" + now.UTC().Add(EmailLinkTTL).Format(time.RFC1123) + ").",
+		"",
+		"If you did NOT request to verify this email address, do not click on the",
+		"link.",
+	}
+	for _, l := range body {
+		b.WriteString(l + "\r\n")
+	}
+	return []byte(b.String())
+}
+
+// regionNames are AWS's display names, used in the verification subject.
+var regionNames = map[string]string{
+	"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
+	"us-west-1": "US West (N. California)", "us-west-2": "US West (Oregon)",
+	"af-south-1": "Africa (Cape Town)", "ap-east-1": "Asia Pacific (Hong Kong)",
+	"ap-south-1": "Asia Pacific (Mumbai)", "ap-south-2": "Asia Pacific (Hyderabad)",
+	"ap-northeast-1": "Asia Pacific (Tokyo)", "ap-northeast-2": "Asia Pacific (Seoul)",
+	"ap-northeast-3": "Asia Pacific (Osaka)", "ap-southeast-1": "Asia Pacific (Singapore)",
+	"ap-southeast-2": "Asia Pacific (Sydney)", "ap-southeast-3": "Asia Pacific (Jakarta)",
+	"ca-central-1": "Canada (Central)", "eu-central-1": "Europe (Frankfurt)",
+	"eu-central-2": "Europe (Zurich)", "eu-west-1": "Europe (Ireland)", "eu-west-2": "Europe (London)",
+	"eu-west-3": "Europe (Paris)", "eu-north-1": "Europe (Stockholm)", "eu-south-1": "Europe (Milan)",
+	"il-central-1": "Israel (Tel Aviv)", "me-south-1": "Middle East (Bahrain)",
+	"me-central-1": "Middle East (UAE)", "sa-east-1": "South America (São Paulo)",
+	"us-gov-west-1": "AWS GovCloud (US-West)", "us-gov-east-1": "AWS GovCloud (US-East)",
+}
+
+// RegionName is a region's display name ("US East (N. Virginia)"), or the
+// region itself when it is not one of AWS's.
+func RegionName(region string) string {
+	if n, ok := regionNames[region]; ok {
+		return n
+	}
+	return region
+}

@@ -1,0 +1,327 @@
+// Package verify runs identity verification as SES does: it creates
+// identities with what their verification needs (an email link token, a v1
+// domain token, Easy DKIM tokens and keys or a BYODKIM key), mails the
+// verification message for addresses through sesame itself, serves the
+// link's confirmation, and checks domains' DNS records (DKIM CNAMEs, the
+// _amazonses TXT token, BYODKIM's public key, the custom MAIL FROM MX) at
+// creation and every check interval, moving statuses Pending → Success,
+// Failed (after 72 h; an email link after 24 h) or TemporaryFailure.
+//
+// It keeps its state in the store and asks DNS through dnsx. It speaks no
+// protocol: the api package maps its errors (*seserr.Error) and results to
+// SES's shapes. Whether a verified identity may send is sending's call.
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sesame/internal/clock"
+	"sesame/internal/dnsx"
+	"sesame/internal/sending"
+	"sesame/internal/store"
+)
+
+// SES's verification windows.
+const (
+	// EmailLinkTTL is how long an email verification link works.
+	EmailLinkTTL = 24 * time.Hour
+	// DNSSearch is how long DNS records are searched for before Failed.
+	DNSSearch = 72 * time.Hour
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultCheckInterval    = 5 * time.Minute
+	DefaultDKIMCNAMEDomain  = "dkim.amazonses.com"
+	DefaultMailFromMXDomain = "amazonses.com"
+)
+
+// SystemSender spools mail sesame itself sends (*sending.Sender).
+type SystemSender interface {
+	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
+}
+
+// Config wires a Verifier.
+type Config struct {
+	Store    *store.Store
+	Resolver dnsx.Resolver
+	Sender   SystemSender // nil: email identities are created but no mail goes out
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	// Hostname is the domain of the verification mail's sender, no-reply@<Hostname>.
+	Hostname string
+	// CheckInterval is how often Run checks identities in progress.
+	CheckInterval time.Duration
+	// DKIMCNAMEDomain is where Easy DKIM CNAMEs point:
+	// <token>._domainkey.<domain> → <token>.<DKIMCNAMEDomain>.
+	DKIMCNAMEDomain string
+	// MailFromMXDomain makes the MX a custom MAIL FROM domain must have:
+	// feedback-smtp.<region>.<MailFromMXDomain>.
+	MailFromMXDomain string
+}
+
+// Verifier creates identities and checks their verification.
+type Verifier struct {
+	cfg  Config
+	log  *slog.Logger
+	clk  clock.Clock
+	kick chan struct{}
+	// checking serialises check passes, so Run and CheckNow do not ask DNS
+	// twice for the same identity at once.
+	checking sync.Mutex
+}
+
+// New returns a Verifier.
+func New(cfg Config) *Verifier {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = dnsx.System{}
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "localhost"
+	}
+	if cfg.CheckInterval <= 0 {
+		cfg.CheckInterval = DefaultCheckInterval
+	}
+	if cfg.DKIMCNAMEDomain == "" {
+		cfg.DKIMCNAMEDomain = DefaultDKIMCNAMEDomain
+	}
+	if cfg.MailFromMXDomain == "" {
+		cfg.MailFromMXDomain = DefaultMailFromMXDomain
+	}
+	return &Verifier{cfg: cfg, log: cfg.Logger, clk: cfg.Clock, kick: make(chan struct{}, 1)}
+}
+
+// Run checks the identities in progress when something was created or
+// changed and every check interval, until ctx ends.
+func (v *Verifier) Run(ctx context.Context) error {
+	t := time.NewTicker(v.cfg.CheckInterval)
+	defer t.Stop()
+	for {
+		if err := v.CheckNow(ctx); err != nil && ctx.Err() == nil {
+			v.log.Warn("verify: check pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-v.kick:
+		}
+	}
+}
+
+// soon asks Run for a check pass without waiting for the interval.
+func (v *Verifier) soon() {
+	select {
+	case v.kick <- struct{}{}:
+	default:
+	}
+}
+
+// CheckNow checks every identity in progress once: DNS for domains and
+// MAIL FROM domains, link expiry for addresses.
+func (v *Verifier) CheckNow(ctx context.Context) error {
+	v.checking.Lock()
+	defer v.checking.Unlock()
+	list, err := v.cfg.Store.IdentitiesInProgress(ctx)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	var errs []error
+	for _, d := range list {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := v.check(ctx, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// check computes d's statuses and writes those that changed.
+func (v *Verifier) check(ctx context.Context, d store.IdentityDetails) error {
+	now := v.clk.Now()
+	next := d
+	if d.Type == store.EmailAddress {
+		if inProgress(d.Status) && !d.VerifyExpires.IsZero() && now.After(d.VerifyExpires) {
+			next.Status = store.StatusFailed
+		}
+	} else {
+		v.checkDomain(ctx, &next, now)
+	}
+	if next.Status == d.Status && next.DKIM.Status == d.DKIM.Status && next.MailFrom.Status == d.MailFrom.Status {
+		return nil
+	}
+	_, err := v.cfg.Store.UpdateIdentity(ctx, d.AccountID, d.Region, d.Name, func(cur *store.IdentityDetails) error {
+		// Apply only results computed from what is still there: an API
+		// call may have replaced tokens or the MAIL FROM domain meanwhile.
+		if cur.Status == d.Status && cur.DomainToken == d.DomainToken && cur.VerifyTokenHash == d.VerifyTokenHash {
+			cur.Status = next.Status
+		}
+		if cur.DKIM.Status == d.DKIM.Status && sameDKIM(cur.DKIM, d.DKIM) {
+			cur.DKIM.Status = next.DKIM.Status
+		}
+		if cur.MailFrom == d.MailFrom {
+			cur.MailFrom.Status = next.MailFrom.Status
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	v.log.Info("verify: status changed", "account", d.AccountID, "region", d.Region, "identity", d.Name,
+		"status", next.Status, "dkim", next.DKIM.Status, "mail_from", next.MailFrom.Status)
+	return nil
+}
+
+func sameDKIM(a, b store.DKIM) bool {
+	if a.Origin != b.Origin || a.Selector != b.Selector || len(a.Tokens) != len(b.Tokens) || !a.KeyGenerated.Equal(b.KeyGenerated) {
+		return false
+	}
+	for i := range a.Tokens {
+		if a.Tokens[i] != b.Tokens[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func inProgress(status string) bool {
+	return status == store.StatusPending || status == store.StatusTemporaryFailure
+}
+
+// lookup is one DNS check's outcome.
+type lookup int
+
+const (
+	absent lookup = iota // not there (yet): stays Pending
+	found
+	temporary // the server did not answer: TemporaryFailure
+)
+
+// settle turns a lookup outcome into a status, Failed once the search
+// started at started has run DNSSearch.
+func settle(l lookup, started, now time.Time) string {
+	switch {
+	case l == found:
+		return store.StatusSuccess
+	case !started.IsZero() && now.Sub(started) >= DNSSearch:
+		return store.StatusFailed
+	case l == temporary:
+		return store.StatusTemporaryFailure
+	}
+	return store.StatusPending
+}
+
+func classify(err error) lookup {
+	if dnsx.IsNotFound(err) {
+		return absent
+	}
+	return temporary
+}
+
+// checkDomain runs a domain's DNS checks: DKIM, then the identity itself
+// (verified by DKIM or by the v1 TXT token), then its MAIL FROM domain.
+func (v *Verifier) checkDomain(ctx context.Context, d *store.IdentityDetails, now time.Time) {
+	if d.DKIM.Origin != "" && inProgress(d.DKIM.Status) {
+		started := d.DKIM.KeyGenerated
+		if started.IsZero() {
+			started = d.VerifyStarted
+		}
+		d.DKIM.Status = settle(v.lookupDKIM(ctx, d), started, now)
+	}
+	if inProgress(d.Status) {
+		l := absent
+		switch {
+		case d.DKIM.Status == store.StatusSuccess:
+			l = found
+		case d.DomainToken != "":
+			l = v.lookupDomainToken(ctx, d)
+		}
+		if l == absent && d.DKIM.Status == store.StatusTemporaryFailure {
+			l = temporary
+		}
+		d.Status = settle(l, d.VerifyStarted, now)
+	}
+	if d.MailFrom.Domain != "" && inProgress(d.MailFrom.Status) {
+		d.MailFrom.Status = settle(v.lookupMailFrom(ctx, d), d.MailFrom.Started, now)
+	}
+}
+
+func (v *Verifier) lookupDKIM(ctx context.Context, d *store.IdentityDetails) lookup {
+	if d.DKIM.Origin == store.DKIMOriginExternal {
+		txts, err := v.cfg.Resolver.TXT(ctx, d.DKIM.Selector+"._domainkey."+d.Name)
+		if err != nil {
+			return classify(err)
+		}
+		for _, t := range txts {
+			if publicKeyMatches(t, d.DKIM.PrivateKey) {
+				return found
+			}
+		}
+		return absent
+	}
+	if len(d.DKIM.Tokens) == 0 {
+		return absent
+	}
+	// All three must be there; one the server could not answer for makes
+	// the outcome unknown rather than absent.
+	result := found
+	for _, tok := range d.DKIM.Tokens {
+		target, err := v.cfg.Resolver.CNAME(ctx, tok+"._domainkey."+d.Name)
+		switch {
+		case err != nil && classify(err) == temporary:
+			return temporary
+		case err != nil || target != tok+"."+v.cfg.DKIMCNAMEDomain:
+			result = absent
+		}
+	}
+	return result
+}
+
+func (v *Verifier) lookupDomainToken(ctx context.Context, d *store.IdentityDetails) lookup {
+	txts, err := v.cfg.Resolver.TXT(ctx, "_amazonses."+d.Name)
+	if err != nil {
+		return classify(err)
+	}
+	for _, t := range txts {
+		if t == d.DomainToken {
+			return found
+		}
+	}
+	return absent
+}
+
+// lookupMailFrom wants exactly one MX, feedback-smtp.<region>.<MailFromMXDomain>.
+func (v *Verifier) lookupMailFrom(ctx context.Context, d *store.IdentityDetails) lookup {
+	mxs, err := v.cfg.Resolver.MX(ctx, d.MailFrom.Domain)
+	if err != nil {
+		return classify(err)
+	}
+	if len(mxs) == 1 && mxs[0].Host == v.MailFromMX(d.Region) {
+		return found
+	}
+	return absent
+}
+
+// MailFromMX is the MX host a custom MAIL FROM domain in region must name.
+func (v *Verifier) MailFromMX(region string) string {
+	return "feedback-smtp." + region + "." + v.cfg.MailFromMXDomain
+}
+
+// DKIMCNAMEDomain is where Easy DKIM CNAMEs point.
+func (v *Verifier) DKIMCNAMEDomain() string { return v.cfg.DKIMCNAMEDomain }
