@@ -129,14 +129,16 @@ func (s *Server) updateOptions(ctx context.Context, name string, edit func(*stor
 	return err
 }
 
-// listConfigurationSets pages names; token is the previous page's NextToken.
-func (s *Server) listConfigurationSets(ctx context.Context, token string, pageSize int, contains string) ([]string, string, error) {
+// listConfigurationSets pages names; token is the previous page's NextToken,
+// pageSize nil means SES's default.
+func (s *Server) listConfigurationSets(ctx context.Context, token string, size *int, contains string) ([]string, string, error) {
 	after, err := decodePageToken(token)
 	if err != nil {
 		return nil, "", err
 	}
-	if pageSize == 0 {
-		pageSize = defaultConfigSetPage
+	pageSize := defaultConfigSetPage
+	if size != nil {
+		pageSize = *size
 	}
 	if pageSize < 1 || pageSize > maxConfigSetPage {
 		return nil, "", seserr.BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", maxConfigSetPage))
@@ -325,7 +327,7 @@ func (s *Server) getConfigurationSetV2(ctx context.Context, r *http.Request) (an
 func (s *Server) listConfigurationSetsV2(ctx context.Context, r *http.Request) (any, error) {
 	var in struct {
 		NextToken string
-		PageSize  int
+		PageSize  *int
 		Filter    map[string]string
 	}
 	if r.Method == http.MethodPost {
@@ -333,11 +335,14 @@ func (s *Server) listConfigurationSetsV2(ctx context.Context, r *http.Request) (
 			return nil, err
 		}
 	} else {
-		n, _, err := queryInt(r, "PageSize")
+		n, ok, err := queryInt(r, "PageSize")
 		if err != nil {
 			return nil, err
 		}
-		in.NextToken, in.PageSize = r.URL.Query().Get("NextToken"), n
+		in.NextToken = r.URL.Query().Get("NextToken")
+		if ok {
+			in.PageSize = &n
+		}
 	}
 	names, next, err := s.listConfigurationSets(ctx, in.NextToken, in.PageSize, in.Filter["CONFIGURATION_SET_NAME_CONTAINS"])
 	if err != nil {
@@ -495,11 +500,15 @@ func (s *Server) describeConfigurationSetV1(ctx context.Context, q queryArgs) (a
 }
 
 func (s *Server) listConfigurationSetsV1(ctx context.Context, q queryArgs) (any, error) {
-	n, _, err := q.Int("MaxItems")
+	n, ok, err := q.Int("MaxItems")
 	if err != nil {
 		return nil, err
 	}
-	names, next, err := s.listConfigurationSets(ctx, q.Get("NextToken"), n, "")
+	var size *int
+	if ok {
+		size = &n
+	}
+	names, next, err := s.listConfigurationSets(ctx, q.Get("NextToken"), size, "")
 	if err != nil {
 		return nil, err
 	}
