@@ -134,29 +134,47 @@ func deriveSigningKey(secret, date, region, service string) [32]byte {
 // x-amz-content-sha256 (which must then match the body, or a tampered body
 // would pass) or the body's own hash. A presigned request without a declared
 // hash signs UNSIGNED-PAYLOAD; matches also tries the body hash for it.
-func (s *signature) payloadHash(r *http.Request, body []byte) (string, error) {
+func (s *signature) payloadHash(r *http.Request, body []byte) (payloadHash, error) {
 	declared := r.Header.Get("X-Amz-Content-Sha256")
 	if declared == "" && s.presigned {
 		declared = s.query.get("X-Amz-Content-Sha256")
 	}
 	switch declared {
 	case unsignedPayload:
-		return unsignedPayload, nil
+		return payloadHash{declared: unsignedPayload}, nil
 	case "":
 		if s.presigned {
-			return unsignedPayload, nil
+			return payloadHash{declared: unsignedPayload, bodyAlternative: true}, nil
 		}
 		return bodyHash(body), nil
 	}
-	if got := bodyHash(body); subtle.ConstantTimeCompare([]byte(got), []byte(declared)) != 1 {
-		return "", seserr.SignatureRefused("The provided 'x-amz-content-sha256' header does not match what was computed.")
+	// The body's hash is no secret: a plain comparison will do.
+	if h := bodyHash(body); string(h.hex[:]) != declared {
+		return payloadHash{}, seserr.SignatureRefused("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
-	return declared, nil
+	return payloadHash{declared: declared}, nil
 }
 
-func bodyHash(body []byte) string {
+// payloadHash is the canonical request's last line: a declared value, or
+// the hex of the body's hash (kept in an array: no allocation).
+type payloadHash struct {
+	declared        string
+	hex             [64]byte
+	bodyAlternative bool // presigned, nothing declared: the body's hash may have been signed instead
+}
+
+func (p *payloadHash) appendTo(buf []byte) []byte {
+	if p.declared != "" {
+		return append(buf, p.declared...)
+	}
+	return append(buf, p.hex[:]...)
+}
+
+func bodyHash(body []byte) payloadHash {
+	var p payloadHash
 	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	hex.Encode(p.hex[:], sum[:])
+	return p
 }
 
 // matches recomputes the signature and compares it in constant time. The
@@ -164,7 +182,7 @@ func bodyHash(body []byte) string {
 // are the variants other real signers produce tried: the path as sent, not
 // dot-normalised (aws-sdk-go-v2 signs it so), and for presigned requests the
 // body's hash instead of UNSIGNED-PAYLOAD.
-func (s *signature) matches(r *http.Request, body []byte, payload string, key *[32]byte) bool {
+func (s *signature) matches(r *http.Request, body []byte, payload payloadHash, key *[32]byte) bool {
 	want, ok := decodeHexSignature(s.signature)
 	if !ok {
 		return false
@@ -176,16 +194,16 @@ func (s *signature) matches(r *http.Request, body []byte, payload string, key *[
 	if raw != norm {
 		nURI = 2
 	}
-	payloads := [2]string{payload, ""}
+	payloads := [2]payloadHash{payload}
 	nPayload := 1
-	if s.presigned && payload == unsignedPayload && r.Header.Get("X-Amz-Content-Sha256") == "" && s.query.get("X-Amz-Content-Sha256") == "" {
+	if payload.bodyAlternative {
 		payloads[1] = bodyHash(body)
 		nPayload = 2
 	}
 	var scratch [1024]byte
 	for i := range nURI {
 		for j := range nPayload {
-			cr := s.canonicalRequest(scratch[:0], r, body, uris[i], payloads[j])
+			cr := s.canonicalRequest(scratch[:0], r, body, uris[i], &payloads[j])
 			got := s.sign(key, sha256.Sum256(cr))
 			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
 				return true

@@ -13,7 +13,7 @@ import (
 //
 // uri is the still-escaped request path; it is URI-encoded once more, as
 // every non-S3 service signs it.
-func (s *signature) canonicalRequest(buf []byte, r *http.Request, body []byte, uri, payload string) []byte {
+func (s *signature) canonicalRequest(buf []byte, r *http.Request, body []byte, uri string, payload *payloadHash) []byte {
 	buf = append(buf, r.Method...)
 	buf = append(buf, '\n')
 	buf = appendURIEncoded(buf, uri, true)
@@ -24,7 +24,7 @@ func (s *signature) canonicalRequest(buf []byte, r *http.Request, body []byte, u
 	buf = append(buf, '\n')
 	buf = append(buf, s.signedHeaders...)
 	buf = append(buf, '\n')
-	return append(buf, payload...)
+	return payload.appendTo(buf)
 }
 
 // rawPath is the request path exactly as the client sent it, still escaped

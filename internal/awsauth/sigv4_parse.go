@@ -34,24 +34,24 @@ const maxPresignExpiry = 7 * 24 * time.Hour
 // parseSignature reads the header form, or else the presigned form, and
 // checks everything that needs no secret: completeness and the credential
 // scope. AWS's texts are kept because SDKs and people search for them.
-func parseSignature(r *http.Request) (*signature, error) {
-	s := &signature{query: parseQuery(r.URL.RawQuery)}
+func parseSignature(r *http.Request) (signature, error) {
+	s := signature{query: parseQuery(r.URL.RawQuery)}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		if err := s.parseHeader(r, auth); err != nil {
-			return nil, err
+			return s, err
 		}
 	} else if s.query.has("X-Amz-Algorithm") || s.query.has("X-Amz-Credential") || s.query.has("X-Amz-Signature") {
 		if err := s.parsePresigned(); err != nil {
-			return nil, err
+			return s, err
 		}
 	} else {
-		return nil, seserr.MissingAuthenticationToken()
+		return s, seserr.MissingAuthenticationToken()
 	}
 	if err := s.parseCredential(); err != nil {
-		return nil, err
+		return s, err
 	}
 	if !hasSignedHeader(s.signedHeaders, "host") {
-		return nil, seserr.IncompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+		return s, seserr.IncompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	return s, nil
 }
@@ -88,37 +88,47 @@ func (s *signature) parseHeader(r *http.Request, auth string) error {
 			s.signature = value
 		}
 	}
-	var missing strings.Builder
-	for _, p := range [...]struct{ name, value string }{
-		{"Credential", s.scope}, {"Signature", s.signature}, {"SignedHeaders", s.signedHeaders},
-	} {
-		if p.value == "" {
-			fmt.Fprintf(&missing, "Authorization header requires '%s' parameter. ", p.name)
-		}
-	}
 	date := r.Header.Get("X-Amz-Date")
 	if date == "" {
 		date = r.Header.Get("Date")
 	}
-	if date == "" {
-		missing.WriteString("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ")
-	}
-	if missing.Len() > 0 {
-		return seserr.IncompleteSignature(missing.String() + "Authorization=" + auth)
+	if s.scope == "" || s.signature == "" || s.signedHeaders == "" || date == "" {
+		return seserr.IncompleteSignature(missingAuthParts(auth, s.scope, s.signature, s.signedHeaders, date))
 	}
 	return s.parseDate(date, r.Header.Get("X-Amz-Date") == "")
+}
+
+// missingAuthParts is AWS's text for an incomplete Authorization header:
+// one sentence per missing part, then the header itself.
+func missingAuthParts(auth, credential, sig, signedHeaders, date string) string {
+	var b strings.Builder
+	for _, p := range [...]struct{ name, value string }{
+		{"Credential", credential}, {"Signature", sig}, {"SignedHeaders", signedHeaders},
+	} {
+		if p.value == "" {
+			fmt.Fprintf(&b, "Authorization header requires '%s' parameter. ", p.name)
+		}
+	}
+	if date == "" {
+		b.WriteString("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ")
+	}
+	return b.String() + "Authorization=" + auth
 }
 
 // parsePresigned reads the X-Amz-* query parameters of a presigned URL.
 func (s *signature) parsePresigned() error {
 	s.presigned = true
-	var missing strings.Builder
-	for _, name := range [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"} {
-		if s.query.get(name) == "" {
-			fmt.Fprintf(&missing, "AWS query-string parameters must include '%s'. ", name)
+	presignParams := [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"}
+	for _, name := range presignParams {
+		if s.query.get(name) != "" {
+			continue
 		}
-	}
-	if missing.Len() > 0 {
+		var missing strings.Builder
+		for _, name := range presignParams {
+			if s.query.get(name) == "" {
+				fmt.Fprintf(&missing, "AWS query-string parameters must include '%s'. ", name)
+			}
+		}
 		return seserr.IncompleteSignature(missing.String() + "Re-examine the query-string parameters.")
 	}
 	if alg := s.query.get("X-Amz-Algorithm"); alg != sigAlgorithm {
