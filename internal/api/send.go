@@ -1,5 +1,291 @@
 package api
 
-// The sending group (to be filled in): its v2 routes and v1 actions register here.
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
 
-func (s *Server) registerSending() {}
+	"sesame/internal/sending"
+	"sesame/internal/seserr"
+	"sesame/internal/store"
+)
+
+// The sending group: SendEmail and SendBulkEmail (v2); SendEmail,
+// SendRawEmail, SendTemplatedEmail and SendBulkTemplatedEmail (v1). Each
+// request becomes an outbound (protocol-neutral), whose message is built
+// here — composed from Simple content, rendered from a template, or taken
+// raw — and handed to sending.Sender.Submit, the one policy path SMTP uses
+// too (identities, sandbox, quotas, recipient count, headers, paused).
+//
+// A template that names an attribute the data lacks does not fail the call,
+// as in SES: the call returns a MessageId, nothing is spooled (SES never
+// delivers such a message), and the RenderingFailure (template name and
+// SES's errorMessage) is logged at Warn. Events publishing comes later; the
+// log line is the record for now.
+
+// maxV1MessageBytes is SES v1's message size limit (v2 and SMTP: 40 MB).
+const maxV1MessageBytes = 10 << 20
+
+// Envelope attributes the API keeps with a spooled message, for the
+// stages that publish events (a later issue).
+const (
+	attrConfigurationSet = "configuration_set"
+	attrTags             = "tags"     // JSON: [{"Name":…,"Value":…}]
+	attrTemplate         = "template" // the template's name, when rendered from one
+)
+
+func (s *Server) registerSending() {
+	s.handleV2("POST /v2/email/outbound-emails", s.sendEmailV2)
+	s.handleV2("POST /v2/email/outbound-bulk-emails", s.sendBulkEmailV2)
+	s.handleV1("SendEmail", s.sendEmailV1)
+	s.handleV1("SendRawEmail", s.sendRawEmailV1)
+	s.handleV1("SendTemplatedEmail", s.sendTemplatedEmailV1)
+	s.handleV1("SendBulkTemplatedEmail", s.sendBulkTemplatedEmailV1)
+}
+
+// messageTag is an EmailTag (v2) / MessageTag (v1).
+type messageTag struct{ Name, Value string }
+
+// outbound is one send request, whatever the protocol.
+type outbound struct {
+	from       string // header From as given; may be "" only for raw content
+	returnPath string // FeedbackForwardingEmailAddress / ReturnPath: the envelope sender
+	to, cc     []string
+	bcc        []string
+	replyTo    []string
+	configSet  string
+	tags       []messageTag
+	maxBytes   int64
+
+	// The content: exactly one of these.
+	simple   *sending.Simple // Subject, parts, Headers, Attachments; send adds the addresses
+	raw      []byte
+	template *templateContent
+
+	rawDestinations []string // v1 SendRawEmail's Destinations
+}
+
+// templateContent is Template content: a stored template or an inline one.
+type templateContent struct {
+	t           store.Template // Name only (to look up) unless inline
+	inline      bool
+	data        string
+	headers     []sending.Header
+	attachments []sending.Attachment
+}
+
+// send checks, builds and submits one message and returns its MessageId.
+func (s *Server) send(ctx context.Context, o *outbound) (string, error) {
+	if s.cfg.Sender == nil {
+		return "", seserr.TemporaryFailure().Wrap(errors.New("api: no sender configured"))
+	}
+	if err := s.checkSendOptions(ctx, o); err != nil {
+		return "", err
+	}
+	if o.template != nil && !o.template.inline {
+		t, err := s.template(ctx, o.template.t.Name)
+		if err != nil {
+			return "", err
+		}
+		o.template.t = t
+	}
+	return s.submit(ctx, o)
+}
+
+// checkSendOptions checks what does not depend on the content: the
+// configuration set and the tags.
+func (s *Server) checkSendOptions(ctx context.Context, o *outbound) error {
+	if o.configSet != "" {
+		cs, err := s.configurationSet(ctx, o.configSet)
+		if err != nil {
+			return err
+		}
+		if !cs.SendingEnabled() {
+			return seserr.ConfigurationSetSendingPaused(o.configSet)
+		}
+	}
+	return checkMessageTags(o.tags)
+}
+
+func checkMessageTags(tags []messageTag) error {
+	for _, t := range tags {
+		if !validTagPart(t.Name) || !validTagPart(t.Value) {
+			return seserr.BadRequest(fmt.Sprintf("Invalid message tag %q=%q: names and values are 1 to 256 ASCII letters, digits, underscores, dashes, dots, at signs or colons.", t.Name, t.Value))
+		}
+	}
+	return nil
+}
+
+// validTagPart: SES allows ASCII letters, digits, '_', '-', '.', '@' and ':'
+// (for ses: tags), up to 256 characters.
+func validTagPart(v string) bool {
+	if v == "" || len(v) > 256 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-.@:", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// submit builds the message (the template is loaded) and submits it.
+func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
+	p := principal(ctx)
+	rcpts, err := envelopeRecipients(o)
+	if err != nil {
+		return "", err
+	}
+	var msg []byte
+	headerFrom := o.from
+	switch {
+	case o.raw != nil:
+		msg = o.raw
+		if headerFrom == "" || len(rcpts) == 0 {
+			hf, hr, err := rawAddresses(msg)
+			if err != nil {
+				return "", err
+			}
+			if headerFrom == "" {
+				headerFrom = hf
+			}
+			if len(rcpts) == 0 {
+				rcpts = hr
+			}
+		}
+	case o.simple != nil, o.template != nil:
+		if o.from == "" {
+			return "", seserr.MissingParameter("FromEmailAddress")
+		}
+		content := o.simple
+		if o.template != nil {
+			r, err := renderTemplate(o.template.t, o.template.data)
+			if err != nil {
+				return "", err
+			}
+			if r.failure != "" {
+				return s.renderingFailure(ctx, o, r.failure)
+			}
+			content = &sending.Simple{Subject: r.subject, Text: r.text, HTML: r.html,
+				Headers: o.template.headers, Attachments: o.template.attachments}
+		}
+		m := *content
+		m.From, m.To, m.Cc, m.ReplyTo = o.from, o.to, o.cc, o.replyTo
+		if msg, err = sending.Compose(&m); err != nil {
+			return "", err
+		}
+	default:
+		return "", seserr.BadRequest("Content must contain exactly one of Simple, Raw or Template.")
+	}
+
+	mailFrom := ""
+	switch {
+	case o.returnPath != "":
+		if mailFrom, err = sending.AddrSpec("ReturnPath", o.returnPath); err != nil {
+			return "", err
+		}
+	case headerFrom != "":
+		if mailFrom, err = sending.AddrSpec("From", headerFrom); err != nil {
+			return "", err
+		}
+	}
+
+	d, err := s.cfg.Sender.NewDraft()
+	if err != nil {
+		return "", err
+	}
+	if _, err := d.Write(msg); err != nil {
+		_ = d.Discard()
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("api: writing draft: %w", err))
+	}
+	return s.cfg.Sender.Submit(ctx, &sending.Submission{
+		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
+		Draft: d, Via: "api", MaxBytes: o.maxBytes, Attrs: sendAttrs(o),
+	})
+}
+
+// envelopeRecipients: To + Cc + Bcc (or v1 raw's Destinations), each an
+// addr-spec; none for raw content means "the message's own header".
+func envelopeRecipients(o *outbound) ([]string, error) {
+	var out []string
+	for _, list := range []struct {
+		field string
+		addrs []string
+	}{{"To", o.to}, {"Cc", o.cc}, {"Bcc", o.bcc}, {"Destinations", o.rawDestinations}} {
+		for _, a := range list.addrs {
+			spec, err := sending.AddrSpec(list.field, a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, spec)
+		}
+	}
+	return out, nil
+}
+
+// rawAddresses reads a raw message's From (its first address) and its
+// To, Cc and Bcc recipients.
+func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
+	m, err := mail.ReadMessage(strings.NewReader(string(msg)))
+	if err != nil {
+		return "", nil, seserr.BadRequest("Could not parse the raw message: " + err.Error())
+	}
+	if v := m.Header.Get("From"); v != "" {
+		if list, err := m.Header.AddressList("From"); err == nil && len(list) > 0 {
+			from = list[0].Address
+		} else {
+			from = v // Submit gives SES's exact refusal for it
+		}
+	}
+	for _, h := range []string{"To", "Cc", "Bcc"} {
+		if m.Header.Get(h) == "" {
+			continue
+		}
+		list, err := m.Header.AddressList(h)
+		if err != nil {
+			return "", nil, seserr.BadRequest(fmt.Sprintf("Illegal address in the %s header.", h))
+		}
+		for _, a := range list {
+			rcpts = append(rcpts, a.Address)
+		}
+	}
+	return from, rcpts, nil
+}
+
+func sendAttrs(o *outbound) map[string]string {
+	attrs := map[string]string{}
+	if o.configSet != "" {
+		attrs[attrConfigurationSet] = o.configSet
+	}
+	if len(o.tags) > 0 {
+		b, _ := json.Marshal(o.tags)
+		attrs[attrTags] = string(b)
+	}
+	if o.template != nil && !o.template.inline {
+		attrs[attrTemplate] = o.template.t.Name
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	return attrs
+}
+
+// renderingFailure is SES's answer to a template that misses an attribute:
+// the call succeeds with a MessageId, the message goes nowhere and a
+// RenderingFailure is recorded (logged; events publishing comes later).
+// The addresses are still checked, so a malformed request fails as usual.
+func (s *Server) renderingFailure(ctx context.Context, o *outbound, failure string) (string, error) {
+	if _, err := sending.AddrSpec("From", o.from); err != nil {
+		return "", err
+	}
+	p := principal(ctx)
+	id := sending.NewMessageID(p.Region, s.clk.Now())
+	name := o.template.t.Name
+	s.log.Warn("api: rendering failure", "account", p.AccountID, "region", p.Region, "message_id", id,
+		"template", name, "error_message", failure, "configuration_set", o.configSet)
+	return id, nil
+}

@@ -1,5 +1,413 @@
 package api
 
-// The templates group (to be filled in): its v2 routes and v1 actions register here.
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
 
-func (s *Server) registerTemplates() {}
+	"sesame/internal/sending"
+	"sesame/internal/seserr"
+	"sesame/internal/store"
+	"sesame/internal/template"
+)
+
+// The templates group: Create/Get/List/Update/DeleteEmailTemplate and
+// TestRenderEmailTemplate (v2); Create/Get/List/Update/DeleteTemplate and
+// TestRenderTemplate (v1). Both protocols call the core functions at the
+// bottom; rendering for sends lives in send.go.
+
+// SES's template limits.
+const (
+	maxTemplateBytes     = 500 << 10 // subject + text + html
+	maxTemplatesInRegion = 10_000
+	maxTemplateName      = 64
+	maxTemplateDataChars = 262_144
+	defaultTemplatePage  = 10
+	maxTemplatePage      = 100
+)
+
+func (s *Server) registerTemplates() {
+	s.handleV2("POST /v2/email/templates", s.createTemplateV2)
+	s.handleV2("GET /v2/email/templates", s.listTemplatesV2)
+	s.handleV2("GET /v2/email/templates/{TemplateName}", s.getTemplateV2)
+	s.handleV2("PUT /v2/email/templates/{TemplateName}", s.updateTemplateV2)
+	s.handleV2("DELETE /v2/email/templates/{TemplateName}", s.deleteTemplateV2)
+	s.handleV2("POST /v2/email/templates/{TemplateName}/render", s.testRenderTemplateV2)
+	s.handleV1("CreateTemplate", s.createTemplateV1)
+	s.handleV1("UpdateTemplate", s.updateTemplateV1)
+	s.handleV1("GetTemplate", s.getTemplateV1)
+	s.handleV1("ListTemplates", s.listTemplatesV1)
+	s.handleV1("DeleteTemplate", s.deleteTemplateV1)
+	s.handleV1("TestRenderTemplate", s.testRenderTemplateV1)
+}
+
+// --- v2 ------------------------------------------------------------------
+
+// templateContentV2 is v2's EmailTemplateContent.
+type templateContentV2 struct {
+	Subject *string `json:",omitempty"`
+	Text    *string `json:",omitempty"`
+	Html    *string `json:",omitempty"`
+}
+
+func (s *Server) createTemplateV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct {
+		TemplateName    string
+		TemplateContent *templateContentV2
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if in.TemplateContent == nil {
+		return nil, seserr.MissingParameter("TemplateContent")
+	}
+	c := in.TemplateContent
+	return nil, s.createTemplate(ctx, in.TemplateName, c.Subject, c.Text, c.Html)
+}
+
+func (s *Server) updateTemplateV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ TemplateContent *templateContentV2 }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if in.TemplateContent == nil {
+		return nil, seserr.MissingParameter("TemplateContent")
+	}
+	c := in.TemplateContent
+	return nil, s.updateTemplate(ctx, r.PathValue("TemplateName"), c.Subject, c.Text, c.Html)
+}
+
+func (s *Server) getTemplateV2(ctx context.Context, r *http.Request) (any, error) {
+	t, err := s.template(ctx, r.PathValue("TemplateName"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"TemplateName":    t.Name,
+		"TemplateContent": templateContentV2{Subject: t.Subject, Text: t.Text, Html: t.HTML},
+	}, nil
+}
+
+func (s *Server) listTemplatesV2(ctx context.Context, r *http.Request) (any, error) {
+	size, _, err := queryInt(r, "PageSize")
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := s.listTemplates(ctx, r.URL.Query().Get("NextToken"), size)
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		TemplateName     string
+		CreatedTimestamp epochTime
+	}
+	out := struct {
+		TemplatesMetadata []meta
+		NextToken         string `json:",omitempty"`
+	}{TemplatesMetadata: []meta{}, NextToken: next}
+	for _, m := range list {
+		out.TemplatesMetadata = append(out.TemplatesMetadata, meta{m.Name, epochTime(m.Created)})
+	}
+	return out, nil
+}
+
+func (s *Server) deleteTemplateV2(ctx context.Context, r *http.Request) (any, error) {
+	return nil, s.deleteTemplate(ctx, r.PathValue("TemplateName"), true)
+}
+
+func (s *Server) testRenderTemplateV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ TemplateData *string }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if in.TemplateData == nil {
+		return nil, seserr.MissingParameter("TemplateData")
+	}
+	out, err := s.testRender(ctx, r.PathValue("TemplateName"), *in.TemplateData)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"RenderedTemplate": out}, nil
+}
+
+// --- v1 ------------------------------------------------------------------
+
+// optional reads an optional v1 string parameter (nil when absent).
+func optional(q queryArgs, name string) *string {
+	if !q.Has(name) {
+		return nil
+	}
+	v := q.Get(name)
+	return &v
+}
+
+func (s *Server) createTemplateV1(ctx context.Context, q queryArgs) (any, error) {
+	name, err := q.Required("Template.TemplateName")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.createTemplate(ctx, name, optional(q, "Template.SubjectPart"),
+		optional(q, "Template.TextPart"), optional(q, "Template.HtmlPart"))
+}
+
+func (s *Server) updateTemplateV1(ctx context.Context, q queryArgs) (any, error) {
+	name, err := q.Required("Template.TemplateName")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.updateTemplate(ctx, name, optional(q, "Template.SubjectPart"),
+		optional(q, "Template.TextPart"), optional(q, "Template.HtmlPart"))
+}
+
+func (s *Server) getTemplateV1(ctx context.Context, q queryArgs) (any, error) {
+	name, err := q.Required("TemplateName")
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.template(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	type tmpl struct {
+		TemplateName string
+		SubjectPart  *string `xml:",omitempty"`
+		TextPart     *string `xml:",omitempty"`
+		HtmlPart     *string `xml:",omitempty"`
+	}
+	return struct{ Template tmpl }{tmpl{t.Name, t.Subject, t.Text, t.HTML}}, nil
+}
+
+func (s *Server) listTemplatesV1(ctx context.Context, q queryArgs) (any, error) {
+	size, _, err := q.Int("MaxItems")
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := s.listTemplates(ctx, q.Get("NextToken"), size)
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		Name             string
+		CreatedTimestamp string
+	}
+	out := struct {
+		TemplatesMetadata []meta `xml:"TemplatesMetadata>member"`
+		NextToken         string `xml:",omitempty"`
+	}{NextToken: next}
+	for _, m := range list {
+		out.TemplatesMetadata = append(out.TemplatesMetadata, meta{m.Name, isoTime(m.Created)})
+	}
+	return out, nil
+}
+
+func (s *Server) deleteTemplateV1(ctx context.Context, q queryArgs) (any, error) {
+	name, err := q.Required("TemplateName")
+	if err != nil {
+		return nil, err
+	}
+	// SES v1's DeleteTemplate has no not-found error: deleting is idempotent.
+	return nil, s.deleteTemplate(ctx, name, false)
+}
+
+func (s *Server) testRenderTemplateV1(ctx context.Context, q queryArgs) (any, error) {
+	name, err := q.Required("TemplateName")
+	if err != nil {
+		return nil, err
+	}
+	data, err := q.Required("TemplateData")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.testRender(ctx, name, data)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ RenderedTemplate string }{out}, nil
+}
+
+// --- the core, shared by both protocols ----------------------------------
+
+// checkTemplate validates a template's name and parts: SES's size limit and
+// valid Handlebars in every part (SES refuses an invalid template at
+// creation: InvalidTemplate).
+func checkTemplate(name string, parts ...*string) error {
+	if name == "" {
+		return seserr.MissingParameter("TemplateName")
+	}
+	if len(name) > maxTemplateName {
+		return seserr.InvalidTemplate(name, "the name is longer than 64 characters")
+	}
+	size := 0
+	for _, p := range parts {
+		if p != nil {
+			size += len(*p)
+		}
+	}
+	if size > maxTemplateBytes {
+		return seserr.InvalidTemplate(name, "the template is larger than 500 KB")
+	}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		if _, err := template.Parse(*p); err != nil {
+			return seserr.InvalidTemplate(name, err.Error())
+		}
+	}
+	return nil
+}
+
+func (s *Server) createTemplate(ctx context.Context, name string, subject, text, html *string) error {
+	if err := checkTemplate(name, subject, text, html); err != nil {
+		return err
+	}
+	p := principal(ctx)
+	err := s.cfg.Store.CreateTemplate(ctx, store.Template{AccountID: p.AccountID, Region: p.Region, Name: name,
+		Subject: subject, Text: text, HTML: html, Created: s.clk.Now()}, maxTemplatesInRegion)
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return seserr.TemplateAlreadyExists(name)
+	case errors.Is(err, store.ErrLimitExceeded):
+		return seserr.TemplateLimitExceeded()
+	}
+	return err
+}
+
+func (s *Server) updateTemplate(ctx context.Context, name string, subject, text, html *string) error {
+	if err := checkTemplate(name, subject, text, html); err != nil {
+		return err
+	}
+	p := principal(ctx)
+	err := s.cfg.Store.UpdateTemplate(ctx, store.Template{AccountID: p.AccountID, Region: p.Region, Name: name,
+		Subject: subject, Text: text, HTML: html, Updated: s.clk.Now()})
+	if errors.Is(err, store.ErrNotFound) {
+		return seserr.TemplateDoesNotExist(name)
+	}
+	return err
+}
+
+func (s *Server) template(ctx context.Context, name string) (store.Template, error) {
+	if name == "" {
+		return store.Template{}, seserr.MissingParameter("TemplateName")
+	}
+	p := principal(ctx)
+	t, err := s.cfg.Store.Template(ctx, p.AccountID, p.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, seserr.TemplateDoesNotExist(name)
+	}
+	return t, err
+}
+
+// listTemplates pages through the region's templates by name; the token is
+// the last name of the previous page.
+func (s *Server) listTemplates(ctx context.Context, token string, size int) ([]store.TemplateMeta, string, error) {
+	switch {
+	case size <= 0:
+		size = defaultTemplatePage
+	case size > maxTemplatePage:
+		size = maxTemplatePage
+	}
+	p := principal(ctx)
+	list, err := s.cfg.Store.Templates(ctx, p.AccountID, p.Region, token, size+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > size {
+		list = list[:size]
+		next = list[size-1].Name
+	}
+	return list, next, nil
+}
+
+func (s *Server) deleteTemplate(ctx context.Context, name string, mustExist bool) error {
+	if name == "" {
+		return seserr.MissingParameter("TemplateName")
+	}
+	p := principal(ctx)
+	err := s.cfg.Store.DeleteTemplate(ctx, p.AccountID, p.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		if mustExist {
+			return seserr.TemplateDoesNotExist(name)
+		}
+		return nil
+	}
+	return err
+}
+
+// testRender renders a stored template as the full MIME message SES shows:
+// a missing attribute fails here, synchronously (MissingRenderingAttribute).
+func (s *Server) testRender(ctx context.Context, name, data string) (string, error) {
+	t, err := s.template(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	r, err := renderTemplate(t, data)
+	if err != nil {
+		return "", err
+	}
+	if r.failure != "" {
+		return "", seserr.MissingRenderingAttribute(r.failure)
+	}
+	msg, err := sending.Compose(&sending.Simple{Subject: r.subject, Text: r.text, HTML: r.html})
+	if err != nil {
+		return "", err
+	}
+	return "Date: " + s.clk.Now().UTC().Format(time.RFC1123Z) + "\r\n" + string(msg), nil
+}
+
+// rendered is a template rendered over one TemplateData; failure is SES's
+// RenderingFailure errorMessage when an attribute was missing.
+type rendered struct {
+	subject    string
+	text, html *string
+	failure    string
+}
+
+// renderTemplate renders every part of t over data (a JSON string). Bad
+// data is InvalidRenderingParameter (v2 BadRequest); an invalid template
+// InvalidTemplate; a missing attribute is not an error but r.failure.
+func renderTemplate(t store.Template, data string) (rendered, error) {
+	var r rendered
+	if len(data) > maxTemplateDataChars {
+		return r, seserr.BadRequest("TemplateData exceeds the maximum length of 262144 characters.")
+	}
+	value, err := template.DecodeData(data)
+	if err != nil {
+		return r, seserr.InvalidRenderingParameter("Template data must be valid JSON: " + err.Error())
+	}
+	render := func(part *string) (*string, error) {
+		if part == nil || r.failure != "" {
+			return nil, nil
+		}
+		tm, err := template.Parse(*part)
+		if err != nil {
+			return nil, seserr.InvalidTemplate(t.Name, err.Error())
+		}
+		out, err := tm.Render(value)
+		var missing *template.MissingAttributeError
+		switch {
+		case errors.As(err, &missing):
+			r.failure = missing.Error()
+			return nil, nil
+		case err != nil:
+			return nil, seserr.InvalidTemplate(t.Name, err.Error())
+		}
+		return &out, nil
+	}
+	subject, err := render(t.Subject)
+	if err != nil {
+		return r, err
+	}
+	if subject != nil {
+		r.subject = *subject
+	}
+	if r.text, err = render(t.Text); err != nil {
+		return r, err
+	}
+	if r.html, err = render(t.HTML); err != nil {
+		return r, err
+	}
+	return r, nil
+}

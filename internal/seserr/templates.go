@@ -58,3 +58,11 @@ func HeaderInjection(field string) *Error {
 func NoRecipients() *Error {
 	return BadRequest("Missing required header 'To'.")
 }
+
+// ConfigurationSetSendingPaused: sending through this configuration set is
+// disabled (v2 SendingPausedException, v1 ConfigurationSetSendingPausedException).
+func ConfigurationSetSendingPaused(name string) *Error {
+	msg := fmt.Sprintf("Sending is paused for configuration set <%s>.", name)
+	return &Error{SMTPCode: 554, SMTPText: "Message rejected: " + msg, HTTPStatus: 400,
+		APICode: "SendingPausedException", QueryCode: "ConfigurationSetSendingPausedException", Message: msg}
+}
