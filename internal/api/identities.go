@@ -1,5 +1,387 @@
 package api
 
-// The identities group (to be filled in): its v2 routes and v1 actions register here.
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"strings"
 
-func (s *Server) registerIdentities() {}
+	"sesame/internal/seserr"
+	"sesame/internal/store"
+	"sesame/internal/verify"
+)
+
+// The identities group: email address and domain identities with SES's
+// verification (internal/verify does the work), v2 CreateEmailIdentity and
+// the identity settings, v1 Verify*/ListIdentities/Get*Attributes, and the
+// email verification link on the open mux. Both protocols call the shared
+// functions in this file; identities_v1.go holds v1's encoding.
+
+// identityPageMax bounds a page: ListEmailIdentities' PageSize (≤ 1000) and
+// v1 ListIdentities' MaxItems.
+const identityPageMax = 1000
+
+func (s *Server) registerIdentities() {
+	if s.cfg.Verifier == nil {
+		// Without one from the caller (tests of other groups), identities
+		// still work; DNS is checked only when something calls CheckNow.
+		vc := verify.Config{Store: s.cfg.Store, Clock: s.clk, Logger: s.log}
+		if s.cfg.Sender != nil {
+			vc.Sender = s.cfg.Sender
+		}
+		s.cfg.Verifier = verify.New(vc)
+	}
+	s.open.HandleFunc("GET "+verify.VerifyEmailPath, s.verifyEmailLink)
+
+	s.handleV2("POST /v2/email/identities", s.createEmailIdentityV2)
+	s.handleV2("GET /v2/email/identities", s.listEmailIdentitiesV2)
+	s.handleV2("POST /v2/email/list-identities", s.listEmailIdentitiesV2)
+	s.handleV2("GET /v2/email/identities/{EmailIdentity}", s.getEmailIdentityV2)
+	s.handleV2("DELETE /v2/email/identities/{EmailIdentity}", s.deleteEmailIdentityV2)
+	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/dkim", s.putDkimAttributesV2)
+	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2)
+	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/mail-from", s.putMailFromAttributesV2)
+	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/feedback", s.putFeedbackAttributesV2)
+	s.handleV2("GET /v2/email/identities/{EmailIdentity}/policies", s.getIdentityPoliciesV2)
+	s.registerIdentitiesV1()
+}
+
+// v2Status spells a stored (v1-spelled) status as v2 does: PENDING,
+// TEMPORARY_FAILURE, NOT_STARTED.
+func v2Status(status string) string {
+	var b strings.Builder
+	for i, r := range status {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+// identity looks up the caller's identity name (NotFoundException).
+func (s *Server) identity(ctx context.Context, name string) (store.IdentityDetails, error) {
+	p := principal(ctx)
+	d, err := s.cfg.Store.IdentityDetails(ctx, p.AccountID, p.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, seserr.IdentityNotFound(name)
+	}
+	return d, err
+}
+
+// updateIdentity changes the caller's identity in one transaction.
+func (s *Server) updateIdentity(ctx context.Context, name string, fn func(*store.IdentityDetails) error) (store.IdentityDetails, error) {
+	p := principal(ctx)
+	d, err := s.cfg.Store.UpdateIdentity(ctx, p.AccountID, p.Region, name, fn)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, seserr.IdentityNotFound(name)
+	}
+	return d, err
+}
+
+// listIdentities pages the caller's identities of typ ("" = all) by name
+// after the token's; size 0 means the maximum page.
+func (s *Server) listIdentities(ctx context.Context, typ store.IdentityType, token string, size int) ([]store.Identity, string, error) {
+	after, err := decodePageToken(token)
+	if err != nil {
+		return nil, "", err
+	}
+	if size == 0 {
+		size = identityPageMax
+	}
+	if size < 1 || size > identityPageMax {
+		return nil, "", seserr.BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", identityPageMax))
+	}
+	p := principal(ctx)
+	all, err := s.cfg.Store.Identities(ctx, p.AccountID, p.Region)
+	if err != nil {
+		return nil, "", err
+	}
+	var page []store.Identity
+	for _, id := range all {
+		if (typ != "" && id.Type != typ) || (after != "" && id.Name <= after) {
+			continue
+		}
+		if len(page) == size {
+			return page, encodePageToken(page[len(page)-1].Name), nil
+		}
+		page = append(page, id)
+	}
+	return page, "", nil
+}
+
+// --- v2 -------------------------------------------------------------------
+
+type dkimAttributesV2 struct {
+	SigningEnabled             bool
+	Status                     string
+	Tokens                     []string `json:",omitempty"`
+	SigningAttributesOrigin    string
+	CurrentSigningKeyLength    string     `json:",omitempty"`
+	NextSigningKeyLength       string     `json:",omitempty"`
+	LastKeyGenerationTimestamp *epochTime `json:",omitempty"`
+}
+
+func dkimV2(d store.IdentityDetails) dkimAttributesV2 {
+	out := dkimAttributesV2{SigningEnabled: d.DKIM.SigningEnabled, Status: v2Status(d.DKIM.Status),
+		Tokens: d.DKIM.Tokens, SigningAttributesOrigin: d.DKIM.Origin,
+		CurrentSigningKeyLength: d.DKIM.KeyLength, NextSigningKeyLength: d.DKIM.NextKeyLength}
+	if out.SigningAttributesOrigin == "" {
+		out.SigningAttributesOrigin = store.DKIMOriginAWS
+	}
+	if !d.DKIM.KeyGenerated.IsZero() {
+		t := epochTime(d.DKIM.KeyGenerated)
+		out.LastKeyGenerationTimestamp = &t
+	}
+	return out
+}
+
+type dkimSigningAttributesV2 struct {
+	DomainSigningSelector   string
+	DomainSigningPrivateKey string
+	NextSigningKeyLength    string
+}
+
+func (a *dkimSigningAttributesV2) options() verify.DKIMOptions {
+	if a == nil {
+		return verify.DKIMOptions{}
+	}
+	return verify.DKIMOptions{Selector: a.DomainSigningSelector, PrivateKey: a.DomainSigningPrivateKey, KeyLength: a.NextSigningKeyLength}
+}
+
+func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct {
+		EmailIdentity         string
+		DkimSigningAttributes *dkimSigningAttributesV2
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if in.EmailIdentity == "" {
+		return nil, seserr.MissingParameter("emailIdentity")
+	}
+	name, err := verify.CanonicalName(in.EmailIdentity)
+	if err != nil {
+		return nil, err
+	}
+	p := principal(ctx)
+	var d store.IdentityDetails
+	if store.TypeOf(name) == store.EmailAddress {
+		if in.DkimSigningAttributes != nil {
+			return nil, seserr.NotADomain(name, "DKIM signing attributes")
+		}
+		d, err = s.cfg.Verifier.CreateEmail(ctx, p.AccountID, p.Region, name, s.cfg.BaseURL)
+	} else {
+		d, err = s.cfg.Verifier.CreateDomain(ctx, p.AccountID, p.Region, name, in.DkimSigningAttributes.options())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"IdentityType":             string(d.Type),
+		"VerifiedForSendingStatus": d.Status == store.StatusSuccess,
+		"DkimAttributes":           dkimV2(d),
+	}, nil
+}
+
+func (s *Server) listEmailIdentitiesV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct {
+		NextToken string
+		PageSize  int
+	}
+	if r.Method == http.MethodPost {
+		if err := decodeJSON(r, &in); err != nil {
+			return nil, err
+		}
+	} else {
+		n, _, err := queryInt(r, "PageSize")
+		if err != nil {
+			return nil, err
+		}
+		in.PageSize, in.NextToken = n, r.URL.Query().Get("NextToken")
+	}
+	page, next, err := s.listIdentities(ctx, "", in.NextToken, in.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		IdentityType       string
+		IdentityName       string
+		SendingEnabled     bool
+		VerificationStatus string
+	}
+	items := make([]item, 0, len(page))
+	for _, id := range page {
+		items = append(items, item{string(id.Type), id.Name, id.Status == store.StatusSuccess, v2Status(id.Status)})
+	}
+	out := map[string]any{"EmailIdentities": items}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
+}
+
+func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {
+	d, err := s.identity(ctx, r.PathValue("EmailIdentity"))
+	if err != nil {
+		return nil, err
+	}
+	mailFrom := map[string]any{"BehaviorOnMxFailure": d.MailFrom.Behavior}
+	if d.MailFrom.Domain != "" {
+		mailFrom["MailFromDomain"] = d.MailFrom.Domain
+		mailFrom["MailFromDomainStatus"] = v2Status(d.MailFrom.Status)
+	}
+	return map[string]any{
+		"IdentityType":             string(d.Type),
+		"FeedbackForwardingStatus": d.FeedbackForwarding,
+		"VerifiedForSendingStatus": d.Status == store.StatusSuccess,
+		"VerificationStatus":       v2Status(d.Status),
+		"DkimAttributes":           dkimV2(d),
+		"MailFromAttributes":       mailFrom,
+		"Policies":                 map[string]string{},
+		"Tags":                     []any{},
+	}, nil
+}
+
+func (s *Server) deleteEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {
+	name := r.PathValue("EmailIdentity")
+	if _, err := s.identity(ctx, name); err != nil {
+		return nil, err
+	}
+	p := principal(ctx)
+	return nil, s.cfg.Store.DeleteIdentity(ctx, p.AccountID, p.Region, name)
+}
+
+func (s *Server) putDkimAttributesV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ SigningEnabled bool }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	return nil, s.setDkimEnabled(ctx, r.PathValue("EmailIdentity"), in.SigningEnabled)
+}
+
+// setDkimEnabled turns DKIM signing on or off; turning it on needs DKIM
+// set up on the domain (an address may use its domain's).
+func (s *Server) setDkimEnabled(ctx context.Context, name string, enabled bool) error {
+	_, err := s.updateIdentity(ctx, name, func(d *store.IdentityDetails) error {
+		if enabled && d.Type == store.Domain && d.DKIM.Origin == "" {
+			return seserr.BadRequest(fmt.Sprintf("DKIM is not set up for %s: call VerifyDomainDkim or PutEmailIdentityDkimSigningAttributes first.", name))
+		}
+		d.DKIM.SigningEnabled = enabled
+		return nil
+	})
+	return err
+}
+
+func (s *Server) putDkimSigningAttributesV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct {
+		SigningAttributesOrigin string
+		SigningAttributes       *dkimSigningAttributesV2
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	opts := in.SigningAttributes.options()
+	switch in.SigningAttributesOrigin {
+	case store.DKIMOriginExternal:
+		if opts.Selector == "" || opts.PrivateKey == "" {
+			return nil, seserr.InvalidDKIMKey("EXTERNAL needs DomainSigningSelector and DomainSigningPrivateKey.")
+		}
+		opts.KeyLength = ""
+	case store.DKIMOriginAWS:
+		opts.Selector, opts.PrivateKey = "", ""
+	case "":
+		return nil, seserr.MissingParameter("signingAttributesOrigin")
+	default:
+		return nil, seserr.BadRequest(fmt.Sprintf("Invalid SigningAttributesOrigin %s: must be AWS_SES or EXTERNAL.", in.SigningAttributesOrigin))
+	}
+	name := r.PathValue("EmailIdentity")
+	if _, err := s.identity(ctx, name); err != nil {
+		return nil, err
+	}
+	p := principal(ctx)
+	d, err := s.cfg.Verifier.PutDKIMSigning(ctx, p.AccountID, p.Region, name, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"DkimStatus": v2Status(d.DKIM.Status)}
+	if len(d.DKIM.Tokens) > 0 {
+		out["DkimTokens"] = d.DKIM.Tokens
+	}
+	return out, nil
+}
+
+func (s *Server) putMailFromAttributesV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ MailFromDomain, BehaviorOnMxFailure string }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	return nil, s.setMailFrom(ctx, r.PathValue("EmailIdentity"), in.MailFromDomain, in.BehaviorOnMxFailure)
+}
+
+func (s *Server) setMailFrom(ctx context.Context, name, domain, behavior string) error {
+	if _, err := s.identity(ctx, name); err != nil {
+		return err
+	}
+	p := principal(ctx)
+	_, err := s.cfg.Verifier.PutMailFrom(ctx, p.AccountID, p.Region, name, domain, behavior)
+	return err
+}
+
+func (s *Server) putFeedbackAttributesV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ EmailForwardingEnabled bool }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	return nil, s.setFeedbackForwarding(ctx, r.PathValue("EmailIdentity"), in.EmailForwardingEnabled)
+}
+
+func (s *Server) setFeedbackForwarding(ctx context.Context, name string, enabled bool) error {
+	_, err := s.updateIdentity(ctx, name, func(d *store.IdentityDetails) error {
+		d.FeedbackForwarding = enabled
+		return nil
+	})
+	return err
+}
+
+// getIdentityPoliciesV2: sesame keeps no sending authorization policies.
+func (s *Server) getIdentityPoliciesV2(ctx context.Context, r *http.Request) (any, error) {
+	if _, err := s.identity(ctx, r.PathValue("EmailIdentity")); err != nil {
+		return nil, err
+	}
+	return map[string]any{"Policies": map[string]string{}}, nil
+}
+
+// --- the verification link --------------------------------------------------
+
+// verifyEmailLink serves the link mailed to an address being verified.
+func (s *Server) verifyEmailLink(w http.ResponseWriter, r *http.Request) {
+	d, res, err := s.cfg.Verifier.ConfirmEmail(r.Context(), r.URL.Query().Get("token"))
+	if err != nil {
+		s.log.Error("api: email verification link", "err", err)
+		verifyPage(w, http.StatusInternalServerError, "Something went wrong",
+			"sesame could not check this link. Please try again later.")
+		return
+	}
+	switch res {
+	case verify.Verified:
+		verifyPage(w, http.StatusOK, "Congratulations!",
+			fmt.Sprintf("You have successfully verified an email address (%s) in region %s. You can now start sending email from this address.",
+				d.Name, verify.RegionName(d.Region)))
+	case verify.Expired:
+		verifyPage(w, http.StatusGone, "Link expired",
+			"The verification link you followed has expired: links work for 24 hours. Request verification of the address again to get a new one.")
+	default:
+		verifyPage(w, http.StatusNotFound, "Invalid link",
+			"This verification link is not valid. It may have been replaced by a newer verification request.")
+	}
+}
+
+func verifyPage(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1>\n<p>%s</p></body></html>\n",
+		html.EscapeString(title), html.EscapeString(title), html.EscapeString(text))
+}

@@ -27,6 +27,7 @@ import (
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
+	"sesame/internal/verify"
 )
 
 // MaxRequestBytes bounds a request body: a 40 MB message, base64-encoded in
@@ -44,6 +45,9 @@ type Config struct {
 	// BaseURL is how users reach this listener (e.g. "http://127.0.0.1:8787"),
 	// for links sesame mails out (email identity verification).
 	BaseURL string
+	// Verifier runs identity verification; nil makes one without DNS
+	// checks on a timer (tests of other groups).
+	Verifier *verify.Verifier
 }
 
 // Server serves the HTTP API.
