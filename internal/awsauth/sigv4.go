@@ -90,43 +90,51 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, loo
 	if err != nil {
 		return Principal{}, err
 	}
-	key := v.signingKey(secret, sig.scopeDate, sig.region, sig.service)
+	id := signingKeyID{secret, sig.scopeDate, sig.region, sig.service}
+	key, cached := v.cachedKey(id)
+	if !cached {
+		key = deriveSigningKey(id)
+	}
 	if !sig.matches(r, body, payload, &key) {
 		return Principal{}, seserr.SignatureDoesNotMatch()
+	}
+	if !cached {
+		v.keep(id, key) // only keys that verified: junk scopes never fill the cache
 	}
 	return Principal{AccessKeyID: sig.accessKeyID, AccountID: account, Region: sig.region, Service: sig.service}, nil
 }
 
-func (v *Verifier) signingKey(secret, date, region, service string) [32]byte {
+func (v *Verifier) cachedKey(id signingKeyID) ([32]byte, bool) {
 	if v == nil {
-		return deriveSigningKey(secret, date, region, service)
+		return [32]byte{}, false
 	}
-	id := signingKeyID{secret, date, region, service}
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	k, ok := v.keys[id]
-	v.mu.Unlock()
-	if ok {
-		return k
+	return k, ok
+}
+
+func (v *Verifier) keep(id signingKeyID, key [32]byte) {
+	if v == nil {
+		return
 	}
-	k = deriveSigningKey(secret, date, region, service)
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	if v.keys == nil || len(v.keys) >= maxCachedKeys {
 		v.keys = make(map[signingKeyID][32]byte)
 	}
-	v.keys[id] = k
-	v.mu.Unlock()
-	return k
+	v.keys[id] = key
 }
 
 // deriveSigningKey is SigV4's kSigning: HMAC chain over the scope, keyed
 // first with "AWS4"+secret.
-func deriveSigningKey(secret, date, region, service string) [32]byte {
+func deriveSigningKey(id signingKeyID) [32]byte {
 	var scratch [128]byte
 	k := append(scratch[:0], "AWS4"...)
-	k = append(k, secret...)
-	kDate := macSHA256(k, date)
-	kRegion := macSHA256(kDate[:], region)
-	kService := macSHA256(kRegion[:], service)
+	k = append(k, id.secret...)
+	kDate := macSHA256(k, id.date)
+	kRegion := macSHA256(kDate[:], id.region)
+	kService := macSHA256(kRegion[:], id.service)
 	return macSHA256(kService[:], scopeEnd)
 }
 
