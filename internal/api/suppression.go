@@ -187,8 +187,11 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
+	// Zone-less forms are UTC, as botocore writes them.
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
 		return time.UnixMilli(int64(f * 1000)).UTC(), nil

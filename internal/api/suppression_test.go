@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -209,5 +212,31 @@ func TestListSuppressedDestinationsV2(t *testing.T) {
 			_, err := e.v2.ListSuppressedDestinations(ctx, &tc.in)
 			wantErrCode(t, err, "BadRequestException")
 		})
+	}
+}
+
+func TestQueryTime(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{"", time.Time{}, false},
+		{"2026-11-23T10:00:00Z", want, false},
+		{"2026-11-23T11:00:00+01:00", want, false},
+		{"2026-11-23T10:00:00.000Z", want, false},
+		{"2026-11-23T10:00:00", want, false},
+		{"2026-11-23", want.Truncate(24 * time.Hour), false},
+		{"1795428000", want, false},
+		{"yesterday", time.Time{}, true},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/v2/email/suppression/addresses?StartDate="+url.QueryEscape(tc.in), nil)
+		got, err := queryTime(r, "StartDate")
+		if (err != nil) != tc.wantErr || !got.Equal(tc.want) {
+			t.Errorf("%q: %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.wantErr)
+		}
 	}
 }
