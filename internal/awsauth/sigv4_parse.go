@@ -61,12 +61,15 @@ func parseSignature(r *http.Request) (signature, error) {
 // so the parts are split on any of them; the values never contain them.
 func (s *signature) parseHeader(r *http.Request, auth string) error {
 	auth = strings.TrimSpace(auth)
-	alg, rest, _ := strings.Cut(auth, " ")
+	alg, rest := auth, ""
+	if i := strings.IndexAny(auth, " \t"); i >= 0 {
+		alg, rest = auth[:i], auth[i+1:]
+	}
 	if alg != sigAlgorithm && strings.HasPrefix(alg, "AWS4-") {
 		return seserr.IncompleteSignature(fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", alg))
 	}
 	if alg != sigAlgorithm {
-		rest = auth // not SigV4 at all: every part is missing
+		rest = "" // not SigV4 at all (SigV2, a bearer token): every part is missing
 	}
 	for rest != "" {
 		var part string

@@ -202,6 +202,8 @@ func TestVerifyAuthorizationSeparators(t *testing.T) {
 		r.Header.Set("Authorization", strings.ReplaceAll(orig, ", ", sep))
 		checkOK(t, r, body, signedAt())
 	}
+	r.Header.Set("Authorization", strings.Replace(orig, "AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA256\t", 1))
+	checkOK(t, r, body, signedAt())
 }
 
 func TestVerifyPresigned(t *testing.T) {
@@ -319,6 +321,16 @@ func TestVerifyRefusals(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer abc")
 			return r, b
 		}, code: "IncompleteSignature", status: 400},
+		{name: "parts without the algorithm", req: func(t *testing.T) (*http.Request, []byte) {
+			return withAuth(t, "AWS4-HMAC-SHA256 ", "")
+		}, code: "IncompleteSignature", status: 400},
+		{name: "SigV2", req: func(t *testing.T) (*http.Request, []byte) {
+			r, b := signed(t)
+			r.Header.Set("Authorization", "AWS "+testKeyID+":frJIUN8DYpKDtOLCwo//yllqDzg=")
+			return r, b
+		}, code: "IncompleteSignature", status: 400,
+			msg: "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. " +
+				"Authorization header requires 'SignedHeaders' parameter. Authorization=AWS " + testKeyID + ":frJIUN8DYpKDtOLCwo//yllqDzg="},
 		{name: "other algorithm", req: func(t *testing.T) (*http.Request, []byte) {
 			return withAuth(t, "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256")
 		}, code: "IncompleteSignature", status: 400, msg: "Unsupported AWS 'algorithm': 'AWS4-ECDSA-P256-SHA256'"},
