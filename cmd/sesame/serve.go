@@ -20,11 +20,13 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/config"
 	"sesame/internal/delivery"
+	"sesame/internal/dnsx"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/smtpd"
 	"sesame/internal/spool"
 	"sesame/internal/store"
+	"sesame/internal/verify"
 )
 
 // shutdownGrace is how long sessions in flight get to finish on SIGTERM.
@@ -92,9 +94,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Logger:             log,
 		Clock:              clk,
 	}, sender)
+	verifier := verify.New(verify.Config{
+		Store: st, Resolver: dnsx.New(cfg.Delivery.Resolver), Sender: sender, Clock: clk, Logger: log,
+		Hostname:         cfg.Hostname,
+		CheckInterval:    cfg.Verification.CheckInterval.Duration,
+		DKIMCNAMEDomain:  cfg.Verification.DKIMCNAMEDomain,
+		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
+	})
 	apiServer := api.New(api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
-		BaseURL: "http://" + cfg.API.Listen,
+		BaseURL: "http://" + cfg.API.Listen, Verifier: verifier,
 	})
 
 	// Bind everything before serving anything, so a port in use fails the
@@ -149,6 +158,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	verifyDone := make(chan struct{})
+	go func() {
+		defer close(verifyDone)
+		if err := verifier.Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
 
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
@@ -175,6 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	stopDelivery()
 	<-deliveryDone
+	<-verifyDone
 	return runErr
 }
 

@@ -27,6 +27,8 @@ type Config struct {
 	API      API      `toml:"api"`
 	Delivery Delivery `toml:"delivery"`
 	Log      Log      `toml:"log"`
+
+	Verification Verification `toml:"verification"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -56,6 +58,19 @@ type API struct {
 type Delivery struct {
 	Mode     string `toml:"mode"`     // "capture" or "mx"
 	Resolver string `toml:"resolver"` // host:port; empty = the system's
+}
+
+// Verification configures identity verification: how often DNS records
+// are checked and what they must point to. Lookups go through
+// delivery.resolver.
+type Verification struct {
+	CheckInterval Duration `toml:"check_interval"`
+	// DKIMCNAMEDomain: Easy DKIM's <token>._domainkey.<domain> must be a
+	// CNAME of <token>.<DKIMCNAMEDomain>.
+	DKIMCNAMEDomain string `toml:"dkim_cname_domain"`
+	// MailFromMXDomain: a custom MAIL FROM domain must have one MX,
+	// feedback-smtp.<region>.<MailFromMXDomain>.
+	MailFromMXDomain string `toml:"mail_from_mx_domain"`
 }
 
 // Log configures logging.
@@ -99,6 +114,11 @@ func Default() Config {
 		API:      API{Listen: "127.0.0.1:8787"},
 		Delivery: Delivery{Mode: "capture"},
 		Log:      Log{Level: "info", Format: "text"},
+		Verification: Verification{
+			CheckInterval:    Duration{5 * time.Minute},
+			DKIMCNAMEDomain:  "dkim.amazonses.com",
+			MailFromMXDomain: "amazonses.com",
+		},
 	}
 }
 
@@ -217,6 +237,17 @@ func (c *Config) Validate() error {
 			return bad("delivery.resolver", "%q is not host:port", c.Delivery.Resolver)
 		}
 	}
+	if c.Verification.CheckInterval.Duration < time.Second {
+		return bad("verification.check_interval", "must be at least 1s, got %s", c.Verification.CheckInterval.Duration)
+	}
+	for _, d := range []struct{ key, name string }{
+		{"verification.dkim_cname_domain", c.Verification.DKIMCNAMEDomain},
+		{"verification.mail_from_mx_domain", c.Verification.MailFromMXDomain},
+	} {
+		if !validDomain(d.name) {
+			return bad(d.key, "must be a domain name like \"dkim.mail.example.net\", got %q", d.name)
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -243,4 +274,24 @@ func validRegion(r string) bool {
 		}
 	}
 	return strings.Contains(r, "-")
+}
+
+// validDomain accepts dot-separated LDH labels of 1–63 characters, at least
+// two of them, without a trailing dot.
+func validDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	if len(d) > 253 || len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, ch := range l {
+			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -15,7 +15,9 @@ func TestDefaultsAreValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.SMTP.MaxMessageBytes != 41943040 || c.Regions[0] != "us-east-1" || c.API.Listen != "127.0.0.1:8787" ||
-		c.Delivery.Mode != "capture" || c.SMTP.IdleTimeout.Duration != 10*time.Second {
+		c.Delivery.Mode != "capture" || c.SMTP.IdleTimeout.Duration != 10*time.Second ||
+		c.Verification.CheckInterval.Duration != 5*time.Minute || c.Verification.DKIMCNAMEDomain != "dkim.amazonses.com" ||
+		c.Verification.MailFromMXDomain != "amazonses.com" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -31,6 +33,9 @@ starttls_listen = ["127.0.0.1:3587"]
 idle_timeout = "30s"
 [log]
 level = "warn"
+[verification]
+check_interval = "30s"
+dkim_cname_domain = "dkim.mail.example.net"
 `
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -40,10 +45,11 @@ level = "warn"
 		t.Fatal(err)
 	}
 	if c.DataDir != "/tmp/x" || c.Regions[0] != "eu-west-1" || c.SMTP.StartTLSListen[0] != "127.0.0.1:3587" ||
-		c.SMTP.IdleTimeout.Duration != 30*time.Second || c.Log.Level != "warn" {
+		c.SMTP.IdleTimeout.Duration != 30*time.Second || c.Log.Level != "warn" ||
+		c.Verification.CheckInterval.Duration != 30*time.Second || c.Verification.DKIMCNAMEDomain != "dkim.mail.example.net" {
 		t.Errorf("overrides not applied: %+v", c)
 	}
-	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" {
+	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" || c.Verification.MailFromMXDomain != "amazonses.com" {
 		t.Errorf("defaults lost: %+v", c)
 	}
 }
@@ -67,6 +73,9 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[log]\nlevel = \"loud\"", "log.level"},
 		{"hostname = \"a b\"", "hostname"},
 		{"[smtp\n", "toml"},
+		{"[verification]\ncheck_interval = \"1ms\"", "verification.check_interval"},
+		{"[verification]\ndkim_cname_domain = \"no dots\"", "verification.dkim_cname_domain"},
+		{"[verification]\nmail_from_mx_domain = \"example.com.\"", "verification.mail_from_mx_domain"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
