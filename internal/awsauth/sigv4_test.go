@@ -175,6 +175,7 @@ func TestVerifySDKSignedRequests(t *testing.T) {
 		{"header spaces and repeats", clientRequest{method: "POST", target: "/v2/email/outbound-emails",
 			header: http.Header{"Content-Type": {"application/json"}, "X-Custom": {"  a   b  c ", "second"}}, body: `{}`}},
 	}
+	var v Verifier // shared by the parallel subtests: the cache under -race
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -183,7 +184,6 @@ func TestVerifySDKSignedRequests(t *testing.T) {
 				checkOK(t, r, body, signedAt().Add(skew))
 			}
 			// the same request through a Verifier, twice (the second hits the key cache)
-			var v Verifier
 			for range 2 {
 				if _, err := v.Verify(context.Background(), r, body, testLookup, signedAt()); err != nil {
 					t.Fatalf("Verifier.Verify: %v", err)
