@@ -56,6 +56,7 @@ type Server struct {
 	log  *slog.Logger
 	clk  clock.Clock
 	http *http.Server
+	auth awsauth.Verifier // SigV4, with its signing-key cache
 
 	open *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
 	v2   *http.ServeMux       // /v2/email/... after SigV4
@@ -132,7 +133,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(seserr.MessageTooLong().Wrap(err))
 		return
 	}
-	p, err := awsauth.VerifyRequest(r.Context(), r, body, s.lookupKey, s.clk.Now())
+	p, err := s.auth.Verify(r.Context(), r, body, s.lookupKey, s.clk.Now())
 	if err != nil {
 		fail(err)
 		return
