@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html"
 	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"regexp"
 	"strings"
@@ -108,4 +109,14 @@ func getOK(t *testing.T, url string) []byte {
 		t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
 	}
 	return b
+}
+
+// decodeQP undoes quoted-printable over a whole rendered message, so a test
+// can look for body text whatever transfer encoding the renderer chose.
+func decodeQP(s string) string {
+	b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(s)))
+	if err != nil && len(b) == 0 {
+		return s
+	}
+	return string(b)
 }

@@ -70,7 +70,7 @@ fi
 grep -q NotFoundException <<<"$out" || fail "missing template: $out"
 
 step "ses (v1) send-email and get-send-quota"
-aws ses send-email --source "$SENDER" --destination "ToAddresses=$RCPT" \
+aws ses send-email --from "$SENDER" --destination "ToAddresses=$RCPT" \
 	--message "Subject={Data=$TAG v1},Body={Text={Data=v1 body from the aws cli}}" \
 	--query MessageId --output text >/dev/null
 captured expect "$TAG v1" "v1 body from the aws cli"
