@@ -12,6 +12,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -155,11 +156,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookupKey(ctx context.Context, id string) (string, string, error) {
-	k, err := s.cfg.Store.AccessKey(ctx, id)
+	var k store.AccessKey
+	var err error
+	if s.cfg.Sender != nil {
+		k, err = s.cfg.Sender.AccessKey(ctx, id) // cached, as for SMTP AUTH
+	} else {
+		k, err = s.cfg.Store.AccessKey(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", awsauth.ErrUnknownKey
+	}
 	if err != nil {
-		if err == store.ErrNotFound || strings.Contains(err.Error(), store.ErrNotFound.Error()) {
-			return "", "", awsauth.ErrUnknownKey
-		}
 		return "", "", err
 	}
 	if !k.Active {
