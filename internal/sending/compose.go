@@ -265,6 +265,11 @@ func writeEntity(b *bytes.Buffer, e *entity) {
 	for _, p := range e.parts {
 		b.WriteString("--" + e.boundary + "\r\n")
 		writeEntity(b, p)
+		// The CRLF before a boundary line belongs to the boundary (RFC 2046
+		// §5.1.1): a part whose content ends in a line break needs one more.
+		if p.parts == nil && bytes.HasSuffix(p.body, []byte("\r\n")) {
+			b.WriteString("\r\n")
+		}
 	}
 	b.WriteString("--" + e.boundary + "--\r\n")
 }
