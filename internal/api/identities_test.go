@@ -427,3 +427,55 @@ func TestListEmailIdentities(t *testing.T) {
 		t.Fatalf("GET second page: %v", out)
 	}
 }
+
+// A domain verified through DNS covers every address in it for sending
+// (the one policy path), and verification mail goes out even while the
+// account's sending is paused (it is sesame's mail, not the account's).
+func TestVerifiedDomainSends(t *testing.T) {
+	t.Parallel()
+	e := newIDEnv(t)
+	ctx := context.Background()
+	send := func(from string) error {
+		_, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{
+			FromEmailAddress: aws.String(from),
+			Destination:      &v2types.Destination{ToAddresses: []string{"success@simulator.amazonses.com"}},
+			Content: &v2types.EmailContent{Simple: &v2types.Message{
+				Subject: &v2types.Content{Data: aws.String("hi")},
+				Body:    &v2types.Body{Text: &v2types.Content{Data: aws.String("hello")}},
+			}},
+		})
+		return err
+	}
+	out, err := e.v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("covered.example"),
+		DkimSigningAttributes: &v2types.DkimSigningAttributes{NextSigningKeyLength: v2types.DkimSigningKeyLengthRsa1024Bit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErrCode(t, send("anyone@covered.example"), "MessageRejected")
+	for _, tok := range out.DkimAttributes.Tokens {
+		e.dns.SetCNAME(tok+"._domainkey.covered.example", tok+".dkim.mail.example.net")
+	}
+	e.checkNow(t)
+	// sending caches identities for up to a second.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		err := send("anyone@sub.covered.example")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("send from a verified domain: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	if _, err := e.v2.PutAccountSendingAttributes(ctx, &sesv2.PutAccountSendingAttributesInput{SendingEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("paused@example.org")}); err != nil {
+		t.Fatal(err)
+	}
+	if link := e.verificationLink(t, "paused@example.org"); link == "" {
+		t.Fatal("no link")
+	}
+}
