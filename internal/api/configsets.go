@@ -58,6 +58,7 @@ const (
 	minMaxDeliverySeconds   = 300
 	maxMaxDeliverySeconds   = 50400
 	maxTags                 = 50
+	maxConfigurationSets    = 10000 // per account and region
 	defaultConfigSetPage    = 1000
 	maxConfigSetPage        = 1000
 )
@@ -99,9 +100,12 @@ func (s *Server) createConfigurationSet(ctx context.Context, cs store.Configurat
 	}
 	p := principal(ctx)
 	cs.AccountID, cs.Region, cs.Created = p.AccountID, p.Region, s.clk.Now()
-	err := s.cfg.Store.CreateConfigurationSet(ctx, cs)
-	if errors.Is(err, store.ErrExists) {
+	err := s.cfg.Store.CreateConfigurationSet(ctx, cs, maxConfigurationSets)
+	switch {
+	case errors.Is(err, store.ErrExists):
 		return seserr.ConfigurationSetAlreadyExists(cs.Name)
+	case errors.Is(err, store.ErrLimit):
+		return seserr.LimitExceeded(fmt.Sprintf("Maximum number of configuration sets (%d) reached.", maxConfigurationSets))
 	}
 	return err
 }

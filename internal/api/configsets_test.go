@@ -483,13 +483,13 @@ func TestCheckConfigurationSet(t *testing.T) {
 	t.Parallel()
 	e := newAcctEnv(t)
 	ctx := e.ctx()
-	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: e.acct, Region: e.region, Name: "exists"}); err != nil {
+	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: e.acct, Region: e.region, Name: "exists"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: e.acct, Region: "us-east-1", Name: "elsewhere"}); err != nil {
+	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: e.acct, Region: "us-east-1", Name: "elsewhere"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: "999999999999", Region: e.region, Name: "theirs"}); err != nil {
+	if err := e.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: "999999999999", Region: e.region, Name: "theirs"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

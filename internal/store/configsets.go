@@ -74,9 +74,13 @@ func (c ConfigurationSet) SendingEnabled() bool {
 	return c.Options.Sending == nil || c.Options.Sending.SendingEnabled
 }
 
-// CreateConfigurationSet adds a set (ErrExists if the name is taken in the
-// account and region). A zero Created is now.
-func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet) error {
+// ErrLimit is returned (wrapped) when a create would pass a per-account limit.
+var ErrLimit = errors.New("store: limit reached")
+
+// CreateConfigurationSet adds a set: ErrExists if the name is taken in the
+// account and region, ErrLimit if the account already has limit sets there
+// (0: no limit). A zero Created is now.
+func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet, limit int) error {
 	if cs.Created.IsZero() {
 		cs.Created = time.Now()
 	}
@@ -92,6 +96,15 @@ func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet)
 		}
 		if n > 0 {
 			return fmt.Errorf("store: create configuration set %s of %s in %s: %w", cs.Name, cs.AccountID, cs.Region, ErrExists)
+		}
+		if limit > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM configuration_sets
+				WHERE account_id = ? AND region = ?`, cs.AccountID, cs.Region).Scan(&n); err != nil {
+				return fmt.Errorf("store: create configuration set %s of %s in %s: %w", cs.Name, cs.AccountID, cs.Region, err)
+			}
+			if n >= limit {
+				return fmt.Errorf("store: create configuration set %s of %s in %s: %d sets: %w", cs.Name, cs.AccountID, cs.Region, n, ErrLimit)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO configuration_sets (account_id, region, name, created_at, options, tags)
 			VALUES (?, ?, ?, ?, ?, ?)`, cs.AccountID, cs.Region, cs.Name, toDB(cs.Created), opts, tags); err != nil {

@@ -23,7 +23,7 @@ func TestConfigurationSetRoundTrip(t *testing.T) {
 			Tracking:    &TrackingOptions{CustomRedirectDomain: "t.example", HttpsPolicy: "OPTIONAL"},
 		},
 		Tags: []Tag{{"k", "v"}}}
-	if err := s.CreateConfigurationSet(ctx, cs); err != nil {
+	if err := s.CreateConfigurationSet(ctx, cs, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ConfigurationSet(ctx, "a", "r", "Set_1")
@@ -36,7 +36,7 @@ func TestConfigurationSetRoundTrip(t *testing.T) {
 	if got.SendingEnabled() {
 		t.Error("SendingEnabled with SendingOptions{false}")
 	}
-	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: "Set_1"}); !errors.Is(err, ErrExists) {
+	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: "Set_1"}, 0); !errors.Is(err, ErrExists) {
 		t.Errorf("duplicate: %v", err)
 	}
 	if _, err := s.ConfigurationSet(ctx, "a", "r", "set_1"); !errors.Is(err, ErrNotFound) {
@@ -44,7 +44,7 @@ func TestConfigurationSetRoundTrip(t *testing.T) {
 	}
 
 	// A bare set: no groups, no tags, sending on.
-	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: "bare"}); err != nil {
+	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: "bare"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	bare, err := s.ConfigurationSet(ctx, "a", "r", "bare")
@@ -92,11 +92,11 @@ func TestConfigurationSetNames(t *testing.T) {
 		if i%2 == 0 {
 			name = fmt.Sprintf("even-%d", i)
 		}
-		if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: name}); err != nil {
+		if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: name}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "other", Name: "even-x"}); err != nil {
+	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "other", Name: "even-x"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -130,5 +130,24 @@ func TestConfigurationSetNames(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("contains %q, limit %d: %v, want %v", tc.contains, tc.limit, got, tc.want)
 		}
+	}
+}
+
+func TestConfigurationSetLimit(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	for i, want := range []error{nil, nil, ErrLimit} {
+		err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: fmt.Sprintf("s%d", i)}, 2)
+		if !errors.Is(err, want) && !(want == nil && err == nil) {
+			t.Errorf("set %d: %v, want %v", i, err, want)
+		}
+	}
+	// The limit is per account and region; a taken name is ErrExists first.
+	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r2", Name: "s2"}, 2); err != nil {
+		t.Error(err)
+	}
+	if err := s.CreateConfigurationSet(ctx, ConfigurationSet{AccountID: "a", Region: "r", Name: "s0"}, 2); !errors.Is(err, ErrExists) {
+		t.Errorf("taken name at the limit: %v", err)
 	}
 }
