@@ -7,8 +7,10 @@
 #   postfix  127.0.0.1:2588  stock Debian Postfix relaying to smtp-sink (bench/postfix-setup.sh)
 #   sink     127.0.0.1:2526  smtp-sink alone, plain: the load generator's ceiling (opt-in)
 # interleaved (sesame, postfix, sesame, ...) REPEAT times per load, each run
-# after the CPU has gone quiet, sampling each server's RSS during the run. It
-# prints one line per run and a table of medians with the sesame/Postfix ratio.
+# after the CPU has gone quiet, sampling each server's RSS during the run;
+# then a soak of sesame alone to see whether its memory stays flat. It prints
+# one line per run, a table of medians with the sesame/Postfix ratio, and the
+# issue's targets (>= 4x Postfix, p99 < 50 ms at 20 connections, flat memory).
 #
 # Usage (root, from anywhere):   bench/smtp-ingest.sh
 # Environment (defaults):
