@@ -9,7 +9,7 @@ import (
 )
 
 // The account group: GetAccount, PutAccountSendingAttributes (v2);
-// GetSendQuota, GetSendStatistics (v1). Suppression attributes live in
+// GetSendQuota, GetSendStatistics, Get/UpdateAccountSendingEnabled (v1). Suppression attributes live in
 // suppression.go.
 
 func (s *Server) registerAccount() {
@@ -17,6 +17,8 @@ func (s *Server) registerAccount() {
 	s.handleV2("PUT /v2/email/account/sending", s.putAccountSendingV2)
 	s.handleV1("GetSendQuota", s.getSendQuotaV1)
 	s.handleV1("GetSendStatistics", s.getSendStatisticsV1)
+	s.handleV1("GetAccountSendingEnabled", s.getAccountSendingEnabledV1)
+	s.handleV1("UpdateAccountSendingEnabled", s.updateAccountSendingEnabledV1)
 }
 
 type sendQuota struct {
@@ -62,14 +64,37 @@ func (s *Server) putAccountSendingV2(ctx context.Context, r *http.Request) (any,
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
+	// SES: an absent SendingEnabled means false.
+	return nil, s.setAccountSending(ctx, in.SendingEnabled != nil && *in.SendingEnabled)
+}
+
+func (s *Server) setAccountSending(ctx context.Context, enabled bool) error {
 	p := principal(ctx)
 	set, err := s.cfg.Store.AccountSettings(ctx, p.AccountID, p.Region)
 	if err != nil {
+		return err
+	}
+	set.SendingEnabled = enabled
+	return s.cfg.Store.PutAccountSettings(ctx, set)
+}
+
+func (s *Server) getAccountSendingEnabledV1(ctx context.Context, q queryArgs) (any, error) {
+	set, _, err := s.sendQuota(ctx)
+	if err != nil {
 		return nil, err
 	}
-	// SES: an absent SendingEnabled means false.
-	set.SendingEnabled = in.SendingEnabled != nil && *in.SendingEnabled
-	return nil, s.cfg.Store.PutAccountSettings(ctx, set)
+	return struct {
+		Enabled bool `xml:"Enabled"`
+	}{set.SendingEnabled}, nil
+}
+
+func (s *Server) updateAccountSendingEnabledV1(ctx context.Context, q queryArgs) (any, error) {
+	// v1 as v2: an absent Enabled means false.
+	enabled, _, err := q.Bool("Enabled")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.setAccountSending(ctx, enabled)
 }
 
 func (s *Server) getSendQuotaV1(ctx context.Context, q queryArgs) (any, error) {

@@ -177,6 +177,30 @@ func TestPutAccountSendingAttributesV2(t *testing.T) {
 	}
 }
 
+func TestAccountSendingEnabledV1(t *testing.T) {
+	t.Parallel()
+	e := newAcctEnv(t)
+	ctx := context.Background()
+	got, err := e.v1.GetAccountSendingEnabled(ctx, &ses.GetAccountSendingEnabledInput{})
+	if err != nil || !got.Enabled {
+		t.Fatalf("new account: enabled %v, %v", got != nil && got.Enabled, err)
+	}
+	for _, enabled := range []bool{false, true} {
+		if _, err := e.v1.UpdateAccountSendingEnabled(ctx, &ses.UpdateAccountSendingEnabledInput{Enabled: enabled}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.v1.GetAccountSendingEnabled(ctx, &ses.GetAccountSendingEnabledInput{})
+		if err != nil || got.Enabled != enabled {
+			t.Fatalf("after %v: %v, %v", enabled, got != nil && got.Enabled, err)
+		}
+		// v2 sees the same setting.
+		acct, err := e.v2.GetAccount(ctx, &sesv2.GetAccountInput{})
+		if err != nil || acct.SendingEnabled != enabled {
+			t.Fatalf("v2 after %v: %v, %v", enabled, acct != nil && acct.SendingEnabled, err)
+		}
+	}
+}
+
 func TestGetSendQuotaV1(t *testing.T) {
 	t.Parallel()
 	e := newAcctEnv(t)
