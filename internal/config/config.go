@@ -237,8 +237,8 @@ func (c *Config) Validate() error {
 			return bad("delivery.resolver", "%q is not host:port", c.Delivery.Resolver)
 		}
 	}
-	if c.Verification.CheckInterval.Duration < time.Second {
-		return bad("verification.check_interval", "must be at least 1s, got %s", c.Verification.CheckInterval.Duration)
+	if c.Verification.CheckInterval.Duration < 10*time.Millisecond {
+		return bad("verification.check_interval", "must be at least 10ms, got %s", c.Verification.CheckInterval.Duration)
 	}
 	for _, d := range []struct{ key, name string }{
 		{"verification.dkim_cname_domain", c.Verification.DKIMCNAMEDomain},
