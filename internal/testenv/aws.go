@@ -1,9 +1,11 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -69,4 +71,12 @@ func (s *Server) Env(t testing.TB) []string {
 		"SESAME_ENDPOINT=" + s.APIURL(),
 		"SESAME_ACCOUNT=" + s.Account,
 	}
+}
+
+// VerificationConfig is Options.Extra for a server that verifies identities
+// through d: DNS asked at d, records checked every interval, Easy DKIM
+// CNAMEs pointing into cnameDomain.
+func VerificationConfig(d *DNS, interval time.Duration, cnameDomain string) string {
+	return fmt.Sprintf("[delivery]\nresolver = %q\n[verification]\ncheck_interval = %q\ndkim_cname_domain = %q\n",
+		d.Addr, interval.String(), cnameDomain)
 }

@@ -81,6 +81,7 @@ type Options struct {
 	// come before any table, so Extra should only add tables, e.g. "[log]\nlevel = \"debug\"").
 	SMTPExtra string // lines added to the [smtp] table
 	Regions   []string
+	Extra     string // tables appended at the end of the config (e.g. "[verification]\n…")
 }
 
 // Server is a running sesame process.
@@ -129,7 +130,8 @@ tls_listen = [%q]
 listen = %q
 [log]
 level = "debug"
-`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API)
+%s
+`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.Extra)
 	if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
