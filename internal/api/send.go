@@ -82,6 +82,18 @@ func (s *Server) send(ctx context.Context, o *outbound) (string, error) {
 	if s.cfg.Sender == nil {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("api: no sender configured"))
 	}
+	if o.raw != nil {
+		// SES reads its X-SES-* directives from a raw message and removes
+		// them, and overwrites Message-ID and Date.
+		var d sending.RawDirectives
+		o.raw, d = sending.PrepareRaw(o.raw)
+		if o.configSet == "" {
+			o.configSet = d.ConfigurationSet
+		}
+		for _, t := range d.Tags {
+			o.tags = append(o.tags, messageTag{Name: t.Name, Value: t.Value})
+		}
+	}
 	if err := s.checkSendOptions(ctx, o); err != nil {
 		return "", err
 	}

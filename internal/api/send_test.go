@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ type sendEnv struct {
 	st     *store.Store
 	sp     *spool.Spool
 	clk    *clock.Fake
+	logs   *lockedBuffer // the API server's log
 	acct   string
 	region string
 	v2     *sesv2.Client
@@ -85,12 +87,32 @@ func newSendEnv(t *testing.T, production bool) *sendEnv {
 	t.Cleanup(func() { limiter.Close() })
 	sender := sending.New(sending.Config{Store: st, Spool: sp, Quota: limiter, Clock: clk, Hostname: "mail.test", Logger: quiet()})
 	t.Cleanup(func() { sender.Close() })
-	srv := New(Config{Store: st, Sender: sender, Quota: limiter, Regions: []string{region}, Clock: clk, Logger: quiet()})
+	logs := &lockedBuffer{}
+	srv := New(Config{Store: st, Sender: sender, Quota: limiter, Regions: []string{region}, Clock: clk,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	cfg := aws.Config{Region: region, RetryMaxAttempts: 1, BaseEndpoint: aws.String(hs.URL),
 		Credentials: credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: key.Secret}}}
-	return &sendEnv{st: st, sp: sp, clk: clk, acct: acct.ID, region: region, v2: sesv2.NewFromConfig(cfg), v1: ses.NewFromConfig(cfg)}
+	return &sendEnv{st: st, sp: sp, clk: clk, logs: logs, acct: acct.ID, region: region, v2: sesv2.NewFromConfig(cfg), v1: ses.NewFromConfig(cfg)}
+}
+
+// lockedBuffer is a log sink safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // claim takes the n spooled messages, in order.
@@ -244,10 +266,15 @@ func TestSendEmailV2Raw(t *testing.T) {
 	e := newSendEnv(t, true)
 	ctx := context.Background()
 	raw := "From: Me <me@example.org>\r\nTo: a@example.com, B <b@example.com>\r\nCc: c@example.com\r\nSubject: raw\r\n\r\nbody\r\n"
-	// No FromEmailAddress, no Destination: both come from the header.
-	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Content: &v2types.EmailContent{Raw: &v2types.RawMessage{Data: []byte(raw)}}}); err != nil {
+	// No FromEmailAddress, no Destination: both come from the header. SES's
+	// directives are read and removed, Message-ID and Date overwritten.
+	withSES := "Message-ID: <mine@example.org>\r\nX-SES-MESSAGE-TAGS: k=v\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n" + raw
+	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Content: &v2types.EmailContent{Raw: &v2types.RawMessage{Data: []byte(withSES)}}}); err != nil {
 		t.Fatal(err)
 	}
+	_, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Content: &v2types.EmailContent{Raw: &v2types.RawMessage{
+		Data: []byte("X-SES-CONFIGURATION-SET: nope\r\n" + raw)}}})
+	wantErrCode(t, err, "NotFoundException")
 	// Explicit destinations replace the header's; bare LF line ends pass (as the CLI sends them).
 	lf := "From: me@example.org\nSubject: x\n\nbody"
 	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Destination: &v2types.Destination{ToAddresses: []string{"only@example.com"}},
@@ -258,8 +285,9 @@ func TestSendEmailV2Raw(t *testing.T) {
 	if want := []string{"a@example.com", "b@example.com", "c@example.com"}; !slices.Equal(ms[0].env.Recipients, want) || ms[0].env.MailFrom != "me@example.org" {
 		t.Errorf("first envelope = %+v", ms[0].env)
 	}
-	if !strings.HasSuffix(ms[0].raw, raw) {
-		t.Errorf("raw message changed:\n%s", ms[0].raw)
+	if !strings.HasSuffix(ms[0].raw, raw) || strings.Contains(ms[0].raw, "mine@") || strings.Contains(ms[0].raw, "2024") ||
+		!strings.HasPrefix(ms[0].raw, "Message-ID: <"+ms[0].env.ID+"@") || ms[0].env.Attrs[attrTags] != `[{"Name":"k","Value":"v"}]` {
+		t.Errorf("raw message: %v\n%s", ms[0].env.Attrs, ms[0].raw)
 	}
 	if !slices.Equal(ms[1].env.Recipients, []string{"only@example.com"}) || !strings.HasSuffix(ms[1].raw, lf) {
 		t.Errorf("second: %+v\n%s", ms[1].env, ms[1].raw)
@@ -309,6 +337,13 @@ func TestSendEmailV2Template(t *testing.T) {
 		t.Fatalf("missing attribute: %v, want a MessageId", err)
 	}
 	e.claim(t, 0)
+	logged := e.logs.String()
+	for _, want := range []string{`level=WARN msg="api: rendering failure"`, "message_id=" + aws.ToString(out.MessageId),
+		"template=welcome", `error_message="Attribute 'name' is not present in the rendering data."`} {
+		if !strings.Contains(logged, want) {
+			t.Errorf("log lacks %s:\n%s", want, logged)
+		}
+	}
 
 	_, err = send(&v2types.Template{TemplateName: aws.String("nope"), TemplateData: aws.String(`{}`)})
 	wantErrCode(t, err, "NotFoundException")
