@@ -13,6 +13,9 @@ type identitySet struct {
 	addresses map[string]map[string]struct{}
 	// domains: lower-case verified domains.
 	domains map[string]struct{}
+	// mailFrom: verified identities with a custom MAIL FROM domain → whether
+	// it refuses mail (mailfrom.go).
+	mailFrom map[string]bool
 }
 
 // newIdentitySet keeps only the verified identities (Status Success).
@@ -22,6 +25,7 @@ func newIdentitySet(ids []store.Identity) *identitySet {
 		if id.Status != store.StatusSuccess {
 			continue
 		}
+		s.addMailFrom(id)
 		if strings.Contains(id.Name, "@") {
 			local, domain := splitAddress(id.Name)
 			d := strings.ToLower(domain)

@@ -218,6 +218,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !set.Production); len(failed) > 0 {
 		return a, seserr.NotVerified(sub.Region, failed)
 	}
+	if id := ids.mailFromRefusal(senders); id != "" {
+		return a, seserr.MailFromDomainNotVerified(id)
+	}
 
 	for _, r := range sub.Recipients {
 		if !isSimulator(r) {

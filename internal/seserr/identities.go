@@ -52,3 +52,12 @@ func containsAt(s string) bool {
 	}
 	return false
 }
+
+// MailFromDomainNotVerified: the sending identity's custom MAIL FROM domain
+// is not verified and its behaviour on MX failure is REJECT_MESSAGE. v1
+// keeps the Exception suffix on the wire.
+func MailFromDomainNotVerified(identity string) *Error {
+	msg := fmt.Sprintf("The custom MAIL FROM domain of %s is not verified, and its behavior on MX failure is to reject the message.", identity)
+	return &Error{SMTPCode: 554, SMTPText: "Transaction failed: " + msg, HTTPStatus: 400,
+		APICode: "MailFromDomainNotVerifiedException", QueryCode: "MailFromDomainNotVerifiedException", Message: msg}
+}

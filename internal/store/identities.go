@@ -34,6 +34,18 @@ type Identity struct {
 	Type      IdentityType `json:"type"`
 	Status    string       `json:"verification_status"`
 	Created   time.Time    `json:"created"`
+	// MailFromDomain is the identity's custom MAIL FROM domain ("" = none),
+	// and MailFromRejects is true while that domain is not verified and the
+	// behaviour on MX failure is REJECT_MESSAGE: sending refuses the
+	// identity's mail then. Read-only here: IdentityDetails.MailFrom is
+	// what UpdateIdentity writes.
+	MailFromDomain  string `json:"mail_from_domain,omitempty"`
+	MailFromRejects bool   `json:"mail_from_rejects,omitempty"`
+}
+
+// mailFromRejects is Identity.MailFromRejects from the stored columns.
+func mailFromRejects(domain, behavior, status string) bool {
+	return domain != "" && behavior == MailFromReject && status != StatusSuccess
 }
 
 // TypeOf infers an identity's type from its name, as SES does: an "@" makes
@@ -82,11 +94,11 @@ func (s *Store) PutIdentity(ctx context.Context, id Identity) error {
 // Identity looks one up (ErrNotFound if absent). A domain matches in any case.
 func (s *Store) Identity(ctx context.Context, accountID, region, name string) (Identity, error) {
 	id := Identity{AccountID: accountID, Region: region, Name: IdentityKey(name)}
-	var typ string
+	var typ, mfBehavior, mfStatus string
 	var created int64
-	err := s.reads.QueryRowContext(ctx, `SELECT type, status, created_at FROM identities
-		WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, id.Name).
-		Scan(&typ, &id.Status, &created)
+	err := s.reads.QueryRowContext(ctx, `SELECT type, status, created_at, mail_from_domain, mail_from_behavior,
+		mail_from_status FROM identities WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, id.Name).
+		Scan(&typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Identity{}, fmt.Errorf("store: identity %s of %s in %s: %w", id.Name, accountID, region, ErrNotFound)
 	}
@@ -95,13 +107,15 @@ func (s *Store) Identity(ctx context.Context, accountID, region, name string) (I
 	}
 	id.Type = IdentityType(typ)
 	id.Created = fromDB(created)
+	id.MailFromRejects = mailFromRejects(id.MailFromDomain, mfBehavior, mfStatus)
 	return id, nil
 }
 
 // Identities lists an account's identities in a region, by name.
 func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Identity, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT name, type, status, created_at FROM identities
-		WHERE account_id = ? AND region = ? ORDER BY name`, accountID, region)
+	rows, err := s.reads.QueryContext(ctx, `SELECT name, type, status, created_at, mail_from_domain,
+		mail_from_behavior, mail_from_status FROM identities WHERE account_id = ? AND region = ? ORDER BY name`,
+		accountID, region)
 	if err != nil {
 		return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
 	}
@@ -109,13 +123,14 @@ func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Ide
 	ids := []Identity{}
 	for rows.Next() {
 		id := Identity{AccountID: accountID, Region: region}
-		var typ string
+		var typ, mfBehavior, mfStatus string
 		var created int64
-		if err := rows.Scan(&id.Name, &typ, &id.Status, &created); err != nil {
+		if err := rows.Scan(&id.Name, &typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus); err != nil {
 			return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
 		}
 		id.Type = IdentityType(typ)
 		id.Created = fromDB(created)
+		id.MailFromRejects = mailFromRejects(id.MailFromDomain, mfBehavior, mfStatus)
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {

@@ -86,6 +86,8 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	d.VerifyStarted = optTime(started)
 	d.DKIM.KeyGenerated = optTime(keyGen)
 	d.MailFrom.Started = optTime(mfStarted)
+	d.Identity.MailFromDomain = d.MailFrom.Domain
+	d.Identity.MailFromRejects = mailFromRejects(d.MailFrom.Domain, d.MailFrom.Behavior, d.MailFrom.Status)
 	d.DKIM.SigningEnabled = signing != 0
 	d.FeedbackForwarding = feedback != 0
 	if tokens != "" {

@@ -35,6 +35,7 @@ func TestIdentityDetailsRoundTrip(t *testing.T) {
 	want.Name = "example.com"
 	want.Type = Domain
 	want.Status = StatusPending
+	want.Identity.MailFromDomain, want.Identity.MailFromRejects = "bounce.example.com", true
 	got, err := s.IdentityDetails(ctx, "111122223333", "us-east-1", "EXAMPLE.com")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestIdentityDetailsRoundTrip(t *testing.T) {
 	}
 	// The old API still sees it.
 	id, err := s.Identity(ctx, "111122223333", "us-east-1", "example.com")
-	if err != nil || id.Status != StatusPending || id.Type != Domain {
+	if err != nil || id.Status != StatusPending || id.Type != Domain || id.MailFromDomain != "bounce.example.com" || !id.MailFromRejects {
 		t.Fatalf("Identity = %+v, %v", id, err)
 	}
 
@@ -63,12 +64,16 @@ func TestIdentityDetailsRoundTrip(t *testing.T) {
 		d.DKIM.Status = StatusSuccess
 		d.DKIM.Tokens = nil
 		d.FeedbackForwarding = false
+		d.MailFrom.Status = StatusSuccess
 		return nil
 	})
 	if err != nil || got.Status != StatusSuccess {
 		t.Fatalf("update: %+v %v", got, err)
 	}
 	got, _ = s.IdentityDetails(ctx, "111122223333", "us-east-1", "example.com")
+	if ids, _ := s.Identities(ctx, "111122223333", "us-east-1"); len(ids) != 1 || ids[0].MailFromRejects || ids[0].MailFromDomain != "bounce.example.com" {
+		t.Fatalf("Identities after MAIL FROM verified: %+v", ids)
+	}
 	if got.DKIM.Status != StatusSuccess || got.DKIM.Tokens != nil || got.FeedbackForwarding || !bytes.Equal(got.DKIM.PrivateKey, key) {
 		t.Fatalf("after update: %+v", got)
 	}
