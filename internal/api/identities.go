@@ -42,6 +42,7 @@ func (s *Server) registerIdentities() {
 	s.handleV2("DELETE /v2/email/identities/{EmailIdentity}", s.deleteEmailIdentityV2)
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/dkim", s.putDkimAttributesV2)
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2)
+	s.handleV2("PUT /v1/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2) // aws CLI 2.9.x
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/mail-from", s.putMailFromAttributesV2)
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/feedback", s.putFeedbackAttributesV2)
 	s.handleV2("GET /v2/email/identities/{EmailIdentity}/policies", s.getIdentityPoliciesV2)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -477,5 +479,33 @@ func TestVerifiedDomainSends(t *testing.T) {
 	}
 	if link := e.verificationLink(t, "paused@example.org"); link == "" {
 		t.Fatal("no link")
+	}
+}
+
+// aws CLI 2.9.x sends PutEmailIdentityDkimSigningAttributes to /v1/email/….
+func TestDkimSigningOldCLIRoute(t *testing.T) {
+	t.Parallel()
+	e := newIDEnv(t)
+	if _, err := e.v1.VerifyDomainIdentity(context.Background(), &ses.VerifyDomainIdentityInput{Domain: aws.String("old.example")}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"SigningAttributesOrigin":"AWS_SES","SigningAttributes":{"NextSigningKeyLength":"RSA_1024_BIT"}}`
+	req, _ := http.NewRequest(http.MethodPut, e.url+"/v1/email/identities/old.example/dkim/signing", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), e.creds, req, hex.EncodeToString(sum[:]), "ses", idRegion, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		DkimStatus string
+		DkimTokens []string
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.DkimStatus != "PENDING" || len(out.DkimTokens) != 3 {
+		t.Fatalf("%d %+v %v", resp.StatusCode, out, err)
 	}
 }

@@ -121,7 +121,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.open.ServeHTTP(w, r)
 		return
 	}
-	isV2 := strings.HasPrefix(path, "/v2/")
+	// Old aws CLI v2 builds (2.9.x) send PutEmailIdentityDkimSigningAttributes
+	// to /v1/email/…: REST-JSON too.
+	isV2 := strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/email/")
 	fail := func(err error) {
 		if isV2 {
 			s.writeV2Error(w, r, err)
