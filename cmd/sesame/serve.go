@@ -101,9 +101,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DKIMCNAMEDomain:  cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
 	})
+	linkBase := cfg.Verification.LinkBaseURL
+	if linkBase == "" {
+		linkBase = "http://" + cfg.API.Listen
+	}
 	apiServer := api.New(api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
-		BaseURL: "http://" + cfg.API.Listen, Verifier: verifier,
+		BaseURL: linkBase, Verifier: verifier,
 	})
 
 	// Bind everything before serving anything, so a port in use fails the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -71,6 +72,9 @@ type Verification struct {
 	// MailFromMXDomain: a custom MAIL FROM domain must have one MX,
 	// feedback-smtp.<region>.<MailFromMXDomain>.
 	MailFromMXDomain string `toml:"mail_from_mx_domain"`
+	// LinkBaseURL is how users reach the API listener, for the link in
+	// verification mail; "" = http://<api.listen>.
+	LinkBaseURL string `toml:"link_base_url"`
 }
 
 // Log configures logging.
@@ -246,6 +250,11 @@ func (c *Config) Validate() error {
 	} {
 		if !validDomain(d.name) {
 			return bad(d.key, "must be a domain name like \"dkim.mail.example.net\", got %q", d.name)
+		}
+	}
+	if u := c.Verification.LinkBaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
+			return bad("verification.link_base_url", "must be an http(s) URL like \"https://ses.example.net\", got %q", u)
 		}
 	}
 	switch c.Log.Level {

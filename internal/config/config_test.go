@@ -74,6 +74,7 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"hostname = \"a b\"", "hostname"},
 		{"[smtp\n", "toml"},
 		{"[verification]\ncheck_interval = \"1ms\"", "verification.check_interval"},
+		{"[verification]\nlink_base_url = \"ses.example.net\"", "verification.link_base_url"},
 		{"[verification]\ndkim_cname_domain = \"no dots\"", "verification.dkim_cname_domain"},
 		{"[verification]\nmail_from_mx_domain = \"example.com.\"", "verification.mail_from_mx_domain"},
 	} {
