@@ -53,7 +53,7 @@ type idEnv struct {
 
 const idRegion = "us-east-1"
 
-func newIDEnv(t *testing.T) *idEnv {
+func newIDEnv(t *testing.T, opts ...func(*verify.Config)) *idEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir)
@@ -73,8 +73,12 @@ func newIDEnv(t *testing.T) *idEnv {
 	sender := sending.New(sending.Config{Store: st, Spool: sp, Hostname: "sesame.test", Logger: quiet})
 	srvDNS := testenv.StartDNS(t)
 	vclk := clock.NewFake(time.Now())
-	ver := verify.New(verify.Config{Store: st, Resolver: dnsx.New(srvDNS.Addr), Sender: sender, Clock: vclk,
-		Logger: quiet, Hostname: "sesame.test", DKIMCNAMEDomain: "dkim.mail.example.net"})
+	vc := verify.Config{Store: st, Resolver: dnsx.New(srvDNS.Addr), Sender: sender, Clock: vclk,
+		Logger: quiet, Hostname: "sesame.test", DKIMCNAMEDomain: "dkim.mail.example.net"}
+	for _, o := range opts {
+		o(&vc)
+	}
+	ver := verify.New(vc)
 	var h http.Handler
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	srv := New(Config{Store: st, Sender: sender, Regions: []string{idRegion, "eu-west-1"}, Logger: quiet,
@@ -507,5 +511,27 @@ func TestDkimSigningOldCLIRoute(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.DkimStatus != "PENDING" || len(out.DkimTokens) != 3 {
 		t.Fatalf("%d %+v %v", resp.StatusCode, out, err)
+	}
+}
+
+// The identity limit per region (SES: 10,000; lowered here) answers
+// LimitExceededException (v2) / LimitExceeded (v1).
+func TestIdentityLimit(t *testing.T) {
+	t.Parallel()
+	e := newIDEnv(t, func(c *verify.Config) { c.MaxIdentities = 2 })
+	ctx := context.Background()
+	if _, err := e.v1.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("one.example")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("two@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("three@example.com")})
+	wantErrCode(t, err, "LimitExceededException")
+	_, err = e.v1.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String("three@example.com")})
+	wantErrCode(t, err, "LimitExceeded")
+	// Re-verifying an existing identity is no new identity.
+	if _, err := e.v1.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: aws.String("one.example")}); err != nil {
+		t.Fatal(err)
 	}
 }

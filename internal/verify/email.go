@@ -27,8 +27,8 @@ func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, li
 		Identity:        store.Identity{AccountID: account, Region: region, Name: address, Type: store.EmailAddress, Status: store.StatusPending, Created: now},
 		VerifyTokenHash: hash, VerifyExpires: now.Add(EmailLinkTTL), VerifyStarted: now, FeedbackForwarding: true,
 	}
-	if err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities); err != nil {
-		return d, apiErr(err, address)
+	if err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities); err != nil {
+		return d, apiErr(err, address, v.cfg.MaxIdentities)
 	}
 	if err := v.sendLink(ctx, account, region, address, linkBase, token); err != nil {
 		// Without the mail the identity could never verify; let the
@@ -51,7 +51,7 @@ func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, li
 		Identity:        store.Identity{AccountID: account, Region: region, Name: address, Type: store.EmailAddress, Status: store.StatusPending, Created: now},
 		VerifyTokenHash: hash, VerifyExpires: now.Add(EmailLinkTTL), VerifyStarted: now, FeedbackForwarding: true,
 	}
-	err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities)
+	err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities)
 	if errors.Is(err, store.ErrExists) {
 		_, err = v.cfg.Store.UpdateIdentity(ctx, account, region, address, func(cur *store.IdentityDetails) error {
 			cur.VerifyTokenHash, cur.VerifyExpires, cur.VerifyStarted = hash, now.Add(EmailLinkTTL), now
@@ -62,7 +62,7 @@ func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, li
 		})
 	}
 	if err != nil {
-		return apiErr(err, address)
+		return apiErr(err, address, v.cfg.MaxIdentities)
 	}
 	return v.sendLink(ctx, account, region, address, linkBase, token)
 }

@@ -29,14 +29,14 @@ func CanonicalName(name string) (string, error) {
 }
 
 // apiErr maps the store's sentinel errors to SES's.
-func apiErr(err error, name string) error {
+func apiErr(err error, name string, max int) error {
 	switch {
 	case errors.Is(err, store.ErrExists):
 		return seserr.IdentityExists(name)
 	case errors.Is(err, store.ErrNotFound):
 		return seserr.IdentityNotFound(name)
 	case errors.Is(err, store.ErrLimitExceeded):
-		return seserr.IdentityLimitExceeded(store.MaxIdentities)
+		return seserr.IdentityLimitExceeded(max)
 	}
 	return err
 }
@@ -106,8 +106,8 @@ func (v *Verifier) CreateDomain(ctx context.Context, account, region, domain str
 		Identity:      store.Identity{AccountID: account, Region: region, Name: domain, Type: store.Domain, Status: store.StatusPending, Created: now},
 		VerifyStarted: now, DomainToken: newDomainToken(), DKIM: dkim, FeedbackForwarding: true,
 	}
-	if err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities); err != nil {
-		return d, apiErr(err, domain)
+	if err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities); err != nil {
+		return d, apiErr(err, domain, v.cfg.MaxIdentities)
 	}
 	v.soon()
 	return v.cfg.Store.IdentityDetails(ctx, account, region, domain)
@@ -121,7 +121,7 @@ func (v *Verifier) VerifyDomain(ctx context.Context, account, region, domain str
 		Identity:      store.Identity{AccountID: account, Region: region, Name: domain, Type: store.Domain, Status: store.StatusPending, Created: now},
 		VerifyStarted: now, DomainToken: newDomainToken(), FeedbackForwarding: true,
 	}
-	err := v.cfg.Store.CreateIdentity(ctx, d, store.MaxIdentities)
+	err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities)
 	if errors.Is(err, store.ErrExists) {
 		d, err = v.cfg.Store.UpdateIdentity(ctx, account, region, domain, func(cur *store.IdentityDetails) error {
 			if cur.DomainToken == "" {
@@ -134,7 +134,7 @@ func (v *Verifier) VerifyDomain(ctx context.Context, account, region, domain str
 		})
 	}
 	if err != nil {
-		return "", apiErr(err, domain)
+		return "", apiErr(err, domain, v.cfg.MaxIdentities)
 	}
 	v.soon()
 	return d.DomainToken, nil
@@ -152,7 +152,7 @@ func (v *Verifier) VerifyDomainDKIM(ctx context.Context, account, region, domain
 		d, err = v.cfg.Store.IdentityDetails(ctx, account, region, domain)
 	}
 	if err != nil {
-		return nil, apiErr(err, domain)
+		return nil, apiErr(err, domain, v.cfg.MaxIdentities)
 	}
 	if d.DKIM.Origin == store.DKIMOriginAWS && len(d.DKIM.Tokens) > 0 && d.DKIM.Status != store.StatusFailed {
 		return d.DKIM.Tokens, nil
@@ -173,7 +173,7 @@ func (v *Verifier) PutDKIMSigning(ctx context.Context, account, region, name str
 	}
 	cur, err := v.cfg.Store.IdentityDetails(ctx, account, region, name)
 	if err != nil {
-		return cur, apiErr(err, name)
+		return cur, apiErr(err, name, v.cfg.MaxIdentities)
 	}
 	external := opts.Selector != "" || opts.PrivateKey != ""
 	if !external && cur.DKIM.Origin == store.DKIMOriginAWS && cur.DKIM.Status != store.StatusFailed {
@@ -186,7 +186,7 @@ func (v *Verifier) PutDKIMSigning(ctx context.Context, account, region, name str
 			}
 			return nil
 		})
-		return d, apiErr(err, name)
+		return d, apiErr(err, name, v.cfg.MaxIdentities)
 	}
 	dkim, err := v.dkimFor(opts) // key generation outside the write transaction
 	if err != nil {
@@ -200,7 +200,7 @@ func (v *Verifier) PutDKIMSigning(ctx context.Context, account, region, name str
 		return nil
 	})
 	if err != nil {
-		return d, apiErr(err, name)
+		return d, apiErr(err, name, v.cfg.MaxIdentities)
 	}
 	v.soon()
 	return d, nil
@@ -242,7 +242,7 @@ func (v *Verifier) PutMailFrom(ctx context.Context, account, region, name, mailF
 		return nil
 	})
 	if err != nil {
-		return d, apiErr(err, name)
+		return d, apiErr(err, name, v.cfg.MaxIdentities)
 	}
 	v.soon()
 	return d, nil

@@ -63,6 +63,9 @@ type Config struct {
 	// MailFromMXDomain makes the MX a custom MAIL FROM domain must have:
 	// feedback-smtp.<region>.<MailFromMXDomain>.
 	MailFromMXDomain string
+	// MaxIdentities is the limit per account and region (0 = SES's
+	// store.MaxIdentities); tests lower it.
+	MaxIdentities int
 }
 
 // Verifier creates identities and checks their verification.
@@ -95,6 +98,9 @@ func New(cfg Config) *Verifier {
 	}
 	if cfg.DKIMCNAMEDomain == "" {
 		cfg.DKIMCNAMEDomain = DefaultDKIMCNAMEDomain
+	}
+	if cfg.MaxIdentities <= 0 {
+		cfg.MaxIdentities = store.MaxIdentities
 	}
 	if cfg.MailFromMXDomain == "" {
 		cfg.MailFromMXDomain = DefaultMailFromMXDomain
