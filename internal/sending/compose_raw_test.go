@@ -1,6 +1,7 @@
 package sending
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 )
@@ -31,4 +32,20 @@ func TestPrepareRaw(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzPrepareRaw(f *testing.F) {
+	f.Add([]byte("Message-ID: <a@b>\r\nFrom: a@x.com\r\nX-SES-MESSAGE-TAGS: k=v, k2=v2\r\n\r\nbody\r\n"))
+	f.Add([]byte("Date: x\n continued\nSubject: s\n\nbody"))
+	f.Add([]byte("no header at all"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		out, _ := PrepareRaw(msg)
+		if len(out) > len(msg) {
+			t.Fatalf("output longer than input: %q → %q", msg, out)
+		}
+		// The body (after the header section) is never touched.
+		if end := headerEnd(msg, 0); end >= 0 && !bytes.HasSuffix(out, msg[end:]) {
+			t.Fatalf("body changed: %q → %q", msg, out)
+		}
+	})
 }

@@ -191,3 +191,33 @@ func TestAddrSpec(t *testing.T) {
 		}
 	}
 }
+
+func FuzzCompose(f *testing.F) {
+	f.Add("Grüße", "text\nline", "<p>html</p>", "Zoë <z@example.com>", "report.csv")
+	f.Add("", "", "", "a@example.com", "x")
+	f.Fuzz(func(t *testing.T, subject, text, html, from, file string) {
+		m := &Simple{From: from, To: []string{"to@example.com"}, Subject: subject, Text: &text, HTML: &html,
+			Attachments: []Attachment{{Content: []byte(text), FileName: file}}}
+		msg, err := Compose(m)
+		if err != nil {
+			var e *seserr.Error
+			if !errors.As(err, &e) || e.APICode != "BadRequestException" {
+				t.Fatalf("Compose error is not a BadRequest: %v", err)
+			}
+			return
+		}
+		if bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\n")) {
+			t.Fatalf("bare LF in %q", msg)
+		}
+		parsed, err := mail.ReadMessage(bytes.NewReader(msg))
+		if err != nil {
+			t.Fatalf("composed message does not parse: %v\n%q", err, msg)
+		}
+		if got, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject")); err != nil || got != subject {
+			// Folding may only ever add, never change, characters.
+			if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(subject), " ") {
+				t.Fatalf("Subject %q came back as %q (%v)", subject, got, err)
+			}
+		}
+	})
+}
