@@ -139,10 +139,16 @@ start_sesame() {
 	"$ses" admin -c "$cfg" account set --account "$id" --region "$REGION" \
 		--production --max-send-rate 1000000 --max-24h-send -1 >/dev/null
 	"$ses" admin -c "$cfg" identity verify --account "$id" --region "$REGION" example.com >/dev/null
+	local a
+	for a in "$SES_API" "$SES_SMTP" "$SES_TLS"; do
+		! listening "$a" || die "$a is in use by another program"
+	done
 	"$ses" serve -c "$cfg" >"$WORK/sesame.log" 2>&1 &
 	SESAME_PID=$!
 	wait_listen "$SES_API" "$SESAME_PID" "$WORK/sesame.log"
 	wait_listen "$SES_SMTP" "$SESAME_PID" "$WORK/sesame.log"
+	sleep 0.2
+	kill -0 "$SESAME_PID" 2>/dev/null || die "sesame exited: $(tail -5 "$WORK/sesame.log")"
 	log "sesame serving API on $SES_API, SMTP on $SES_SMTP (pid $SESAME_PID)"
 }
 
@@ -154,6 +160,7 @@ start_peer() {
 		mkdir -p "$dir"
 		(cd "$dir" && npm install --no-audit --no-fund --loglevel=error --prefix . "aws-ses-v2-local@$PEER_VERSION" >/dev/null)
 	fi
+	! listening "$PEER" || die "$PEER is in use by another program"
 	"$dir/node_modules/.bin/aws-ses-v2-local" --host 127.0.0.1 --port "${PEER##*:}" >"$WORK/peer.log" 2>&1 &
 	PEER_PID=$!
 	wait_listen "$PEER" "$PEER_PID" "$WORK/peer.log"
