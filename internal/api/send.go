@@ -21,10 +21,11 @@ import (
 // too (identities, sandbox, quotas, recipient count, headers, paused).
 //
 // A template that names an attribute the data lacks does not fail the call,
-// as in SES: the call returns a MessageId, nothing is spooled (SES never
-// delivers such a message), and the RenderingFailure (template name and
-// SES's errorMessage) is logged at Warn. Events publishing comes later; the
-// log line is the record for now.
+// as in SES: the send is checked and counted like any other, the call
+// returns a MessageId, nothing is spooled (SES never delivers such a
+// message), and the RenderingFailure (template name and SES's
+// errorMessage) is logged at Warn. Events publishing comes later; the log
+// line is the record for now.
 
 // maxV1MessageBytes is SES v1's message size limit (v2 and SMTP: 40 MB).
 const maxV1MessageBytes = 10 << 20
@@ -180,7 +181,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 				return "", err
 			}
 			if r.failure != "" {
-				return s.renderingFailure(ctx, o, r.failure)
+				return s.renderingFailure(ctx, o, rcpts, r.failure)
 			}
 			content = &sending.Simple{Subject: r.subject, Text: r.text, HTML: r.html,
 				Headers: o.template.headers, Attachments: o.template.attachments}
@@ -287,17 +288,37 @@ func sendAttrs(o *outbound) map[string]string {
 }
 
 // renderingFailure is SES's answer to a template that misses an attribute:
-// the call succeeds with a MessageId, the message goes nowhere and a
-// RenderingFailure is recorded (logged; events publishing comes later).
-// The addresses are still checked, so a malformed request fails as usual.
-func (s *Server) renderingFailure(ctx context.Context, o *outbound, failure string) (string, error) {
-	if _, err := sending.AddrSpec("From", o.from); err != nil {
+// the send is checked and counted like any other (so an unverified sender
+// or a paused account fails as usual), then it succeeds with a MessageId,
+// the message goes nowhere and a RenderingFailure is recorded (logged;
+// events publishing comes later).
+func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []string, failure string) (string, error) {
+	msg, err := sending.Compose(&sending.Simple{From: o.from, To: o.to, Cc: o.cc, ReplyTo: o.replyTo})
+	if err != nil {
 		return "", err
 	}
+	mailFrom := o.returnPath
+	if mailFrom == "" {
+		mailFrom = o.from
+	}
+	if mailFrom, err = sending.AddrSpec("From", mailFrom); err != nil {
+		return "", err
+	}
+	d, err := s.cfg.Sender.NewDraft()
+	if err != nil {
+		return "", err
+	}
+	if _, err := d.Write(msg); err != nil {
+		_ = d.Discard()
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("api: writing draft: %w", err))
+	}
 	p := principal(ctx)
-	id := sending.NewMessageID(p.Region, s.clk.Now())
-	name := o.template.t.Name
+	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,
+		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: "api", Discard: true})
+	if err != nil {
+		return "", err
+	}
 	s.log.Warn("api: rendering failure", "account", p.AccountID, "region", p.Region, "message_id", id,
-		"template", name, "error_message", failure, "configuration_set", o.configSet)
+		"template", o.template.t.Name, "error_message", failure, "configuration_set", o.configSet)
 	return id, nil
 }

@@ -345,6 +345,12 @@ func TestSendEmailV2Template(t *testing.T) {
 		}
 	}
 
+	// …but it is checked as any send: an unverified sender is refused.
+	_, err = e.v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("x@unverified.com"),
+		Destination: &v2types.Destination{ToAddresses: []string{"to@example.com"}},
+		Content:     &v2types.EmailContent{Template: &v2types.Template{TemplateName: aws.String("welcome"), TemplateData: aws.String(`{}`)}}})
+	wantErrCode(t, err, "MessageRejected")
+
 	_, err = send(&v2types.Template{TemplateName: aws.String("nope"), TemplateData: aws.String(`{}`)})
 	wantErrCode(t, err, "NotFoundException")
 	_, err = send(&v2types.Template{TemplateName: aws.String("welcome"), TemplateData: aws.String(`{not json`)})

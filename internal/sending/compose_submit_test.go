@@ -40,6 +40,23 @@ func TestSubmitComposedAPIMessage(t *testing.T) {
 		!strings.Contains(se.Message, "maximum message size") {
 		t.Fatalf("over MaxBytes: %v, want MessageRejected (too long)", err)
 	}
+	// Discard: checked and counted, never spooled.
+	d, _ := h.s.NewDraft()
+	d.Write(msg)
+	if id, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
+		Recipients: []string{"you@verified.com"}, Draft: d, Via: "api", Discard: true}); err != nil || id == "" {
+		t.Fatalf("Discard: %q, %v", id, err)
+	}
+	if n := h.sp.Len(); n != 0 {
+		t.Fatalf("Discard spooled %d messages", n)
+	}
+	d, _ = h.s.NewDraft()
+	d.Write(msg)
+	if _, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "x@unverified.com",
+		Recipients: []string{"you@verified.com"}, Draft: d, Via: "api", Discard: true}); !errors.As(err, &se) || se.APICode != "MessageRejected" {
+		t.Fatalf("Discard of an unverified sender: %v, want MessageRejected", err)
+	}
+
 	id, err := submit([]string{"you@verified.com"}, int64(len(msg)))
 	if err != nil {
 		t.Fatal(err)

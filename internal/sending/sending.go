@@ -45,6 +45,10 @@ type Submission struct {
 	// Attrs are kept with the message in the spool (configuration set,
 	// tags, a rendering failure: what later stages report on).
 	Attrs map[string]string
+	// Discard runs every check and counts the send, then spools nothing:
+	// SES's answer to a template that fails to render (the call succeeds,
+	// the message is never delivered).
+	Discard bool
 }
 
 // Config wires a Sender.
@@ -139,6 +143,9 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return "", err
 	}
 	id := NewMessageID(sub.Region, now)
+	if sub.Discard {
+		return id, nil // the deferred Discard drops the draft
+	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
