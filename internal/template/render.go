@@ -48,8 +48,10 @@ func (r *renderer) nodes(out *bytes.Buffer, ns []node, stack []frame, depth int)
 		case textNode:
 			out.WriteString(string(n))
 		case varNode:
+			// SES treats a null value as a missing one: the message fails
+			// to render (reported by SES users; aws/aws-sdk-js#2239).
 			v, ok := r.lookup(n.path, stack)
-			if !ok {
+			if !ok || v == nil {
 				return &MissingAttributeError{Name: n.path.raw}
 			}
 			writeValue(out, v)

@@ -6,8 +6,8 @@
 // `~` whitespace control — over TemplateData decoded from JSON.
 //
 // SES does not HTML-escape values, so neither does this package: `{{x}}`
-// and `{{{x}}}` render the same. A variable missing from the data is a
-// *MissingAttributeError carrying SES's text; a malformed template is a
+// and `{{{x}}}` render the same. A variable missing from the data (or
+// null, as SES treats it) is a *MissingAttributeError carrying SES's text; a malformed template is a
 // *SyntaxError. The package knows nothing of SES's API or its limits: the
 // callers (api, sending) map these errors to SES's codes.
 package template

@@ -19,7 +19,8 @@ func TestRender(t *testing.T) {
 		{"slash path", "{{contact/firstName}}", `{"contact":{"firstName":"Ann"}}`, "Ann"},
 		{"this path", "{{this.name}}{{./name}}", `{"name":"A"}`, "AA"},
 		{"number kept as written", "{{price}} {{n}} {{neg}}", `{"price":1.50,"n":3,"neg":-2e3}`, "1.50 3 -2e3"},
-		{"bool and null", "[{{t}}][{{f}}][{{z}}]", `{"t":true,"f":false,"z":null}`, "[true][false][]"},
+		{"bool", "[{{t}}][{{f}}]", `{"t":true,"f":false}`, "[true][false]"},
+		{"null tested, not printed", "{{#if z}}z{{else}}no z{{/if}}", `{"z":null}`, "no z"},
 		{"array printed", "{{list}}", `{"list":[1,"a",null,true]}`, "1,a,,true"},
 		{"object printed", "{{o}}", `{"o":{"a":1}}`, "[object Object]"},
 		{"index segment", "{{items.1}} {{items.[0]}}", `{"items":["a","b"]}`, "b a"},
@@ -110,6 +111,7 @@ func TestMissingAttribute(t *testing.T) {
 		{"{{@index}}", `{}`, "@index"},
 		{"{{#*inline \"p\"}}{{q}}{{/inline}}{{> p}}", `{}`, "q"},
 		{"{{../x}}", `{}`, "../x"},
+		{"Hi {{website}}", `{"website":null}`, "website"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
