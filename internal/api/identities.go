@@ -251,8 +251,18 @@ func (s *Server) deleteEmailIdentityV2(ctx context.Context, r *http.Request) (an
 	if _, err := s.identity(ctx, name); err != nil {
 		return nil, err
 	}
+	return nil, s.deleteIdentity(ctx, name)
+}
+
+// deleteIdentity removes the caller's identity (no error if absent) and
+// tells sending at once.
+func (s *Server) deleteIdentity(ctx context.Context, name string) error {
 	p := principal(ctx)
-	return nil, s.cfg.Store.DeleteIdentity(ctx, p.AccountID, p.Region, name)
+	if err := s.cfg.Store.DeleteIdentity(ctx, p.AccountID, p.Region, name); err != nil {
+		return err
+	}
+	s.cfg.Verifier.Changed(p.AccountID, p.Region)
+	return nil
 }
 
 func (s *Server) putDkimAttributesV2(ctx context.Context, r *http.Request) (any, error) {

@@ -243,8 +243,7 @@ func (s *Server) deleteIdentityV1(ctx context.Context, q queryArgs) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	p := principal(ctx)
-	return nil, s.cfg.Store.DeleteIdentity(ctx, p.AccountID, p.Region, name)
+	return nil, s.deleteIdentity(ctx, name)
 }
 
 func (s *Server) deleteVerifiedEmailAddressV1(ctx context.Context, q queryArgs) (any, error) {
@@ -252,8 +251,7 @@ func (s *Server) deleteVerifiedEmailAddressV1(ctx context.Context, q queryArgs) 
 	if err != nil {
 		return nil, err
 	}
-	p := principal(ctx)
-	return nil, s.cfg.Store.DeleteIdentity(ctx, p.AccountID, p.Region, addr)
+	return nil, s.deleteIdentity(ctx, addr)
 }
 
 func (s *Server) setIdentityDkimEnabledV1(ctx context.Context, q queryArgs) (any, error) {

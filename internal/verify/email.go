@@ -113,6 +113,9 @@ func (v *Verifier) ConfirmEmail(ctx context.Context, token string) (store.Identi
 	if err != nil {
 		return d, Invalid, fmt.Errorf("verify: %w", err)
 	}
+	if result != Invalid {
+		v.Changed(d.AccountID, d.Region)
+	}
 	if result == Verified {
 		v.log.Info("verify: email address verified", "account", d.AccountID, "region", d.Region, "identity", d.Name)
 	}

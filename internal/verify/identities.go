@@ -244,6 +244,7 @@ func (v *Verifier) PutMailFrom(ctx context.Context, account, region, name, mailF
 	if err != nil {
 		return d, apiErr(err, name, v.cfg.MaxIdentities)
 	}
+	v.Changed(account, region)
 	v.soon()
 	return d, nil
 }

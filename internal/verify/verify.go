@@ -46,6 +46,20 @@ type SystemSender interface {
 	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
 }
 
+// identityNotifier is how a sender (*sending.Sender) hears that an
+// account's identities changed, so the next message sees the change.
+type identityNotifier interface {
+	IdentitiesChanged(account, region string)
+}
+
+// Changed tells the sender that account's identities in region changed
+// (the API calls it after deleting one; the Verifier after its own changes).
+func (v *Verifier) Changed(account, region string) {
+	if n, ok := v.cfg.Sender.(identityNotifier); ok {
+		n.IdentitiesChanged(account, region)
+	}
+}
+
 // Config wires a Verifier.
 type Config struct {
 	Store    *store.Store
@@ -189,6 +203,7 @@ func (v *Verifier) check(ctx context.Context, d store.IdentityDetails) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
+	v.Changed(d.AccountID, d.Region)
 	v.log.Info("verify: status changed", "account", d.AccountID, "region", d.Region, "identity", d.Name,
 		"status", next.Status, "dkim", next.DKIM.Status, "mail_from", next.MailFrom.Status)
 	return nil
