@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,7 +244,7 @@ func envelopeRecipients(o *outbound) ([]string, error) {
 // rawAddresses reads a raw message's From (its first address) and its
 // To, Cc and Bcc recipients.
 func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
-	m, err := mail.ReadMessage(strings.NewReader(string(msg)))
+	m, err := mail.ReadMessage(bytes.NewReader(msg))
 	if err != nil {
 		return "", nil, seserr.BadRequest("Could not parse the raw message: " + err.Error())
 	}
