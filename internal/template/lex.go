@@ -44,6 +44,12 @@ func lex(text string) ([]token, error) {
 			toks = append(toks, token{kind: tText, text: text[pos:]})
 			break
 		}
+		// \{{ is an escaped mustache: the text "{{" (Handlebars).
+		if i > 0 && text[pos+i-1] == '\\' && (i < 2 || text[pos+i-2] != '\\') {
+			toks = append(toks, token{kind: tText, text: text[pos:pos+i-1] + "{{"})
+			pos += i + 2
+			continue
+		}
 		if i > 0 {
 			toks = append(toks, token{kind: tText, text: text[pos : pos+i]})
 		}

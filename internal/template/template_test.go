@@ -61,6 +61,7 @@ func TestRender(t *testing.T) {
 		{"not standalone", "a {{#if x}}X{{/if}} b", `{"x":1}`, "a X b"},
 		{"tilde trims", "a  {{~x~}}  b", `{"x":"X"}`, "aXb"},
 		{"unmatched braces are text", "a } b { c }}", `{}`, "a } b { c }}"},
+		{"escaped mustache", `a \{{name}} b`, `{"name":"x"}`, "a {{name}} b"},
 		{"utf-8", "Grüße {{name}} ✓", `{"name":"Zoë"}`, "Grüße Zoë ✓"},
 	}
 	for _, tt := range tests {
