@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"strings"
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -127,20 +126,20 @@ func (s *Server) checkSendOptions(ctx context.Context, o *outbound) error {
 func checkMessageTags(tags []messageTag) error {
 	for _, t := range tags {
 		if !validTagPart(t.Name) || !validTagPart(t.Value) {
-			return seserr.BadRequest(fmt.Sprintf("Invalid message tag %q=%q: names and values are 1 to 256 ASCII letters, digits, underscores, dashes, dots, at signs or colons.", t.Name, t.Value))
+			return seserr.BadRequest(fmt.Sprintf("Invalid message tag %q=%q: names and values contain only ASCII letters, digits, underscores and dashes, at most 256 of them.", t.Name, t.Value))
 		}
 	}
 	return nil
 }
 
-// validTagPart: SES allows ASCII letters, digits, '_', '-', '.', '@' and ':'
-// (for ses: tags), up to 256 characters.
+// validTagPart: SES allows ASCII letters, digits, '_' and '-', fewer than
+// 256 characters, in message tag names and values.
 func validTagPart(v string) bool {
-	if v == "" || len(v) > 256 {
+	if v == "" || len(v) > 255 {
 		return false
 	}
 	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-.@:", c)) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
 			return false
 		}
 	}

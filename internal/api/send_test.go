@@ -443,6 +443,8 @@ func TestSendBulkEmailV2(t *testing.T) {
 			entry(`{}`, "bob@example.com"),
 			entry(`{}`, slices.Repeat([]string{"x@example.com"}, 51)...),
 			entry(`{}`, "bad address"),
+			{Destination: &v2types.Destination{ToAddresses: []string{"tagged@example.com"}},
+				ReplacementTags: []v2types.MessageTag{{Name: aws.String("k"), Value: aws.String("not allowed")}}},
 		}}
 	out, err := e.v2.SendBulkEmail(ctx, in)
 	if err != nil {
@@ -452,7 +454,7 @@ func TestSendBulkEmailV2(t *testing.T) {
 	for _, r := range out.BulkEmailEntryResults {
 		statuses = append(statuses, string(r.Status))
 	}
-	if want := []string{"SUCCESS", "SUCCESS", "MESSAGE_REJECTED", "INVALID_PARAMETER"}; !slices.Equal(statuses, want) {
+	if want := []string{"SUCCESS", "SUCCESS", "MESSAGE_REJECTED", "INVALID_PARAMETER", "INVALID_PARAMETER"}; !slices.Equal(statuses, want) {
 		t.Fatalf("statuses = %v, want %v", statuses, want)
 	}
 	if r := out.BulkEmailEntryResults[2]; aws.ToString(r.Error) != "Recipient count exceeds 50." || r.MessageId != nil {
