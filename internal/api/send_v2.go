@@ -229,7 +229,8 @@ func attachmentsV2(in []attachmentV2) []sending.Attachment {
 	out := make([]sending.Attachment, len(in))
 	for i, a := range in {
 		out[i] = sending.Attachment{Content: a.RawContent, FileName: a.FileName, ContentType: a.ContentType,
-			Disposition: a.ContentDisposition, ContentID: a.ContentId, Description: a.ContentDescription}
+			Disposition: a.ContentDisposition, ContentID: a.ContentId, Description: a.ContentDescription,
+			TransferEncoding: a.ContentTransferEncoding}
 	}
 	return out
 }

@@ -43,6 +43,10 @@ type Attachment struct {
 	Disposition string // ATTACHMENT (default) or INLINE
 	ContentID   string
 	Description string
+	// TransferEncoding is BASE64 (the default), QUOTED_PRINTABLE or
+	// SEVEN_BIT (kept only when the content is 7-bit text with lines of at
+	// most 998 octets; otherwise base64).
+	TransferEncoding string
 }
 
 // Compose builds the MIME message for Simple content: CRLF lines, RFC 2047
@@ -126,6 +130,11 @@ func (m *Simple) check() error {
 		if d := strings.ToUpper(a.Disposition); d != "" && d != "ATTACHMENT" && d != "INLINE" {
 			return seserr.BadRequest(fmt.Sprintf("Invalid ContentDisposition %q: ATTACHMENT or INLINE.", a.Disposition))
 		}
+		switch strings.ToUpper(a.TransferEncoding) {
+		case "", "BASE64", "QUOTED_PRINTABLE", "SEVEN_BIT":
+		default:
+			return seserr.BadRequest(fmt.Sprintf("Invalid ContentTransferEncoding %q: BASE64, QUOTED_PRINTABLE or SEVEN_BIT.", a.TransferEncoding))
+		}
 	}
 	for _, f := range fields {
 		if strings.ContainsAny(f.value, "\r\n") {
@@ -178,16 +187,12 @@ func (m *Simple) entity(boundary func() string) *entity {
 }
 
 func textEntity(mediaType, text string) *entity {
-	var b bytes.Buffer
-	w := quotedprintable.NewWriter(&b)
-	_, _ = w.Write([]byte(text)) // writes to a bytes.Buffer do not fail
-	_ = w.Close()
 	return &entity{
 		header: []Header{
 			{"Content-Type", mediaType + "; charset=UTF-8"},
 			{"Content-Transfer-Encoding", "quoted-printable"},
 		},
-		body: b.Bytes(),
+		body: quotedPrintable([]byte(text)),
 	}
 }
 
@@ -216,10 +221,22 @@ func (a *Attachment) entity() *entity {
 	if strings.EqualFold(a.Disposition, "INLINE") {
 		disp = "inline"
 	}
+	cte, body := "base64", []byte(nil)
+	switch strings.ToUpper(a.TransferEncoding) {
+	case "QUOTED_PRINTABLE":
+		cte, body = "quoted-printable", quotedPrintable(a.Content)
+	case "SEVEN_BIT":
+		if text, ok := sevenBit(a.Content); ok {
+			cte, body = "7bit", text
+		}
+	}
+	if body == nil {
+		body = base64Lines(a.Content)
+	}
 	h := []Header{
 		{"Content-Type", mime.FormatMediaType(mt, params)},
 		{"Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": a.FileName})},
-		{"Content-Transfer-Encoding", "base64"},
+		{"Content-Transfer-Encoding", cte},
 	}
 	if a.ContentID != "" {
 		id := a.ContentID
@@ -231,7 +248,42 @@ func (a *Attachment) entity() *entity {
 	if a.Description != "" {
 		h = append(h, Header{"Content-Description", encodeText(a.Description)})
 	}
-	return &entity{header: h, body: base64Lines(a.Content)}
+	return &entity{header: h, body: body}
+}
+
+func quotedPrintable(b []byte) []byte {
+	var out bytes.Buffer
+	w := quotedprintable.NewWriter(&out)
+	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	return out.Bytes()
+}
+
+// sevenBit returns b with CRLF line ends when it is 7-bit text (no NUL, no
+// bare CR, lines of at most 998 octets: RFC 5322 §2.1.1, RFC 2045 §2.7).
+func sevenBit(b []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(b)+len(b)/40)
+	line := 0
+	for i, c := range b {
+		switch {
+		case c == 0 || c >= 0x80:
+			return nil, false
+		case c == '\r':
+			if i+1 >= len(b) || b[i+1] != '\n' {
+				return nil, false
+			}
+			continue
+		case c == '\n':
+			out = append(out, '\r', '\n')
+			line = 0
+			continue
+		}
+		if line++; line > 998 {
+			return nil, false
+		}
+		out = append(out, c)
+	}
+	return out, true
 }
 
 // base64Lines encodes b in lines of 76 characters (RFC 2045 §6.8), CRLF-ended.

@@ -56,6 +56,9 @@ func TestComposeGolden(t *testing.T) {
 				{Content: []byte("GIF89a"), FileName: "logo.gif", Disposition: "INLINE", ContentID: "logo"},
 				{Content: []byte("%PDF"), FileName: "résumé.pdf", Description: "CV"},
 				{Content: []byte{0, 1, 2}, FileName: "blob"},
+				{Content: []byte("naïve\n"), FileName: "qp.txt", TransferEncoding: "QUOTED_PRINTABLE"},
+				{Content: []byte("plain\nlines\n"), FileName: "7bit.txt", TransferEncoding: "SEVEN_BIT"},
+				{Content: []byte("not 7-bit: é"), FileName: "fallback.txt", TransferEncoding: "SEVEN_BIT"},
 			}}},
 		{"no from", Simple{Subject: "Rendered", Text: str("t"), HTML: str("h")}},
 	}
@@ -152,6 +155,7 @@ func TestComposeRefusals(t *testing.T) {
 		{"space in header name", func(m *Simple) { m.Headers = []Header{{"X A", "v"}} }, "Invalid header name"},
 		{"LF in file name", func(m *Simple) { m.Attachments = []Attachment{{FileName: "a\n.txt"}} }, "Invalid attachment FileName"},
 		{"no file name", func(m *Simple) { m.Attachments = []Attachment{{}} }, "needs a FileName"},
+		{"bad transfer encoding", func(m *Simple) { m.Attachments = []Attachment{{FileName: "a", TransferEncoding: "uu"}} }, "ContentTransferEncoding"},
 		{"bad disposition", func(m *Simple) { m.Attachments = []Attachment{{FileName: "a", Disposition: "x"}} }, "ContentDisposition"},
 		{"16 headers", func(m *Simple) {
 			for i := range 16 {
