@@ -247,12 +247,10 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 	if err != nil {
 		return "", nil, seserr.BadRequest("Could not parse the raw message: " + err.Error())
 	}
-	if v := m.Header.Get("From"); v != "" {
-		if list, err := m.Header.AddressList("From"); err == nil && len(list) > 0 {
-			from = list[0].Address
-		} else {
-			from = v // Submit gives SES's exact refusal for it
-		}
+	// An unparsable From leaves the envelope sender empty: Submit checks
+	// the header itself and gives SES's exact refusal.
+	if list, err := m.Header.AddressList("From"); err == nil && len(list) > 0 {
+		from = list[0].Address
 	}
 	for _, h := range []string{"To", "Cc", "Bcc"} {
 		if m.Header.Get(h) == "" {

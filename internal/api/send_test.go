@@ -281,6 +281,13 @@ func TestSendEmailV2Raw(t *testing.T) {
 		Content: &v2types.EmailContent{Raw: &v2types.RawMessage{Data: []byte(lf)}}}); err != nil {
 		t.Fatal(err)
 	}
+	// A From SES cannot use: SES's own refusal, as over SMTP.
+	_, err = e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Content: &v2types.EmailContent{Raw: &v2types.RawMessage{
+		Data: []byte("From: nobody\r\nTo: a@example.com\r\nSubject: s\r\n\r\nb\r\n")}}})
+	wantErrCode(t, err, "MessageRejected")
+	if !strings.Contains(err.Error(), "Missing final '@domain'") {
+		t.Errorf("bad From: %v", err)
+	}
 	ms := e.claim(t, 2)
 	if want := []string{"a@example.com", "b@example.com", "c@example.com"}; !slices.Equal(ms[0].env.Recipients, want) || ms[0].env.MailFrom != "me@example.org" {
 		t.Errorf("first envelope = %+v", ms[0].env)
