@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -68,6 +69,9 @@ func (s *Server) sendBulk(ctx context.Context, base outbound, entries []bulkEntr
 		}
 		base.template.t = t
 	}
+	// The entries are submitted concurrently: the spool commits concurrent
+	// appends in one fsync, so 50 destinations cost about one.
+	var wg sync.WaitGroup
 	for i, e := range entries {
 		o := base
 		o.to, o.cc, o.bcc = e.to, e.cc, e.bcc
@@ -82,13 +86,16 @@ func (s *Server) sendBulk(ctx context.Context, base outbound, entries []bulkEntr
 			results[i] = bulkFailure(err)
 			continue
 		}
-		id, err := s.submit(ctx, &o)
-		if err != nil {
-			results[i] = bulkFailure(err)
-			continue
-		}
-		results[i] = bulkResult{Status: "SUCCESS", MessageID: id}
+		wg.Go(func() {
+			id, err := s.submit(ctx, &o)
+			if err != nil {
+				results[i] = bulkFailure(err)
+				return
+			}
+			results[i] = bulkResult{Status: "SUCCESS", MessageID: id}
+		})
 	}
+	wg.Wait()
 	return results, nil
 }
 
