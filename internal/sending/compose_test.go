@@ -225,3 +225,14 @@ func FuzzCompose(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCompose(b *testing.B) {
+	m := &Simple{From: "Sender <sender@example.com>", To: []string{"to@example.com"}, Subject: "Grüße aus Köln",
+		Text: str(strings.Repeat("Hello, world. ", 200)), HTML: str("<p>" + strings.Repeat("Hello, world. ", 200) + "</p>")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compose(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

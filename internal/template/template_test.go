@@ -243,3 +243,20 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRender(b *testing.B) {
+	tm, err := Parse("Dear {{contact.firstName}},\n{{#each items}}- {{name}}: {{price}}\n{{/each}}{{#if vip}}VIP{{else}}regular{{/if}}")
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := DecodeData(`{"contact":{"firstName":"Ann"},"vip":true,"items":[{"name":"a","price":1.5},{"name":"b","price":2}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tm.Render(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
