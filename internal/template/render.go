@@ -224,6 +224,10 @@ func walk(v any, segs []string) (any, bool) {
 			}
 			v = f
 		case []any:
+			if s == "length" { // a JavaScript array's property, which Handlebars templates use
+				v = json.Number(strconv.Itoa(len(c)))
+				continue
+			}
 			i, err := strconv.Atoi(s)
 			if err != nil || i < 0 || i >= len(c) {
 				return nil, false

@@ -23,6 +23,7 @@ func TestRender(t *testing.T) {
 		{"null tested, not printed", "{{#if z}}z{{else}}no z{{/if}}", `{"z":null}`, "no z"},
 		{"array printed", "{{list}}", `{"list":[1,"a",null,true]}`, "1,a,,true"},
 		{"object printed", "{{o}}", `{"o":{"a":1}}`, "[object Object]"},
+		{"array length", "{{items.length}} {{#if items.length}}some{{/if}}{{#if none.length}}x{{/if}}", `{"items":["a","b"],"none":[]}`, "2 some"},
 		{"index segment", "{{items.1}} {{items.[0]}}", `{"items":["a","b"]}`, "b a"},
 		{"literal segment", "{{[first name]}}", `{"first name":"Ann"}`, "Ann"},
 		{"each strings", "{{#each items}}<{{this}}>{{/each}}", `{"items":["a","b","c"]}`, "<a><b><c>"},
