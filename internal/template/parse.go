@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -52,11 +53,13 @@ func (p *parser) parseNodes() ([]node, *token, error) {
 			}
 		case tComment:
 		case tVar:
-			pth, err := parseExpr(t)
+			n, err := parseExpr(t)
 			if err != nil {
 				return nil, nil, err
 			}
-			nodes = append(nodes, varNode{path: pth})
+			if n != nil {
+				nodes = append(nodes, n)
+			}
 		case tOpen, tInverse:
 			n, err := p.parseOpen(t)
 			if err != nil {
@@ -267,14 +270,40 @@ type path struct {
 	segs  []string
 }
 
-// parseExpr parses a {{…}} expression: one path (helpers and literals are
-// not part of SES's subset).
-func parseExpr(t *token) (path, error) {
+// parseExpr parses a {{…}} expression: a path, or one of Handlebars'
+// built-in helpers lookup and log (which prints nothing); a nil node is
+// nothing to render.
+func parseExpr(t *token) (node, error) {
 	fields := fields(t.text)
-	if len(fields) > 1 {
-		return path{}, t.errorf("helper '%s' is not supported", fields[0])
+	switch {
+	case fields[0] == "log":
+		return nil, nil
+	case fields[0] == "lookup" && len(fields) == 3:
+		obj, err := parsePath(t, fields[1])
+		if err != nil {
+			return nil, err
+		}
+		n := lookupNode{obj: obj}
+		if lit, ok := unquote(fields[2]); ok {
+			n.key.lit = lit
+		} else if _, err := strconv.ParseFloat(fields[2], 64); err == nil {
+			n.key.lit = fields[2]
+		} else {
+			key, err := parsePath(t, fields[2])
+			if err != nil {
+				return nil, err
+			}
+			n.key.path = &key
+		}
+		return n, nil
+	case len(fields) > 1:
+		return nil, t.errorf("helper '%s' is not supported", fields[0])
 	}
-	return parsePath(t, fields[0])
+	pth, err := parsePath(t, fields[0])
+	if err != nil {
+		return nil, err
+	}
+	return varNode{path: pth}, nil
 }
 
 // parsePath parses one path expression.

@@ -55,6 +55,22 @@ func (r *renderer) nodes(out *bytes.Buffer, ns []node, stack []frame, depth int)
 				return &MissingAttributeError{Name: n.path.raw}
 			}
 			writeValue(out, v)
+		case lookupNode:
+			key := n.key.lit
+			if n.key.path != nil {
+				k, ok := r.lookup(*n.key.path, stack)
+				if !ok || k == nil {
+					continue
+				}
+				var b bytes.Buffer
+				writeValue(&b, k)
+				key = b.String()
+			}
+			if obj, ok := r.lookup(n.obj, stack); ok {
+				if v, ok := walk(obj, []string{key}); ok {
+					writeValue(out, v)
+				}
+			}
 		case blockNode:
 			if err := r.block(out, n, stack, depth); err != nil {
 				return err

@@ -2,8 +2,9 @@
 // documents (spec §4) — `{{var}}` with dotted paths, `{{#each}}` (with
 // `this`, `@index`, `@key`, `@first`, `@last`), `{{#if}}…{{else}}…{{/if}}`
 // (also `{{else if …}}` chains and `{{#unless}}`, `{{#with}}`), inline
-// partials `{{#* inline "n"}}…{{/inline}}` used as `{{> n}}`, comments and
-// `~` whitespace control — over TemplateData decoded from JSON.
+// partials `{{#* inline "n"}}…{{/inline}}` used as `{{> n}}`, the lookup and
+// log helpers, comments and `~` whitespace control — over TemplateData
+// decoded from JSON. Custom helpers do not exist in SES, so not here either.
 //
 // SES does not HTML-escape values, so neither does this package: `{{x}}`
 // and `{{{x}}}` render the same. A variable missing from the data (or
@@ -83,6 +84,17 @@ type (
 	varNode struct {
 		path path
 	}
+	// lookupNode is the lookup helper: {{lookup obj key}} prints obj[key]
+	// (nothing when absent: a helper's result is not checked as a path is).
+	lookupNode struct {
+		obj path
+		key argument
+	}
+	// argument is a helper argument: a path or a literal.
+	argument struct {
+		path *path
+		lit  string
+	}
 	// blockNode is #if, #unless, #each or #with with its else branch.
 	blockNode struct {
 		kind        string
@@ -98,5 +110,6 @@ type (
 
 func (textNode) isNode()    {}
 func (varNode) isNode()     {}
+func (lookupNode) isNode()  {}
 func (blockNode) isNode()   {}
 func (partialNode) isNode() {}
