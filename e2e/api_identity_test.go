@@ -394,8 +394,8 @@ func TestAPIDomainIdentity(t *testing.T) {
 const dkimCNAMEDomain = "dkim.sesame.test"
 
 // startWithDNS starts sesame asking dns for identity verification, checking
-// records every second (the shortest interval the config allows).
+// records every 100 ms.
 func startWithDNS(t *testing.T, dns *testenv.DNS) *testenv.Server {
 	t.Helper()
-	return startProduction(t, testenv.Options{Extra: testenv.VerificationConfig(dns, time.Second, dkimCNAMEDomain)})
+	return startProduction(t, testenv.Options{Extra: testenv.VerificationConfig(dns, 100*time.Millisecond, dkimCNAMEDomain)})
 }

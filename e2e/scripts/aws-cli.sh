@@ -69,8 +69,13 @@ if out=$(aws sesv2 get-email-template --template-name "$TAG-missing" 2>&1); then
 fi
 grep -q NotFoundException <<<"$out" || fail "missing template: $out"
 
+step "configuration sets (CLI v2 2.9 lists with GET /v2/email/configuration-sets)"
+aws sesv2 create-configuration-set --configuration-set-name "$TAG-cs"
+aws sesv2 list-configuration-sets --query ConfigurationSets --output text | grep -qF "$TAG-cs" ||
+	fail "list-configuration-sets does not list $TAG-cs"
+
 step "ses (v1) send-email and get-send-quota"
-aws ses send-email --from "$SENDER" --destination "ToAddresses=$RCPT" \
+aws ses send-email --from "$SENDER" --destination "ToAddresses=$RCPT" --configuration-set-name "$TAG-cs" \
 	--message "Subject={Data=$TAG v1},Body={Text={Data=v1 body from the aws cli}}" \
 	--query MessageId --output text >/dev/null
 captured expect "$TAG v1" "v1 body from the aws cli"
