@@ -41,7 +41,7 @@ func TestAPISendV2(t *testing.T) {
 	}
 
 	t.Run("Simple with every field", func(t *testing.T) {
-		content := simple("Grüße v2 simple", "plain text body", "<p>html body</p>")
+		content := simple("Grüße v2 simple", "plain text body, ünïcode", "<p>html body</p>")
 		content.Simple.Attachments = []types.Attachment{{
 			FileName: aws.String("report.csv"), ContentType: aws.String("text/csv"),
 			RawContent: []byte("a,b\n1,2\n"), ContentDisposition: types.AttachmentContentDispositionAttachment,
@@ -66,13 +66,14 @@ func TestAPISendV2(t *testing.T) {
 		if len(m.Recipients) != 3 {
 			t.Errorf("recipients = %v, want To, Cc and Bcc", m.Recipients)
 		}
-		if m.Body.TextPart == nil || !strings.Contains(*m.Body.TextPart, "plain text body") ||
+		if m.Body.TextPart == nil || !strings.Contains(*m.Body.TextPart, "plain text body, ünïcode") ||
 			m.Body.HTMLPart == nil || !strings.Contains(*m.Body.HTMLPart, "<p>html body</p>") {
 			t.Errorf("captured parts: text %v html %v", m.Body.TextPart, m.Body.HTMLPart)
 		}
 		raw := m.RawData
 		for _, want := range []string{"Reply-To: reply@example.com", "=?UTF-8?", "multipart/alternative",
-			"multipart/mixed", "report.csv", "Cc: success+cc@simulator.amazonses.com"} {
+			"multipart/mixed", "report.csv", "Cc: success+cc@simulator.amazonses.com",
+			"Content-Transfer-Encoding: quoted-printable", "=C3=BC"} {
 			if !strings.Contains(raw, want) {
 				t.Errorf("raw message lacks %q:\n%s", want, raw)
 			}

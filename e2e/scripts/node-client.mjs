@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 // Resolve packages from the working directory (e2e/node), where npm ci put them.
 const require = createRequire(process.cwd() + '/');
 const {
-  SESv2Client, CreateEmailIdentityCommand, GetEmailIdentityCommand, SendEmailCommand,
+  SESv2Client, CreateEmailIdentityCommand, GetEmailIdentityCommand, ListEmailIdentitiesCommand, SendEmailCommand,
   CreateEmailTemplateCommand, TestRenderEmailTemplateCommand, GetEmailTemplateCommand,
 } = require('@aws-sdk/client-sesv2');
 const nodemailer = require('nodemailer');
@@ -88,6 +88,10 @@ const link = await waitFor(async () => {
 assert.equal((await fetch(link)).status, 200, `GET ${link}`);
 const identity = await client.send(new GetEmailIdentityCommand({ EmailIdentity: SENDER }));
 assert.equal(identity.VerifiedForSendingStatus, true);
+// This SDK lists with POST /v2/email/list-identities (older clients GET /v2/email/identities).
+const listed = await client.send(new ListEmailIdentitiesCommand({}));
+assert.ok(listed.EmailIdentities.some((i) => i.IdentityName === SENDER && i.VerificationStatus === 'SUCCESS'),
+  JSON.stringify(listed.EmailIdentities));
 
 step('SendEmailCommand: Simple, Raw, Template');
 const simple = await client.send(new SendEmailCommand({
