@@ -28,7 +28,7 @@ func TestAPISMTPParity(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{}) // in the sandbox
 	s.Verify("example.com")
 	s.Admin(nil, "account", "set", "--max-send-rate", "1000") // no throttling of this burst
-	time.Sleep(1100 * time.Millisecond)                         // admin changes reach the running server within a second
+	time.Sleep(1100 * time.Millisecond)                       // admin changes reach the running server within a second
 	ctx := context.Background()
 	v2, v1 := s.SESv2Client(t), s.SESClient(t)
 	pw := awsauth.SMTPPassword(s.Secret, s.Regions[0])

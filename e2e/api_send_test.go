@@ -218,19 +218,26 @@ func TestAPISendSandboxThrottle(t *testing.T) {
 	s.Verify("example.com")
 	ctx := context.Background()
 	v2, v1 := s.SESv2Client(t), s.SESClient(t)
-	var codes []string
-	for range 5 {
+	seen := map[string]bool{}
+	// Both clients in turn until each has been throttled: the sandbox allows
+	// one message a second, so this ends within a few calls unless each call
+	// takes a second.
+	for i := 0; i < 40 && !(seen["TooManyRequestsException"] && seen["Throttling"]); i++ {
 		_, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("sender@example.com"),
 			Destination: &types.Destination{ToAddresses: []string{simulator}}, Content: simple("burst", "b", "")})
-		codes = append(codes, apiCode(err))
+		seen[apiCode(err)] = true
 		_, err = v1.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("sender@example.com"),
 			Destination: &sesv1types.Destination{ToAddresses: []string{simulator}},
 			Message:     &sesv1types.Message{Subject: &sesv1types.Content{Data: aws.String("burst")}, Body: &sesv1types.Body{Text: &sesv1types.Content{Data: aws.String("b")}}}})
-		codes = append(codes, apiCode(err))
+		seen[apiCode(err)] = true
 	}
-	joined := strings.Join(codes, ",")
-	if !strings.Contains(joined, "TooManyRequestsException") || !strings.Contains(joined, "Throttling") {
-		t.Errorf("a burst of 10 sends in the sandbox answered %v, want TooManyRequestsException (v2) and Throttling (v1)", codes)
+	for code := range seen {
+		if code != "" && code != "TooManyRequestsException" && code != "Throttling" {
+			t.Errorf("a burst in the sandbox answered %s", code)
+		}
+	}
+	if !seen["TooManyRequestsException"] || !seen["Throttling"] {
+		t.Errorf("a burst in the sandbox answered %v, want TooManyRequestsException (v2) and Throttling (v1)", seen)
 	}
 }
 
