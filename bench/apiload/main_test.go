@@ -24,7 +24,9 @@ func (f *fakeSES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	var in struct {
 		FromEmailAddress string
-		Content          struct{ Simple struct{ Subject struct{ Data string } } }
+		Content          struct {
+			Simple struct{ Subject struct{ Data string } }
+		}
 	}
 	err := json.Unmarshal(b, &in)
 	f.mu.Lock()
