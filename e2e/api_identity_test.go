@@ -347,6 +347,12 @@ func TestAPIDomainIdentity(t *testing.T) {
 			_, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("a@" + domain),
 				Destination: &types.Destination{ToAddresses: []string{simulator}}, Content: simple("mail from pending", "b", "")})
 			wantCode(t, err, "MailFromDomainNotVerifiedException")
+			// v1 keeps the Exception suffix on the wire too.
+			_, err = v1.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("a@" + domain),
+				Destination: &sesv1types.Destination{ToAddresses: []string{simulator}},
+				Message: &sesv1types.Message{Subject: &sesv1types.Content{Data: aws.String("mail from pending")},
+					Body: &sesv1types.Body{Text: &sesv1types.Content{Data: aws.String("b")}}}})
+			wantCode(t, err, "MailFromDomainNotVerifiedException")
 		})
 
 		dns.SetMX("bounce."+domain, 10, "feedback-smtp."+s.Regions[0]+".amazonses.com")
