@@ -1,0 +1,48 @@
+package delivery
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		f        Failure
+		typ, sub string
+	}{
+		{Failure{Code: 550, Enhanced: "5.1.1", Text: "no such user", Permanent: true}, BouncePermanent, SubNoEmail},
+		{Failure{Code: 550, Text: "User unknown", Permanent: true}, BouncePermanent, SubNoEmail},
+		{Failure{Code: 552, Enhanced: "5.2.2", Text: "mailbox full", Permanent: true}, BounceTransient, SubMailboxFull},
+		{Failure{Code: 552, Enhanced: "5.3.4", Text: "message too big", Permanent: true}, BounceTransient, SubMessageTooLarge},
+		{Failure{Code: 554, Enhanced: "5.7.1", Text: "message content rejected as spam", Permanent: true}, BounceTransient, SubContentRejected},
+		{Failure{Code: 554, Enhanced: "5.7.1", Text: "relaying denied", Permanent: true}, BouncePermanent, SubGeneral},
+		{Failure{Code: 556, Enhanced: "5.1.10", Text: "null MX", Permanent: true}, BouncePermanent, SubGeneral},
+		{Failure{Code: 451, Enhanced: "4.4.2", Text: "connection refused"}, BounceTransient, SubGeneral},
+		{Failure{Code: 452, Enhanced: "4.2.2", Text: "over quota"}, BounceTransient, SubMailboxFull},
+	}
+	for _, tc := range tests {
+		t.Run(tc.f.Error(), func(t *testing.T) {
+			typ, sub := Classify(&tc.f)
+			if typ != tc.typ || sub != tc.sub {
+				t.Errorf("Classify = %s/%s, want %s/%s", typ, sub, tc.typ, tc.sub)
+			}
+		})
+	}
+}
+
+func TestReplyFailure(t *testing.T) {
+	f := replyFailure(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "gone"}, "mx.test")
+	if !f.Permanent || !f.Remote || f.Status() != "5.1.1" || f.Diagnostic() != "smtp; 550 5.1.1 gone" {
+		t.Errorf("reply: %+v", f)
+	}
+	f = replyFailure(&smtp.SMTPError{Code: 421, Message: "busy"}, "mx.test")
+	if f.Permanent || f.Status() != "4.0.0" {
+		t.Errorf("4xx without enhanced code: %+v", f)
+	}
+	f = replyFailure(errors.New("read: connection reset"), "mx.test")
+	if f.Permanent || f.Remote || f.Status() != "4.4.2" {
+		t.Errorf("I/O error: %+v", f)
+	}
+}

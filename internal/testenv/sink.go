@@ -1,0 +1,236 @@
+package testenv
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/miekg/dns"
+)
+
+// Test MXes: receiving SMTP servers (emersion/go-smtp) on 127.0.0.x that
+// behave as the receivers outbound delivery meets — one that accepts, one
+// that greylists (4xx a few times, then accepts), one that refuses some
+// recipients with 5xx, one that stalls, with or without STARTTLS. They keep
+// what they accepted for the test to inspect.
+
+// SinkOptions say how a sink behaves. The zero value accepts everything
+// without STARTTLS.
+type SinkOptions struct {
+	// StartTLS offers STARTTLS with a self-signed certificate.
+	StartTLS bool
+	// Greylist answers 451 4.7.1 to each recipient's first Greylist RCPTs.
+	Greylist int
+	// Reject maps a recipient (lower-case) to the reply its RCPT gets, e.g.
+	// "550 5.1.1 no such user" or "452 4.2.2 mailbox full".
+	Reject map[string]string
+	// RejectData is the reply to every DATA ("" = accept).
+	RejectData string
+	// Stall is how long the sink waits before answering MAIL FROM.
+	Stall time.Duration
+}
+
+// SinkMessage is one message a sink accepted.
+type SinkMessage struct {
+	From       string
+	Recipients []string
+	Data       []byte
+	TLS        bool
+}
+
+// Sink is a running test MX.
+type Sink struct {
+	Addr string // ip:port
+
+	opt    SinkOptions
+	mu     sync.Mutex
+	msgs   []SinkMessage
+	tries  map[string]int
+	conns  int
+	server *smtp.Server
+}
+
+// Messages returns what the sink accepted so far.
+func (s *Sink) Messages() []SinkMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SinkMessage(nil), s.msgs...)
+}
+
+// Connections is how many SMTP sessions the sink has seen.
+func (s *Sink) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// StartSinks starts one sink per option set, on 127.0.0.2, 127.0.0.3, …
+// all on one port (an MX is reached on one port, delivery.mx_port in tests),
+// and returns them with the port. They stop when the test ends.
+func StartSinks(t testing.TB, opts ...SinkOptions) ([]*Sink, string) {
+	t.Helper()
+	var cert *tls.Certificate
+	for range 50 {
+		first, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			t.Fatalf("testenv: sink: %v", err)
+		}
+		_, port, _ := net.SplitHostPort(first.Addr().String())
+		lns := []net.Listener{first}
+		for i := 1; i < len(opts); i++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:%s", i+2, port))
+			if err != nil {
+				break
+			}
+			lns = append(lns, ln)
+		}
+		if len(lns) < len(opts) {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			continue
+		}
+		sinks := make([]*Sink, len(opts))
+		for i, o := range opts {
+			s := &Sink{Addr: lns[i].Addr().String(), opt: o, tries: map[string]int{}}
+			srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+			srv.Domain = fmt.Sprintf("mx%d.sink.test", i+2)
+			srv.ReadTimeout = time.Minute
+			srv.WriteTimeout = time.Minute
+			srv.EnableSMTPUTF8 = true
+			srv.MaxMessageBytes = 50 << 20
+			srv.MaxRecipients = 1000
+			if o.StartTLS {
+				if cert == nil {
+					cert = selfSignedCert(t)
+				}
+				srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+			}
+			s.server = srv
+			go func(ln net.Listener) { _ = srv.Serve(ln) }(lns[i])
+			t.Cleanup(func() { _ = srv.Close() })
+			sinks[i] = s
+		}
+		return sinks, port
+	}
+	t.Fatal("testenv: sink: no port free on every 127.0.0.x address")
+	return nil, ""
+}
+
+func (s *Sink) newSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.conns++
+	s.mu.Unlock()
+	return &sinkSession{sink: s, conn: c}, nil
+}
+
+type sinkSession struct {
+	sink *Sink
+	conn *smtp.Conn
+	from string
+	rcpt []string
+}
+
+func (ss *sinkSession) Reset()        { ss.from, ss.rcpt = "", nil }
+func (ss *sinkSession) Logout() error { return nil }
+
+func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.sink.opt.Stall > 0 {
+		time.Sleep(ss.sink.opt.Stall)
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s := ss.sink
+	key := strings.ToLower(to)
+	if reply, ok := s.opt.Reject[key]; ok {
+		return replyError(reply)
+	}
+	s.mu.Lock()
+	s.tries[key]++
+	n := s.tries[key]
+	s.mu.Unlock()
+	if n <= s.opt.Greylist {
+		return replyError("451 4.7.1 greylisted, try again later")
+	}
+	ss.rcpt = append(ss.rcpt, to)
+	return nil
+}
+
+func (ss *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if ss.sink.opt.RejectData != "" {
+		return replyError(ss.sink.opt.RejectData)
+	}
+	_, isTLS := ss.conn.TLSConnectionState()
+	ss.sink.mu.Lock()
+	ss.sink.msgs = append(ss.sink.msgs, SinkMessage{From: ss.from, Recipients: ss.rcpt, Data: b, TLS: isTLS})
+	ss.sink.mu.Unlock()
+	return nil
+}
+
+// replyError turns "550 5.1.1 text" into the reply go-smtp sends.
+func replyError(reply string) error {
+	e := &smtp.SMTPError{Code: 550, Message: reply}
+	code, rest, _ := strings.Cut(reply, " ")
+	fmt.Sscanf(code, "%d", &e.Code)
+	e.Message = rest
+	if enh, text, ok := strings.Cut(rest, " "); ok {
+		var a, b, c int
+		if n, _ := fmt.Sscanf(enh, "%d.%d.%d", &a, &b, &c); n == 3 {
+			e.EnhancedCode = smtp.EnhancedCode{a, b, c}
+			e.Message = text
+		}
+	}
+	return e
+}
+
+func selfSignedCert(t testing.TB) *tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("testenv: sink cert: %v", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "sink.test"},
+		DNSNames:     []string{"sink.test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("testenv: sink cert: %v", err)
+	}
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// SetA adds an A record (and makes the name exist, so an MX query for it
+// answers NODATA rather than NXDOMAIN).
+func (d *DNS) SetA(name, ip string) {
+	d.add(name, &dns.A{Hdr: dns.RR_Header{Rrtype: dns.TypeA}, A: net.ParseIP(ip).To4()})
+}
+
+// SetNullMX publishes RFC 7505's "0 ." for name: it accepts no mail.
+func (d *DNS) SetNullMX(name string) {
+	d.add(name, &dns.MX{Hdr: dns.RR_Header{Rrtype: dns.TypeMX}, Preference: 0, Mx: "."})
+}
