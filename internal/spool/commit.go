@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 )
 
 // A batch stops growing at these bounds; whatever is left waits for the next
@@ -23,8 +24,11 @@ type commitReq struct {
 	// dirSync: the record references a body file whose directory entry
 	// must be durable before the record is.
 	dirSync bool
-	msg     *item    // a message record, indexed once durable
-	done    []string // a done record, applied once durable
+	msg     *item      // a message record, indexed once durable
+	done    []string   // a done record, applied once durable
+	states  []newState // a state record, applied once durable
+	move    *moveApply // a move record, applied once durable
+	release bool       // states or move: release the claim (Defer)
 	errc    chan error
 }
 
@@ -192,9 +196,13 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 			return err
 		}
 	}
+	skip := s.staleMoves(batch)
 	buf := s.batchBuf[:0]
 	offsets := make([]int64, len(batch))
 	for i, r := range batch {
+		if skip != nil && skip[i] {
+			continue
+		}
 		offsets[i] = s.fileSize + int64(len(buf))
 		buf = append(buf, r.frame...)
 	}
@@ -215,8 +223,11 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 
 	s.mu.Lock()
 	woke := false
-	var dones int64
+	var dones, msgs int64
 	for i, r := range batch {
+		if skip != nil && skip[i] {
+			continue
+		}
 		switch {
 		case r.msg != nil:
 			if _, dup := s.items[r.msg.entry.ID]; dup {
@@ -229,7 +240,20 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 			r.msg.entry.seg = s.active.path
 			r.msg.entry.inlineAt += offsets[i]
 			s.addItem(r.msg)
+			msgs++
 			woke = true
+		case r.move != nil:
+			if it, ok := s.items[r.move.id]; ok {
+				s.moveItem(it, s.active, offsets[i]+r.move.inlineRel, r.move.st, r.release)
+				woke = true
+			}
+		case r.states != nil:
+			for _, n := range r.states {
+				if it, ok := s.items[n.id]; ok {
+					s.setState(it, n.st, s.active, r.release)
+					woke = true
+				}
+			}
 		case r.done != nil:
 			dones++
 			for _, id := range r.done {
@@ -243,14 +267,46 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 		}
 	}
 	if woke {
-		close(s.wake)
-		s.wake = make(chan struct{})
+		s.wakeClaimers()
 	}
 	s.mu.Unlock()
-	s.stats.appends.Add(int64(len(batch)) - dones)
+	s.stats.appends.Add(msgs)
 	s.stats.dones.Add(dones)
 	s.mustCollect = s.mustCollect || rotated || dones > 0
 	return nil
+}
+
+// staleMoves marks the move records of a batch whose message is no longer
+// pending (done before, or earlier in this batch): written, such a record
+// would bring the message back after a restart. Nil when there is none.
+func (s *Spool) staleMoves(batch []*commitReq) []bool {
+	if !slices.ContainsFunc(batch, func(r *commitReq) bool { return r.move != nil }) {
+		return nil
+	}
+	var skip []bool
+	var doneNow map[string]bool
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range batch {
+		switch {
+		case r.done != nil:
+			if doneNow == nil {
+				doneNow = make(map[string]bool)
+			}
+			for _, id := range r.done {
+				doneNow[id] = true
+			}
+		case r.move != nil:
+			if _, ok := s.items[r.move.id]; ok && !doneNow[r.move.id] {
+				continue
+			}
+			if skip == nil {
+				skip = make([]bool, len(batch))
+			}
+			skip[i] = true
+		}
+	}
+	return skip
 }
 
 // afterCommit does the cleanup a commit allows, once its waiters are

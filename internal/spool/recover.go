@@ -2,7 +2,6 @@ package spool
 
 import (
 	"bufio"
-	"container/heap"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,9 +61,8 @@ func (s *Spool) recover() error {
 			s.log.Error("dropping message whose body file is missing or short",
 				"id", it.entry.ID, "file", it.entry.body, "err", err)
 			delete(s.items, it.entry.ID)
-			if it.index >= 0 {
-				heap.Remove(&s.ready, it.index)
-			}
+			s.unplace(it)
+			s.setStateSeg(it, nil)
 			it.seg.live--
 			continue
 		}
@@ -98,7 +96,7 @@ func (s *Spool) replay(seg *segment) (ok bool, err error) {
 	end := fi.Size()
 	var magic [len(segMagic)]byte
 	n, _ := io.ReadFull(f, magic[:])
-	if string(magic[:n]) != segMagic[:n] {
+	if string(magic[:n]) != segMagic[:n] && string(magic[:n]) != segMagicV1[:n] {
 		s.log.Error("leaving alone a segment with a bad magic number", "segment", seg.path)
 		return false, nil
 	}
@@ -106,6 +104,7 @@ func (s *Spool) replay(seg *segment) (ok bool, err error) {
 		s.log.Warn("empty segment from an interrupted start", "segment", seg.path)
 		return true, nil
 	}
+	seg.v1 = string(magic[:]) == segMagicV1
 	off, err := s.scan(seg, bufio.NewReaderSize(f, 256<<10), int64(len(segMagic)), end)
 	if err == nil {
 		return true, nil
@@ -187,11 +186,8 @@ func (s *Spool) apply(seg *segment, off int64, payload []byte) error {
 			inline:   int64(len(m.inline)),
 			bodySize: m.bodySize,
 		}}
-		if m.body != "" {
-			if m.body != filepath.Base(m.body) || !strings.HasPrefix(m.body, bodyPrefix) {
-				return fmt.Errorf("%w: body file name %q", errTorn, m.body)
-			}
-			it.entry.body = filepath.Join(s.dir, m.body)
+		if it.entry.body, err = s.bodyPath(m.body); err != nil {
+			return err
 		}
 		s.addItem(it)
 	case kindDone:
@@ -204,8 +200,74 @@ func (s *Spool) apply(seg *segment, off int64, payload []byte) error {
 				s.retire(it, seg)
 			}
 		}
+	case kindState:
+		us, err := decodeState(payload)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			it, ok := s.items[u.id]
+			if !ok {
+				continue
+			}
+			var st DeliveryState
+			if err := json.Unmarshal(u.state, &st); err != nil {
+				return fmt.Errorf("%w: state of %s: %v", errTorn, u.id, err)
+			}
+			s.setState(it, st, seg, false)
+		}
+	case kindMove:
+		m, err := decodeMove(payload)
+		if err != nil {
+			return err
+		}
+		var env Envelope
+		if err := json.Unmarshal(m.envelope, &env); err != nil || env.ID == "" {
+			return fmt.Errorf("%w: envelope: %v", errTorn, err)
+		}
+		var st DeliveryState
+		if err := json.Unmarshal(m.state, &st); err != nil {
+			return fmt.Errorf("%w: state of %s: %v", errTorn, env.ID, err)
+		}
+		body, err := s.bodyPath(m.body)
+		if err != nil {
+			return err
+		}
+		inlineAt := off + frameHeader + int64(m.inlineAt)
+		if it, ok := s.items[env.ID]; ok {
+			s.moveItem(it, seg, inlineAt, st, false)
+			return nil
+		}
+		// The segment of the original record is gone already.
+		s.addItem(&item{seg: seg, entry: Entry{
+			Envelope: env,
+			State:    st,
+			Size:     int64(len(m.inline)) + m.bodySize,
+			seg:      seg.path,
+			inlineAt: inlineAt,
+			inline:   int64(len(m.inline)),
+			body:     body,
+			bodySize: m.bodySize,
+		}})
 	default:
-		return fmt.Errorf("%w: record kind %d", errTorn, payload[0])
+		if seg.v1 {
+			return fmt.Errorf("%w: record kind %d", errTorn, payload[0])
+		}
+		// A whole record of a newer writer: skipping it may lose what it
+		// says, truncating here would lose every message behind it.
+		s.log.Warn("skipping a record of an unknown kind", "segment", seg.path, "offset", off, "kind", payload[0])
 	}
 	return nil
+}
+
+// bodyPath checks a body file name from a record and returns its path ("" for
+// none).
+func (s *Spool) bodyPath(name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	if name != filepath.Base(name) || !strings.HasPrefix(name, bodyPrefix) {
+		return "", fmt.Errorf("%w: body file name %q", errTorn, name)
+	}
+	return filepath.Join(s.dir, name), nil
 }

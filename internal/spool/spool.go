@@ -5,7 +5,11 @@
 // recovers every appended message and nothing half-written.
 //
 // The spool never decides policy and never delivers: it keeps bytes and hands
-// out due work (Claim) until told it is done (Done).
+// out due work (Claim) until told it is done (Done). Between attempts it
+// keeps what delivery tells it (Defer: attempts, recipients finished, when
+// to try next) durably, and hands a deferred message out again only once it
+// is due by Options.Clock. An operator can make it due now (Retry) or remove
+// it (Delete).
 //
 // On disk: append-only segment files (seg-*.log) of CRC-checked records, one
 // per appended message (envelope and bytes) or per batch of done ids; a
@@ -14,11 +18,16 @@
 // One committer goroutine writes whatever records have queued and fdatasyncs
 // once for all of them. A segment is deleted once nothing in it is pending
 // and no done record in it still cancels a message of an older segment.
-// Memory holds envelopes and offsets, never message bodies.
+// A message deferred for long would pin its segment: Defer of a message older
+// than Options.CompactAfter whose segment is no longer the active one copies
+// it forward (one move record: envelope, state and inline bytes; a body file
+// stays where it is) so that the old segment can go.
+// Memory holds envelopes and offsets, never message bodies; the schedule is
+// two heaps (due, by append order; deferred, by due time), so neither Append
+// nor Claim costs more with a long queue.
 package spool
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +36,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"sesame/internal/clock"
 )
 
 // Envelope is what the spool keeps beside the message bytes.
@@ -50,11 +61,19 @@ type Options struct {
 	// SegmentSize is the size past which the committer starts a new segment
 	// file (default 64 MiB). Smaller segments are reclaimed sooner.
 	SegmentSize int64
+	// Clock decides when a deferred message is due (default the wall
+	// clock).
+	Clock clock.Clock
+	// CompactAfter is how long a message must have been pending (since its
+	// Envelope.Received) before Defer copies it out of an old segment
+	// (default 10 minutes).
+	CompactAfter time.Duration
 }
 
 const (
-	defaultMemoryLimit = 256 << 10
-	defaultSegmentSize = 64 << 20
+	defaultMemoryLimit  = 256 << 10
+	defaultSegmentSize  = 64 << 20
+	defaultCompactAfter = 10 * time.Minute
 )
 
 // ErrClosed is returned by a spool after Close.
@@ -85,8 +104,10 @@ type Spool struct {
 	mu      sync.Mutex
 	closed  bool
 	items   map[string]*item // appended and not done
-	ready   itemHeap         // pending and not claimed, oldest first
-	wake    chan struct{}    // closed when ready gains items
+	ready   itemHeap         // pending, due and not claimed, oldest first
+	waiting itemHeap         // pending, deferred and not claimed, soonest due first
+	wake    chan struct{}    // closed when ready or waiting gains items
+	head    *segment         // the active segment, for Defer's compaction test
 	segs    map[uint64]*segment
 	nextSeq uint64
 
@@ -107,15 +128,24 @@ type segment struct {
 	pins int
 	// doneIn counts, per later segment, the messages of this one done there.
 	doneIn map[*segment]int
+	// states counts pending messages whose latest state record is here:
+	// deleting the segment would lose their schedule.
+	states int
+	// v1: a SESPOOL1 segment (only kinds 1 and 2; unknown kinds are torn).
+	v1 bool
 }
 
 // item is the in-memory index entry of a pending message.
 type item struct {
-	entry   Entry
-	seq     uint64
-	seg     *segment
-	claimed bool
-	index   int // in ready, -1 when not there
+	entry Entry
+	seq   uint64
+	seg   *segment
+	// stateSeg holds the latest state record of the message, nil when its
+	// state came with its message or move record.
+	stateSeg *segment
+	claimed  bool
+	deferred bool // in waiting rather than ready
+	index    int  // in ready or waiting, -1 when in neither
 }
 
 func segmentName(id uint64) string { return fmt.Sprintf("seg-%016x.log", id) }
@@ -131,6 +161,12 @@ func Open(dir string, opt Options) (*Spool, error) {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.CompactAfter <= 0 {
+		opt.CompactAfter = defaultCompactAfter
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: open %s: %w", dir, err)
@@ -148,6 +184,8 @@ func Open(dir string, opt Options) (*Spool, error) {
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		items:   make(map[string]*item),
+		ready:   itemHeap{less: bySeq},
+		waiting: itemHeap{less: byDue},
 		wake:    make(chan struct{}),
 		segs:    make(map[uint64]*segment),
 		nextSeq: 1,
@@ -218,6 +256,7 @@ func (s *Spool) Len() int {
 type Stats struct {
 	Pending  int   // appended and not done (Len)
 	Claimed  int   // of those, handed out by Claim and not released
+	Deferred int   // of those, waiting until they are due
 	Segments int   // segment files on disk
 	Appends  int64 // messages made durable
 	Dones    int64 // done records made durable
@@ -230,7 +269,8 @@ type Stats struct {
 // Stats returns the spool's counters.
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()
-	st := Stats{Pending: len(s.items), Claimed: len(s.items) - s.ready.Len(), Segments: len(s.segs)}
+	st := Stats{Pending: len(s.items), Claimed: len(s.items) - s.ready.Len() - s.waiting.Len(),
+		Deferred: s.waiting.Len(), Segments: len(s.segs)}
 	s.mu.Unlock()
 	st.Appends = s.stats.appends.Load()
 	st.Dones = s.stats.dones.Load()
@@ -263,6 +303,7 @@ func (s *Spool) startSegment() error {
 	seg := &segment{id: id, path: path}
 	s.mu.Lock()
 	s.segs[id] = seg
+	s.head = seg
 	s.mu.Unlock()
 	s.nextSeg = id + 1
 	s.active, s.file, s.fileSize = seg, f, int64(len(segMagic))
@@ -289,15 +330,20 @@ func (s *Spool) addItem(it *item) {
 	it.index = -1
 	s.items[it.entry.ID] = it
 	it.seg.live++
-	heap.Push(&s.ready, it)
+	s.place(it, s.opt.Clock.Now())
 }
 
 // retire removes a message done by a record in seg; s.mu held.
 func (s *Spool) retire(it *item, seg *segment) {
 	delete(s.items, it.entry.ID)
-	if it.index >= 0 {
-		heap.Remove(&s.ready, it.index)
-	}
+	s.unplace(it)
+	s.setStateSeg(it, nil)
+	s.unpin(it, seg)
+}
+
+// unpin ends it's tie to its message segment, now that a record in seg
+// (a done or a move) supersedes it there; s.mu held.
+func (s *Spool) unpin(it *item, seg *segment) {
 	m := it.seg
 	m.live--
 	if seg != m {
@@ -318,7 +364,7 @@ func (s *Spool) collect() {
 		var dead []*segment
 		s.mu.Lock()
 		for _, seg := range s.segs {
-			if seg != s.active && seg.live == 0 && seg.pins == 0 {
+			if seg != s.active && seg.live == 0 && seg.pins == 0 && seg.states == 0 {
 				dead = append(dead, seg)
 			}
 		}
