@@ -38,7 +38,8 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := adminpkg.Run(context.Background(), st, cfg.Regions, fs.Args(), stdout); err != nil {
+	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain}
+	if err := adminpkg.RunWith(context.Background(), st, opt, fs.Args(), stdout); err != nil {
 		return usageError{err}
 	}
 	return nil

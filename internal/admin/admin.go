@@ -41,6 +41,9 @@ func Usage() string {
                                           mark an address ("@") or a domain verified
   identity list [--account ID] [--region R]
   identity delete [--account ID] [--region R] IDENTITY
+  dkim zone [--region R] [--origin DOMAIN]
+                                          print the Easy DKIM keys to publish, as a zone
+                                          file for verification.dkim_cname_domain (not JSON)
 
 --account may be left out when exactly one account exists; --region defaults
 to the first configured region.
@@ -50,10 +53,22 @@ to the first configured region.
 // Run executes the command in args (the words after "sesame admin").
 // Mistakes in the command line come back as errors that include the usage.
 func Run(ctx context.Context, st *store.Store, regions []string, args []string, stdout io.Writer) error {
+	return RunWith(ctx, st, Options{Regions: regions}, args, stdout)
+}
+
+// Options are the configuration values the commands use.
+type Options struct {
+	Regions         []string
+	DKIMCNAMEDomain string // verification.dkim_cname_domain, for `dkim zone`
+}
+
+// RunWith is Run with every configuration value the commands use.
+func RunWith(ctx context.Context, st *store.Store, opt Options, args []string, stdout io.Writer) error {
+	regions := opt.Regions
 	if len(regions) == 0 {
 		regions = []string{defaultRegion}
 	}
-	a := &admin{st: st, regions: regions, out: stdout}
+	a := &admin{st: st, regions: regions, dkimDomain: opt.DKIMCNAMEDomain, out: stdout}
 	if len(args) == 0 {
 		return usageErr("no command given")
 	}
@@ -73,9 +88,10 @@ func Run(ctx context.Context, st *store.Store, regions []string, args []string, 
 }
 
 type admin struct {
-	st      *store.Store
-	regions []string
-	out     io.Writer
+	st         *store.Store
+	regions    []string
+	dkimDomain string
+	out        io.Writer
 }
 
 type command func(ctx context.Context, name string, args []string) error
@@ -93,6 +109,7 @@ func (a *admin) commands() map[string]command {
 		"identity verify": a.identityVerify,
 		"identity list":   a.identityList,
 		"identity delete": a.identityDelete,
+		"dkim zone":       a.dkimZone,
 	}
 }
 
