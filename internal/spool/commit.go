@@ -224,6 +224,7 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 	s.mu.Lock()
 	woke := false
 	var dones, msgs int64
+	unpinned := false // a move or a state record may free an older segment
 	for i, r := range batch {
 		if skip != nil && skip[i] {
 			continue
@@ -245,11 +246,12 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 		case r.move != nil:
 			if it, ok := s.items[r.move.id]; ok {
 				s.moveItem(it, s.active, offsets[i]+r.move.inlineRel, r.move.st, r.release)
-				woke = true
+				woke, unpinned = true, true
 			}
 		case r.states != nil:
 			for _, n := range r.states {
 				if it, ok := s.items[n.id]; ok {
+					unpinned = unpinned || (it.stateSeg != nil && it.stateSeg != s.active)
 					s.setState(it, n.st, s.active, r.release)
 					woke = true
 				}
@@ -272,7 +274,7 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 	s.mu.Unlock()
 	s.stats.appends.Add(msgs)
 	s.stats.dones.Add(dones)
-	s.mustCollect = s.mustCollect || rotated || dones > 0
+	s.mustCollect = s.mustCollect || rotated || dones > 0 || unpinned
 	return nil
 }
 

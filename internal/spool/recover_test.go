@@ -157,6 +157,13 @@ func FuzzRecover(f *testing.F) {
 	good := append(encodeMessage([]byte(`{"id":"x"}`), "", 0, []byte("hello")), encodeDone([]string{"x", "y"})...)
 	good = append(good, encodeMessage([]byte(`{"id":"y"}`), "body-00", 3)...)
 	f.Add(good)
+	sched := append(encodeMessage([]byte(`{"id":"x"}`), "", 0, []byte("hello")),
+		encodeState([]stateUpdate{{"x", []byte(`{"attempts":2,"next":"2000-01-01T00:00:00Z"}`)}, {"z", []byte(`{}`)}})...)
+	sched = append(sched, encodeMove([]byte(`{"id":"x"}`), []byte(`{"attempts":3}`), "", 0, []byte("hello"))...)
+	sched = append(sched, encodeMove([]byte(`{"id":"w"}`), []byte(`{"next":"2999-01-01T00:00:00Z"}`), "", 0, []byte("hi"))...)
+	sched = append(sched, sealFrame(append(make([]byte, frameHeader), 99, 1, 2))...)
+	f.Add(sched)
+	f.Add(sched[:len(sched)-5])
 	f.Add(good[:len(good)-2])
 	f.Add([]byte{})
 	f.Add(make([]byte, 64))
@@ -181,7 +188,24 @@ func FuzzRecover(f *testing.F) {
 func FuzzDecode(f *testing.F) {
 	f.Add(encodeMessage([]byte(`{"id":"x"}`), "body-1", 9, []byte("hi"))[frameHeader:])
 	f.Add(encodeDone([]string{"a", "bc"})[frameHeader:])
+	f.Add(encodeState([]stateUpdate{{"a", []byte(`{"attempts":1}`)}, {"bc", []byte(`{}`)}})[frameHeader:])
+	f.Add(encodeMove([]byte(`{"id":"x"}`), []byte(`{"attempts":1}`), "body-1", 9, []byte("hi"))[frameHeader:])
 	f.Fuzz(func(t *testing.T, p []byte) {
+		if us, err := decodeState(p); err == nil {
+			again, err := decodeState(encodeState(us)[frameHeader:])
+			if err != nil || !slices.EqualFunc(again, us, func(a, b stateUpdate) bool {
+				return a.id == b.id && bytes.Equal(a.state, b.state)
+			}) {
+				t.Fatalf("re-encoded state record decodes as %q, %v; want %q", again, err, us)
+			}
+		}
+		if m, err := decodeMove(p); err == nil {
+			again := encodeMove(m.envelope, m.state, m.body, m.bodySize, m.inline)[frameHeader:]
+			if m2, err := decodeMove(again); err != nil || !bytes.Equal(m2.inline, m.inline) ||
+				!bytes.Equal(m2.state, m.state) || m2.body != m.body || m2.bodySize != m.bodySize {
+				t.Fatalf("re-encoded move record does not decode the same: %v", err)
+			}
+		}
 		if m, err := decodeMessage(p); err == nil {
 			again := encodeMessage(m.envelope, m.body, m.bodySize, m.inline)[frameHeader:]
 			if m2, err := decodeMessage(again); err != nil || !bytes.Equal(m2.inline, m.inline) || m2.body != m.body {

@@ -256,7 +256,7 @@ func (s *Spool) Len() int {
 type Stats struct {
 	Pending  int   // appended and not done (Len)
 	Claimed  int   // of those, handed out by Claim and not released
-	Deferred int   // of those, waiting until they are due
+	Deferred int   // of those, not claimed and not due yet
 	Segments int   // segment files on disk
 	Appends  int64 // messages made durable
 	Dones    int64 // done records made durable
@@ -269,6 +269,7 @@ type Stats struct {
 // Stats returns the spool's counters.
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()
+	s.promote(s.opt.Clock.Now())
 	st := Stats{Pending: len(s.items), Claimed: len(s.items) - s.ready.Len() - s.waiting.Len(),
 		Deferred: s.waiting.Len(), Segments: len(s.segs)}
 	s.mu.Unlock()

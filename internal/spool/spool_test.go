@@ -67,11 +67,11 @@ func appendT(t testing.TB, s *Spool, id string, body []byte) {
 	}
 }
 
-// claimAll claims every pending message without blocking.
+// claimAll claims every pending, due message without blocking.
 func claimAll(t testing.TB, s *Spool) map[string]*Entry {
 	t.Helper()
 	out := map[string]*Entry{}
-	for s.Stats().Claimed < s.Len() {
+	for st := s.Stats(); st.Claimed+st.Deferred < st.Pending; st = s.Stats() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		es, err := s.Claim(ctx, 100)
 		cancel()
