@@ -21,6 +21,7 @@ import (
 	"sesame/internal/config"
 	"sesame/internal/delivery"
 	"sesame/internal/dnsx"
+	"sesame/internal/queuectl"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/smtpd"
@@ -68,6 +69,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer sp.Close()
+	defer queuectl.Start(filepath.Join(cfg.DataDir, queuectl.SocketName), sp, log).Close()
 
 	clk := clock.Real{}
 	limiter := quota.New(st, clk, log)

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"sesame/internal/awsauth"
+	"sesame/internal/queuectl"
 	"sesame/internal/store"
 )
 
@@ -44,7 +45,7 @@ func Usage() string {
   dkim zone [--region R] [--origin DOMAIN]
                                           print the Easy DKIM keys to publish, as a zone
                                           file for verification.dkim_cname_domain (not JSON)
-
+` + queueUsage + `
 --account may be left out when exactly one account exists; --region defaults
 to the first configured region.
 `
@@ -60,6 +61,8 @@ func Run(ctx context.Context, st *store.Store, regions []string, args []string, 
 type Options struct {
 	Regions         []string
 	DKIMCNAMEDomain string // verification.dkim_cname_domain, for `dkim zone`
+	// Queue opens the mail queue for the queue commands (queue.go).
+	Queue func(ctx context.Context) (queuectl.Queue, error)
 }
 
 // RunWith is Run with every configuration value the commands use.
@@ -68,7 +71,7 @@ func RunWith(ctx context.Context, st *store.Store, opt Options, args []string, s
 	if len(regions) == 0 {
 		regions = []string{defaultRegion}
 	}
-	a := &admin{st: st, regions: regions, dkimDomain: opt.DKIMCNAMEDomain, out: stdout}
+	a := &admin{st: st, regions: regions, dkimDomain: opt.DKIMCNAMEDomain, queue: opt.Queue, out: stdout}
 	if len(args) == 0 {
 		return usageErr("no command given")
 	}
@@ -91,6 +94,7 @@ type admin struct {
 	st         *store.Store
 	regions    []string
 	dkimDomain string
+	queue      func(ctx context.Context) (queuectl.Queue, error)
 	out        io.Writer
 }
 
@@ -110,6 +114,10 @@ func (a *admin) commands() map[string]command {
 		"identity list":   a.identityList,
 		"identity delete": a.identityDelete,
 		"dkim zone":       a.dkimZone,
+		"queue list":      a.queueList,
+		"queue show":      a.queueShow,
+		"queue retry":     a.queueRetry,
+		"queue delete":    a.queueDelete,
 	}
 }
 

@@ -1,0 +1,107 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"sesame/internal/queuectl"
+)
+
+// queueUsage lists the queue commands (appended to Usage).
+const queueUsage = `  queue list                              the queued messages, oldest first (like postqueue -p)
+  queue show ID                           one message, with its header fields
+  queue retry ID | --all                  make a deferred message (or all) due now (postqueue -i/-f)
+  queue delete ID...                      remove messages from the queue for good (postsuper -d)
+`
+
+// withQueue opens the queue (through the running server's control socket,
+// or the spool directly), runs fn and closes it.
+func (a *admin) withQueue(ctx context.Context, fn func(q queuectl.Queue) error) error {
+	if a.queue == nil {
+		return errors.New("queue commands are not available here")
+	}
+	q, err := a.queue(ctx)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	return fn(q)
+}
+
+func (a *admin) queueList(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		return a.withQueue(ctx, func(q queuectl.Queue) error {
+			ms, err := q.List(ctx)
+			if err != nil {
+				return err
+			}
+			if ms == nil {
+				ms = []queuectl.Message{}
+			}
+			return a.print(ms)
+		})
+	})
+}
+
+func (a *admin) queueShow(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return a.run(fs, name, args, 1, "a message id", func(pos []string) error {
+		return a.withQueue(ctx, func(q queuectl.Queue) error {
+			d, err := q.Show(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			return a.print(d)
+		})
+	})
+}
+
+func (a *admin) queueRetry(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	all := fs.Bool("all", false, "retry every deferred message")
+	pos, err := a.parse(fs, name, args)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if *all == (len(pos) == 1) || len(pos) > 1 {
+		return usageErr(fmt.Sprintf("%s: want one message id or --all", name))
+	}
+	return a.withQueue(ctx, func(q queuectl.Queue) error {
+		n := 1
+		if *all {
+			n, err = q.RetryAll(ctx)
+		} else {
+			err = q.Retry(ctx, pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		return a.print(map[string]int{"retried": n})
+	})
+}
+
+func (a *admin) queueDelete(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	pos, err := a.parse(fs, name, args)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageErr(fmt.Sprintf("%s: want at least one message id", name))
+	}
+	return a.withQueue(ctx, func(q queuectl.Queue) error {
+		if err := q.Delete(ctx, pos...); err != nil {
+			return err
+		}
+		return a.print(map[string]int{"deleted": len(pos)})
+	})
+}
