@@ -1,0 +1,434 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"sesame/internal/clock"
+	"sesame/internal/sending"
+	"sesame/internal/spool"
+	"sesame/internal/store"
+)
+
+// MX delivery (delivery.mode = "mx"): each due message's recipients not yet
+// done are grouped by domain, routed (route.go) and sent (mx_client.go);
+// each recipient ends delivered, bounced (a bounce record, maybe a DSN and a
+// suppression, bounce_*.go) or deferred (spool.Defer with the retry
+// schedule, mx_retry.go). What a message's recipients reached is kept in
+// the spool's DeliveryState, so a restart neither repeats a delivered
+// recipient of a finished attempt nor forgets a deferral.
+
+// Signer signs a message (dkim.Signer): the DKIM-Signature field to
+// prepend, or nil when the sender has no signing identity.
+type Signer interface {
+	Sign(ctx context.Context, accountID, region string, r io.Reader) ([]byte, error)
+}
+
+// SystemSender submits mail sesame itself sends (sending.Sender): DSNs.
+type SystemSender interface {
+	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
+}
+
+// MX delivers spooled messages to the recipients' mail exchangers.
+type MX struct {
+	Spool  *spool.Spool
+	Store  *store.Store
+	Router *Router
+	Signer Signer       // nil: nothing is signed
+	System SystemSender // nil: no DSNs
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// BounceDomain is the domain of the per-message MAIL FROM address when
+	// the sender has no verified custom MAIL FROM domain (default: the
+	// client's hostname).
+	BounceDomain string
+	Client       ClientOptions
+	Retry        RetryPolicy
+	// Workers bounds the messages in flight (default 64).
+	Workers int
+
+	cl *client
+}
+
+// attrConfigurationSet is the spool attribute naming a message's
+// configuration set (api's sendAttrs).
+const attrConfigurationSet = "configuration_set"
+
+func (m *MX) now() time.Time {
+	if m.Clock == nil {
+		return time.Now()
+	}
+	return m.Clock.Now()
+}
+
+func (m *MX) log() *slog.Logger {
+	if m.Logger == nil {
+		return slog.Default()
+	}
+	return m.Logger
+}
+
+// Run delivers until ctx ends, then waits for the messages in flight.
+func (m *MX) Run(ctx context.Context) error {
+	workers := m.Workers
+	if workers <= 0 {
+		workers = 64
+	}
+	m.cl = newClient(m.Client, m.log())
+	defer m.cl.Close()
+	if m.BounceDomain == "" {
+		m.BounceDomain = m.cl.opt.Hostname
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	reap := time.NewTicker(m.cl.opt.IdleTimeout)
+	defer reap.Stop()
+	sem := make(chan struct{}, workers)
+	for {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		n := 1
+		for n < min(workers, claimBatch) {
+			select {
+			case sem <- struct{}{}:
+				n++
+				continue
+			default:
+			}
+			break
+		}
+		entries, err := m.Spool.Claim(ctx, n)
+		for range n - len(entries) {
+			<-sem
+		}
+		if ctx.Err() != nil {
+			for _, e := range entries {
+				m.Spool.Release(e.ID)
+				<-sem
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("delivery: claim: %w", err)
+		}
+		select {
+		case <-reap.C:
+			m.cl.reap()
+		default:
+		}
+		for _, e := range entries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				m.deliver(ctx, e)
+			}()
+		}
+	}
+}
+
+// attempt is one message's delivery attempt.
+type attempt struct {
+	e       *spool.Entry
+	st      spool.DeliveryState
+	done    map[string]bool
+	bounced []bounced
+}
+
+type bounced struct {
+	rcpt     string
+	f        *Failure
+	typ      string
+	sub      string
+	suppress bool
+}
+
+// deliver makes one attempt at e and records its outcome in the spool.
+func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
+	log := m.log().With("id", e.ID)
+	a := &attempt{e: e, st: e.State, done: map[string]bool{}}
+	now := m.now()
+	if a.st.FirstAttempt.IsZero() {
+		a.st.FirstAttempt = now
+	}
+	for _, r := range a.st.Done {
+		a.done[strings.ToLower(r)] = true
+	}
+	var pending []string
+	for _, r := range e.Recipients {
+		if !a.done[strings.ToLower(r)] {
+			pending = append(pending, r)
+		}
+	}
+	pending = m.simulate(a, pending)
+	pending = m.suppressed(ctx, a, pending, log)
+	var last *Failure
+	if len(pending) > 0 {
+		last = m.send(ctx, a, pending, log)
+	}
+	// What an interrupted attempt learnt is kept all the same.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var remaining []string
+	for _, r := range e.Recipients {
+		if !a.done[strings.ToLower(r)] {
+			remaining = append(remaining, r)
+		}
+	}
+	if len(remaining) > 0 && ctx.Err() == nil {
+		a.st.Attempts++
+		next, expired := m.Retry.Next(a.st.Attempts, e.Received, m.now(), rand.Float64(), m.maxAge(wctx, e))
+		if expired {
+			exp := &Failure{Code: 451, Enhanced: "4.4.7", Text: "delivery time expired"}
+			if last != nil {
+				exp = &Failure{Code: last.Code, Enhanced: last.Enhanced, Text: last.Text + " (delivery time expired)", MTA: last.MTA, Remote: last.Remote}
+			}
+			for _, r := range remaining {
+				m.bounce(a, r, exp)
+			}
+			remaining = nil
+		} else {
+			a.st.NextAttempt = next
+			if last != nil {
+				a.st.LastError = last.Error()
+			}
+			if m.Retry.Delayed(e.Received, m.now()) {
+				log.Warn("delivery delayed", "recipients", len(remaining), "attempts", a.st.Attempts, "next", next, "err", a.st.LastError)
+			}
+		}
+	}
+	m.finishBounces(wctx, a, log)
+	if len(remaining) == 0 {
+		if err := m.Spool.Done(wctx, e.ID); err != nil {
+			log.Error("marking a delivered message done", "err", err)
+		}
+		return
+	}
+	a.st.Done = a.st.Done[:0]
+	for _, r := range e.Recipients {
+		if a.done[strings.ToLower(r)] {
+			a.st.Done = append(a.st.Done, r)
+		}
+	}
+	if ctx.Err() != nil {
+		a.st.NextAttempt = time.Time{} // interrupted, not failed: due at once after a restart
+	}
+	if err := m.Spool.Defer(wctx, e.ID, a.st); err != nil {
+		log.Error("deferring a message", "err", err)
+	}
+}
+
+// simulate settles the mailbox simulator's recipients: they never go to the
+// internet (spec §7), in mx mode as in capture mode.
+func (m *MX) simulate(a *attempt, rcpts []string) []string {
+	out := rcpts[:0:0]
+	for _, r := range rcpts {
+		o, ok := SimulatorOutcome(r)
+		if !ok {
+			out = append(out, r)
+			continue
+		}
+		switch o {
+		case OutcomeBounce:
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubGeneral,
+				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: SimulatorDomain}})
+		case OutcomeSuppressionList:
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubOnAccountSuppressionList,
+				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: address on the suppression list", Permanent: true}})
+		}
+		a.done[strings.ToLower(r)] = true
+	}
+	return out
+}
+
+// suppressed settles the recipients on the account's suppression list: not
+// attempted, bounced with subtype OnAccountSuppressionList, as SES does.
+// Mail sesame sends itself (DSNs, verification) is not subject to the list.
+func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
+	if len(rcpts) == 0 || a.e.Via == sending.ViaSystem {
+		return rcpts
+	}
+	listed, err := m.Store.SuppressedAmong(ctx, a.e.AccountID, a.e.Region, rcpts)
+	if err != nil {
+		// Sending checked the list at submission; a store hiccup here does
+		// not hold the message back.
+		log.Warn("checking the suppression list", "err", err)
+		return rcpts
+	}
+	out := rcpts[:0:0]
+	for _, r := range rcpts {
+		if _, ok := listed[strings.ToLower(r)]; !ok {
+			out = append(out, r)
+			continue
+		}
+		a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubOnAccountSuppressionList,
+			f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true}})
+		a.done[strings.ToLower(r)] = true
+	}
+	return out
+}
+
+// send signs the message once and runs one transaction per domain. It
+// returns the last temporary failure, for the deferral's LastError.
+func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) *Failure {
+	e := a.e
+	body, err := readEntry(e)
+	if err != nil {
+		log.Error("reading a spooled message", "err", err)
+		return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error reading the message"}
+	}
+	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
+	if m.Signer != nil {
+		sig, err := m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
+		if err != nil {
+			log.Warn("DKIM signing failed; retrying later", "err", err)
+			return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
+		}
+		header = append(sig, header...)
+	}
+	mailFrom, requireTLS := m.envelope(ctx, e, log)
+	byDomain := map[string][]string{}
+	var domains []string
+	for _, r := range rcpts {
+		d := strings.ToLower(r[strings.LastIndexByte(r, '@')+1:])
+		if _, ok := byDomain[d]; !ok {
+			domains = append(domains, d)
+		}
+		byDomain[d] = append(byDomain[d], r)
+	}
+	var last *Failure
+	for _, d := range domains {
+		tx := &Transaction{Domain: d, MailFrom: mailFrom, Recipients: byDomain[d], Header: header, Body: body,
+			RequireTLS: requireTLS, UTF8: !isASCII(mailFrom) || slices.ContainsFunc(byDomain[d], func(s string) bool { return !isASCII(s) })}
+		var res Results
+		hops, err := m.Router.Route(ctx, d)
+		if err != nil {
+			var f *Failure
+			if !errors.As(err, &f) {
+				f = &Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
+			}
+			res = allFailed(tx.Recipients, f)
+		} else {
+			res = m.cl.Send(ctx, hops, tx)
+		}
+		for _, r := range tx.Recipients {
+			f := res[r]
+			switch {
+			case f == nil:
+				a.done[strings.ToLower(r)] = true
+				log.Debug("delivered", "rcpt", r)
+			case f.Permanent:
+				m.bounce(a, r, f)
+			default:
+				last = f
+				log.Info("deferred", "rcpt", r, "err", f.Error())
+			}
+		}
+	}
+	return last
+}
+
+// bounce settles rcpt as undeliverable.
+func (m *MX) bounce(a *attempt, rcpt string, f *Failure) {
+	typ, sub := Classify(f)
+	a.bounced = append(a.bounced, bounced{rcpt: rcpt, f: f, typ: typ, sub: sub, suppress: typ == BouncePermanent})
+	a.done[strings.ToLower(rcpt)] = true
+}
+
+// maxAge is the message's configuration set's MaxDeliverySeconds (0 = the
+// policy's).
+func (m *MX) maxAge(ctx context.Context, e *spool.Entry) time.Duration {
+	cs := m.configSet(ctx, e)
+	if cs == nil || cs.Options.Delivery == nil {
+		return 0
+	}
+	return time.Duration(cs.Options.Delivery.MaxDeliverySeconds) * time.Second
+}
+
+func (m *MX) configSet(ctx context.Context, e *spool.Entry) *store.ConfigurationSet {
+	name := e.Attrs[attrConfigurationSet]
+	if name == "" {
+		return nil
+	}
+	cs, err := m.Store.ConfigurationSet(ctx, e.AccountID, e.Region, name)
+	if err != nil {
+		return nil
+	}
+	return &cs
+}
+
+// envelope gives the transaction's MAIL FROM and whether TLS is required.
+// MAIL FROM is a per-message address (<id>@<domain>), so that a bounce
+// arriving later names its message; the domain is the sender identity's
+// custom MAIL FROM domain when it is verified, else sesame's bounce domain
+// (spec §6: USE_DEFAULT_VALUE; REJECT_MESSAGE was refused at submission).
+// A DSN goes with the null reverse-path (RFC 5321 §4.5.5).
+func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (string, bool) {
+	requireTLS := false
+	if cs := m.configSet(ctx, e); cs != nil && cs.Options.Delivery != nil {
+		requireTLS = strings.EqualFold(cs.Options.Delivery.TlsPolicy, "REQUIRE")
+	}
+	if e.MailFrom == "" {
+		return "", requireTLS
+	}
+	domain := m.BounceDomain
+	if id, ok := m.identity(ctx, e); ok && id.MailFrom.Domain != "" && id.MailFrom.Status == store.StatusSuccess {
+		domain = id.MailFrom.Domain
+	}
+	return e.ID + "@" + domain, requireTLS
+}
+
+// identity finds the sender's identity: the address, then its domain and
+// parent domains (the most specific wins, as in sending).
+func (m *MX) identity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
+	at := strings.LastIndexByte(e.MailFrom, '@')
+	if at < 0 {
+		return store.IdentityDetails{}, false
+	}
+	names := []string{e.MailFrom}
+	for d := strings.ToLower(e.MailFrom[at+1:]); d != ""; {
+		names = append(names, d)
+		dot := strings.IndexByte(d, '.')
+		if dot < 0 {
+			break
+		}
+		d = d[dot+1:]
+	}
+	for _, n := range names {
+		id, err := m.Store.IdentityDetails(ctx, e.AccountID, e.Region, n)
+		if err == nil && id.Status == store.StatusSuccess {
+			return id, true
+		}
+	}
+	return store.IdentityDetails{}, false
+}
+
+// feedbackID is the Feedback-ID field SES adds (…:AmazonSES): a stable
+// per-account value receivers' feedback loops can aggregate on.
+func feedbackID(e *spool.Entry) string {
+	sum := sha256.Sum256([]byte(e.AccountID + "/" + e.Region))
+	return "1." + e.Region + "." + base64.StdEncoding.EncodeToString(sum[:]) + ":AmazonSES"
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,418 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sesame/internal/dnsx"
+	"sesame/internal/sending"
+	"sesame/internal/spool"
+	"sesame/internal/store"
+	"sesame/internal/testenv"
+)
+
+const (
+	testAccount = "111122223333"
+	testRegion  = "us-east-1"
+)
+
+// mxEnv is a spool, a store, a DNS server and sink MXes, with an MX worker
+// running against them.
+type mxEnv struct {
+	t     *testing.T
+	spool *spool.Spool
+	store *store.Store
+	dns   *testenv.DNS
+	sinks []*testenv.Sink
+	dsns  *fakeSystem
+	mx    *MX
+	n     int
+}
+
+type fakeSystem struct {
+	mu   sync.Mutex
+	msgs []sending.SystemMessage
+}
+
+func (f *fakeSystem) SubmitSystem(_ context.Context, m sending.SystemMessage) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.msgs = append(f.msgs, m)
+	return fmt.Sprintf("dsn-%d", len(f.msgs)), nil
+}
+
+func (f *fakeSystem) sent() []sending.SystemMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sending.SystemMessage(nil), f.msgs...)
+}
+
+type fakeSigner struct{}
+
+func (fakeSigner) Sign(_ context.Context, _, _ string, r io.Reader) ([]byte, error) {
+	b, _ := io.ReadAll(r)
+	return fmt.Appendf(nil, "DKIM-Signature: v=1; fake=%d\r\n", len(b)), nil
+}
+
+// startMX starts the environment; sinks are on 127.0.0.2, .3, … and
+// mx<N>.test resolves to 127.0.0.<N>.
+func startMX(t *testing.T, tune func(*MX), sinks ...testenv.SinkOptions) *mxEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sp, err := spool.Open(t.TempDir(), spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testenv.StartDNS(t)
+	ss, port := testenv.StartSinks(t, sinks...)
+	for i := range 8 {
+		d.SetA(fmt.Sprintf("mx%d.test", i+2), fmt.Sprintf("127.0.0.%d", i+2))
+	}
+	env := &mxEnv{t: t, spool: sp, store: st, dns: d, sinks: ss, dsns: &fakeSystem{}}
+	env.mx = &MX{
+		Spool: sp, Store: st, Signer: fakeSigner{}, System: env.dsns,
+		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}},
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BounceDomain: "bounce.sesame.test",
+		Client: ClientOptions{Hostname: "out.sesame.test", Port: port, ConnectTimeout: time.Second,
+			CommandTimeout: 2 * time.Second, DataTimeout: 2 * time.Second},
+		Retry: RetryPolicy{First: 20 * time.Millisecond, Max: 40 * time.Millisecond, Jitter: 0.01, MaxAge: time.Hour},
+	}
+	if tune != nil {
+		tune(env.mx)
+	}
+	done := make(chan error, 1)
+	go func() { done <- env.mx.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		sp.Close()
+	})
+	return env
+}
+
+// send spools a message and returns its id.
+func (env *mxEnv) send(from string, attrs map[string]string, rcpts ...string) string {
+	env.t.Helper()
+	env.n++
+	id := fmt.Sprintf("0100test-%04d-000000", env.n)
+	d, err := env.spool.NewDraft()
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, strings.Join(rcpts, ", "), env.n, id)
+	err = env.spool.Append(context.Background(), &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
+		MailFrom: from, Recipients: rcpts, Received: time.Now(), Via: "api", Attrs: attrs}, nil, d)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	return id
+}
+
+// wait polls cond until it holds (bounded).
+func (env *mxEnv) wait(what string, cond func() bool) {
+	env.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			env.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (env *mxEnv) waitGone(id string) {
+	env.t.Helper()
+	env.wait(id+" to leave the spool", func() bool { _, ok := env.spool.Entry(id); return !ok })
+}
+
+func (env *mxEnv) bounces(id string) []store.Bounce {
+	env.t.Helper()
+	b, err := env.store.Bounces(context.Background(), testAccount, testRegion, id, 0)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	return b
+}
+
+func TestMXDeliversByDomain(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{StartTLS: true}, testenv.SinkOptions{})
+	env.dns.SetMX("a.test", 10, "mx2.test")
+	env.dns.SetA("b.test", "127.0.0.3") // no MX: the implicit MX
+	id := env.send("sender@example.com", nil, "x@a.test", "Y@A.test", "z@b.test")
+	env.waitGone(id)
+	a, b := env.sinks[0].Messages(), env.sinks[1].Messages()
+	if len(a) != 1 || len(a[0].Recipients) != 2 || !a[0].TLS {
+		t.Fatalf("a.test's MX got %+v", a)
+	}
+	if len(b) != 1 || b[0].Recipients[0] != "z@b.test" || b[0].TLS {
+		t.Fatalf("b.test's MX got %+v", b)
+	}
+	if want := id + "@bounce.sesame.test"; a[0].From != want {
+		t.Errorf("MAIL FROM = %q, want %q", a[0].From, want)
+	}
+	data := string(a[0].Data)
+	if !strings.HasPrefix(data, "DKIM-Signature: v=1; fake=") || !strings.Contains(data, "\r\nFeedback-ID: 1.us-east-1.") ||
+		!strings.HasSuffix(data, "\r\n\r\nHello.\r\n") {
+		t.Errorf("delivered message:\n%s", data)
+	}
+	if len(env.bounces(id)) != 0 {
+		t.Errorf("bounces recorded: %v", env.bounces(id))
+	}
+}
+
+func TestMXReusesConnections(t *testing.T) {
+	env := startMX(t, func(m *MX) { m.Workers = 1 }, testenv.SinkOptions{})
+	env.dns.SetMX("a.test", 10, "mx2.test")
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@a.test", i)))
+	}
+	for _, id := range ids {
+		env.waitGone(id)
+	}
+	if n := env.sinks[0].Connections(); n != 1 {
+		t.Errorf("%d connections for 5 messages, want 1", n)
+	}
+}
+
+func TestMXGreylistRetries(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Greylist: 2})
+	env.dns.SetMX("grey.test", 10, "mx2.test")
+	id := env.send("sender@example.com", nil, "u@grey.test")
+	env.waitGone(id)
+	if got := env.sinks[0].Messages(); len(got) != 1 {
+		t.Fatalf("delivered %d", len(got))
+	}
+	if len(env.bounces(id)) != 0 {
+		t.Errorf("a greylisted message bounced")
+	}
+}
+
+func TestMXPermanentPerRecipient(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{
+		"gone@c.test": "550 5.1.1 no such user",
+		"full@c.test": "552 5.2.2 mailbox full",
+	}})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("sender@example.com", nil, "ok@c.test", "gone@c.test", "full@c.test")
+	env.waitGone(id)
+	if got := env.sinks[0].Messages(); len(got) != 1 || len(got[0].Recipients) != 1 || got[0].Recipients[0] != "ok@c.test" {
+		t.Fatalf("sink got %+v", got)
+	}
+	bs := env.bounces(id)
+	types := map[string]string{}
+	for _, b := range bs {
+		types[b.Recipient] = b.Type + "/" + b.SubType + "/" + b.Status
+		if b.RemoteMTA != "mx2.test" || !strings.HasPrefix(b.Diagnostic, "smtp; 55") {
+			t.Errorf("bounce %+v", b)
+		}
+	}
+	if types["gone@c.test"] != "Permanent/NoEmail/5.1.1" || types["full@c.test"] != "Transient/MailboxFull/5.2.2" || len(types) != 2 {
+		t.Errorf("bounces: %v", types)
+	}
+	ctx := context.Background()
+	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "gone@c.test"); err != nil {
+		t.Errorf("hard bounce not suppressed: %v", err)
+	}
+	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "full@c.test"); err == nil {
+		t.Errorf("a transient bounce was suppressed")
+	}
+	dsns := env.dsns.sent()
+	if len(dsns) != 1 || dsns[0].Recipients[0] != "sender@example.com" || dsns[0].MailFrom != "" {
+		t.Fatalf("DSNs: %+v", dsns)
+	}
+	dsn := string(dsns[0].Message)
+	for _, want := range []string{"report-type=delivery-status", "Final-Recipient: rfc822; gone@c.test", "Status: 5.1.1",
+		"Action: failed", "Diagnostic-Code: smtp; 550 5.1.1 no such user", "Remote-MTA: dns; mx2.test", "Subject: test 1"} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("DSN lacks %q:\n%s", want, dsn)
+		}
+	}
+}
+
+func TestMXSuppressionOffKeepsList(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	if err := env.store.PutSuppressedReasons(context.Background(), testAccount, testRegion, []string{}); err != nil {
+		t.Fatal(err)
+	}
+	id := env.send("sender@example.com", nil, "gone@c.test")
+	env.waitGone(id)
+	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "gone@c.test"); err == nil {
+		t.Error("suppressed although the account's setting has no BOUNCE")
+	}
+}
+
+func TestMXFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(env *mxEnv)
+		rcpt    string
+		typ     string
+		status  string
+		dsn     bool
+		nothing bool // no sink saw the message
+	}{
+		{name: "null MX", setup: func(env *mxEnv) { env.dns.SetNullMX("null.test") },
+			rcpt: "u@null.test", typ: "Permanent/General", status: "5.1.10", dsn: true, nothing: true},
+		{name: "no such domain", rcpt: "u@nxdomain.test", typ: "Permanent/General", status: "5.1.2", dsn: true, nothing: true},
+		{name: "on the suppression list", setup: func(env *mxEnv) {
+			env.dns.SetMX("d.test", 10, "mx2.test")
+			err := env.store.PutSuppressedDestination(context.Background(), store.SuppressedDestination{
+				AccountID: testAccount, Region: testRegion, Address: "Listed@d.test", Reason: store.ReasonBounce})
+			if err != nil {
+				env.t.Fatal(err)
+			}
+		}, rcpt: "listed@d.test", typ: "Permanent/OnAccountSuppressionList", status: "5.1.1", dsn: true, nothing: true},
+		{name: "simulator bounce", rcpt: "bounce@simulator.amazonses.com", typ: "Permanent/General", status: "5.1.1", dsn: true, nothing: true},
+		{name: "simulator suppression list", rcpt: "suppressionlist@simulator.amazonses.com", typ: "Permanent/OnAccountSuppressionList", status: "5.1.1", dsn: true, nothing: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startMX(t, nil, testenv.SinkOptions{})
+			if tc.setup != nil {
+				tc.setup(env)
+			}
+			id := env.send("sender@example.com", nil, tc.rcpt)
+			env.waitGone(id)
+			bs := env.bounces(id)
+			if len(bs) != 1 || bs[0].Type+"/"+bs[0].SubType != tc.typ || bs[0].Status != tc.status {
+				t.Fatalf("bounces = %+v, want %s %s", bs, tc.typ, tc.status)
+			}
+			if tc.nothing && env.sinks[0].Connections() != 0 {
+				t.Errorf("the sink was contacted")
+			}
+			if got := len(env.dsns.sent()); (got == 1) != tc.dsn {
+				t.Errorf("%d DSNs", got)
+			}
+			// A simulator or already listed address is not (re)listed by it.
+			if strings.Contains(tc.rcpt, "simulator") {
+				if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, tc.rcpt); err == nil {
+					t.Errorf("simulator address suppressed")
+				}
+			}
+		})
+	}
+}
+
+func TestMXDefers(t *testing.T) {
+	tests := []struct {
+		name    string
+		sink    testenv.SinkOptions
+		tune    func(*MX)
+		tls     bool
+		lastErr string
+	}{
+		{name: "stall times out", sink: testenv.SinkOptions{Stall: 3 * time.Second},
+			tune: func(m *MX) { m.Client.CommandTimeout = 200 * time.Millisecond }, lastErr: "timeout"},
+		{name: "TLS required, none offered", sink: testenv.SinkOptions{}, tls: true, lastErr: "STARTTLS"},
+		{name: "always 4xx", sink: testenv.SinkOptions{Greylist: 1 << 30}, lastErr: "451 4.7.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startMX(t, func(m *MX) {
+				m.Retry = RetryPolicy{First: time.Hour, MaxAge: 14 * time.Hour}
+				if tc.tune != nil {
+					tc.tune(m)
+				}
+			}, tc.sink)
+			env.dns.SetMX("e.test", 10, "mx2.test")
+			var attrs map[string]string
+			if tc.tls {
+				err := env.store.CreateConfigurationSet(context.Background(), store.ConfigurationSet{AccountID: testAccount,
+					Region: testRegion, Name: "tls", Options: store.ConfigurationSetOptions{Delivery: &store.DeliveryOptions{TlsPolicy: "REQUIRE"}}}, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				attrs = map[string]string{attrConfigurationSet: "tls"}
+			}
+			id := env.send("sender@example.com", attrs, "u@e.test")
+			var e spool.Entry
+			env.wait("a deferral", func() bool {
+				var ok bool
+				e, ok = env.spool.Entry(id)
+				return ok && e.State.Attempts == 1
+			})
+			if !strings.Contains(e.State.LastError, tc.lastErr) || e.State.NextAttempt.Before(time.Now().Add(30*time.Minute)) {
+				t.Errorf("state = %+v, want LastError with %q and the next attempt in about an hour", e.State, tc.lastErr)
+			}
+			if got := env.sinks[0].Messages(); len(got) != 0 {
+				t.Errorf("delivered: %+v", got)
+			}
+			if len(env.bounces(id)) != 0 {
+				t.Errorf("bounced on a temporary failure")
+			}
+		})
+	}
+}
+
+func TestMXTLSRequiredDeliversOverTLS(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{StartTLS: true})
+	env.dns.SetMX("f.test", 10, "mx2.test")
+	err := env.store.CreateConfigurationSet(context.Background(), store.ConfigurationSet{AccountID: testAccount,
+		Region: testRegion, Name: "tls", Options: store.ConfigurationSetOptions{Delivery: &store.DeliveryOptions{TlsPolicy: "REQUIRE"}}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := env.send("sender@example.com", map[string]string{attrConfigurationSet: "tls"}, "u@f.test")
+	env.waitGone(id)
+	if got := env.sinks[0].Messages(); len(got) != 1 || !got[0].TLS {
+		t.Fatalf("sink got %+v", got)
+	}
+}
+
+func TestMXFallsBackToTheNextMX(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{}, testenv.SinkOptions{})
+	env.dns.SetMX("g.test", 10, "mx9.test") // nothing listens on 127.0.0.9
+	env.dns.SetMX("g.test", 20, "mx3.test")
+	id := env.send("sender@example.com", nil, "u@g.test")
+	env.waitGone(id)
+	if got := env.sinks[1].Messages(); len(got) != 1 {
+		t.Fatalf("the second MX got %d messages", len(got))
+	}
+}
+
+func TestMXExpiryBounces(t *testing.T) {
+	env := startMX(t, func(m *MX) {
+		m.Retry = RetryPolicy{First: 10 * time.Millisecond, Max: 20 * time.Millisecond, MaxAge: 150 * time.Millisecond, Jitter: 0.01}
+	}, testenv.SinkOptions{Greylist: 1 << 30})
+	env.dns.SetMX("h.test", 10, "mx2.test")
+	id := env.send("sender@example.com", nil, "u@h.test")
+	env.waitGone(id)
+	bs := env.bounces(id)
+	if len(bs) != 1 || bs[0].Type != BounceTransient || bs[0].SubType != SubGeneral || !strings.HasPrefix(bs[0].Status, "4.") {
+		t.Fatalf("bounces = %+v", bs)
+	}
+	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "u@h.test"); err == nil {
+		t.Error("an expired (transient) bounce suppressed the address")
+	}
+	if len(env.dsns.sent()) != 1 {
+		t.Errorf("DSNs: %d", len(env.dsns.sent()))
+	}
+}
+
+func TestMXNullSenderGetsNoDSN(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("", nil, "gone@c.test")
+	env.waitGone(id)
+	if len(env.bounces(id)) != 1 || len(env.dsns.sent()) != 0 {
+		t.Errorf("bounces %v, DSNs %d", env.bounces(id), len(env.dsns.sent()))
+	}
+	_ = bytes.MinRead
+}
