@@ -14,8 +14,14 @@ import (
 
 // bodyPrefix names the files that hold a spilled draft. Such a file is part
 // of the spool only while a committed record references it; recovery removes
-// every other one.
-const bodyPrefix = "body-"
+// every other one. Files named with bodyPrefixV1 come from the SESPOOL1
+// format: a binary that knows only that format removes every such file its
+// own segments do not reference, which would include bodies of messages in
+// SESPOOL2 segments, so these are named differently.
+const (
+	bodyPrefix   = "body2-"
+	bodyPrefixV1 = "body-"
+)
 
 // errDraftTaken is returned when a draft is used after Append or Discard.
 var errDraftTaken = errors.New("spool: draft already appended or discarded")

@@ -157,6 +157,15 @@ func (s *Spool) Release(ids ...string) {
 	}
 }
 
+// Wake makes blocked Claims look at the clock again at once. Claim wakes by
+// itself when a deferred message falls due by the wall clock; a test that
+// advances a fake clock calls Wake.
+func (s *Spool) Wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wakeClaimers()
+}
+
 // wakeClaimers tells blocked Claims to look again; s.mu held.
 func (s *Spool) wakeClaimers() {
 	close(s.wake)

@@ -29,7 +29,7 @@ func (s *Spool) recover() error {
 	for _, de := range names {
 		name := de.Name()
 		switch {
-		case strings.HasPrefix(name, bodyPrefix):
+		case isBodyName(name):
 			bodies[filepath.Join(s.dir, name)] = true
 		case strings.HasPrefix(name, "seg-") && strings.HasSuffix(name, ".log"):
 			id, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "seg-"), ".log"), 16, 64)
@@ -266,8 +266,12 @@ func (s *Spool) bodyPath(name string) (string, error) {
 	if name == "" {
 		return "", nil
 	}
-	if name != filepath.Base(name) || !strings.HasPrefix(name, bodyPrefix) {
+	if name != filepath.Base(name) || !isBodyName(name) {
 		return "", fmt.Errorf("%w: body file name %q", errTorn, name)
 	}
 	return filepath.Join(s.dir, name), nil
+}
+
+func isBodyName(name string) bool {
+	return strings.HasPrefix(name, bodyPrefix) || strings.HasPrefix(name, bodyPrefixV1)
 }

@@ -313,3 +313,59 @@ func TestScheduleCost(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestReadsV1Segments: a spool written by the first format (SESPOOL1,
+// body-* files) opens with its messages, and what is written next is the
+// new format.
+func TestReadsV1Segments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	body := []byte("spilled body")
+	if err := os.WriteFile(filepath.Join(dir, "body-00aa"), body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seg := []byte(segMagicV1)
+	seg = append(seg, encodeMessage([]byte(`{"id":"x","rcpt":["a@b.c"]}`), "", 0, []byte("inline x"))...)
+	seg = append(seg, encodeMessage([]byte(`{"id":"y"}`), "body-00aa", int64(len(body)), []byte("head "))...)
+	seg = append(seg, encodeMessage([]byte(`{"id":"z"}`), "", 0, []byte("gone"))...)
+	seg = append(seg, encodeDone([]string{"z"})...)
+	if err := os.WriteFile(filepath.Join(dir, segmentName(7)), seg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, dir, Options{})
+	defer s.Close()
+	got := claimAll(t, s)
+	if len(got) != 2 || string(readEntry(t, got["x"])) != "inline x" || string(readEntry(t, got["y"])) != "head spilled body" {
+		t.Fatalf("v1 spool read as %v", got)
+	}
+	deferT(t, s, "x", DeliveryState{Attempts: 1})
+	newest, _ := lastSegment(t, dir)
+	b, _ := os.ReadFile(newest)
+	if newest == filepath.Join(dir, segmentName(7)) || string(b[:len(segMagic)]) != segMagic {
+		t.Fatalf("state written to %s starting %q", newest, b[:len(segMagic)])
+	}
+}
+
+// TestWakeWithFakeClock: a Claim blocked on a fake clock returns once the
+// clock has moved and Wake is called.
+func TestWakeWithFakeClock(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(t0)
+	s := openT(t, t.TempDir(), Options{Clock: clk})
+	defer s.Close()
+	appendT(t, s, "a", testBody("a", 10))
+	claimNow(t, s)
+	deferT(t, s, "a", DeliveryState{NextAttempt: t0.Add(time.Hour)})
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := s.Claim(ctx, 1)
+		got <- err
+	}()
+	clk.Advance(time.Hour)
+	s.Wake()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
