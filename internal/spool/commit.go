@@ -247,6 +247,7 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 			if it, ok := s.items[r.move.id]; ok {
 				s.moveItem(it, s.active, offsets[i]+r.move.inlineRel, r.move.st, r.release)
 				woke, unpinned = true, true
+				s.stats.moves.Add(1)
 			}
 		case r.states != nil:
 			for _, n := range r.states {

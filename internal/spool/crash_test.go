@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,8 +57,20 @@ func TestCrashChild(t *testing.T) {
 			}
 			var done []string
 			for i, e := range es {
-				if i%3 == 0 {
+				switch i % 3 {
+				case 0:
 					done = append(done, e.ID)
+				case 1:
+					// Deferred, due at once: many state and move records
+					// (testEnvelope's Received is long past, so a message
+					// outside the active segment is copied forward).
+					st := e.State
+					st.Attempts++
+					st.LastError = fmt.Sprintf("attempt %d", st.Attempts)
+					if err := s.Defer(ctx, e.ID, st); err != nil {
+						return
+					}
+					say("deferred %s %d .\n", e.ID, st.Attempts)
 				}
 			}
 			for _, id := range done {
@@ -95,8 +108,9 @@ func TestCrashChild(t *testing.T) {
 }
 
 // TestCrash kills a process with SIGKILL in the middle of appends and
-// checks that everything it acknowledged is there, whole and once, and
-// that nothing it marked done comes back.
+// checks that everything it acknowledged is there, whole and once, that
+// nothing it marked done comes back, and that no acknowledged delivery
+// state is lost.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a child process")
@@ -106,6 +120,7 @@ func TestCrash(t *testing.T) {
 	acked := map[string]bool{}
 	done := map[string]bool{}
 	doing := map[string]bool{}
+	attempts := map[string]int{} // acknowledged Defers
 	for round := 0; round < 2; round++ { // the second round crashes a recovered spool
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
@@ -123,6 +138,11 @@ func TestCrash(t *testing.T) {
 		n := 0
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
+			if len(f) == 4 && f[0] == "deferred" && f[3] == "." {
+				n, _ := strconv.Atoi(f[2])
+				attempts[f[1]] = max(attempts[f[1]], n)
+				continue
+			}
 			if len(f) == 3 && f[2] == "." {
 				switch f[0] {
 				case "ack":
@@ -135,7 +155,8 @@ func TestCrash(t *testing.T) {
 				case "doing":
 					doing[f[1]] = true
 				}
-			} else if len(f) > 0 && f[0] != "ack" && f[0] != "done" && f[0] != "doing" && !strings.HasPrefix(f[0], "c") {
+			} else if len(f) > 0 && f[0] != "ack" && f[0] != "done" && f[0] != "doing" && f[0] != "deferred" &&
+				!strings.HasPrefix(f[0], "c") {
 				t.Logf("child: %s", sc.Text())
 			}
 		}
@@ -144,7 +165,7 @@ func TestCrash(t *testing.T) {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("child was not killed: %v", err)
 		}
-		t.Logf("round %d: %d acknowledged, %d done so far", round, len(acked), len(done))
+		t.Logf("round %d: %d acknowledged, %d done, %d deferred so far", round, len(acked), len(done), len(attempts))
 		if len(acked) == 0 {
 			t.Fatal("child acknowledged nothing")
 		}
@@ -162,6 +183,11 @@ func TestCrash(t *testing.T) {
 		}
 		if got[id] == nil && !doing[id] {
 			t.Errorf("acknowledged %s is lost", id)
+		}
+		// A Defer in flight at the kill may have landed: at least the
+		// acknowledged attempts, at most one more.
+		if e := got[id]; e != nil && (e.State.Attempts < attempts[id] || e.State.Attempts > attempts[id]+1) {
+			t.Errorf("%s: %d attempts after recovery, %d acknowledged", id, e.State.Attempts, attempts[id])
 		}
 	}
 	// Everything present, acknowledged or not, is whole.

@@ -253,8 +253,8 @@ func TestCompaction(t *testing.T) {
 	if _, err := os.Stat(first[0]); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("first segment still there after its messages moved: %v", err)
 	}
-	if n := s.Stats().Segments; n > 3 {
-		t.Errorf("%d segments left", n)
+	if st := s.Stats(); st.Segments > 3 || st.Moves != 2 {
+		t.Errorf("%d segments left, %d moves, want 2", st.Segments, st.Moves)
 	}
 	s.Close()
 

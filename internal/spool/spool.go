@@ -112,7 +112,7 @@ type Spool struct {
 	nextSeq uint64
 
 	stats struct {
-		appends, dones, batches, syncs, dirSyncs, segsRemoved atomic.Int64
+		appends, dones, moves, batches, syncs, dirSyncs, segsRemoved atomic.Int64
 	}
 }
 
@@ -260,6 +260,7 @@ type Stats struct {
 	Segments int   // segment files on disk
 	Appends  int64 // messages made durable
 	Dones    int64 // done records made durable
+	Moves    int64 // messages copied forward by compaction
 	Batches  int64 // group commits
 	Syncs    int64 // fdatasyncs of segment files
 	DirSyncs int64 // fsyncs of the spool directory
@@ -275,6 +276,7 @@ func (s *Spool) Stats() Stats {
 	s.mu.Unlock()
 	st.Appends = s.stats.appends.Load()
 	st.Dones = s.stats.dones.Load()
+	st.Moves = s.stats.moves.Load()
 	st.Batches = s.stats.batches.Load()
 	st.Syncs = s.stats.syncs.Load()
 	st.DirSyncs = s.stats.dirSyncs.Load()
