@@ -120,7 +120,7 @@ func TestCrash(t *testing.T) {
 	acked := map[string]bool{}
 	done := map[string]bool{}
 	doing := map[string]bool{}
-	attempts := map[string]int{} // acknowledged Defers
+	attempts := map[string]int{}         // acknowledged Defers
 	for round := 0; round < 2; round++ { // the second round crashes a recovered spool
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, fmt.Sprintf("%s=%d", crashRoundEnv, round))
