@@ -278,15 +278,7 @@ func TestScheduleCost(t *testing.T) {
 	defer s.Close()
 	// The index is filled directly: 100,000 fsync'd appends would measure
 	// the disk, not the schedule.
-	seg := s.segs[s.active.id]
-	s.mu.Lock()
-	for i := range 100_000 {
-		s.addItem(&item{seg: seg, entry: Entry{
-			Envelope: Envelope{ID: fmt.Sprintf("q%06d", i)},
-			State:    DeliveryState{NextAttempt: t0.Add(time.Duration(1+i%3600) * time.Second)},
-		}})
-	}
-	s.mu.Unlock()
+	fillDeferred(s, 100_000, t0.Add(time.Second))
 	start := time.Now()
 	for i := range 200 {
 		id := fmt.Sprintf("new%03d", i)
