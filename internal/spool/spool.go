@@ -12,12 +12,14 @@
 // it (Delete).
 //
 // On disk: append-only segment files (seg-*.log) of CRC-checked records, one
-// per appended message (envelope and bytes) or per batch of done ids; a
+// per appended message (envelope and bytes), per batch of done ids, per batch
+// of delivery states (Defer, Retry) or per message copied forward; a
 // message bigger than Options.MemoryLimit keeps its bytes in its own body
-// file (body-*), fsync'd before the record that references it is written.
+// file (body2-*), fsync'd before the record that references it is written.
 // One committer goroutine writes whatever records have queued and fdatasyncs
 // once for all of them. A segment is deleted once nothing in it is pending
-// and no done record in it still cancels a message of an older segment.
+// and no done record in it still cancels a message of an older segment
+// (nor holds the latest state of a pending message).
 // A message deferred for long would pin its segment: Defer of a message older
 // than Options.CompactAfter whose segment is no longer the active one copies
 // it forward (one move record: envelope, state and inline bytes; a body file
