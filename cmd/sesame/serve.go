@@ -19,7 +19,6 @@ import (
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/config"
-	"sesame/internal/delivery"
 	"sesame/internal/dnsx"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
@@ -157,10 +156,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
-	capture := &delivery.Capture{Spool: sp, Store: st, Logger: log}
+	deliver := newDeliverer(cfg, sp, st, sender, clk, log)
 	go func() {
 		defer close(deliveryDone)
-		if err := capture.Run(deliveryCtx); err != nil {
+		if err := deliver.Run(deliveryCtx); err != nil {
 			errc <- err
 		}
 	}()

@@ -59,6 +59,34 @@ type API struct {
 type Delivery struct {
 	Mode     string `toml:"mode"`     // "capture" or "mx"
 	Resolver string `toml:"resolver"` // host:port; empty = the system's
+
+	// The keys below apply to mode "mx".
+
+	// BounceDomain is the domain of the per-message MAIL FROM address
+	// (<message id>@<bounce_domain>) when the sender has no verified custom
+	// MAIL FROM domain; "" = hostname.
+	BounceDomain string `toml:"bounce_domain"`
+	// MaxAttemptAge is how long after acceptance delivery is retried
+	// before the remaining recipients bounce (SES: about 14 h).
+	MaxAttemptAge Duration `toml:"max_attempt_age"`
+	// RetryMin and RetryMax bound the backoff between attempts.
+	RetryMin Duration `toml:"retry_min"`
+	RetryMax Duration `toml:"retry_max"`
+	// ConnectTimeout, CommandTimeout and DataTimeout are the SMTP client's
+	// timeouts (RFC 5321 §4.5.3.2).
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	CommandTimeout Duration `toml:"command_timeout"`
+	DataTimeout    Duration `toml:"data_timeout"`
+	// MaxConnectionsPerDomain caps simultaneous connections to one
+	// recipient domain.
+	MaxConnectionsPerDomain int `toml:"max_connections_per_domain"`
+	// MaxMessagesPerConnection is how many messages one connection carries.
+	MaxMessagesPerConnection int `toml:"max_messages_per_connection"`
+	// Concurrency is how many messages are delivered at once.
+	Concurrency int `toml:"concurrency"`
+	// MXPort is the receivers' SMTP port: 25 on the internet; tests and
+	// closed networks use others.
+	MXPort int `toml:"mx_port"`
 }
 
 // Verification configures identity verification: how often DNS records
@@ -115,9 +143,21 @@ func Default() Config {
 			MaxConnectionAge:         Duration{time.Hour},
 			AuthFailuresPerIP:        10,
 		},
-		API:      API{Listen: "127.0.0.1:8787"},
-		Delivery: Delivery{Mode: "capture"},
-		Log:      Log{Level: "info", Format: "text"},
+		API: API{Listen: "127.0.0.1:8787"},
+		Delivery: Delivery{
+			Mode:                     "capture",
+			MaxAttemptAge:            Duration{14 * time.Hour},
+			RetryMin:                 Duration{time.Minute},
+			RetryMax:                 Duration{time.Hour},
+			ConnectTimeout:           Duration{30 * time.Second},
+			CommandTimeout:           Duration{5 * time.Minute},
+			DataTimeout:              Duration{10 * time.Minute},
+			MaxConnectionsPerDomain:  20,
+			MaxMessagesPerConnection: 100,
+			Concurrency:              64,
+			MXPort:                   25,
+		},
+		Log: Log{Level: "info", Format: "text"},
 		Verification: Verification{
 			CheckInterval:    Duration{5 * time.Minute},
 			DKIMCNAMEDomain:  "dkim.amazonses.com",
@@ -230,11 +270,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch c.Delivery.Mode {
-	case "capture":
-	case "mx":
-		return bad("delivery.mode", "\"mx\" is not available yet; use \"capture\"")
+	case "capture", "mx":
 	default:
 		return bad("delivery.mode", "must be \"capture\" or \"mx\", got %q", c.Delivery.Mode)
+	}
+	if err := c.Delivery.validate(bad); err != nil {
+		return err
 	}
 	if c.Delivery.Resolver != "" {
 		if _, _, err := net.SplitHostPort(c.Delivery.Resolver); err != nil {
@@ -303,4 +344,46 @@ func validDomain(d string) bool {
 		}
 	}
 	return true
+}
+
+// validate checks the MX delivery keys.
+func (d *Delivery) validate(bad func(key, format string, args ...any) error) error {
+	if d.BounceDomain != "" && !validDomain(d.BounceDomain) {
+		return bad("delivery.bounce_domain", "must be a domain name like \"bounces.example.net\", got %q", d.BounceDomain)
+	}
+	for _, t := range []struct {
+		key string
+		v   time.Duration
+		min time.Duration
+	}{
+		{"delivery.max_attempt_age", d.MaxAttemptAge.Duration, time.Second},
+		{"delivery.retry_min", d.RetryMin.Duration, 10 * time.Millisecond},
+		{"delivery.retry_max", d.RetryMax.Duration, 10 * time.Millisecond},
+		{"delivery.connect_timeout", d.ConnectTimeout.Duration, 10 * time.Millisecond},
+		{"delivery.command_timeout", d.CommandTimeout.Duration, 10 * time.Millisecond},
+		{"delivery.data_timeout", d.DataTimeout.Duration, 10 * time.Millisecond},
+	} {
+		if t.v < t.min {
+			return bad(t.key, "must be at least %s, got %s", t.min, t.v)
+		}
+	}
+	if d.RetryMax.Duration < d.RetryMin.Duration {
+		return bad("delivery.retry_max", "must not be less than delivery.retry_min (%s), got %s", d.RetryMin.Duration, d.RetryMax.Duration)
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
+		{"delivery.max_connections_per_domain", d.MaxConnectionsPerDomain},
+		{"delivery.max_messages_per_connection", d.MaxMessagesPerConnection},
+		{"delivery.concurrency", d.Concurrency},
+	} {
+		if n.v < 1 {
+			return bad(n.key, "must be at least 1, got %d", n.v)
+		}
+	}
+	if d.MXPort < 1 || d.MXPort > 65535 {
+		return bad("delivery.mx_port", "must be a port number, got %d", d.MXPort)
+	}
+	return nil
 }

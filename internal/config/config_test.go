@@ -68,6 +68,12 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"regions = [\"US East\"]", "regions"},
 		{"regions = [\"us-east-1\", \"us-east-1\"]", "listed twice"},
 		{"[delivery]\nmode = \"pigeon\"", "delivery.mode"},
+		{"[delivery]\nmax_attempt_age = \"0s\"", "delivery.max_attempt_age"},
+		{"[delivery]\nretry_min = \"2h\"", "delivery.retry_max"},
+		{"[delivery]\nmx_port = 0", "delivery.mx_port"},
+		{"[delivery]\nconcurrency = 0", "delivery.concurrency"},
+		{"[delivery]\nbounce_domain = \"bounces\"", "delivery.bounce_domain"},
+		{"[delivery]\ncommand_timeout = \"1ms\"", "delivery.command_timeout"},
 		{"[tls]\ncert_file = \"a.pem\"", "tls.cert_file"},
 		{"[api]\nlisten = \"8787\"", "api.listen"},
 		{"[log]\nlevel = \"loud\"", "log.level"},
@@ -86,5 +92,25 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Load(%q) = %v, want an error containing %q", tc.text, err, tc.want)
 		}
+	}
+}
+
+// Mode "mx" is accepted with its keys; the defaults are SES's and Postfix's.
+func TestDeliveryMX(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := Parse(&c, "[delivery]\nmode = \"mx\"\nmax_attempt_age = \"2h\"\nmx_port = 2525\nbounce_domain = \"bounces.example.net\""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := c.Delivery
+	if d.MaxAttemptAge.Duration != 2*time.Hour || d.MXPort != 2525 || d.BounceDomain != "bounces.example.net" {
+		t.Errorf("delivery = %+v", d)
+	}
+	def := Default().Delivery
+	if def.Mode != "capture" || def.MaxAttemptAge.Duration != 14*time.Hour || def.MaxConnectionsPerDomain != 20 || def.MXPort != 25 {
+		t.Errorf("defaults = %+v", def)
 	}
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"sesame/internal/clock"
+	"sesame/internal/config"
+	"sesame/internal/delivery"
+	"sesame/internal/dkim"
+	"sesame/internal/dnsx"
+	"sesame/internal/sending"
+	"sesame/internal/spool"
+	"sesame/internal/store"
+)
+
+// deliverer is what serve runs to take spooled mail to its destination:
+// delivery.Capture or delivery.MX, as delivery.mode says.
+type deliverer interface {
+	Run(ctx context.Context) error
+}
+
+// newDeliverer builds the configured delivery worker.
+func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, clk clock.Clock, log *slog.Logger) deliverer {
+	if cfg.Delivery.Mode != "mx" {
+		return &delivery.Capture{Spool: sp, Store: st, Logger: log}
+	}
+	d := cfg.Delivery
+	return &delivery.MX{
+		Spool:        sp,
+		Store:        st,
+		Router:       &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk},
+		Signer:       dkim.New(st, clk, log),
+		System:       sender,
+		Clock:        clk,
+		Logger:       log.With("component", "delivery"),
+		BounceDomain: d.BounceDomain,
+		Client: delivery.ClientOptions{
+			Hostname:           cfg.Hostname,
+			Port:               strconv.Itoa(d.MXPort),
+			ConnectTimeout:     d.ConnectTimeout.Duration,
+			CommandTimeout:     d.CommandTimeout.Duration,
+			DataTimeout:        d.DataTimeout.Duration,
+			MaxConnsPerDomain:  d.MaxConnectionsPerDomain,
+			MaxMessagesPerConn: d.MaxMessagesPerConnection,
+		},
+		Retry: delivery.RetryPolicy{
+			First:  d.RetryMin.Duration,
+			Max:    d.RetryMax.Duration,
+			MaxAge: d.MaxAttemptAge.Duration,
+		},
+		Workers: d.Concurrency,
+	}
+}

@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"sesame/internal/awsauth"
+	"sesame/internal/testenv"
+)
+
+// MX delivery through the real binary: sesame accepts over SMTP and
+// delivers to sink MXes found through a test DNS server (delivery.resolver),
+// with delivery.mx_port pointing at the sinks' port.
+
+// startMXServer starts sesame in mode "mx" against d and the sinks' port.
+func startMXServer(t *testing.T, d *testenv.DNS, port string) *testenv.Server {
+	t.Helper()
+	return startProduction(t, testenv.Options{Extra: fmt.Sprintf(`[delivery]
+mode = "mx"
+resolver = %q
+mx_port = %s
+bounce_domain = "bounces.sesame.test"
+retry_min = "50ms"
+retry_max = "200ms"
+command_timeout = "5s"
+`, d.Addr, port)})
+}
+
+// smtpSendTo submits one message to several recipients over STARTTLS+AUTH.
+func smtpSendTo(t *testing.T, s *testenv.Server, from, subject string, to ...string) {
+	t.Helper()
+	c, err := smtp.Dial(s.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Auth(smtp.PlainAuth("", s.KeyID, awsauth.SMTPPassword(s.Secret, s.Regions[0]), "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range to {
+		if err := c.Rcpt(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nHello from sesame.\r\n", from, strings.Join(to, ", "), subject)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestMXDeliveryBounceAndSuppression(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t,
+		testenv.SinkOptions{StartTLS: true}, // mx2: a.test and the sender's domain
+		testenv.SinkOptions{Greylist: 1, Reject: map[string]string{"gone@b.test": "550 5.1.1 no such user"}}, // mx3: b.test
+	)
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetA("mx3.test", "127.0.0.3")
+	d.SetMX("a.test", 10, "mx2.test")
+	d.SetMX("b.test", 10, "mx3.test")
+	d.SetMX("example.com", 10, "mx2.test") // where DSNs to the sender go
+	s := startMXServer(t, d, port)
+	s.Verify("example.com")
+
+	smtpSendTo(t, s, "sender@example.com", "mx e2e", "ok@a.test", "grey@b.test", "gone@b.test")
+	// a.test at once over TLS; b.test after one greylisting round; the
+	// sender gets a DSN about gone@b.test through its own MX.
+	waitFor(t, "deliveries and the DSN", func() bool {
+		return len(sinks[1].Messages()) == 1 && len(sinks[0].Messages()) == 2
+	})
+	var msg, dsn testenv.SinkMessage
+	for _, m := range sinks[0].Messages() {
+		if m.From == "" {
+			dsn = m
+		} else {
+			msg = m
+		}
+	}
+	if !msg.TLS || len(msg.Recipients) != 1 || msg.Recipients[0] != "ok@a.test" {
+		t.Fatalf("a.test got %+v", msg)
+	}
+	if !strings.HasSuffix(msg.From, "@bounces.sesame.test") || !strings.Contains(string(msg.Data), "Feedback-ID: 1.us-east-1.") {
+		t.Errorf("MAIL FROM %q, message:\n%s", msg.From, msg.Data)
+	}
+	if grey := sinks[1].Messages()[0]; len(grey.Recipients) != 1 || grey.Recipients[0] != "grey@b.test" {
+		t.Errorf("b.test got %+v", grey)
+	}
+	if dsn.Recipients == nil || dsn.Recipients[0] != "sender@example.com" ||
+		!strings.Contains(string(dsn.Data), "Final-Recipient: rfc822; gone@b.test") ||
+		!strings.Contains(string(dsn.Data), "Status: 5.1.1") {
+		t.Fatalf("DSN: %+v\n%s", dsn, dsn.Data)
+	}
+
+	// The hard bounce put the address on the account's suppression list.
+	cl := s.SESv2Client(t)
+	got, err := cl.GetSuppressedDestination(context.Background(), &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("gone@b.test")})
+	if err != nil {
+		t.Fatalf("GetSuppressedDestination: %v", err)
+	}
+	if got.SuppressedDestination.Reason != "BOUNCE" {
+		t.Errorf("reason = %s", got.SuppressedDestination.Reason)
+	}
+	// Sent again, it is not attempted: b.test's MX sees no new transaction
+	// for it, and the sender hears of it (OnAccountSuppressionList).
+	before := sinks[1].Connections()
+	smtpSendTo(t, s, "sender@example.com", "mx e2e again", "gone@b.test")
+	waitFor(t, "the second DSN", func() bool { return len(sinks[0].Messages()) == 3 })
+	if n := sinks[1].Connections(); n != before {
+		t.Errorf("b.test's MX contacted for a suppressed address (%d → %d connections)", before, n)
+	}
+}
+
+func TestMXDeliveryToPostfixSmtpSink(t *testing.T) {
+	sinkBin := "/usr/sbin/smtp-sink"
+	if _, err := os.Stat(sinkBin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Postfix's smtp-sink is missing (Debian package postfix): %v", err)
+		}
+		t.Skip("Postfix's smtp-sink is not installed (Debian package postfix)")
+	}
+	d := testenv.StartDNS(t)
+	// The go sinks only fix the port; Postfix's smtp-sink listens on
+	// 127.0.0.3 on it.
+	_, port := testenv.StartSinks(t, testenv.SinkOptions{})
+	dir, err := os.MkdirTemp("", "smtp-sink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-d", filepath.Join(dir, "%M.")}
+	if os.Getuid() == 0 {
+		args = append(args, "-u", "nobody")
+	}
+	args = append(args, "127.0.0.3:"+port, "64")
+	cmd := exec.Command(sinkBin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, "smtp-sink to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.3:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	d.SetA("sink.test", "127.0.0.3") // no MX: the implicit MX
+	s := startMXServer(t, d, port)
+	s.Verify("example.com")
+	const n = 20
+	for i := range n {
+		smtpSendTo(t, s, "sender@example.com", fmt.Sprintf("to smtp-sink %d", i), fmt.Sprintf("r%d@sink.test", i))
+	}
+	var files []os.DirEntry
+	waitFor(t, "smtp-sink to have every message", func() bool {
+		files, _ = os.ReadDir(dir)
+		return len(files) >= n
+	})
+	if len(files) != n {
+		t.Errorf("smtp-sink holds %d messages, want %d", len(files), n)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "X-Mail-Args: <") || !strings.Contains(string(b), "@bounces.sesame.test>") ||
+		!strings.Contains(string(b), "Feedback-ID: ") {
+		t.Errorf("smtp-sink's dump:\n%s", b)
+	}
+}
