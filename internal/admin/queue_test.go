@@ -95,7 +95,8 @@ func TestQueueCommands(t *testing.T) {
 			m1 := ms["m1"]
 			if len(ms) != 3 || m1.Attempts != 2 || m1.LastError != "451 try later" || m1.NextAttempt == nil ||
 				!m1.NextAttempt.Equal(next) || m1.Account != "111122223333" || m1.Size == 0 ||
-				!slices.Equal(m1.Recipients, []string{"b@example.net"}) || ms["m3"].NextAttempt != nil {
+				!slices.Equal(m1.Recipients, []string{"b@example.net"}) || ms["m3"].NextAttempt != nil ||
+				m1.Active || ms["m3"].Active {
 				t.Fatalf("queue list: %+v", ms)
 			}
 			out, err := run("queue", "show", "m1")

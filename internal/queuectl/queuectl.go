@@ -40,6 +40,7 @@ type Message struct {
 	NextAttempt  *time.Time `json:"next_attempt"` // null: due now
 	LastError    string     `json:"last_error"`
 	Size         int64      `json:"size"`
+	Active       bool       `json:"active"` // being delivered right now (postqueue's "*")
 }
 
 // Detail is one message as `queue show` shows it.
@@ -143,7 +144,7 @@ func message(e *spool.Entry) Message {
 	m := Message{
 		ID: e.ID, Account: e.AccountID, Region: e.Region, MailFrom: e.MailFrom,
 		Recipients: e.Recipients, Done: e.State.Done, Received: e.Received,
-		Attempts: e.State.Attempts, LastError: e.State.LastError, Size: e.Size,
+		Attempts: e.State.Attempts, LastError: e.State.LastError, Size: e.Size, Active: e.Claimed,
 	}
 	if m.Recipients == nil {
 		m.Recipients = []string{}

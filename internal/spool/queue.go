@@ -17,6 +17,9 @@ type Entry struct {
 	Envelope
 	Size  int64         // bytes of the whole message (prefix + draft)
 	State DeliveryState // what delivery kept between attempts (Defer)
+	// Claimed is set in the snapshots of Entries and Entry for a message
+	// handed out by Claim and not yet deferred, released or done.
+	Claimed bool
 
 	// Where the bytes are: inline bytes in a segment, then maybe a body file.
 	seg      string

@@ -196,6 +196,7 @@ func (s *Spool) Entries() []Entry {
 	slices.SortFunc(its, func(a, b *item) int { return cmp.Compare(a.seq, b.seq) })
 	for i, it := range its {
 		out[i] = *it.entry.clone()
+		out[i].Claimed = it.claimed
 	}
 	s.mu.Unlock()
 	return out
@@ -210,7 +211,9 @@ func (s *Spool) Entry(id string) (Entry, bool) {
 	if !ok {
 		return Entry{}, false
 	}
-	return *it.entry.clone(), true
+	e := *it.entry.clone()
+	e.Claimed = it.claimed
+	return e, true
 }
 
 // newState is a state to apply to a pending message once its record is

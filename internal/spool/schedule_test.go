@@ -72,8 +72,11 @@ func TestDeferSchedule(t *testing.T) {
 	if st := s.Stats(); st.Deferred != 2 || st.Claimed != 2 || st.Pending != 4 {
 		t.Fatalf("stats %+v", st)
 	}
-	if e, ok := s.Entry("a"); !ok || !reflect.DeepEqual(e.State, stA) {
+	if e, ok := s.Entry("a"); !ok || !reflect.DeepEqual(e.State, stA) || e.Claimed {
 		t.Fatalf("Entry(a) = %+v, %v; want state %+v", e.State, ok, stA)
+	}
+	if e, _ := s.Entry("d"); !e.Claimed {
+		t.Error("Entry(d) is not marked claimed")
 	}
 	clk.Advance(time.Hour)
 	if got := claimNow(t, s); !slices.Equal(got, []string{"a"}) {
