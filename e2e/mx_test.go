@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,5 +206,111 @@ func TestMXDeliveryToPostfixSmtpSink(t *testing.T) {
 	if !strings.Contains(string(b), "X-Mail-Args: <") || !strings.Contains(string(b), "@bounces.sesame.test>") ||
 		!strings.Contains(string(b), "Feedback-ID: ") {
 		t.Errorf("smtp-sink's dump:\n%s", b)
+	}
+}
+
+// messageIDOf returns the SES MessageId in a delivered message's Message-ID
+// field (<id@region.hostname>, added by sesame).
+func messageIDOf(data []byte) string {
+	s := string(data)
+	i := strings.Index(s, "Message-ID: <")
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len("Message-ID: <"):]
+	if j := strings.IndexByte(s, '@'); j >= 0 {
+		return s[:j]
+	}
+	return ""
+}
+
+// TestMXCrashDeliversEveryMessage: ≥ 2,000 messages are accepted while MX
+// delivery runs; sesame is killed with SIGKILL mid-delivery and restarted;
+// afterwards every acknowledged message has reached the MX, and duplicates
+// (delivered, but killed before the spool recorded it) are at most the
+// messages in flight.
+func TestMXCrashDeliversEveryMessage(t *testing.T) {
+	d := testenv.StartDNS(t)
+	// A slow MX (5 ms before each MAIL) and 4 deliveries at once keep a
+	// backlog, so the kill lands mid-delivery.
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{Stall: 5 * time.Millisecond})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("example.net", 10, "mx2.test")
+	const inFlight = 4
+	s := startProduction(t, testenv.Options{SMTPExtra: "max_messages_per_connection = 100000", Extra: fmt.Sprintf(`[delivery]
+mode = "mx"
+resolver = %q
+mx_port = %s
+concurrency = %d
+retry_min = "50ms"
+retry_max = "200ms"
+`, d.Addr, port, inFlight)})
+	s.Verify("example.com")
+	time.Sleep(1100 * time.Millisecond) // admin changes reach the running server within a second
+	pw := awsauth.SMTPPassword(s.Secret, s.Regions[0])
+
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	record := func(id string) {
+		mu.Lock()
+		acked[id] = true
+		mu.Unlock()
+	}
+	nAcked := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	delivered := func() map[string]int {
+		seen := map[string]int{}
+		for _, m := range sinks[0].Messages() {
+			seen[messageIDOf(m.Data)]++
+		}
+		return seen
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loadSession(s.SMTP, s.KeyID, pw, stop, record)
+		}()
+	}
+	waitFor(t, "2,000 acknowledged messages", func() bool { return nAcked() >= 2000 })
+	close(stop)
+	wg.Wait()
+	waitFor(t, "deliveries under way", func() bool { return len(sinks[0].Messages()) >= 300 })
+	s.Kill()
+	before := len(delivered())
+	t.Logf("killed after %d of %d acknowledged messages were delivered", before, nAcked())
+	if before >= nAcked() {
+		t.Fatalf("every message was delivered before the kill: the test killed nothing in flight")
+	}
+	s.Restart()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		seen := delivered()
+		missing := 0
+		for id := range acked {
+			if seen[id] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			dups := 0
+			for _, n := range seen {
+				dups += n - 1
+			}
+			t.Logf("%d acknowledged, all delivered; %d duplicates (in flight at the kill: at most %d)", len(acked), dups, inFlight)
+			if dups > inFlight {
+				t.Errorf("%d duplicates, more than the %d messages in flight", dups, inFlight)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged messages never delivered after the restart", missing, len(acked))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

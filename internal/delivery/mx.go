@@ -59,7 +59,24 @@ type MX struct {
 	Workers int
 
 	cl *client
+
+	idMu    sync.Mutex
+	idCache map[string]cachedIdentity
 }
+
+// cachedIdentity is a sender's identity lookup, kept for identityTTL: the
+// same second of staleness the rest of sesame allows after an API change,
+// and one lookup instead of one per message for a busy sender.
+type cachedIdentity struct {
+	id      store.IdentityDetails
+	ok      bool
+	expires time.Time
+}
+
+const (
+	identityTTL       = time.Second
+	maxCachedIdentity = 10000
+)
 
 // attrConfigurationSet is the spool attribute naming a message's
 // configuration set (api's sendAttrs).
@@ -395,6 +412,25 @@ func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (st
 // identity finds the sender's identity: the address, then its domain and
 // parent domains (the most specific wins, as in sending).
 func (m *MX) identity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
+	key := e.AccountID + "/" + e.Region + "/" + e.MailFrom
+	now := m.now()
+	m.idMu.Lock()
+	c, hit := m.idCache[key]
+	m.idMu.Unlock()
+	if hit && now.Before(c.expires) {
+		return c.id, c.ok
+	}
+	id, ok := m.lookupIdentity(ctx, e)
+	m.idMu.Lock()
+	if m.idCache == nil || len(m.idCache) >= maxCachedIdentity {
+		m.idCache = map[string]cachedIdentity{}
+	}
+	m.idCache[key] = cachedIdentity{id: id, ok: ok, expires: now.Add(identityTTL)}
+	m.idMu.Unlock()
+	return id, ok
+}
+
+func (m *MX) lookupIdentity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
 	at := strings.LastIndexByte(e.MailFrom, '@')
 	if at < 0 {
 		return store.IdentityDetails{}, false
