@@ -26,7 +26,7 @@ const (
 // mxEnv is a spool, a store, a DNS server and sink MXes, with an MX worker
 // running against them.
 type mxEnv struct {
-	t     *testing.T
+	t     testing.TB
 	spool *spool.Spool
 	store *store.Store
 	dns   *testenv.DNS
@@ -64,6 +64,11 @@ func (fakeSigner) Sign(_ context.Context, _, _ string, r io.Reader) ([]byte, err
 // startMX starts the environment; sinks are on 127.0.0.2, .3, … and
 // mx<N>.test resolves to 127.0.0.<N>.
 func startMX(t *testing.T, tune func(*MX), sinks ...testenv.SinkOptions) *mxEnv {
+	t.Helper()
+	return startMXTB(t, tune, sinks...)
+}
+
+func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(t.TempDir())
@@ -109,12 +114,16 @@ func startMX(t *testing.T, tune func(*MX), sinks ...testenv.SinkOptions) *mxEnv 
 func (env *mxEnv) send(from string, attrs map[string]string, rcpts ...string) string {
 	env.t.Helper()
 	env.n++
-	id := fmt.Sprintf("0100test-%04d-000000", env.n)
+	return env.sendID(fmt.Sprintf("0100test-%04d-000000", env.n), env.n, from, attrs, rcpts...)
+}
+
+// sendID spools a message with the given id; safe for concurrent use.
+func (env *mxEnv) sendID(id string, n int, from string, attrs map[string]string, rcpts ...string) string {
 	d, err := env.spool.NewDraft()
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, strings.Join(rcpts, ", "), env.n, id)
+	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, strings.Join(rcpts, ", "), n, id)
 	err = env.spool.Append(context.Background(), &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
 		MailFrom: from, Recipients: rcpts, Received: time.Now(), Via: "api", Attrs: attrs}, nil, d)
 	if err != nil {
