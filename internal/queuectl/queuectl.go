@@ -103,28 +103,20 @@ func (l *local) List(ctx context.Context) ([]Message, error) {
 }
 
 func (l *local) Show(ctx context.Context, id string) (Detail, error) {
-	// Compaction may move the message between Entry and Open (its old
-	// segment then goes): look it up again once.
-	for try := 0; ; try++ {
-		e, ok := l.sp.Entry(id)
-		if !ok {
-			return Detail{}, fmt.Errorf("%w: %s", spool.ErrNotPending, id)
-		}
-		d := Detail{Message: message(&e), Via: e.Via, Attrs: e.Attrs}
-		r, err := e.Open()
-		if errors.Is(err, os.ErrNotExist) && try == 0 {
-			continue
-		}
-		if err != nil {
-			return Detail{}, err
-		}
-		d.Headers, err = readHeaders(r)
-		r.Close()
-		if err != nil {
-			return Detail{}, fmt.Errorf("queue: show %s: %w", id, err)
-		}
-		return d, nil
+	e, ok := l.sp.Entry(id)
+	if !ok {
+		return Detail{}, fmt.Errorf("%w: %s", spool.ErrNotPending, id)
 	}
+	d := Detail{Message: message(&e), Via: e.Via, Attrs: e.Attrs}
+	r, err := e.Open()
+	if err != nil {
+		return Detail{}, err
+	}
+	defer r.Close()
+	if d.Headers, err = readHeaders(r); err != nil {
+		return Detail{}, fmt.Errorf("queue: show %s: %w", id, err)
+	}
+	return d, nil
 }
 
 func (l *local) Retry(ctx context.Context, id string) error { return l.sp.Retry(ctx, id) }

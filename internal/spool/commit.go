@@ -279,28 +279,37 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 	return nil
 }
 
-// staleMoves marks the move records of a batch whose message is no longer
-// pending (done before, or earlier in this batch): written, such a record
-// would bring the message back after a restart. Nil when there is none.
+// staleMoves marks the move records of a batch that must not be written: a
+// move whose message is no longer pending (done before, or earlier in this
+// batch) would bring it back after a restart; a compaction move whose
+// message changed or was claimed since Compact looked would write a stale
+// state over a newer one. Nil when there is none.
 func (s *Spool) staleMoves(batch []*commitReq) []bool {
 	if !slices.ContainsFunc(batch, func(r *commitReq) bool { return r.move != nil }) {
 		return nil
 	}
 	var skip []bool
-	var doneNow map[string]bool
+	done := map[string]bool{}    // done earlier in the batch
+	touched := map[string]bool{} // state or place changed earlier in the batch
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range batch {
 		switch {
 		case r.done != nil:
-			if doneNow == nil {
-				doneNow = make(map[string]bool)
-			}
 			for _, id := range r.done {
-				doneNow[id] = true
+				done[id] = true
+			}
+		case r.states != nil:
+			for _, n := range r.states {
+				touched[n.id] = true
 			}
 		case r.move != nil:
-			if _, ok := s.items[r.move.id]; ok && !doneNow[r.move.id] {
+			m := r.move
+			it, ok := s.items[m.id]
+			stale := !ok || done[m.id] ||
+				(m.compact && (it.claimed || it.version != m.version || touched[m.id]))
+			touched[m.id] = true
+			if !stale {
 				continue
 			}
 			if skip == nil {

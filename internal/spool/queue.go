@@ -21,6 +21,7 @@ type Entry struct {
 	// handed out by Claim and not yet deferred, released or done.
 	Claimed bool
 
+	sp *Spool // for Open to find a message compaction moved
 	// Where the bytes are: inline bytes in a segment, then maybe a body file.
 	seg      string
 	inlineAt int64
@@ -31,6 +32,18 @@ type Entry struct {
 
 // Open reads the whole message.
 func (e *Entry) Open() (io.ReadCloser, error) {
+	r, err := e.open()
+	if errors.Is(err, os.ErrNotExist) && e.sp != nil {
+		// Compaction may have copied the message forward and removed the
+		// segment this snapshot points into: look where it is now.
+		if cur, ok := e.sp.Entry(e.ID); ok && cur.seg != e.seg {
+			return cur.open()
+		}
+	}
+	return r, err
+}
+
+func (e *Entry) open() (io.ReadCloser, error) {
 	if e.seg == "" {
 		return nil, errors.New("spool: open entry: not from this spool")
 	}

@@ -228,11 +228,17 @@ type newState struct {
 type moveApply struct {
 	newState
 	inlineRel int64
+	// compact: a move by Compact, not Defer. It carries the state it saw
+	// at version; it is dropped if the message changed or was claimed
+	// since.
+	compact bool
+	version uint64
 }
 
 // setState applies a durable state record in seg to it; s.mu held.
 func (s *Spool) setState(it *item, st DeliveryState, seg *segment, release bool) {
 	it.entry.State = st
+	it.version++
 	s.setStateSeg(it, seg)
 	s.reschedule(it, release)
 }
@@ -265,6 +271,8 @@ func (s *Spool) moveItem(it *item, seg *segment, inlineAt int64, st DeliveryStat
 	s.unpin(it, seg)
 	it.seg = seg
 	seg.live++
+	seg.total++
+	it.version++
 	it.entry.seg = seg.path
 	it.entry.inlineAt = inlineAt
 	it.entry.State = st

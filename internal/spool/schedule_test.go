@@ -364,3 +364,97 @@ func TestWakeWithFakeClock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCompact: Compact frees a sparse old segment of its deferred messages;
+// an Entry taken before still opens; claimed messages stay where they are.
+func TestCompact(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	clk := clock.NewFake(t0)
+	opt := Options{Clock: clk, MemoryLimit: 4 << 10, SegmentSize: 32 << 10, CompactAfter: time.Hour}
+	s := openT(t, dir, opt)
+	ctx := context.Background()
+	want := map[string]int{"k1": 300, "k2": 9000, "busy": 100}
+	for _, id := range []string{"k1", "k2", "busy"} {
+		appendT(t, s, id, testBody(id, want[id]))
+	}
+	first, _ := filepath.Glob(filepath.Join(dir, "seg-*.log"))
+	var filler []string
+	for i := range 40 {
+		id := fmt.Sprintf("f%02d", i)
+		appendT(t, s, id, testBody(id, 2000))
+		filler = append(filler, id)
+	}
+	s.Delete(ctx, filler...)
+	claimNow(t, s)
+	st := DeliveryState{Attempts: 1, NextAttempt: t0.Add(3 * time.Hour), LastError: "421"}
+	deferT(t, s, "k1", st) // young: state records, no move
+	deferT(t, s, "k2", st)
+	before, _ := s.Entry("k1")
+	if n, err := s.Compact(ctx); err != nil || n != 2 {
+		t.Fatalf("Compact = %d, %v; want the 2 deferred messages moved", n, err)
+	}
+	if _, err := os.Stat(first[0]); err != nil {
+		t.Fatalf("first segment gone while a claimed message is in it: %v", err)
+	}
+	if n, _ := s.Compact(ctx); n != 0 {
+		t.Errorf("second Compact moved %d", n)
+	}
+	if b := readEntry(t, &before); string(b) != testPrefix+string(testBody("k1", 300)) {
+		t.Errorf("an Entry taken before compaction reads %q", b)
+	}
+	s.Delete(ctx, "busy")
+	delete(want, "busy")
+	if _, err := os.Stat(first[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("first segment still there: %v", err)
+	}
+	if b := readEntry(t, &before); string(b) != testPrefix+string(testBody("k1", 300)) {
+		t.Errorf("an Entry taken before compaction reads %q after its segment went", b)
+	}
+	s.Close()
+	s = openT(t, dir, opt)
+	defer s.Close()
+	for _, e := range s.Entries() {
+		if !reflect.DeepEqual(e.State, st) {
+			t.Errorf("%s: state %+v after compaction and restart", e.ID, e.State)
+		}
+	}
+	clk.Advance(3 * time.Hour)
+	checkEntries(t, s, want)
+}
+
+// TestStaleMoves: the committer drops a move that would resurrect a done
+// message or write an outdated state.
+func TestStaleMoves(t *testing.T) {
+	t.Parallel()
+	s := openT(t, t.TempDir(), Options{})
+	defer s.Close()
+	appendT(t, s, "x", testBody("x", 10))
+	s.mu.Lock()
+	v := s.items["x"].version
+	s.mu.Unlock()
+	move := func(compact bool, version uint64) *commitReq {
+		return &commitReq{move: &moveApply{newState: newState{id: "x"}, compact: compact, version: version}}
+	}
+	for _, tc := range []struct {
+		name  string
+		batch []*commitReq
+		skip  int // index of the dropped move, -1 for none
+	}{
+		{"defer move", []*commitReq{move(false, 0)}, -1},
+		{"compaction move", []*commitReq{move(true, v)}, -1},
+		{"done first", []*commitReq{{done: []string{"x"}}, move(false, 0)}, 1},
+		{"done after", []*commitReq{move(false, 0), {done: []string{"x"}}}, -1},
+		{"state first", []*commitReq{{states: []newState{{id: "x"}}}, move(true, v)}, 1},
+		{"defer move first", []*commitReq{move(false, 0), move(true, v)}, 1},
+		{"older version", []*commitReq{move(true, v - 1)}, 0},
+		{"unknown id", []*commitReq{{move: &moveApply{newState: newState{id: "y"}}}}, 0},
+	} {
+		skip := s.staleMoves(tc.batch)
+		for i := range tc.batch {
+			if got := skip != nil && skip[i]; got != (i == tc.skip) {
+				t.Errorf("%s: record %d dropped = %v", tc.name, i, got)
+			}
+		}
+	}
+}

@@ -20,10 +20,8 @@
 // once for all of them. A segment is deleted once nothing in it is pending
 // and no done record in it still cancels a message of an older segment
 // (nor holds the latest state of a pending message).
-// A message deferred for long would pin its segment: Defer of a message older
-// than Options.CompactAfter whose segment is no longer the active one copies
-// it forward (one move record: envelope, state and inline bytes; a body file
-// stays where it is) so that the old segment can go.
+// A message deferred for long would pin its segment: Defer and Compact copy
+// such messages forward (compact.go) so that old segments can go.
 // Memory holds envelopes and offsets, never message bodies; the schedule is
 // two heaps (due, by append order; deferred, by due time), so neither Append
 // nor Claim costs more with a long queue.
@@ -91,6 +89,7 @@ type Spool struct {
 	reqs    chan *commitReq
 	quit    chan struct{}
 	stopped chan struct{}
+	bg      sync.WaitGroup // compactLoop
 
 	// Owned by the committer goroutine (and by Open before it starts).
 	active   *segment
@@ -122,8 +121,9 @@ type Spool struct {
 type segment struct {
 	id   uint64
 	path string
-	// live counts messages appended in this segment and not done.
-	live int
+	// live counts messages appended (or moved) in this segment and not
+	// done; total counts them all, for compaction's sparseness test.
+	live, total int
 	// pins counts ids done in this segment whose message sits in an older
 	// segment that still exists: deleting this one first would bring them
 	// back after a restart.
@@ -146,8 +146,9 @@ type item struct {
 	// state came with its message or move record.
 	stateSeg *segment
 	claimed  bool
-	deferred bool // in waiting rather than ready
-	index    int  // in ready or waiting, -1 when in neither
+	deferred bool   // in waiting rather than ready
+	version  uint64 // counts changes of state and place, for Compact
+	index    int    // in ready or waiting, -1 when in neither
 }
 
 func segmentName(id uint64) string { return fmt.Sprintf("seg-%016x.log", id) }
@@ -207,6 +208,8 @@ func Open(dir string, opt Options) (*Spool, error) {
 	}
 	s.collect()
 	go s.commitLoop()
+	s.bg.Add(1)
+	go s.compactLoop()
 	return s, nil
 }
 
@@ -227,6 +230,7 @@ func (s *Spool) Close() error {
 	close(s.quit)
 	s.mu.Unlock()
 	<-s.stopped
+	s.bg.Wait()
 	return s.closeFiles()
 }
 
@@ -333,8 +337,10 @@ func (s *Spool) addItem(it *item) {
 	it.seq = s.nextSeq
 	s.nextSeq++
 	it.index = -1
+	it.entry.sp = s
 	s.items[it.entry.ID] = it
 	it.seg.live++
+	it.seg.total++
 	s.place(it, s.opt.Clock.Now())
 }
 
