@@ -447,7 +447,7 @@ func TestStaleMoves(t *testing.T) {
 		{"done after", []*commitReq{move(false, 0), {done: []string{"x"}}}, -1},
 		{"state first", []*commitReq{{states: []newState{{id: "x"}}}, move(true, v)}, 1},
 		{"defer move first", []*commitReq{move(false, 0), move(true, v)}, 1},
-		{"older version", []*commitReq{move(true, v - 1)}, 0},
+		{"older version", []*commitReq{move(true, v-1)}, 0},
 		{"unknown id", []*commitReq{{move: &moveApply{newState: newState{id: "y"}}}}, 0},
 	} {
 		skip := s.staleMoves(tc.batch)
