@@ -112,3 +112,31 @@ func Classify(f *Failure) (bounceType, subType string) {
 	}
 	return BouncePermanent, SubGeneral
 }
+
+// SES delayType values of DeliveryDelay events.
+const (
+	DelayInternalFailure               = "InternalFailure"
+	DelayGeneral                       = "General"
+	DelayMailboxFull                   = "MailboxFull"
+	DelaySpamDetected                  = "SpamDetected"
+	DelayRecipientServerError          = "RecipientServerError"
+	DelayTransientCommunicationFailure = "TransientCommunicationFailure"
+)
+
+// DelayType gives SES's delayType for a temporary failure.
+func DelayType(f *Failure) string {
+	status := f.Status()
+	switch {
+	case f.Remote && (status == "4.2.2" || strings.Contains(strings.ToLower(f.Text), "mailbox full")):
+		return DelayMailboxFull
+	case f.Remote && strings.Contains(strings.ToLower(f.Text), "spam"):
+		return DelaySpamDetected
+	case f.Remote:
+		return DelayRecipientServerError
+	case status == "4.4.1" || status == "4.4.2" || status == "4.7.5":
+		return DelayTransientCommunicationFailure
+	case strings.HasPrefix(status, "4.3."):
+		return DelayInternalFailure
+	}
+	return DelayGeneral
+}

@@ -46,3 +46,21 @@ func TestReplyFailure(t *testing.T) {
 		t.Errorf("I/O error: %+v", f)
 	}
 }
+
+func TestDelayType(t *testing.T) {
+	for _, tc := range []struct {
+		f    Failure
+		want string
+	}{
+		{Failure{Code: 451, Enhanced: "4.7.1", Text: "greylisted", Remote: true}, DelayRecipientServerError},
+		{Failure{Code: 452, Enhanced: "4.2.2", Text: "full", Remote: true}, DelayMailboxFull},
+		{Failure{Code: 451, Text: "spam score too high", Remote: true}, DelaySpamDetected},
+		{Failure{Code: 451, Enhanced: "4.4.1", Text: "connection refused"}, DelayTransientCommunicationFailure},
+		{Failure{Code: 451, Enhanced: "4.4.3", Text: "MX lookup failed"}, DelayGeneral},
+		{Failure{Code: 451, Enhanced: "4.3.0", Text: "local error"}, DelayInternalFailure},
+	} {
+		if got := DelayType(&tc.f); got != tc.want {
+			t.Errorf("DelayType(%s) = %s, want %s", tc.f.Error(), got, tc.want)
+		}
+	}
+}

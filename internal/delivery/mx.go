@@ -160,10 +160,11 @@ func (m *MX) Run(ctx context.Context) error {
 
 // attempt is one message's delivery attempt.
 type attempt struct {
-	e       *spool.Entry
-	st      spool.DeliveryState
-	done    map[string]bool
-	bounced []bounced
+	e        *spool.Entry
+	st       spool.DeliveryState
+	done     map[string]bool
+	bounced  []bounced
+	deferred map[string]*Failure // this attempt's temporary failures
 }
 
 type bounced struct {
@@ -177,7 +178,7 @@ type bounced struct {
 // deliver makes one attempt at e and records its outcome in the spool.
 func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	log := m.log().With("id", e.ID)
-	a := &attempt{e: e, st: e.State, done: map[string]bool{}}
+	a := &attempt{e: e, st: e.State, done: map[string]bool{}, deferred: map[string]*Failure{}}
 	now := m.now()
 	if a.st.FirstAttempt.IsZero() {
 		a.st.FirstAttempt = now
@@ -224,7 +225,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 				a.st.LastError = last.Error()
 			}
 			if m.Retry.Delayed(e.Received, m.now()) {
-				log.Warn("delivery delayed", "recipients", len(remaining), "attempts", a.st.Attempts, "next", next, "err", a.st.LastError)
+				m.recordDelays(wctx, a, remaining, last, log)
 			}
 		}
 	}
@@ -246,6 +247,35 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	}
 	if err := m.Spool.Defer(wctx, e.ID, a.st); err != nil {
 		log.Error("deferring a message", "err", err)
+	}
+}
+
+// recordDelays records the remaining recipients' delivery delay (SES's
+// DeliveryDelay): the message is older than the policy's DelayAfter.
+func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, last *Failure, log *slog.Logger) {
+	e := a.e
+	now := m.now()
+	maxAge := m.maxAge(ctx, e)
+	if maxAge <= 0 {
+		maxAge = m.Retry.withDefaults().MaxAge
+	}
+	log.Warn("delivery delayed", "recipients", len(remaining), "attempts", a.st.Attempts, "next", a.st.NextAttempt, "err", a.st.LastError)
+	for _, r := range remaining {
+		f := a.deferred[strings.ToLower(r)]
+		if f == nil {
+			f = last
+		}
+		if f == nil {
+			f = &Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
+		}
+		err := m.Store.PutDeliveryDelay(ctx, store.DeliveryDelay{
+			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: r,
+			DelayType: DelayType(f), Status: f.Status(), Diagnostic: diagnosticOf(f), RemoteMTA: f.MTA,
+			Attempts: a.st.Attempts, First: now, Last: now, Expires: e.Received.Add(maxAge),
+		})
+		if err != nil {
+			log.Error("recording a delivery delay", "rcpt", r, "err", err)
+		}
 	}
 }
 
@@ -352,6 +382,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 				m.bounce(a, r, f)
 			default:
 				last = f
+				a.deferred[strings.ToLower(r)] = f
 				log.Info("deferred", "rcpt", r, "err", f.Error())
 			}
 		}

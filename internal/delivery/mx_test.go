@@ -425,3 +425,22 @@ func TestMXNullSenderGetsNoDSN(t *testing.T) {
 	}
 	_ = bytes.MinRead
 }
+
+func TestMXRecordsDelays(t *testing.T) {
+	env := startMX(t, func(m *MX) {
+		m.Retry = RetryPolicy{First: 20 * time.Millisecond, Max: 40 * time.Millisecond, MaxAge: time.Hour, Jitter: 0.01, DelayAfter: time.Nanosecond}
+	}, testenv.SinkOptions{Greylist: 1 << 30})
+	env.dns.SetMX("slow.test", 10, "mx2.test")
+	id := env.send("sender@example.com", nil, "u@slow.test")
+	var ds []store.DeliveryDelay
+	env.wait("a delay updated by a second deferral", func() bool {
+		var err error
+		ds, err = env.store.DeliveryDelays(context.Background(), testAccount, testRegion, id, 0)
+		return err == nil && len(ds) == 1 && ds[0].Attempts >= 2
+	})
+	d := ds[0]
+	if d.DelayType != DelayRecipientServerError || d.Status != "4.7.1" || d.RemoteMTA != "mx2.test" ||
+		!d.Last.After(d.First) || d.Expires.Sub(d.First) > time.Hour {
+		t.Errorf("delay = %+v", d)
+	}
+}

@@ -33,3 +33,25 @@ func TestAddBounceOncePerMessageAndRecipient(t *testing.T) {
 		t.Errorf("another account sees %v", other)
 	}
 }
+
+func TestDeliveryDelayKeepsFirstAndUpdatesLast(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	d := DeliveryDelay{AccountID: "111122223333", Region: "us-east-1", MessageID: "m1", Recipient: "u@example.com",
+		DelayType: "RecipientServerError", Status: "4.7.1", Attempts: 3,
+		First: time.Unix(100, 0), Last: time.Unix(100, 0), Expires: time.Unix(5000, 0)}
+	if err := s.PutDeliveryDelay(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	d.First, d.Last, d.Attempts, d.DelayType = time.Unix(200, 0), time.Unix(200, 0), 4, "TransientCommunicationFailure"
+	if err := s.PutDeliveryDelay(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DeliveryDelays(ctx, d.AccountID, d.Region, "", 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("DeliveryDelays = %v, %v", got, err)
+	}
+	if g := got[0]; !g.First.Equal(time.Unix(100, 0)) || !g.Last.Equal(time.Unix(200, 0)) || g.Attempts != 4 || g.DelayType != "TransientCommunicationFailure" {
+		t.Errorf("delay = %+v", g)
+	}
+}

@@ -20,3 +20,24 @@ CREATE TABLE bounces (
     PRIMARY KEY (message_id, recipient_lc)
 );
 CREATE INDEX bounces_account ON bounces (account_id, region, created_at);
+
+-- Delivery delays (SES's DeliveryDelay): a recipient still deferred past
+-- the delay threshold, one row per message and recipient, updated at each
+-- further deferral until the recipient is delivered or bounces.
+CREATE TABLE delivery_delays (
+    account_id   TEXT NOT NULL,
+    region       TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    recipient_lc TEXT NOT NULL,
+    recipient    TEXT NOT NULL,
+    delay_type   TEXT NOT NULL,            -- SES's delayType: RecipientServerError, MailboxFull, …
+    status       TEXT NOT NULL,            -- RFC 3463 of the last failure
+    diagnostic   TEXT NOT NULL,
+    remote_mta   TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    first_at     BIGINT NOT NULL,
+    last_at      BIGINT NOT NULL,
+    expires_at   BIGINT NOT NULL,          -- when delivery gives up
+    PRIMARY KEY (message_id, recipient_lc)
+);
+CREATE INDEX delivery_delays_account ON delivery_delays (account_id, region, last_at);
