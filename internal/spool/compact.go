@@ -14,13 +14,26 @@ import (
 // the active segment (one atomic move record each; a body file is not
 // copied, the new record names it):
 //
-//   - Defer of a message pending longer than Options.CompactAfter whose
-//     segment is not the active one (schedule.go): the copy costs what the
-//     state record would, plus the inline bytes, once per attempt.
+//   - Defer of a message pending longer than Options.CompactAfter
+//     (schedule.go): the copy costs what the state record would, plus the
+//     inline bytes.
 //   - Compact, which the spool runs every Options.CompactAfter: deferred,
-//     unclaimed messages in a sparse segment (at most a quarter of what was
-//     written there still pending). Copying only from sparse segments bounds
-//     the rewriting: freeing a segment costs at most a third of its size.
+//     unclaimed messages.
+//
+// Both copy only out of a sparse segment: an old one (not the active one)
+// where at most a quarter of what was written there is still pending. That
+// bounds the rewriting, as in a log-structured file system's cleaner:
+// freeing a segment costs at most a third of its size, and a dense segment
+// (a receiver down for an hour: most of its messages deferred) is not copied
+// again and again while it still holds mostly live mail.
+
+// defaultSparseness: a segment is sparse when live × sparseness ≤ total.
+const defaultSparseness = 4
+
+// sparse says whether the messages of seg may be copied forward; s.mu held.
+func (s *Spool) sparse(seg *segment) bool {
+	return seg != s.head && seg.live*s.sparseness <= seg.total
+}
 
 // compactBatch bounds how many messages one Compact call copies.
 const compactBatch = 1024
@@ -39,7 +52,7 @@ func (s *Spool) Compact(ctx context.Context) (int, error) {
 	var cands []cand
 	s.mu.Lock()
 	for _, it := range s.waiting.items {
-		if it.seg == s.head || it.seg.live*4 > it.seg.total {
+		if !s.sparse(it.seg) {
 			continue
 		}
 		cands = append(cands, cand{it.entry.clone(), it.version})

@@ -37,9 +37,9 @@ const maxStatesPerRecord = 4096
 // when st.NextAttempt is due. After a restart the schedule is intact. An id
 // that is no longer pending (deleted by the operator meanwhile) is ignored.
 //
-// A message pending for longer than Options.CompactAfter whose segment is
-// no longer the active one is copied forward instead (see the package doc),
-// so that a long-deferred message does not keep an old segment on disk.
+// A message pending for longer than Options.CompactAfter in a sparse old
+// segment is copied forward instead (compact.go), so that a long-deferred
+// message does not keep that segment on disk.
 func (s *Spool) Defer(ctx context.Context, id string, st DeliveryState) error {
 	stJSON, err := json.Marshal(st)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Spool) Defer(ctx context.Context, id string, st DeliveryState) error {
 
 // shouldCompact says whether Defer copies it forward; s.mu held.
 func (s *Spool) shouldCompact(it *item) bool {
-	if it.seg == s.head || it.entry.Received.IsZero() {
+	if !s.sparse(it.seg) || it.entry.Received.IsZero() {
 		return false
 	}
 	return s.opt.Clock.Now().Sub(it.entry.Received) >= s.opt.CompactAfter

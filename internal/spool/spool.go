@@ -108,9 +108,11 @@ type Spool struct {
 	ready   itemHeap         // pending, due and not claimed, oldest first
 	waiting itemHeap         // pending, deferred and not claimed, soonest due first
 	wake    chan struct{}    // closed when ready or waiting gains items
-	head    *segment         // the active segment, for Defer's compaction test
+	head    *segment         // the active segment, for compaction's tests
 	segs    map[uint64]*segment
 	nextSeq uint64
+	// sparseness: see sparse (compact.go); tests lower it.
+	sparseness int
 
 	stats struct {
 		appends, dones, moves, batches, syncs, dirSyncs, segsRemoved atomic.Int64
@@ -193,6 +195,8 @@ func Open(dir string, opt Options) (*Spool, error) {
 		segs:    make(map[uint64]*segment),
 		nextSeq: 1,
 		nextSeg: 1,
+
+		sparseness: defaultSparseness,
 	}
 	if err := s.recover(); err != nil {
 		s.closeFiles()
