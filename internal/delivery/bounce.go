@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,10 +69,7 @@ func (f *Failure) Diagnostic() string { return "smtp; " + f.Error() }
 // not replies (I/O, timeouts) are temporary: the receiver never said no.
 func replyFailure(err error, mta string) *Failure {
 	var se *smtp.SMTPError
-	if e, ok := err.(*smtp.SMTPError); ok {
-		se = e
-	}
-	if se == nil {
+	if !errors.As(err, &se) {
 		return &Failure{Code: 451, Enhanced: "4.4.2", Text: fmt.Sprintf("connection to %s failed: %v", mta, err), MTA: mta}
 	}
 	f := &Failure{Code: se.Code, Text: se.Message, Permanent: se.Code >= 500, Remote: true, MTA: mta}

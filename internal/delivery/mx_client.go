@@ -2,18 +2,12 @@ package delivery
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/textproto"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
 // The SMTP client side of MX delivery: connections to receivers, reused
@@ -103,7 +97,7 @@ type client struct {
 }
 
 type conn struct {
-	c      *smtp.Client
+	s      *session
 	addr   string
 	host   string
 	tls    bool
@@ -192,7 +186,7 @@ func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (
 		if healthy {
 			cl.put(c)
 		} else {
-			_ = c.c.Close()
+			c.s.close()
 		}
 		// A pooled connection the receiver had closed fails at once:
 		// that says nothing about the receiver, so dial afresh once.
@@ -231,110 +225,25 @@ func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	tlsOn, fail := cl.opening(nc, host, addr)
-	if fail != nil {
+	sess, err := openSession(nc, host, cl.opt.Hostname, cl.opt.CommandTimeout, cl.opt.DataTimeout)
+	if err != nil {
 		nc.Close()
-		return nil, fail
+		return nil, dialFailure(err, host, addr)
 	}
-	if requireTLS && tlsOn == nil {
-		nc.Close()
+	if requireTLS && !sess.tls {
+		sess.quit()
 		return nil, &Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and the configuration set requires TLS", host, addr), MTA: host}
 	}
-	var wire net.Conn = nc
-	if tlsOn != nil {
-		wire = tlsOn
-	}
-	// go-smtp's client reads a greeting first and has no exported STARTTLS
-	// that keeps our EHLO name: the opening was spoken here, so it is handed
-	// a greeting it can read, and its EHLO (RFC 3207 §4.2 requires a new
-	// one after STARTTLS) goes to the receiver.
-	sc := smtp.NewClient(&greeted{Conn: wire, r: io.MultiReader(strings.NewReader("220 "+host+"\r\n"), wire)})
-	sc.CommandTimeout = cl.opt.CommandTimeout
-	sc.SubmissionTimeout = cl.opt.DataTimeout
-	if err := sc.Hello(cl.opt.Hostname); err != nil {
-		sc.Close()
-		return nil, dialFailure(err, host, "EHLO")
-	}
-	return &conn{c: sc, addr: addr, host: host, tls: tlsOn != nil}, nil
+	return &conn{s: sess, addr: addr, host: host, tls: sess.tls}, nil
 }
 
-// greeted replays a greeting before the connection's own bytes.
-type greeted struct {
-	net.Conn
-	r io.Reader
-}
-
-func (g *greeted) Read(b []byte) (int, error) { return g.r.Read(b) }
-
-// opening reads the greeting, says EHLO and, when the receiver offers it,
-// STARTTLS (RFC 3207: opportunistic whenever offered). It returns the TLS
-// connection, or nil when the receiver offers none. Receivers'
-// certificates are rarely valid for their MX names, so they are not checked
-// (as Postfix's smtp_tls_security_level = may / encrypt): TlsPolicy REQUIRE
-// asks for encryption, not authentication.
-func (cl *client) opening(nc net.Conn, host, addr string) (*tls.Conn, *Failure) {
-	tp := textproto.NewConn(nc)
-	deadline := func() { _ = nc.SetDeadline(time.Now().Add(cl.opt.CommandTimeout)) }
-	deadline()
-	defer nc.SetDeadline(time.Time{})
-	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, dialFailure(protoErr(err), host, "greeting")
-	}
-	deadline()
-	if err := tp.PrintfLine("EHLO %s", cl.opt.Hostname); err != nil {
-		return nil, dialFailure(err, host, "EHLO")
-	}
-	_, msg, err := tp.ReadResponse(250)
-	if err != nil {
-		// No EHLO (RFC 5321 §3.2): no extensions, no STARTTLS. The client
-		// falls back to HELO itself.
-		return nil, nil
-	}
-	starttls := false
-	for _, line := range strings.Split(msg, "\n")[1:] {
-		if strings.EqualFold(strings.Fields(line + " x")[0], "STARTTLS") {
-			starttls = true
-		}
-	}
-	if !starttls {
-		return nil, nil
-	}
-	deadline()
-	if err := tp.PrintfLine("STARTTLS"); err != nil {
-		return nil, dialFailure(err, host, "STARTTLS")
-	}
-	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, dialFailure(protoErr(err), host, "STARTTLS")
-	}
-	tc := tls.Client(nc, &tls.Config{ServerName: host, InsecureSkipVerify: true}) // #nosec G402 -- see above
-	deadline()
-	if err := tc.Handshake(); err != nil {
-		return nil, &Failure{Code: 451, Enhanced: "4.7.5", Text: fmt.Sprintf("TLS handshake with %s [%s]: %v", host, addr, err), MTA: host}
-	}
-	return tc, nil
-}
-
-// protoErr makes a textproto reply error an SMTP one, as go-smtp does.
-func protoErr(err error) error {
-	var pe *textproto.Error
-	if errors.As(err, &pe) {
-		se := &smtp.SMTPError{Code: pe.Code, Message: pe.Msg}
-		if enh, text, ok := strings.Cut(pe.Msg, " "); ok {
-			var a, b, c int
-			if n, _ := fmt.Sscanf(enh, "%d.%d.%d", &a, &b, &c); n == 3 {
-				se.EnhancedCode = smtp.EnhancedCode{a, b, c}
-				se.Message = text
-			}
-		}
-		return se
-	}
-	return err
-}
-
-func dialFailure(err error, host, stage string) *Failure {
+func dialFailure(err error, host, addr string) *Failure {
 	f := replyFailure(err, host)
 	if !f.Remote {
-		f.Text = fmt.Sprintf("%s with %s: %v", stage, host, err)
+		f.Text = fmt.Sprintf("session with %s [%s]: %v", host, addr, err)
+		if strings.Contains(err.Error(), "TLS handshake") {
+			f.Enhanced = "4.7.5"
+		}
 	}
 	// A receiver refusing the session (554 greeting) refuses this
 	// connection, not the recipients: try the next MX, retry later.
@@ -349,7 +258,7 @@ func dialFailure(err error, host, stage string) *Failure {
 func (cl *client) put(c *conn) {
 	c.used++
 	if c.used >= cl.opt.MaxMessagesPerConn {
-		go func() { _ = c.c.Quit() }()
+		go c.s.quit()
 		return
 	}
 	c.idleAt = time.Now()
@@ -381,8 +290,7 @@ func (cl *client) reap() {
 	}
 	cl.mu.Unlock()
 	for _, c := range old {
-		_ = c.c.Quit()
-		_ = c.c.Close()
+		c.s.quit()
 	}
 }
 
@@ -394,8 +302,7 @@ func (cl *client) Close() {
 	cl.mu.Unlock()
 	for _, list := range idle {
 		for _, c := range list {
-			_ = c.c.Quit()
-			_ = c.c.Close()
+			c.s.quit()
 		}
 	}
 }
@@ -403,84 +310,49 @@ func (cl *client) Close() {
 // transact runs one mail transaction on c. healthy says whether c can be
 // reused.
 func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Results, *Failure, bool) {
-	stop := context.AfterFunc(ctx, func() { c.c.Close() })
+	stop := context.AfterFunc(ctx, func() { c.s.close() })
 	defer stop()
 	size := len(tx.Header) + len(tx.Body)
-	if max, ok := c.c.MaxMessageSize(); ok && max > 0 && size > max {
+	if max := c.s.maxSize(); max > 0 && size > max {
 		// RFC 1870 §6: the receiver said in advance it would refuse this.
 		return nil, &Failure{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("message of %d bytes exceeds %s's limit of %d", size, c.host, max), Permanent: true, Remote: true, MTA: c.host}, true
 	}
-	if tx.UTF8 {
-		if ok, _ := c.c.Extension("SMTPUTF8"); !ok {
-			// RFC 6531 §3.2: without SMTPUTF8 the message cannot go.
-			return nil, &Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host}, true
-		}
+	if tx.UTF8 && !c.s.has("SMTPUTF8") {
+		// RFC 6531 §3.2: without SMTPUTF8 the message cannot go.
+		return nil, &Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host}, true
 	}
-	if err := c.c.Mail(tx.MailFrom, &smtp.MailOptions{Size: int64(size), UTF8: tx.UTF8}); err != nil {
-		f := replyFailure(err, c.host)
-		if f.Remote && !f.Permanent {
-			// 4xx to MAIL: this receiver is not taking mail now; the next
-			// MX may (RFC 5321 §5.1 lets a client go on).
-			return nil, f, c.reset()
-		}
-		return nil, f, f.Remote && c.reset()
+	res, err := c.s.send(tx.MailFrom, tx.Recipients, size, tx.UTF8, tx.Header, tx.Body)
+	if err != nil {
+		// The receiver may or may not have the message if the connection
+		// broke after the final dot: RFC 5321 §6.1 prefers a possible
+		// duplicate to a loss, so it is retried.
+		return nil, replyFailure(err, c.host), false
+	}
+	if res.mail != nil {
+		f := replyFailure(res.mail, c.host)
+		// 4xx to MAIL: this receiver is not taking mail now; the next MX
+		// may (RFC 5321 §5.1 lets a client go on). 5xx: none will.
+		return nil, f, c.s.reset()
 	}
 	out := Results{}
-	var accepted []string
-	for _, r := range tx.Recipients {
-		if err := c.c.Rcpt(r, nil); err != nil {
-			f := replyFailure(err, c.host)
-			if !f.Remote {
-				return nil, f, false
-			}
-			out[r] = f
-			continue
+	var data *Failure
+	if res.data != nil {
+		data = replyFailure(res.data, c.host)
+	}
+	delivered := false
+	for i, r := range tx.Recipients {
+		switch {
+		case res.rcpt[i] != nil:
+			out[r] = replyFailure(res.rcpt[i], c.host)
+		case data != nil:
+			out[r] = data
+		default:
+			out[r] = nil
+			delivered = true
 		}
-		accepted = append(accepted, r)
 	}
-	if len(accepted) == 0 {
-		return out, nil, c.reset()
-	}
-	w, err := c.c.Data()
-	if err != nil {
-		f := replyFailure(err, c.host)
-		if !f.Remote {
-			return nil, f, false
-		}
-		for _, r := range accepted {
-			out[r] = f
-		}
-		return out, nil, c.reset()
-	}
-	_, err = w.Write(tx.Header)
-	if err == nil {
-		_, err = w.Write(tx.Body)
-	}
-	if err == nil {
-		err = w.Close()
-	}
-	if err != nil {
-		f := replyFailure(err, c.host)
-		if !f.Remote {
-			// The receiver may or may not have the message: RFC 5321 §6.1
-			// prefers a possible duplicate to a loss, so it is retried.
-			return nil, f, false
-		}
-		for _, r := range accepted {
-			out[r] = f
-		}
-		return out, nil, true
-	}
-	for _, r := range accepted {
-		out[r] = nil
+	if !delivered {
+		return out, nil, c.s.reset()
 	}
 	return out, nil, true
-}
-
-// reset ends a transaction that did not reach DATA; false if the connection
-// is no longer usable.
-func (c *conn) reset() bool {
-	err := c.c.Reset()
-	var se *smtp.SMTPError
-	return err == nil || errors.As(err, &se) && se.Code < 500
 }
