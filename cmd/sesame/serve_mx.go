@@ -27,6 +27,10 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 		return &delivery.Capture{Spool: sp, Store: st, Logger: log}
 	}
 	d := cfg.Delivery
+	shapes := make(map[string]delivery.Shape, len(d.Destinations))
+	for name, dest := range d.Destinations {
+		shapes[name] = delivery.Shape{MaxConns: dest.MaxConnections, Rate: dest.MessagesPerSecond}
+	}
 	return &delivery.MX{
 		Spool:        sp,
 		Store:        st,
@@ -44,6 +48,7 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 			DataTimeout:        d.DataTimeout.Duration,
 			MaxConnsPerDomain:  d.MaxConnectionsPerDomain,
 			MaxMessagesPerConn: d.MaxMessagesPerConnection,
+			Shapes:             shapes,
 		},
 		Retry: delivery.RetryPolicy{
 			First:  d.RetryMin.Duration,

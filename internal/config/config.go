@@ -87,6 +87,18 @@ type Delivery struct {
 	// MXPort is the receivers' SMTP port: 25 on the internet; tests and
 	// closed networks use others.
 	MXPort int `toml:"mx_port"`
+	// Destinations shape traffic to particular recipient domains (big
+	// receivers throttle senders that open too many connections or send
+	// too fast), as Postfix's per-transport limits and KumoMTA's shaping do.
+	Destinations map[string]Destination `toml:"destinations"`
+}
+
+// Destination overrides delivery limits for one recipient domain.
+type Destination struct {
+	// MaxConnections overrides delivery.max_connections_per_domain.
+	MaxConnections int `toml:"max_connections"`
+	// MessagesPerSecond paces transactions to the domain (0 = unpaced).
+	MessagesPerSecond float64 `toml:"messages_per_second"`
 }
 
 // Verification configures identity verification: how often DNS records
@@ -384,6 +396,18 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 	}
 	if d.MXPort < 1 || d.MXPort > 65535 {
 		return bad("delivery.mx_port", "must be a port number, got %d", d.MXPort)
+	}
+	for name, dest := range d.Destinations {
+		key := fmt.Sprintf("delivery.destinations.%q", name)
+		if !validDomain(name) || strings.ToLower(name) != name {
+			return bad(key, "must be a lower-case domain name like \"gmail.com\"")
+		}
+		if dest.MaxConnections < 0 {
+			return bad(key+".max_connections", "must not be negative, got %d", dest.MaxConnections)
+		}
+		if dest.MessagesPerSecond < 0 {
+			return bad(key+".messages_per_second", "must not be negative, got %g", dest.MessagesPerSecond)
+		}
 	}
 	return nil
 }

@@ -74,6 +74,9 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[delivery]\nconcurrency = 0", "delivery.concurrency"},
 		{"[delivery]\nbounce_domain = \"bounces\"", "delivery.bounce_domain"},
 		{"[delivery]\ncommand_timeout = \"1ms\"", "delivery.command_timeout"},
+		{"[delivery.destinations.\"Gmail.com\"]\nmax_connections = 5", "delivery.destinations"},
+		{"[delivery.destinations.\"gmail.com\"]\nmessages_per_second = -1", "messages_per_second"},
+		{"[delivery.destinations.\"gmail.com\"]\nmax_conns = 1", "unknown key"},
 		{"[tls]\ncert_file = \"a.pem\"", "tls.cert_file"},
 		{"[api]\nlisten = \"8787\"", "api.listen"},
 		{"[log]\nlevel = \"loud\"", "log.level"},
@@ -99,14 +102,16 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 func TestDeliveryMX(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	if err := Parse(&c, "[delivery]\nmode = \"mx\"\nmax_attempt_age = \"2h\"\nmx_port = 2525\nbounce_domain = \"bounces.example.net\""); err != nil {
+	if err := Parse(&c, "[delivery]\nmode = \"mx\"\nmax_attempt_age = \"2h\"\nmx_port = 2525\nbounce_domain = \"bounces.example.net\"\n"+
+		"[delivery.destinations.\"gmail.com\"]\nmax_connections = 5\nmessages_per_second = 12.5"); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	d := c.Delivery
-	if d.MaxAttemptAge.Duration != 2*time.Hour || d.MXPort != 2525 || d.BounceDomain != "bounces.example.net" {
+	if d.MaxAttemptAge.Duration != 2*time.Hour || d.MXPort != 2525 || d.BounceDomain != "bounces.example.net" ||
+		d.Destinations["gmail.com"] != (Destination{MaxConnections: 5, MessagesPerSecond: 12.5}) {
 		t.Errorf("delivery = %+v", d)
 	}
 	def := Default().Delivery

@@ -37,6 +37,14 @@ type ClientOptions struct {
 	MaxMessagesPerConn int
 	// IdleTimeout is how long an unused connection is kept (default 10 s).
 	IdleTimeout time.Duration
+	// Shapes override limits per recipient domain (lower-case).
+	Shapes map[string]Shape
+}
+
+// Shape limits traffic to one recipient domain.
+type Shape struct {
+	MaxConns int     // 0 = MaxConnsPerDomain
+	Rate     float64 // transactions per second; 0 = unpaced
 }
 
 func (o ClientOptions) withDefaults() ClientOptions {
@@ -94,6 +102,7 @@ type client struct {
 	mu    sync.Mutex
 	idle  map[string][]*conn       // by ip:port
 	slots map[string]chan struct{} // by domain
+	pace  map[string]time.Time     // by paced domain: when its next transaction may start
 }
 
 type conn struct {
@@ -107,7 +116,8 @@ type conn struct {
 }
 
 func newClient(opt ClientOptions, log *slog.Logger) *client {
-	return &client{opt: opt.withDefaults(), log: log, idle: map[string][]*conn{}, slots: map[string]chan struct{}{}}
+	return &client{opt: opt.withDefaults(), log: log, idle: map[string][]*conn{}, slots: map[string]chan struct{}{},
+		pace: map[string]time.Time{}}
 }
 
 // slot takes one of the domain's connection slots.
@@ -115,15 +125,54 @@ func (cl *client) slot(ctx context.Context, domain string) (func(), error) {
 	cl.mu.Lock()
 	ch, ok := cl.slots[domain]
 	if !ok {
-		ch = make(chan struct{}, cl.opt.MaxConnsPerDomain)
+		n := cl.opt.MaxConnsPerDomain
+		if sh := cl.opt.Shapes[domain]; sh.MaxConns > 0 {
+			n = sh.MaxConns
+		}
+		ch = make(chan struct{}, n)
 		cl.slots[domain] = ch
 	}
 	cl.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
-		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if err := cl.wait(ctx, domain); err != nil {
+		<-ch
+		return nil, err
+	}
+	return func() { <-ch }, nil
+}
+
+// wait paces transactions to a domain with a rate: each one reserves the
+// next start time, 1/rate after the previous one (no bursts), and sleeps
+// until it.
+func (cl *client) wait(ctx context.Context, domain string) error {
+	rate := cl.opt.Shapes[domain].Rate
+	if rate <= 0 {
+		return nil
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	now := time.Now()
+	cl.mu.Lock()
+	start := cl.pace[domain]
+	if start.Before(now) {
+		start = now
+	}
+	cl.pace[domain] = start.Add(interval)
+	cl.mu.Unlock()
+	d := start.Sub(now)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -444,3 +444,25 @@ func TestMXRecordsDelays(t *testing.T) {
 		t.Errorf("delay = %+v", d)
 	}
 }
+
+func TestMXShapesADestination(t *testing.T) {
+	env := startMX(t, func(m *MX) {
+		m.Client.Shapes = map[string]Shape{"paced.test": {MaxConns: 1, Rate: 40}}
+	}, testenv.SinkOptions{})
+	env.dns.SetMX("paced.test", 10, "mx2.test")
+	start := time.Now()
+	var ids []string
+	for i := range 8 {
+		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@paced.test", i)))
+	}
+	for _, id := range ids {
+		env.waitGone(id)
+	}
+	// 8 transactions at 40/s: the last starts 7/40 s after the first.
+	if el := time.Since(start); el < 170*time.Millisecond {
+		t.Errorf("8 messages at 40/s took %s", el)
+	}
+	if n := env.sinks[0].Connections(); n != 1 {
+		t.Errorf("%d connections with max 1 and reuse", n)
+	}
+}
