@@ -26,7 +26,7 @@ import (
 // with delivery.mx_port pointing at the sinks' port.
 
 // startMXServer starts sesame in mode "mx" against d and the sinks' port.
-func startMXServer(t *testing.T, d *testenv.DNS, port string) *testenv.Server {
+func startMXServer(t *testing.T, d *testenv.DNS, port string, extra ...string) *testenv.Server {
 	t.Helper()
 	return startProduction(t, testenv.Options{Extra: fmt.Sprintf(`[delivery]
 mode = "mx"
@@ -36,7 +36,7 @@ bounce_domain = "bounces.sesame.test"
 retry_min = "50ms"
 retry_max = "200ms"
 command_timeout = "5s"
-`, d.Addr, port)})
+`, d.Addr, port) + strings.Join(extra, "\n")})
 }
 
 // smtpSendTo submits one message to several recipients over STARTTLS+AUTH.
@@ -312,5 +312,84 @@ retry_max = "200ms"
 			t.Fatalf("%d of %d acknowledged messages never delivered after the restart", missing, len(acked))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dkimVerifyPy verifies a message's DKIM-Signature with Debian's
+// python3-dkim (dkimpy), an implementation independent of sesame's, given
+// the key record: argv[1] the message, argv[2] the TXT value.
+const dkimVerifyPy = `import sys, dkim
+msg = open(sys.argv[1], "rb").read()
+txt = open(sys.argv[2], "rb").read()
+sys.exit(0 if dkim.verify(msg, dnsfunc=lambda name, timeout=5: txt) else 1)
+`
+
+// TestMXDeliversDKIMSigned: a domain identity with Easy DKIM, verified
+// through its CNAMEs, sends through MX delivery; the message the MX
+// receives carries a signature that python3-dkim verifies against the key
+// record `sesame admin dkim zone` publishes.
+func TestMXDeliversDKIMSigned(t *testing.T) {
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import dkim").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Debian's python3-dkim is missing: %v", err)
+		}
+		t.Skip("Debian's python3-dkim is not installed")
+	}
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("a.test", 10, "mx2.test")
+	const cnameDomain = "dkim.sesame.test"
+	s := startMXServer(t, d, port, fmt.Sprintf("[verification]\ncheck_interval = \"100ms\"\ndkim_cname_domain = %q\n", cnameDomain))
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	const domain = "signed.example"
+	created, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range created.DkimAttributes.Tokens {
+		d.SetCNAME(tok+"._domainkey."+domain, tok+"."+cnameDomain)
+	}
+	waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
+		return g.VerifiedForSendingStatus && g.DkimAttributes != nil && g.DkimAttributes.Status == "SUCCESS"
+	})
+	time.Sleep(1100 * time.Millisecond) // the signer's identity cache lives a second
+
+	smtpSendTo(t, s, "sender@"+domain, "signed through mx", "u@a.test")
+	waitFor(t, "the signed message", func() bool { return len(sinks[0].Messages()) == 1 })
+	msg := sinks[0].Messages()[0].Data
+	if !strings.HasPrefix(string(msg), "DKIM-Signature: ") {
+		t.Fatalf("not signed:\n%s", msg)
+	}
+	zone, err := s.AdminRaw("dkim", "zone")
+	if err != nil {
+		t.Fatalf("dkim zone: %v\n%s", err, zone)
+	}
+	tok := strings.ToLower(created.DkimAttributes.Tokens[0])
+	var txt string
+	for _, line := range strings.Split(string(zone), "\n") {
+		if strings.HasPrefix(strings.ToLower(line), tok) && strings.Contains(line, "TXT") {
+			for i, part := range strings.Split(line, `"`) {
+				if i%2 == 1 {
+					txt += part
+				}
+			}
+		}
+	}
+	if !strings.Contains(txt, "p=") {
+		t.Fatalf("no key record for %s in the zone:\n%s", tok, zone)
+	}
+	dir := t.TempDir()
+	msgFile, txtFile := filepath.Join(dir, "msg.eml"), filepath.Join(dir, "key.txt")
+	if err := os.WriteFile(msgFile, msg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(txtFile, []byte(txt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(py, "-c", dkimVerifyPy, msgFile, txtFile).CombinedOutput(); err != nil {
+		t.Fatalf("python3-dkim does not verify the delivered message: %v %s\n%s", err, out, msg)
 	}
 }
