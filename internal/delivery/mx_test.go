@@ -466,3 +466,39 @@ func TestMXShapesADestination(t *testing.T) {
 		t.Errorf("%d connections with max 1 and reuse", n)
 	}
 }
+
+func TestMXCustomMailFromDomain(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   string
+		feedback bool
+		from     string // MAIL FROM's domain
+	}{
+		{name: "verified", status: store.StatusSuccess, feedback: true, from: "mail.custom.test"},
+		{name: "not verified: SES's default", status: store.StatusPending, feedback: true, from: "bounce.sesame.test"},
+		{name: "feedback forwarding off", status: store.StatusSuccess, from: "mail.custom.test"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
+			env.dns.SetMX("c.test", 10, "mx2.test")
+			err := env.store.CreateIdentity(context.Background(), store.IdentityDetails{
+				Identity: store.Identity{AccountID: testAccount, Region: testRegion, Name: "custom.test", Type: store.Domain, Status: store.StatusSuccess},
+				MailFrom: store.MailFrom{Domain: "mail.custom.test", Behavior: store.MailFromUseDefault, Status: tc.status},
+				FeedbackForwarding: tc.feedback,
+			}, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := env.send("sender@custom.test", nil, "ok@c.test", "gone@c.test")
+			env.waitGone(id)
+			got := env.sinks[0].Messages()
+			if len(got) != 1 || got[0].From != id+"@"+tc.from {
+				t.Fatalf("MAIL FROM = %+v, want %s@%s", got, id, tc.from)
+			}
+			if n := len(env.dsns.sent()); (n == 1) != tc.feedback {
+				t.Errorf("%d DSNs with feedback forwarding %v", n, tc.feedback)
+			}
+		})
+	}
+}
