@@ -483,8 +483,8 @@ func TestMXCustomMailFromDomain(t *testing.T) {
 			env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
 			env.dns.SetMX("c.test", 10, "mx2.test")
 			err := env.store.CreateIdentity(context.Background(), store.IdentityDetails{
-				Identity: store.Identity{AccountID: testAccount, Region: testRegion, Name: "custom.test", Type: store.Domain, Status: store.StatusSuccess},
-				MailFrom: store.MailFrom{Domain: "mail.custom.test", Behavior: store.MailFromUseDefault, Status: tc.status},
+				Identity:           store.Identity{AccountID: testAccount, Region: testRegion, Name: "custom.test", Type: store.Domain, Status: store.StatusSuccess},
+				MailFrom:           store.MailFrom{Domain: "mail.custom.test", Behavior: store.MailFromUseDefault, Status: tc.status},
 				FeedbackForwarding: tc.feedback,
 			}, 100)
 			if err != nil {
