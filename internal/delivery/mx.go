@@ -109,8 +109,22 @@ func (m *MX) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	reap := time.NewTicker(m.cl.opt.IdleTimeout)
-	defer reap.Stop()
+	// Idle connections are closed once past IdleTimeout, whether or not
+	// mail is flowing (receivers drop idle clients too, RFC 5321 §4.5.3.2.7).
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		reap := time.NewTicker(m.cl.opt.IdleTimeout)
+		defer reap.Stop()
+		for {
+			select {
+			case <-reap.C:
+				m.cl.reap()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 	sem := make(chan struct{}, workers)
 	for {
 		select {
@@ -141,11 +155,6 @@ func (m *MX) Run(ctx context.Context) error {
 		}
 		if err != nil {
 			return fmt.Errorf("delivery: claim: %w", err)
-		}
-		select {
-		case <-reap.C:
-			m.cl.reap()
-		default:
 		}
 		for _, e := range entries {
 			wg.Add(1)
