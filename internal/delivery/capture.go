@@ -1,8 +1,10 @@
-// Package delivery takes what the spool holds to its destination. This slice
-// has the capture mode (the default, for local development): every spooled
-// message is kept in the store for inspection (GET /_aws/ses) instead of
-// going out, and the mailbox simulator's addresses get the outcome SES
-// describes. MX delivery comes with its own issue.
+// Package delivery takes what the spool holds to its destination, in one of
+// two modes. Capture (the default, for local development; this file): every
+// spooled message is kept in the store for inspection (GET /_aws/ses)
+// instead of going out, and the mailbox simulator's addresses get the
+// outcome SES describes. MX (mx*.go, route.go, bounce*.go): messages go to
+// the recipients' mail exchangers, with retries, bounces, DSNs and
+// suppression as SES does.
 //
 // Delivery never decides whether a message may be sent (sending did that
 // before the spool had it); it only carries out, idempotently by message id.
