@@ -146,14 +146,23 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("api listener: %w", err)
 		}
 	}
+	dnsL, err := bindDNS(cfg, st, clk, log)
+	if err != nil {
+		closeAll()
+		if apiL != nil {
+			apiL.Close()
+		}
+		return err
+	}
 
-	errc := make(chan error, len(smtpLs)+2)
+	errc := make(chan error, len(smtpLs)+3)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
 	if apiL != nil {
 		go func() { errc <- apiServer.Serve(apiL) }()
 	}
+	dnsL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	deliver := newDeliverer(cfg, sp, st, sender, clk, log)
@@ -194,6 +203,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			log.Warn("api shutdown", "err", err)
 		}
 	}
+	dnsL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

@@ -30,6 +30,7 @@ type Config struct {
 	Log      Log      `toml:"log"`
 
 	Verification Verification `toml:"verification"`
+	DNS          DNS          `toml:"dns"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -115,6 +116,16 @@ type Verification struct {
 	// LinkBaseURL is how users reach the API listener, for the link in
 	// verification mail; "" = http://<api.listen>.
 	LinkBaseURL string `toml:"link_base_url"`
+}
+
+// DNS configures the optional authoritative DNS listener for the Easy DKIM
+// zone (verification.dkim_cname_domain), which an operator can delegate
+// to sesame instead of publishing `sesame admin dkim zone`.
+type DNS struct {
+	Listen string `toml:"listen"` // host:port, UDP and TCP; "" = no listener
+	// Nameservers are the zone's NS names (the first is the SOA's
+	// primary); empty = ns.<dkim_cname_domain>.
+	Nameservers []string `toml:"nameservers"`
 }
 
 // Log configures logging.
@@ -308,6 +319,16 @@ func (c *Config) Validate() error {
 	if u := c.Verification.LinkBaseURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
 			return bad("verification.link_base_url", "must be an http(s) URL like \"https://ses.example.net\", got %q", u)
+		}
+	}
+	if c.DNS.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.DNS.Listen); err != nil {
+			return bad("dns.listen", "%q is not host:port", c.DNS.Listen)
+		}
+	}
+	for _, ns := range c.DNS.Nameservers {
+		if !validDomain(ns) {
+			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
 	}
 	switch c.Log.Level {
