@@ -329,3 +329,39 @@ func BenchmarkSign2KB(b *testing.B) {
 		}
 	})
 }
+
+// FuzzSign: whatever the message, Sign does not fail on it or panic, and a
+// signature it returns verifies with go-msgauth's verifier.
+func FuzzSign(f *testing.F) {
+	for _, seed := range []string{
+		message("a@example.com", ""),
+		"From: a@example.com\n\nbody",
+		"From: a@example.com\r\nSubject: x\r\n",
+		"From: <a@example.com>, b@example.com\r\nTo: x\r\n\r\n\r\n",
+		"From:a@example.com\r\n folded: no\r\n\r\nbody \t \r\n",
+		"from: A <a@EXAMPLE.com>\r\nFROM: b@example.com\r\n\r\n",
+	} {
+		f.Add(seed)
+	}
+	k := testKeys(f)
+	st := openStore(f)
+	addIdentity(f, st, "example.com", easy(k[0], "tok1"))
+	s := New(st, nil, nil)
+	dns := dnsOf{"tok1._domainkey.example.com": k[0]}
+	f.Fuzz(func(t *testing.T, msg string) {
+		sig, err := s.Sign(context.Background(), acct, region, strings.NewReader(msg))
+		if err != nil || sig == nil {
+			return
+		}
+		if !strings.Contains(msg, "\n\n") && !strings.Contains(msg, "\n\r\n") {
+			msg += "\r\n"
+		}
+		vs, err := msgdkim.VerifyWithOptions(strings.NewReader(string(sig)+msg), &msgdkim.VerifyOptions{LookupTXT: dns.lookup})
+		if err != nil {
+			t.Fatalf("verify: %v\n%q", err, msg)
+		}
+		if len(vs) != 1 || vs[0].Err != nil {
+			t.Fatalf("verification %v\n%q", vs[0].Err, msg)
+		}
+	})
+}
