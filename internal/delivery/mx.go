@@ -366,37 +366,72 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		}
 		byDomain[d] = append(byDomain[d], r)
 	}
-	var last *Failure
+	// One transaction per domain and per maxRcptsPerTx recipients (RFC 5321
+	// §4.5.3.1.8: a server need not take more than 100 at once); the
+	// transactions of a message run side by side, a few at a time.
+	var txs []*Transaction
 	for _, d := range domains {
-		tx := &Transaction{Domain: d, MailFrom: mailFrom, Recipients: byDomain[d], Header: header, Body: body,
-			RequireTLS: requireTLS, UTF8: !isASCII(mailFrom) || slices.ContainsFunc(byDomain[d], func(s string) bool { return !isASCII(s) })}
-		var res Results
-		hops, err := m.Router.Route(ctx, d)
-		if err != nil {
-			var f *Failure
-			if !errors.As(err, &f) {
-				f = &Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
-			}
-			res = allFailed(tx.Recipients, f)
-		} else {
-			res = m.cl.Send(ctx, hops, tx)
-		}
-		for _, r := range tx.Recipients {
-			f := res[r]
-			switch {
-			case f == nil:
-				a.done[strings.ToLower(r)] = true
-				log.Debug("delivered", "rcpt", r)
-			case f.Permanent:
-				m.bounce(a, r, f)
-			default:
-				last = f
-				a.deferred[strings.ToLower(r)] = f
-				log.Info("deferred", "rcpt", r, "err", f.Error())
-			}
+		for list := byDomain[d]; len(list) > 0; {
+			n := min(len(list), maxRcptsPerTx)
+			chunk := list[:n:n]
+			list = list[n:]
+			txs = append(txs, &Transaction{Domain: d, MailFrom: mailFrom, Recipients: chunk, Header: header, Body: body,
+				RequireTLS: requireTLS, UTF8: !isASCII(mailFrom) || slices.ContainsFunc(chunk, func(s string) bool { return !isASCII(s) })})
 		}
 	}
+	var (
+		mu   sync.Mutex
+		last *Failure
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, parallelTx)
+	)
+	for _, tx := range txs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res := m.transaction(ctx, tx)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range tx.Recipients {
+				f := res[r]
+				switch {
+				case f == nil:
+					a.done[strings.ToLower(r)] = true
+					log.Debug("delivered", "rcpt", r)
+				case f.Permanent:
+					m.bounce(a, r, f)
+				default:
+					last = f
+					a.deferred[strings.ToLower(r)] = f
+					log.Info("deferred", "rcpt", r, "err", f.Error())
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	return last
+}
+
+const (
+	// maxRcptsPerTx is the most recipients one transaction carries.
+	maxRcptsPerTx = 100
+	// parallelTx is how many of one message's transactions run at once.
+	parallelTx = 4
+)
+
+// transaction routes tx's domain and runs tx.
+func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
+	hops, err := m.Router.Route(ctx, tx.Domain)
+	if err != nil {
+		var f *Failure
+		if !errors.As(err, &f) {
+			f = &Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
+		}
+		return allFailed(tx.Recipients, f)
+	}
+	return m.cl.Send(ctx, hops, tx)
 }
 
 // bounce settles rcpt as undeliverable.

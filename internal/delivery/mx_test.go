@@ -123,7 +123,7 @@ func (env *mxEnv) sendID(id string, n int, from string, attrs map[string]string,
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, strings.Join(rcpts, ", "), n, id)
+	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, rcpts[0], n, id)
 	err = env.spool.Append(context.Background(), &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
 		MailFrom: from, Recipients: rcpts, Received: time.Now(), Via: "api", Attrs: attrs}, nil, d)
 	if err != nil {
@@ -500,5 +500,29 @@ func TestMXCustomMailFromDomain(t *testing.T) {
 				t.Errorf("%d DSNs with feedback forwarding %v", n, tc.feedback)
 			}
 		})
+	}
+}
+
+func TestMXSplitsLargeRecipientLists(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{}, testenv.SinkOptions{})
+	env.dns.SetMX("many.test", 10, "mx2.test")
+	env.dns.SetMX("other.test", 10, "mx3.test")
+	var rcpts []string
+	for i := range 250 {
+		rcpts = append(rcpts, fmt.Sprintf("r%d@many.test", i))
+	}
+	rcpts = append(rcpts, "x@other.test")
+	id := env.send("sender@example.com", nil, rcpts...)
+	env.waitGone(id)
+	got := env.sinks[0].Messages()
+	total := 0
+	for _, m := range got {
+		if len(m.Recipients) > maxRcptsPerTx {
+			t.Errorf("a transaction with %d recipients", len(m.Recipients))
+		}
+		total += len(m.Recipients)
+	}
+	if len(got) != 3 || total != 250 || len(env.sinks[1].Messages()) != 1 {
+		t.Errorf("%d transactions for %d recipients; other.test got %d; bounces %v", len(got), total, len(env.sinks[1].Messages()), env.bounces(id))
 	}
 }
