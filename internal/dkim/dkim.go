@@ -86,7 +86,7 @@ func New(st *store.Store, clk clock.Clock, logger *slog.Logger) *Signer {
 // when the message has no signing identity. r is the whole message (CRLF
 // line endings, as spooled); it is read once, to the end when signed.
 func (s *Signer) Sign(ctx context.Context, accountID, region string, r io.Reader) ([]byte, error) {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReader(r)
 	header, err := readHeader(br)
 	if err != nil {
 		return nil, fmt.Errorf("dkim: reading the header: %w", err)
