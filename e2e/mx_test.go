@@ -393,3 +393,52 @@ func TestMXDeliversDKIMSigned(t *testing.T) {
 		t.Fatalf("python3-dkim does not verify the delivered message: %v %s\n%s", err, out, msg)
 	}
 }
+
+// TestMXQueueDeferredSurvivesRestartAndRetries: a greylisted message waits
+// (retry_min 1h) in the queue with its schedule and error, survives a
+// restart with them, and `admin queue retry` sends it at once.
+func TestMXQueueDeferredSurvivesRestartAndRetries(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{Greylist: 1})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("grey.test", 10, "mx2.test")
+	s := startProduction(t, testenv.Options{Extra: fmt.Sprintf(`[delivery]
+mode = "mx"
+resolver = %q
+mx_port = %s
+retry_min = "1h"
+retry_max = "2h"
+`, d.Addr, port)})
+	s.Verify("example.com")
+	smtpSendTo(t, s, "sender@example.com", "queued", "u@grey.test")
+	type queued struct {
+		ID          string     `json:"id"`
+		Attempts    int        `json:"attempts"`
+		NextAttempt *time.Time `json:"next_attempt"`
+		LastError   string     `json:"last_error"`
+	}
+	list := func() []queued {
+		var q []queued
+		s.Admin(&q, "queue", "list")
+		return q
+	}
+	var q []queued
+	waitFor(t, "a deferral", func() bool { q = list(); return len(q) == 1 && q[0].Attempts == 1 })
+	check := func(when string, q []queued) {
+		t.Helper()
+		if len(q) != 1 || q[0].NextAttempt == nil || time.Until(*q[0].NextAttempt) < 30*time.Minute ||
+			!strings.Contains(q[0].LastError, "451 4.7.1") {
+			t.Fatalf("%s: queue = %+v", when, q)
+		}
+	}
+	check("deferred", q)
+	s.Restart()
+	time.Sleep(200 * time.Millisecond) // a restarted worker would deliver a message it wrongly thought due
+	check("after a restart", list())
+	if n := len(sinks[0].Messages()); n != 0 {
+		t.Fatalf("delivered %d before its time", n)
+	}
+	s.Admin(nil, "queue", "retry", q[0].ID)
+	waitFor(t, "delivery after queue retry", func() bool { return len(sinks[0].Messages()) == 1 })
+	waitFor(t, "an empty queue", func() bool { return len(list()) == 0 })
+}
