@@ -526,3 +526,26 @@ func TestMXSplitsLargeRecipientLists(t *testing.T) {
 		t.Errorf("%d transactions for %d recipients; other.test got %d; bounces %v", len(got), total, len(env.sinks[1].Messages()), env.bounces(id))
 	}
 }
+
+// TestMXUnderPushBack: a receiver refusing a share of recipients with 4xx
+// and 5xx; every message ends delivered or bounced, none is lost.
+func TestMXUnderPushBack(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{TempFailPercent: 20, PermFailPercent: 10})
+	env.dns.SetMX("push.test", 10, "mx2.test")
+	const n = 100
+	var ids []string
+	for i := range n {
+		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@push.test", i)))
+	}
+	for _, id := range ids {
+		env.waitGone(id)
+	}
+	bounced := 0
+	for _, id := range ids {
+		bounced += len(env.bounces(id))
+	}
+	delivered := len(env.sinks[0].Messages())
+	if delivered+bounced != n || bounced == 0 || delivered < n/2 {
+		t.Errorf("%d delivered + %d bounced, want %d in all", delivered, bounced, n)
+	}
+}

@@ -40,6 +40,11 @@ type SinkOptions struct {
 	RejectData string
 	// Stall is how long the sink waits before answering MAIL FROM.
 	Stall time.Duration
+	// TempFailPercent and PermFailPercent answer that share of all RCPTs
+	// (counted across the sink, deterministically: of every 100, the first
+	// TempFailPercent get 451 4.3.0, the next PermFailPercent 550 5.1.1),
+	// the push-back smtp-sink never gives, for load under retries.
+	TempFailPercent, PermFailPercent int
 }
 
 // SinkMessage is one message a sink accepted.
@@ -58,6 +63,7 @@ type Sink struct {
 	mu     sync.Mutex
 	msgs   []SinkMessage
 	tries  map[string]int
+	rcpts  int
 	conns  int
 	server *smtp.Server
 }
@@ -163,7 +169,15 @@ func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.mu.Lock()
 	s.tries[key]++
 	n := s.tries[key]
+	share := s.rcpts % 100
+	s.rcpts++
 	s.mu.Unlock()
+	if share < s.opt.TempFailPercent {
+		return replyError("451 4.3.0 try again later")
+	}
+	if share < s.opt.TempFailPercent+s.opt.PermFailPercent {
+		return replyError("550 5.1.1 no such user")
+	}
 	if n <= s.opt.Greylist {
 		return replyError("451 4.7.1 greylisted, try again later")
 	}
