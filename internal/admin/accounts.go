@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"sesame/internal/store"
@@ -132,7 +133,13 @@ func (a *admin) accountSet(ctx context.Context, name string, args []string) erro
 	fs.Var(&rate, "max-send-rate", "recipients per second")
 	fs.Var(&daily, "max-24h-send", "recipients per rolling 24 hours, -1 unlimited")
 	fs.Var(&enabled, "sending-enabled", "true or false")
+	enforcement := fs.String("enforcement-status", "", "HEALTHY, PROBATION or SHUTDOWN (suspends sending)")
 	return a.run(fs, name, args, 0, "", func([]string) error {
+		switch strings.ToUpper(*enforcement) {
+		case "", store.EnforcementHealthy, store.EnforcementProbation, store.EnforcementShutdown:
+		default:
+			return fmt.Errorf("--enforcement-status must be HEALTHY, PROBATION or SHUTDOWN, not %q", *enforcement)
+		}
 		if *production && *sandbox {
 			return usageErr(name + ": --production and --sandbox contradict each other")
 		}
@@ -168,6 +175,9 @@ func (a *admin) accountSet(ctx context.Context, name string, args []string) erro
 		}
 		if enabled.set {
 			set.SendingEnabled = enabled.value
+		}
+		if *enforcement != "" {
+			set.EnforcementStatus = strings.ToUpper(*enforcement)
 		}
 		if err := a.st.PutAccountSettings(ctx, set); err != nil {
 			return err

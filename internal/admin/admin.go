@@ -33,7 +33,9 @@ func Usage() string {
   account show [--account ID]             an account, its access keys and per-region settings
   account set [--account ID] [--region R] [--production | --sandbox]
               [--max-send-rate N] [--max-24h-send N] [--sending-enabled=true|false]
-                                          change sending settings (-1 = unlimited 24-hour quota)
+              [--enforcement-status HEALTHY|PROBATION|SHUTDOWN]
+                                          change sending settings (-1 = unlimited 24-hour quota;
+                                          SHUTDOWN suspends the account's sending)
   key create [--account ID]               add an access key; prints its secret and SMTP passwords
   key list [--account ID]                 list an account's access keys (no secrets)
   key deactivate --key ID                 refuse a key from now on

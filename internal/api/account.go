@@ -53,7 +53,7 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 		"SendQuota":                    q,
 		"SendingEnabled":               set.SendingEnabled,
 		"ProductionAccessEnabled":      set.Production,
-		"EnforcementStatus":            "HEALTHY",
+		"EnforcementStatus":            enforcementStatus(set),
 		"DedicatedIpAutoWarmupEnabled": false,
 		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons},
 	}, nil
@@ -152,4 +152,11 @@ func (s *Server) getSendStatisticsV1(ctx context.Context, q queryArgs) (any, err
 	return struct {
 		SendDataPoints []sendDataPoint `xml:"SendDataPoints>member"`
 	}{points}, nil
+}
+
+func enforcementStatus(set store.AccountSettings) string {
+	if set.EnforcementStatus == "" {
+		return store.EnforcementHealthy
+	}
+	return set.EnforcementStatus
 }

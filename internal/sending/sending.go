@@ -179,6 +179,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
+	if set.EnforcementStatus == store.EnforcementShutdown {
+		return a, seserr.AccountSuspended()
+	}
 	if !set.SendingEnabled {
 		return a, seserr.SendingPaused()
 	}

@@ -25,6 +25,14 @@ func TestAccountSettingsDefaultThenPut(t *testing.T) {
 	if err := s.PutAccountSettings(ctx, put); err != nil {
 		t.Fatal(err)
 	}
+	// An unset enforcement status is stored as SES's HEALTHY.
+	if got, _ := s.AccountSettings(ctx, "111111111111", "eu-west-1"); got.EnforcementStatus != EnforcementHealthy {
+		t.Errorf("enforcement status = %q, want HEALTHY", got.EnforcementStatus)
+	}
+	put.EnforcementStatus = EnforcementShutdown
+	if err := s.PutAccountSettings(ctx, put); err != nil {
+		t.Fatal(err)
+	}
 	put.MaxSendRate = 50 // a second put replaces the first
 	if err := s.PutAccountSettings(ctx, put); err != nil {
 		t.Fatal(err)
