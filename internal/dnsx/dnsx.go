@@ -116,6 +116,27 @@ func (c *Client) MX(ctx context.Context, name string) ([]MX, error) {
 // followed is not ours to follow: verification asks exact names).
 func (c *Client) query(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
 	what := dns.TypeToString[qtype] + " " + name
+	in, err := c.ask(ctx, name, qtype)
+	if err != nil {
+		return nil, err
+	}
+	var out []dns.RR
+	for _, rr := range in.Answer {
+		if rr.Header().Rrtype == qtype && strings.EqualFold(rr.Header().Name, dns.Fqdn(name)) {
+			out = append(out, rr)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("dnsx: %s: no record: %w", what, ErrNotFound)
+	}
+	return out, nil
+}
+
+// ask sends one question to the configured server (over TCP when the UDP
+// answer was truncated) and returns the answer of a NOERROR reply; NXDOMAIN
+// is ErrNotFound, any other rcode a temporary failure.
+func (c *Client) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+	what := dns.TypeToString[qtype] + " " + name
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 3 * time.Second
@@ -134,21 +155,12 @@ func (c *Client) query(ctx context.Context, name string, qtype uint16) ([]dns.RR
 	}
 	switch in.Rcode {
 	case dns.RcodeSuccess:
+		return in, nil
 	case dns.RcodeNameError:
 		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNotFound)
 	default:
 		return nil, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
 	}
-	var out []dns.RR
-	for _, rr := range in.Answer {
-		if rr.Header().Rrtype == qtype && strings.EqualFold(rr.Header().Name, dns.Fqdn(name)) {
-			out = append(out, rr)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("dnsx: %s: no record: %w", what, ErrNotFound)
-	}
-	return out, nil
 }
 
 // System is the operating system's resolver (net.DefaultResolver).

@@ -89,29 +89,9 @@ func (c *Client) LookupIP(ctx context.Context, host string) ([]net.IP, time.Dura
 // CNAMEs the server followed are accepted for address and MX lookups (the
 // records then belong to the chain's end, which is what a sender uses).
 func (c *Client) exchange(ctx context.Context, name string, qtype uint16) ([]dns.RR, time.Duration, error) {
-	what := dns.TypeToString[qtype] + " " + name
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 3 * time.Second
-	}
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = true
-	cl := &dns.Client{Net: "udp", Timeout: timeout}
-	in, _, err := cl.ExchangeContext(ctx, m, c.Server)
-	if err == nil && in.Truncated {
-		cl.Net = "tcp"
-		in, _, err = cl.ExchangeContext(ctx, m, c.Server)
-	}
+	in, err := c.ask(ctx, name, qtype)
 	if err != nil {
-		return nil, 0, fmt.Errorf("dnsx: %s via %s: %w", what, c.Server, err)
-	}
-	switch in.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
-		return nil, 0, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNotFound)
-	default:
-		return nil, 0, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
+		return nil, 0, err
 	}
 	var out []dns.RR
 	var ttl time.Duration
