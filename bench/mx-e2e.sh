@@ -25,7 +25,7 @@
 # Usage (root, from anywhere):  bench/mx-e2e.sh
 # Environment (defaults): SCENARIOS="e2e queued pushback" REPEAT=3 CONNS=20 MSGS=20000
 #   SIZE=2000 CHECK_MSGS=500 QMSGS=20000 QUEUED=100000 FLAKY_MSGS=10000 FLAKY_TEMP=0.2
-#   FLAKY_PERM=0.02 RUN_LIMIT=120 (seconds per run, and for a queue to drain)
+#   FLAKY_PERM=0.02 RUN_LIMIT=120 (seconds per run, and for a queue to drain) FILL_LIMIT=240
 #   WAIT_QUIET=20 QUIET_PCT=15 WORK=/var/tmp/sesame-mx-bench SESAME_BIN= KEEP_POSTFIX=1
 # Ports: sesame 5587/5465/5787, dnsstub 5354, Postfix 2588, smtp-sink 2526, flakysink
 # 127.0.0.3:2526 and 127.0.0.4:2526. Never 2587/2465/8787 (the test suite's). Needs the
@@ -46,6 +46,7 @@ FLAKY_MSGS=${FLAKY_MSGS:-10000}
 FLAKY_TEMP=${FLAKY_TEMP:-0.2}
 FLAKY_PERM=${FLAKY_PERM:-0.02}
 RUN_LIMIT=${RUN_LIMIT:-120}
+FILL_LIMIT=${FILL_LIMIT:-240}
 WAIT_QUIET=${WAIT_QUIET:-20}
 QUIET_PCT=${QUIET_PCT:-15}
 WORK=${WORK:-/var/tmp/sesame-mx-bench}
@@ -199,6 +200,9 @@ start_sesame() {
 	SES_PASS=$(jq -r ".smtp_passwords[\"$REGION\"]" <<<"$acct")
 	ses admin -c "$cfg" account set --account "$id" --region "$REGION" \
 		--production --max-send-rate 1000000 --max-24h-send -1 >/dev/null
+	# The queued scenario's filler comes from a domain without DKIM: filling
+	# the queue is not what is measured, and unsigned it takes less time.
+	ses admin -c "$cfg" identity verify --account "$id" --region "$REGION" unsigned.test >/dev/null
 	"$WORK/bin/sesame" serve -c "$cfg" >>"$WORK/sesame.log" 2>&1 &
 	SESAME_PID=$!
 	wait_listen "$SES_SMTP"
@@ -313,6 +317,9 @@ report() {
 		awk -v e="$e" -v q="$q" 'BEGIN {r = (e > 0 ? q / e : 0); printf "target ingest with the queue full >= 80%% of empty: %s vs %s msg/s = %.0f%%  %s\n", q, e, 100 * r, (r >= 0.8 ? "met" : "MISSED")}'
 	fi
 	grep '^pushback \(ingest\|final\)' "$RESULTS" || true
+	grep '^pushback final' "$RESULTS" | awk -v n="$FLAKY_MSGS" '{for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+		printf "pushback: %d messages -> %d delivered once + %d bounced (550) = %d, %d duplicates, %d 451s retried, queue %s after %s\n",
+			n, v["unique"], v["perm"], v["unique"] + v["perm"], v["dup"], v["temp"], v["queue"], v["t"]}' || true
 }
 
 # --- main --------------------------------------------------------------------
@@ -347,7 +354,7 @@ if has e2e || has queued; then
 		[ "$q0" -eq 0 ] || log "queue not empty before the queued scenario: $q0"
 		queued_one empty "$QMSGS"
 		fill=$((QUEUED - QMSGS))
-		out=$(ses_load -to user@deferred.example.net -conns "$CONNS" -msgs "$fill")
+		out=$(RUN_LIMIT=$FILL_LIMIT ses_load -from filler@unsigned.test -to user@deferred.example.net -conns "$CONNS" -msgs "$fill")
 		echo "queued fill $out" | tee -a "$RESULTS"
 		queued_one queued "$QMSGS"
 	fi
