@@ -12,8 +12,8 @@
 #               connections; rate = messages / (first MAIL FROM .. smtp-sink's counter has
 #               them all), i.e. until the queue is empty. Before them, CHECK_MSGS messages to
 #               signed.example.net (flakysink on 127.0.0.3:2526) prove each one is DKIM-signed.
-#   2. queued   ingest rate of QMSGS messages with an empty queue, then QUEUED more messages
-#               that cannot be delivered (deferred.example.net → 127.0.0.2:2526, where nothing
+#   2. queued   ingest rate of QMSGS unsigned, then QMSGS DKIM-signed messages with an empty
+#               queue, then filled up to QUEUED messages that cannot be delivered (deferred.example.net → 127.0.0.2:2526, where nothing
 #               listens: connection refused, retried in an hour), then QMSGS again with that
 #               queue: the ratio (target >= 80 %).
 #   3. pushback a fresh sesame with short retries (2 s .. 10 s) sends FLAKY_MSGS messages to
@@ -262,11 +262,12 @@ e2e_one() {
 
 # --- scenario 2: ingest with 100,000 messages queued -------------------------
 
-queued_one() { # queued_one LABEL MSGS
-	local busy out
+queued_one() { # queued_one LABEL MSGS [SMTPLOAD-ARGS...]
+	local label=$1 msgs=$2 busy out
+	shift 2
 	busy=$(wait_quiet)
-	out=$(ses_load -to user@deferred.example.net -conns "$CONNS" -msgs "$2")
-	echo "queued run=$1 busy_before=$busy% queue_after=$(queue_len) $out" | tee -a "$RESULTS"
+	out=$(ses_load -to user@deferred.example.net -conns "$CONNS" -msgs "$msgs" "$@")
+	echo "queued run=$label busy_before=$busy% queue_after=$(queue_len) $out" | tee -a "$RESULTS"
 }
 
 # --- scenario 3: push-back ---------------------------------------------------
@@ -314,7 +315,10 @@ report() {
 	if grep -q '^queued ' "$RESULTS"; then
 		e=$(grep '^queued run=empty ' "$RESULTS" | field rate | median)
 		q=$(grep '^queued run=queued ' "$RESULTS" | field rate | median)
-		awk -v e="$e" -v q="$q" 'BEGIN {r = (e > 0 ? q / e : 0); printf "target ingest with the queue full >= 80%% of empty: %s vs %s msg/s = %.0f%%  %s\n", q, e, 100 * r, (r >= 0.8 ? "met" : "MISSED")}'
+		awk -v e="$e" -v q="$q" 'BEGIN {r = (e > 0 ? q / e : 0); printf "target ingest with the queue full >= 80%% of empty (signed): %s vs %s msg/s = %.0f%%  %s\n", q, e, 100 * r, (r >= 0.8 ? "met" : "MISSED")}'
+		e=$(grep '^queued run=empty-unsigned ' "$RESULTS" | field rate | median)
+		q=$(grep '^queued run=queued-unsigned ' "$RESULTS" | field rate | median)
+		awk -v e="$e" -v q="$q" 'BEGIN {r = (e > 0 ? q / e : 0); printf "target ingest with the queue full >= 80%% of empty (unsigned): %s vs %s msg/s = %.0f%%  %s\n", q, e, 100 * r, (r >= 0.8 ? "met" : "MISSED")}'
 	fi
 	grep '^pushback \(ingest\|final\)' "$RESULTS" || true
 	grep '^pushback final' "$RESULTS" | awk -v n="$FLAKY_MSGS" '{for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
@@ -349,13 +353,15 @@ if has e2e || has queued; then
 		done
 	fi
 	if has queued; then
-		log "queued: $QMSGS messages with an empty queue, then $QUEUED more queued, then $QMSGS again"
+		log "queued: $QMSGS unsigned then $QMSGS signed messages with an empty queue, filled to $QUEUED queued, then the same again"
 		q0=$(queue_len)
 		[ "$q0" -eq 0 ] || log "queue not empty before the queued scenario: $q0"
+		queued_one empty-unsigned "$QMSGS" -from filler@unsigned.test
 		queued_one empty "$QMSGS"
-		fill=$((QUEUED - QMSGS))
+		fill=$((QUEUED - 2 * QMSGS))
 		out=$(RUN_LIMIT=$FILL_LIMIT ses_load -from filler@unsigned.test -to user@deferred.example.net -conns "$CONNS" -msgs "$fill")
 		echo "queued fill $out" | tee -a "$RESULTS"
+		queued_one queued-unsigned "$QMSGS" -from filler@unsigned.test
 		queued_one queued "$QMSGS"
 	fi
 	stop_pid "$SESAME_PID"
