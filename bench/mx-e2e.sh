@@ -24,6 +24,7 @@
 #
 # Usage (root, from anywhere):  bench/mx-e2e.sh
 # Environment (defaults): SCENARIOS="e2e queued pushback" REPEAT=3 CONNS=20 MSGS=20000
+#   E2E_SERVERS="sesame postfix" (add sesame-unsigned: sesame sending From: a domain without DKIM)
 #   SIZE=2000 CHECK_MSGS=500 QMSGS=20000 QUEUED=100000 FLAKY_MSGS=10000 FLAKY_TEMP=0.2
 #   FLAKY_PERM=0.02 RUN_LIMIT=120 (seconds per run, and for a queue to drain) FILL_LIMIT=240
 #   WAIT_QUIET=20 QUIET_PCT=15 WORK=/var/tmp/sesame-mx-bench SESAME_BIN= KEEP_POSTFIX=1
@@ -37,6 +38,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 SCENARIOS=${SCENARIOS:-"e2e queued pushback"}
 REPEAT=${REPEAT:-3}
 CONNS=${CONNS:-20}
+E2E_SERVERS=${E2E_SERVERS:-"sesame postfix"}
 MSGS=${MSGS:-20000}
 SIZE=${SIZE:-2000}
 CHECK_MSGS=${CHECK_MSGS:-500}
@@ -247,15 +249,15 @@ e2e_one() {
 	busy=$(wait_quiet)
 	s0=$(sink_count)
 	t0=$(now)
-	if [ "$server" = sesame ]; then
-		out=$(ses_load -to recipient@example.net -conns "$CONNS" -msgs "$MSGS")
-	else
-		out=$(pf_load -to recipient@example.net -conns "$CONNS" -msgs "$MSGS")
-	fi
+	case $server in
+	sesame) out=$(ses_load -to recipient@example.net -conns "$CONNS" -msgs "$MSGS") ;;
+	sesame-unsigned) out=$(ses_load -from filler@unsigned.test -to recipient@example.net -conns "$CONNS" -msgs "$MSGS") ;;
+	postfix) out=$(pf_load -to recipient@example.net -conns "$CONNS" -msgs "$MSGS") ;;
+	esac
 	n=$(field msgs <<<"$out")
 	wait_sink $((s0 + n)) || true
 	t1=$(now)
-	[ "$server" = sesame ] && extra=" queue_after=$(queue_len)"
+	[ "$server" = postfix ] || extra=" queue_after=$(queue_len)"
 	echo "e2e server=$server busy_before=$busy% delivered=$(($(sink_count) - s0)) e2e=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", n / (b - a)}')/s$extra $out" |
 		tee -a "$RESULTS"
 }
@@ -309,6 +311,9 @@ report() {
 		pi=$(grep '^e2e server=postfix ' "$RESULTS" | field rate | median)
 		echo "e2e msg/s (median): sesame $se (runs: $(grep '^e2e server=sesame ' "$RESULTS" | field e2e | tr '\n' ' ')), postfix $pe (runs: $(grep '^e2e server=postfix ' "$RESULTS" | field e2e | tr '\n' ' '))"
 		echo "ingest msg/s (median): sesame $si, postfix $pi"
+		if grep -q '^e2e server=sesame-unsigned ' "$RESULTS"; then
+			echo "sesame without DKIM (From: unsigned.test), e2e msg/s (median): $(grep '^e2e server=sesame-unsigned ' "$RESULTS" | field e2e | median) (runs: $(grep '^e2e server=sesame-unsigned ' "$RESULTS" | field e2e | tr '\n' ' '))"
+		fi
 		r=$(awk -v a="$se" -v b="$pe" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
 		awk -v r="$r" 'BEGIN {printf "target e2e >= 2x Postfix, every message DKIM-signed: %.2fx  %s\n", r, (r >= 2 ? "met" : "MISSED")}'
 	fi
@@ -346,10 +351,9 @@ if has e2e || has queued; then
 	start_sesame 1h 1h
 	if has e2e; then
 		dkim_check
-		log "e2e: $REPEAT rounds of sesame, postfix; $MSGS messages at $CONNS connections"
+		log "e2e: $REPEAT rounds of $E2E_SERVERS; $MSGS messages at $CONNS connections"
 		for _ in $(seq "$REPEAT"); do
-			e2e_one sesame
-			e2e_one postfix
+			for s in $E2E_SERVERS; do e2e_one "$s"; done
 		done
 	fi
 	if has queued; then
