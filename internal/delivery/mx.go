@@ -62,6 +62,45 @@ type MX struct {
 
 	idMu    sync.Mutex
 	idCache map[string]cachedIdentity
+
+	// sigs keeps the DKIM signature of messages that were deferred, so a
+	// retry reuses it instead of paying another RSA signature (a signature
+	// carries no expiry; the message bytes do not change between attempts).
+	// Lost on restart, which only costs one more signature.
+	sigMu sync.Mutex
+	sigs  map[string][]byte
+}
+
+// maxCachedSignatures bounds the signature cache (about 0.6 KB each for
+// RSA-2048); past it an arbitrary entry makes room.
+const maxCachedSignatures = 20000
+
+func (m *MX) cachedSignature(id string) ([]byte, bool) {
+	m.sigMu.Lock()
+	defer m.sigMu.Unlock()
+	sig, ok := m.sigs[id]
+	return sig, ok
+}
+
+func (m *MX) keepSignature(id string, sig []byte) {
+	m.sigMu.Lock()
+	defer m.sigMu.Unlock()
+	if m.sigs == nil {
+		m.sigs = map[string][]byte{}
+	}
+	if len(m.sigs) >= maxCachedSignatures {
+		for k := range m.sigs {
+			delete(m.sigs, k)
+			break
+		}
+	}
+	m.sigs[id] = sig
+}
+
+func (m *MX) forgetSignature(id string) {
+	m.sigMu.Lock()
+	delete(m.sigs, id)
+	m.sigMu.Unlock()
 }
 
 // cachedIdentity is a sender's identity lookup, kept for identityTTL: the
@@ -240,6 +279,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	}
 	m.finishBounces(wctx, a, log)
 	if len(remaining) == 0 {
+		m.forgetSignature(e.ID)
 		if err := m.Spool.Done(wctx, e.ID); err != nil {
 			log.Error("marking a delivered message done", "err", err)
 		}
@@ -349,10 +389,14 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	}
 	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
 	if m.Signer != nil {
-		sig, err := m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
-		if err != nil {
-			log.Warn("DKIM signing failed; retrying later", "err", err)
-			return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
+		sig, ok := m.cachedSignature(e.ID)
+		if !ok {
+			sig, err = m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
+			if err != nil {
+				log.Warn("DKIM signing failed; retrying later", "err", err)
+				return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
+			}
+			m.keepSignature(e.ID, sig)
 		}
 		header = append(sig, header...)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,6 +210,32 @@ func TestMXGreylistRetries(t *testing.T) {
 	}
 	if len(env.bounces(id)) != 0 {
 		t.Errorf("a greylisted message bounced")
+	}
+}
+
+// countingSigner counts signatures, to check a retry reuses the first one.
+type countingSigner struct{ n atomic.Int64 }
+
+func (c *countingSigner) Sign(ctx context.Context, acct, region string, r io.Reader) ([]byte, error) {
+	c.n.Add(1)
+	return fakeSigner{}.Sign(ctx, acct, region, r)
+}
+
+func TestMXSignsOncePerMessage(t *testing.T) {
+	signer := &countingSigner{}
+	env := startMX(t, func(m *MX) { m.Signer = signer }, testenv.SinkOptions{Greylist: 3})
+	env.dns.SetMX("grey.test", 10, "mx2.test")
+	id := env.send("sender@example.com", nil, "u@grey.test")
+	env.waitGone(id)
+	got := env.sinks[0].Messages()
+	if len(got) != 1 || !strings.Contains(string(got[0].Data), "DKIM-Signature: v=1; fake=") {
+		t.Fatalf("delivered %d messages (signed: %v)", len(got), len(got) == 1 && strings.Contains(string(got[0].Data), "DKIM-Signature"))
+	}
+	if n := signer.n.Load(); n != 1 {
+		t.Errorf("signed %d times over the greylisted attempts, want once", n)
+	}
+	if _, ok := env.mx.cachedSignature(id); ok {
+		t.Error("the signature of a finished message is still cached")
 	}
 }
 
