@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
-	"net/smtp"
 	"net/textproto"
 	"testing"
 	"time"
@@ -90,33 +87,4 @@ func TestAPISMTPParity(t *testing.T) {
 			}
 		})
 	}
-}
-
-// smtpSend submits one message over STARTTLS with AUTH and returns the
-// first refusal.
-func smtpSend(t *testing.T, s *testenv.Server, pw, from, to string) error {
-	t.Helper()
-	c, err := smtp.Dial(s.SMTP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(smtp.PlainAuth("", s.KeyID, pw, "127.0.0.1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Mail(from); err != nil {
-		return err
-	}
-	if err := c.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := c.Data()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "From: %s\r\nTo: %s\r\nSubject: parity\r\n\r\nb\r\n", from, to)
-	return w.Close()
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/miekg/dns"
 
-	"sesame/internal/awsauth"
 	"sesame/internal/testenv"
 )
 
@@ -233,42 +230,5 @@ func checkZoneMatchesListener(t *testing.T, s *testenv.Server, dnsAddr string, t
 	}
 	if seen != len(tokens) {
 		t.Errorf("zone file has %d records, want %d (one per token)\n%s", seen, len(tokens), out)
-	}
-}
-
-// submitRaw sends data as is over STARTTLS+AUTH.
-func submitRaw(t *testing.T, s *testenv.Server, from string, to []string, data string) {
-	t.Helper()
-	c, err := smtp.Dial(s.SMTP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(smtp.PlainAuth("", s.KeyID, awsauth.SMTPPassword(s.Secret, s.Regions[0]), "127.0.0.1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Mail(from); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range to {
-		if err := c.Rcpt(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte(data)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Quit(); err != nil {
-		t.Fatal(err)
 	}
 }

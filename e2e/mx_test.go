@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
-	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,41 +35,6 @@ retry_min = "50ms"
 retry_max = "200ms"
 command_timeout = "5s"
 `, d.Addr, port) + strings.Join(extra, "\n")})
-}
-
-// smtpSendTo submits one message to several recipients over STARTTLS+AUTH.
-func smtpSendTo(t *testing.T, s *testenv.Server, from, subject string, to ...string) {
-	t.Helper()
-	c, err := smtp.Dial(s.SMTP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Auth(smtp.PlainAuth("", s.KeyID, awsauth.SMTPPassword(s.Secret, s.Regions[0]), "127.0.0.1")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Mail(from); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range to {
-		if err := c.Rcpt(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(w, "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nHello from sesame.\r\n", from, strings.Join(to, ", "), subject)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Quit(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
