@@ -173,9 +173,12 @@ func (s *Server) start(bin string) {
 	}
 }
 
-// Restart starts the process again on the same config and data (after Kill or Stop).
+// Restart starts the process again on the same config and data. A process
+// still running (no Kill or Stop before) is stopped first, so two never
+// share the data dir and the ports.
 func (s *Server) Restart() {
 	s.t.Helper()
+	s.Stop()
 	s.start(Binary(s.t))
 }
 
