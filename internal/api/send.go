@@ -30,14 +30,6 @@ import (
 // maxV1MessageBytes is SES v1's message size limit (v2 and SMTP: 40 MB).
 const maxV1MessageBytes = 10 << 20
 
-// Envelope attributes the API keeps with a spooled message, for the
-// stages that publish events (a later issue).
-const (
-	attrConfigurationSet = "configuration_set"
-	attrTags             = "tags"     // JSON: [{"Name":…,"Value":…}]
-	attrTemplate         = "template" // the template's name, when rendered from one
-)
-
 func (s *Server) registerSending() {
 	s.handleV2("POST /v2/email/outbound-emails", s.sendEmailV2)
 	s.handleV2("POST /v2/email/outbound-bulk-emails", s.sendBulkEmailV2)
@@ -111,13 +103,12 @@ func (s *Server) send(ctx context.Context, o *outbound) (string, error) {
 // checkSendOptions checks what does not depend on the content: the
 // configuration set and the tags.
 func (s *Server) checkSendOptions(ctx context.Context, o *outbound) error {
-	if o.configSet != "" {
-		cs, err := s.configurationSet(ctx, o.configSet)
-		if err != nil {
+	// Checked once before any content work (a bulk call fails as a whole);
+	// sending checks it again per message, through its cache.
+	if s.cfg.Sender != nil {
+		p := principal(ctx)
+		if err := s.cfg.Sender.CheckConfigurationSet(ctx, p.AccountID, p.Region, o.configSet); err != nil {
 			return err
-		}
-		if !cs.SendingEnabled() {
-			return seserr.ConfigurationSetSendingPaused(o.configSet)
 		}
 	}
 	return checkMessageTags(o.tags)
@@ -270,14 +261,14 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 func sendAttrs(o *outbound) map[string]string {
 	attrs := map[string]string{}
 	if o.configSet != "" {
-		attrs[attrConfigurationSet] = o.configSet
+		attrs[sending.AttrConfigurationSet] = o.configSet
 	}
 	if len(o.tags) > 0 {
 		b, _ := json.Marshal(o.tags)
-		attrs[attrTags] = string(b)
+		attrs[sending.AttrTags] = string(b)
 	}
 	if o.template != nil && !o.template.inline {
-		attrs[attrTemplate] = o.template.t.Name
+		attrs[sending.AttrTemplate] = o.template.t.Name
 	}
 	if len(attrs) == 0 {
 		return nil

@@ -233,7 +233,7 @@ func TestSendEmailV2Simple(t *testing.T) {
 	if want := []string{"to@example.com", "cc@example.com", "hidden@example.com"}; !slices.Equal(m.env.Recipients, want) {
 		t.Errorf("recipients = %v, want %v", m.env.Recipients, want)
 	}
-	if m.env.Attrs[attrTags] != `[{"Name":"campaign","Value":"c1"}]` {
+	if m.env.Attrs[sending.AttrTags] != `[{"Name":"campaign","Value":"c1"}]` {
 		t.Errorf("attrs = %v", m.env.Attrs)
 	}
 	h := m.msg.Header
@@ -293,7 +293,7 @@ func TestSendEmailV2Raw(t *testing.T) {
 		t.Errorf("first envelope = %+v", ms[0].env)
 	}
 	if !strings.HasSuffix(ms[0].raw, raw) || strings.Contains(ms[0].raw, "mine@") || strings.Contains(ms[0].raw, "2024") ||
-		!strings.HasPrefix(ms[0].raw, "Message-ID: <"+ms[0].env.ID+"@") || ms[0].env.Attrs[attrTags] != `[{"Name":"k","Value":"v"}]` {
+		!strings.HasPrefix(ms[0].raw, "Message-ID: <"+ms[0].env.ID+"@") || ms[0].env.Attrs[sending.AttrTags] != `[{"Name":"k","Value":"v"}]` {
 		t.Errorf("raw message: %v\n%s", ms[0].env.Attrs, ms[0].raw)
 	}
 	if !slices.Equal(ms[1].env.Recipients, []string{"only@example.com"}) || !strings.HasSuffix(ms[1].raw, lf) {
@@ -331,7 +331,7 @@ func TestSendEmailV2Template(t *testing.T) {
 	if p := ms[0].parts(t); p["text/plain"] != "- a\r\n- b\r\n" || p["text/html"] != "<b><Ann></b>" {
 		t.Errorf("parts = %q", p)
 	}
-	if ms[0].env.Attrs[attrTemplate] != "welcome" {
+	if ms[0].env.Attrs[sending.AttrTemplate] != "welcome" {
 		t.Errorf("attrs = %v", ms[0].env.Attrs)
 	}
 	if got := ms[1].msg.Header.Get("Subject"); got != "S 1" {

@@ -117,10 +117,6 @@ const (
 	maxCachedIdentity = 10000
 )
 
-// attrConfigurationSet is the spool attribute naming a message's
-// configuration set (api's sendAttrs).
-const attrConfigurationSet = "configuration_set"
-
 func (m *MX) now() time.Time {
 	if m.Clock == nil {
 		return time.Now()
@@ -496,7 +492,7 @@ func (m *MX) maxAge(ctx context.Context, e *spool.Entry) time.Duration {
 }
 
 func (m *MX) configSet(ctx context.Context, e *spool.Entry) *store.ConfigurationSet {
-	name := e.Attrs[attrConfigurationSet]
+	name := e.Attrs[sending.AttrConfigurationSet]
 	if name == "" {
 		return nil
 	}

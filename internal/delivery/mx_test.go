@@ -375,7 +375,7 @@ func TestMXDefers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				attrs = map[string]string{attrConfigurationSet: "tls"}
+				attrs = map[string]string{sending.AttrConfigurationSet: "tls"}
 			}
 			id := env.send("sender@example.com", attrs, "u@e.test")
 			var e spool.Entry
@@ -405,7 +405,7 @@ func TestMXTLSRequiredDeliversOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := env.send("sender@example.com", map[string]string{attrConfigurationSet: "tls"}, "u@f.test")
+	id := env.send("sender@example.com", map[string]string{sending.AttrConfigurationSet: "tls"}, "u@f.test")
 	env.waitGone(id)
 	if got := env.sinks[0].Messages(); len(got) != 1 || !got[0].TLS {
 		t.Fatalf("sink got %+v", got)

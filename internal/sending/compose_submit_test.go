@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sesame/internal/seserr"
+	"sesame/internal/store"
 )
 
 // TestSubmitComposedAPIMessage: a composed message goes through the same
@@ -16,6 +17,9 @@ func TestSubmitComposedAPIMessage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil, 0)
 	ctx := context.Background()
+	if err := h.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: h.account, Region: region, Name: "cs"}, 0); err != nil {
+		t.Fatal(err)
+	}
 	msg, err := Compose(&Simple{From: "Me <me@example.org>", To: []string{"you@verified.com"}, Subject: "Grüße", Text: str("hi")})
 	if err != nil {
 		t.Fatal(err)

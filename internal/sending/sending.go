@@ -77,6 +77,7 @@ type Sender struct {
 
 	settings   *ttlCache[accountRegion, store.AccountSettings]
 	identities *ttlCache[accountRegion, *identitySet]
+	configSets *ttlCache[configSetKey, store.ConfigurationSet]
 	keys       *ttlCache[string, store.AccessKey]
 }
 
@@ -108,6 +109,7 @@ func New(cfg Config) *Sender {
 	s.settings = newTTLCache[accountRegion, store.AccountSettings](s.clk, cacheTTL)
 	s.identities = newTTLCache[accountRegion, *identitySet](s.clk, cacheTTL)
 	s.keys = newTTLCache[string, store.AccessKey](s.clk, cacheTTL)
+	s.configSets = newTTLCache[configSetKey, store.ConfigurationSet](s.clk, cacheTTL)
 	return s
 }
 
@@ -184,6 +186,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	}
 	if !set.SendingEnabled {
 		return a, seserr.SendingPaused()
+	}
+	if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, sub.Attrs[AttrConfigurationSet]); err != nil {
+		return a, err
 	}
 	if sub.Draft.Size() > s.maxBytes || (sub.MaxBytes > 0 && sub.Draft.Size() > sub.MaxBytes) {
 		return a, seserr.MessageTooLong()
