@@ -27,6 +27,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 SERVERS=${SERVERS:-"api smtp peer"}
 LOADS=${LOADS:-"1 16 64"}
 MSGS_1=${MSGS_1:-2000}
@@ -43,8 +45,6 @@ FROM=sender@example.com TO=success@simulator.amazonses.com REGION=us-east-1
 SESAME_PID='' PEER_PID=''
 RESULTS=$WORK/results.txt
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 uses_sesame() { has api || has smtp; }
 
@@ -67,28 +67,7 @@ json_get() { /usr/bin/python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1:]: v=v[k]
 print(v)' "$@"; }
 
-# CPU busy percentage over half a second, all cores.
-cpu_busy() {
-	local a b i idle tot=0
-	read -ra a </proc/stat
-	sleep 0.5
-	read -ra b </proc/stat
-	idle=$(((b[4] + b[5]) - (a[4] + a[5])))
-	for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
-	[ "$tot" -gt 0 ] || { echo 0; return; }
-	echo $((100 * (tot - idle) / tot))
-}
 
-# The machine is shared: wait a bounded time for quiet, and report the load.
-wait_quiet() {
-	local busy deadline=$((SECONDS + WAIT_QUIET))
-	busy=$(cpu_busy)
-	while [ "$busy" -ge "$QUIET_PCT" ] && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 1
-		busy=$(cpu_busy)
-	done
-	echo "$busy"
-}
 
 listening() { ss -Hltn "sport = :${1##*:}" | grep -q LISTEN; }
 
@@ -114,22 +93,15 @@ start_sesame() {
 	local cfg=$WORK/sesame.toml ses=$WORK/bin/sesame acct id
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data"
-	cat >"$cfg" <<-EOF
-		data_dir = "$WORK/data"
-		hostname = "localhost"
-		regions  = ["$REGION"]
-		[smtp]
-		starttls_listen = ["$SES_SMTP"]
-		tls_listen      = ["$SES_TLS"]
-		max_connections = 1000
-		max_messages_per_connection = 1000000
-		[api]
-		listen = "$SES_API"
+	{
+		sesame_base_config
+		cat <<-EOF
 		[delivery]
 		mode = "capture"
 		[log]
 		level = "warn"
 	EOF
+	} >"$cfg"
 	acct=$("$ses" admin -c "$cfg" account create) || die "sesame admin account create failed"
 	id=$(json_get account_id <<<"$acct")
 	KEY=$(json_get access_key_id <<<"$acct")
@@ -187,7 +159,6 @@ run_one() {
 	echo "load=$conns server=$server busy_before=$busy% $out" | tee -a "$RESULTS"
 }
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's/ms$//; s/\/s$//'; }
 
 report() {
 	local c s line api64='' peer64=''

@@ -35,6 +35,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 SCENARIOS=${SCENARIOS:-"e2e queued pushback"}
 REPEAT=${REPEAT:-3}
 CONNS=${CONNS:-20}
@@ -62,8 +64,6 @@ RESULTS=$WORK/results.txt
 
 SESAME_PID='' DNS_PID='' CHECK_PID='' FLAKY_PID='' PF_STARTED=''
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 stop_pid() { # stop_pid PID: TERM one process we started, and reap it
@@ -89,29 +89,8 @@ trap 'exit 130' INT TERM
 
 # --- helpers -----------------------------------------------------------------
 
-cpu_busy() {
-	local a b i idle tot=0
-	read -ra a </proc/stat
-	sleep 0.5
-	read -ra b </proc/stat
-	idle=$(((b[4] + b[5]) - (a[4] + a[5])))
-	for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
-	[ "$tot" -gt 0 ] || { echo 0; return; }
-	echo $((100 * (tot - idle) / tot))
-}
 
-# The machine is shared: wait a bounded time for a quiet CPU, say how busy.
-wait_quiet() {
-	local busy deadline=$((SECONDS + WAIT_QUIET))
-	busy=$(cpu_busy)
-	while [ "$busy" -ge "$QUIET_PCT" ] && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 1
-		busy=$(cpu_busy)
-	done
-	echo "$busy"
-}
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's#/s$##; s/ms$//'; }
 median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 now() { date +%s.%N; }
 
@@ -164,20 +143,9 @@ start_sesame() {
 	local cfg=$WORK/sesame.toml acct id st
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data"
-	cat >"$cfg" <<-EOF
-		data_dir = "$WORK/data"
-		hostname = "localhost"
-		regions  = ["$REGION"]
-		[smtp]
-		starttls_listen = ["$SES_SMTP"]
-		tls_listen      = ["$SES_TLS"]
-		max_connections = 1000
-		max_message_bytes = 41943040
-		idle_timeout = "30s"
-		max_messages_per_connection = 1000000
-		max_connection_age = "1h"
-		[api]
-		listen = "$SES_API"
+	{
+		sesame_base_config
+		cat <<-EOF
 		[delivery]
 		mode = "mx"
 		resolver = "$DNS"
@@ -194,6 +162,7 @@ start_sesame() {
 		[log]
 		level = "warn"
 	EOF
+	} >"$cfg"
 	acct=$(ses admin -c "$cfg" account create) || die "sesame admin account create failed"
 	id=$(jq -r .account_id <<<"$acct")
 	SES_USER=$(jq -r .access_key_id <<<"$acct")

@@ -33,6 +33,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 SERVERS=${SERVERS:-"sesame postfix"}
 LOADS=${LOADS:-"1 20 100"}
 REPEAT=${REPEAT:-3}
@@ -54,8 +56,6 @@ REGION=us-east-1
 SESAME_PID='' SAMPLER_PID='' PF_STARTED=''
 RESULTS=$WORK/results.txt
 
-log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 cleanup() {
@@ -87,17 +87,6 @@ json_get() {
 	fi
 }
 
-# CPU busy percentage over half a second, all cores.
-cpu_busy() {
-	local a b i idle tot=0
-	read -ra a </proc/stat
-	sleep 0.5
-	read -ra b </proc/stat
-	idle=$(((b[4] + b[5]) - (a[4] + a[5])))
-	for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
-	[ "$tot" -gt 0 ] || { echo 0; return; }
-	echo $((100 * (tot - idle) / tot))
-}
 
 # Busy CPU time of the whole machine so far, in clock ticks.
 busy_ticks() {
@@ -106,17 +95,6 @@ busy_ticks() {
 	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
 }
 
-# The machine is shared (other builds): wait a bounded time for quiet, and
-# say so when it never came, so noisy runs can be told apart.
-wait_quiet() {
-	local busy deadline=$((SECONDS + WAIT_QUIET))
-	busy=$(cpu_busy)
-	while [ "$busy" -ge "$QUIET_PCT" ] && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 1
-		busy=$(cpu_busy)
-	done
-	echo "$busy"
-}
 
 # Memory in kB, as "RSS PSS": sesame's one process, or the sum over Postfix's
 # processes (master and everything running as the postfix user, except our
@@ -159,7 +137,6 @@ sampler_stop() {
 	SAMPLER_PID=
 }
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's/ms$//; s/\/s$//'; }
 median() {
 	sort -g | awk '{v[NR] = $1} END {
 		if (NR == 0) { print "n/a"; exit }
@@ -195,25 +172,15 @@ start_sesame() {
 	local cfg=$WORK/sesame.toml
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data"
-	cat >"$cfg" <<-EOF
-		data_dir = "$WORK/data"
-		hostname = "localhost"
-		regions  = ["$REGION"]
-		[smtp]
-		starttls_listen = ["$SES_SMTP"]
-		tls_listen      = ["$SES_TLS"]
-		max_connections = 1000
-		max_message_bytes = 41943040
-		idle_timeout = "30s"
-		max_messages_per_connection = 1000000
-		max_connection_age = "1h"
-		[api]
-		listen = "$SES_API"
+	{
+		sesame_base_config
+		cat <<-EOF
 		[delivery]
 		mode = "capture"
 		[log]
 		level = "warn"
 	EOF
+	} >"$cfg"
 	local ses="$WORK/bin/sesame" acct id
 	acct=$("$ses" admin -c "$cfg" account create) || die "sesame admin account create failed"
 	id=$(json_get account_id <<<"$acct")
