@@ -31,13 +31,10 @@ import (
 
 const e2eDKIMZone = "dkim.sesame.test"
 
-func TestDKIMSignedMailVerifiesIndependently(t *testing.T) {
-	pythonModule(t, "dkim")
-	pythonModule(t, "dns")
-	d := testenv.StartDNS(t)
-	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
-	d.SetA("mx.rcpt.test", "127.0.0.2")
-	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
+// startDKIMZoneServer starts sesame in mx mode (startMXServer) with its
+// authoritative listener for e2eDKIMZone, whose address it returns too.
+func startDKIMZoneServer(t *testing.T, d *testenv.DNS, port string) (*testenv.Server, string) {
+	t.Helper()
 	dnsAddr := testenv.FreeAddr(t)
 	s := startMXServer(t, d, port, fmt.Sprintf(`[verification]
 check_interval = "100ms"
@@ -46,6 +43,37 @@ dkim_cname_domain = %q
 listen = %q
 nameservers = ["ns1.sesame.test"]
 `, e2eDKIMZone, dnsAddr))
+	return s, dnsAddr
+}
+
+// easyDKIMDomain creates domain with Easy DKIM through the v2 API,
+// publishes its three CNAMEs (into cnameDomain) at d, waits until it is
+// verified with DKIM SUCCESS, and then out the signer's one-second
+// identity cache.
+func easyDKIMDomain(t *testing.T, v2 *sesv2.Client, d *testenv.DNS, domain, cnameDomain string) *sesv2.CreateEmailIdentityOutput {
+	t.Helper()
+	created, err := v2.CreateEmailIdentity(context.Background(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range created.DkimAttributes.Tokens {
+		d.SetCNAME(tok+"._domainkey."+domain, tok+"."+cnameDomain)
+	}
+	waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
+		return g.VerifiedForSendingStatus && g.DkimAttributes != nil && g.DkimAttributes.Status == types.DkimStatusSuccess
+	})
+	time.Sleep(1100 * time.Millisecond)
+	return created
+}
+
+func TestDKIMSignedMailVerifiesIndependently(t *testing.T) {
+	pythonModule(t, "dkim")
+	pythonModule(t, "dns")
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx.rcpt.test", "127.0.0.2")
+	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
+	s, dnsAddr := startDKIMZoneServer(t, d, port)
 	ctx := context.Background()
 	v2 := s.SESv2Client(t)
 

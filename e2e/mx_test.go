@@ -308,17 +308,7 @@ func TestMXDeliversDKIMSigned(t *testing.T) {
 	ctx := context.Background()
 	v2 := s.SESv2Client(t)
 	const domain = "signed.example"
-	created, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tok := range created.DkimAttributes.Tokens {
-		d.SetCNAME(tok+"._domainkey."+domain, tok+"."+cnameDomain)
-	}
-	waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
-		return g.VerifiedForSendingStatus && g.DkimAttributes != nil && g.DkimAttributes.Status == "SUCCESS"
-	})
-	time.Sleep(1100 * time.Millisecond) // the signer's identity cache lives a second
+	created := easyDKIMDomain(t, v2, d, domain, cnameDomain)
 
 	smtpSendTo(t, s, "sender@"+domain, "signed through mx", "u@a.test")
 	waitFor(t, "the signed message", func() bool { return len(sinks[0].Messages()) == 1 })
@@ -354,6 +344,28 @@ func TestMXDeliversDKIMSigned(t *testing.T) {
 	}
 	if out, err := exec.Command(py, "-c", dkimVerifyPy, msgFile, txtFile).CombinedOutput(); err != nil {
 		t.Fatalf("python3-dkim does not verify the delivered message: %v %s\n%s", err, out, msg)
+	}
+
+	// An address identity under the domain can turn signing off for itself
+	// (PutEmailIdentityDkimAttributes on the address); the domain's other
+	// addresses still sign.
+	const quiet = "quiet@" + domain
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(quiet)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.PutEmailIdentityDkimAttributes(ctx, &sesv2.PutEmailIdentityDkimAttributesInput{
+		EmailIdentity: aws.String(quiet), SigningEnabled: false}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	smtpSendTo(t, s, quiet, "unsigned by choice", "u@a.test")
+	smtpSendTo(t, s, "other@"+domain, "still signed", "u@a.test")
+	waitFor(t, "both messages", func() bool { return len(sinks[0].Messages()) == 3 })
+	for _, m := range sinks[0].Messages()[1:] {
+		signed := strings.HasPrefix(string(m.Data), "DKIM-Signature: ")
+		if fromQuiet := strings.Contains(string(m.Data), "From: "+quiet); signed == fromQuiet {
+			t.Errorf("from %s: signed = %v:\n%s", map[bool]string{true: quiet, false: "other@" + domain}[fromQuiet], signed, m.Data)
+		}
 	}
 }
 
@@ -404,4 +416,40 @@ retry_max = "2h"
 	s.Admin(nil, "queue", "retry", q[0].ID)
 	waitFor(t, "delivery after queue retry", func() bool { return len(sinks[0].Messages()) == 1 })
 	waitFor(t, "an empty queue", func() bool { return len(list()) == 0 })
+}
+
+// TestMXReturnPathHeader: as SES, a Return-Path header in the message names
+// where bounce notifications go (the DSN reaches it, not the envelope
+// sender), and recipients never see it: the delivered message has no
+// Return-Path field (the receiver adds its own from MAIL FROM).
+func TestMXReturnPathHeader(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t,
+		testenv.SinkOptions{},
+		testenv.SinkOptions{Reject: map[string]string{"gone@b.test": "550 5.1.1 no such user"}},
+	)
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetA("mx3.test", "127.0.0.3")
+	d.SetMX("a.test", 10, "mx2.test")
+	d.SetMX("b.test", 10, "mx3.test")
+	d.SetMX("example.com", 10, "mx2.test")
+	s := startMXServer(t, d, port)
+	s.Verify("example.com")
+	submitRaw(t, s, "sender@example.com", []string{"ok@a.test", "gone@b.test"},
+		"Return-Path: <feedback@example.com>\r\nFrom: sender@example.com\r\nTo: ok@a.test, gone@b.test\r\n"+
+			"Subject: return path\r\n\r\nHello.\r\n")
+	waitFor(t, "the delivery and the DSN", func() bool { return len(sinks[0].Messages()) == 2 })
+	for _, m := range sinks[0].Messages() {
+		switch {
+		case m.From == "": // the DSN
+			if len(m.Recipients) != 1 || m.Recipients[0] != "feedback@example.com" ||
+				!strings.Contains(string(m.Data), "Final-Recipient: rfc822; gone@b.test") {
+				t.Errorf("DSN: %+v\n%s", m, m.Data)
+			}
+		default:
+			if strings.Contains(strings.ToLower(string(m.Data)), "return-path:") {
+				t.Errorf("the delivered message keeps a Return-Path field:\n%s", m.Data)
+			}
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/config"
+	"sesame/internal/dkim"
 )
 
 const usage = `sesame — a self-hosted email service that speaks Amazon SES's protocols
@@ -22,7 +23,7 @@ Usage:
   sesame admin [-c FILE] [--data DIR] ...  manage accounts, keys, identities, settings (JSON output)
   sesame smtp-password --secret SECRET --region REGION
                                            print the SES SMTP password of a secret access key
-  sesame version                           print the version
+  sesame version                           print the version and the RSA engine DKIM signing uses
 
 -c FILE is a TOML config (every key optional; see docs/configuration.md);
 --data DIR overrides its data_dir. "sesame admin help" lists the admin commands.
@@ -50,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = smtpPassword(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "sesame", version())
+		engine, detail := dkim.AutoRSA()
+		fmt.Fprintf(stdout, "DKIM RSA signing (delivery.dkim_rsa = \"auto\"): %s (%s)\n", engine, detail)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -77,6 +77,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
 	})
 	defer sender.Close()
+	deliver, err := newDeliverer(cfg, sp, st, sender, clk, log)
+	if err != nil {
+		return err
+	}
 
 	cert, err := smtpd.LoadOrCreateCert(cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.DataDir, cfg.Hostname)
 	if err != nil {
@@ -165,7 +169,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dnsL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
-	deliver := newDeliverer(cfg, sp, st, sender, clk, log)
 	go func() {
 		defer close(deliveryDone)
 		if err := deliver.Run(deliveryCtx); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 
@@ -22,20 +23,26 @@ type deliverer interface {
 }
 
 // newDeliverer builds the configured delivery worker.
-func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, clk clock.Clock, log *slog.Logger) deliverer {
+func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, clk clock.Clock, log *slog.Logger) (deliverer, error) {
 	if cfg.Delivery.Mode != "mx" {
-		return &delivery.Capture{Spool: sp, Store: st, Logger: log}
+		return &delivery.Capture{Spool: sp, Store: st, Logger: log}, nil
 	}
 	d := cfg.Delivery
 	shapes := make(map[string]delivery.Shape, len(d.Destinations))
 	for name, dest := range d.Destinations {
 		shapes[name] = delivery.Shape{MaxConns: dest.MaxConnections, Rate: dest.MessagesPerSecond}
 	}
+	signer := dkim.New(st, clk, log)
+	engine, err := signer.UseRSA(d.DKIMRSA)
+	if err != nil {
+		return nil, fmt.Errorf("delivery.dkim_rsa: %w", err)
+	}
+	log.Info("DKIM RSA signing", "engine", engine)
 	return &delivery.MX{
 		Spool:        sp,
 		Store:        st,
 		Router:       &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk},
-		Signer:       dkim.New(st, clk, log),
+		Signer:       signer,
 		System:       sender,
 		Clock:        clk,
 		Logger:       log.With("component", "delivery"),
@@ -48,6 +55,7 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 			DataTimeout:        d.DataTimeout.Duration,
 			MaxConnsPerDomain:  d.MaxConnectionsPerDomain,
 			MaxMessagesPerConn: d.MaxMessagesPerConnection,
+			IdleTimeout:        d.ConnectionIdleTimeout.Duration,
 			Shapes:             shapes,
 		},
 		Retry: delivery.RetryPolicy{
@@ -56,5 +64,5 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 			MaxAge: d.MaxAttemptAge.Duration,
 		},
 		Workers: d.Concurrency,
-	}
+	}, nil
 }

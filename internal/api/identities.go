@@ -280,7 +280,7 @@ func (s *Server) setDkimEnabled(ctx context.Context, name string, enabled bool) 
 		if enabled && d.Type == store.Domain && d.DKIM.Origin == "" {
 			return seserr.BadRequest(fmt.Sprintf("DKIM is not set up for %s: call VerifyDomainDkim or PutEmailIdentityDkimSigningAttributes first.", name))
 		}
-		d.DKIM.SigningEnabled = enabled
+		d.DKIM.SigningEnabled, d.DKIM.SigningSet = enabled, true
 		return nil
 	})
 	return err

@@ -75,18 +75,9 @@ func (s *Server) send(ctx context.Context, o *outbound) (string, error) {
 	if s.cfg.Sender == nil {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("api: no sender configured"))
 	}
-	if o.raw != nil {
-		// SES reads its X-SES-* directives from a raw message and removes
-		// them, and overwrites Message-ID and Date.
-		var d sending.RawDirectives
-		o.raw, d = sending.PrepareRaw(o.raw)
-		if o.configSet == "" {
-			o.configSet = d.ConfigurationSet
-		}
-		for _, t := range d.Tags {
-			o.tags = append(o.tags, messageTag{Name: t.Name, Value: t.Value})
-		}
-	}
+	// A raw message goes as given: SES's control headers are read by
+	// Submit and its Message-ID and Date overridden, as for SMTP (one path;
+	// delivery removes what SES removes).
 	if err := s.checkSendOptions(ctx, o); err != nil {
 		return "", err
 	}
@@ -116,25 +107,11 @@ func (s *Server) checkSendOptions(ctx context.Context, o *outbound) error {
 
 func checkMessageTags(tags []messageTag) error {
 	for _, t := range tags {
-		if !validTagPart(t.Name) || !validTagPart(t.Value) {
+		if !sending.ValidTagPart(t.Name) || !sending.ValidTagPart(t.Value) {
 			return seserr.BadRequest(fmt.Sprintf("Invalid message tag %q=%q: names and values contain only ASCII letters, digits, underscores and dashes, at most 256 of them.", t.Name, t.Value))
 		}
 	}
 	return nil
-}
-
-// validTagPart: SES allows ASCII letters, digits, '_' and '-', fewer than
-// 256 characters, in message tag names and values.
-func validTagPart(v string) bool {
-	if v == "" || len(v) > 255 {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // submit builds the message (the template is loaded) and submits it.
@@ -186,12 +163,13 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 		return "", seserr.BadRequest("Content must contain exactly one of Simple, Raw or Template.")
 	}
 
-	mailFrom := ""
+	mailFrom, feedbackTo := "", ""
 	switch {
 	case o.returnPath != "":
 		if mailFrom, err = sending.AddrSpec("ReturnPath", o.returnPath); err != nil {
 			return "", err
 		}
+		feedbackTo = mailFrom // the call's ReturnPath beats a Return-Path header
 	case headerFrom != "":
 		if mailFrom, err = sending.AddrSpec("From", headerFrom); err != nil {
 			return "", err
@@ -208,7 +186,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	}
 	return s.cfg.Sender.Submit(ctx, &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
-		Draft: d, Via: "api", MaxBytes: o.maxBytes, Attrs: sendAttrs(o),
+		Draft: d, Via: "api", MaxBytes: o.maxBytes, Attrs: sendAttrs(o, feedbackTo),
 	})
 }
 
@@ -258,7 +236,7 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 	return from, rcpts, nil
 }
 
-func sendAttrs(o *outbound) map[string]string {
+func sendAttrs(o *outbound, feedbackTo string) map[string]string {
 	attrs := map[string]string{}
 	if o.configSet != "" {
 		attrs[sending.AttrConfigurationSet] = o.configSet
@@ -269,6 +247,9 @@ func sendAttrs(o *outbound) map[string]string {
 	}
 	if o.template != nil && !o.template.inline {
 		attrs[sending.AttrTemplate] = o.template.t.Name
+	}
+	if feedbackTo != "" {
+		attrs[sending.AttrFeedbackTo] = feedbackTo
 	}
 	if len(attrs) == 0 {
 		return nil

@@ -79,15 +79,22 @@ type Delivery struct {
 	CommandTimeout Duration `toml:"command_timeout"`
 	DataTimeout    Duration `toml:"data_timeout"`
 	// MaxConnectionsPerDomain caps simultaneous connections to one
-	// recipient domain.
+	// destination: the recipient domains that share the same MX hosts.
 	MaxConnectionsPerDomain int `toml:"max_connections_per_domain"`
 	// MaxMessagesPerConnection is how many messages one connection carries.
 	MaxMessagesPerConnection int `toml:"max_messages_per_connection"`
+	// ConnectionIdleTimeout is how long an unused connection to an MX is
+	// kept for the next message (Postfix: smtp_connection_cache_time_limit).
+	ConnectionIdleTimeout Duration `toml:"connection_idle_timeout"`
 	// Concurrency is how many messages are delivered at once.
 	Concurrency int `toml:"concurrency"`
 	// MXPort is the receivers' SMTP port: 25 on the internet; tests and
 	// closed networks use others.
 	MXPort int `toml:"mx_port"`
+	// DKIMRSA chooses the RSA implementation that signs: "auto" (OpenSSL's
+	// libcrypto when it loads, else Go's), "openssl" (fail to start
+	// without it) or "go".
+	DKIMRSA string `toml:"dkim_rsa"`
 	// Destinations shape traffic to particular recipient domains (big
 	// receivers throttle senders that open too many connections or send
 	// too fast), as Postfix's per-transport limits and KumoMTA's shaping do.
@@ -177,8 +184,10 @@ func Default() Config {
 			DataTimeout:              Duration{10 * time.Minute},
 			MaxConnectionsPerDomain:  20,
 			MaxMessagesPerConnection: 100,
+			ConnectionIdleTimeout:    Duration{10 * time.Second},
 			Concurrency:              64,
 			MXPort:                   25,
+			DKIMRSA:                  "auto",
 		},
 		Log: Log{Level: "info", Format: "text"},
 		Verification: Verification{
@@ -395,6 +404,7 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 		{"delivery.connect_timeout", d.ConnectTimeout.Duration, 10 * time.Millisecond},
 		{"delivery.command_timeout", d.CommandTimeout.Duration, 10 * time.Millisecond},
 		{"delivery.data_timeout", d.DataTimeout.Duration, 10 * time.Millisecond},
+		{"delivery.connection_idle_timeout", d.ConnectionIdleTimeout.Duration, 10 * time.Millisecond},
 	} {
 		if t.v < t.min {
 			return bad(t.key, "must be at least %s, got %s", t.min, t.v)
@@ -414,6 +424,11 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 		if n.v < 1 {
 			return bad(n.key, "must be at least 1, got %d", n.v)
 		}
+	}
+	switch d.DKIMRSA {
+	case "auto", "openssl", "go":
+	default:
+		return bad("delivery.dkim_rsa", "must be \"auto\", \"openssl\" or \"go\", got %q", d.DKIMRSA)
 	}
 	if d.MXPort < 1 || d.MXPort > 65535 {
 		return bad("delivery.mx_port", "must be a port number, got %d", d.MXPort)

@@ -71,6 +71,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[delivery]\nmax_attempt_age = \"0s\"", "delivery.max_attempt_age"},
 		{"[delivery]\nretry_min = \"2h\"", "delivery.retry_max"},
 		{"[delivery]\nmx_port = 0", "delivery.mx_port"},
+		{"[delivery]\ndkim_rsa = \"boringssl\"", "delivery.dkim_rsa"},
+		{"[delivery]\nconnection_idle_timeout = \"0s\"", "delivery.connection_idle_timeout"},
 		{"[delivery]\nconcurrency = 0", "delivery.concurrency"},
 		{"[delivery]\nbounce_domain = \"bounces\"", "delivery.bounce_domain"},
 		{"[delivery]\ncommand_timeout = \"1ms\"", "delivery.command_timeout"},

@@ -21,67 +21,137 @@ import (
 // account's suppression list when the account's (or the configuration
 // set's) suppression settings name BOUNCE and the bounce is Permanent,
 // (c) an RFC 3464 DSN to the sender when the identity forwards feedback by
-// email (SES's default). (b) and (c) happen only for a bounce recorded for
-// the first time, so a replayed attempt repeats neither; a crash between
-// the record and the DSN loses that DSN rather than sending it twice.
+// email (SES's default).
+//
+// (b) and (c) are done at least once. The record is written first, marked
+// pending; then every pending bounce of the message is followed up, and its
+// mark cleared only after the DSN is spooled. So an attempt that crashes
+// (or fails to spool the DSN) between the record and the DSN leaves the
+// bounce pending, and the next attempt of the message — the replay after a
+// restart records the same bounce again and finds the record there, or the
+// retry finishBounces asked for — sends the DSN then. A crash after the DSN
+// is spooled and before the mark is cleared sends the DSN twice: the price
+// of never sending none. The suppression entry is an upsert, so redoing it
+// costs nothing.
+//
+// One case is left without a DSN on purpose: a replay that delivers to a
+// recipient the crashed attempt had bounced (the receiver changed its mind)
+// — that recipient got the message; its record stays pending, unread.
 
-// finishBounces records the attempt's bounces and what follows them.
-func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) {
-	if len(a.bounced) == 0 {
-		return
-	}
+// finishBounces records the attempt's bounces and follows up every pending
+// bounce of the message. A non-nil error means something is left to do: a
+// bounce that could not be recorded (its recipient is taken off a.done, so
+// it is tried — and bounces — again) or a follow-up that failed; the caller
+// keeps the message and tries again later.
+func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) error {
 	e := a.e
+	// A first attempt without bounces has nothing pending: the common case
+	// pays no query. A later attempt looks, for a follow-up an earlier one
+	// could not finish.
+	if len(a.bounced) == 0 && e.State.Attempts == 0 {
+		return nil
+	}
 	now := m.now()
-	var fresh []bounced
-	var feedback []string
+	var failed error
 	for _, b := range a.bounced {
-		fid := uuid.NewString()
-		added, err := m.Store.AddBounce(ctx, store.Bounce{
+		_, err := m.Store.AddBounce(ctx, store.Bounce{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: b.rcpt,
 			Type: b.typ, SubType: b.sub, Status: b.f.Status(), Diagnostic: diagnosticOf(b.f),
-			RemoteMTA: b.f.MTA, FeedbackID: fid, Created: now,
+			RemoteMTA: b.f.MTA, FeedbackID: uuid.NewString(), Reply: b.f.Error(), Created: now,
 		})
 		if err != nil {
-			log.Error("recording a bounce", "rcpt", b.rcpt, "err", err)
+			log.Error("recording a bounce; the recipient is tried again later", "rcpt", b.rcpt, "err", err)
+			delete(a.done, strings.ToLower(b.rcpt))
+			failed = err
 			continue
 		}
 		log.Info("bounced", "rcpt", b.rcpt, "type", b.typ, "subtype", b.sub, "err", b.f.Error())
-		if !added {
-			continue
-		}
-		fresh = append(fresh, b)
-		feedback = append(feedback, fid)
 	}
-	if len(fresh) == 0 {
-		return
+	pending, err := m.Store.PendingBounces(ctx, e.ID)
+	if err != nil {
+		return err
 	}
+	if len(pending) == 0 {
+		return failed
+	}
+	if err := m.followUp(ctx, e, pending, now); err != nil {
+		return err
+	}
+	rcpts := make([]string, len(pending))
+	for i, b := range pending {
+		rcpts[i] = b.Recipient
+	}
+	if err := m.Store.BouncesFollowedUp(ctx, e.ID, rcpts); err != nil {
+		// The DSN is spooled: keeping the message for this would only send
+		// it again. The marks stay, unread unless the message is retried.
+		log.Warn("marking bounces followed up", "err", err)
+	}
+	return failed
+}
+
+// followUp puts the suppressible bounces on the suppression list and sends
+// the sender one DSN about all of them; on an error nothing is marked done
+// (the suppression entries are upserts, the DSN was not spooled).
+func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounce, now time.Time) error {
 	if m.suppressesBounces(ctx, e) {
-		for i, b := range fresh {
-			if !b.suppress {
+		for _, b := range pending {
+			if !suppresses(b) {
 				continue
 			}
 			err := m.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
-				AccountID: e.AccountID, Region: e.Region, Address: b.rcpt, Reason: store.ReasonBounce,
-				Updated: now, MessageID: e.ID, FeedbackID: feedback[i],
+				AccountID: e.AccountID, Region: e.Region, Address: b.Recipient, Reason: store.ReasonBounce,
+				Updated: now, MessageID: e.ID, FeedbackID: b.FeedbackID,
 			})
 			if err != nil {
-				log.Error("adding a bounced address to the suppression list", "rcpt", b.rcpt, "err", err)
+				return fmt.Errorf("adding %s to the suppression list: %w", b.Recipient, err)
 			}
 		}
 	}
-	// No DSN about a DSN or other mail of sesame's own (null reverse-path).
+	if !m.dsnDue(ctx, e) {
+		return nil
+	}
+	to := feedbackTo(e)
+	msg := composeDSN(m.cl.opt.Hostname, m.BounceDomain, to, e, pending, readHeaderOf(e))
+	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
+		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
+	}); err != nil {
+		return fmt.Errorf("sending a DSN to %s: %w", to, err)
+	}
+	return nil
+}
+
+// feedbackTo is where a DSN about e goes: the address its Return-Path
+// header (or the API's ReturnPath) named, else its envelope sender.
+func feedbackTo(e *spool.Entry) string {
+	if a := e.Attrs[sending.AttrFeedbackTo]; a != "" {
+		return a
+	}
+	return e.MailFrom
+}
+
+// suppresses reports whether a bounce puts its address on the suppression
+// list (when the settings say BOUNCE): a Permanent bounce of a real
+// recipient. Not the mailbox simulator's (SES's simulator never touches
+// your list), not one that bounced because the address is on it already.
+func suppresses(b store.Bounce) bool {
+	if b.Type != BouncePermanent || b.SubType == SubOnAccountSuppressionList {
+		return false
+	}
+	_, simulated := SimulatorOutcome(b.Recipient)
+	return !simulated
+}
+
+// dsnDue reports whether the sender of e gets DSNs: not for a DSN or other
+// mail of sesame's own (null reverse-path), not when the sender's identity
+// turned email feedback forwarding off.
+func (m *MX) dsnDue(ctx context.Context, e *spool.Entry) bool {
 	if m.System == nil || e.MailFrom == "" || e.Via == sending.ViaSystem {
-		return
+		return false
 	}
 	if id, ok := m.identity(ctx, e); ok && !id.FeedbackForwarding {
-		return
+		return false
 	}
-	msg := composeDSN(m.cl.opt.Hostname, m.BounceDomain, e, fresh, now, readHeaderOf(e))
-	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
-		AccountID: e.AccountID, Region: e.Region, Recipients: []string{e.MailFrom}, Message: msg,
-	}); err != nil {
-		log.Error("sending a DSN", "to", e.MailFrom, "err", err)
-	}
+	return true
 }
 
 // suppressesBounces reads the suppression setting that applies to e: its
@@ -107,7 +177,8 @@ func diagnosticOf(f *Failure) string {
 }
 
 // readHeaderOf returns the original message's header section for the DSN's
-// third part, "" when it cannot be read.
+// third part, as it was delivered (without SES's control headers), "" when
+// it cannot be read.
 func readHeaderOf(e *spool.Entry) []byte {
 	r, err := e.Open()
 	if err != nil {
@@ -124,18 +195,20 @@ func readHeaderOf(e *spool.Entry) []byte {
 		h.Write(bytes.TrimRight(line, "\r\n"))
 		h.WriteString("\r\n")
 	}
-	return h.Bytes()
+	return sending.StripForDelivery(h.Bytes())
 }
 
 // composeDSN writes an RFC 3464 delivery status notification (multipart/
 // report, RFC 6522) about bounces of e, from MAILER-DAEMON of the bounce
-// domain, without Message-ID and Date (SubmitSystem adds them).
-func composeDSN(hostname, bounceDomain string, e *spool.Entry, bounces []bounced, now time.Time, origHeader []byte) []byte {
+// domain, without Message-ID and Date (SubmitSystem adds them). It is made
+// from the bounce records alone, so a DSN sent on a later attempt says
+// what the first would have.
+func composeDSN(hostname, bounceDomain, to string, e *spool.Entry, bounces []store.Bounce, origHeader []byte) []byte {
 	boundary := "dsn-" + strings.ReplaceAll(uuid.NewString(), "-", "")
 	var b bytes.Buffer
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
 	w("From: Mail Delivery Subsystem <MAILER-DAEMON@%s>", bounceDomain)
-	w("To: %s", e.MailFrom)
+	w("To: %s", to)
 	w("Subject: Delivery Status Notification (Failure)")
 	w("MIME-Version: 1.0")
 	w("Content-Type: multipart/report; report-type=delivery-status; boundary=\"%s\"", boundary)
@@ -147,7 +220,11 @@ func composeDSN(hostname, bounceDomain string, e *spool.Entry, bounces []bounced
 	w("An error occurred while trying to deliver the mail to the following recipients:")
 	w("")
 	for _, x := range bounces {
-		w("  %s: %s", x.rcpt, x.f.Error())
+		reply := x.Reply
+		if reply == "" {
+			reply = x.Status
+		}
+		w("  %s: %s", x.Recipient, reply)
 	}
 	w("")
 	w("--%s", boundary)
@@ -161,16 +238,18 @@ func composeDSN(hostname, bounceDomain string, e *spool.Entry, bounces []bounced
 	}
 	for _, x := range bounces {
 		w("")
-		w("Final-Recipient: rfc822; %s", x.rcpt)
+		w("Final-Recipient: rfc822; %s", x.Recipient)
 		w("Action: failed")
-		w("Status: %s", x.f.Status())
-		if x.f.MTA != "" && x.f.Remote {
-			w("Remote-MTA: dns; %s", x.f.MTA)
+		w("Status: %s", x.Status)
+		// Only a receiver's reply has a Diagnostic-Code (diagnosticOf); its
+		// host is then the Remote-MTA.
+		if x.RemoteMTA != "" && x.Diagnostic != "" {
+			w("Remote-MTA: dns; %s", x.RemoteMTA)
 		}
-		if x.f.Remote {
-			w("Diagnostic-Code: %s", x.f.Diagnostic())
+		if x.Diagnostic != "" {
+			w("Diagnostic-Code: %s", x.Diagnostic)
 		}
-		w("Last-Attempt-Date: %s", now.UTC().Format(time.RFC1123Z))
+		w("Last-Attempt-Date: %s", x.Created.UTC().Format(time.RFC1123Z))
 	}
 	w("")
 	w("--%s", boundary)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -118,7 +119,7 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 			Region:     e.Region,
 			MailFrom:   e.MailFrom,
 			Recipients: e.Recipients,
-			Raw:        raw,
+			Raw:        sending.StripForDelivery(raw), // what MX mode would deliver: no control headers
 			Received:   e.Received,
 			Outcome:    Outcome(e.Recipients),
 		})

@@ -212,11 +212,10 @@ type attempt struct {
 }
 
 type bounced struct {
-	rcpt     string
-	f        *Failure
-	typ      string
-	sub      string
-	suppress bool
+	rcpt string
+	f    *Failure
+	typ  string
+	sub  string
 }
 
 // deliver makes one attempt at e and records its outcome in the spool.
@@ -245,13 +244,10 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	// What an interrupted attempt learnt is kept all the same.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	var remaining []string
-	for _, r := range e.Recipients {
-		if !a.done[strings.ToLower(r)] {
-			remaining = append(remaining, r)
-		}
-	}
+	remaining := a.remaining()
+	scheduled := false
 	if len(remaining) > 0 && ctx.Err() == nil {
+		scheduled = true
 		a.st.Attempts++
 		next, expired := m.Retry.Next(a.st.Attempts, e.Received, m.now(), rand.Float64(), m.maxAge(wctx, e))
 		if expired {
@@ -262,7 +258,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			for _, r := range remaining {
 				m.bounce(a, r, exp)
 			}
-			remaining = nil
+			scheduled = false
 		} else {
 			a.st.NextAttempt = next
 			if last != nil {
@@ -273,13 +269,22 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			}
 		}
 	}
-	m.finishBounces(wctx, a, log)
-	if len(remaining) == 0 {
+	// The message is done only when its bounces are followed up too
+	// (bounce_dsn.go): a follow-up left undone keeps it for another try.
+	followUp := m.finishBounces(wctx, a, log)
+	remaining = a.remaining()
+	if len(remaining) == 0 && followUp == nil {
 		m.forgetSignature(e.ID)
 		if err := m.Spool.Done(wctx, e.ID); err != nil {
 			log.Error("marking a delivered message done", "err", err)
 		}
 		return
+	}
+	if followUp != nil && !scheduled {
+		log.Error("following up bounces failed; trying again later", "err", followUp)
+		a.st.Attempts++
+		a.st.NextAttempt = m.now().Add(m.Retry.Backoff(a.st.Attempts, rand.Float64()))
+		a.st.LastError = "following up bounces: " + followUp.Error()
 	}
 	a.st.Done = a.st.Done[:0]
 	for _, r := range e.Recipients {
@@ -293,6 +298,17 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	if err := m.Spool.Defer(wctx, e.ID, a.st); err != nil {
 		log.Error("deferring a message", "err", err)
 	}
+}
+
+// remaining lists the recipients of the message not settled yet.
+func (a *attempt) remaining() []string {
+	var out []string
+	for _, r := range a.e.Recipients {
+		if !a.done[strings.ToLower(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // recordDelays records the remaining recipients' delivery delay (SES's
@@ -383,6 +399,9 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		log.Error("reading a spooled message", "err", err)
 		return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error reading the message"}
 	}
+	// SES's control headers never leave (the spool keeps the message as
+	// received); the signature is computed over what is actually sent.
+	body = sending.StripForDelivery(body)
 	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
@@ -477,7 +496,7 @@ func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 // bounce settles rcpt as undeliverable.
 func (m *MX) bounce(a *attempt, rcpt string, f *Failure) {
 	typ, sub := Classify(f)
-	a.bounced = append(a.bounced, bounced{rcpt: rcpt, f: f, typ: typ, sub: sub, suppress: typ == BouncePermanent})
+	a.bounced = append(a.bounced, bounced{rcpt: rcpt, f: f, typ: typ, sub: sub})
 	a.done[strings.ToLower(rcpt)] = true
 }
 

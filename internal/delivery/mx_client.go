@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
 // The SMTP client side of MX delivery: connections to receivers, reused
-// across messages to the same address and capped per destination domain,
-// and one mail transaction per (message, domain) that reports each
-// recipient's outcome.
+// across messages to the same address and capped per destination — the set
+// of MX hosts a domain routes to, so that domains served by the same mail
+// exchangers share one cap (KumoMTA's "site"; Google Workspace's many
+// domains all lead to aspmx.l.google.com) — and one mail transaction per
+// (message, domain) that reports each recipient's outcome.
 
 // ClientOptions tune the SMTP client; zero values mean defaults.
 type ClientOptions struct {
@@ -29,15 +32,18 @@ type ClientOptions struct {
 	// DataTimeout bounds the wait for the reply to the final dot (default
 	// 10 min, RFC 5321 §4.5.3.2.6).
 	DataTimeout time.Duration
-	// MaxConnsPerDomain caps simultaneous connections to one recipient
-	// domain (default 20, Postfix's default_destination_concurrency_limit).
+	// MaxConnsPerDomain caps simultaneous connections to one destination:
+	// the recipient domains that share the same MX hosts (default 20,
+	// Postfix's default_destination_concurrency_limit).
 	MaxConnsPerDomain int
 	// MaxMessagesPerConn is how many transactions one connection carries
 	// before it is closed (default 100).
 	MaxMessagesPerConn int
 	// IdleTimeout is how long an unused connection is kept (default 10 s).
 	IdleTimeout time.Duration
-	// Shapes override limits per recipient domain (lower-case).
+	// Shapes override limits per recipient domain (lower-case). A domain
+	// with its own MaxConns gets its own connection cap, apart from the
+	// other domains of its MX hosts.
 	Shapes map[string]Shape
 }
 
@@ -101,7 +107,7 @@ type client struct {
 
 	mu    sync.Mutex
 	idle  map[string][]*conn       // by ip:port
-	slots map[string]chan struct{} // by domain
+	slots map[string]chan struct{} // by destination (destinationOf)
 	pace  map[string]time.Time     // by paced domain: when its next transaction may start
 }
 
@@ -120,17 +126,34 @@ func newClient(opt ClientOptions, log *slog.Logger) *client {
 		pace: map[string]time.Time{}}
 }
 
-// slot takes one of the domain's connection slots.
-func (cl *client) slot(ctx context.Context, domain string) (func(), error) {
+// destinationOf names the connection cap a transaction to domain over hops
+// counts against: the domain's own when a shape gives it one, else its MX
+// hosts (sorted, so the same set in any order is one destination), else
+// the domain.
+func (cl *client) destinationOf(domain string, hops []Hop) (key string, limit int) {
+	if sh := cl.opt.Shapes[domain]; sh.MaxConns > 0 {
+		return "domain " + domain, sh.MaxConns
+	}
+	if len(hops) == 0 {
+		return "domain " + domain, cl.opt.MaxConnsPerDomain
+	}
+	hosts := make([]string, len(hops))
+	for i, h := range hops {
+		hosts[i] = strings.ToLower(strings.TrimSuffix(h.Host, "."))
+	}
+	slices.Sort(hosts)
+	return "mx " + strings.Join(slices.Compact(hosts), ","), cl.opt.MaxConnsPerDomain
+}
+
+// slot takes one of a destination's connection slots, then waits for the
+// domain's pace.
+func (cl *client) slot(ctx context.Context, domain string, hops []Hop) (func(), error) {
+	key, limit := cl.destinationOf(domain, hops)
 	cl.mu.Lock()
-	ch, ok := cl.slots[domain]
+	ch, ok := cl.slots[key]
 	if !ok {
-		n := cl.opt.MaxConnsPerDomain
-		if sh := cl.opt.Shapes[domain]; sh.MaxConns > 0 {
-			n = sh.MaxConns
-		}
-		ch = make(chan struct{}, n)
-		cl.slots[domain] = ch
+		ch = make(chan struct{}, limit)
+		cl.slots[key] = ch
 	}
 	cl.mu.Unlock()
 	select {
@@ -181,7 +204,7 @@ func (cl *client) wait(ctx context.Context, domain string) error {
 // be asked about get the last connection failure (temporary).
 func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results {
 	out := Results{}
-	release, err := cl.slot(ctx, tx.Domain)
+	release, err := cl.slot(ctx, tx.Domain, hops)
 	if err != nil {
 		return allFailed(tx.Recipients, &Failure{Code: 451, Enhanced: "4.4.5", Text: "delivery interrupted"})
 	}

@@ -71,18 +71,25 @@ func (p RetryPolicy) Next(attempts int, received, now time.Time, rnd float64, ma
 	if !now.Before(deadline) {
 		return time.Time{}, true
 	}
+	next = now.Add(p.Backoff(attempts, rnd))
+	if next.After(deadline) {
+		// One last attempt at the deadline rather than none.
+		next = deadline
+	}
+	return next, false
+}
+
+// Backoff is the wait after attempts failed attempts (≥ 1): First, doubled
+// at each attempt, capped at Max, spread by ±Jitter (rnd uniform in [0, 1)).
+func (p RetryPolicy) Backoff(attempts int, rnd float64) time.Duration {
+	p = p.withDefaults()
 	if attempts < 1 {
 		attempts = 1
 	}
 	wait := float64(p.First) * math.Pow(2, float64(attempts-1))
 	wait = math.Min(wait, float64(p.Max))
 	wait *= 1 + p.Jitter*(2*rnd-1)
-	next = now.Add(time.Duration(wait))
-	if next.After(deadline) {
-		// One last attempt at the deadline rather than none.
-		next = deadline
-	}
-	return next, false
+	return time.Duration(wait)
 }
 
 // Delayed reports whether a deferral of a message accepted at received is

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,11 +41,16 @@ type mxEnv struct {
 type fakeSystem struct {
 	mu   sync.Mutex
 	msgs []sending.SystemMessage
+	fail int // refuse this many submissions first (a full disk)
 }
 
 func (f *fakeSystem) SubmitSystem(_ context.Context, m sending.SystemMessage) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail > 0 {
+		f.fail--
+		return "", errors.New("fake: spool refused the DSN")
+	}
 	f.msgs = append(f.msgs, m)
 	return fmt.Sprintf("dsn-%d", len(f.msgs)), nil
 }
@@ -453,6 +459,21 @@ func TestMXNullSenderGetsNoDSN(t *testing.T) {
 	_ = bytes.MinRead
 }
 
+// TestMXDSNGoesToReturnPath: SES sends bounce notifications to the address
+// a Return-Path header (or the API's ReturnPath) named, not to the
+// envelope sender.
+func TestMXDSNGoesToReturnPath(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("sender@example.com", map[string]string{sending.AttrFeedbackTo: "feedback@example.com"}, "gone@c.test")
+	env.waitGone(id)
+	dsns := env.dsns.sent()
+	if len(dsns) != 1 || len(dsns[0].Recipients) != 1 || dsns[0].Recipients[0] != "feedback@example.com" ||
+		!strings.Contains(string(dsns[0].Message), "\r\nTo: feedback@example.com\r\n") {
+		t.Fatalf("DSNs: %+v", dsns)
+	}
+}
+
 func TestMXRecordsDelays(t *testing.T) {
 	env := startMX(t, func(m *MX) {
 		m.Retry = RetryPolicy{First: 20 * time.Millisecond, Max: 40 * time.Millisecond, MaxAge: time.Hour, Jitter: 0.01, DelayAfter: time.Nanosecond}
@@ -491,6 +512,30 @@ func TestMXShapesADestination(t *testing.T) {
 	}
 	if n := env.sinks[0].Connections(); n != 1 {
 		t.Errorf("%d connections with max 1 and reuse", n)
+	}
+}
+
+// TestMXCapsConnectionsPerMXHosts: recipient domains that share their MX
+// hosts share one connection cap (as KumoMTA's sites): four domains on one
+// MX, a cap of 2, never more than 2 sessions open at the receiver.
+func TestMXCapsConnectionsPerMXHosts(t *testing.T) {
+	env := startMX(t, func(m *MX) {
+		m.Client.MaxConnsPerDomain = 2
+	}, testenv.SinkOptions{Stall: 30 * time.Millisecond})
+	var ids []string
+	for i := range 16 {
+		d := fmt.Sprintf("d%d.test", i%4)
+		env.dns.SetMX(d, 10, "mx2.test")
+		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@%s", i, d)))
+	}
+	for _, id := range ids {
+		env.waitGone(id)
+	}
+	if got := len(env.sinks[0].Messages()); got != 16 {
+		t.Fatalf("%d of 16 messages delivered", got)
+	}
+	if n := env.sinks[0].PeakConnections(); n > 2 || n < 1 {
+		t.Errorf("%d sessions open at once at one MX shared by 4 domains, cap 2", n)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ type Signer struct {
 	clk clock.Clock
 	log *slog.Logger
 
+	engine engine // set before the first Sign
+	auto   bool   // engine chosen by "auto": a key it refuses falls back to Go
+
 	mu       sync.Mutex
 	keys     map[string]crypto.Signer // identity + key generation → parsed key
 	resolved map[string]resolution    // account/region/From address → signing identity
@@ -79,7 +83,34 @@ func New(st *store.Store, clk clock.Clock, logger *slog.Logger) *Signer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Signer{st: st, clk: clk, log: logger, keys: map[string]crypto.Signer{}, resolved: map[string]resolution{}}
+	return &Signer{st: st, clk: clk, log: logger, engine: goEngine,
+		keys: map[string]crypto.Signer{}, resolved: map[string]resolution{}}
+}
+
+// UseRSA chooses the RSA engine (RSAAuto, RSAOpenSSL or RSAGo) before the
+// first Sign and returns the one in effect. RSAOpenSSL fails when libcrypto
+// cannot be loaded; RSAAuto then takes Go's and logs why.
+func (s *Signer) UseRSA(name string) (string, error) {
+	switch name {
+	case RSAGo:
+		s.engine, s.auto = goEngine, false
+	case RSAOpenSSL:
+		e, err := opensslEngine()
+		if err != nil {
+			return "", err
+		}
+		s.engine, s.auto = e, false
+	case "", RSAAuto:
+		e, err := opensslEngine()
+		if err != nil {
+			s.log.Info("dkim: signing with Go's RSA; OpenSSL's is faster but unavailable", "reason", err)
+			e = goEngine
+		}
+		s.engine, s.auto = e, true
+	default:
+		return "", fmt.Errorf("dkim: unknown RSA engine %q (want %q, %q or %q)", name, RSAAuto, RSAOpenSSL, RSAGo)
+	}
+	return s.engine.name, nil
 }
 
 // Sign returns the DKIM-Signature header field (with CRLF) to prepend, or nil
@@ -161,7 +192,8 @@ func (s *Signer) keyFor(ctx context.Context, accountID, region, address string) 
 // lookup walks from the address to its domain and parent domains; the first
 // identity with DKIM set up decides (spec §6: the most specific identity's
 // settings win). An identity without a DKIM setup of its own — a plain
-// address identity, say — inherits its parent's.
+// address identity, say — inherits its parent's, unless it is an address
+// whose owner set signing off.
 func (s *Signer) lookup(ctx context.Context, accountID, region, address string) (*signingKey, error) {
 	for _, name := range candidates(address) {
 		d, err := s.st.IdentityDetails(ctx, accountID, region, name)
@@ -172,6 +204,12 @@ func (s *Signer) lookup(ctx context.Context, accountID, region, address string) 
 			return nil, fmt.Errorf("dkim: identity for %s: %w", address, err)
 		}
 		if d.DKIM.Origin == "" {
+			// An address identity whose owner turned DKIM off sends
+			// unsigned even under a signing domain (SetIdentityDkimEnabled
+			// works per identity, addresses included).
+			if d.Type == store.EmailAddress && d.DKIM.SigningSet && !d.DKIM.SigningEnabled {
+				return nil, nil
+			}
 			continue
 		}
 		if !d.DKIM.SigningEnabled || d.DKIM.Status != store.StatusSuccess || len(d.DKIM.PrivateKey) == 0 {
@@ -214,6 +252,17 @@ func (s *Signer) keyOf(d store.IdentityDetails, address string) (*signingKey, er
 			return nil, fmt.Errorf("dkim: key of %s: %w", d.Name, err)
 		}
 		key = parsed
+		if rk, ok := parsed.(*rsa.PrivateKey); ok {
+			wrapped, err := s.engine.wrap(rk)
+			switch {
+			case err == nil:
+				key = wrapped
+			case s.auto:
+				s.log.Warn("dkim: signing with Go's RSA for this key", "identity", d.Name, "err", err)
+			default:
+				return nil, fmt.Errorf("dkim: key of %s: %w", d.Name, err)
+			}
+		}
 		s.mu.Lock()
 		if len(s.keys) >= maxCached {
 			clear(s.keys)

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -120,6 +119,8 @@ func TestSign(t *testing.T) {
 	addIdentity(t, st, "nodkim.example.com", store.DKIM{})                                                            // no DKIM: the parent signs
 	addIdentity(t, st, "someone@example.com", store.DKIM{})                                                           // plain address: the domain signs
 	addIdentity(t, st, "nosigning@example.com", store.DKIM{Origin: store.DKIMOriginAWS, Status: store.StatusSuccess}) // override: off
+	addIdentity(t, st, "optout@example.com", store.DKIM{SigningSet: true})                                            // set off by its owner
+	addIdentity(t, st, "optin@example.com", store.DKIM{SigningSet: true, SigningEnabled: true})                       // set on: the domain signs
 	dns := dnsOf{
 		"tok1aaaa._domainkey.example.com":        k[0],
 		"sel1._domainkey.byo.example.org":        k[1],
@@ -145,6 +146,8 @@ func TestSign(t *testing.T) {
 		{"dkim pending", "x@pending.example", "", "", "", ""},
 		{"address override", "own@pending.example", "", "pending.example", "addrsel", ""},
 		{"address override off", "nosigning@example.com", "", "", "", ""},
+		{"address set off under a signing domain", "optout@example.com", "", "", "", ""},
+		{"address set on signs with its domain", "optin@example.com", "", "example.com", "tok1aaaa", ""},
 		{"no identity", "x@elsewhere.test", "", "", "", ""},
 		{"encoded name", "=?x-unknown?q?Caf=E9?= <someone@example.com>", "", "example.com", "tok1aaaa", ""},
 	}
@@ -302,32 +305,6 @@ func TestCandidates(t *testing.T) {
 			t.Errorf("candidates(%q) = %q", bad, c)
 		}
 	}
-}
-
-// BenchmarkSign2KB signs a 2 KB message with an RSA-2048 key: the cost
-// delivery pays per message (the end-to-end target is ≥ 2× Postfix's
-// ~560 msg/s while signing every message).
-func BenchmarkSign2KB(b *testing.B) {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	st := openStore(b)
-	addIdentity(b, st, "example.com", easy(der, "tok1"))
-	s := New(st, nil, nil)
-	body := strings.Repeat(base64.StdEncoding.EncodeToString(make([]byte, 57))+"\r\n", 2048/78)
-	msg := []byte(message("Sender <a@example.com>", "") + body)
-	b.SetBytes(int64(len(msg)))
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			sig, err := s.Sign(context.Background(), acct, region, bytes.NewReader(msg))
-			if err != nil || sig == nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // FuzzSign: whatever the message, Sign does not fail on it or panic, and a

@@ -57,8 +57,11 @@ func newHeaderRules() *headerRules {
 type header struct {
 	from, sender, returnPath       string // unfolded raw values
 	hasFrom, hasSender, hasRetPath bool
-	hasMessageID, hasDate          bool
 	lf                             bool // lines end in bare LF (API raw messages may)
+
+	// SES's control headers (control.go), first instance of each.
+	configSet, tags       string
+	hasConfigSet, hasTags bool
 }
 
 // bufPool recycles header read buffers: Submit is on the hot path.
@@ -158,6 +161,9 @@ func (hr *headerRules) parse(sec []byte) (header, error) {
 		}
 		idx, ok := hr.unique[string(lower[:len(name)])]
 		if !ok {
+			if isControlHeader(lower[:len(name)]) {
+				h.control(string(lower[:len(name)]), field[colon+1:])
+			}
 			continue
 		}
 		if seen&(1<<idx) != 0 {
@@ -171,13 +177,24 @@ func (hr *headerRules) parse(sec []byte) (header, error) {
 			h.sender, h.hasSender = unfold(field[colon+1:]), true
 		case "Return-Path":
 			h.returnPath, h.hasRetPath = unfold(field[colon+1:]), true
-		case "Message-ID":
-			h.hasMessageID = true
-		case "Date":
-			h.hasDate = true
 		}
 	}
 	return h, nil
+}
+
+// control keeps the value of a control header SES reads (spec §9: the
+// first instance is the one used).
+func (h *header) control(name string, value []byte) {
+	switch name {
+	case "x-ses-configuration-set":
+		if !h.hasConfigSet {
+			h.configSet, h.hasConfigSet = unfold(value), true
+		}
+	case "x-ses-message-tags":
+		if !h.hasTags {
+			h.tags, h.hasTags = unfold(value), true
+		}
+	}
 }
 
 // fieldEnd returns the length of the field at the start of sec, through the

@@ -151,7 +151,7 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
-		Attrs: sub.Attrs,
+		Attrs: a.attrs,
 	}
 	prefix := s.prefix(&a.header, id, sub.Region, now)
 	appended = true // Append takes over the draft, even when it fails
@@ -166,11 +166,13 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 type admission struct {
 	header header
 	limits quota.Limits
-	daily  int // recipients counted toward the 24-hour quota
+	daily  int               // recipients counted toward the 24-hour quota
+	attrs  map[string]string // the submission's, with what its control headers add
 }
 
-// admit runs SES's checks in SES's order: sending paused, size, header
-// rules, recipient count, identities, quotas. Quota is reserved only when
+// admit runs SES's checks in SES's order: sending paused, configuration
+// set, size, header rules (and a configuration set the control headers
+// name), recipient count, identities, quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
@@ -207,6 +209,15 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 			return a, seserr.MessageTooLong().Wrap(err)
 		}
 		return a, seserr.As(err)
+	}
+	// The control headers fill in what the submission did not say (over
+	// SMTP they are the only way to name a configuration set or tags); a
+	// set named there is held to the same rule as one an API call names.
+	a.attrs = controlAttrs(sub.Attrs, &a.header)
+	if name := a.attrs[AttrConfigurationSet]; name != sub.Attrs[AttrConfigurationSet] {
+		if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, name); err != nil {
+			return a, err
+		}
 	}
 	senders, err := a.header.senderAddresses()
 	if err != nil {
@@ -281,33 +292,28 @@ func unverified(ids *identitySet, mailFrom string, senders, recipients []string,
 	return failed
 }
 
-// prefix is the header lines Submit adds in front of the message: a
-// Message-ID and a Date (RFC 5322 §3.6.1, UTC, the accept time) when the
-// message lacks them, in the message's own line-ending style.
+// prefix is the header lines Submit puts in front of every message: its
+// Message-ID (<MessageId@region.hostname>) and Date (RFC 5322 §3.6.1, UTC,
+// the accept time), in the message's own line-ending style. SES overrides
+// a client's own Message-ID and Date (spec §9): the spool keeps them, and
+// StripForDelivery drops them on the way out, after these.
 func (s *Sender) prefix(h *header, id, region string, now time.Time) []byte {
-	if h.hasMessageID && h.hasDate {
-		return nil
-	}
 	eol := "\r\n"
 	if h.lf {
 		eol = "\n"
 	}
 	b := make([]byte, 0, 160)
-	if !h.hasMessageID {
-		b = append(b, "Message-ID: <"...)
-		b = append(b, id...)
-		b = append(b, '@')
-		b = append(b, region...)
-		b = append(b, '.')
-		b = append(b, s.hostname...)
-		b = append(b, '>')
-		b = append(b, eol...)
-	}
-	if !h.hasDate {
-		b = append(b, "Date: "...)
-		b = now.UTC().AppendFormat(b, time.RFC1123Z)
-		b = append(b, eol...)
-	}
+	b = append(b, "Message-ID: <"...)
+	b = append(b, id...)
+	b = append(b, '@')
+	b = append(b, region...)
+	b = append(b, '.')
+	b = append(b, s.hostname...)
+	b = append(b, '>')
+	b = append(b, eol...)
+	b = append(b, "Date: "...)
+	b = now.UTC().AppendFormat(b, time.RFC1123Z)
+	b = append(b, eol...)
 	return b
 }
 

@@ -6,8 +6,13 @@ import "fmt"
 // SES's texts.
 
 // ConfigurationSetDoesNotExist: v2 NotFoundException, v1 ConfigurationSetDoesNotExist.
+// Over SMTP (X-SES-CONFIGURATION-SET) SES answers "554 Configuration Set
+// does not exist: Configuration set <name> does not exist." (seen in a
+// real SES SMTP log).
 func ConfigurationSetDoesNotExist(name string) *Error {
-	return NotFound("ConfigurationSetDoesNotExist", fmt.Sprintf("Configuration set <%s> does not exist.", name))
+	e := NotFound("ConfigurationSetDoesNotExist", fmt.Sprintf("Configuration set <%s> does not exist.", name))
+	e.SMTPText = "Configuration Set does not exist: " + e.Message
+	return e
 }
 
 // ConfigurationSetAlreadyExists: v2 AlreadyExistsException, v1 ConfigurationSetAlreadyExists.

@@ -55,3 +55,56 @@ func TestDeliveryDelayKeepsFirstAndUpdatesLast(t *testing.T) {
 		t.Errorf("delay = %+v", g)
 	}
 }
+
+// A bounce's follow-ups are pending from AddBounce until BouncesFollowedUp:
+// a replayed AddBounce neither adds a second record nor settles the first.
+func TestPendingBounces(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	add := func(msg, rcpt string) {
+		t.Helper()
+		if _, err := s.AddBounce(ctx, Bounce{AccountID: "111122223333", Region: "us-east-1", MessageID: msg, Recipient: rcpt,
+			Type: "Permanent", SubType: "General", Status: "5.0.0", Reply: "550 go away", FeedbackID: "f-" + rcpt,
+			Created: time.Unix(100, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("m1", "B@x.test")
+	add("m1", "a@x.test")
+	add("m2", "a@x.test")
+	pending := func(msg string) []string {
+		t.Helper()
+		bs, err := s.PendingBounces(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, b := range bs {
+			if !b.DSNPending || b.Reply != "550 go away" || b.AccountID != "111122223333" || b.FeedbackID != "f-"+b.Recipient {
+				t.Errorf("pending bounce = %+v", b)
+			}
+			out = append(out, b.Recipient)
+		}
+		return out
+	}
+	if got := pending("m1"); len(got) != 2 || got[0] != "a@x.test" || got[1] != "B@x.test" {
+		t.Fatalf("pending m1 = %v", got)
+	}
+	if err := s.BouncesFollowedUp(ctx, "m1", []string{"b@X.test"}); err != nil {
+		t.Fatal(err)
+	}
+	add("m1", "b@x.test") // a replay of the settled one
+	if got := pending("m1"); len(got) != 1 || got[0] != "a@x.test" {
+		t.Fatalf("pending m1 after B was followed up = %v", got)
+	}
+	if got := pending("m2"); len(got) != 1 {
+		t.Fatalf("another message's bounce was settled: %v", got)
+	}
+	if err := s.BouncesFollowedUp(ctx, "m1", nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Bounces(ctx, "111122223333", "us-east-1", "m1", 0)
+	if len(all) != 2 || all[0].DSNPending == all[1].DSNPending {
+		t.Errorf("bounces of m1 = %+v", all)
+	}
+}

@@ -33,12 +33,16 @@ type DKIM struct {
 	Tokens         []string // Easy DKIM: the 3 CNAME tokens
 	Origin         string   // DKIMOriginAWS, DKIMOriginExternal or ""
 	SigningEnabled bool
-	Status         string // v1 spelling: StatusPending, StatusSuccess, …
-	KeyLength      string // "RSA_2048_BIT", "RSA_1024_BIT"
-	NextKeyLength  string
-	PrivateKey     []byte // PKCS#8 DER; sealed at rest
-	Selector       string // BYODKIM selector
-	KeyGenerated   time.Time
+	// SigningSet: the owner set SigningEnabled itself. An address identity
+	// with no DKIM setup of its own (Origin "") inherits its domain's
+	// signing unless it was set off.
+	SigningSet    bool
+	Status        string // v1 spelling: StatusPending, StatusSuccess, …
+	KeyLength     string // "RSA_2048_BIT", "RSA_1024_BIT"
+	NextKeyLength string
+	PrivateKey    []byte // PKCS#8 DER; sealed at rest
+	Selector      string // BYODKIM selector
+	KeyGenerated  time.Time
 }
 
 // MailFrom is an identity's custom MAIL FROM domain ("" = none).
@@ -64,7 +68,7 @@ type IdentityDetails struct {
 const detailColumns = `account_id, region, name, type, status, created_at, verify_token_hash, verify_expires_at,
 	verify_started_at, domain_token, dkim_tokens, dkim_origin, dkim_signing_enabled, dkim_status, dkim_key_length,
 	dkim_next_key_length, dkim_key_sealed, dkim_selector, dkim_key_generated_at, mail_from_domain,
-	mail_from_behavior, mail_from_status, mail_from_started_at, feedback_forwarding`
+	mail_from_behavior, mail_from_status, mail_from_started_at, feedback_forwarding, dkim_signing_set`
 
 type rowScanner interface{ Scan(...any) error }
 
@@ -72,11 +76,11 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	var d IdentityDetails
 	var typ, tokens, sealed string
 	var created, expires, started, keyGen, mfStarted int64
-	var signing, feedback int
+	var signing, feedback, signingSet int
 	err := row.Scan(&d.AccountID, &d.Region, &d.Name, &typ, &d.Status, &created, &d.VerifyTokenHash, &expires,
 		&started, &d.DomainToken, &tokens, &d.DKIM.Origin, &signing, &d.DKIM.Status, &d.DKIM.KeyLength,
 		&d.DKIM.NextKeyLength, &sealed, &d.DKIM.Selector, &keyGen, &d.MailFrom.Domain,
-		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback)
+		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback, &signingSet)
 	if err != nil {
 		return d, err
 	}
@@ -89,6 +93,7 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	d.Identity.MailFromDomain = d.MailFrom.Domain
 	d.Identity.MailFromRejects = mailFromRejects(d.MailFrom.Domain, d.MailFrom.Behavior, d.MailFrom.Status)
 	d.DKIM.SigningEnabled = signing != 0
+	d.DKIM.SigningSet = signingSet != 0
 	d.FeedbackForwarding = feedback != 0
 	if tokens != "" {
 		d.DKIM.Tokens = strings.Fields(tokens)
@@ -132,7 +137,7 @@ func (s *Store) detailArgs(d *IdentityDetails) []any {
 		optDB(d.VerifyExpires), optDB(d.VerifyStarted), d.DomainToken, strings.Join(d.DKIM.Tokens, " "),
 		d.DKIM.Origin, boolDB(d.DKIM.SigningEnabled), d.DKIM.Status, d.DKIM.KeyLength, d.DKIM.NextKeyLength,
 		sealed, d.DKIM.Selector, optDB(d.DKIM.KeyGenerated), d.MailFrom.Domain, d.MailFrom.Behavior,
-		d.MailFrom.Status, optDB(d.MailFrom.Started), boolDB(d.FeedbackForwarding)}
+		d.MailFrom.Status, optDB(d.MailFrom.Started), boolDB(d.FeedbackForwarding), boolDB(d.DKIM.SigningSet)}
 }
 
 func normalizeDetails(d *IdentityDetails) {
@@ -177,7 +182,7 @@ func (s *Store) CreateIdentity(ctx context.Context, d IdentityDetails, max int) 
 			return fmt.Errorf("store: %s: %d identities: %w", what, n, ErrLimitExceeded)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO identities (`+detailColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
@@ -227,8 +232,8 @@ func (s *Store) UpdateIdentity(ctx context.Context, accountID, region, name stri
 			verify_expires_at = ?, verify_started_at = ?, domain_token = ?, dkim_tokens = ?, dkim_origin = ?,
 			dkim_signing_enabled = ?, dkim_status = ?, dkim_key_length = ?, dkim_next_key_length = ?,
 			dkim_key_sealed = ?, dkim_selector = ?, dkim_key_generated_at = ?, mail_from_domain = ?,
-			mail_from_behavior = ?, mail_from_status = ?, mail_from_started_at = ?, feedback_forwarding = ?
-			WHERE account_id = ? AND region = ? AND name = ?`, append(args[3:], args[:3]...)...)
+			mail_from_behavior = ?, mail_from_status = ?, mail_from_started_at = ?, feedback_forwarding = ?,
+			dkim_signing_set = ? WHERE account_id = ? AND region = ? AND name = ?`, append(args[3:], args[:3]...)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}

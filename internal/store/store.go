@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,6 +57,30 @@ type Store struct {
 	// prunedBefore is the send_counts horizon (Unix seconds) of the last
 	// prune, so AddSendCounts prunes about once an hour of counter time.
 	prunedBefore atomic.Int64
+
+	// stmts are hot queries prepared once on the readers (readStmt):
+	// SQLite's parser costs more than running them.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+}
+
+// readStmt returns query prepared on the readers, preparing it the first
+// time (database/sql then prepares it on each connection once).
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.reads.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
 }
 
 // Open opens (creating and migrating if needed) the store in dataDir:
@@ -114,7 +139,14 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.reads.Close(), s.writes.Close())
+	var errs []error
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return errors.Join(append(errs, s.reads.Close(), s.writes.Close())...)
 }
 
 // inTx runs fn in a write transaction and commits it.

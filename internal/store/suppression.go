@@ -81,12 +81,36 @@ func (s *Store) SuppressedDestination(ctx context.Context, accountID, region, ad
 	return d, nil
 }
 
+// suppressedOneByOne: up to this many addresses are looked up one by one.
+const suppressedOneByOne = 4
+
 // SuppressedAmong returns which of addrs are on the list, keyed by the
-// lower-cased address, with their reasons: one query for a message's
-// recipients.
+// lower-cased address, with their reasons.
 func (s *Store) SuppressedAmong(ctx context.Context, accountID, region string, addrs []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(addrs) == 0 {
+		return out, nil
+	}
+	// Delivery asks this for every message, mostly about one or two
+	// recipients: a prepared lookup each (the IN list's arity varies, so
+	// that statement would be parsed afresh every time).
+	if len(addrs) <= suppressedOneByOne {
+		st, err := s.readStmt(ctx, `SELECT reason FROM suppressed_destinations
+			WHERE account_id = ? AND region = ? AND address_lc = ?`)
+		if err != nil {
+			return nil, fmt.Errorf("store: suppressed among addresses of %s in %s: %w", accountID, region, err)
+		}
+		for _, a := range addrs {
+			key := suppressionKey(a)
+			var reason string
+			switch err := st.QueryRowContext(ctx, accountID, region, key).Scan(&reason); {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return nil, fmt.Errorf("store: suppressed among addresses of %s in %s: %w", accountID, region, err)
+			default:
+				out[key] = reason
+			}
+		}
 		return out, nil
 	}
 	args := []any{accountID, region}

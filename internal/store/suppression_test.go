@@ -38,6 +38,12 @@ func TestSuppressionListRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(among, map[string]string{"bob@example.com": ReasonBounce}) {
 		t.Errorf("SuppressedAmong = %v", among)
 	}
+	// Past suppressedOneByOne addresses, one query for them all: the same answer.
+	many := []string{"a@x.test", "BOB@example.com", "c@x.test", "d@x.test", "e@x.test", "f@x.test"}
+	if among, err := s.SuppressedAmong(ctx, "111122223333", "eu-west-1", many); err != nil ||
+		!reflect.DeepEqual(among, map[string]string{"bob@example.com": ReasonBounce}) {
+		t.Errorf("SuppressedAmong(%d addresses) = %v, %v", len(many), among, err)
+	}
 	if err := s.DeleteSuppressedDestination(ctx, "111122223333", "eu-west-1", "BOB@EXAMPLE.COM"); err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,8 @@ type Sink struct {
 	tries  map[string]int
 	rcpts  int
 	conns  int
+	open   int // sessions open now
+	peak   int // most sessions open at once
 	server *smtp.Server
 }
 
@@ -80,6 +82,13 @@ func (s *Sink) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.conns
+}
+
+// PeakConnections is the most SMTP sessions the sink had open at once.
+func (s *Sink) PeakConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
 }
 
 // StartSinks starts one sink per option set, on 127.0.0.2, 127.0.0.3, …
@@ -138,6 +147,8 @@ func StartSinks(t testing.TB, opts ...SinkOptions) ([]*Sink, string) {
 func (s *Sink) newSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
 	s.conns++
+	s.open++
+	s.peak = max(s.peak, s.open)
 	s.mu.Unlock()
 	return &sinkSession{sink: s, conn: c}, nil
 }
@@ -149,8 +160,13 @@ type sinkSession struct {
 	rcpt []string
 }
 
-func (ss *sinkSession) Reset()        { ss.from, ss.rcpt = "", nil }
-func (ss *sinkSession) Logout() error { return nil }
+func (ss *sinkSession) Reset() { ss.from, ss.rcpt = "", nil }
+func (ss *sinkSession) Logout() error {
+	ss.sink.mu.Lock()
+	ss.sink.open--
+	ss.sink.mu.Unlock()
+	return nil
+}
 
 func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.sink.opt.Stall > 0 {

@@ -1,0 +1,216 @@
+package sending
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// SES's control headers (spec §9): fields a client puts in a message to
+// tell SES how to send it, which SES reads and removes before delivery and
+// keeps out of the DKIM signature. They work the same over SMTP and in a
+// raw API message:
+//
+//   - X-SES-CONFIGURATION-SET: <name> — the message's configuration set
+//     (its sending switch, delivery options, suppression options), unless
+//     the API call named one;
+//   - X-SES-MESSAGE-TAGS: n1=v1, n2=v2 — the message tags, unless the API
+//     call gave tags (SES never merges the two);
+//   - X-SES-SOURCE-ARN, X-SES-FROM-ARN, X-SES-RETURN-PATH-ARN — sending
+//     authorization (read when that lands; only removed for now);
+//   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — contact lists
+//     (likewise only removed for now).
+//
+// The first instance of a field is the one used. Sending reads them once,
+// in admit's header scan; the spool keeps the message as received; delivery
+// removes them on the way out (StripForDelivery), in capture and MX mode
+// alike, before signing.
+var controlHeaders = map[string]bool{
+	"x-ses-configuration-set":       true,
+	"x-ses-message-tags":            true,
+	"x-ses-source-arn":              true,
+	"x-ses-from-arn":                true,
+	"x-ses-return-path-arn":         true,
+	"x-ses-list-management-options": true,
+}
+
+// isControlHeader reports whether lower (a lower-case field name) is one of
+// SES's control headers.
+func isControlHeader(lower []byte) bool {
+	return len(lower) > 6 && string(lower[:6]) == "x-ses-" && controlHeaders[string(lower)]
+}
+
+// StripForDelivery returns msg as it leaves sesame: without SES's control
+// header fields, without a Return-Path field (the receiver adds its own,
+// the envelope sender), and without the client's own Message-ID and Date,
+// which SES overrides (spec §9): Submit puts sesame's in front of every message,
+// so the first Message-ID and the first Date are kept and any later one is
+// the client's (the header rules allow one of each, so there is at most
+// one more). Whole fields go, continuation lines included; names match
+// without regard to case. The body is never touched, and the header
+// section ends where sending's scan ends it (the blank line, or the first
+// line that is not a field). The spool keeps the message as received;
+// events can still report the client's headers. A message with nothing to
+// remove is returned as is, without a copy.
+func StripForDelivery(msg []byte) []byte {
+	end := headerEnd(msg, 0)
+	if end < 0 {
+		end = len(msg) // all header
+	}
+	// First pass: is there anything to remove? (No allocation.)
+	found := false
+	forEachField(msg[:end], func(_ []byte, drop bool) bool {
+		found = drop
+		return !found
+	})
+	if !found {
+		return msg
+	}
+	out := make([]byte, 0, len(msg))
+	n := 0 // bytes of msg the walk has passed
+	forEachField(msg[:end], func(field []byte, drop bool) bool {
+		if !drop {
+			out = append(out, field...)
+		}
+		n += len(field)
+		return true
+	})
+	return append(out, msg[n:]...)
+}
+
+// forEachField calls fn with each field of a header section, in order,
+// and whether StripForDelivery drops it, until fn returns false or the
+// section ends (its end, or a line that is not a field: what follows is
+// body to sending's scan, and so to this one).
+func forEachField(sec []byte, fn func(field []byte, drop bool) bool) {
+	var seenID, seenDate bool
+	for len(sec) > 0 {
+		n := fieldEnd(sec)
+		field := sec[:n]
+		colon := bytes.IndexByte(field, ':')
+		if colon <= 0 || bytes.IndexByte(field[:colon], '\n') >= 0 {
+			return
+		}
+		drop := false
+		switch lowerName(field[:colon]) {
+		case "":
+		case "message-id":
+			drop, seenID = seenID, true
+		case "date":
+			drop, seenDate = seenDate, true
+		case "return-path":
+			// The receiver records the envelope sender as Return-Path;
+			// SES's recipients never see the one a client wrote.
+			drop = true
+		default:
+			drop = true // a control header
+		}
+		if !fn(field, drop) {
+			return
+		}
+		sec = sec[n:]
+	}
+}
+
+// lowerName returns a field name (as written, maybe with trailing blanks
+// before the colon) in lower case when it is one StripForDelivery may
+// drop — a control header, message-id, date or return-path — and ""
+// otherwise, without allocating.
+func lowerName(name []byte) string {
+	name = bytes.TrimRight(name, " \t")
+	if len(name) > maxNameLen || len(name) < 4 {
+		return ""
+	}
+	var lower [maxNameLen]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	l := lower[:len(name)]
+	switch {
+	case string(l) == "message-id":
+		return "message-id"
+	case string(l) == "date":
+		return "date"
+	case string(l) == "return-path":
+		return "return-path"
+	case isControlHeader(l):
+		return "control"
+	}
+	return ""
+}
+
+// ParseMessageTags reads an X-SES-MESSAGE-TAGS value ("n1=v1, n2=v2"). A
+// pair whose name or value SES would not take (ValidTagPart) is left out:
+// SES accepts such a message but cannot use those tags, so the message goes
+// and the bad tags are ignored.
+func ParseMessageTags(v string) []Header {
+	var tags []Header
+	for _, pair := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
+		if ok && ValidTagPart(k) && ValidTagPart(val) {
+			tags = append(tags, Header{Name: k, Value: val})
+		}
+	}
+	return tags
+}
+
+// ValidTagPart: SES allows ASCII letters, digits, '_' and '-', fewer than
+// 256 characters, in message tag names and values.
+func ValidTagPart(v string) bool {
+	if v == "" || len(v) > 255 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// TagsAttr is the AttrTags value of tags: JSON [{"Name":…,"Value":…}].
+func TagsAttr(tags []Header) string {
+	b, _ := json.Marshal(tags) // a slice of string pairs always marshals
+	return string(b)
+}
+
+// controlAttrs returns the spool attributes a submission carries once its
+// control headers (and Return-Path) are read: the submission's own
+// attributes win (an API call's ConfigurationSetName, Tags, ReturnPath),
+// the headers fill in what they lack. attrs is not modified; a new map is returned when one is added.
+func controlAttrs(attrs map[string]string, h *header) map[string]string {
+	var add map[string]string
+	if h.hasConfigSet && h.configSet != "" && attrs[AttrConfigurationSet] == "" {
+		add = map[string]string{AttrConfigurationSet: h.configSet}
+	}
+	if h.hasTags && attrs[AttrTags] == "" {
+		if tags := ParseMessageTags(h.tags); len(tags) > 0 {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[AttrTags] = TagsAttr(tags)
+		}
+	}
+	if h.hasRetPath && h.returnPath != "" && h.returnPath != "<>" && attrs[AttrFeedbackTo] == "" {
+		// senderAddresses has checked the value: one addr-spec, or "<>".
+		if a, err := parseHeaderAddresses(h.returnPath, false); err == nil && len(a) == 1 {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[AttrFeedbackTo] = a[0]
+		}
+	}
+	if add == nil {
+		return attrs
+	}
+	for k, v := range attrs {
+		if _, ok := add[k]; !ok && v != "" {
+			add[k] = v
+		}
+	}
+	return add
+}
