@@ -27,6 +27,12 @@ func smtpSubmit(t *testing.T, s *testenv.Server, pw, from string, to []string, d
 	if err := c.Auth(smtp.PlainAuth("", s.KeyID, pw, "127.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
+	return transaction(c, from, to, data)
+}
+
+// transaction sends one message over c (MAIL, RCPT…, DATA) and QUITs,
+// returning the first refusal.
+func transaction(c *smtp.Client, from string, to []string, data string) error {
 	if err := c.Mail(from); err != nil {
 		return err
 	}

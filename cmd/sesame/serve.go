@@ -86,10 +86,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	smtpServer := smtpd.New(smtpd.Config{
 		Hostname:           cfg.Hostname,
 		Regions:            cfg.Regions,
-		TLS:                &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		TLS:                tlsConf,
 		MaxConnections:     cfg.SMTP.MaxConnections,
 		MaxMessageBytes:    cfg.SMTP.MaxMessageBytes,
 		IdleTimeout:        cfg.SMTP.IdleTimeout.Duration,
@@ -150,16 +151,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("api listener: %w", err)
 		}
 	}
+	if apiL != nil {
+		closers = append(closers, apiL)
+	}
 	dnsL, err := bindDNS(cfg, st, clk, log)
 	if err != nil {
 		closeAll()
-		if apiL != nil {
-			apiL.Close()
-		}
+		return err
+	}
+	fbL, err := bindFeedback(cfg, deliver, tlsConf, log)
+	if err != nil {
+		closeAll()
+		dnsL.close()
 		return err
 	}
 
-	errc := make(chan error, len(smtpLs)+3)
+	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+3)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
@@ -167,6 +174,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		go func() { errc <- apiServer.Serve(apiL) }()
 	}
 	dnsL.serve(errc)
+	fbL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -186,7 +194,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
-		"api", cfg.API.Listen, "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
+		"api", cfg.API.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
 		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
 
 	var runErr error
@@ -207,6 +215,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	dnsL.shutdown(shutCtx, log)
+	fbL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

@@ -40,6 +40,14 @@ func (d *dnsListener) serve(errc chan<- error) {
 	}
 }
 
+// close releases the sockets of a listener that never served.
+func (d *dnsListener) close() {
+	if d != nil {
+		d.pc.Close()
+		d.ln.Close()
+	}
+}
+
 func (d *dnsListener) shutdown(ctx context.Context, log *slog.Logger) {
 	if d == nil {
 		return

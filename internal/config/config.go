@@ -31,6 +31,7 @@ type Config struct {
 
 	Verification Verification `toml:"verification"`
 	DNS          DNS          `toml:"dns"`
+	Feedback     Feedback     `toml:"feedback"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -135,6 +136,17 @@ type DNS struct {
 	Nameservers []string `toml:"nameservers"`
 }
 
+// Feedback configures the feedback MX: the inbound SMTP listener that
+// receives what receivers send back to sesame's per-message bounce
+// addresses after delivery (asynchronous DSNs, ARF complaints, auto-replies).
+// It is what the MX records of delivery.bounce_domain and of
+// feedback-smtp.<region>.<verification.mail_from_mx_domain> point at.
+type Feedback struct {
+	Listen []string `toml:"listen"` // host:port each, e.g. "0.0.0.0:25"; empty = off
+	// MaxMessageBytes bounds one feedback message (default 10 MiB).
+	MaxMessageBytes int64 `toml:"max_message_bytes"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn, error
@@ -189,7 +201,8 @@ func Default() Config {
 			MXPort:                   25,
 			DKIMRSA:                  "auto",
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Log:      Log{Level: "info", Format: "text"},
+		Feedback: Feedback{MaxMessageBytes: 10 << 20},
 		Verification: Verification{
 			CheckInterval:    Duration{5 * time.Minute},
 			DKIMCNAMEDomain:  "dkim.amazonses.com",
@@ -334,6 +347,17 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.DNS.Listen); err != nil {
 			return bad("dns.listen", "%q is not host:port", c.DNS.Listen)
 		}
+	}
+	for _, addr := range c.Feedback.Listen {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return bad("feedback.listen", "%q is not host:port", addr)
+		}
+	}
+	if len(c.Feedback.Listen) > 0 && c.Delivery.Mode != "mx" {
+		return bad("feedback.listen", "needs delivery.mode = \"mx\" (nothing is sent in %q mode, so no feedback comes back)", c.Delivery.Mode)
+	}
+	if c.Feedback.MaxMessageBytes < 0 {
+		return bad("feedback.max_message_bytes", "must be positive, got %d", c.Feedback.MaxMessageBytes)
 	}
 	for _, ns := range c.DNS.Nameservers {
 		if !validDomain(ns) {

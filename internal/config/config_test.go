@@ -72,6 +72,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[delivery]\nretry_min = \"2h\"", "delivery.retry_max"},
 		{"[delivery]\nmx_port = 0", "delivery.mx_port"},
 		{"[delivery]\ndkim_rsa = \"boringssl\"", "delivery.dkim_rsa"},
+		{"[delivery]\nmode = \"mx\"\n[feedback]\nlisten = [\"127.0.0.1\"]", "feedback.listen"},
+		{"[feedback]\nlisten = [\"127.0.0.1:2525\"]", "feedback.listen"}, // capture mode: nothing comes back
 		{"[delivery]\nconnection_idle_timeout = \"0s\"", "delivery.connection_idle_timeout"},
 		{"[delivery]\nconcurrency = 0", "delivery.concurrency"},
 		{"[delivery]\nbounce_domain = \"bounces\"", "delivery.bounce_domain"},

@@ -103,6 +103,11 @@ func Classify(f *Failure) (bounceType, subType string) {
 	switch status {
 	case "5.1.1", "5.1.0", "5.1.6", "5.2.1":
 		return BouncePermanent, SubNoEmail
+	case "5.1.10":
+		// RFC 7505's null MX (556), or Exchange's RecipientNotFound (550).
+		if f.Code != 556 && !strings.Contains(text, "null mx") {
+			return BouncePermanent, SubNoEmail
+		}
 	}
 	if status == "5.0.0" && (strings.Contains(text, "user unknown") || strings.Contains(text, "no such user") ||
 		strings.Contains(text, "does not exist") && !strings.Contains(text, "domain")) {

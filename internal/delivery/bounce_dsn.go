@@ -67,14 +67,20 @@ func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) er
 		}
 		log.Info("bounced", "rcpt", b.rcpt, "type", b.typ, "subtype", b.sub, "err", b.f.Error())
 	}
-	pending, err := m.Store.PendingBounces(ctx, e.ID)
-	if err != nil {
+	if err := m.followUpPending(ctx, e, now, func() []byte { return readHeaderOf(e) }, log); err != nil {
 		return err
 	}
-	if len(pending) == 0 {
-		return failed
+	return failed
+}
+
+// followUpPending follows up every pending bounce of e's message and
+// clears their marks.
+func (m *MX) followUpPending(ctx context.Context, e *spool.Entry, now time.Time, origHeader func() []byte, log *slog.Logger) error {
+	pending, err := m.Store.PendingBounces(ctx, e.ID)
+	if err != nil || len(pending) == 0 {
+		return err
 	}
-	if err := m.followUp(ctx, e, pending, now); err != nil {
+	if err := m.followUp(ctx, e, pending, now, origHeader); err != nil {
 		return err
 	}
 	rcpts := make([]string, len(pending))
@@ -82,18 +88,20 @@ func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) er
 		rcpts[i] = b.Recipient
 	}
 	if err := m.Store.BouncesFollowedUp(ctx, e.ID, rcpts); err != nil {
-		// The DSN is spooled: keeping the message for this would only send
-		// it again. The marks stay, unread unless the message is retried.
+		// The DSN is spooled: keeping the message (or refusing the report)
+		// for this would only send it again. The marks stay, unread unless
+		// the message is retried.
 		log.Warn("marking bounces followed up", "err", err)
 	}
-	return failed
+	return nil
 }
 
 // followUp puts the suppressible bounces on the suppression list and sends
-// the sender one DSN about all of them; on an error nothing is marked done
-// (the suppression entries are upserts, the DSN was not spooled).
-func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounce, now time.Time) error {
-	if m.suppressesBounces(ctx, e) {
+// the sender one DSN about all of them, with the original header origHeader
+// gives; on an error nothing is marked done (the suppression entries are
+// upserts, the DSN was not spooled).
+func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounce, now time.Time, origHeader func() []byte) error {
+	if m.suppresses(ctx, e, store.ReasonBounce) {
 		for _, b := range pending {
 			if !suppresses(b) {
 				continue
@@ -111,7 +119,7 @@ func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounc
 		return nil
 	}
 	to := feedbackTo(e)
-	msg := composeDSN(m.cl.opt.Hostname, m.BounceDomain, to, e, pending, readHeaderOf(e))
+	msg := composeDSN(m.hostname(), m.bounceDomain(), to, e, pending, origHeader())
 	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
 		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
 	}); err != nil {
@@ -154,18 +162,19 @@ func (m *MX) dsnDue(ctx context.Context, e *spool.Entry) bool {
 	return true
 }
 
-// suppressesBounces reads the suppression setting that applies to e: its
-// configuration set's SuppressionOptions when set, else the account's.
-func (m *MX) suppressesBounces(ctx context.Context, e *spool.Entry) bool {
+// suppresses reads the suppression setting that applies to e — its
+// configuration set's SuppressionOptions when set, else the account's — and
+// says whether it names reason (BOUNCE or COMPLAINT).
+func (m *MX) suppresses(ctx context.Context, e *spool.Entry, reason string) bool {
 	if cs := m.configSet(ctx, e); cs != nil && cs.Options.Suppression != nil {
-		return slices.Contains(cs.Options.Suppression.SuppressedReasons, store.ReasonBounce)
+		return slices.Contains(cs.Options.Suppression.SuppressedReasons, reason)
 	}
 	reasons, err := m.Store.SuppressedReasons(ctx, e.AccountID, e.Region)
 	if err != nil {
 		m.log().Warn("reading suppression settings", "account", e.AccountID, "err", err)
 		return false
 	}
-	return slices.Contains(reasons, store.ReasonBounce)
+	return slices.Contains(reasons, reason)
 }
 
 // diagnosticOf is the Diagnostic-Code only a receiver's reply gives.

@@ -13,6 +13,7 @@ func TestClassify(t *testing.T) {
 		typ, sub string
 	}{
 		{Failure{Code: 550, Enhanced: "5.1.1", Text: "no such user", Permanent: true}, BouncePermanent, SubNoEmail},
+		{Failure{Code: 550, Enhanced: "5.1.10", Text: "RESOLVER.ADR.RecipientNotFound", Permanent: true}, BouncePermanent, SubNoEmail},
 		{Failure{Code: 550, Text: "User unknown", Permanent: true}, BouncePermanent, SubNoEmail},
 		{Failure{Code: 552, Enhanced: "5.2.2", Text: "mailbox full", Permanent: true}, BounceTransient, SubMailboxFull},
 		{Failure{Code: 552, Enhanced: "5.3.4", Text: "message too big", Permanent: true}, BounceTransient, SubMessageTooLarge},

@@ -69,6 +69,8 @@ type MX struct {
 	// Lost on restart, which only costs one more signature.
 	sigMu sync.Mutex
 	sigs  map[string][]byte
+
+	sent *sentLog // nil until Run
 }
 
 // maxCachedSignatures bounds the signature cache (about 0.6 KB each for
@@ -117,6 +119,23 @@ const (
 	maxCachedIdentity = 10000
 )
 
+// hostname is sesame's name (EHLO, DSNs), whether or not Run has started.
+func (m *MX) hostname() string {
+	if m.Client.Hostname != "" {
+		return m.Client.Hostname
+	}
+	return "localhost"
+}
+
+// bounceDomain is the domain of per-message MAIL FROM addresses without a
+// custom MAIL FROM domain.
+func (m *MX) bounceDomain() string {
+	if m.BounceDomain != "" {
+		return m.BounceDomain
+	}
+	return m.hostname()
+}
+
 func (m *MX) now() time.Time {
 	if m.Clock == nil {
 		return time.Now()
@@ -139,9 +158,16 @@ func (m *MX) Run(ctx context.Context) error {
 	}
 	m.cl = newClient(m.Client, m.log())
 	defer m.cl.Close()
-	if m.BounceDomain == "" {
-		m.BounceDomain = m.cl.opt.Hostname
-	}
+	m.sent = newSentLog(m.Store, m.log(), m.now)
+	sentCtx, stopSent := context.WithCancel(context.WithoutCancel(ctx))
+	sentDone := make(chan struct{})
+	go func() {
+		defer close(sentDone)
+		m.sent.run(sentCtx)
+	}()
+	// The sent log outlives the deliveries (deferred first, runs last): it
+	// writes what they recorded before Run returns.
+	defer func() { stopSent(); <-sentDone }()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	// Idle connections are closed once past IdleTimeout, whether or not
@@ -416,6 +442,13 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		header = append(sig, header...)
 	}
 	mailFrom, requireTLS := m.envelope(ctx, e, log)
+	if mailFrom != "" && a.st.Attempts == 0 && m.sent != nil {
+		// Feedback may come back to mailFrom after the message is gone.
+		m.sent.add(store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
+			Source: e.MailFrom, FeedbackTo: e.Attrs[sending.AttrFeedbackTo],
+			ConfigurationSet: e.Attrs[sending.AttrConfigurationSet],
+			BounceDomain:     mailFrom[strings.LastIndexByte(mailFrom, '@')+1:], Created: m.now()})
+	}
 	byDomain := map[string][]string{}
 	var domains []string
 	for _, r := range rcpts {
@@ -536,7 +569,7 @@ func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (st
 	if e.MailFrom == "" {
 		return "", requireTLS
 	}
-	domain := m.BounceDomain
+	domain := m.bounceDomain()
 	if id, ok := m.identity(ctx, e); ok && id.MailFrom.Domain != "" && id.MailFrom.Status == store.StatusSuccess {
 		domain = id.MailFrom.Domain
 	}

@@ -62,3 +62,25 @@ func encodeUUID(dst []byte, u uuid.UUID) {
 	dst[23] = '-'
 	hex.Encode(dst[24:36], u[10:16])
 }
+
+// MessageIDTime reads the time NewMessageID wrote into id (to the
+// millisecond); ok is false when id is not in that form.
+func MessageIDTime(id string) (t time.Time, ok bool) {
+	if len(id) != 60 || id[16] != '-' || id[53:] != "-000000" {
+		return time.Time{}, false
+	}
+	var ms int64
+	for _, c := range id[4:16] {
+		var d int64
+		switch {
+		case c >= '0' && c <= '9':
+			d = int64(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = int64(c-'a') + 10
+		default:
+			return time.Time{}, false
+		}
+		ms = ms<<4 | d
+	}
+	return time.UnixMilli(ms), true
+}

@@ -75,3 +75,20 @@ func checkMessageIDShape(t *testing.T, id string) {
 		t.Fatalf("MessageId %q: uuid is not version 4", id)
 	}
 }
+
+func TestMessageIDTime(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2019, 11, 8, 11, 13, 7, 481e6, time.UTC)
+	for _, region := range []string{"us-east-1", "xx-test-9"} {
+		got, ok := MessageIDTime(NewMessageID(region, at))
+		if !ok || !got.Equal(at) {
+			t.Errorf("MessageIDTime(NewMessageID(%s)) = %v, %v; want %v", region, got, ok, at)
+		}
+	}
+	for _, bad := range []string{"", "postmaster", strings.Repeat("z", 60),
+		"0100016e4ab7c39Z-5058a2a5-d4ad-407b-92b8-94472f229325-000000"} {
+		if _, ok := MessageIDTime(bad); ok {
+			t.Errorf("MessageIDTime(%q) ok", bad)
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/smtp"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"sesame/internal/testenv"
+)
+
+// Feedback after delivery, through the real binary: a receiver accepted a
+// message, then reports on it at its bounce address — a DSN sent with swaks,
+// an ARF complaint sent with Go's net/smtp — to sesame's feedback MX
+// ([feedback] listen). The addresses end up on the suppression list and the
+// sender's Return-Path gets both, as SES forwards feedback.
+
+func asyncDSN(id, rcpt string) string {
+	return fmt.Sprintf(`From: MAIL-DAEMON@mx2.test (Mail Delivery System)
+To: %[1]s@bounces.sesame.test
+Subject: Undelivered Mail Returned to Sender
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="DSN.b1"
+
+--DSN.b1
+Content-Type: text/plain
+
+The mailbox of <%[2]s> was closed after your message was accepted.
+
+--DSN.b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx2.test
+Arrival-Date: Mon, 23 Nov 2026 17:00:00 +0000
+
+Final-Recipient: rfc822; %[2]s
+Original-Recipient: rfc822;%[2]s
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; store.mx2.test
+Diagnostic-Code: smtp; 550 5.1.1 <%[2]s>: Recipient address rejected:
+    User unknown in local recipient table
+
+--DSN.b1
+Content-Type: text/rfc822-headers
+
+From: sender@example.com
+To: %[2]s
+Subject: feedback e2e
+Message-ID: <%[1]s@us-east-1.sesame.test>
+
+--DSN.b1--
+`, id, rcpt)
+}
+
+func arfReport(id, rcpt string) string {
+	return strings.ReplaceAll(fmt.Sprintf(`From: fbl@a.test
+To: %[1]s@bounces.sesame.test
+Subject: FW: feedback e2e
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="ARF.b2"
+
+--ARF.b2
+Content-Type: text/plain
+
+This is an email abuse report for an email message received from IP 127.0.0.1.
+
+--ARF.b2
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: SomeFBL/1.0
+Version: 1
+Original-Rcpt-To: %[2]s
+Arrival-Date: Mon, 23 Nov 2026 17:05:00 +0000
+Source-IP: 127.0.0.1
+
+--ARF.b2
+Content-Type: message/rfc822
+
+From: sender@example.com
+To: %[2]s
+Subject: feedback e2e
+Message-ID: <%[1]s@us-east-1.sesame.test>
+
+Hello from sesame.
+
+--ARF.b2--
+`, id, rcpt), "\n", "\r\n")
+}
+
+func TestFeedbackAfterDelivery(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("a.test", 10, "mx2.test")
+	d.SetMX("example.com", 10, "mx2.test") // the sender's mailbox
+	fbAddr := testenv.FreeAddr(t)
+	s := startMXServer(t, d, port, fmt.Sprintf("[feedback]\nlisten = [%q]\n", fbAddr))
+	s.Verify("example.com")
+
+	smtpSendTo(t, s, "sender@example.com", "feedback e2e", "gone@a.test", "angry@a.test")
+	waitFor(t, "delivery", func() bool { return len(sinks[0].Messages()) == 1 })
+	msg := sinks[0].Messages()[0]
+	id, domain, _ := strings.Cut(msg.From, "@")
+	if domain != "bounces.sesame.test" || len(id) != 60 {
+		t.Fatalf("MAIL FROM %q: want <message id>@bounces.sesame.test", msg.From)
+	}
+
+	// A random address at the bounce domain is refused for good.
+	c, err := smtp.Dial(fbAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(""); err != nil {
+		t.Fatal(err)
+	}
+	var te *textproto.Error
+	if err := c.Rcpt("postmaster-probe@bounces.sesame.test"); !errors.As(err, &te) || te.Code != 550 {
+		t.Errorf("RCPT of an unknown address = %v, want 550", err)
+	}
+	c.Close()
+
+	// The DSN, with swaks; the message may still be on its way into the
+	// sent log, which the listener answers with 451 (swaks then fails): try
+	// again as a receiver would.
+	swaks := testenv.Tool(t, "swaks")
+	dsnFile := filepath.Join(t.TempDir(), "dsn.eml")
+	if err := os.WriteFile(dsnFile, []byte(asyncDSN(id, "gone@a.test")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	waitFor(t, "the feedback MX to take the DSN", func() bool {
+		out, err = exec.Command(swaks, "--server", fbAddr, "--tls-optional", "--from", "<>", "--to", msg.From,
+			"--data", "@"+dsnFile).CombinedOutput()
+		return err == nil
+	})
+	if !strings.Contains(string(out), "STARTTLS") {
+		t.Errorf("the feedback MX did not offer STARTTLS:\n%s", out)
+	}
+
+	// The ARF complaint, with Go's SMTP client.
+	if err := sendFeedback(fbAddr, msg.From, arfReport(id, "angry@a.test")); err != nil {
+		t.Fatalf("sending the complaint: %v", err)
+	}
+
+	cl := s.SESv2Client(t)
+	for addr, reason := range map[string]string{"gone@a.test": "BOUNCE", "angry@a.test": "COMPLAINT"} {
+		got, err := cl.GetSuppressedDestination(context.Background(), &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String(addr)})
+		if err != nil {
+			t.Fatalf("GetSuppressedDestination(%s): %v", addr, err)
+		}
+		if string(got.SuppressedDestination.Reason) != reason || aws.ToString(got.SuppressedDestination.Attributes.MessageId) != id {
+			t.Errorf("%s suppressed for %s (message %s), want %s (%s)", addr, got.SuppressedDestination.Reason,
+				aws.ToString(got.SuppressedDestination.Attributes.MessageId), reason, id)
+		}
+	}
+	// The sender's mailbox gets our DSN about gone@a.test and the complaint
+	// report, both with the null sender.
+	waitFor(t, "the forwarded feedback", func() bool { return len(sinks[0].Messages()) == 3 })
+	var dsn, complaint string
+	for _, m := range sinks[0].Messages()[1:] {
+		if m.From != "" || len(m.Recipients) != 1 || m.Recipients[0] != "sender@example.com" {
+			t.Errorf("forwarded feedback went from %q to %v", m.From, m.Recipients)
+		}
+		if strings.Contains(string(m.Data), "report-type=delivery-status") {
+			dsn = string(m.Data)
+		} else {
+			complaint = string(m.Data)
+		}
+	}
+	for _, want := range []string{"Final-Recipient: rfc822; gone@a.test", "Status: 5.1.1",
+		"Diagnostic-Code: smtp; 550 5.1.1 <gone@a.test>: Recipient address rejected: User unknown in local recipient table",
+		"Subject: feedback e2e"} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("forwarded DSN lacks %q:\n%s", want, dsn)
+		}
+	}
+	for _, want := range []string{"From: complaints@bounces.sesame.test", "Feedback-Type: abuse", "Original-Rcpt-To: angry@a.test"} {
+		if !strings.Contains(complaint, want) {
+			t.Errorf("forwarded complaint lacks %q:\n%s", want, complaint)
+		}
+	}
+}
+
+// sendFeedback sends data to rcpt with the null sender as a receiving MTA
+// would: STARTTLS when offered, the certificate not checked.
+func sendFeedback(addr, rcpt, data string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("mx2.test"); err != nil {
+		return err
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true}); err != nil {
+			return err
+		}
+	}
+	return transaction(c, "", []string{rcpt}, data)
+}

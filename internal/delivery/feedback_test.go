@@ -1,0 +1,139 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"sesame/internal/feedback"
+	"sesame/internal/sending"
+	"sesame/internal/testenv"
+)
+
+// TestFeedbackAfterDelivery: a message delivered and gone from the spool;
+// a receiver reports later, at its bounce address, a failed recipient, a
+// complaint and an auto-reply. Each gets SES's consequences.
+func TestFeedbackAfterDelivery(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{})
+	env.dns.SetMX("a.test", 10, "mx2.test")
+	ctx := context.Background()
+	id := env.send("sender@example.com", map[string]string{sending.AttrFeedbackTo: "fb@example.com"},
+		"x@a.test", "y@a.test")
+	env.waitGone(id)
+	from := env.sinks[0].Messages()[0].From
+	if from != id+"@bounce.sesame.test" {
+		t.Fatalf("MAIL FROM %q", from)
+	}
+	env.wait("the sent record", func() bool {
+		ok, _ := env.mx.KnownBounceAddress(ctx, id, "bounce.sesame.test")
+		return ok
+	})
+	for _, tc := range []struct {
+		local, domain string
+		known, err    bool
+	}{
+		{strings.ToUpper(id), "BOUNCE.sesame.test", true, false}, // receivers may change case
+		{id, "other.test", false, false},
+		{"postmaster", "bounce.sesame.test", false, false},
+		// A MessageId of sesame's form made just now: maybe not recorded yet.
+		{sending.NewMessageID("us-east-1", time.Now()), "bounce.sesame.test", false, true},
+		{sending.NewMessageID("us-east-1", time.Now().Add(-time.Hour)), "bounce.sesame.test", false, false},
+	} {
+		known, err := env.mx.KnownBounceAddress(ctx, tc.local, tc.domain)
+		if known != tc.known || (err != nil) != tc.err {
+			t.Errorf("KnownBounceAddress(%s, %s) = %v, %v", tc.local, tc.domain, known, err)
+		}
+	}
+
+	// An asynchronous DSN: y@a.test does not exist after all.
+	dsn := &feedback.Report{Kind: feedback.KindBounce, ReportingMTA: "dns; mx2.test",
+		Recipients: []feedback.RecipientStatus{
+			{Recipient: "y@a.test", Action: "failed", Status: "5.1.1",
+				Diagnostic: "smtp; 550 5.1.1 <y@a.test>: Recipient address rejected: User unknown", RemoteMTA: "dns; mailbox.a.test"},
+			{Recipient: "x@a.test", Action: "delivered", Status: "2.0.0"},
+		},
+		OriginalHeader: []byte("From: sender@example.com\r\nSubject: test 1\r\n")}
+	for range 2 { // the receiver sends it twice: one bounce, one DSN
+		if err := env.mx.Feedback(ctx, id, dsn, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := env.bounces(id)
+	if len(b) != 1 || b[0].Recipient != "y@a.test" || b[0].Type != BouncePermanent || b[0].SubType != SubNoEmail ||
+		b[0].RemoteMTA != "mailbox.a.test" || b[0].DSNPending {
+		t.Fatalf("bounces = %+v", b)
+	}
+	if sup, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "y@a.test"); err != nil || sup.Reason != "BOUNCE" {
+		t.Errorf("suppression of y@a.test = %+v, %v", sup, err)
+	}
+	sent := env.dsns.sent()
+	if len(sent) != 1 || sent[0].Recipients[0] != "fb@example.com" {
+		t.Fatalf("DSNs = %+v", sent)
+	}
+	for _, want := range []string{"Final-Recipient: rfc822; y@a.test", "Status: 5.1.1", "Subject: test 1",
+		"X-SES-Message-ID: " + id} {
+		if !strings.Contains(string(sent[0].Message), want) {
+			t.Errorf("DSN lacks %q:\n%s", want, sent[0].Message)
+		}
+	}
+
+	// An ARF complaint about x@a.test, forwarded as received.
+	arf := "From: fbl@a.test\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n--b\r\n" +
+		"Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n\r\n--b--\r\n"
+	comp := &feedback.Report{Kind: feedback.KindComplaint, Subject: "complaint",
+		Complaint: &feedback.Complaint{FeedbackType: "abuse", UserAgent: "FBL/1.0", Recipients: []string{"x@a.test"}}}
+	if err := env.mx.Feedback(ctx, id, comp, []byte(arf)); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := env.store.Complaints(ctx, testAccount, testRegion, id, 0)
+	if err != nil || len(cs) != 1 || cs[0].Recipient != "x@a.test" || cs[0].FeedbackType != "abuse" || cs[0].UserAgent != "FBL/1.0" {
+		t.Fatalf("complaints = %+v, %v", cs, err)
+	}
+	if sup, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "x@a.test"); err != nil || sup.Reason != "COMPLAINT" {
+		t.Errorf("suppression of x@a.test = %+v, %v", sup, err)
+	}
+	sent = env.dsns.sent()
+	if len(sent) != 2 {
+		t.Fatalf("%d messages sent, want the complaint forwarded", len(sent))
+	}
+	fwd := string(sent[1].Message)
+	for _, want := range []string{"From: complaints@bounce.sesame.test\r\n", "To: fb@example.com\r\n",
+		"Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n", "Feedback-Type: abuse\r\n"} {
+		if !strings.Contains(fwd, want) {
+			t.Errorf("forwarded complaint lacks %q:\n%s", want, fwd)
+		}
+	}
+
+	// An auto-reply is passed on; a message sesame never sent is refused.
+	other := &feedback.Report{Kind: feedback.KindOther, Subject: "Out of office"}
+	if err := env.mx.Feedback(ctx, id, other, []byte("Subject: Out of office\r\n\r\nBack Monday.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if sent = env.dsns.sent(); len(sent) != 3 || !strings.Contains(string(sent[2].Message), "Back Monday.") {
+		t.Errorf("auto-reply not forwarded: %+v", sent)
+	}
+	if err := env.mx.Feedback(ctx, "0100nothing-000000", other, nil); !errors.Is(err, ErrUnknownMessage) {
+		t.Errorf("Feedback on an unknown message = %v", err)
+	}
+}
+
+func TestDSNFailure(t *testing.T) {
+	for _, tc := range []struct {
+		in   feedback.RecipientStatus
+		want string
+		perm bool
+	}{
+		{feedback.RecipientStatus{Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 user unknown"}, "550 5.1.1 user unknown", true},
+		{feedback.RecipientStatus{Status: "5.2.2", Diagnostic: "smtp;552 mailbox full"}, "552 5.2.2 mailbox full", true},
+		{feedback.RecipientStatus{Status: "4.4.7", Diagnostic: "X-Postfix; delivery temporarily suspended"}, "451 4.4.7 delivery temporarily suspended", false},
+		{feedback.RecipientStatus{Status: "5.0.0"}, "554 5.0.0 delivery failed (reported after acceptance)", true},
+	} {
+		f := dsnFailure(tc.in)
+		if f.Error() != tc.want || f.Permanent != tc.perm {
+			t.Errorf("dsnFailure(%+v) = %q (permanent %v), want %q (%v)", tc.in, f.Error(), f.Permanent, tc.want, tc.perm)
+		}
+	}
+}
