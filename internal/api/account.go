@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"sesame/internal/store"
@@ -121,25 +122,46 @@ type sendDataPoint struct {
 }
 
 // sendStatistics sums the per-minute recipient counters into 15-minute
-// buckets, oldest first, leaving out empty ones as SES does. The counters
-// are the quota's and are kept 25 hours, so buckets older than about a day
-// never appear (SES keeps two weeks). Bounces, complaints and rejects stay 0
-// until sesame records those events.
+// buckets, with the bounces and complaints recorded in each, oldest first,
+// leaving out empty ones as SES does. The recipient counters are the
+// quota's and are kept 25 hours, so delivery attempts older than about a day
+// never appear (SES keeps two weeks); bounces and complaints appear for the
+// whole two weeks. Rejects (SES's virus scan) stay 0.
 func (s *Server) sendStatistics(ctx context.Context) ([]sendDataPoint, error) {
 	p := principal(ctx)
-	counts, err := s.cfg.Store.SendCountsSince(ctx, p.AccountID, p.Region, s.clk.Now().Add(-statisticsWindow))
+	since := s.clk.Now().Add(-statisticsWindow)
+	counts, err := s.cfg.Store.SendCountsSince(ctx, p.AccountID, p.Region, since)
 	if err != nil {
 		return nil, err
 	}
-	points := []sendDataPoint{}
-	var bucket time.Time
-	for _, c := range counts { // oldest first
-		b := c.Minute.Truncate(statisticsBucket)
-		if len(points) == 0 || !b.Equal(bucket) {
-			bucket = b
-			points = append(points, sendDataPoint{Timestamp: isoTime(b)})
+	feedback, err := s.cfg.Store.FeedbackCountsSince(ctx, p.AccountID, p.Region, since, statisticsBucket)
+	if err != nil {
+		return nil, err
+	}
+	byBucket := map[time.Time]*sendDataPoint{}
+	var buckets []time.Time
+	point := func(t time.Time) *sendDataPoint {
+		b := t.Truncate(statisticsBucket).UTC()
+		if p, ok := byBucket[b]; ok {
+			return p
 		}
-		points[len(points)-1].DeliveryAttempts += c.N
+		p := &sendDataPoint{Timestamp: isoTime(b)}
+		byBucket[b] = p
+		buckets = append(buckets, b)
+		return p
+	}
+	for _, c := range counts {
+		point(c.Minute).DeliveryAttempts += c.N
+	}
+	for _, f := range feedback {
+		p := point(f.Bucket)
+		p.Bounces += f.Bounces
+		p.Complaints += f.Complaints
+	}
+	slices.SortFunc(buckets, time.Time.Compare)
+	points := make([]sendDataPoint, len(buckets))
+	for i, b := range buckets {
+		points[i] = *byBucket[b]
 	}
 	return points, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net/http/httptest"
 	"testing"
@@ -230,21 +231,45 @@ func TestGetSendStatisticsV1(t *testing.T) {
 	if err := e.st.AddSendCounts(ctx, counts); err != nil {
 		t.Fatal(err)
 	}
+	// Bounces and complaints count in the bucket they were recorded in, also
+	// one with no sends (a complaint days later) and older than the counters.
+	for i, at := range []time.Time{base.Add(16 * time.Minute), base.Add(29 * time.Minute), base.Add(-5 * 24 * time.Hour)} {
+		if _, err := e.st.AddBounce(ctx, store.Bounce{AccountID: e.acct, Region: e.region, MessageID: fmt.Sprintf("m%d", i),
+			Recipient: "x@example.com", Type: "Permanent", SubType: "General", Created: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: e.acct, Region: e.region, MessageID: "m9",
+		Recipient: "y@example.com", Created: base.Add(2*time.Hour + 20*time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: "999999999999", Region: e.region, MessageID: "m8",
+		Recipient: "y@example.com", Created: base}); err != nil {
+		t.Fatal(err)
+	}
 	got, err := e.v1.GetSendStatistics(ctx, &ses.GetSendStatisticsInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []struct {
-		at time.Time
-		n  int64
-	}{{base, 5}, {base.Add(15 * time.Minute), 5}, {base.Add(2 * time.Hour), 7}}
+		at                time.Time
+		n, bounces, compl int64
+	}{
+		{base.Add(-5 * 24 * time.Hour), 0, 1, 0},
+		{base, 5, 0, 0},
+		{base.Add(15 * time.Minute), 5, 2, 0},
+		{base.Add(2 * time.Hour), 7, 0, 0},
+		{base.Add(2*time.Hour + 15*time.Minute), 0, 0, 1},
+	}
 	if len(got.SendDataPoints) != len(want) {
 		t.Fatalf("%d data points, want %d: %+v", len(got.SendDataPoints), len(want), got.SendDataPoints)
 	}
 	for i, w := range want {
 		p := got.SendDataPoints[i]
-		if p.Timestamp == nil || !p.Timestamp.Equal(w.at) || p.DeliveryAttempts != w.n || p.Bounces != 0 || p.Complaints != 0 || p.Rejects != 0 {
-			t.Errorf("point %d = %v %d, want %v %d", i, p.Timestamp, p.DeliveryAttempts, w.at, w.n)
+		if p.Timestamp == nil || !p.Timestamp.Equal(w.at) || p.DeliveryAttempts != w.n || p.Bounces != w.bounces ||
+			p.Complaints != w.compl || p.Rejects != 0 {
+			t.Errorf("point %d = %v %d/%d/%d, want %v %d/%d/%d", i, p.Timestamp, p.DeliveryAttempts, p.Bounces,
+				p.Complaints, w.at, w.n, w.bounces, w.compl)
 		}
 	}
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -160,5 +161,58 @@ func (s *Store) Complaints(ctx context.Context, accountID, region, messageID str
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: complaints: %w", err)
 	}
+	return out, nil
+}
+
+// FeedbackCount is how many bounces and complaints an account's mail got in
+// one region in one time bucket.
+type FeedbackCount struct {
+	Bucket     time.Time // start of the bucket, UTC
+	Bounces    int64
+	Complaints int64
+}
+
+// FeedbackCountsSince counts an account's bounce and complaint records in a
+// region from since on, in buckets of the given length aligned to the Unix
+// epoch, oldest first (GetSendStatistics' Bounces and Complaints).
+func (s *Store) FeedbackCountsSince(ctx context.Context, accountID, region string, since time.Time, bucket time.Duration) ([]FeedbackCount, error) {
+	byBucket := map[int64]*FeedbackCount{}
+	for _, q := range []struct {
+		table string
+		add   func(c *FeedbackCount, n int64)
+	}{
+		{"bounces", func(c *FeedbackCount, n int64) { c.Bounces += n }},
+		{"complaints", func(c *FeedbackCount, n int64) { c.Complaints += n }},
+	} {
+		rows, err := s.reads.QueryContext(ctx, `SELECT created_at / ? AS b, COUNT(*) FROM `+q.table+`
+			WHERE account_id = ? AND region = ? AND created_at >= ? GROUP BY b`,
+			int64(bucket), accountID, region, toDB(since))
+		if err != nil {
+			return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
+		}
+		for rows.Next() {
+			var b, n int64
+			if err := rows.Scan(&b, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
+			}
+			c := byBucket[b]
+			if c == nil {
+				c = &FeedbackCount{Bucket: fromDB(b * int64(bucket))}
+				byBucket[b] = c
+			}
+			q.add(c, n)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
+		}
+	}
+	out := make([]FeedbackCount, 0, len(byBucket))
+	for _, c := range byBucket {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b FeedbackCount) int { return a.Bucket.Compare(b.Bucket) })
 	return out, nil
 }
