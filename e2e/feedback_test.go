@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"sesame/internal/testenv"
@@ -165,6 +166,19 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 			t.Errorf("%s suppressed for %s (message %s), want %s (%s)", addr, got.SuppressedDestination.Reason,
 				aws.ToString(got.SuppressedDestination.Attributes.MessageId), reason, id)
 		}
+	}
+	// GetSendStatistics (v1, as the aws CLI's `ses get-send-statistics`)
+	// counts them.
+	stats, err := s.SESClient(t).GetSendStatistics(context.Background(), &ses.GetSendStatisticsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts, bounces, complaints int64
+	for _, p := range stats.SendDataPoints {
+		attempts, bounces, complaints = attempts+p.DeliveryAttempts, bounces+p.Bounces, complaints+p.Complaints
+	}
+	if attempts != 2 || bounces != 1 || complaints != 1 {
+		t.Errorf("send statistics: %d attempts, %d bounces, %d complaints; want 2, 1, 1", attempts, bounces, complaints)
 	}
 	// The sender's mailbox gets our DSN about gone@a.test and the complaint
 	// report, both with the null sender.
