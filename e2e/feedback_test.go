@@ -169,14 +169,19 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 	}
 	// GetSendStatistics (v1, as the aws CLI's `ses get-send-statistics`)
 	// counts them.
-	stats, err := s.SESClient(t).GetSendStatistics(context.Background(), &ses.GetSendStatisticsInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The quota flushes its counters about once a second.
 	var attempts, bounces, complaints int64
-	for _, p := range stats.SendDataPoints {
-		attempts, bounces, complaints = attempts+p.DeliveryAttempts, bounces+p.Bounces, complaints+p.Complaints
-	}
+	waitFor(t, "send statistics", func() bool {
+		stats, err := s.SESClient(t).GetSendStatistics(context.Background(), &ses.GetSendStatisticsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attempts, bounces, complaints = 0, 0, 0
+		for _, p := range stats.SendDataPoints {
+			attempts, bounces, complaints = attempts+p.DeliveryAttempts, bounces+p.Bounces, complaints+p.Complaints
+		}
+		return attempts >= 2
+	})
 	if attempts != 2 || bounces != 1 || complaints != 1 {
 		t.Errorf("send statistics: %d attempts, %d bounces, %d complaints; want 2, 1, 1", attempts, bounces, complaints)
 	}
