@@ -261,7 +261,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			pending = append(pending, r)
 		}
 	}
-	pending = m.simulate(a, pending)
+	pending = m.simulate(ctx, a, pending, log)
 	pending = m.suppressed(ctx, a, pending, log)
 	var last *Failure
 	if len(pending) > 0 {
@@ -368,7 +368,7 @@ func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, l
 
 // simulate settles the mailbox simulator's recipients: they never go to the
 // internet (spec §7), in mx mode as in capture mode.
-func (m *MX) simulate(a *attempt, rcpts []string) []string {
+func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
 	out := rcpts[:0:0]
 	for _, r := range rcpts {
 		o, ok := SimulatorOutcome(r)
@@ -377,6 +377,14 @@ func (m *MX) simulate(a *attempt, rcpts []string) []string {
 			continue
 		}
 		switch o {
+		case OutcomeComplaint, OutcomeOutOfOffice:
+			// Delivered, then the simulated receiver answers (simulator.go);
+			// the recipient stays pending until that answer is spooled.
+			if err := m.simulatorFeedback(ctx, a.e, r, o); err != nil {
+				log.Warn("mailbox simulator feedback; trying again later", "rcpt", r, "err", err)
+				a.deferred[strings.ToLower(r)] = &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error: " + err.Error()}
+				continue
+			}
 		case OutcomeBounce:
 			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubGeneral,
 				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: SimulatorDomain}})

@@ -1,0 +1,110 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"sesame/internal/sending"
+	"sesame/internal/spool"
+	"sesame/internal/store"
+)
+
+// The mailbox simulator's receivers that answer after accepting (SES's
+// simulator page): complaint@ accepts the message and its recipient marks it
+// as spam — a complaint, forwarded to the sender as an ARF report, and never
+// put on the account's suppression list; ooto@ accepts it and answers with an
+// out-of-the-office auto-reply to the sender. Both answers go where DSNs go
+// (feedbackTo), with the null reverse-path.
+
+// simulatorUserAgent is the User-Agent of the simulator's complaints, as SES
+// names it in its complaint notifications.
+const simulatorUserAgent = "Amazon SES Mailbox Simulator"
+
+// simulatorFeedback records and sends the simulated receiver's answer about
+// e to rcpt (outcome OutcomeComplaint or OutcomeOutOfOffice). A replay
+// records the complaint once and may send the answer again.
+func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, outcome string) error {
+	now := m.now()
+	if outcome == OutcomeComplaint {
+		if _, err := m.Store.AddComplaint(ctx, store.Complaint{
+			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
+			FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now,
+			FeedbackID: uuid.NewString(), Created: now,
+		}); err != nil {
+			return err
+		}
+	}
+	if !m.dsnDue(ctx, e) {
+		return nil
+	}
+	to := feedbackTo(e)
+	header := readHeaderOf(e)
+	var msg []byte
+	if outcome == OutcomeComplaint {
+		msg = composeSimulatedComplaint(m.bounceDomain(), to, e, rcpt, now, header)
+	} else {
+		msg = composeOutOfOffice(to, rcpt, headerValue(bytes.ReplaceAll(header, []byte("\r\n"), []byte("\n")), "Subject"))
+	}
+	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
+		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
+	}); err != nil {
+		return fmt.Errorf("sending the simulator's %s to %s: %w", outcome, to, err)
+	}
+	return nil
+}
+
+// composeSimulatedComplaint writes an ARF report (RFC 5965) about e, from
+// complaints@<bounce domain> as forwarded complaints are.
+func composeSimulatedComplaint(bounceDomain, to string, e *spool.Entry, rcpt string, at time.Time, origHeader []byte) []byte {
+	boundary := "arf-" + strings.ReplaceAll(uuid.NewString(), "-", "")
+	var b bytes.Buffer
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
+	w("From: complaints@%s", bounceDomain)
+	w("To: %s", to)
+	w("Subject: Complaint about your message")
+	w("MIME-Version: 1.0")
+	w("Content-Type: multipart/report; report-type=feedback-report; boundary=\"%s\"", boundary)
+	w("X-SES-Message-ID: %s", e.ID)
+	w("Auto-Submitted: auto-replied")
+	w("")
+	w("--%s", boundary)
+	w("Content-Type: text/plain; charset=us-ascii")
+	w("")
+	w("The recipient %s marked your message as spam (mailbox simulator).", rcpt)
+	w("")
+	w("--%s", boundary)
+	w("Content-Type: message/feedback-report")
+	w("")
+	w("Feedback-Type: abuse")
+	w("User-Agent: %s", simulatorUserAgent)
+	w("Version: 1")
+	w("Original-Mail-From: <%s>", e.MailFrom)
+	w("Original-Rcpt-To: %s", rcpt)
+	w("Arrival-Date: %s", at.UTC().Format(time.RFC1123Z))
+	w("")
+	w("--%s", boundary)
+	w("Content-Type: text/rfc822-headers")
+	w("")
+	b.Write(origHeader)
+	w("")
+	w("--%s--", boundary)
+	return b.Bytes()
+}
+
+// composeOutOfOffice writes the simulator's auto-reply (RFC 3834) from rcpt.
+func composeOutOfOffice(to, rcpt, subject string) []byte {
+	if subject == "" {
+		subject = "your message"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: Out of the office: %s\r\n", rcpt, to, subject)
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nAuto-Submitted: auto-replied\r\n\r\n")
+	b.WriteString("I am out of the office and will answer your message when I am back.\r\n")
+	b.WriteString("(An automatic reply from the mailbox simulator.)\r\n")
+	return b.Bytes()
+}
