@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,9 +77,9 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 	log := m.log().With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
 	case feedback.KindBounce:
-		return m.asyncBounce(ctx, e, rep, log)
+		return m.asyncBounce(ctx, e, sm.Recipients, rep, log)
 	case feedback.KindComplaint:
-		return m.complaint(ctx, e, rep, raw, log)
+		return m.complaint(ctx, e, sm.Recipients, rep, raw, log)
 	default:
 		// An auto-reply (RFC 3834 answers the Return-Path) or a bounce in
 		// no standard form: SES passes such mail on to the sender.
@@ -87,26 +88,50 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 	}
 }
 
+// ourRecipient finds which of the message's recipients a report names:
+// the first of names that is one (a report names an address sesame sent to,
+// or after forwarding another one and maybe the original), else the only
+// recipient of a one-recipient message (a forwarded or redacted address can
+// only mean it). "" when the report cannot be tied to a recipient: a report
+// about an address the message was not sent to changes nothing, so nobody
+// who saw a bounce address can put others on the suppression list.
+func ourRecipient(rcpts []string, names ...string) string {
+	for _, n := range names {
+		if n != "" && slices.Contains(rcpts, strings.ToLower(n)) {
+			return strings.ToLower(n)
+		}
+	}
+	if len(rcpts) == 1 {
+		return rcpts[0]
+	}
+	return ""
+}
+
 // asyncBounce records the failed recipients of a DSN and follows them up.
-func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rep *feedback.Report, log *slog.Logger) error {
+func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, log *slog.Logger) error {
 	now := m.now()
 	n := 0
 	for _, r := range rep.Recipients {
-		if r.Action != "failed" || r.Recipient == "" {
+		if r.Action != "failed" {
 			// delayed, delivered, relayed, expanded: nothing has failed.
+			continue
+		}
+		rcpt := ourRecipient(rcpts, r.Recipient, r.OriginalRecipient)
+		if rcpt == "" {
+			log.Warn("a DSN about an address the message was not sent to; ignored", "rcpt", r.Recipient)
 			continue
 		}
 		f := dsnFailure(r)
 		typ, sub := Classify(f)
 		if _, err := m.Store.AddBounce(ctx, store.Bounce{
-			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: r.Recipient,
+			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: r.Diagnostic, RemoteMTA: f.MTA,
 			FeedbackID: uuid.NewString(), Reply: f.Error(), Created: now,
 		}); err != nil {
 			return err
 		}
 		n++
-		log.Info("bounced after delivery", "rcpt", r.Recipient, "type", typ, "subtype", sub, "status", f.Status())
+		log.Info("bounced after delivery", "rcpt", rcpt, "type", typ, "subtype", sub, "status", f.Status())
 	}
 	if n == 0 {
 		log.Info("a report without failed recipients; nothing to do")
@@ -157,14 +182,27 @@ func dsnFailure(r feedback.RecipientStatus) *Failure {
 // complaint records a complaint for each complained recipient, adds them to
 // the suppression list when the settings name COMPLAINT, and forwards the
 // report to the sender.
-func (m *MX) complaint(ctx context.Context, e *spool.Entry, rep *feedback.Report, raw []byte, log *slog.Logger) error {
+func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, raw []byte, log *slog.Logger) error {
 	c := rep.Complaint
 	if c == nil {
 		c = &feedback.Complaint{}
 	}
 	now := m.now()
 	suppress := m.suppresses(ctx, e, store.ReasonComplaint)
-	for _, rcpt := range c.Recipients {
+	// Feedback loops often redact the complainer's address; a one-recipient
+	// message still says who it was.
+	var complained []string
+	for _, r := range c.Recipients {
+		if rcpt := ourRecipient(rcpts, r); rcpt != "" && !slices.Contains(complained, rcpt) {
+			complained = append(complained, rcpt)
+		}
+	}
+	if len(c.Recipients) == 0 {
+		if rcpt := ourRecipient(rcpts); rcpt != "" {
+			complained = append(complained, rcpt)
+		}
+	}
+	for _, rcpt := range complained {
 		fid := uuid.NewString()
 		added, err := m.Store.AddComplaint(ctx, store.Complaint{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
@@ -184,8 +222,9 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rep *feedback.Report
 			}
 		}
 	}
-	if len(c.Recipients) == 0 {
-		log.Warn("a complaint that names no recipient: forwarded, not recorded")
+	if len(complained) == 0 {
+		log.Warn("a complaint that names none of the message's recipients: forwarded, not recorded",
+			"named", strings.Join(c.Recipients, ","))
 	}
 	return m.forward(ctx, e, raw, "complaints")
 }

@@ -107,12 +107,44 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		}
 	}
 
+	// Reports about addresses the message was not sent to change nothing:
+	// whoever saw the bounce address cannot suppress others.
+	forged := &feedback.Report{Kind: feedback.KindBounce, Recipients: []feedback.RecipientStatus{
+		{Recipient: "victim@b.test", Action: "failed", Status: "5.1.1"}}}
+	redacted := &feedback.Report{Kind: feedback.KindComplaint,
+		Complaint: &feedback.Complaint{FeedbackType: "abuse", Recipients: []string{"redacted@a.test"}}}
+	for _, rep := range []*feedback.Report{forged, redacted} {
+		if err := env.mx.Feedback(ctx, id, rep, []byte(arf)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "victim@b.test"); err == nil {
+		t.Error("a forged DSN suppressed an address the message never went to")
+	}
+	if b := env.bounces(id); len(b) != 1 {
+		t.Errorf("bounces after a forged DSN: %+v", b)
+	}
+	if cs, _ := env.store.Complaints(ctx, testAccount, testRegion, id, 0); len(cs) != 1 {
+		t.Errorf("complaints after a redacted one on a two-recipient message: %+v", cs)
+	}
+	// With one recipient, a redacted complaint can only be about it.
+	one := env.send("sender@example.com", nil, "solo@a.test")
+	env.waitGone(one)
+	env.wait("the sent record", func() bool { ok, _ := env.mx.KnownBounceAddress(ctx, one, "bounce.sesame.test"); return ok })
+	if err := env.mx.Feedback(ctx, one, redacted, []byte(arf)); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := env.store.Complaints(ctx, testAccount, testRegion, one, 0); len(cs) != 1 || cs[0].Recipient != "solo@a.test" {
+		t.Errorf("redacted complaint on a one-recipient message: %+v", cs)
+	}
+	base := len(env.dsns.sent())
+
 	// An auto-reply is passed on; a message sesame never sent is refused.
 	other := &feedback.Report{Kind: feedback.KindOther, Subject: "Out of office"}
 	if err := env.mx.Feedback(ctx, id, other, []byte("Subject: Out of office\r\n\r\nBack Monday.\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	if sent = env.dsns.sent(); len(sent) != 3 || !strings.Contains(string(sent[2].Message), "Back Monday.") {
+	if sent = env.dsns.sent(); len(sent) != base+1 || !strings.Contains(string(sent[base].Message), "Back Monday.") {
 		t.Errorf("auto-reply not forwarded: %+v", sent)
 	}
 	if err := env.mx.Feedback(ctx, "0100nothing-000000", other, nil); !errors.Is(err, ErrUnknownMessage) {

@@ -453,7 +453,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	if mailFrom != "" && a.st.Attempts == 0 && m.sent != nil {
 		// Feedback may come back to mailFrom after the message is gone.
 		m.sent.add(store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
-			Source: e.MailFrom, FeedbackTo: e.Attrs[sending.AttrFeedbackTo],
+			Source: e.MailFrom, Recipients: slices.Clone(rcpts), FeedbackTo: e.Attrs[sending.AttrFeedbackTo],
 			ConfigurationSet: e.Attrs[sending.AttrConfigurationSet],
 			BounceDomain:     mailFrom[strings.LastIndexByte(mailFrom, '@')+1:], Created: m.now()})
 	}

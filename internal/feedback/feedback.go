@@ -56,11 +56,14 @@ type Report struct {
 
 // RecipientStatus is one per-recipient block of a DSN (RFC 3464 §2.3).
 type RecipientStatus struct {
-	Recipient  string // address of Final-Recipient, else of Original-Recipient, without the address type
-	Action     string // lower-cased: failed, delayed, delivered, relayed, expanded
-	Status     string // e.g. "5.1.1" (only the x.y.z; any trailing comment dropped)
-	Diagnostic string // Diagnostic-Code as written and unfolded, e.g. "smtp; 550 5.1.1 user unknown"
-	RemoteMTA  string // Remote-MTA as written, e.g. "dns; mx.example.net"
+	Recipient string // address of Final-Recipient, else of Original-Recipient, without the address type
+	// OriginalRecipient is the address of Original-Recipient ('' if none):
+	// the address the message was sent to, when forwarding changed it.
+	OriginalRecipient string
+	Action            string // lower-cased: failed, delayed, delivered, relayed, expanded
+	Status            string // e.g. "5.1.1" (only the x.y.z; any trailing comment dropped)
+	Diagnostic        string // Diagnostic-Code as written and unfolded, e.g. "smtp; 550 5.1.1 user unknown"
+	RemoteMTA         string // Remote-MTA as written, e.g. "dns; mx.example.net"
 }
 
 // Complaint is the machine-readable part of an ARF report (RFC 5965 §3.1).
@@ -222,11 +225,12 @@ func readDeliveryStatus(rep *Report, body io.Reader) {
 			rcpt = typedAddress(b.Get("Original-Recipient"))
 		}
 		rep.Recipients = append(rep.Recipients, RecipientStatus{
-			Recipient:  rcpt,
-			Action:     strings.ToLower(firstToken(b.Get("Action"))),
-			Status:     firstToken(b.Get("Status")),
-			Diagnostic: b.Get("Diagnostic-Code"),
-			RemoteMTA:  b.Get("Remote-Mta"),
+			Recipient:         rcpt,
+			OriginalRecipient: typedAddress(b.Get("Original-Recipient")),
+			Action:            strings.ToLower(firstToken(b.Get("Action"))),
+			Status:            firstToken(b.Get("Status")),
+			Diagnostic:        b.Get("Diagnostic-Code"),
+			RemoteMTA:         b.Get("Remote-Mta"),
 		})
 	}
 }

@@ -14,10 +14,13 @@ import (
 // the feedback (asynchronous bounces, complaints) that may arrive at its
 // bounce address after the message has left the spool.
 type SentMessage struct {
-	MessageID        string
-	AccountID        string
-	Region           string
-	Source           string // envelope sender as the client gave it
+	MessageID string
+	AccountID string
+	Region    string
+	Source    string // envelope sender as the client gave it
+	// Recipients are its envelope recipients, lower-cased by the store:
+	// feedback is taken only about them.
+	Recipients       []string
 	FeedbackTo       string // where DSNs and complaints go; '' = Source
 	ConfigurationSet string
 	BounceDomain     string // the domain of the MAIL FROM address it was sent with
@@ -36,14 +39,15 @@ func (s *Store) AddSentMessages(ctx context.Context, ms []SentMessage) error {
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sent_messages (message_id, account_id, region, source,
-		feedback_to, configuration_set, bounce_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		recipients, feedback_to, configuration_set, bounce_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (message_id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("store: add sent messages: %w", err)
 	}
 	defer stmt.Close()
 	for _, m := range ms {
-		if _, err := stmt.ExecContext(ctx, m.MessageID, m.AccountID, m.Region, m.Source, m.FeedbackTo,
+		if _, err := stmt.ExecContext(ctx, m.MessageID, m.AccountID, m.Region, m.Source,
+			strings.ToLower(strings.Join(m.Recipients, "\n")), m.FeedbackTo,
 			m.ConfigurationSet, strings.ToLower(m.BounceDomain), toDB(m.Created)); err != nil {
 			return fmt.Errorf("store: add sent message %s: %w", m.MessageID, err)
 		}
@@ -58,13 +62,14 @@ func (s *Store) AddSentMessages(ctx context.Context, ms []SentMessage) error {
 func (s *Store) GetSentMessage(ctx context.Context, messageID string) (SentMessage, bool, error) {
 	var m SentMessage
 	var created int64
-	st, err := s.readStmt(ctx, `SELECT message_id, account_id, region, source, feedback_to, configuration_set,
-		bounce_domain, created_at FROM sent_messages WHERE message_id = ?`)
+	var rcpts string
+	st, err := s.readStmt(ctx, `SELECT message_id, account_id, region, source, recipients, feedback_to,
+		configuration_set, bounce_domain, created_at FROM sent_messages WHERE message_id = ?`)
 	if err != nil {
 		return SentMessage{}, false, fmt.Errorf("store: sent message %s: %w", messageID, err)
 	}
-	err = st.QueryRowContext(ctx, messageID).Scan(&m.MessageID, &m.AccountID, &m.Region, &m.Source, &m.FeedbackTo, &m.ConfigurationSet,
-		&m.BounceDomain, &created)
+	err = st.QueryRowContext(ctx, messageID).Scan(&m.MessageID, &m.AccountID, &m.Region, &m.Source, &rcpts,
+		&m.FeedbackTo, &m.ConfigurationSet, &m.BounceDomain, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SentMessage{}, false, nil
 	}
@@ -72,6 +77,9 @@ func (s *Store) GetSentMessage(ctx context.Context, messageID string) (SentMessa
 		return SentMessage{}, false, fmt.Errorf("store: sent message %s: %w", messageID, err)
 	}
 	m.Created = fromDB(created)
+	if rcpts != "" {
+		m.Recipients = strings.Split(rcpts, "\n")
+	}
 	return m, true, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 	old := SentMessage{MessageID: "m-old", AccountID: "111122223333", Region: "us-east-1", Source: "a@example.com",
 		BounceDomain: "Bounce.Example.NET", Created: time.Unix(1000, 0)}
 	young := SentMessage{MessageID: "m-young", AccountID: "111122223333", Region: "eu-west-1", Source: "b@example.com",
-		FeedbackTo: "fb@example.com", ConfigurationSet: "cs", BounceDomain: "mail.example.com", Created: time.Unix(5000, 0)}
+		Recipients: []string{"x@example.net", "y@example.org"}, FeedbackTo: "fb@example.com", ConfigurationSet: "cs", BounceDomain: "mail.example.com", Created: time.Unix(5000, 0)}
 	if err := s.AddSentMessages(ctx, []SentMessage{old, young}); err != nil {
 		t.Fatal(err)
 	}
@@ -24,11 +25,11 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 	}
 	got, ok, err := s.GetSentMessage(ctx, "m-young")
 	young.Created = young.Created.UTC()
-	if err != nil || !ok || got != young {
+	if err != nil || !ok || !reflect.DeepEqual(got, young) {
 		t.Fatalf("GetSentMessage = %+v, %v, %v; want %+v", got, ok, err, young)
 	}
-	if got, _, _ := s.GetSentMessage(ctx, "m-old"); got.BounceDomain != "bounce.example.net" {
-		t.Errorf("bounce domain kept as %q, want it lower-cased", got.BounceDomain)
+	if got, _, _ := s.GetSentMessage(ctx, "m-old"); got.BounceDomain != "bounce.example.net" || got.Recipients != nil {
+		t.Errorf("bounce domain kept as %q (want it lower-cased), recipients %q", got.BounceDomain, got.Recipients)
 	}
 	if n, err := s.PruneSentMessages(ctx, time.Unix(2000, 0)); err != nil || n != 1 {
 		t.Fatalf("PruneSentMessages = %d, %v; want 1", n, err)

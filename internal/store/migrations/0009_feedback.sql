@@ -9,6 +9,7 @@ CREATE TABLE sent_messages (
     account_id        TEXT NOT NULL,
     region            TEXT NOT NULL,
     source            TEXT NOT NULL,       -- envelope sender as the client gave it
+    recipients        TEXT NOT NULL,       -- envelope recipients, lower-case, one per line
     feedback_to       TEXT NOT NULL,       -- Return-Path / ReturnPath, '' = source
     configuration_set TEXT NOT NULL,
     bounce_domain     TEXT NOT NULL,       -- the domain of the MAIL FROM address used
