@@ -47,6 +47,10 @@ func Usage() string {
   dkim zone [--region R] [--origin DOMAIN]
                                           print the Easy DKIM keys to publish, as a zone
                                           file for verification.dkim_cname_domain (not JSON)
+  bounce list [--account ID] [--region R] [--message MESSAGEID] [--limit N]
+                                          bounces recorded by delivery and the feedback MX
+  complaint list [--account ID] [--region R] [--message MESSAGEID] [--limit N]
+                                          complaints from feedback loops and the simulator
 ` + queueUsage + `
 --account may be left out when exactly one account exists; --region defaults
 to the first configured region.
@@ -116,6 +120,8 @@ func (a *admin) commands() map[string]command {
 		"identity list":   a.identityList,
 		"identity delete": a.identityDelete,
 		"dkim zone":       a.dkimZone,
+		"bounce list":     a.bounceList,
+		"complaint list":  a.complaintList,
 		"queue list":      a.queueList,
 		"queue show":      a.queueShow,
 		"queue retry":     a.queueRetry,

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/store"
@@ -289,5 +290,50 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(Usage(), cmd) {
 			t.Errorf("Usage() lacks %q", cmd)
 		}
+	}
+}
+
+func TestBounceAndComplaintLists(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for i, rcpt := range []string{"a@example.net", "b@example.net"} {
+		if _, err := f.st.AddBounce(ctx, store.Bounce{AccountID: f.ids[0], Region: "us-east-1", MessageID: fmt.Sprintf("m%d", i),
+			Recipient: rcpt, Type: "Permanent", SubType: "NoEmail", Status: "5.1.1",
+			Diagnostic: "smtp; 550 5.1.1 no such user", FeedbackID: "fb", Created: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.st.AddComplaint(ctx, store.Complaint{AccountID: f.ids[0], Region: "us-east-1", MessageID: "m0",
+		Recipient: "a@example.net", FeedbackType: "abuse", UserAgent: "FBL", Created: at}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.run("bounce", "list", "--message", "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := decode(t, out).([]any)
+	if len(bs) != 1 {
+		t.Fatalf("bounce list --message m1: %s", out)
+	}
+	b := bs[0].(map[string]any)
+	if b["emailAddress"] != "b@example.net" || b["bounceSubType"] != "NoEmail" || b["diagnosticCode"] != "smtp; 550 5.1.1 no such user" ||
+		b["timestamp"] != "2026-11-23T12:00:00Z" {
+		t.Errorf("bounce = %v", b)
+	}
+	if out, _ := f.run("bounce", "list", "--limit", "1"); len(decode(t, out).([]any)) != 1 {
+		t.Errorf("--limit 1: %s", out)
+	}
+	out, err = f.run("complaint", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := decode(t, out).([]any)
+	if len(cs) != 1 || cs[0].(map[string]any)["complaintFeedbackType"] != "abuse" || cs[0].(map[string]any)["arrivalDate"] != nil {
+		t.Errorf("complaint list: %s", out)
+	}
+	if out, _ := f.run("complaint", "list", "--region", "eu-west-1"); len(decode(t, out).([]any)) != 0 {
+		t.Errorf("another region: %s", out)
 	}
 }
