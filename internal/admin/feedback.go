@@ -32,47 +32,43 @@ type complaintOut struct {
 	FeedbackID            string     `json:"feedbackId"`
 }
 
-func feedbackFlags(fs *flag.FlagSet) (account, region, message *string, limit *int) {
-	account, region = identityFlags(fs)
-	message = fs.String("message", "", "only this MessageId")
-	limit = fs.Int("limit", 100, "at most this many, oldest first")
-	return
-}
-
-func (a *admin) bounceList(ctx context.Context, name string, args []string) error {
+// feedbackList runs a list command over one account and region, with
+// --message and --limit; list reads and shapes the records.
+func (a *admin) feedbackList(ctx context.Context, name string, args []string,
+	list func(acct, region, message string, limit int) (any, error)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	account, region, message, limit := feedbackFlags(fs)
+	account, region := identityFlags(fs)
+	message := fs.String("message", "", "only this MessageId")
+	limit := fs.Int("limit", 100, "at most this many, oldest first")
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		acct, r, err := a.scope(ctx, *account, *region)
 		if err != nil {
 			return err
 		}
-		bs, err := a.st.Bounces(ctx, acct, r, *message, *limit)
+		out, err := list(acct, r, *message, *limit)
 		if err != nil {
 			return err
 		}
+		return a.print(out)
+	})
+}
+
+func (a *admin) bounceList(ctx context.Context, name string, args []string) error {
+	return a.feedbackList(ctx, name, args, func(acct, region, message string, limit int) (any, error) {
+		bs, err := a.st.Bounces(ctx, acct, region, message, limit)
 		out := make([]bounceOut, len(bs))
 		for i, b := range bs {
 			out[i] = bounceOut{Timestamp: b.Created, MessageID: b.MessageID, EmailAddress: b.Recipient,
 				BounceType: b.Type, BounceSubType: b.SubType, Status: b.Status, DiagnosticCode: b.Diagnostic,
 				RemoteMTA: b.RemoteMTA, FeedbackID: b.FeedbackID}
 		}
-		return a.print(out)
+		return out, err
 	})
 }
 
 func (a *admin) complaintList(ctx context.Context, name string, args []string) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	account, region, message, limit := feedbackFlags(fs)
-	return a.run(fs, name, args, 0, "", func([]string) error {
-		acct, r, err := a.scope(ctx, *account, *region)
-		if err != nil {
-			return err
-		}
-		cs, err := a.st.Complaints(ctx, acct, r, *message, *limit)
-		if err != nil {
-			return err
-		}
+	return a.feedbackList(ctx, name, args, func(acct, region, message string, limit int) (any, error) {
+		cs, err := a.st.Complaints(ctx, acct, region, message, limit)
 		out := make([]complaintOut, len(cs))
 		for i, c := range cs {
 			out[i] = complaintOut{Timestamp: c.Created, MessageID: c.MessageID, EmailAddress: c.Recipient,
@@ -81,6 +77,6 @@ func (a *admin) complaintList(ctx context.Context, name string, args []string) e
 				out[i].ArrivalDate = &cs[i].Arrival
 			}
 		}
-		return a.print(out)
+		return out, err
 	})
 }
