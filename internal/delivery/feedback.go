@@ -293,5 +293,6 @@ func headerValue(header []byte, name string) string {
 			in = true
 		}
 	}
-	return strings.Join(val, " ")
+	// A bare CR left in a value would end the field early in what we send.
+	return strings.ReplaceAll(strings.Join(val, " "), "\r", "")
 }

@@ -169,3 +169,13 @@ func TestDSNFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderValue(t *testing.T) {
+	h := []byte("From: a@b.test\nSubject: Out\n of office\rBcc: x@evil.test\nX-Other: 1\n")
+	if got := headerValue(h, "subject"); got != "Out of officeBcc: x@evil.test" {
+		t.Errorf("Subject = %q", got)
+	}
+	if got := headerValue(h, "Content-Type"); got != "" {
+		t.Errorf("absent field = %q", got)
+	}
+}
