@@ -2,8 +2,8 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -238,6 +238,21 @@ func TestGetSendStatisticsV1(t *testing.T) {
 			Recipient: "x@example.com", Type: "Permanent", SubType: "General", Created: at}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Not counted, as in SES's metrics: the mailbox simulator's, and
+	// addresses already on the suppression list.
+	for i, b := range []store.Bounce{
+		{Recipient: "bounce+1@simulator.amazonses.com", SubType: "General"},
+		{Recipient: "listed@example.com", SubType: "OnAccountSuppressionList"},
+	} {
+		b.AccountID, b.Region, b.MessageID, b.Type, b.Created = e.acct, e.region, fmt.Sprintf("n%d", i), "Permanent", base
+		if _, err := e.st.AddBounce(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: e.acct, Region: e.region, MessageID: "n9",
+		Recipient: "complaint@simulator.amazonses.com", Created: base}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: e.acct, Region: e.region, MessageID: "m9",
 		Recipient: "y@example.com", Created: base.Add(2*time.Hour + 20*time.Minute)}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -73,9 +74,24 @@ func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) er
 	return failed
 }
 
+// messageStripe picks the follow-up lock of a message.
+func messageStripe(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % followUpStripes)
+}
+
+// followUpStripes is how many follow-up locks messages share.
+const followUpStripes = 64
+
 // followUpPending follows up every pending bounce of e's message and
 // clears their marks.
 func (m *MX) followUpPending(ctx context.Context, e *spool.Entry, now time.Time, origHeader func() []byte, log *slog.Logger) error {
+	// A late report (feedback.go) and a retry of the message may follow up
+	// at the same time; one at a time, the second finds nothing pending.
+	mu := &m.followUpMu[messageStripe(e.ID)]
+	mu.Lock()
+	defer mu.Unlock()
 	pending, err := m.Store.PendingBounces(ctx, e.ID)
 	if err != nil || len(pending) == 0 {
 		return err

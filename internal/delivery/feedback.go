@@ -43,7 +43,16 @@ func (m *MX) KnownBounceAddress(ctx context.Context, local, domain string) (bool
 		return false, err
 	}
 	if !ok {
+		if m.sent != nil && m.sent.has(id) {
+			return false, errNotYetRecorded
+		}
+		if _, queued := m.Spool.Entry(id); queued {
+			return false, errNotYetRecorded // in delivery, maybe accepted already
+		}
 		if t, isID := sending.MessageIDTime(id); isID && m.now().Sub(t).Abs() < recentlySent {
+			// A message delivered just before a crash whose record was
+			// lost with its batch: the receiver is asked to try again for a
+			// while rather than refused for good.
 			return false, errNotYetRecorded
 		}
 		return false, nil
@@ -51,9 +60,9 @@ func (m *MX) KnownBounceAddress(ctx context.Context, local, domain string) (bool
 	return strings.EqualFold(sm.BounceDomain, domain), nil
 }
 
-// recentlySent is how long after its MessageId was made a message may
-// still be missing from the sent log: the time it waited in the spool for
-// its first attempt (usually milliseconds) plus one batch.
+// recentlySent is how long after its MessageId was made an unknown message
+// of sesame's form gets "try again" rather than "unknown": the record of a
+// message delivered just before a crash may have been lost with its batch.
 const recentlySent = 10 * time.Minute
 
 var errNotYetRecorded = errors.New("delivery: message not recorded yet")
@@ -71,8 +80,12 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 	}
 	// The follow-ups read the message's settings through a spool entry:
 	// the same ones a bounce during delivery reads.
+	received := sm.Created // the first attempt; the MessageId says when it was accepted
+	if t, ok := sending.MessageIDTime(sm.MessageID); ok {
+		received = t
+	}
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,
-		MailFrom: sm.Source, Received: sm.Created, Attrs: map[string]string{
+		MailFrom: sm.Source, Received: received, Attrs: map[string]string{
 			sending.AttrFeedbackTo: sm.FeedbackTo, sending.AttrConfigurationSet: sm.ConfigurationSet}}}
 	log := m.log().With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
@@ -144,7 +157,9 @@ func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, re
 // have given: Diagnostic-Code "smtp; 550 5.1.1 no such user" → 550, its
 // text; the Status field decides permanence (RFC 3464 §2.3.4).
 func dsnFailure(r feedback.RecipientStatus) *Failure {
-	f := &Failure{Enhanced: r.Status, Remote: true, Permanent: strings.HasPrefix(r.Status, "5")}
+	// Action: failed is final (RFC 3464 §2.3.3); only a 4.x.x status says
+	// the receiver gave up on a temporary condition.
+	f := &Failure{Enhanced: r.Status, Remote: true, Permanent: !strings.HasPrefix(r.Status, "4")}
 	if _, mta, ok := strings.Cut(r.RemoteMTA, ";"); ok {
 		f.MTA = strings.TrimSpace(mta)
 	} else {
@@ -189,8 +204,10 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 	}
 	now := m.now()
 	suppress := m.suppresses(ctx, e, store.ReasonComplaint)
-	// Feedback loops often redact the complainer's address; a one-recipient
-	// message still says who it was.
+	// Feedback loops often leave out or redact the complainer's address; a
+	// one-recipient message still says who it was, and so does a returned To
+	// that names exactly one of the message's recipients. A To naming
+	// several says nothing about which of them complained.
 	var complained []string
 	for _, r := range c.Recipients {
 		if rcpt := ourRecipient(rcpts, r); rcpt != "" && !slices.Contains(complained, rcpt) {
@@ -198,10 +215,20 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 		}
 	}
 	if len(c.Recipients) == 0 {
-		if rcpt := ourRecipient(rcpts); rcpt != "" {
-			complained = append(complained, rcpt)
+		var named []string
+		for _, a := range c.OriginalTo {
+			if a = strings.ToLower(a); slices.Contains(rcpts, a) && !slices.Contains(named, a) {
+				named = append(named, a)
+			}
+		}
+		switch {
+		case len(rcpts) == 1:
+			complained = rcpts
+		case len(named) == 1:
+			complained = named
 		}
 	}
+	fresh := len(complained) == 0 // nothing recorded: forwarding is all there is
 	for _, rcpt := range complained {
 		fid := uuid.NewString()
 		added, err := m.Store.AddComplaint(ctx, store.Complaint{
@@ -213,6 +240,7 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 			return err
 		}
 		log.Info("complaint", "rcpt", rcpt, "type", c.FeedbackType, "new", added)
+		fresh = fresh || added
 		if suppress && c.FeedbackType != "not-spam" {
 			if err := m.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
 				AccountID: e.AccountID, Region: e.Region, Address: rcpt, Reason: store.ReasonComplaint,
@@ -225,6 +253,11 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 	if len(complained) == 0 {
 		log.Warn("a complaint that names none of the message's recipients: forwarded, not recorded",
 			"named", strings.Join(c.Recipients, ","))
+	}
+	if !fresh {
+		// The same report again (a receiver retrying after a 4xx): the
+		// sender has it already.
+		return nil
 	}
 	return m.forward(ctx, e, raw, "complaints")
 }

@@ -9,6 +9,7 @@ import (
 
 	"sesame/internal/feedback"
 	"sesame/internal/sending"
+	"sesame/internal/spool"
 	"sesame/internal/testenv"
 )
 
@@ -85,8 +86,10 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		"Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n\r\n--b--\r\n"
 	comp := &feedback.Report{Kind: feedback.KindComplaint, Subject: "complaint",
 		Complaint: &feedback.Complaint{FeedbackType: "abuse", UserAgent: "FBL/1.0", Recipients: []string{"x@a.test"}}}
-	if err := env.mx.Feedback(ctx, id, comp, []byte(arf)); err != nil {
-		t.Fatal(err)
+	for range 2 { // a receiver retrying: recorded and forwarded once
+		if err := env.mx.Feedback(ctx, id, comp, []byte(arf)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cs, err := env.store.Complaints(ctx, testAccount, testRegion, id, 0)
 	if err != nil || len(cs) != 1 || cs[0].Recipient != "x@a.test" || cs[0].FeedbackType != "abuse" || cs[0].UserAgent != "FBL/1.0" {
@@ -113,7 +116,11 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		{Recipient: "victim@b.test", Action: "failed", Status: "5.1.1"}}}
 	redacted := &feedback.Report{Kind: feedback.KindComplaint,
 		Complaint: &feedback.Complaint{FeedbackType: "abuse", Recipients: []string{"redacted@a.test"}}}
-	for _, rep := range []*feedback.Report{forged, redacted} {
+	// No Original-Rcpt-To and a To naming both recipients: which one
+	// complained is unknown, so neither is recorded.
+	bothTo := &feedback.Report{Kind: feedback.KindComplaint,
+		Complaint: &feedback.Complaint{FeedbackType: "abuse", OriginalTo: []string{"x@a.test", "Y@a.test"}}}
+	for _, rep := range []*feedback.Report{forged, redacted, bothTo} {
 		if err := env.mx.Feedback(ctx, id, rep, []byte(arf)); err != nil {
 			t.Fatal(err)
 		}
@@ -126,6 +133,18 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 	}
 	if cs, _ := env.store.Complaints(ctx, testAccount, testRegion, id, 0); len(cs) != 1 {
 		t.Errorf("complaints after a redacted one on a two-recipient message: %+v", cs)
+	}
+	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "y@a.test"); err != nil {
+		t.Fatal(err) // still there from the bounce, as BOUNCE
+	}
+	// A To naming exactly one of them says who it was.
+	oneTo := &feedback.Report{Kind: feedback.KindComplaint,
+		Complaint: &feedback.Complaint{FeedbackType: "abuse", OriginalTo: []string{"Y@a.test", "someone@else.test"}}}
+	if err := env.mx.Feedback(ctx, id, oneTo, []byte(arf)); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := env.store.Complaints(ctx, testAccount, testRegion, id, 0); len(cs) != 2 {
+		t.Errorf("complaints after one whose To names y@a.test: %+v", cs)
 	}
 	// With one recipient, a redacted complaint can only be about it.
 	one := env.send("sender@example.com", nil, "solo@a.test")
@@ -162,6 +181,7 @@ func TestDSNFailure(t *testing.T) {
 		{feedback.RecipientStatus{Status: "5.2.2", Diagnostic: "smtp;552 mailbox full"}, "552 5.2.2 mailbox full", true},
 		{feedback.RecipientStatus{Status: "4.4.7", Diagnostic: "X-Postfix; delivery temporarily suspended"}, "451 4.4.7 delivery temporarily suspended", false},
 		{feedback.RecipientStatus{Status: "5.0.0"}, "554 5.0.0 delivery failed (reported after acceptance)", true},
+		{feedback.RecipientStatus{Action: "failed"}, "554 5.0.0 delivery failed (reported after acceptance)", true}, // failed is final
 	} {
 		f := dsnFailure(tc.in)
 		if f.Error() != tc.want || f.Permanent != tc.perm {
@@ -177,5 +197,40 @@ func TestHeaderValue(t *testing.T) {
 	}
 	if got := headerValue(h, "Content-Type"); got != "" {
 		t.Errorf("absent field = %q", got)
+	}
+}
+
+// TestSystemMailTakesNoFeedback: sesame's own mail (a verification message)
+// leaves no sent record, so a late report about it is refused, never turned
+// into a DSN to no-reply@ or a suppression in the account.
+func TestSystemMailTakesNoFeedback(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{})
+	env.dns.SetMX("a.test", 10, "mx2.test")
+	ctx := context.Background()
+	d, err := env.spool.NewDraft()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Write([]byte("From: no-reply@out.sesame.test\r\nTo: v@a.test\r\nSubject: verify\r\n\r\nClick.\r\n"))
+	id := "0100sys-0001-000000"
+	if err := env.spool.Append(ctx, &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
+		MailFrom: "no-reply@out.sesame.test", Recipients: []string{"v@a.test"}, Received: time.Now(),
+		Via: sending.ViaSystem}, nil, d); err != nil {
+		t.Fatal(err)
+	}
+	env.waitGone(id)
+	// Delivery of an ordinary message after it, so the sent log has flushed
+	// past the system message's turn.
+	other := env.send("sender@example.com", nil, "w@a.test")
+	env.waitGone(other)
+	env.wait("the ordinary message's record", func() bool {
+		ok, _ := env.mx.KnownBounceAddress(ctx, other, "bounce.sesame.test")
+		return ok
+	})
+	if ok, err := env.mx.KnownBounceAddress(ctx, id, "bounce.sesame.test"); ok || err != nil {
+		t.Errorf("KnownBounceAddress of a system message = %v, %v; want unknown", ok, err)
+	}
+	if err := env.mx.Feedback(ctx, id, &feedback.Report{Kind: feedback.KindBounce}, nil); !errors.Is(err, ErrUnknownMessage) {
+		t.Errorf("Feedback about a system message = %v", err)
 	}
 }

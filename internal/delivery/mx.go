@@ -71,6 +71,8 @@ type MX struct {
 	sigs  map[string][]byte
 
 	sent *sentLog // nil until Run
+
+	followUpMu [followUpStripes]sync.Mutex // bounce_dsn.go
 }
 
 // maxCachedSignatures bounds the signature cache (about 0.6 KB each for
@@ -450,8 +452,10 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		header = append(sig, header...)
 	}
 	mailFrom, requireTLS := m.envelope(ctx, e, log)
-	if mailFrom != "" && a.st.Attempts == 0 && m.sent != nil {
+	if mailFrom != "" && e.Via != sending.ViaSystem && m.sent != nil {
 		// Feedback may come back to mailFrom after the message is gone.
+		// Every attempt records it (a record lost in a crash is made again;
+		// one there already is kept); sesame's own mail takes no feedback.
 		m.sent.add(store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
 			Source: e.MailFrom, Recipients: slices.Clone(rcpts), FeedbackTo: e.Attrs[sending.AttrFeedbackTo],
 			ConfigurationSet: e.Attrs[sending.AttrConfigurationSet],

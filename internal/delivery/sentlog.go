@@ -22,6 +22,7 @@ type sentLog struct {
 
 	mu      sync.Mutex
 	pending []store.SentMessage
+	queued  map[string]int // message id → records of it in pending
 	kick    chan struct{}
 }
 
@@ -40,7 +41,14 @@ const (
 )
 
 func newSentLog(st *store.Store, log *slog.Logger, now func() time.Time) *sentLog {
-	return &sentLog{st: st, log: log, now: now, kick: make(chan struct{}, 1)}
+	return &sentLog{st: st, log: log, now: now, queued: map[string]int{}, kick: make(chan struct{}, 1)}
+}
+
+// has says whether a record of message id waits for its batch.
+func (l *sentLog) has(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.queued[id] > 0
 }
 
 // add queues m for the next batch.
@@ -52,6 +60,7 @@ func (l *sentLog) add(m store.SentMessage) {
 		return
 	}
 	l.pending = append(l.pending, m)
+	l.queued[m.MessageID]++
 	full := len(l.pending) >= sentBatch
 	l.mu.Unlock()
 	if full {
@@ -106,6 +115,11 @@ func (l *sentLog) flush(ctx context.Context) {
 			return
 		}
 		l.mu.Lock()
+		for _, m := range batch {
+			if l.queued[m.MessageID]--; l.queued[m.MessageID] <= 0 {
+				delete(l.queued, m.MessageID)
+			}
+		}
 		l.pending = append(l.pending[:0], l.pending[n:]...)
 		l.mu.Unlock()
 	}

@@ -74,9 +74,13 @@ type Complaint struct {
 	FeedbackType string
 	UserAgent    string
 	ArrivalDate  time.Time // Arrival-Date (or the older Received-Date); zero if absent or unparseable
-	// Recipients are the Original-Rcpt-To fields; if there are none (many
-	// reporters redact them), the addresses of the returned message's To.
+	// Recipients are the Original-Rcpt-To fields (many reporters leave
+	// them out or redact them).
 	Recipients []string
+	// OriginalTo are the addresses of the returned message's To field: a
+	// hint when Recipients is empty, not proof of who complained (a message
+	// can name many).
+	OriginalTo []string
 	SourceIP   string // without the brackets some reporters add
 }
 
@@ -125,9 +129,9 @@ func Parse(r io.Reader) (*Report, error) {
 	if rep.Kind == KindComplaint && rep.Complaint == nil {
 		rep.Complaint = &Complaint{}
 	}
-	if rep.Kind == KindComplaint && len(rep.Complaint.Recipients) == 0 {
+	if rep.Kind == KindComplaint {
 		orig := headerOf(rep.OriginalHeader)
-		rep.Complaint.Recipients = addresses(orig.Get("To"))
+		rep.Complaint.OriginalTo = addresses(orig.Get("To"))
 	}
 	return rep, nil
 }

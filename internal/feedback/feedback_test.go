@@ -145,6 +145,7 @@ func TestParseSamples(t *testing.T) {
 				UserAgent:    "ExampleFBL/2.1",
 				ArrivalDate:  time.Date(2026, 11, 23, 16, 30, 59, 0, time.UTC),
 				Recipients:   []string{"user@mail.example.org", "second.user@mail.example.org"},
+				OriginalTo:   []string{"user@mail.example.org"},
 				SourceIP:     "198.51.100.23",
 			},
 			header: wantHeader{
@@ -154,7 +155,7 @@ func TestParseSamples(t *testing.T) {
 			},
 		},
 		{
-			// Redacted recipients: they come from the returned To. The
+			// No Original-Rcpt-To: the returned To is only a hint. The
 			// draft-ARF Received-Date stands for Arrival-Date.
 			file: "arf-redacted.eml",
 			want: Report{
@@ -167,7 +168,7 @@ func TestParseSamples(t *testing.T) {
 				FeedbackType: "abuse",
 				UserAgent:    "Example-Mail-Feedback/2.0",
 				ArrivalDate:  time.Date(2026, 11, 23, 18, 4, 59, 0, time.UTC),
-				Recipients:   []string{"redacted@feedback.example.net", "redacted2@feedback.example.net"},
+				OriginalTo:   []string{"redacted@feedback.example.net", "redacted2@feedback.example.net"},
 				SourceIP:     "198.51.100.23",
 			},
 			header: wantHeader{

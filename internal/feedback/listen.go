@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,7 +127,10 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		ss.s.cfg.Logger.Info("feedback: unknown address refused", "rcpt", to, "from", ss.from, "remote", ss.remote)
 		return errUnknownAddress
 	}
-	ss.ids = append(ss.ids, strings.ToLower(local))
+	// A report to the same address twice in one transaction counts once.
+	if id := strings.ToLower(local); !slices.Contains(ss.ids, id) {
+		ss.ids = append(ss.ids, id)
+	}
 	return nil
 }
 

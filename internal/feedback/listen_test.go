@@ -17,6 +17,7 @@ type fakeHandler struct {
 	mu      sync.Mutex
 	fail    bool
 	reports map[string]*Report
+	calls   int
 }
 
 func (h *fakeHandler) KnownBounceAddress(_ context.Context, local, domain string) (bool, error) {
@@ -36,6 +37,7 @@ func (h *fakeHandler) Feedback(_ context.Context, id string, rep *Report, _ []by
 		return errors.New("spool full")
 	}
 	h.reports[id] = rep
+	h.calls++
 	return nil
 }
 
@@ -77,6 +79,7 @@ func TestListener(t *testing.T) {
 		{"no-at-sign", 501}, // go-smtp's own syntax check
 		{"msg-1@bounces.test", 0},
 		{"MSG-2@bounces.test", 0},
+		{"msg-2@bounces.test", 0}, // again: applied once
 	} {
 		err := c.Rcpt(tc.rcpt)
 		var te *textproto.Error
@@ -97,6 +100,9 @@ func TestListener(t *testing.T) {
 	}
 	if err := send(); err != nil {
 		t.Fatalf("DATA: %v", err)
+	}
+	if h.calls != 2 {
+		t.Errorf("the report was applied %d times, want once per message", h.calls)
 	}
 	for _, id := range []string{"msg-1", "msg-2"} { // lower-cased, as sesame's ids are
 		rep := h.reports[id]

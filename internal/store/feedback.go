@@ -84,14 +84,28 @@ func (s *Store) GetSentMessage(ctx context.Context, messageID string) (SentMessa
 }
 
 // PruneSentMessages forgets the messages sent before t and returns how many.
+// It deletes a bounded chunk per statement, so that other writers (the one
+// write connection is shared) wait for one chunk at most, not for the
+// whole hour's worth.
 func (s *Store) PruneSentMessages(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.writes.ExecContext(ctx, `DELETE FROM sent_messages WHERE created_at < ?`, toDB(before))
-	if err != nil {
-		return 0, fmt.Errorf("store: prune sent messages: %w", err)
+	var total int64
+	for {
+		res, err := s.writes.ExecContext(ctx, `DELETE FROM sent_messages WHERE message_id IN
+			(SELECT message_id FROM sent_messages WHERE created_at < ? LIMIT ?)`, toDB(before), pruneChunk)
+		if err != nil {
+			return total, fmt.Errorf("store: prune sent messages: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
 }
+
+// pruneChunk is how many sent-message records one prune statement deletes
+// (a variable for tests).
+var pruneChunk int64 = 5000
 
 // Complaint is the record of a recipient's complaint about a message
 // (SES's Complaint notification), from an ARF report a receiver sent.
@@ -182,18 +196,21 @@ type FeedbackCount struct {
 
 // FeedbackCountsSince counts an account's bounce and complaint records in a
 // region from since on, in buckets of the given length aligned to the Unix
-// epoch, oldest first (GetSendStatistics' Bounces and Complaints).
+// epoch, oldest first (GetSendStatistics' Bounces and Complaints). As in
+// SES's metrics, the mailbox simulator's do not count, nor bounces of
+// addresses already on the suppression list.
 func (s *Store) FeedbackCountsSince(ctx context.Context, accountID, region string, since time.Time, bucket time.Duration) ([]FeedbackCount, error) {
 	byBucket := map[int64]*FeedbackCount{}
 	for _, q := range []struct {
-		table string
-		add   func(c *FeedbackCount, n int64)
+		table, except string
+		add           func(c *FeedbackCount, n int64)
 	}{
-		{"bounces", func(c *FeedbackCount, n int64) { c.Bounces += n }},
-		{"complaints", func(c *FeedbackCount, n int64) { c.Complaints += n }},
+		{"bounces", ` AND sub_type <> 'OnAccountSuppressionList'`, func(c *FeedbackCount, n int64) { c.Bounces += n }},
+		{"complaints", "", func(c *FeedbackCount, n int64) { c.Complaints += n }},
 	} {
 		rows, err := s.reads.QueryContext(ctx, `SELECT created_at / ? AS b, COUNT(*) FROM `+q.table+`
-			WHERE account_id = ? AND region = ? AND created_at >= ? GROUP BY b`,
+			WHERE account_id = ? AND region = ? AND created_at >= ?
+			AND recipient_lc NOT LIKE '%@simulator.amazonses.com'`+q.except+` GROUP BY b`,
 			int64(bucket), accountID, region, toDB(since))
 		if err != nil {
 			return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)

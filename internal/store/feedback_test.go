@@ -31,8 +31,18 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 	if got, _, _ := s.GetSentMessage(ctx, "m-old"); got.BounceDomain != "bounce.example.net" || got.Recipients != nil {
 		t.Errorf("bounce domain kept as %q (want it lower-cased), recipients %q", got.BounceDomain, got.Recipients)
 	}
-	if n, err := s.PruneSentMessages(ctx, time.Unix(2000, 0)); err != nil || n != 1 {
-		t.Fatalf("PruneSentMessages = %d, %v; want 1", n, err)
+	// Several chunks: two more old records, one statement per record.
+	for _, id := range []string{"m-old2", "m-old3"} {
+		o := old
+		o.MessageID = id
+		if err := s.AddSentMessages(ctx, []SentMessage{o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func(n int64) { pruneChunk = n }(pruneChunk)
+	pruneChunk = 1
+	if n, err := s.PruneSentMessages(ctx, time.Unix(2000, 0)); err != nil || n != 3 {
+		t.Fatalf("PruneSentMessages = %d, %v; want 3", n, err)
 	}
 	if _, ok, err := s.GetSentMessage(ctx, "m-old"); ok || err != nil {
 		t.Errorf("pruned message still found (%v, %v)", ok, err)
