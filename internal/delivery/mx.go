@@ -391,8 +391,11 @@ func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog
 			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubGeneral,
 				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: SimulatorDomain}})
 		case OutcomeSuppressionList:
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubOnAccountSuppressionList,
-				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: address on the suppression list", Permanent: true}})
+			// As if the address were on SES's global suppression list
+			// (subtype Suppressed, SES's text), not the account's.
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubSuppressed,
+				f: &Failure{Code: 550, Enhanced: "5.1.1", Permanent: true,
+					Text: "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}})
 		}
 		a.done[strings.ToLower(r)] = true
 	}

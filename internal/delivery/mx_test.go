@@ -322,7 +322,7 @@ func TestMXFailures(t *testing.T) {
 			}
 		}, rcpt: "listed@d.test", typ: "Permanent/OnAccountSuppressionList", status: "5.1.1", dsn: true, nothing: true},
 		{name: "simulator bounce", rcpt: "bounce@simulator.amazonses.com", typ: "Permanent/General", status: "5.1.1", dsn: true, nothing: true},
-		{name: "simulator suppression list", rcpt: "suppressionlist@simulator.amazonses.com", typ: "Permanent/OnAccountSuppressionList", status: "5.1.1", dsn: true, nothing: true},
+		{name: "simulator suppression list", rcpt: "suppressionlist@simulator.amazonses.com", typ: "Permanent/Suppressed", status: "5.1.1", dsn: true, nothing: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
