@@ -130,3 +130,40 @@ func TestListener(t *testing.T) {
 		t.Errorf("QUIT: %v", err)
 	}
 }
+
+// TestListenerRefusesOversize: a report past MaxMessageBytes gets 552 and
+// is not applied.
+func TestListenerRefusesOversize(t *testing.T) {
+	h := &fakeHandler{reports: map[string]*Report{}}
+	srv := NewServer(ListenConfig{Hostname: "fb.sesame.test", Handler: h, MaxMessageBytes: 1024,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := smtp.Dial(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail(""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("msg-1@bounces.test"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, testDSN+strings.Repeat("padding line\r\n", 200))
+	var te *textproto.Error
+	if err := w.Close(); !errors.As(err, &te) || te.Code != 552 {
+		t.Errorf("oversize DATA = %v, want 552", err)
+	}
+	if h.calls != 0 {
+		t.Errorf("an oversize report was applied")
+	}
+}
