@@ -229,59 +229,80 @@ func readHeaderOf(e *spool.Entry) []byte {
 // from the bounce records alone, so a DSN sent on a later attempt says
 // what the first would have.
 func composeDSN(hostname, bounceDomain, to string, e *spool.Entry, bounces []store.Bounce, origHeader []byte) []byte {
-	boundary := "dsn-" + strings.ReplaceAll(uuid.NewString(), "-", "")
-	var b bytes.Buffer
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
-	w("From: Mail Delivery Subsystem <MAILER-DAEMON@%s>", bounceDomain)
-	w("To: %s", to)
-	w("Subject: Delivery Status Notification (Failure)")
-	w("MIME-Version: 1.0")
-	w("Content-Type: multipart/report; report-type=delivery-status; boundary=\"%s\"", boundary)
-	w("Auto-Submitted: auto-replied")
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: text/plain; charset=us-ascii")
-	w("")
-	w("An error occurred while trying to deliver the mail to the following recipients:")
-	w("")
+	r := newReport("Mail Delivery Subsystem <MAILER-DAEMON@"+bounceDomain+">", to,
+		"Delivery Status Notification (Failure)", "delivery-status")
+	r.part("text/plain; charset=us-ascii")
+	r.line("An error occurred while trying to deliver the mail to the following recipients:")
+	r.line("")
 	for _, x := range bounces {
 		reply := x.Reply
 		if reply == "" {
 			reply = x.Status
 		}
-		w("  %s: %s", x.Recipient, reply)
+		r.line("  %s: %s", x.Recipient, reply)
 	}
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: message/delivery-status")
-	w("")
+	r.line("")
+	r.part("message/delivery-status")
 	// RFC 3464 §2.2: per-message fields, then a block per recipient.
-	w("Reporting-MTA: dns; %s", hostname)
-	w("X-SES-Message-ID: %s", e.ID)
+	r.line("Reporting-MTA: dns; %s", hostname)
+	r.line("X-SES-Message-ID: %s", e.ID)
 	if !e.Received.IsZero() {
-		w("Arrival-Date: %s", e.Received.UTC().Format(time.RFC1123Z))
+		r.line("Arrival-Date: %s", e.Received.UTC().Format(time.RFC1123Z))
 	}
 	for _, x := range bounces {
-		w("")
-		w("Final-Recipient: rfc822; %s", x.Recipient)
-		w("Action: failed")
-		w("Status: %s", x.Status)
+		r.line("")
+		r.line("Final-Recipient: rfc822; %s", x.Recipient)
+		r.line("Action: failed")
+		r.line("Status: %s", x.Status)
 		// Only a receiver's reply has a Diagnostic-Code (diagnosticOf); its
 		// host is then the Remote-MTA.
 		if x.RemoteMTA != "" && x.Diagnostic != "" {
-			w("Remote-MTA: dns; %s", x.RemoteMTA)
+			r.line("Remote-MTA: dns; %s", x.RemoteMTA)
 		}
 		if x.Diagnostic != "" {
-			w("Diagnostic-Code: %s", x.Diagnostic)
+			r.line("Diagnostic-Code: %s", x.Diagnostic)
 		}
-		w("Last-Attempt-Date: %s", x.Created.UTC().Format(time.RFC1123Z))
+		r.line("Last-Attempt-Date: %s", x.Created.UTC().Format(time.RFC1123Z))
 	}
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: text/rfc822-headers")
-	w("")
-	b.Write(origHeader)
-	w("")
-	w("--%s--", boundary)
-	return b.Bytes()
+	r.line("")
+	r.part("text/rfc822-headers")
+	r.Write(origHeader)
+	r.line("")
+	return r.end()
+}
+
+// report writes a multipart/report message (RFC 6522) of sesame's own: a
+// DSN or a complaint report, without Message-ID and Date (SubmitSystem adds
+// them).
+type report struct {
+	bytes.Buffer
+	boundary string
+}
+
+func newReport(from, to, subject, reportType string) *report {
+	r := &report{boundary: reportType + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")}
+	r.line("From: %s", from)
+	r.line("To: %s", to)
+	r.line("Subject: %s", subject)
+	r.line("MIME-Version: 1.0")
+	r.line("Content-Type: multipart/report; report-type=%s; boundary=\"%s\"", reportType, r.boundary)
+	r.line("Auto-Submitted: auto-replied")
+	r.line("")
+	return r
+}
+
+// line writes one line and its CRLF.
+func (r *report) line(format string, args ...any) { fmt.Fprintf(r, format+"\r\n", args...) }
+
+// part starts the next body part.
+func (r *report) part(contentType string) {
+	r.line("--%s", r.boundary)
+	r.line("Content-Type: %s", contentType)
+	r.line("")
+}
+
+// end closes the multipart body and returns the message.
+func (r *report) end() []byte {
+	r.line("--%s--", r.boundary)
+	return r.Bytes()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,39 +60,23 @@ func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, outcom
 // composeSimulatedComplaint writes an ARF report (RFC 5965) about e, from
 // complaints@<bounce domain> as forwarded complaints are.
 func composeSimulatedComplaint(bounceDomain, to string, e *spool.Entry, rcpt string, at time.Time, origHeader []byte) []byte {
-	boundary := "arf-" + strings.ReplaceAll(uuid.NewString(), "-", "")
-	var b bytes.Buffer
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\r\n", args...) }
-	w("From: complaints@%s", bounceDomain)
-	w("To: %s", to)
-	w("Subject: Complaint about your message")
-	w("MIME-Version: 1.0")
-	w("Content-Type: multipart/report; report-type=feedback-report; boundary=\"%s\"", boundary)
-	w("X-SES-Message-ID: %s", e.ID)
-	w("Auto-Submitted: auto-replied")
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: text/plain; charset=us-ascii")
-	w("")
-	w("The recipient %s marked your message as spam (mailbox simulator).", rcpt)
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: message/feedback-report")
-	w("")
-	w("Feedback-Type: abuse")
-	w("User-Agent: %s", simulatorUserAgent)
-	w("Version: 1")
-	w("Original-Mail-From: <%s>", e.MailFrom)
-	w("Original-Rcpt-To: %s", rcpt)
-	w("Arrival-Date: %s", at.UTC().Format(time.RFC1123Z))
-	w("")
-	w("--%s", boundary)
-	w("Content-Type: text/rfc822-headers")
-	w("")
-	b.Write(origHeader)
-	w("")
-	w("--%s--", boundary)
-	return b.Bytes()
+	r := newReport("complaints@"+bounceDomain, to, "Complaint about your message", "feedback-report")
+	r.part("text/plain; charset=us-ascii")
+	r.line("The recipient %s marked your message as spam (mailbox simulator).", rcpt)
+	r.line("")
+	r.part("message/feedback-report")
+	r.line("Feedback-Type: abuse")
+	r.line("User-Agent: %s", simulatorUserAgent)
+	r.line("Version: 1")
+	r.line("Original-Mail-From: <%s>", e.MailFrom)
+	r.line("Original-Rcpt-To: %s", rcpt)
+	r.line("Arrival-Date: %s", at.UTC().Format(time.RFC1123Z))
+	r.line("X-SES-Message-ID: %s", e.ID)
+	r.line("")
+	r.part("text/rfc822-headers")
+	r.Write(origHeader)
+	r.line("")
+	return r.end()
 }
 
 // composeOutOfOffice writes the simulator's auto-reply (RFC 3834) from rcpt.

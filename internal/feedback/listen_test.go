@@ -47,9 +47,10 @@ const testDSN = "From: MAILER-DAEMON@mx.a.test\r\nTo: msg-1@bounces.test\r\nSubj
 	"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.a.test\r\n\r\n" +
 	"Final-Recipient: rfc822; y@a.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n"
 
-func TestListener(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}}
-	srv := NewServer(ListenConfig{Hostname: "fb.sesame.test", Handler: h,
+// dialListener starts a feedback MX over h on loopback and connects to it.
+func dialListener(t *testing.T, h Handler, maxBytes int64) *smtp.Client {
+	t.Helper()
+	srv := NewServer(ListenConfig{Hostname: "fb.sesame.test", Handler: h, MaxMessageBytes: maxBytes,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -57,12 +58,17 @@ func TestListener(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-
 	c, err := smtp.Dial(ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestListener(t *testing.T) {
+	h := &fakeHandler{reports: map[string]*Report{}}
+	c := dialListener(t, h, 0)
 	if err := c.Hello("mx.a.test"); err != nil {
 		t.Fatal(err)
 	}
@@ -135,19 +141,7 @@ func TestListener(t *testing.T) {
 // is not applied.
 func TestListenerRefusesOversize(t *testing.T) {
 	h := &fakeHandler{reports: map[string]*Report{}}
-	srv := NewServer(ListenConfig{Hostname: "fb.sesame.test", Handler: h, MaxMessageBytes: 1024,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := smtp.Dial(ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialListener(t, h, 1024)
 	if err := c.Mail(""); err != nil {
 		t.Fatal(err)
 	}
