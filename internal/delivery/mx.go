@@ -19,6 +19,7 @@ import (
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
+	"sesame/internal/ttlcache"
 )
 
 // MX delivery (delivery.mode = "mx"): each due message's recipients not yet
@@ -60,8 +61,9 @@ type MX struct {
 
 	cl *client
 
-	idMu    sync.Mutex
-	idCache map[string]cachedIdentity
+	lookupsOnce sync.Once
+	identities  *ttlcache.Cache[string, senderIdentity]          // account/region/MAIL FROM
+	configSets  *ttlcache.Cache[string, *store.ConfigurationSet] // account/region/name; nil: none
 
 	// sigs keeps the DKIM signature of messages that were deferred, so a
 	// retry reuses it instead of paying another RSA signature (a signature
@@ -107,19 +109,29 @@ func (m *MX) forgetSignature(id string) {
 	m.sigMu.Unlock()
 }
 
-// cachedIdentity is a sender's identity lookup, kept for identityTTL: the
-// same second of staleness the rest of sesame allows after an API change,
-// and one lookup instead of one per message for a busy sender.
-type cachedIdentity struct {
-	id      store.IdentityDetails
-	ok      bool
-	expires time.Time
+// senderIdentity is the identity that covers a sender, if any.
+type senderIdentity struct {
+	id store.IdentityDetails
+	ok bool
 }
 
+// The store reads delivery makes per message (the sender's identity, its
+// configuration set) are kept for lookupTTL: the same second of staleness
+// the rest of sesame allows after an API or admin change, and one query
+// instead of one per message for a busy sender.
 const (
-	identityTTL       = time.Second
-	maxCachedIdentity = 10000
+	lookupTTL  = time.Second
+	maxLookups = 10000
 )
+
+// lookups makes the caches on first use: MX is built as a literal, and
+// feedback (feedback.go) may read through them before Run.
+func (m *MX) lookups() {
+	m.lookupsOnce.Do(func() {
+		m.identities = ttlcache.New[string, senderIdentity](m.Clock, lookupTTL, maxLookups)
+		m.configSets = ttlcache.New[string, *store.ConfigurationSet](m.Clock, lookupTTL, maxLookups)
+	})
+}
 
 // hostname is sesame's name (EHLO, DSNs), whether or not Run has started.
 func (m *MX) hostname() string {
@@ -563,11 +575,22 @@ func (m *MX) configSet(ctx context.Context, e *spool.Entry) *store.Configuration
 	if name == "" {
 		return nil
 	}
-	cs, err := m.Store.ConfigurationSet(ctx, e.AccountID, e.Region, name)
+	m.lookups()
+	cs, err := m.configSets.Get(ctx, e.AccountID+"/"+e.Region+"/"+name, func(ctx context.Context) (*store.ConfigurationSet, error) {
+		cs, err := m.Store.ConfigurationSet(ctx, e.AccountID, e.Region, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // deleted since the message was accepted
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &cs, nil
+	})
 	if err != nil {
+		m.log().Warn("reading a configuration set; its options do not apply to this attempt", "set", name, "err", err)
 		return nil
 	}
-	return &cs
+	return cs
 }
 
 // envelope gives the transaction's MAIL FROM and whether TLS is required.
@@ -591,48 +614,29 @@ func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (st
 	return e.ID + "@" + domain, requireTLS
 }
 
-// identity finds the sender's identity: the address, then its domain and
-// parent domains (the most specific wins, as in sending).
+// identity finds the sender's identity: the most specific verified one
+// of the address, its domain and parent domains (as in sending).
 func (m *MX) identity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
-	key := e.AccountID + "/" + e.Region + "/" + e.MailFrom
-	now := m.now()
-	m.idMu.Lock()
-	c, hit := m.idCache[key]
-	m.idMu.Unlock()
-	if hit && now.Before(c.expires) {
-		return c.id, c.ok
-	}
-	id, ok := m.lookupIdentity(ctx, e)
-	m.idMu.Lock()
-	if m.idCache == nil || len(m.idCache) >= maxCachedIdentity {
-		m.idCache = map[string]cachedIdentity{}
-	}
-	m.idCache[key] = cachedIdentity{id: id, ok: ok, expires: now.Add(identityTTL)}
-	m.idMu.Unlock()
-	return id, ok
-}
-
-func (m *MX) lookupIdentity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
-	at := strings.LastIndexByte(e.MailFrom, '@')
-	if at < 0 {
-		return store.IdentityDetails{}, false
-	}
-	names := []string{e.MailFrom}
-	for d := strings.ToLower(e.MailFrom[at+1:]); d != ""; {
-		names = append(names, d)
-		dot := strings.IndexByte(d, '.')
-		if dot < 0 {
-			break
+	m.lookups()
+	si, err := m.identities.Get(ctx, e.AccountID+"/"+e.Region+"/"+e.MailFrom, func(ctx context.Context) (senderIdentity, error) {
+		for _, n := range store.IdentityNames(e.MailFrom) {
+			id, err := m.Store.IdentityDetails(ctx, e.AccountID, e.Region, n)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return senderIdentity{}, err
+			}
+			if id.Status == store.StatusSuccess {
+				return senderIdentity{id, true}, nil
+			}
 		}
-		d = d[dot+1:]
+		return senderIdentity{}, nil
+	})
+	if err != nil {
+		m.log().Warn("reading the sender's identity; its settings do not apply to this attempt", "from", e.MailFrom, "err", err)
 	}
-	for _, n := range names {
-		id, err := m.Store.IdentityDetails(ctx, e.AccountID, e.Region, n)
-		if err == nil && id.Status == store.StatusSuccess {
-			return id, true
-		}
-	}
-	return store.IdentityDetails{}, false
+	return si.id, si.ok
 }
 
 // feedbackID is the Feedback-ID field SES adds (…:AmazonSES): a stable

@@ -30,6 +30,7 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/store"
+	"sesame/internal/ttlcache"
 )
 
 // signedHeaders is the header set SES signs, in its order (spec §6 wire
@@ -58,9 +59,10 @@ type Signer struct {
 	engine engine // set before the first Sign
 	auto   bool   // engine chosen by "auto": a key it refuses falls back to Go
 
-	mu       sync.Mutex
-	keys     map[string]crypto.Signer // identity + key generation → parsed key
-	resolved map[string]resolution    // account/region/From address → signing identity
+	mu   sync.Mutex
+	keys map[string]crypto.Signer // identity + key generation → parsed key
+	// resolved: account/region/From address → its signing key (nil: none).
+	resolved *ttlcache.Cache[string, *signingKey]
 }
 
 // signingKey is what signs one identity's mail: d=, s= and the key.
@@ -68,11 +70,6 @@ type signingKey struct {
 	domain   string
 	selector string
 	key      crypto.Signer
-}
-
-type resolution struct {
-	key     *signingKey // nil: no signature
-	expires time.Time
 }
 
 // New returns a Signer reading identities from st.
@@ -84,7 +81,7 @@ func New(st *store.Store, clk clock.Clock, logger *slog.Logger) *Signer {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Signer{st: st, clk: clk, log: logger, engine: goEngine,
-		keys: map[string]crypto.Signer{}, resolved: map[string]resolution{}}
+		keys: map[string]crypto.Signer{}, resolved: ttlcache.New[string, *signingKey](clk, resolveTTL, maxCached)}
 }
 
 // UseRSA chooses the RSA engine (RSAAuto, RSAOpenSSL or RSAGo) before the
@@ -168,25 +165,9 @@ func (s *Signer) Sign(ctx context.Context, accountID, region string, r io.Reader
 // keyFor returns the key that signs mail from address for the account in
 // region, nil for none, through a cache of one second.
 func (s *Signer) keyFor(ctx context.Context, accountID, region, address string) (*signingKey, error) {
-	ck := accountID + "\x00" + region + "\x00" + address
-	now := s.clk.Now()
-	s.mu.Lock()
-	res, ok := s.resolved[ck]
-	s.mu.Unlock()
-	if ok && now.Before(res.expires) {
-		return res.key, nil
-	}
-	key, err := s.lookup(ctx, accountID, region, address)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	if len(s.resolved) >= maxCached {
-		clear(s.resolved)
-	}
-	s.resolved[ck] = resolution{key: key, expires: now.Add(resolveTTL)}
-	s.mu.Unlock()
-	return key, nil
+	return s.resolved.Get(ctx, accountID+"\x00"+region+"\x00"+address, func(ctx context.Context) (*signingKey, error) {
+		return s.lookup(ctx, accountID, region, address)
+	})
 }
 
 // lookup walks from the address to its domain and parent domains; the first
@@ -195,7 +176,7 @@ func (s *Signer) keyFor(ctx context.Context, accountID, region, address string) 
 // address identity, say — inherits its parent's, unless it is an address
 // whose owner set signing off.
 func (s *Signer) lookup(ctx context.Context, accountID, region, address string) (*signingKey, error) {
-	for _, name := range candidates(address) {
+	for _, name := range store.IdentityNames(address) {
 		d, err := s.st.IdentityDetails(ctx, accountID, region, name)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -287,23 +268,6 @@ func ParsePrivateKey(der []byte) (crypto.Signer, error) {
 		return nil, fmt.Errorf("not a PKCS#8 or PKCS#1 private key: %w", err)
 	}
 	return k, nil
-}
-
-// candidates lists the identities that may sign for address, most specific
-// first: the address itself, its domain, then each parent domain with at
-// least two labels.
-func candidates(address string) []string {
-	at := strings.LastIndexByte(address, '@')
-	if at <= 0 || at == len(address)-1 {
-		return nil
-	}
-	out := []string{address}
-	domain := strings.ToLower(address[at+1:])
-	for strings.Contains(domain, ".") {
-		out = append(out, domain)
-		domain = domain[strings.IndexByte(domain, '.')+1:]
-	}
-	return out
 }
 
 // readHeader returns the header block up to and including the empty line

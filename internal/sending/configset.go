@@ -32,7 +32,7 @@ func (s *Sender) CheckConfigurationSet(ctx context.Context, accountID, region, n
 	if name == "" {
 		return nil
 	}
-	cs, err := s.configSets.get(ctx, configSetKey{accountID, region, name}, func(ctx context.Context) (store.ConfigurationSet, error) {
+	cs, err := s.configSets.Get(ctx, configSetKey{accountID, region, name}, func(ctx context.Context) (store.ConfigurationSet, error) {
 		return s.store.ConfigurationSet(ctx, accountID, region, name)
 	})
 	switch {

@@ -10,12 +10,5 @@ package sending
 // reads the new state; one already under way finishes into the dropped
 // entry and serves only its own callers.
 func (s *Sender) IdentitiesChanged(account, region string) {
-	s.identities.forget(accountRegion{account, region})
-}
-
-// forget removes k, whatever its state.
-func (c *ttlCache[K, V]) forget(k K) {
-	c.mu.Lock()
-	delete(c.m, k)
-	c.mu.Unlock()
+	s.identities.Forget(accountRegion{account, region})
 }

@@ -10,7 +10,7 @@ import (
 // second stale), so the API's SigV4 check and SMTP AUTH read keys the same
 // way and neither queries the store per request.
 func (s *Sender) AccessKey(ctx context.Context, id string) (store.AccessKey, error) {
-	return s.keys.get(ctx, id, func(ctx context.Context) (store.AccessKey, error) {
+	return s.keys.Get(ctx, id, func(ctx context.Context) (store.AccessKey, error) {
 		return s.store.AccessKey(ctx, id)
 	})
 }

@@ -22,6 +22,7 @@ import (
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
+	"sesame/internal/ttlcache"
 )
 
 // MaxRecipients is SES's limit per message (To + CC + BCC).
@@ -75,10 +76,11 @@ type Sender struct {
 	logger    *slog.Logger
 	rules     *headerRules
 
-	settings   *ttlCache[accountRegion, store.AccountSettings]
-	identities *ttlCache[accountRegion, *identitySet]
-	configSets *ttlCache[configSetKey, store.ConfigurationSet]
-	keys       *ttlCache[string, store.AccessKey]
+	// Policy data, kept for cacheTTL.
+	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
+	identities *ttlcache.Cache[accountRegion, *identitySet]
+	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
+	keys       *ttlcache.Cache[string, store.AccessKey]
 }
 
 type accountRegion struct{ account, region string }
@@ -106,10 +108,10 @@ func New(cfg Config) *Sender {
 		s.quota = quota.New(cfg.Store, s.clk, s.logger)
 		s.ownsQuota = true
 	}
-	s.settings = newTTLCache[accountRegion, store.AccountSettings](s.clk, cacheTTL)
-	s.identities = newTTLCache[accountRegion, *identitySet](s.clk, cacheTTL)
-	s.keys = newTTLCache[string, store.AccessKey](s.clk, cacheTTL)
-	s.configSets = newTTLCache[configSetKey, store.ConfigurationSet](s.clk, cacheTTL)
+	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
+	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
+	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
+	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	return s
 }
 
@@ -177,7 +179,7 @@ type admission struct {
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
 	key := accountRegion{sub.AccountID, sub.Region}
-	set, err := s.settings.get(ctx, key, func(ctx context.Context) (store.AccountSettings, error) {
+	set, err := s.settings.Get(ctx, key, func(ctx context.Context) (store.AccountSettings, error) {
 		return s.store.AccountSettings(ctx, sub.AccountID, sub.Region)
 	})
 	if err != nil {
@@ -231,7 +233,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		return a, seserr.NoRecipients()
 	}
 
-	ids, err := s.identities.get(ctx, key, func(ctx context.Context) (*identitySet, error) {
+	ids, err := s.identities.Get(ctx, key, func(ctx context.Context) (*identitySet, error) {
 		list, err := s.store.Identities(ctx, sub.AccountID, sub.Region)
 		if err != nil {
 			return nil, err
@@ -324,7 +326,7 @@ func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password st
 	if user == "" || password == "" {
 		return "", seserr.InvalidCredentials()
 	}
-	key, err := s.keys.get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
+	key, err := s.keys.Get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
 		return s.store.AccessKey(ctx, user)
 	})
 	switch {
@@ -352,3 +354,8 @@ func (s *Sender) NewDraft() (*spool.Draft, error) {
 // CheckAddress is the Sender's face of the package function CheckAddress,
 // so protocol servers can take it through an interface.
 func (s *Sender) CheckAddress(addr string) error { return CheckAddress(addr) }
+
+// cacheTTL bounds how stale policy data may be: `sesame admin` changes must
+// reach a running server within a second (DESIGN.md), and the hot path must
+// not query the store per message.
+const cacheTTL = time.Second

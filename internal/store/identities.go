@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -55,6 +56,36 @@ func TypeOf(name string) IdentityType {
 		return EmailAddress
 	}
 	return Domain
+}
+
+// IdentityNames lists the identity names that may cover a sender address,
+// most specific first (spec §6): the address (its local part is
+// case-sensitive, its domain is not, and a "+label" needs no identity of
+// its own), then its domain and each parent domain down to the last two
+// labels. Nil for something that is not an address.
+func IdentityNames(address string) []string {
+	at := strings.LastIndexByte(address, '@')
+	if at <= 0 || at == len(address)-1 {
+		return nil
+	}
+	local, domain := address[:at], address[at+1:]
+	lower := strings.ToLower(domain)
+	locals := []string{local}
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		locals = append(locals, local[:plus])
+	}
+	var out []string
+	for _, l := range locals {
+		for _, d := range []string{domain, lower} {
+			if n := l + "@" + d; !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	for d := lower; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
+		out = append(out, d)
+	}
+	return out
 }
 
 // IdentityKey is the stored form of an identity name: domains are

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -130,5 +131,23 @@ func TestIdentityLimitAndTokenLookup(t *testing.T) {
 	}
 	if _, err := s.IdentityByVerifyToken(ctx, "hb@x.com"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted: %v", err)
+	}
+}
+
+func TestIdentityNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, want string }{
+		{"Me@Mail.Example.COM", "Me@Mail.Example.COM Me@mail.example.com mail.example.com example.com"},
+		{"me+news@example.com", "me+news@example.com me@example.com example.com"},
+		{"a@localhost", "a@localhost"},
+	} {
+		if got := strings.Join(IdentityNames(tc.addr), " "); got != tc.want {
+			t.Errorf("IdentityNames(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "@x.com", "x@", "nodomain"} {
+		if c := IdentityNames(bad); c != nil {
+			t.Errorf("IdentityNames(%q) = %q", bad, c)
+		}
 	}
 }
