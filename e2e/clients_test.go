@@ -33,18 +33,9 @@ func TestRealClients(t *testing.T) {
 		send func(t *testing.T, subject string)
 	}{
 		{"go net/smtp STARTTLS", func(t *testing.T, subject string) {
-			c, err := smtp.Dial(s.SMTP)
-			if err != nil {
+			if err := smtpSubmit(t, s, pw, "sender@example.com", []string{rcpt}, goMessage(subject)); err != nil {
 				t.Fatal(err)
 			}
-			defer c.Close()
-			if err := c.StartTLS(&tls.Config{InsecureSkipVerify: true, ServerName: "localhost"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Auth(smtp.PlainAuth("", s.KeyID, pw, "127.0.0.1")); err != nil {
-				t.Fatal(err)
-			}
-			sendVia(t, c, subject)
 		}},
 		{"go net/smtp TLS wrapper", func(t *testing.T, subject string) {
 			conn, err := tls.Dial("tcp", s.SMTPS, &tls.Config{InsecureSkipVerify: true})
@@ -112,23 +103,13 @@ func TestRealClients(t *testing.T) {
 
 func sendVia(t *testing.T, c *smtp.Client, subject string) {
 	t.Helper()
-	if err := c.Mail("sender@example.com"); err != nil {
+	if err := transaction(c, "sender@example.com", []string{"success@simulator.amazonses.com"}, goMessage(subject)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rcpt("success@simulator.amazonses.com"); err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(w, "From: sender@example.com\r\nTo: success@simulator.amazonses.com\r\nSubject: %s\r\n\r\nhello from Go\r\n", subject)
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Quit(); err != nil {
-		t.Fatal(err)
-	}
+}
+
+func goMessage(subject string) string {
+	return fmt.Sprintf("From: sender@example.com\r\nTo: success@simulator.amazonses.com\r\nSubject: %s\r\n\r\nhello from Go\r\n", subject)
 }
 
 const pythonSender = `

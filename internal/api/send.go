@@ -176,13 +176,9 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 		}
 	}
 
-	d, err := s.cfg.Sender.NewDraft()
+	d, err := s.cfg.Sender.DraftOf(msg)
 	if err != nil {
 		return "", err
-	}
-	if _, err := d.Write(msg); err != nil {
-		_ = d.Discard()
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("api: writing draft: %w", err))
 	}
 	return s.cfg.Sender.Submit(ctx, &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
@@ -274,13 +270,9 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 	if mailFrom, err = sending.AddrSpec("From", mailFrom); err != nil {
 		return "", err
 	}
-	d, err := s.cfg.Sender.NewDraft()
+	d, err := s.cfg.Sender.DraftOf(msg)
 	if err != nil {
 		return "", err
-	}
-	if _, err := d.Write(msg); err != nil {
-		_ = d.Discard()
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("api: writing draft: %w", err))
 	}
 	p := principal(ctx)
 	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,

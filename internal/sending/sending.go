@@ -351,6 +351,22 @@ func (s *Sender) NewDraft() (*spool.Draft, error) {
 	return d, nil
 }
 
+// DraftOf puts a whole message, built in memory (the API's composed or raw
+// content, sesame's own mail), into a new draft.
+func (s *Sender) DraftOf(msg []byte) (*spool.Draft, error) {
+	d, err := s.NewDraft()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Write(msg); err != nil {
+		if derr := d.Discard(); derr != nil {
+			s.logger.Warn("sending: discarding a draft", "err", derr)
+		}
+		return nil, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: writing a draft: %w", err))
+	}
+	return d, nil
+}
+
 // CheckAddress is the Sender's face of the package function CheckAddress,
 // so protocol servers can take it through an interface.
 func (s *Sender) CheckAddress(addr string) error { return CheckAddress(addr) }

@@ -32,15 +32,9 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 	if len(m.Recipients) == 0 || len(m.Message) == 0 {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: system message without recipients or content"))
 	}
-	d, err := s.NewDraft()
+	d, err := s.DraftOf(m.Message)
 	if err != nil {
 		return "", err
-	}
-	if _, err := d.Write(m.Message); err != nil {
-		if derr := d.Discard(); derr != nil {
-			s.logger.Warn("sending: discarding a system draft", "err", derr)
-		}
-		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: writing a system message: %w", err))
 	}
 	now := s.clk.Now()
 	id := NewMessageID(m.Region, now)
