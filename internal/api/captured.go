@@ -11,7 +11,7 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode legacy charsets in captured bodies
 
-	"sesame/internal/delivery"
+	"sesame/internal/outcome"
 	"sesame/internal/store"
 )
 
@@ -78,7 +78,7 @@ func toLocalStack(m store.Captured) capturedMessage {
 		RawData:    string(m.Raw),
 		Timestamp:  m.Received.UTC().Format("2006-01-02T15:04:05.000Z"),
 		Recipients: m.Recipients,
-		Outcomes:   delivery.ParseOutcome(m.Recipients, m.Outcome),
+		Outcomes:   outcome.ParseSummary(m.Recipients, m.Outcome),
 	}
 	parsed, err := message.Read(bytes.NewReader(m.Raw))
 	if parsed == nil {

@@ -3,13 +3,13 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -51,6 +51,7 @@ type outbound struct {
 	replyTo    []string
 	configSet  string
 	tags       []messageTag
+	operation  string // SES's ses:operation: the v1 Action or the v2 operation
 	maxBytes   int64
 
 	// The content: exactly one of these.
@@ -182,7 +183,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	}
 	return s.cfg.Sender.Submit(ctx, &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
-		Draft: d, Via: "api", MaxBytes: o.maxBytes, Attrs: sendAttrs(o, feedbackTo),
+		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
 	})
 }
 
@@ -232,32 +233,25 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 	return from, rcpts, nil
 }
 
-func sendAttrs(o *outbound, feedbackTo string) map[string]string {
-	attrs := map[string]string{}
-	if o.configSet != "" {
-		attrs[sending.AttrConfigurationSet] = o.configSet
-	}
-	if len(o.tags) > 0 {
-		b, _ := json.Marshal(o.tags)
-		attrs[sending.AttrTags] = string(b)
+// sendMeta is what the spool keeps of a send call beside the message.
+func sendMeta(ctx context.Context, o *outbound, feedbackTo string) spool.Meta {
+	p := principal(ctx)
+	m := spool.Meta{ConfigurationSet: o.configSet, FeedbackTo: feedbackTo, Operation: o.operation,
+		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID}
+	for _, t := range o.tags {
+		m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 	}
 	if o.template != nil && !o.template.inline {
-		attrs[sending.AttrTemplate] = o.template.t.Name
+		m.Template = o.template.t.Name
 	}
-	if feedbackTo != "" {
-		attrs[sending.AttrFeedbackTo] = feedbackTo
-	}
-	if len(attrs) == 0 {
-		return nil
-	}
-	return attrs
+	return m
 }
 
 // renderingFailure is SES's answer to a template that misses an attribute:
 // the send is checked and counted like any other (so an unverified sender
-// or a paused account fails as usual), then it succeeds with a MessageId,
-// the message goes nowhere and a RenderingFailure is recorded (logged;
-// events publishing comes later).
+// or a paused account fails as usual), then it succeeds with a MessageId;
+// the message (its header only) is spooled marked with the failure, never
+// delivered, and becomes a Rendering Failure event.
 func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []string, failure string) (string, error) {
 	msg, err := sending.Compose(&sending.Simple{From: o.from, To: o.to, Cc: o.cc, ReplyTo: o.replyTo})
 	if err != nil {
@@ -275,8 +269,10 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 		return "", err
 	}
 	p := principal(ctx)
+	meta := sendMeta(ctx, o, "")
+	meta.RenderingFailure = failure
 	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,
-		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: "api", Discard: true})
+		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta})
 	if err != nil {
 		return "", err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -233,8 +234,9 @@ func TestSendEmailV2Simple(t *testing.T) {
 	if want := []string{"to@example.com", "cc@example.com", "hidden@example.com"}; !slices.Equal(m.env.Recipients, want) {
 		t.Errorf("recipients = %v, want %v", m.env.Recipients, want)
 	}
-	if m.env.Attrs[sending.AttrTags] != `[{"Name":"campaign","Value":"c1"}]` || m.env.Attrs[sending.AttrFeedbackTo] != "bounces@verified.com" {
-		t.Errorf("attrs = %v", m.env.Attrs)
+	if !reflect.DeepEqual(m.env.Tags, []spool.Tag{{Name: "campaign", Value: "c1"}}) || m.env.FeedbackTo != "bounces@verified.com" ||
+		m.env.Operation == "" || m.env.SourceIP != "127.0.0.1" || m.env.CallerIdentity == "" {
+		t.Errorf("meta = %+v", m.env.Meta)
 	}
 	h := m.msg.Header
 	dec := new(mime.WordDecoder)
@@ -296,8 +298,8 @@ func TestSendEmailV2Raw(t *testing.T) {
 	// Date; what leaves has neither the client's nor the directives.
 	out := string(sending.StripForDelivery([]byte(ms[0].raw)))
 	if !strings.HasSuffix(out, raw) || strings.Contains(out, "mine@") || strings.Contains(out, "2024") || strings.Contains(out, "X-SES-") ||
-		!strings.HasPrefix(out, "Message-ID: <"+ms[0].env.ID+"@") || ms[0].env.Attrs[sending.AttrTags] != `[{"Name":"k","Value":"v"}]` {
-		t.Errorf("raw message: %v\n%s", ms[0].env.Attrs, out)
+		!strings.HasPrefix(out, "Message-ID: <"+ms[0].env.ID+"@") || !reflect.DeepEqual(ms[0].env.Tags, []spool.Tag{{Name: "k", Value: "v"}}) {
+		t.Errorf("raw message: %+v\n%s", ms[0].env.Meta, out)
 	}
 	if !slices.Equal(ms[1].env.Recipients, []string{"only@example.com"}) || !strings.HasSuffix(ms[1].raw, lf) {
 		t.Errorf("second: %+v\n%s", ms[1].env, ms[1].raw)
@@ -334,19 +336,24 @@ func TestSendEmailV2Template(t *testing.T) {
 	if p := ms[0].parts(t); p["text/plain"] != "- a\r\n- b\r\n" || p["text/html"] != "<b><Ann></b>" {
 		t.Errorf("parts = %q", p)
 	}
-	if ms[0].env.Attrs[sending.AttrTemplate] != "welcome" {
-		t.Errorf("attrs = %v", ms[0].env.Attrs)
+	if ms[0].env.Template != "welcome" {
+		t.Errorf("meta = %+v", ms[0].env.Meta)
 	}
 	if got := ms[1].msg.Header.Get("Subject"); got != "S 1" {
 		t.Errorf("inline Subject = %q", got)
 	}
 
-	// A missing attribute: the call succeeds, nothing is spooled.
+	// A missing attribute: the call succeeds; what is spooled is marked
+	// with the failure (it becomes a Rendering Failure event, never mail).
 	out, err := send(&v2types.Template{TemplateName: aws.String("welcome"), TemplateData: aws.String(`{"items":[]}`)})
 	if err != nil || aws.ToString(out.MessageId) == "" {
 		t.Fatalf("missing attribute: %v, want a MessageId", err)
 	}
-	e.claim(t, 0)
+	failed := e.claim(t, 1)[0].env
+	if failed.ID != aws.ToString(out.MessageId) || failed.Template != "welcome" ||
+		failed.RenderingFailure != "Attribute 'name' is not present in the rendering data." {
+		t.Errorf("spooled %+v", failed)
+	}
 	logged := e.logs.String()
 	for _, want := range []string{`level=WARN msg="api: rendering failure"`, "message_id=" + aws.ToString(out.MessageId),
 		"template=welcome", `error_message="Attribute 'name' is not present in the rendering data."`} {

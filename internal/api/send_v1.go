@@ -28,6 +28,7 @@ func commonV1(q queryArgs) *outbound {
 		configSet:  q.Get("ConfigurationSetName"),
 		tags:       tagsV1(q, "Tags"),
 		maxBytes:   maxV1MessageBytes,
+		operation:  q.Get("Action"),
 	}
 	return o
 }

@@ -69,7 +69,8 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 		return nil, seserr.MissingParameter("Content")
 	}
 	o := &outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
-		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.EmailTags}
+		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.EmailTags,
+		operation: "SendEmail"}
 	if d := in.Destination; d != nil {
 		o.to, o.cc, o.bcc = d.ToAddresses, d.CcAddresses, d.BccAddresses
 	}
@@ -138,7 +139,8 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		return nil, err
 	}
 	base := outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
-		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.DefaultEmailTags, template: tc}
+		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.DefaultEmailTags, template: tc,
+		operation: "SendBulkEmail"}
 	entries := make([]bulkEntry, len(in.BulkEmailEntries))
 	for i, e := range in.BulkEmailEntries {
 		if e.Destination != nil {

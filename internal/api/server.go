@@ -115,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// SDKs correct their clock skew from the response's Date header.
 	w.Header().Set("Date", s.clk.Now().UTC().Format(http.TimeFormat))
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		r = r.WithContext(context.WithValue(r.Context(), clientIPKey{}, host))
+	}
 
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/_aws/") || strings.HasPrefix(path, "/_sesame/") {
@@ -190,7 +193,14 @@ type (
 	principalKey struct{}
 	bodyKey      struct{}
 	requestIDKey struct{}
+	clientIPKey  struct{}
 )
+
+// clientIP is the address the request came from (ses:source-ip).
+func clientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}
 
 // principal is the verified signer of the request in ctx.
 func principal(ctx context.Context) awsauth.Principal {

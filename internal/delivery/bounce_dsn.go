@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -147,7 +148,7 @@ func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounc
 // feedbackTo is where a DSN about e goes: the address its Return-Path
 // header (or the API's ReturnPath) named, else its envelope sender.
 func feedbackTo(e *spool.Entry) string {
-	if a := e.Attrs[sending.AttrFeedbackTo]; a != "" {
+	if a := e.FeedbackTo; a != "" {
 		return a
 	}
 	return e.MailFrom
@@ -158,10 +159,10 @@ func feedbackTo(e *spool.Entry) string {
 // recipient. Not the mailbox simulator's (SES's simulator never touches
 // your list), not one that bounced because the address is on it already.
 func suppresses(b store.Bounce) bool {
-	if b.Type != BouncePermanent || b.SubType == SubOnAccountSuppressionList {
+	if b.Type != outcome.BouncePermanent || b.SubType == outcome.SubOnAccountSuppressionList {
 		return false
 	}
-	_, simulated := SimulatorOutcome(b.Recipient)
+	_, simulated := outcome.Simulated(b.Recipient)
 	return !simulated
 }
 
@@ -169,7 +170,7 @@ func suppresses(b store.Bounce) bool {
 // mail of sesame's own (null reverse-path), not when the sender's identity
 // turned email feedback forwarding off.
 func (m *MX) dsnDue(ctx context.Context, e *spool.Entry) bool {
-	if m.System == nil || e.MailFrom == "" || e.Via == sending.ViaSystem {
+	if m.System == nil || e.MailFrom == "" || e.Via == spool.ViaSystem {
 		return false
 	}
 	if id, ok := m.identity(ctx, e); ok && !id.FeedbackForwarding {
@@ -194,7 +195,7 @@ func (m *MX) suppresses(ctx context.Context, e *spool.Entry, reason string) bool
 }
 
 // diagnosticOf is the Diagnostic-Code only a receiver's reply gives.
-func diagnosticOf(f *Failure) string {
+func diagnosticOf(f *outcome.Failure) string {
 	if !f.Remote {
 		return ""
 	}

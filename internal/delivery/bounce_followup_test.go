@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/outcome"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/testenv"
@@ -22,7 +23,7 @@ func TestDSNRetriedAfterAFailedSubmission(t *testing.T) {
 	env.dsns.fail = 1
 	env.dsns.mu.Unlock()
 	env.dns.SetMX("c.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "gone@c.test")
+	id := env.send("sender@example.com", spool.Meta{}, "gone@c.test")
 	var e spool.Entry
 	env.wait("the follow-up to be deferred", func() bool {
 		var ok bool
@@ -60,7 +61,7 @@ func TestDSNSentOnReplayAfterACrash(t *testing.T) {
 	crashed := func(id, rcpt string, followedUp bool) {
 		t.Helper()
 		b := store.Bounce{AccountID: testAccount, Region: testRegion, MessageID: id, Recipient: rcpt,
-			Type: BouncePermanent, SubType: SubNoEmail, Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 first attempt's words",
+			Type: outcome.BouncePermanent, SubType: outcome.SubNoEmail, Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 first attempt's words",
 			RemoteMTA: "mx2.test", FeedbackID: "f-" + id, Reply: "550 5.1.1 first attempt's words", Created: time.Unix(1e9, 0)}
 		if _, err := env.store.AddBounce(ctx, b); err != nil {
 			t.Fatal(err)
@@ -73,7 +74,7 @@ func TestDSNSentOnReplayAfterACrash(t *testing.T) {
 	}
 	crashed("0100crash-0001", "gone@c.test", false)
 	crashed("0100crash-0002", "left@c.test", true)
-	env.sendID("0100crash-0001", 1, "sender@example.com", nil, "gone@c.test")
+	env.sendID("0100crash-0001", 1, "sender@example.com", spool.Meta{}, "gone@c.test")
 	env.waitGone("0100crash-0001")
 	dsns := env.dsns.sent()
 	if len(dsns) != 1 {
@@ -89,7 +90,7 @@ func TestDSNSentOnReplayAfterACrash(t *testing.T) {
 	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "gone@c.test"); err != nil {
 		t.Errorf("the suppression entry was not redone: %v", err)
 	}
-	env.sendID("0100crash-0002", 2, "sender@example.com", nil, "left@c.test")
+	env.sendID("0100crash-0002", 2, "sender@example.com", spool.Meta{}, "left@c.test")
 	env.waitGone("0100crash-0002")
 	if n := len(env.dsns.sent()); n != 1 {
 		t.Errorf("%d DSNs: a followed-up bounce's replay sent another", n)
@@ -101,7 +102,7 @@ func TestDSNSentOnReplayAfterACrash(t *testing.T) {
 func TestBounceWithoutDSNIsSettled(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
 	env.dns.SetMX("c.test", 10, "mx2.test")
-	id := env.send("", nil, "gone@c.test") // null reverse-path, as a DSN
+	id := env.send("", spool.Meta{}, "gone@c.test") // null reverse-path, as a DSN
 	env.waitGone(id)
 	if n := len(env.dsns.sent()); n != 0 {
 		t.Errorf("%d DSNs about a message with a null reverse-path", n)

@@ -15,9 +15,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -109,6 +109,9 @@ func (c *Capture) gather(ctx context.Context, entries []*spool.Entry) []*spool.E
 func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error {
 	msgs := make([]store.Captured, 0, len(batch))
 	for _, e := range batch {
+		if e.RenderingFailure != "" {
+			continue // never mail: its event is all there is
+		}
 		raw, err := readEntry(e)
 		if err != nil {
 			return err
@@ -121,7 +124,7 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 			Recipients: e.Recipients,
 			Raw:        sending.StripForDelivery(raw), // what MX mode would deliver: no control headers
 			Received:   e.Received,
-			Outcome:    Outcome(e.Recipients),
+			Outcome:    outcome.Summarize(e.Recipients),
 		})
 	}
 	if err := c.Store.AddCaptured(ctx, msgs); err != nil {
@@ -158,85 +161,6 @@ func ids(entries []*spool.Entry) []string {
 	out := make([]string, len(entries))
 	for i, e := range entries {
 		out[i] = e.ID
-	}
-	return out
-}
-
-// SimulatorDomain is the mailbox simulator's domain (spec §7).
-const SimulatorDomain = "simulator.amazonses.com"
-
-// Simulator outcomes, as SES describes them for each simulator address.
-const (
-	OutcomeDelivered       = "delivered"
-	OutcomeBounce          = "bounce"
-	OutcomeOutOfOffice     = "ooto"
-	OutcomeComplaint       = "complaint"
-	OutcomeSuppressionList = "suppressionlist"
-)
-
-// SimulatorOutcome says what SES's mailbox simulator does with rcpt, and
-// whether rcpt is a simulator address at all. "name+label@" variants count.
-func SimulatorOutcome(rcpt string) (string, bool) {
-	at := strings.LastIndexByte(rcpt, '@')
-	if at < 0 || !strings.EqualFold(rcpt[at+1:], SimulatorDomain) {
-		return "", false
-	}
-	local := strings.ToLower(rcpt[:at])
-	if plus := strings.IndexByte(local, '+'); plus >= 0 {
-		local = local[:plus]
-	}
-	switch local {
-	case "success":
-		return OutcomeDelivered, true
-	case "bounce":
-		return OutcomeBounce, true
-	case "ooto":
-		return OutcomeOutOfOffice, true
-	case "complaint":
-		return OutcomeComplaint, true
-	case "suppressionlist":
-		return OutcomeSuppressionList, true
-	}
-	// An unknown simulator address: SES has no mailbox there, so it bounces.
-	return OutcomeBounce, true
-}
-
-// Outcome records what happened to a captured message: "delivered" when
-// every recipient was delivered, else "rcpt=outcome" pairs for the others,
-// separated by spaces (ParseOutcome reads it back).
-func Outcome(recipients []string) string {
-	var b strings.Builder
-	for _, r := range recipients {
-		o, ok := SimulatorOutcome(r)
-		if !ok || o == OutcomeDelivered {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(r)
-		b.WriteByte('=')
-		b.WriteString(o)
-	}
-	if b.Len() == 0 {
-		return OutcomeDelivered
-	}
-	return b.String()
-}
-
-// ParseOutcome gives each recipient's outcome from a recorded Outcome.
-func ParseOutcome(recipients []string, outcome string) map[string]string {
-	out := make(map[string]string, len(recipients))
-	for _, r := range recipients {
-		out[r] = OutcomeDelivered
-	}
-	if outcome == OutcomeDelivered {
-		return out
-	}
-	for _, pair := range strings.Fields(outcome) {
-		if i := strings.LastIndexByte(pair, '='); i > 0 {
-			out[pair[:i]] = pair[i+1:]
-		}
 	}
 	return out
 }

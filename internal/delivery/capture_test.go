@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/outcome"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -17,17 +18,17 @@ func TestSimulatorOutcome(t *testing.T) {
 		rcpt, want string
 		sim        bool
 	}{
-		{"success@simulator.amazonses.com", OutcomeDelivered, true},
-		{"bounce@simulator.amazonses.com", OutcomeBounce, true},
-		{"bounce+user42@simulator.amazonses.com", OutcomeBounce, true},
-		{"ooto@SIMULATOR.amazonses.com", OutcomeOutOfOffice, true},
-		{"complaint@simulator.amazonses.com", OutcomeComplaint, true},
-		{"suppressionlist@simulator.amazonses.com", OutcomeSuppressionList, true},
-		{"nobody@simulator.amazonses.com", OutcomeBounce, true},
+		{"success@simulator.amazonses.com", outcome.Delivered, true},
+		{"bounce@simulator.amazonses.com", outcome.Bounce, true},
+		{"bounce+user42@simulator.amazonses.com", outcome.Bounce, true},
+		{"ooto@SIMULATOR.amazonses.com", outcome.OutOfOffice, true},
+		{"complaint@simulator.amazonses.com", outcome.Complaint, true},
+		{"suppressionlist@simulator.amazonses.com", outcome.SuppressionList, true},
+		{"nobody@simulator.amazonses.com", outcome.Bounce, true},
 		{"success@example.com", "", false},
 		{"no-at-sign", "", false},
 	} {
-		got, sim := SimulatorOutcome(tc.rcpt)
+		got, sim := outcome.Simulated(tc.rcpt)
 		if got != tc.want || sim != tc.sim {
 			t.Errorf("SimulatorOutcome(%q) = %q, %v; want %q, %v", tc.rcpt, got, sim, tc.want, tc.sim)
 		}
@@ -37,18 +38,18 @@ func TestSimulatorOutcome(t *testing.T) {
 func TestOutcomeRoundTrip(t *testing.T) {
 	t.Parallel()
 	rcpts := []string{"a@example.com", "bounce@simulator.amazonses.com", "success@simulator.amazonses.com", "complaint+x@simulator.amazonses.com"}
-	o := Outcome(rcpts)
-	got := ParseOutcome(rcpts, o)
+	o := outcome.Summarize(rcpts)
+	got := outcome.ParseSummary(rcpts, o)
 	want := map[string]string{
-		"a@example.com": OutcomeDelivered, "bounce@simulator.amazonses.com": OutcomeBounce,
-		"success@simulator.amazonses.com": OutcomeDelivered, "complaint+x@simulator.amazonses.com": OutcomeComplaint,
+		"a@example.com": outcome.Delivered, "bounce@simulator.amazonses.com": outcome.Bounce,
+		"success@simulator.amazonses.com": outcome.Delivered, "complaint+x@simulator.amazonses.com": outcome.Complaint,
 	}
 	for r, w := range want {
 		if got[r] != w {
 			t.Errorf("outcome of %s = %q, want %q (recorded %q)", r, got[r], w, o)
 		}
 	}
-	if Outcome([]string{"a@example.com"}) != OutcomeDelivered {
+	if outcome.Summarize([]string{"a@example.com"}) != outcome.Delivered {
 		t.Error("a plain recipient is not delivered")
 	}
 }

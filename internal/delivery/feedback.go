@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"sesame/internal/feedback"
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -85,8 +86,8 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 		received = t
 	}
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,
-		MailFrom: sm.Source, Received: received, Attrs: map[string]string{
-			sending.AttrFeedbackTo: sm.FeedbackTo, sending.AttrConfigurationSet: sm.ConfigurationSet}}}
+		MailFrom: sm.Source, Received: received,
+		Meta: spool.Meta{FeedbackTo: sm.FeedbackTo, ConfigurationSet: sm.ConfigurationSet}}}
 	log := m.log().With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
 	case feedback.KindBounce:
@@ -135,7 +136,7 @@ func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, re
 			continue
 		}
 		f := dsnFailure(r)
-		typ, sub := Classify(f)
+		typ, sub := outcome.Classify(f)
 		if _, err := m.Store.AddBounce(ctx, store.Bounce{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: r.Diagnostic, RemoteMTA: f.MTA,
@@ -156,10 +157,10 @@ func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, re
 // dsnFailure reads a DSN recipient's outcome as the Failure a reply would
 // have given: Diagnostic-Code "smtp; 550 5.1.1 no such user" → 550, its
 // text; the Status field decides permanence (RFC 3464 §2.3.4).
-func dsnFailure(r feedback.RecipientStatus) *Failure {
+func dsnFailure(r feedback.RecipientStatus) *outcome.Failure {
 	// Action: failed is final (RFC 3464 §2.3.3); only a 4.x.x status says
 	// the receiver gave up on a temporary condition.
-	f := &Failure{Enhanced: r.Status, Remote: true, Permanent: !strings.HasPrefix(r.Status, "4")}
+	f := &outcome.Failure{Enhanced: r.Status, Remote: true, Permanent: !strings.HasPrefix(r.Status, "4")}
 	if _, mta, ok := strings.Cut(r.RemoteMTA, ";"); ok {
 		f.MTA = strings.TrimSpace(mta)
 	} else {

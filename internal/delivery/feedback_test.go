@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sesame/internal/feedback"
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/testenv"
@@ -20,7 +21,7 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{})
 	env.dns.SetMX("a.test", 10, "mx2.test")
 	ctx := context.Background()
-	id := env.send("sender@example.com", map[string]string{sending.AttrFeedbackTo: "fb@example.com"},
+	id := env.send("sender@example.com", spool.Meta{FeedbackTo: "fb@example.com"},
 		"x@a.test", "y@a.test")
 	env.waitGone(id)
 	from := env.sinks[0].Messages()[0].From
@@ -62,7 +63,7 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		}
 	}
 	b := env.bounces(id)
-	if len(b) != 1 || b[0].Recipient != "y@a.test" || b[0].Type != BouncePermanent || b[0].SubType != SubNoEmail ||
+	if len(b) != 1 || b[0].Recipient != "y@a.test" || b[0].Type != outcome.BouncePermanent || b[0].SubType != outcome.SubNoEmail ||
 		b[0].RemoteMTA != "mailbox.a.test" || b[0].DSNPending {
 		t.Fatalf("bounces = %+v", b)
 	}
@@ -147,7 +148,7 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		t.Errorf("complaints after one whose To names y@a.test: %+v", cs)
 	}
 	// With one recipient, a redacted complaint can only be about it.
-	one := env.send("sender@example.com", nil, "solo@a.test")
+	one := env.send("sender@example.com", spool.Meta{}, "solo@a.test")
 	env.waitGone(one)
 	env.wait("the sent record", func() bool { ok, _ := env.mx.KnownBounceAddress(ctx, one, "bounce.sesame.test"); return ok })
 	if err := env.mx.Feedback(ctx, one, redacted, []byte(arf)); err != nil {
@@ -215,13 +216,13 @@ func TestSystemMailTakesNoFeedback(t *testing.T) {
 	id := "0100sys-0001-000000"
 	if err := env.spool.Append(ctx, &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
 		MailFrom: "no-reply@out.sesame.test", Recipients: []string{"v@a.test"}, Received: time.Now(),
-		Via: sending.ViaSystem}, nil, d); err != nil {
+		Via: spool.ViaSystem}, nil, d); err != nil {
 		t.Fatal(err)
 	}
 	env.waitGone(id)
 	// Delivery of an ordinary message after it, so the sent log has flushed
 	// past the system message's turn.
-	other := env.send("sender@example.com", nil, "w@a.test")
+	other := env.send("sender@example.com", spool.Meta{}, "w@a.test")
 	env.waitGone(other)
 	env.wait("the ordinary message's record", func() bool {
 		ok, _ := env.mx.KnownBounceAddress(ctx, other, "bounce.sesame.test")

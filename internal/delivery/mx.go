@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -248,12 +249,12 @@ type attempt struct {
 	st       spool.DeliveryState
 	done     map[string]bool
 	bounced  []bounced
-	deferred map[string]*Failure // this attempt's temporary failures
+	deferred map[string]*outcome.Failure // this attempt's temporary failures
 }
 
 type bounced struct {
 	rcpt string
-	f    *Failure
+	f    *outcome.Failure
 	typ  string
 	sub  string
 }
@@ -261,7 +262,14 @@ type bounced struct {
 // deliver makes one attempt at e and records its outcome in the spool.
 func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	log := m.log().With("id", e.ID)
-	a := &attempt{e: e, st: e.State, done: map[string]bool{}, deferred: map[string]*Failure{}}
+	if e.RenderingFailure != "" {
+		// Never mail (SES sends nothing when the template fails to render).
+		if err := m.Spool.Done(ctx, e.ID); err != nil {
+			log.Error("marking a message that failed to render done", "err", err)
+		}
+		return
+	}
+	a := &attempt{e: e, st: e.State, done: map[string]bool{}, deferred: map[string]*outcome.Failure{}}
 	now := m.now()
 	if a.st.FirstAttempt.IsZero() {
 		a.st.FirstAttempt = now
@@ -277,7 +285,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	}
 	pending = m.simulate(ctx, a, pending, log)
 	pending = m.suppressed(ctx, a, pending, log)
-	var last *Failure
+	var last *outcome.Failure
 	if len(pending) > 0 {
 		last = m.send(ctx, a, pending, log)
 	}
@@ -291,9 +299,9 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 		a.st.Attempts++
 		next, expired := m.Retry.Next(a.st.Attempts, e.Received, m.now(), rand.Float64(), m.maxAge(wctx, e))
 		if expired {
-			exp := &Failure{Code: 451, Enhanced: "4.4.7", Text: "delivery time expired"}
+			exp := &outcome.Failure{Code: 451, Enhanced: "4.4.7", Text: "delivery time expired"}
 			if last != nil {
-				exp = &Failure{Code: last.Code, Enhanced: last.Enhanced, Text: last.Text + " (delivery time expired)", MTA: last.MTA, Remote: last.Remote}
+				exp = &outcome.Failure{Code: last.Code, Enhanced: last.Enhanced, Text: last.Text + " (delivery time expired)", MTA: last.MTA, Remote: last.Remote}
 			}
 			for _, r := range remaining {
 				m.bounce(a, r, exp)
@@ -353,7 +361,7 @@ func (a *attempt) remaining() []string {
 
 // recordDelays records the remaining recipients' delivery delay (SES's
 // DeliveryDelay): the message is older than the policy's DelayAfter.
-func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, last *Failure, log *slog.Logger) {
+func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, last *outcome.Failure, log *slog.Logger) {
 	e := a.e
 	now := m.now()
 	maxAge := m.maxAge(ctx, e)
@@ -367,11 +375,11 @@ func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, l
 			f = last
 		}
 		if f == nil {
-			f = &Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
+			f = &outcome.Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
 		}
 		err := m.Store.PutDeliveryDelay(ctx, store.DeliveryDelay{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: r,
-			DelayType: DelayType(f), Status: f.Status(), Diagnostic: diagnosticOf(f), RemoteMTA: f.MTA,
+			DelayType: outcome.DelayType(f), Status: f.Status(), Diagnostic: diagnosticOf(f), RemoteMTA: f.MTA,
 			Attempts: a.st.Attempts, First: now, Last: now, Expires: e.Received.Add(maxAge),
 		})
 		if err != nil {
@@ -385,28 +393,28 @@ func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, l
 func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
 	out := rcpts[:0:0]
 	for _, r := range rcpts {
-		o, ok := SimulatorOutcome(r)
+		o, ok := outcome.Simulated(r)
 		if !ok {
 			out = append(out, r)
 			continue
 		}
 		switch o {
-		case OutcomeComplaint, OutcomeOutOfOffice:
+		case outcome.Complaint, outcome.OutOfOffice:
 			// Delivered, then the simulated receiver answers (simulator.go);
 			// the recipient stays pending until that answer is spooled.
 			if err := m.simulatorFeedback(ctx, a.e, r, o); err != nil {
 				log.Warn("mailbox simulator feedback; trying again later", "rcpt", r, "err", err)
-				a.deferred[strings.ToLower(r)] = &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error: " + err.Error()}
+				a.deferred[strings.ToLower(r)] = &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error: " + err.Error()}
 				continue
 			}
-		case OutcomeBounce:
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubGeneral,
-				f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: SimulatorDomain}})
-		case OutcomeSuppressionList:
+		case outcome.Bounce:
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubGeneral,
+				f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: outcome.SimulatorDomain}})
+		case outcome.SuppressionList:
 			// As if the address were on SES's global suppression list
 			// (subtype Suppressed, SES's text), not the account's.
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubSuppressed,
-				f: &Failure{Code: 550, Enhanced: "5.1.1", Permanent: true,
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubSuppressed,
+				f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Permanent: true,
 					Text: "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}})
 		}
 		a.done[strings.ToLower(r)] = true
@@ -418,7 +426,7 @@ func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog
 // attempted, bounced with subtype OnAccountSuppressionList, as SES does.
 // Mail sesame sends itself (DSNs, verification) is not subject to the list.
 func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
-	if len(rcpts) == 0 || a.e.Via == sending.ViaSystem {
+	if len(rcpts) == 0 || a.e.Via == spool.ViaSystem {
 		return rcpts
 	}
 	listed, err := m.Store.SuppressedAmong(ctx, a.e.AccountID, a.e.Region, rcpts)
@@ -434,8 +442,8 @@ func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *sl
 			out = append(out, r)
 			continue
 		}
-		a.bounced = append(a.bounced, bounced{rcpt: r, typ: BouncePermanent, sub: SubOnAccountSuppressionList,
-			f: &Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true}})
+		a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubOnAccountSuppressionList,
+			f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true}})
 		a.done[strings.ToLower(r)] = true
 	}
 	return out
@@ -443,12 +451,12 @@ func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *sl
 
 // send signs the message once and runs one transaction per domain. It
 // returns the last temporary failure, for the deferral's LastError.
-func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) *Failure {
+func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) *outcome.Failure {
 	e := a.e
 	body, err := readEntry(e)
 	if err != nil {
 		log.Error("reading a spooled message", "err", err)
-		return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error reading the message"}
+		return &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error reading the message"}
 	}
 	// SES's control headers never leave (the spool keeps the message as
 	// received); the signature is computed over what is actually sent.
@@ -460,20 +468,20 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 			sig, err = m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
 			if err != nil {
 				log.Warn("DKIM signing failed; retrying later", "err", err)
-				return &Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
+				return &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
 			}
 			m.keepSignature(e.ID, sig)
 		}
 		header = append(sig, header...)
 	}
 	mailFrom, requireTLS := m.envelope(ctx, e, log)
-	if mailFrom != "" && e.Via != sending.ViaSystem && m.sent != nil {
+	if mailFrom != "" && e.Via != spool.ViaSystem && m.sent != nil {
 		// Feedback may come back to mailFrom after the message is gone.
 		// Every attempt records it (a record lost in a crash is made again;
 		// one there already is kept); sesame's own mail takes no feedback.
 		m.sent.add(store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
-			Source: e.MailFrom, Recipients: slices.Clone(rcpts), FeedbackTo: e.Attrs[sending.AttrFeedbackTo],
-			ConfigurationSet: e.Attrs[sending.AttrConfigurationSet],
+			Source: e.MailFrom, Recipients: slices.Clone(rcpts), FeedbackTo: e.FeedbackTo,
+			ConfigurationSet: e.ConfigurationSet,
 			BounceDomain:     mailFrom[strings.LastIndexByte(mailFrom, '@')+1:], Created: m.now()})
 	}
 	byDomain := map[string][]string{}
@@ -500,7 +508,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	}
 	var (
 		mu   sync.Mutex
-		last *Failure
+		last *outcome.Failure
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, parallelTx)
 	)
@@ -544,9 +552,9 @@ const (
 func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 	hops, err := m.Router.Route(ctx, tx.Domain)
 	if err != nil {
-		var f *Failure
+		var f *outcome.Failure
 		if !errors.As(err, &f) {
-			f = &Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
+			f = &outcome.Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
 		}
 		return allFailed(tx.Recipients, f)
 	}
@@ -554,8 +562,8 @@ func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 }
 
 // bounce settles rcpt as undeliverable.
-func (m *MX) bounce(a *attempt, rcpt string, f *Failure) {
-	typ, sub := Classify(f)
+func (m *MX) bounce(a *attempt, rcpt string, f *outcome.Failure) {
+	typ, sub := outcome.Classify(f)
 	a.bounced = append(a.bounced, bounced{rcpt: rcpt, f: f, typ: typ, sub: sub})
 	a.done[strings.ToLower(rcpt)] = true
 }
@@ -571,7 +579,7 @@ func (m *MX) maxAge(ctx context.Context, e *spool.Entry) time.Duration {
 }
 
 func (m *MX) configSet(ctx context.Context, e *spool.Entry) *store.ConfigurationSet {
-	name := e.Attrs[sending.AttrConfigurationSet]
+	name := e.ConfigurationSet
 	if name == "" {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sesame/internal/spool"
 	"sesame/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkMXDeliver(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < b.N; i += appenders {
-				env.sendID(fmt.Sprintf("0100bench-%08d-000000", i), i, "sender@example.com", nil, fmt.Sprintf("r%d@bench.test", i))
+				env.sendID(fmt.Sprintf("0100bench-%08d-000000", i), i, "sender@example.com", spool.Meta{}, fmt.Sprintf("r%d@bench.test", i))
 			}
 		}()
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sesame/internal/outcome"
 )
 
 // The SMTP client side of MX delivery: connections to receivers, reused
@@ -98,7 +100,7 @@ type Transaction struct {
 
 // Results of a transaction: per recipient, nil when delivered, else the
 // failure (Permanent or not).
-type Results map[string]*Failure
+type Results map[string]*outcome.Failure
 
 // client holds the connection pool.
 type client struct {
@@ -206,10 +208,10 @@ func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results
 	out := Results{}
 	release, err := cl.slot(ctx, tx.Domain, hops)
 	if err != nil {
-		return allFailed(tx.Recipients, &Failure{Code: 451, Enhanced: "4.4.5", Text: "delivery interrupted"})
+		return allFailed(tx.Recipients, &outcome.Failure{Code: 451, Enhanced: "4.4.5", Text: "delivery interrupted"})
 	}
 	defer release()
-	var last *Failure
+	var last *outcome.Failure
 	for _, hop := range hops {
 		for _, ip := range hop.Addrs {
 			addr := net.JoinHostPort(ip.String(), cl.opt.Port)
@@ -229,7 +231,7 @@ func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results
 		}
 	}
 	if last == nil {
-		last = &Failure{Code: 451, Enhanced: "4.4.4", Text: "no mail exchanger to try"}
+		last = &outcome.Failure{Code: 451, Enhanced: "4.4.4", Text: "no mail exchanger to try"}
 	}
 	for _, r := range tx.Recipients {
 		out[r] = last
@@ -237,7 +239,7 @@ func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results
 	return out
 }
 
-func allFailed(rcpts []string, f *Failure) Results {
+func allFailed(rcpts []string, f *outcome.Failure) Results {
 	out := Results{}
 	for _, r := range rcpts {
 		out[r] = f
@@ -248,7 +250,7 @@ func allFailed(rcpts []string, f *Failure) Results {
 // try runs tx on one address. A nil failure means the receiver gave a
 // verdict for every recipient (in the outcome). A failure means try the
 // next address (temporary) or give up (permanent).
-func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (Results, *Failure) {
+func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (Results, *outcome.Failure) {
 	for attempt := 0; ; attempt++ {
 		c, fail := cl.get(ctx, host, addr, tx.RequireTLS)
 		if fail != nil {
@@ -271,7 +273,7 @@ func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (
 
 // get returns an idle connection to addr or dials one (greeting, EHLO,
 // STARTTLS when offered).
-func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (*conn, *Failure) {
+func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (*conn, *outcome.Failure) {
 	now := time.Now()
 	cl.mu.Lock()
 	list := cl.idle[addr]
@@ -293,7 +295,7 @@ func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (
 	d := net.Dialer{Timeout: cl.opt.ConnectTimeout}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, &Failure{Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("connect to %s [%s]: %v", host, addr, err), MTA: host}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("connect to %s [%s]: %v", host, addr, err), MTA: host}
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
@@ -304,12 +306,12 @@ func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (
 	}
 	if requireTLS && !sess.tls {
 		sess.quit()
-		return nil, &Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and the configuration set requires TLS", host, addr), MTA: host}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and the configuration set requires TLS", host, addr), MTA: host}
 	}
 	return &conn{s: sess, addr: addr, host: host, tls: sess.tls}, nil
 }
 
-func dialFailure(err error, host, addr string) *Failure {
+func dialFailure(err error, host, addr string) *outcome.Failure {
 	f := replyFailure(err, host)
 	if !f.Remote {
 		f.Text = fmt.Sprintf("session with %s [%s]: %v", host, addr, err)
@@ -381,17 +383,17 @@ func (cl *client) Close() {
 
 // transact runs one mail transaction on c. healthy says whether c can be
 // reused.
-func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Results, *Failure, bool) {
+func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Results, *outcome.Failure, bool) {
 	stop := context.AfterFunc(ctx, func() { c.s.close() })
 	defer stop()
 	size := len(tx.Header) + len(tx.Body)
 	if max := c.s.maxSize(); max > 0 && size > max {
 		// RFC 1870 §6: the receiver said in advance it would refuse this.
-		return nil, &Failure{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("message of %d bytes exceeds %s's limit of %d", size, c.host, max), Permanent: true, Remote: true, MTA: c.host}, true
+		return nil, &outcome.Failure{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("message of %d bytes exceeds %s's limit of %d", size, c.host, max), Permanent: true, Remote: true, MTA: c.host}, true
 	}
 	if tx.UTF8 && !c.s.has("SMTPUTF8") {
 		// RFC 6531 §3.2: without SMTPUTF8 the message cannot go.
-		return nil, &Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host}, true
+		return nil, &outcome.Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host}, true
 	}
 	res, err := c.s.send(tx.MailFrom, tx.Recipients, size, tx.UTF8, tx.Header, tx.Body)
 	if err != nil {
@@ -407,7 +409,7 @@ func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Resul
 		return nil, f, c.s.reset()
 	}
 	out := Results{}
-	var data *Failure
+	var data *outcome.Failure
 	if res.data != nil {
 		data = replyFailure(res.data, c.host)
 	}

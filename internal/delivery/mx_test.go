@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sesame/internal/dnsx"
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -118,21 +119,21 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 }
 
 // send spools a message and returns its id.
-func (env *mxEnv) send(from string, attrs map[string]string, rcpts ...string) string {
+func (env *mxEnv) send(from string, meta spool.Meta, rcpts ...string) string {
 	env.t.Helper()
 	env.n++
-	return env.sendID(fmt.Sprintf("0100test-%04d-000000", env.n), env.n, from, attrs, rcpts...)
+	return env.sendID(fmt.Sprintf("0100test-%04d-000000", env.n), env.n, from, meta, rcpts...)
 }
 
 // sendID spools a message with the given id; safe for concurrent use.
-func (env *mxEnv) sendID(id string, n int, from string, attrs map[string]string, rcpts ...string) string {
+func (env *mxEnv) sendID(id string, n int, from string, meta spool.Meta, rcpts ...string) string {
 	d, err := env.spool.NewDraft()
 	if err != nil {
 		env.t.Fatal(err)
 	}
 	fmt.Fprintf(d, "From: %s\r\nTo: %s\r\nSubject: test %d\r\nMessage-ID: <%s@test>\r\n\r\nHello.\r\n", from, rcpts[0], n, id)
 	err = env.spool.Append(context.Background(), &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
-		MailFrom: from, Recipients: rcpts, Received: time.Now(), Via: "api", Attrs: attrs}, nil, d)
+		MailFrom: from, Recipients: rcpts, Received: time.Now(), Via: "api", Meta: meta}, nil, d)
 	if err != nil {
 		env.t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestMXDeliversByDomain(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{StartTLS: true}, testenv.SinkOptions{})
 	env.dns.SetMX("a.test", 10, "mx2.test")
 	env.dns.SetA("b.test", "127.0.0.3") // no MX: the implicit MX
-	id := env.send("sender@example.com", nil, "x@a.test", "Y@A.test", "z@b.test")
+	id := env.send("sender@example.com", spool.Meta{}, "x@a.test", "Y@A.test", "z@b.test")
 	env.waitGone(id)
 	a, b := env.sinks[0].Messages(), env.sinks[1].Messages()
 	if len(a) != 1 || len(a[0].Recipients) != 2 || !a[0].TLS {
@@ -196,7 +197,7 @@ func TestMXReusesConnections(t *testing.T) {
 	env.dns.SetMX("a.test", 10, "mx2.test")
 	var ids []string
 	for i := range 5 {
-		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@a.test", i)))
+		ids = append(ids, env.send("sender@example.com", spool.Meta{}, fmt.Sprintf("r%d@a.test", i)))
 	}
 	for _, id := range ids {
 		env.waitGone(id)
@@ -209,7 +210,7 @@ func TestMXReusesConnections(t *testing.T) {
 func TestMXGreylistRetries(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{Greylist: 2})
 	env.dns.SetMX("grey.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "u@grey.test")
+	id := env.send("sender@example.com", spool.Meta{}, "u@grey.test")
 	env.waitGone(id)
 	if got := env.sinks[0].Messages(); len(got) != 1 {
 		t.Fatalf("delivered %d", len(got))
@@ -231,7 +232,7 @@ func TestMXSignsOncePerMessage(t *testing.T) {
 	signer := &countingSigner{}
 	env := startMX(t, func(m *MX) { m.Signer = signer }, testenv.SinkOptions{Greylist: 3})
 	env.dns.SetMX("grey.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "u@grey.test")
+	id := env.send("sender@example.com", spool.Meta{}, "u@grey.test")
 	env.waitGone(id)
 	got := env.sinks[0].Messages()
 	if len(got) != 1 || !strings.Contains(string(got[0].Data), "DKIM-Signature: v=1; fake=") {
@@ -251,7 +252,7 @@ func TestMXPermanentPerRecipient(t *testing.T) {
 		"full@c.test": "552 5.2.2 mailbox full",
 	}})
 	env.dns.SetMX("c.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "ok@c.test", "gone@c.test", "full@c.test")
+	id := env.send("sender@example.com", spool.Meta{}, "ok@c.test", "gone@c.test", "full@c.test")
 	env.waitGone(id)
 	if got := env.sinks[0].Messages(); len(got) != 1 || len(got[0].Recipients) != 1 || got[0].Recipients[0] != "ok@c.test" {
 		t.Fatalf("sink got %+v", got)
@@ -293,7 +294,7 @@ func TestMXSuppressionOffKeepsList(t *testing.T) {
 	if err := env.store.PutSuppressedReasons(context.Background(), testAccount, testRegion, []string{}); err != nil {
 		t.Fatal(err)
 	}
-	id := env.send("sender@example.com", nil, "gone@c.test")
+	id := env.send("sender@example.com", spool.Meta{}, "gone@c.test")
 	env.waitGone(id)
 	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "gone@c.test"); err == nil {
 		t.Error("suppressed although the account's setting has no BOUNCE")
@@ -330,7 +331,7 @@ func TestMXFailures(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(env)
 			}
-			id := env.send("sender@example.com", nil, tc.rcpt)
+			id := env.send("sender@example.com", spool.Meta{}, tc.rcpt)
 			env.waitGone(id)
 			bs := env.bounces(id)
 			if len(bs) != 1 || bs[0].Type+"/"+bs[0].SubType != tc.typ || bs[0].Status != tc.status {
@@ -374,16 +375,16 @@ func TestMXDefers(t *testing.T) {
 				}
 			}, tc.sink)
 			env.dns.SetMX("e.test", 10, "mx2.test")
-			var attrs map[string]string
+			var meta spool.Meta
 			if tc.tls {
 				err := env.store.CreateConfigurationSet(context.Background(), store.ConfigurationSet{AccountID: testAccount,
 					Region: testRegion, Name: "tls", Options: store.ConfigurationSetOptions{Delivery: &store.DeliveryOptions{TlsPolicy: "REQUIRE"}}}, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
-				attrs = map[string]string{sending.AttrConfigurationSet: "tls"}
+				meta = spool.Meta{ConfigurationSet: "tls"}
 			}
-			id := env.send("sender@example.com", attrs, "u@e.test")
+			id := env.send("sender@example.com", meta, "u@e.test")
 			var e spool.Entry
 			env.wait("a deferral", func() bool {
 				var ok bool
@@ -411,7 +412,7 @@ func TestMXTLSRequiredDeliversOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := env.send("sender@example.com", map[string]string{sending.AttrConfigurationSet: "tls"}, "u@f.test")
+	id := env.send("sender@example.com", spool.Meta{ConfigurationSet: "tls"}, "u@f.test")
 	env.waitGone(id)
 	if got := env.sinks[0].Messages(); len(got) != 1 || !got[0].TLS {
 		t.Fatalf("sink got %+v", got)
@@ -422,7 +423,7 @@ func TestMXFallsBackToTheNextMX(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{}, testenv.SinkOptions{})
 	env.dns.SetMX("g.test", 10, "mx9.test") // nothing listens on 127.0.0.9
 	env.dns.SetMX("g.test", 20, "mx3.test")
-	id := env.send("sender@example.com", nil, "u@g.test")
+	id := env.send("sender@example.com", spool.Meta{}, "u@g.test")
 	env.waitGone(id)
 	if got := env.sinks[1].Messages(); len(got) != 1 {
 		t.Fatalf("the second MX got %d messages", len(got))
@@ -434,10 +435,10 @@ func TestMXExpiryBounces(t *testing.T) {
 		m.Retry = RetryPolicy{First: 10 * time.Millisecond, Max: 20 * time.Millisecond, MaxAge: 150 * time.Millisecond, Jitter: 0.01}
 	}, testenv.SinkOptions{Greylist: 1 << 30})
 	env.dns.SetMX("h.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "u@h.test")
+	id := env.send("sender@example.com", spool.Meta{}, "u@h.test")
 	env.waitGone(id)
 	bs := env.bounces(id)
-	if len(bs) != 1 || bs[0].Type != BounceTransient || bs[0].SubType != SubGeneral || !strings.HasPrefix(bs[0].Status, "4.") {
+	if len(bs) != 1 || bs[0].Type != outcome.BounceTransient || bs[0].SubType != outcome.SubGeneral || !strings.HasPrefix(bs[0].Status, "4.") {
 		t.Fatalf("bounces = %+v", bs)
 	}
 	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "u@h.test"); err == nil {
@@ -451,7 +452,7 @@ func TestMXExpiryBounces(t *testing.T) {
 func TestMXNullSenderGetsNoDSN(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
 	env.dns.SetMX("c.test", 10, "mx2.test")
-	id := env.send("", nil, "gone@c.test")
+	id := env.send("", spool.Meta{}, "gone@c.test")
 	env.waitGone(id)
 	if len(env.bounces(id)) != 1 || len(env.dsns.sent()) != 0 {
 		t.Errorf("bounces %v, DSNs %d", env.bounces(id), len(env.dsns.sent()))
@@ -465,7 +466,7 @@ func TestMXNullSenderGetsNoDSN(t *testing.T) {
 func TestMXDSNGoesToReturnPath(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"gone@c.test": "550 5.1.1 no such user"}})
 	env.dns.SetMX("c.test", 10, "mx2.test")
-	id := env.send("sender@example.com", map[string]string{sending.AttrFeedbackTo: "feedback@example.com"}, "gone@c.test")
+	id := env.send("sender@example.com", spool.Meta{FeedbackTo: "feedback@example.com"}, "gone@c.test")
 	env.waitGone(id)
 	dsns := env.dsns.sent()
 	if len(dsns) != 1 || len(dsns[0].Recipients) != 1 || dsns[0].Recipients[0] != "feedback@example.com" ||
@@ -479,7 +480,7 @@ func TestMXRecordsDelays(t *testing.T) {
 		m.Retry = RetryPolicy{First: 20 * time.Millisecond, Max: 40 * time.Millisecond, MaxAge: time.Hour, Jitter: 0.01, DelayAfter: time.Nanosecond}
 	}, testenv.SinkOptions{Greylist: 1 << 30})
 	env.dns.SetMX("slow.test", 10, "mx2.test")
-	id := env.send("sender@example.com", nil, "u@slow.test")
+	id := env.send("sender@example.com", spool.Meta{}, "u@slow.test")
 	var ds []store.DeliveryDelay
 	env.wait("a delay updated by a second deferral", func() bool {
 		var err error
@@ -487,7 +488,7 @@ func TestMXRecordsDelays(t *testing.T) {
 		return err == nil && len(ds) == 1 && ds[0].Attempts >= 2
 	})
 	d := ds[0]
-	if d.DelayType != DelayRecipientServerError || d.Status != "4.7.1" || d.RemoteMTA != "mx2.test" ||
+	if d.DelayType != outcome.DelayRecipientServerError || d.Status != "4.7.1" || d.RemoteMTA != "mx2.test" ||
 		!d.Last.After(d.First) || d.Expires.Sub(d.First) > time.Hour {
 		t.Errorf("delay = %+v", d)
 	}
@@ -501,7 +502,7 @@ func TestMXShapesADestination(t *testing.T) {
 	start := time.Now()
 	var ids []string
 	for i := range 8 {
-		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@paced.test", i)))
+		ids = append(ids, env.send("sender@example.com", spool.Meta{}, fmt.Sprintf("r%d@paced.test", i)))
 	}
 	for _, id := range ids {
 		env.waitGone(id)
@@ -526,7 +527,7 @@ func TestMXCapsConnectionsPerMXHosts(t *testing.T) {
 	for i := range 16 {
 		d := fmt.Sprintf("d%d.test", i%4)
 		env.dns.SetMX(d, 10, "mx2.test")
-		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@%s", i, d)))
+		ids = append(ids, env.send("sender@example.com", spool.Meta{}, fmt.Sprintf("r%d@%s", i, d)))
 	}
 	for _, id := range ids {
 		env.waitGone(id)
@@ -562,7 +563,7 @@ func TestMXCustomMailFromDomain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			id := env.send("sender@custom.test", nil, "ok@c.test", "gone@c.test")
+			id := env.send("sender@custom.test", spool.Meta{}, "ok@c.test", "gone@c.test")
 			env.waitGone(id)
 			got := env.sinks[0].Messages()
 			if len(got) != 1 || got[0].From != id+"@"+tc.from {
@@ -584,7 +585,7 @@ func TestMXSplitsLargeRecipientLists(t *testing.T) {
 		rcpts = append(rcpts, fmt.Sprintf("r%d@many.test", i))
 	}
 	rcpts = append(rcpts, "x@other.test")
-	id := env.send("sender@example.com", nil, rcpts...)
+	id := env.send("sender@example.com", spool.Meta{}, rcpts...)
 	env.waitGone(id)
 	got := env.sinks[0].Messages()
 	total := 0
@@ -607,7 +608,7 @@ func TestMXUnderPushBack(t *testing.T) {
 	const n = 100
 	var ids []string
 	for i := range n {
-		ids = append(ids, env.send("sender@example.com", nil, fmt.Sprintf("r%d@push.test", i)))
+		ids = append(ids, env.send("sender@example.com", spool.Meta{}, fmt.Sprintf("r%d@push.test", i)))
 	}
 	for _, id := range ids {
 		env.waitGone(id)

@@ -11,6 +11,7 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/dnsx"
+	"sesame/internal/outcome"
 )
 
 // Routing (RFC 5321 §5.1): a recipient domain's MX records in preference
@@ -80,9 +81,9 @@ func (r *Router) Route(ctx context.Context, domain string) ([]Hop, error) {
 	mxs, err := r.lookupMX(ctx, domain)
 	if err != nil {
 		if dnsx.IsNotFound(err) {
-			return nil, &Failure{Code: 550, Enhanced: "5.1.2", Text: fmt.Sprintf("domain %s does not exist", domain), Permanent: true}
+			return nil, &outcome.Failure{Code: 550, Enhanced: "5.1.2", Text: fmt.Sprintf("domain %s does not exist", domain), Permanent: true}
 		}
-		return nil, &Failure{Code: 451, Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s failed: %v", domain, err)}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s failed: %v", domain, err)}
 	}
 	if len(mxs) == 0 {
 		// RFC 5321 §5.1: no MX records, the domain is its own MX.
@@ -97,7 +98,7 @@ func (r *Router) Route(ctx context.Context, domain string) ([]Hop, error) {
 		}
 	}
 	if len(real) == 0 {
-		return nil, &Failure{Code: 556, Enhanced: "5.1.10", Text: fmt.Sprintf("domain %s does not accept mail (null MX)", domain), Permanent: true}
+		return nil, &outcome.Failure{Code: 556, Enhanced: "5.1.10", Text: fmt.Sprintf("domain %s does not accept mail (null MX)", domain), Permanent: true}
 	}
 	// RFC 5321 §5.1: equal preferences are tried in random order, to spread
 	// load; shuffle, then a stable sort keeps the shuffle within a level.
@@ -114,7 +115,7 @@ func (r *Router) Route(ctx context.Context, domain string) ([]Hop, error) {
 		hops = append(hops, Hop{Host: m.Host, Pref: m.Preference, Addrs: ips})
 	}
 	if len(hops) == 0 {
-		return nil, &Failure{Code: 451, Enhanced: "4.4.4", Text: fmt.Sprintf("no address for any MX of %s: %v", domain, lastErr)}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.4.4", Text: fmt.Sprintf("no address for any MX of %s: %v", domain, lastErr)}
 	}
 	return hops, nil
 }

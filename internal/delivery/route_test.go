@@ -8,6 +8,7 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/dnsx"
+	"sesame/internal/outcome"
 	"sesame/internal/testenv"
 )
 
@@ -42,7 +43,7 @@ func TestRoute(t *testing.T) {
 		t.Run(tc.domain, func(t *testing.T) {
 			hops, err := r.Route(context.Background(), tc.domain)
 			if tc.status != "" {
-				var f *Failure
+				var f *outcome.Failure
 				if !errors.As(err, &f) || f.Permanent != tc.permanent || f.Status() != tc.status {
 					t.Fatalf("Route = %v, %v; want failure %s permanent=%v", hops, err, tc.status, tc.permanent)
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -25,11 +26,11 @@ import (
 const simulatorUserAgent = "Amazon SES Mailbox Simulator"
 
 // simulatorFeedback records and sends the simulated receiver's answer about
-// e to rcpt (outcome OutcomeComplaint or OutcomeOutOfOffice). A replay
+// e to rcpt (answer outcome.Complaint or outcome.OutOfOffice). A replay
 // records the complaint once and may send the answer again.
-func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, outcome string) error {
+func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, answer string) error {
 	now := m.now()
-	if outcome == OutcomeComplaint {
+	if answer == outcome.Complaint {
 		if _, err := m.Store.AddComplaint(ctx, store.Complaint{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now,
@@ -44,7 +45,7 @@ func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, outcom
 	to := feedbackTo(e)
 	header := readHeaderOf(e)
 	var msg []byte
-	if outcome == OutcomeComplaint {
+	if answer == outcome.Complaint {
 		msg = composeSimulatedComplaint(m.bounceDomain(), to, e, rcpt, now, header)
 	} else {
 		msg = composeOutOfOffice(to, rcpt, headerValue(bytes.ReplaceAll(header, []byte("\r\n"), []byte("\n")), "Subject"))
@@ -52,7 +53,7 @@ func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, outcom
 	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
 		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
 	}); err != nil {
-		return fmt.Errorf("sending the simulator's %s to %s: %w", outcome, to, err)
+		return fmt.Errorf("sending the simulator's %s to %s: %w", answer, to, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"sesame/internal/spool"
 	"sesame/internal/testenv"
 )
 
@@ -15,7 +16,7 @@ func TestSimulatorComplaintAndOutOfOffice(t *testing.T) {
 	env := startMX(t, nil, testenv.SinkOptions{})
 	env.dsns.fail = 1 // the first answer is refused: a full disk
 	ctx := context.Background()
-	id := env.send("sender@example.com", nil, "complaint@simulator.amazonses.com", "ooto+x@simulator.amazonses.com")
+	id := env.send("sender@example.com", spool.Meta{}, "complaint@simulator.amazonses.com", "ooto+x@simulator.amazonses.com")
 	env.waitGone(id)
 	if env.sinks[0].Connections() != 0 {
 		t.Error("the simulator's mail left sesame")

@@ -46,8 +46,10 @@ type Message struct {
 // Detail is one message as `queue show` shows it.
 type Detail struct {
 	Message
-	Via   string            `json:"via"`
-	Attrs map[string]string `json:"attrs,omitempty"`
+	Via string `json:"via"`
+	// Meta is what the send said beside the message (configuration set,
+	// tags, operation, source IP, …), its fields inline.
+	spool.Meta
 	// Headers are the message's header fields in order, unfolded
 	// (RFC 5322 §2.2.3), "Name: value".
 	Headers []string `json:"headers"`
@@ -107,7 +109,7 @@ func (l *local) Show(ctx context.Context, id string) (Detail, error) {
 	if !ok {
 		return Detail{}, fmt.Errorf("%w: %s", spool.ErrNotPending, id)
 	}
-	d := Detail{Message: message(&e), Via: e.Via, Attrs: e.Attrs}
+	d := Detail{Message: message(&e), Via: e.Via, Meta: e.Meta}
 	r, err := e.Open()
 	if err != nil {
 		return Detail{}, err

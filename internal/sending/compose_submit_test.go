@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -34,7 +35,7 @@ func TestSubmitComposedAPIMessage(t *testing.T) {
 		}
 		return h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
 			Recipients: rcpts, Draft: d, Via: "api", MaxBytes: maxBytes,
-			Attrs: map[string]string{"configuration_set": "cs"}})
+			Meta: spool.Meta{ConfigurationSet: "cs"}})
 	}
 	var se *seserr.Error
 	if _, err := submit(nil, 0); !errors.As(err, &se) || se.APICode != "BadRequestException" {
@@ -44,29 +45,12 @@ func TestSubmitComposedAPIMessage(t *testing.T) {
 		!strings.Contains(se.Message, "maximum message size") {
 		t.Fatalf("over MaxBytes: %v, want MessageRejected (too long)", err)
 	}
-	// Discard: checked and counted, never spooled.
-	d, _ := h.s.NewDraft()
-	d.Write(msg)
-	if id, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
-		Recipients: []string{"you@verified.com"}, Draft: d, Via: "api", Discard: true}); err != nil || id == "" {
-		t.Fatalf("Discard: %q, %v", id, err)
-	}
-	if n := h.sp.Len(); n != 0 {
-		t.Fatalf("Discard spooled %d messages", n)
-	}
-	d, _ = h.s.NewDraft()
-	d.Write(msg)
-	if _, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "x@unverified.com",
-		Recipients: []string{"you@verified.com"}, Draft: d, Via: "api", Discard: true}); !errors.As(err, &se) || se.APICode != "MessageRejected" {
-		t.Fatalf("Discard of an unverified sender: %v, want MessageRejected", err)
-	}
-
 	id, err := submit([]string{"you@verified.com"}, int64(len(msg)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, body := h.claimOne(t)
-	if e.ID != id || e.Via != "api" || e.Attrs["configuration_set"] != "cs" {
+	if e.ID != id || e.Via != "api" || e.ConfigurationSet != "cs" {
 		t.Errorf("envelope = %+v", e.Envelope)
 	}
 	if !strings.HasPrefix(body, "Message-ID: <"+id+"@us-east-1.mail.test>\r\nDate: ") || !strings.HasSuffix(body, string(msg)) {

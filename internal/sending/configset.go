@@ -9,20 +9,6 @@ import (
 	"sesame/internal/store"
 )
 
-// Spool attributes a message may carry (Submission.Attrs → spool
-// Envelope.Attrs), read again by delivery and, later, event publishing.
-const (
-	AttrConfigurationSet = "configuration_set"
-	AttrTags             = "tags"     // JSON: [{"Name":…,"Value":…}]
-	AttrTemplate         = "template" // the template's name, when rendered from one
-	// AttrFeedbackTo is where bounce notifications (DSNs) go when it is not
-	// the envelope sender: a message's Return-Path header, unless the API
-	// call gave ReturnPath / FeedbackForwardingEmailAddress (SES: "If you
-	// specify a Return-Path header, SES sends bounce and complaint
-	// notifications to the address that you specified").
-	AttrFeedbackTo = "feedback_to"
-)
-
 type configSetKey struct{ account, region, name string }
 
 // CheckConfigurationSet is SES's rule for a send naming a configuration

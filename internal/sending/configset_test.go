@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -34,7 +35,7 @@ func TestSubmitChecksConfigurationSet(t *testing.T) {
 		d.Write([]byte("From: me@example.org\r\nSubject: cs\r\n\r\nx\r\n"))
 		_, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
 			Recipients: []string{"you@verified.com"}, Draft: d, Via: "smtp",
-			Attrs: map[string]string{AttrConfigurationSet: tc.set}})
+			Meta: spool.Meta{ConfigurationSet: tc.set}})
 		var se *seserr.Error
 		switch {
 		case tc.wantAPI == "" && err != nil:

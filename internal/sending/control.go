@@ -2,8 +2,9 @@ package sending
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
+
+	"sesame/internal/spool"
 )
 
 // SES's control headers (spec §9): fields a client puts in a message to
@@ -172,45 +173,24 @@ func ValidTagPart(v string) bool {
 	return true
 }
 
-// TagsAttr is the AttrTags value of tags: JSON [{"Name":…,"Value":…}].
-func TagsAttr(tags []Header) string {
-	b, _ := json.Marshal(tags) // a slice of string pairs always marshals
-	return string(b)
-}
-
-// controlAttrs returns the spool attributes a submission carries once its
-// control headers (and Return-Path) are read: the submission's own
-// attributes win (an API call's ConfigurationSetName, Tags, ReturnPath),
-// the headers fill in what they lack. attrs is not modified; a new map is returned when one is added.
-func controlAttrs(attrs map[string]string, h *header) map[string]string {
-	var add map[string]string
-	if h.hasConfigSet && h.configSet != "" && attrs[AttrConfigurationSet] == "" {
-		add = map[string]string{AttrConfigurationSet: h.configSet}
+// controlMeta returns what a submission carries once its control headers
+// (and Return-Path) are read: the submission's own values win (an API
+// call's ConfigurationSetName, Tags, ReturnPath), the headers fill in what
+// they lack.
+func controlMeta(m spool.Meta, h *header) spool.Meta {
+	if h.hasConfigSet && h.configSet != "" && m.ConfigurationSet == "" {
+		m.ConfigurationSet = h.configSet
 	}
-	if h.hasTags && attrs[AttrTags] == "" {
-		if tags := ParseMessageTags(h.tags); len(tags) > 0 {
-			if add == nil {
-				add = map[string]string{}
-			}
-			add[AttrTags] = TagsAttr(tags)
+	if h.hasTags && len(m.Tags) == 0 {
+		for _, t := range ParseMessageTags(h.tags) {
+			m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 		}
 	}
-	if h.hasRetPath && h.returnPath != "" && h.returnPath != "<>" && attrs[AttrFeedbackTo] == "" {
+	if h.hasRetPath && h.returnPath != "" && h.returnPath != "<>" && m.FeedbackTo == "" {
 		// senderAddresses has checked the value: one addr-spec, or "<>".
 		if a, err := parseHeaderAddresses(h.returnPath, false); err == nil && len(a) == 1 {
-			if add == nil {
-				add = map[string]string{}
-			}
-			add[AttrFeedbackTo] = a[0]
+			m.FeedbackTo = a[0]
 		}
 	}
-	if add == nil {
-		return attrs
-	}
-	for k, v := range attrs {
-		if _, ok := add[k]; !ok && v != "" {
-			add[k] = v
-		}
-	}
-	return add
+	return m
 }

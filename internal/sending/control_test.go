@@ -5,11 +5,13 @@ import (
 	"context"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -120,26 +122,26 @@ func TestSubmitControlHeaders(t *testing.T) {
 	const from = "From: me@example.org\r\nSubject: cs\r\n"
 	for _, tc := range []struct {
 		name, header string
-		attrs        map[string]string // the submission's own
-		want         map[string]string // the spooled message's
-		refusal      string            // SMTP reply
+		meta         spool.Meta // the submission's own
+		want         spool.Meta // the spooled message's
+		refusal      string     // SMTP reply
 	}{
 		{name: "set and tags", header: "X-SES-CONFIGURATION-SET: tls\r\nX-SES-MESSAGE-TAGS: campaign=fall, tier=gold\r\n",
-			want: map[string]string{AttrConfigurationSet: "tls", AttrTags: `[{"Name":"campaign","Value":"fall"},{"Name":"tier","Value":"gold"}]`}},
+			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "campaign", Value: "fall"}, {Name: "tier", Value: "gold"}}}},
 		{name: "first instance wins", header: "x-ses-configuration-set:  tls \r\nX-SES-CONFIGURATION-SET: paused\r\nX-SES-MESSAGE-TAGS: a=1\r\nX-SES-MESSAGE-TAGS: b=2\r\n",
-			want: map[string]string{AttrConfigurationSet: "tls", AttrTags: `[{"Name":"a","Value":"1"}]`}},
-		{name: "bad tags are ignored, the message goes", header: "X-SES-MESSAGE-TAGS: bad tag=x, k=caf\u00e9\r\n", want: map[string]string{}},
+			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "a", Value: "1"}}}},
+		{name: "bad tags are ignored, the message goes", header: "X-SES-MESSAGE-TAGS: bad tag=x, k=caf\u00e9\r\n"},
 		{name: "the submission's own attributes win", header: "X-SES-CONFIGURATION-SET: missing\r\nX-SES-MESSAGE-TAGS: a=1\r\n",
-			attrs: map[string]string{AttrConfigurationSet: "tls", AttrTags: `[{"Name":"api","Value":"1"}]`, AttrTemplate: "t"},
-			want:  map[string]string{AttrConfigurationSet: "tls", AttrTags: `[{"Name":"api","Value":"1"}]`, AttrTemplate: "t"}},
+			meta: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "api", Value: "1"}}, Template: "t"},
+			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "api", Value: "1"}}, Template: "t"}},
 		{name: "tags from the header, set from the call", header: "X-SES-MESSAGE-TAGS: a=1\r\n",
-			attrs: map[string]string{AttrConfigurationSet: "tls"},
-			want:  map[string]string{AttrConfigurationSet: "tls", AttrTags: `[{"Name":"a","Value":"1"}]`}},
+			meta: spool.Meta{ConfigurationSet: "tls"},
+			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "a", Value: "1"}}}},
 		{name: "a Return-Path header says where feedback goes", header: "Return-Path: <fb@verified.com>\r\n",
-			want: map[string]string{AttrFeedbackTo: "fb@verified.com"}},
+			want: spool.Meta{FeedbackTo: "fb@verified.com"}},
 		{name: "the call's ReturnPath beats the header", header: "Return-Path: fb@verified.com\r\n",
-			attrs: map[string]string{AttrFeedbackTo: "api@example.org"}, want: map[string]string{AttrFeedbackTo: "api@example.org"}},
-		{name: "the null Return-Path names nobody", header: "Return-Path: <>\r\n", want: map[string]string{}},
+			meta: spool.Meta{FeedbackTo: "api@example.org"}, want: spool.Meta{FeedbackTo: "api@example.org"}},
+		{name: "the null Return-Path names nobody", header: "Return-Path: <>\r\n"},
 		{name: "a set that does not exist", header: "X-SES-CONFIGURATION-SET: missing\r\n",
 			refusal: seserr.ConfigurationSetDoesNotExist("missing").SMTPReply()},
 		{name: "a set with sending paused", header: "X-SES-CONFIGURATION-SET: paused\r\n",
@@ -150,12 +152,10 @@ func TestSubmitControlHeaders(t *testing.T) {
 			msg := tc.header + from + "\r\nbody\r\n"
 			d, _ := h.s.NewDraft()
 			io.WriteString(d, msg)
-			own := map[string]string{}
-			for k, v := range tc.attrs {
-				own[k] = v
-			}
+			own := tc.meta
+			own.Tags = slices.Clone(tc.meta.Tags)
 			_, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
-				Recipients: []string{"you@verified.com"}, Draft: d, Via: "smtp", Attrs: tc.attrs})
+				Recipients: []string{"you@verified.com"}, Draft: d, Via: "smtp", Meta: tc.meta})
 			if tc.refusal != "" {
 				wantReply(t, err, tc.refusal)
 				return
@@ -163,12 +163,12 @@ func TestSubmitControlHeaders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(tc.attrs, own) && tc.attrs != nil {
-				t.Errorf("the submission's attributes were changed: %v", tc.attrs)
+			if !reflect.DeepEqual(tc.meta, own) {
+				t.Errorf("the submission's meta was changed: %v", tc.meta)
 			}
 			e, raw := h.claimOne(t)
-			if len(tc.want) == 0 && len(e.Attrs) != 0 || len(tc.want) > 0 && !reflect.DeepEqual(e.Attrs, tc.want) {
-				t.Errorf("attrs = %v, want %v", e.Attrs, tc.want)
+			if !reflect.DeepEqual(e.Meta, tc.want) {
+				t.Errorf("meta = %+v, want %+v", e.Meta, tc.want)
 			}
 			if !strings.HasSuffix(raw, msg) {
 				t.Errorf("the spool does not keep the message as received:\n%s", raw)

@@ -39,17 +39,13 @@ type Submission struct {
 	MailFrom   string   // envelope sender
 	Recipients []string // envelope recipients
 	Draft      *spool.Draft
-	Via        string // "smtp" or "api"
+	Via        string // spool.ViaSMTP or spool.ViaAPI
 	// MaxBytes, when positive and below the Sender's limit, lowers it for
 	// this message (SES v1's SendRawEmail: 10 MB).
 	MaxBytes int64
-	// Attrs are kept with the message in the spool (configuration set,
-	// tags, a rendering failure: what later stages report on).
-	Attrs map[string]string
-	// Discard runs every check and counts the send, then spools nothing:
-	// SES's answer to a template that fails to render (the call succeeds,
-	// the message is never delivered).
-	Discard bool
+	// Meta is kept with the message in the spool (configuration set,
+	// tags, where it came from: what later stages report on and act by).
+	Meta spool.Meta
 }
 
 // Config wires a Sender.
@@ -147,13 +143,10 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return "", err
 	}
 	id := NewMessageID(sub.Region, now)
-	if sub.Discard {
-		return id, nil // the deferred Discard drops the draft
-	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
-		Attrs: a.attrs,
+		Meta: a.meta,
 	}
 	prefix := s.prefix(&a.header, id, sub.Region, now)
 	appended = true // Append takes over the draft, even when it fails
@@ -168,8 +161,8 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 type admission struct {
 	header header
 	limits quota.Limits
-	daily  int               // recipients counted toward the 24-hour quota
-	attrs  map[string]string // the submission's, with what its control headers add
+	daily  int        // recipients counted toward the 24-hour quota
+	meta   spool.Meta // the submission's, with what its control headers add
 }
 
 // admit runs SES's checks in SES's order: sending paused, configuration
@@ -191,7 +184,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if !set.SendingEnabled {
 		return a, seserr.SendingPaused()
 	}
-	if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, sub.Attrs[AttrConfigurationSet]); err != nil {
+	if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, sub.Meta.ConfigurationSet); err != nil {
 		return a, err
 	}
 	if sub.Draft.Size() > s.maxBytes || (sub.MaxBytes > 0 && sub.Draft.Size() > sub.MaxBytes) {
@@ -215,8 +208,8 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	// The control headers fill in what the submission did not say (over
 	// SMTP they are the only way to name a configuration set or tags); a
 	// set named there is held to the same rule as one an API call names.
-	a.attrs = controlAttrs(sub.Attrs, &a.header)
-	if name := a.attrs[AttrConfigurationSet]; name != sub.Attrs[AttrConfigurationSet] {
+	a.meta = controlMeta(sub.Meta, &a.header)
+	if name := a.meta.ConfigurationSet; name != sub.Meta.ConfigurationSet {
 		if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, name); err != nil {
 			return a, err
 		}

@@ -9,9 +9,6 @@ import (
 	"sesame/internal/spool"
 )
 
-// ViaSystem marks spooled mail sesame itself sent (Envelope.Via).
-const ViaSystem = "system"
-
 // SystemMessage is mail sesame itself sends on an account's behalf — the
 // email identity verification message — rather than mail a client submits.
 type SystemMessage struct {
@@ -40,7 +37,7 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 	id := NewMessageID(m.Region, now)
 	env := &spool.Envelope{
 		ID: id, AccountID: m.AccountID, Region: m.Region,
-		MailFrom: m.MailFrom, Recipients: m.Recipients, Received: now, Via: ViaSystem,
+		MailFrom: m.MailFrom, Recipients: m.Recipients, Received: now, Via: spool.ViaSystem,
 	}
 	// A zero header: the message has neither Message-ID nor Date, CRLF ends.
 	prefix := s.prefix(&header{}, id, m.Region, now)

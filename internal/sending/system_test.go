@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -29,7 +30,7 @@ func TestSubmitSystemSkipsAccountPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, raw := h.claimOne(t)
-	if e.ID != id || e.Via != ViaSystem || e.AccountID != h.account || e.Region != region ||
+	if e.ID != id || e.Via != spool.ViaSystem || e.AccountID != h.account || e.Region != region ||
 		e.MailFrom != "no-reply@mail.test" || len(e.Recipients) != 1 || e.Recipients[0] != "new@unverified.example" {
 		t.Fatalf("envelope %+v", e)
 	}

@@ -76,7 +76,7 @@ func (s *session) cmdAuth(arg string) bool {
 	}
 	account, err := s.srv.be.AuthenticateSMTP(s.ctx, s.region, user, password)
 	if err == nil {
-		s.accountID = account
+		s.accountID, s.keyID = account, user
 		s.reply("235 Authentication successful.")
 		return true
 	}

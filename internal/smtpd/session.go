@@ -15,6 +15,7 @@ import (
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 )
 
 const (
@@ -54,6 +55,7 @@ type session struct {
 	tls         bool
 	region      string
 	accountID   string // set by AUTH
+	keyID       string // the access key id AUTH named (ses:caller-identity)
 	authFails   int
 	messages    int
 
@@ -316,7 +318,7 @@ func (s *session) cmdStartTLS(arg string) bool {
 	// drops any plaintext the client pipelined after STARTTLS (the
 	// CVE-2011-0411 command injection) by starting a new reader.
 	s.resetTransaction()
-	s.accountID = ""
+	s.accountID, s.keyID = "", ""
 	s.startTLS(tc)
 	return true
 }
@@ -433,7 +435,8 @@ func (s *session) cmdData(arg string) bool {
 		MailFrom:   s.mailFrom,
 		Recipients: append([]string(nil), s.recipients...),
 		Draft:      draft,
-		Via:        "smtp",
+		Via:        spool.ViaSMTP,
+		Meta:       spool.Meta{Operation: "SendSmtpEmail", SourceIP: s.remoteIP, CallerIdentity: s.keyID},
 	})
 	if err != nil {
 		e := seserr.As(err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"time"
@@ -76,7 +75,7 @@ func (e *Entry) clone() *Entry {
 
 func (env Envelope) clone() Envelope {
 	env.Recipients = slices.Clone(env.Recipients)
-	env.Attrs = maps.Clone(env.Attrs)
+	env.Tags = slices.Clone(env.Tags)
 	return env
 }
 

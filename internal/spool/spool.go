@@ -28,6 +28,7 @@
 package spool
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,14 +43,81 @@ import (
 
 // Envelope is what the spool keeps beside the message bytes.
 type Envelope struct {
-	ID         string            `json:"id"` // SES MessageId
-	AccountID  string            `json:"account"`
-	Region     string            `json:"region"`
-	MailFrom   string            `json:"mail_from"`
-	Recipients []string          `json:"rcpt"`
-	Received   time.Time         `json:"received"`
-	Via        string            `json:"via"`             // "smtp" or "api"
-	Attrs      map[string]string `json:"attrs,omitempty"` // configuration set, tags, ...: later issues
+	ID         string    `json:"id"` // SES MessageId
+	AccountID  string    `json:"account"`
+	Region     string    `json:"region"`
+	MailFrom   string    `json:"mail_from"`
+	Recipients []string  `json:"rcpt"`
+	Received   time.Time `json:"received"`
+	Via        string    `json:"via"` // ViaSMTP, ViaAPI or ViaSystem
+	Meta
+}
+
+// How a message came in (Envelope.Via).
+const (
+	ViaSMTP   = "smtp"
+	ViaAPI    = "api"
+	ViaSystem = "system" // mail sesame itself sends: DSNs, verification, forwarded reports
+)
+
+// Meta is what later stages report on and act by: what the sending call
+// or the message's SES control headers said, and where it came from. It
+// travels with the message in the spool, typed, so the courier and events
+// read fields rather than parse strings.
+type Meta struct {
+	// ConfigurationSet is the set the message is sent with ("" = none).
+	ConfigurationSet string `json:"configuration_set,omitempty"`
+	// Tags are the message tags (API EmailTags / X-SES-MESSAGE-TAGS).
+	Tags []Tag `json:"tags,omitempty"`
+	// Template is the stored template's name when the message was
+	// rendered from one.
+	Template string `json:"template,omitempty"`
+	// FeedbackTo is where bounce notifications (DSNs) go when it is not
+	// the envelope sender: a message's Return-Path header, unless the API
+	// call gave ReturnPath / FeedbackForwardingEmailAddress.
+	FeedbackTo string `json:"feedback_to,omitempty"`
+	// Operation is SES's ses:operation tag: SendEmail, SendRawEmail,
+	// SendTemplatedEmail, SendBulkTemplatedEmail, SendBulkEmail,
+	// SendSmtpEmail.
+	Operation string `json:"operation,omitempty"`
+	// SourceIP is the client's address (ses:source-ip).
+	SourceIP string `json:"source_ip,omitempty"`
+	// CallerIdentity is who signed the call or authenticated the SMTP
+	// session: the access key id (ses:caller-identity).
+	CallerIdentity string `json:"caller_identity,omitempty"`
+	// RenderingFailure, when set, is why the message's template did not
+	// render: SES accepted the call, the message is never delivered and
+	// a Rendering Failure event is all that comes of it.
+	RenderingFailure string `json:"rendering_failure,omitempty"`
+}
+
+// Tag is one message tag.
+type Tag struct {
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
+}
+
+// UnmarshalJSON reads an envelope, including one written before Meta had
+// typed fields (an "attrs" string map with the tags as JSON inside).
+func (env *Envelope) UnmarshalJSON(b []byte) error {
+	type plain Envelope
+	var v struct {
+		plain
+		Attrs map[string]string `json:"attrs"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*env = Envelope(v.plain)
+	if a := v.Attrs; len(a) > 0 {
+		env.ConfigurationSet = a["configuration_set"]
+		env.Template = a["template"]
+		env.FeedbackTo = a["feedback_to"]
+		if t := a["tags"]; t != "" {
+			_ = json.Unmarshal([]byte(t), &env.Tags) // a bad value costs the tags, not the message
+		}
+	}
+	return nil
 }
 
 // Options tune a spool; zero values mean defaults.

@@ -41,7 +41,8 @@ func testEnvelope(id string) *Envelope {
 		Recipients: []string{"a@example.net", "b@example.org"},
 		Received:   time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 		Via:        "smtp",
-		Attrs:      map[string]string{"configuration-set": "cs-" + id},
+		Meta: Meta{ConfigurationSet: "cs-" + id, Tags: []Tag{{Name: "campaign", Value: "v1.2@x"}},
+			Operation: "SendSmtpEmail", SourceIP: "127.0.0.1"},
 	}
 }
 

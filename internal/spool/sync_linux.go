@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // datasync flushes a segment's data and size, not its timestamps: the
@@ -24,9 +25,20 @@ func lockDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: lock %s: %w", dir, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	// A lock just released may still be held for a moment: a process that
+	// forks (os/exec) shares the open lock file with the child until the
+	// child's exec closes it. So a busy lock is tried again for a short
+	// while before the spool is declared in use.
+	var err2 error
+	for try := 0; try < 50; try++ {
+		if err2 = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err2 != syscall.EWOULDBLOCK {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err2 != nil {
 		f.Close()
-		return nil, fmt.Errorf("spool: lock %s (in use by another process?): %w", dir, err)
+		return nil, fmt.Errorf("spool: lock %s (in use by another process?): %w", dir, err2)
 	}
 	return f, nil
 }

@@ -1,0 +1,82 @@
+package outcome
+
+import "strings"
+
+// SimulatorDomain is the mailbox simulator's domain (spec §7).
+const SimulatorDomain = "simulator.amazonses.com"
+
+// Simulator outcomes, as SES describes them for each simulator address.
+const (
+	Delivered       = "delivered"
+	Bounce          = "bounce"
+	OutOfOffice     = "ooto"
+	Complaint       = "complaint"
+	SuppressionList = "suppressionlist"
+)
+
+// Simulated says what SES's mailbox simulator does with rcpt, and
+// whether rcpt is a simulator address at all. "name+label@" variants count.
+func Simulated(rcpt string) (string, bool) {
+	at := strings.LastIndexByte(rcpt, '@')
+	if at < 0 || !strings.EqualFold(rcpt[at+1:], SimulatorDomain) {
+		return "", false
+	}
+	local := strings.ToLower(rcpt[:at])
+	if plus := strings.IndexByte(local, '+'); plus >= 0 {
+		local = local[:plus]
+	}
+	switch local {
+	case "success":
+		return Delivered, true
+	case "bounce":
+		return Bounce, true
+	case "ooto":
+		return OutOfOffice, true
+	case "complaint":
+		return Complaint, true
+	case "suppressionlist":
+		return SuppressionList, true
+	}
+	// An unknown simulator address: SES has no mailbox there, so it bounces.
+	return Bounce, true
+}
+
+// Summarize records what happened to a captured message: "delivered" when
+// every recipient was delivered, else "rcpt=outcome" pairs for the others,
+// separated by spaces (ParseSummary reads it back).
+func Summarize(recipients []string) string {
+	var b strings.Builder
+	for _, r := range recipients {
+		o, ok := Simulated(r)
+		if !ok || o == Delivered {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(r)
+		b.WriteByte('=')
+		b.WriteString(o)
+	}
+	if b.Len() == 0 {
+		return Delivered
+	}
+	return b.String()
+}
+
+// ParseSummary gives each recipient's outcome from a recorded Summarize.
+func ParseSummary(recipients []string, outcome string) map[string]string {
+	out := make(map[string]string, len(recipients))
+	for _, r := range recipients {
+		out[r] = Delivered
+	}
+	if outcome == Delivered {
+		return out
+	}
+	for _, pair := range strings.Fields(outcome) {
+		if i := strings.LastIndexByte(pair, '='); i > 0 {
+			out[pair[:i]] = pair[i+1:]
+		}
+	}
+	return out
+}
