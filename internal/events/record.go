@@ -36,8 +36,9 @@ package events
 //     field's addresses re-formatted and joined with ", " (the docs' three-name
 //     To example); a display name is quoted only when it needs quoting
 //     ("\"a@b.com\" <a@b.com>" stays quoted, "\"John Doe\"" loses its quotes) —
-//     JavaMail's InternetAddress rules, which SES's boundaries and output
-//     betray. returnPath is the bare address.
+//     JavaMail's InternetAddress rules, which SES's MIME boundaries and
+//     output betray. Inferred, not seen: JavaMail's default also quotes a
+//     non-ASCII display name. returnPath is the bare address.
 //   - Truncation: SES sets headersTruncated when the header section passes
 //     10 KB and lists the fields that fit (a recorded truncated notification
 //     ends its list early, whole fields only); commonHeaders still come from
