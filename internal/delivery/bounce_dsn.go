@@ -56,10 +56,11 @@ func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) er
 	now := m.now()
 	var failed error
 	for _, b := range a.bounced {
+		fid := uuid.NewString()
 		_, err := m.Store.AddBounce(ctx, store.Bounce{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: b.rcpt,
 			Type: b.typ, SubType: b.sub, Status: b.f.Status(), Diagnostic: diagnosticOf(b.f),
-			RemoteMTA: b.f.MTA, FeedbackID: uuid.NewString(), Reply: b.f.Error(), Created: now,
+			RemoteMTA: b.f.MTA, FeedbackID: fid, Reply: b.f.Error(), Created: now,
 		})
 		if err != nil {
 			log.Error("recording a bounce; the recipient is tried again later", "rcpt", b.rcpt, "err", err)
@@ -68,6 +69,8 @@ func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) er
 			continue
 		}
 		log.Info("bounced", "rcpt", b.rcpt, "type", b.typ, "subtype", b.sub, "err", b.f.Error())
+		a.results = append(a.results, outcome.Result{Kind: outcome.Bounced, Recipients: []string{b.rcpt}, Time: now,
+			Failure: b.f, BounceType: b.typ, BounceSubType: b.sub, FeedbackID: fid, MTA: b.f.MTA})
 	}
 	if err := m.followUpPending(ctx, e, now, func() []byte { return readHeaderOf(e) }, log); err != nil {
 		return err

@@ -15,7 +15,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
@@ -27,7 +30,10 @@ import (
 type Capture struct {
 	Spool  *spool.Spool
 	Store  *store.Store
-	Logger *slog.Logger
+	Events Events // nil: no event records
+	// Hostname names sesame in the Delivery events' smtpResponse.
+	Hostname string
+	Logger   *slog.Logger
 }
 
 const (
@@ -130,6 +136,7 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 	if err := c.Store.AddCaptured(ctx, msgs); err != nil {
 		return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
 	}
+	c.recordEvents(ctx, batch, msgs)
 	if err := c.Spool.Done(ctx, ids(batch)...); err != nil {
 		return fmt.Errorf("delivery: mark %d captured messages done: %w", len(batch), err)
 	}
@@ -161,6 +168,73 @@ func ids(entries []*spool.Entry) []string {
 	out := make([]string, len(entries))
 	for i, e := range entries {
 		out[i] = e.ID
+	}
+	return out
+}
+
+// recordEvents records what capture mode makes of each message: it was
+// sent, and each recipient got what SES's mailbox simulator gives it, or
+// was delivered (into the capture). The events are durable before the
+// spool forgets the messages; the calls run side by side and share outbox
+// transactions.
+func (c *Capture) recordEvents(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) {
+	if c.Events == nil {
+		return
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	raw := make(map[string][]byte, len(msgs))
+	for _, m := range msgs {
+		raw[m.ID] = m.Raw
+	}
+	now := time.Now()
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, e := range batch {
+		results := []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
+		var header []byte
+		if e.RenderingFailure != "" {
+			results = append(results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
+		} else {
+			header = headerSection(raw[e.ID])
+			results = append(results, c.captureResults(e, now)...)
+		}
+		wg.Go(func() { recordEvents(wctx, c.Events, &e.Envelope, header, results, log) })
+	}
+	wg.Wait()
+}
+
+// captureResults are the per-recipient results of a captured message.
+func (c *Capture) captureResults(e *spool.Entry, now time.Time) []outcome.Result {
+	var out []outcome.Result
+	var delivered []string
+	for _, r := range e.Recipients {
+		o, simulated := outcome.Simulated(r)
+		switch {
+		case !simulated:
+			delivered = append(delivered, r)
+		case o == outcome.SimBounce || o == outcome.SimSuppressionList:
+			typ, sub, f := simulatedBounce(o)
+			out = append(out, outcome.Result{Kind: outcome.Bounced, Recipients: []string{r}, Time: now,
+				Failure: f, BounceType: typ, BounceSubType: sub, FeedbackID: uuid.NewString(), MTA: f.MTA})
+		default:
+			out = append(out, simulatorDelivery(r, now))
+			if o == outcome.SimComplaint {
+				out = append(out, outcome.Result{Kind: outcome.Complained, Recipients: []string{r}, Time: now,
+					FeedbackID: uuid.NewString(), FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now})
+			}
+		}
+	}
+	if len(delivered) > 0 {
+		host := c.Hostname
+		if host == "" {
+			host = "localhost"
+		}
+		out = append(out, outcome.Result{Kind: outcome.Delivered, Recipients: delivered, Time: now,
+			Reply: "250 2.0.0 Ok: captured by " + host, MTA: host})
 	}
 	return out
 }

@@ -18,13 +18,13 @@ func TestSimulatorOutcome(t *testing.T) {
 		rcpt, want string
 		sim        bool
 	}{
-		{"success@simulator.amazonses.com", outcome.Delivered, true},
-		{"bounce@simulator.amazonses.com", outcome.Bounce, true},
-		{"bounce+user42@simulator.amazonses.com", outcome.Bounce, true},
-		{"ooto@SIMULATOR.amazonses.com", outcome.OutOfOffice, true},
-		{"complaint@simulator.amazonses.com", outcome.Complaint, true},
-		{"suppressionlist@simulator.amazonses.com", outcome.SuppressionList, true},
-		{"nobody@simulator.amazonses.com", outcome.Bounce, true},
+		{"success@simulator.amazonses.com", outcome.SimDelivered, true},
+		{"bounce@simulator.amazonses.com", outcome.SimBounce, true},
+		{"bounce+user42@simulator.amazonses.com", outcome.SimBounce, true},
+		{"ooto@SIMULATOR.amazonses.com", outcome.SimOutOfOffice, true},
+		{"complaint@simulator.amazonses.com", outcome.SimComplaint, true},
+		{"suppressionlist@simulator.amazonses.com", outcome.SimSuppressionList, true},
+		{"nobody@simulator.amazonses.com", outcome.SimBounce, true},
 		{"success@example.com", "", false},
 		{"no-at-sign", "", false},
 	} {
@@ -41,15 +41,15 @@ func TestOutcomeRoundTrip(t *testing.T) {
 	o := outcome.Summarize(rcpts)
 	got := outcome.ParseSummary(rcpts, o)
 	want := map[string]string{
-		"a@example.com": outcome.Delivered, "bounce@simulator.amazonses.com": outcome.Bounce,
-		"success@simulator.amazonses.com": outcome.Delivered, "complaint+x@simulator.amazonses.com": outcome.Complaint,
+		"a@example.com": outcome.SimDelivered, "bounce@simulator.amazonses.com": outcome.SimBounce,
+		"success@simulator.amazonses.com": outcome.SimDelivered, "complaint+x@simulator.amazonses.com": outcome.SimComplaint,
 	}
 	for r, w := range want {
 		if got[r] != w {
 			t.Errorf("outcome of %s = %q, want %q (recorded %q)", r, got[r], w, o)
 		}
 	}
-	if outcome.Summarize([]string{"a@example.com"}) != outcome.Delivered {
+	if outcome.Summarize([]string{"a@example.com"}) != outcome.SimDelivered {
 		t.Error("a plain recipient is not delivered")
 	}
 }

@@ -86,7 +86,7 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 		received = t
 	}
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,
-		MailFrom: sm.Source, Received: received,
+		MailFrom: sm.Source, Recipients: sm.Recipients, Received: received,
 		Meta: spool.Meta{FeedbackTo: sm.FeedbackTo, ConfigurationSet: sm.ConfigurationSet}}}
 	log := m.log().With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
@@ -125,6 +125,7 @@ func ourRecipient(rcpts []string, names ...string) string {
 func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, log *slog.Logger) error {
 	now := m.now()
 	n := 0
+	var results []outcome.Result
 	for _, r := range rep.Recipients {
 		if r.Action != "failed" {
 			// delayed, delivered, relayed, expanded: nothing has failed.
@@ -137,19 +138,25 @@ func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, re
 		}
 		f := dsnFailure(r)
 		typ, sub := outcome.Classify(f)
+		fid := uuid.NewString()
 		if _, err := m.Store.AddBounce(ctx, store.Bounce{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: r.Diagnostic, RemoteMTA: f.MTA,
-			FeedbackID: uuid.NewString(), Reply: f.Error(), Created: now,
+			FeedbackID: fid, Reply: f.Error(), Created: now,
 		}); err != nil {
 			return err
 		}
+		results = append(results, outcome.Result{Kind: outcome.Bounced, Recipients: []string{rcpt}, Time: now,
+			Failure: f, BounceType: typ, BounceSubType: sub, FeedbackID: fid, MTA: f.MTA})
 		n++
 		log.Info("bounced after delivery", "rcpt", rcpt, "type", typ, "subtype", sub, "status", f.Status())
 	}
 	if n == 0 {
 		log.Info("a report without failed recipients; nothing to do")
 		return nil
+	}
+	if err := m.recordFeedback(ctx, e, rep, results); err != nil {
+		return err
 	}
 	return m.followUpPending(ctx, e, now, func() []byte { return rep.OriginalHeader }, log)
 }
@@ -242,6 +249,10 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 		}
 		log.Info("complaint", "rcpt", rcpt, "type", c.FeedbackType, "new", added)
 		fresh = fresh || added
+		if err := m.recordFeedback(ctx, e, rep, []outcome.Result{{Kind: outcome.Complained, Recipients: []string{rcpt},
+			Time: now, FeedbackID: fid, FeedbackType: c.FeedbackType, UserAgent: c.UserAgent, Arrival: c.ArrivalDate}}); err != nil {
+			return err
+		}
 		if suppress && c.FeedbackType != "not-spam" {
 			if err := m.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
 				AccountID: e.AccountID, Region: e.Region, Address: rcpt, Reason: store.ReasonComplaint,
@@ -329,4 +340,14 @@ func headerValue(header []byte, name string) string {
 	}
 	// A bare CR left in a value would end the field early in what we send.
 	return strings.ReplaceAll(strings.Join(val, " "), "\r", "")
+}
+
+// recordFeedback keeps the events of a report before the listener answers
+// 250 (an error: the receiver tries again; the records are idempotent). The
+// report's copy of the original header stands in for the message's own.
+func (m *MX) recordFeedback(ctx context.Context, e *spool.Entry, rep *feedback.Report, results []outcome.Result) error {
+	if m.Events == nil {
+		return nil
+	}
+	return m.Events.Record(ctx, &e.Envelope, rep.OriginalHeader, results)
 }

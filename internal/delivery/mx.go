@@ -42,6 +42,12 @@ type SystemSender interface {
 	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
 }
 
+// Events keeps what became of a message as SES event records
+// (events.Recorder): Record returns once they are durable.
+type Events interface {
+	Record(ctx context.Context, env *spool.Envelope, header []byte, results []outcome.Result) error
+}
+
 // MX delivers spooled messages to the recipients' mail exchangers.
 type MX struct {
 	Spool  *spool.Spool
@@ -49,6 +55,7 @@ type MX struct {
 	Router *Router
 	Signer Signer       // nil: nothing is signed
 	System SystemSender // nil: no DSNs
+	Events Events       // nil: no event records
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// BounceDomain is the domain of the per-message MAIL FROM address when
@@ -250,6 +257,10 @@ type attempt struct {
 	done     map[string]bool
 	bounced  []bounced
 	deferred map[string]*outcome.Failure // this attempt's temporary failures
+	// results are what this attempt learnt, for the event records; header
+	// is the message's header section once read.
+	results []outcome.Result
+	header  []byte
 }
 
 type bounced struct {
@@ -262,17 +273,23 @@ type bounced struct {
 // deliver makes one attempt at e and records its outcome in the spool.
 func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	log := m.log().With("id", e.ID)
-	if e.RenderingFailure != "" {
-		// Never mail (SES sends nothing when the template fails to render).
-		if err := m.Spool.Done(ctx, e.ID); err != nil {
-			log.Error("marking a message that failed to render done", "err", err)
-		}
-		return
-	}
 	a := &attempt{e: e, st: e.State, done: map[string]bool{}, deferred: map[string]*outcome.Failure{}}
 	now := m.now()
 	if a.st.FirstAttempt.IsZero() {
 		a.st.FirstAttempt = now
+		// SES's Send event: the message was accepted and goes on to delivery.
+		a.results = append(a.results, outcome.Result{Kind: outcome.Sent, Time: e.Received})
+	}
+	if e.RenderingFailure != "" {
+		// Never mail (SES sends nothing when the template fails to render).
+		a.results = append(a.results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		m.record(wctx, a, log)
+		if err := m.Spool.Done(wctx, e.ID); err != nil {
+			log.Error("marking a message that failed to render done", "err", err)
+		}
+		return
 	}
 	for _, r := range a.st.Done {
 		a.done[strings.ToLower(r)] = true
@@ -320,6 +337,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	// The message is done only when its bounces are followed up too
 	// (bounce_dsn.go): a follow-up left undone keeps it for another try.
 	followUp := m.finishBounces(wctx, a, log)
+	m.record(wctx, a, log)
 	remaining = a.remaining()
 	if len(remaining) == 0 && followUp == nil {
 		m.forgetSignature(e.ID)
@@ -385,6 +403,8 @@ func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, l
 		if err != nil {
 			log.Error("recording a delivery delay", "rcpt", r, "err", err)
 		}
+		a.results = append(a.results, outcome.Result{Kind: outcome.Delayed, Recipients: []string{r}, Time: now,
+			Failure: f, DelayType: outcome.DelayType(f), Expires: e.Received.Add(maxAge), MTA: f.MTA})
 	}
 }
 
@@ -399,23 +419,21 @@ func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog
 			continue
 		}
 		switch o {
-		case outcome.Complaint, outcome.OutOfOffice:
+		case outcome.SimDelivered, outcome.SimComplaint, outcome.SimOutOfOffice:
+			a.results = append(a.results, simulatorDelivery(r, m.now()))
+		}
+		switch o {
+		case outcome.SimComplaint, outcome.SimOutOfOffice:
 			// Delivered, then the simulated receiver answers (simulator.go);
 			// the recipient stays pending until that answer is spooled.
-			if err := m.simulatorFeedback(ctx, a.e, r, o); err != nil {
+			if err := m.simulatorFeedback(ctx, a, r, o); err != nil {
 				log.Warn("mailbox simulator feedback; trying again later", "rcpt", r, "err", err)
 				a.deferred[strings.ToLower(r)] = &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error: " + err.Error()}
 				continue
 			}
-		case outcome.Bounce:
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubGeneral,
-				f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: outcome.SimulatorDomain}})
-		case outcome.SuppressionList:
-			// As if the address were on SES's global suppression list
-			// (subtype Suppressed, SES's text), not the account's.
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubSuppressed,
-				f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Permanent: true,
-					Text: "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}})
+		case outcome.SimBounce, outcome.SimSuppressionList:
+			typ, sub, f := simulatedBounce(o)
+			a.bounced = append(a.bounced, bounced{rcpt: r, typ: typ, sub: sub, f: f})
 		}
 		a.done[strings.ToLower(r)] = true
 	}
@@ -461,6 +479,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	// SES's control headers never leave (the spool keeps the message as
 	// received); the signature is computed over what is actually sent.
 	body = sending.StripForDelivery(body)
+	a.header = headerSection(body)
 	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
@@ -521,11 +540,13 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 			res := m.transaction(ctx, tx)
 			mu.Lock()
 			defer mu.Unlock()
+			var delivered []string
 			for _, r := range tx.Recipients {
 				f := res[r]
 				switch {
 				case f == nil:
 					a.done[strings.ToLower(r)] = true
+					delivered = append(delivered, r)
 					log.Debug("delivered", "rcpt", r)
 				case f.Permanent:
 					m.bounce(a, r, f)
@@ -534,6 +555,10 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 					a.deferred[strings.ToLower(r)] = f
 					log.Info("deferred", "rcpt", r, "err", f.Error())
 				}
+			}
+			if len(delivered) > 0 {
+				a.results = append(a.results, outcome.Result{Kind: outcome.Delivered, Recipients: delivered, Time: m.now(),
+					Reply: tx.Reply, MTA: tx.MTA, RemoteIP: tx.RemoteIP, LocalIP: tx.LocalIP})
 			}
 		}()
 	}
@@ -661,4 +686,55 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// record keeps what the attempt learnt as event records before the spool
+// hears of its end. The store being down is waited out for as long as ctx
+// allows; after that the events are lost and logged (the message's own
+// progress is not held back for them).
+func (m *MX) record(ctx context.Context, a *attempt, log *slog.Logger) {
+	if m.Events == nil || len(a.results) == 0 {
+		return
+	}
+	if a.header == nil {
+		a.header = readHeaderOf(a.e)
+	}
+	recordEvents(ctx, m.Events, &a.e.Envelope, a.header, a.results, log)
+}
+
+// recordEvents hands results to ev, trying again while ctx allows.
+func recordEvents(ctx context.Context, ev Events, env *spool.Envelope, header []byte, results []outcome.Result, log *slog.Logger) {
+	pause := 100 * time.Millisecond
+	for {
+		err := ev.Record(ctx, env, header, results)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			log.Error("recording events failed; they are lost", "events", len(results), "err", err)
+			return
+		case <-time.After(pause):
+			pause = min(2*pause, 5*time.Second)
+		}
+	}
+}
+
+// simulatorDelivery is the Delivery result of a mailbox simulator address:
+// SES's simulator accepts the message as a receiving MX would.
+func simulatorDelivery(rcpt string, now time.Time) outcome.Result {
+	return outcome.Result{Kind: outcome.Delivered, Recipients: []string{rcpt}, Time: now,
+		Reply: "250 2.6.0 Message received", MTA: outcome.SimulatorDomain}
+}
+
+// headerSection is msg's header section, through the blank line that ends
+// it (all of msg when there is none).
+func headerSection(msg []byte) []byte {
+	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		return msg[:i+4]
+	}
+	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
+		return msg[:i+2]
+	}
+	return msg
 }

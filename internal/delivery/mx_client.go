@@ -96,6 +96,11 @@ type Transaction struct {
 	RequireTLS bool
 	// UTF8 asks for SMTPUTF8 (RFC 6531): an address is not ASCII.
 	UTF8 bool
+
+	// What the receiver that took the message said, set by Send when a
+	// recipient was delivered: its final reply, its host name and address,
+	// and the local address sesame sent from.
+	Reply, MTA, RemoteIP, LocalIP string
 }
 
 // Results of a transaction: per recipient, nil when delivered, else the
@@ -427,6 +432,11 @@ func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Resul
 	}
 	if !delivered {
 		return out, nil, c.s.reset()
+	}
+	tx.Reply, tx.MTA = res.reply, c.host
+	tx.RemoteIP, _, _ = net.SplitHostPort(c.addr)
+	if la, ok := c.s.nc.LocalAddr().(*net.TCPAddr); ok {
+		tx.LocalIP = la.IP.String()
 	}
 	return out, nil, true
 }

@@ -118,6 +118,10 @@ type txResult struct {
 	mail error
 	rcpt []error
 	data error
+	// reply is the receiver's reply to the message's final dot when it
+	// took the message ("250 2.0.0 Ok: queued as …"), for the Delivery
+	// event's smtpResponse.
+	reply string
 }
 
 // send runs one mail transaction. With PIPELINING (RFC 2920 §3.1) MAIL,
@@ -227,12 +231,15 @@ func (s *session) send(from string, rcpts []string, size int, utf8 bool, header,
 	if err := dw.Close(); err != nil {
 		return res, err
 	}
-	if _, _, err := s.read(2); err != nil {
+	code, msg, err := s.read(2)
+	if err != nil {
 		if !isReply(err) {
 			return res, err
 		}
 		res.data = err
+		return res, nil
 	}
+	res.reply = fmt.Sprintf("%d %s", code, strings.ReplaceAll(msg, "\n", " "))
 	return res, nil
 }
 

@@ -26,18 +26,22 @@ import (
 const simulatorUserAgent = "Amazon SES Mailbox Simulator"
 
 // simulatorFeedback records and sends the simulated receiver's answer about
-// e to rcpt (answer outcome.Complaint or outcome.OutOfOffice). A replay
+// e to rcpt (answer outcome.SimComplaint or outcome.SimOutOfOffice). A replay
 // records the complaint once and may send the answer again.
-func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, answer string) error {
+func (m *MX) simulatorFeedback(ctx context.Context, a *attempt, rcpt, answer string) error {
+	e := a.e
 	now := m.now()
-	if answer == outcome.Complaint {
+	if answer == outcome.SimComplaint {
+		fid := uuid.NewString()
 		if _, err := m.Store.AddComplaint(ctx, store.Complaint{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now,
-			FeedbackID: uuid.NewString(), Created: now,
+			FeedbackID: fid, Created: now,
 		}); err != nil {
 			return err
 		}
+		a.results = append(a.results, outcome.Result{Kind: outcome.Complained, Recipients: []string{rcpt}, Time: now,
+			FeedbackID: fid, FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now})
 	}
 	if !m.dsnDue(ctx, e) {
 		return nil
@@ -45,7 +49,7 @@ func (m *MX) simulatorFeedback(ctx context.Context, e *spool.Entry, rcpt, answer
 	to := feedbackTo(e)
 	header := readHeaderOf(e)
 	var msg []byte
-	if answer == outcome.Complaint {
+	if answer == outcome.SimComplaint {
 		msg = composeSimulatedComplaint(m.bounceDomain(), to, e, rcpt, now, header)
 	} else {
 		msg = composeOutOfOffice(to, rcpt, headerValue(bytes.ReplaceAll(header, []byte("\r\n"), []byte("\n")), "Subject"))
@@ -91,4 +95,17 @@ func composeOutOfOffice(to, rcpt, subject string) []byte {
 	b.WriteString("I am out of the office and will answer your message when I am back.\r\n")
 	b.WriteString("(An automatic reply from the mailbox simulator.)\r\n")
 	return b.Bytes()
+}
+
+// simulatedBounce is how the simulator's bounce@ and suppressionlist@
+// addresses bounce. suppressionlist@ is as if the address were on SES's
+// global suppression list (subtype Suppressed, SES's text), not the
+// account's.
+func simulatedBounce(o string) (typ, sub string, f *outcome.Failure) {
+	if o == outcome.SimSuppressionList {
+		return outcome.BouncePermanent, outcome.SubSuppressed, &outcome.Failure{Code: 550, Enhanced: "5.1.1", Permanent: true,
+			Text: "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address."}
+	}
+	return outcome.BouncePermanent, outcome.SubGeneral, &outcome.Failure{Code: 550, Enhanced: "5.1.1",
+		Text: "mailbox simulator: bounce", Permanent: true, Remote: true, MTA: outcome.SimulatorDomain}
 }

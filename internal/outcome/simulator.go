@@ -7,11 +7,11 @@ const SimulatorDomain = "simulator.amazonses.com"
 
 // Simulator outcomes, as SES describes them for each simulator address.
 const (
-	Delivered       = "delivered"
-	Bounce          = "bounce"
-	OutOfOffice     = "ooto"
-	Complaint       = "complaint"
-	SuppressionList = "suppressionlist"
+	SimDelivered       = "delivered"
+	SimBounce          = "bounce"
+	SimOutOfOffice     = "ooto"
+	SimComplaint       = "complaint"
+	SimSuppressionList = "suppressionlist"
 )
 
 // Simulated says what SES's mailbox simulator does with rcpt, and
@@ -27,18 +27,18 @@ func Simulated(rcpt string) (string, bool) {
 	}
 	switch local {
 	case "success":
-		return Delivered, true
+		return SimDelivered, true
 	case "bounce":
-		return Bounce, true
+		return SimBounce, true
 	case "ooto":
-		return OutOfOffice, true
+		return SimOutOfOffice, true
 	case "complaint":
-		return Complaint, true
+		return SimComplaint, true
 	case "suppressionlist":
-		return SuppressionList, true
+		return SimSuppressionList, true
 	}
 	// An unknown simulator address: SES has no mailbox there, so it bounces.
-	return Bounce, true
+	return SimBounce, true
 }
 
 // Summarize records what happened to a captured message: "delivered" when
@@ -48,7 +48,7 @@ func Summarize(recipients []string) string {
 	var b strings.Builder
 	for _, r := range recipients {
 		o, ok := Simulated(r)
-		if !ok || o == Delivered {
+		if !ok || o == SimDelivered {
 			continue
 		}
 		if b.Len() > 0 {
@@ -59,7 +59,7 @@ func Summarize(recipients []string) string {
 		b.WriteString(o)
 	}
 	if b.Len() == 0 {
-		return Delivered
+		return SimDelivered
 	}
 	return b.String()
 }
@@ -68,9 +68,9 @@ func Summarize(recipients []string) string {
 func ParseSummary(recipients []string, outcome string) map[string]string {
 	out := make(map[string]string, len(recipients))
 	for _, r := range recipients {
-		out[r] = Delivered
+		out[r] = SimDelivered
 	}
-	if outcome == Delivered {
+	if outcome == SimDelivered {
 		return out
 	}
 	for _, pair := range strings.Fields(outcome) {

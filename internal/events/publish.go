@@ -1,0 +1,219 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"sesame/internal/clock"
+	"sesame/internal/store"
+)
+
+// Publication is one message for an SNS topic.
+type Publication struct {
+	TopicArn, Subject, Message string
+}
+
+// Topics publishes to SNS-compatible topics (internal/sns, adapted in
+// cmd/sesame). Publish returns once the publications are durably queued
+// for the topics' subscribers; a topic that no longer exists is skipped.
+type Topics interface {
+	Publish(ctx context.Context, pubs []Publication) error
+}
+
+// Destinations says where a record goes (destinations.go reads them from
+// the store, cached).
+type Destinations interface {
+	// EventTopics are the SNS topics of the configuration set's enabled
+	// event destinations that match eventType.
+	EventTopics(ctx context.Context, accountID, region, configSet, eventType string) ([]string, error)
+	// NotificationTopic is the topic the sender's identity sends
+	// notificationType (Bounce, Complaint, Delivery) to, "" when none, and
+	// whether the notification includes the original headers.
+	NotificationTopic(ctx context.Context, accountID, region, source, notificationType string) (string, bool, error)
+}
+
+// PublisherStore is what the Publisher needs of the store.
+type PublisherStore interface {
+	EventsAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
+	EventCursor(ctx context.Context, name string) (int64, error)
+	SetEventCursor(ctx context.Context, name string, seq int64) error
+	PruneEvents(ctx context.Context, cutoff time.Time, passed int64, limit int) (int64, error)
+}
+
+// Publisher reads the outbox in order and publishes each record where its
+// configuration set and its identity say.
+type Publisher struct {
+	Store        PublisherStore
+	Destinations Destinations
+	Topics       Topics
+	// Appended nudges the Publisher when the outbox grew (Recorder.Appended);
+	// without it the outbox is read every PollInterval.
+	Appended <-chan struct{}
+	// Retention is how long records are kept after publishing, for message
+	// insights (default 14 days, SES's statistics window).
+	Retention time.Duration
+	Clock     clock.Clock
+	Logger    *slog.Logger
+}
+
+const (
+	// cursorName is the Publisher's outbox cursor.
+	cursorName = "publish"
+	// readBatch is how many outbox rows one round publishes.
+	readBatch = 1000
+	// pollInterval is how often the outbox is read without a nudge.
+	pollInterval = time.Second
+	// pruneEvery is how often kept records past Retention are deleted.
+	pruneEvery = time.Hour
+)
+
+// Run publishes until ctx ends. A failure to publish is retried (the
+// cursor stays), with a pause that grows up to a minute.
+func (p *Publisher) Run(ctx context.Context) error {
+	clk, log := p.Clock, p.Logger
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	retention := p.Retention
+	if retention <= 0 {
+		retention = 14 * 24 * time.Hour
+	}
+	cursor, err := p.Store.EventCursor(ctx, cursorName)
+	for err != nil {
+		log.Error("events: reading the publish cursor", "err", err)
+		if !sleep(ctx, 5*time.Second) {
+			return nil
+		}
+		cursor, err = p.Store.EventCursor(ctx, cursorName)
+	}
+	pause := time.Duration(0)
+	lastPrune := time.Time{}
+	for ctx.Err() == nil {
+		if now := clk.Now(); now.Sub(lastPrune) >= pruneEvery {
+			lastPrune = now
+			p.prune(ctx, now.Add(-retention), cursor, log)
+		}
+		evs, err := p.Store.EventsAfter(ctx, cursor, readBatch)
+		if err == nil && len(evs) > 0 {
+			err = p.publish(ctx, evs)
+			if err == nil {
+				cursor = evs[len(evs)-1].Seq
+				err = p.Store.SetEventCursor(ctx, cursorName, cursor)
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			pause = min(max(2*pause, time.Second), time.Minute)
+			log.Error("events: publishing; trying again", "after", pause, "err", err)
+			if !sleep(ctx, pause) {
+				return nil
+			}
+			continue
+		}
+		pause = 0
+		if len(evs) == readBatch {
+			continue // more waiting
+		}
+		select {
+		case <-p.Appended:
+		case <-time.After(pollInterval):
+		case <-ctx.Done():
+		}
+	}
+	return nil
+}
+
+// publish sends one batch of records where they go.
+func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error {
+	var pubs []Publication
+	for _, ev := range evs {
+		if ev.ConfigurationSet != "" {
+			topics, err := p.Destinations.EventTopics(ctx, ev.AccountID, ev.Region, ev.ConfigurationSet, ev.EventType)
+			if err != nil {
+				return err
+			}
+			for _, t := range topics {
+				pubs = append(pubs, Publication{TopicArn: t, Subject: Subject, Message: string(ev.Record)})
+			}
+		}
+		switch ev.EventType {
+		case TypeBounce, TypeComplaint, TypeDelivery:
+		default:
+			continue
+		}
+		topic, headers, err := p.Destinations.NotificationTopic(ctx, ev.AccountID, ev.Region, ev.Source, ev.EventType)
+		if err != nil {
+			return err
+		}
+		if topic == "" {
+			continue
+		}
+		var rec Record
+		if err := json.Unmarshal(ev.Record, &rec); err != nil {
+			// A record this code wrote and cannot read is a bug; it must
+			// not stop every record behind it.
+			p.logger().Error("events: an outbox record does not decode; not notified", "seq", ev.Seq, "err", err)
+			continue
+		}
+		n, ok := rec.Notification(headers)
+		if !ok {
+			continue
+		}
+		// A stored record leaves remoteMtaIp out (only notifications have it).
+		if n.Bounce != nil && ev.RemoteIP != "" {
+			n.Bounce.RemoteMtaIP = ev.RemoteIP
+		}
+		if n.Delivery != nil && ev.RemoteIP != "" {
+			n.Delivery.RemoteMtaIP = ev.RemoteIP
+		}
+		b, err := json.Marshal(n)
+		if err != nil {
+			p.logger().Error("events: encoding a notification", "seq", ev.Seq, "err", err)
+			continue
+		}
+		pubs = append(pubs, Publication{TopicArn: topic, Message: string(b)})
+	}
+	if len(pubs) == 0 {
+		return nil
+	}
+	return p.Topics.Publish(ctx, pubs)
+}
+
+// prune deletes published records older than cutoff, a chunk at a time.
+func (p *Publisher) prune(ctx context.Context, cutoff time.Time, passed int64, log *slog.Logger) {
+	for ctx.Err() == nil {
+		n, err := p.Store.PruneEvents(ctx, cutoff, passed, 5000)
+		if err != nil {
+			log.Warn("events: pruning old records", "err", err)
+			return
+		}
+		if n < 5000 {
+			return
+		}
+	}
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
+}
+
+// sleep waits d (timers are real, or synctest's in tests); false when ctx
+// ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
