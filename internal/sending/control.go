@@ -3,7 +3,6 @@ package sending
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 )
 
 // SES's control headers (spec §9): fields a client puts in a message to
@@ -142,36 +141,6 @@ func lowerName(name []byte) string {
 	return ""
 }
 
-// ParseMessageTags reads an X-SES-MESSAGE-TAGS value ("n1=v1, n2=v2"). A
-// pair whose name or value SES would not take (ValidTagPart) is left out:
-// SES accepts such a message but cannot use those tags, so the message goes
-// and the bad tags are ignored.
-func ParseMessageTags(v string) []Header {
-	var tags []Header
-	for _, pair := range strings.Split(v, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
-		if ok && ValidTagPart(k) && ValidTagPart(val) {
-			tags = append(tags, Header{Name: k, Value: val})
-		}
-	}
-	return tags
-}
-
-// ValidTagPart: SES allows ASCII letters, digits, '_' and '-', fewer than
-// 256 characters, in message tag names and values.
-func ValidTagPart(v string) bool {
-	if v == "" || len(v) > 255 {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // TagsAttr is the AttrTags value of tags: JSON [{"Name":…,"Value":…}].
 func TagsAttr(tags []Header) string {
 	b, _ := json.Marshal(tags) // a slice of string pairs always marshals
@@ -188,7 +157,8 @@ func controlAttrs(attrs map[string]string, h *header) map[string]string {
 		add = map[string]string{AttrConfigurationSet: h.configSet}
 	}
 	if h.hasTags && attrs[AttrTags] == "" {
-		if tags := ParseMessageTags(h.tags); len(tags) > 0 {
+		// admit has refused a message with a bad tag (checkHeaderTags).
+		if tags, err := ParseMessageTags(h.tags); err == nil && len(tags) > 0 {
 			if add == nil {
 				add = map[string]string{}
 			}

@@ -215,6 +215,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	// The control headers fill in what the submission did not say (over
 	// SMTP they are the only way to name a configuration set or tags); a
 	// set named there is held to the same rule as one an API call names.
+	if err := checkHeaderTags(sub.Attrs, &a.header); err != nil {
+		return a, err
+	}
 	a.attrs = controlAttrs(sub.Attrs, &a.header)
 	if name := a.attrs[AttrConfigurationSet]; name != sub.Attrs[AttrConfigurationSet] {
 		if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, name); err != nil {
