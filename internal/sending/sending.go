@@ -252,6 +252,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if id := ids.mailFromRefusal(senders); id != "" {
 		return a, seserr.MailFromDomainNotVerified(id)
 	}
+	if a.attrs, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.attrs, ids, senders); err != nil {
+		return a, err
+	}
 
 	for _, r := range sub.Recipients {
 		if !isSimulator(r) {
