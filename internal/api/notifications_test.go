@@ -253,8 +253,8 @@ func TestMessageTagRulesAPI(t *testing.T) {
 				EmailTags: []v2types.MessageTag{{Name: aws.String(tc.tagName), Value: aws.String(tc.value)}}})
 			_, err1 := e.v1.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("me@example.org"),
 				Destination: &v1types.Destination{ToAddresses: []string{"you@example.com"}},
-				Message: &v1types.Message{Subject: &v1types.Content{Data: aws.String("s")}, Body: &v1types.Body{Text: &v1types.Content{Data: aws.String("b")}}},
-				Tags:    []v1types.MessageTag{{Name: aws.String(tc.tagName), Value: aws.String(tc.value)}}})
+				Message:     &v1types.Message{Subject: &v1types.Content{Data: aws.String("s")}, Body: &v1types.Body{Text: &v1types.Content{Data: aws.String("b")}}},
+				Tags:        []v1types.MessageTag{{Name: aws.String(tc.tagName), Value: aws.String(tc.value)}}})
 			// A raw message carrying the tag in X-SES-MESSAGE-TAGS.
 			_, errRaw := e.v1.SendRawEmail(ctx, &ses.SendRawEmailInput{RawMessage: &v1types.RawMessage{
 				Data: []byte("X-SES-MESSAGE-TAGS: " + tc.tagName + "=" + tc.value + "\r\nFrom: me@example.org\r\nTo: you@example.com\r\nSubject: s\r\n\r\nb\r\n")}})
