@@ -22,7 +22,7 @@ func TestEventDestinations(t *testing.T) {
 	sns := EventDestination{AccountID: "a", Region: "r", ConfigurationSet: "cs", Name: "sns", Enabled: true,
 		MatchingEventTypes: []string{"SEND", "BOUNCE"}, SNSTopicARN: "arn:aws:sns:r:a:t", Created: created}
 	cw := EventDestination{AccountID: "a", Region: "r", ConfigurationSet: "cs", Name: "cw", MatchingEventTypes: []string{"OPEN"},
-		Other: OtherDestinations{CloudWatch: &CloudWatchDestination{DimensionConfigurations: []CloudWatchDimension{{"d", "MESSAGE_TAG", "x"}}}},
+		Other:   OtherDestinations{CloudWatch: &CloudWatchDestination{DimensionConfigurations: []CloudWatchDimension{{"d", "MESSAGE_TAG", "x"}}}},
 		Created: created}
 	for _, d := range []EventDestination{sns, cw} {
 		if err := s.CreateEventDestination(ctx, d, 3); err != nil {
