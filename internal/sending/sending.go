@@ -173,8 +173,9 @@ type admission struct {
 }
 
 // admit runs SES's checks in SES's order: sending paused, configuration
-// set, size, header rules (and a configuration set the control headers
-// name), recipient count, identities, quotas. Quota is reserved only when
+// set, size, header rules (and the configuration set and tags the control
+// headers name), recipient count, identities (and the sender identity's
+// default configuration set), quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
