@@ -83,6 +83,14 @@ func TestAPIEmailIdentity(t *testing.T) {
 		t.Errorf("ListVerifiedEmailAddresses = %v", verified.VerifiedEmailAddresses)
 	}
 
+	// SES turns feedback forwarding off only for an identity with bounce
+	// and complaint topics.
+	for _, typ := range []sesv1types.NotificationType{sesv1types.NotificationTypeBounce, sesv1types.NotificationTypeComplaint} {
+		if _, err := v1.SetIdentityNotificationTopic(ctx, &ses.SetIdentityNotificationTopicInput{Identity: aws.String(addr),
+			NotificationType: typ, SnsTopic: aws.String("arn:aws:sns:" + s.Regions[0] + ":" + s.Account + ":feedback")}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := v2.PutEmailIdentityFeedbackAttributes(ctx, &sesv2.PutEmailIdentityFeedbackAttributesInput{
 		EmailIdentity: aws.String(addr), EmailForwardingEnabled: false}); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 // the option puts (v2); Create/Describe/List/DeleteConfigurationSet and the
 // v1 option updates. Both protocols decode into store shapes and call the
 // same core below. checkConfigurationSet is what sending asks before it
-// sends through one. Event destinations are another group's.
+// sends through one. Event destinations are event_destinations.go's.
 
 func (s *Server) registerConfigurationSets() {
 	s.handleV2("POST /v2/email/configuration-sets", s.createConfigurationSetV2)
@@ -463,7 +463,9 @@ func (s *Server) describeConfigurationSetV1(ctx context.Context, q queryArgs) (a
 		ReputationMetricsEnabled bool   `xml:"ReputationMetricsEnabled"`
 		LastFreshStart           string `xml:"LastFreshStart,omitempty"`
 	}
-	type eventDestinations struct{}
+	type eventDestinations struct {
+		Members []eventDestinationOutV1 `xml:"member"`
+	}
 	out := struct {
 		ConfigurationSet  configSetNameV1    `xml:"ConfigurationSet"`
 		EventDestinations *eventDestinations `xml:"EventDestinations,omitempty"`
@@ -476,8 +478,11 @@ func (s *Server) describeConfigurationSetV1(ctx context.Context, q queryArgs) (a
 		o := cs.Options
 		switch attr {
 		case "eventDestinations":
-			// Event destinations are the events group's; none are stored here.
-			out.EventDestinations = &eventDestinations{}
+			list, err := s.eventDestinations(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			out.EventDestinations = &eventDestinations{eventDestinationsV1(list)}
 		case "trackingOptions":
 			out.TrackingOptions = &tracking{}
 			if o.Tracking != nil {

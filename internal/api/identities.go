@@ -44,7 +44,7 @@ func (s *Server) registerIdentities() {
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2)
 	s.handleV2("PUT /v1/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2) // aws CLI 2.9.x
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/mail-from", s.putMailFromAttributesV2)
-	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/feedback", s.putFeedbackAttributesV2)
+	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/feedback", s.putFeedbackAttributesV2) // notifications.go has the rule
 	s.handleV2("GET /v2/email/identities/{EmailIdentity}/policies", s.getIdentityPoliciesV2)
 	s.registerIdentitiesV1()
 }
@@ -156,6 +156,7 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 	var in struct {
 		EmailIdentity         string
 		DkimSigningAttributes *dkimSigningAttributesV2
+		ConfigurationSetName  string
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
@@ -165,6 +166,9 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 	}
 	name, err := verify.CanonicalName(in.EmailIdentity)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkConfigurationSet(ctx, in.ConfigurationSetName); err != nil {
 		return nil, err
 	}
 	p := principal(ctx)
@@ -179,6 +183,11 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.ConfigurationSetName != "" {
+		if err := s.setIdentityConfigurationSet(ctx, name, in.ConfigurationSetName); err != nil {
+			return nil, err
+		}
 	}
 	return map[string]any{
 		"IdentityType":             string(d.Type),
@@ -229,12 +238,16 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
+	configSet, err := s.identityConfigurationSet(ctx, d.Name)
+	if err != nil {
+		return nil, err
+	}
 	mailFrom := map[string]any{"BehaviorOnMxFailure": d.MailFrom.Behavior}
 	if d.MailFrom.Domain != "" {
 		mailFrom["MailFromDomain"] = d.MailFrom.Domain
 		mailFrom["MailFromDomainStatus"] = v2Status(d.MailFrom.Status)
 	}
-	return map[string]any{
+	out := map[string]any{
 		"IdentityType":             string(d.Type),
 		"FeedbackForwardingStatus": d.FeedbackForwarding,
 		"VerifiedForSendingStatus": d.Status == store.StatusSuccess,
@@ -243,7 +256,11 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 		"MailFromAttributes":       mailFrom,
 		"Policies":                 map[string]string{},
 		"Tags":                     []any{},
-	}, nil
+	}
+	if configSet != "" {
+		out["ConfigurationSetName"] = configSet
+	}
+	return out, nil
 }
 
 func (s *Server) deleteEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {
@@ -346,15 +363,7 @@ func (s *Server) putFeedbackAttributesV2(ctx context.Context, r *http.Request) (
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
-	return nil, s.setFeedbackForwarding(ctx, r.PathValue("EmailIdentity"), in.EmailForwardingEnabled)
-}
-
-func (s *Server) setFeedbackForwarding(ctx context.Context, name string, enabled bool) error {
-	_, err := s.updateIdentity(ctx, name, func(d *store.IdentityDetails) error {
-		d.FeedbackForwarding = enabled
-		return nil
-	})
-	return err
+	return nil, s.setFeedbackForwarding(ctx, r.PathValue("EmailIdentity"), in.EmailForwardingEnabled, false)
 }
 
 // getIdentityPoliciesV2: sesame keeps no sending authorization policies.

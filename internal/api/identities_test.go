@@ -246,9 +246,9 @@ func TestDomainIdentityV2(t *testing.T) {
 	if _, err := e.v2.PutEmailIdentityDkimAttributes(ctx, &sesv2.PutEmailIdentityDkimAttributesInput{EmailIdentity: aws.String("example.com"), SigningEnabled: false}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.v2.PutEmailIdentityFeedbackAttributes(ctx, &sesv2.PutEmailIdentityFeedbackAttributesInput{EmailIdentity: aws.String("example.com"), EmailForwardingEnabled: false}); err != nil {
-		t.Fatal(err)
-	}
+	// SES: forwarding stays on while the identity lacks bounce and complaint topics.
+	_, err = e.v2.PutEmailIdentityFeedbackAttributes(ctx, &sesv2.PutEmailIdentityFeedbackAttributesInput{EmailIdentity: aws.String("example.com"), EmailForwardingEnabled: false})
+	wantErrCode(t, err, "BadRequestException")
 	_, err = e.v2.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{EmailIdentity: aws.String("example.com"), MailFromDomain: aws.String("bounce.other.org")})
 	wantErrCode(t, err, "BadRequestException")
 	if _, err := e.v2.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{EmailIdentity: aws.String("example.com"),
@@ -256,7 +256,7 @@ func TestDomainIdentityV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = e.v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	if got.DkimAttributes.SigningEnabled || got.FeedbackForwardingStatus || aws.ToString(got.MailFromAttributes.MailFromDomain) != "bounce.example.com" ||
+	if got.DkimAttributes.SigningEnabled || !got.FeedbackForwardingStatus || aws.ToString(got.MailFromAttributes.MailFromDomain) != "bounce.example.com" ||
 		got.MailFromAttributes.MailFromDomainStatus != v2types.MailFromDomainStatusPending || got.MailFromAttributes.BehaviorOnMxFailure != v2types.BehaviorOnMxFailureRejectMessage {
 		t.Fatalf("after settings: %+v %+v %+v", got, got.DkimAttributes, got.MailFromAttributes)
 	}

@@ -299,5 +299,5 @@ func (s *Server) setIdentityFeedbackForwardingEnabledV1(ctx context.Context, q q
 	if !ok {
 		return nil, seserr.MissingParameter("ForwardingEnabled")
 	}
-	return nil, s.setFeedbackForwarding(ctx, name, enabled)
+	return nil, s.setFeedbackForwarding(ctx, name, enabled, true)
 }

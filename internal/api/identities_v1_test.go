@@ -103,11 +103,11 @@ func TestIdentitiesV1(t *testing.T) {
 		a.MailFromDomainStatus != v1types.CustomMailFromStatusPending || a.BehaviorOnMXFailure != v1types.BehaviorOnMXFailureRejectMessage {
 		t.Fatalf("MAIL FROM attributes: %+v", a)
 	}
-	if _, err := e.v1.SetIdentityFeedbackForwardingEnabled(ctx, &ses.SetIdentityFeedbackForwardingEnabledInput{Identity: aws.String("example.net")}); err != nil {
+	if _, err := e.v1.SetIdentityFeedbackForwardingEnabled(ctx, &ses.SetIdentityFeedbackForwardingEnabledInput{Identity: aws.String("example.net"), ForwardingEnabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.v1.SetIdentityFeedbackForwardingEnabled(ctx, &ses.SetIdentityFeedbackForwardingEnabledInput{Identity: aws.String("missing.example")})
-	wantErrCode(t, err, "NotFound")
+	_, err = e.v1.SetIdentityFeedbackForwardingEnabled(ctx, &ses.SetIdentityFeedbackForwardingEnabledInput{Identity: aws.String("missing.example"), ForwardingEnabled: true})
+	wantErrCode(t, err, "MessageRejected")
 
 	// Listing: by type, paged with MaxItems.
 	all, err := e.v1.ListIdentities(ctx, &ses.ListIdentitiesInput{})

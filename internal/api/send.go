@@ -108,8 +108,8 @@ func (s *Server) checkSendOptions(ctx context.Context, o *outbound) error {
 
 func checkMessageTags(tags []messageTag) error {
 	for _, t := range tags {
-		if !sending.ValidTagPart(t.Name) || !sending.ValidTagPart(t.Value) {
-			return seserr.BadRequest(fmt.Sprintf("Invalid message tag %q=%q: names and values contain only ASCII letters, digits, underscores and dashes, at most 256 of them.", t.Name, t.Value))
+		if err := sending.ValidateMessageTag(t.Name, t.Value); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -49,6 +49,15 @@ type Config struct {
 	// Verifier runs identity verification; nil makes one without DNS
 	// checks on a timer (tests of other groups).
 	Verifier *verify.Verifier
+	// Topics answers whether an SNS topic exists, for event destinations and
+	// identity notification topics (*sns.Service does). nil accepts any
+	// topic ARN of the caller's account (tests of other groups).
+	Topics Topics
+}
+
+// Topics is what the API asks of SNS.
+type Topics interface {
+	TopicExists(ctx context.Context, topicArn string) (bool, error)
 }
 
 // Server serves the HTTP API.
@@ -88,6 +97,8 @@ func New(cfg Config) *Server {
 	s.registerTemplates()
 	s.registerSuppression()
 	s.registerConfigurationSets()
+	s.registerEventDestinations()
+	s.registerNotifications()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }

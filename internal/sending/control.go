@@ -2,7 +2,6 @@ package sending
 
 import (
 	"bytes"
-	"strings"
 
 	"sesame/internal/spool"
 )
@@ -143,36 +142,6 @@ func lowerName(name []byte) string {
 	return ""
 }
 
-// ParseMessageTags reads an X-SES-MESSAGE-TAGS value ("n1=v1, n2=v2"). A
-// pair whose name or value SES would not take (ValidTagPart) is left out:
-// SES accepts such a message but cannot use those tags, so the message goes
-// and the bad tags are ignored.
-func ParseMessageTags(v string) []Header {
-	var tags []Header
-	for _, pair := range strings.Split(v, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
-		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
-		if ok && ValidTagPart(k) && ValidTagPart(val) {
-			tags = append(tags, Header{Name: k, Value: val})
-		}
-	}
-	return tags
-}
-
-// ValidTagPart: SES allows ASCII letters, digits, '_' and '-', fewer than
-// 256 characters, in message tag names and values.
-func ValidTagPart(v string) bool {
-	if v == "" || len(v) > 255 {
-		return false
-	}
-	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // controlMeta returns what a submission carries once its control headers
 // (and Return-Path) are read: the submission's own values win (an API
 // call's ConfigurationSetName, Tags, ReturnPath), the headers fill in what
@@ -182,7 +151,9 @@ func controlMeta(m spool.Meta, h *header) spool.Meta {
 		m.ConfigurationSet = h.configSet
 	}
 	if h.hasTags && len(m.Tags) == 0 {
-		for _, t := range ParseMessageTags(h.tags) {
+		// admit has refused a message with a bad tag (checkHeaderTags).
+		tags, _ := ParseMessageTags(h.tags)
+		for _, t := range tags {
 			m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 		}
 	}

@@ -96,17 +96,28 @@ func FuzzStripForDelivery(f *testing.F) {
 
 func TestParseMessageTags(t *testing.T) {
 	t.Parallel()
-	got := ParseMessageTags(" a=1, b_c = x-y ,bad name=v, k=caf\u00e9, =v, k, n=, ok=2")
-	want := []Header{{"a", "1"}, {"b_c", "x-y"}, {"ok", "2"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+	got, err := ParseMessageTags(" a=1, b_c = x-y ,, n=v.w@x, ok=2,")
+	want := []Header{{"a", "1"}, {"b_c", "x-y"}, {"n", "v.w@x"}, {"ok", "2"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v %v, want %v", got, err, want)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"a=1, bad name=v", seserr.InvalidTagName("bad name").Message},
+		{"k=caf\u00e9", seserr.InvalidTagValue("caf\u00e9").Message},
+		{"=v", seserr.TagNameMissing().Message},
+		{"k", seserr.TagValueMissing().Message},
+		{"n=", seserr.TagValueMissing().Message},
+		{"a@b=c@d", seserr.InvalidTagName("a@b").Message},
+	} {
+		if _, err := ParseMessageTags(tc.in); err == nil || seserr.As(err).Message != tc.want {
+			t.Errorf("%q: err = %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }
 
 // Over SMTP the control headers are the only way to name a configuration
 // set and tags: Submit takes them into the spool attributes (the first
-// instance of each), holds the set to SES's rule, ignores tags SES could
-// not use, lets a submission's own attributes win, and spools the message
+// instance of each), holds the set and the tags to SES's rules, lets a submission's own attributes win, and spools the message
 // as received.
 func TestSubmitControlHeaders(t *testing.T) {
 	t.Parallel()
@@ -130,7 +141,12 @@ func TestSubmitControlHeaders(t *testing.T) {
 			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "campaign", Value: "fall"}, {Name: "tier", Value: "gold"}}}},
 		{name: "first instance wins", header: "x-ses-configuration-set:  tls \r\nX-SES-CONFIGURATION-SET: paused\r\nX-SES-MESSAGE-TAGS: a=1\r\nX-SES-MESSAGE-TAGS: b=2\r\n",
 			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "a", Value: "1"}}}},
-		{name: "bad tags are ignored, the message goes", header: "X-SES-MESSAGE-TAGS: bad tag=x, k=caf\u00e9\r\n"},
+		{name: "a bad tag refuses the message", header: "X-SES-MESSAGE-TAGS: ok=1, bad tag=x, k=caf\u00e9\r\n",
+			refusal: "554 Transaction failed: Invalid tag name <bad tag>: only alphanumeric ASCII characters, '_',  '-' are allowed."},
+		{name: "a tag value may hold '.' and '@'", header: "X-SES-MESSAGE-TAGS: to=a.b@c\r\n",
+			want: spool.Meta{Tags: []spool.Tag{{Name: "to", Value: "a.b@c"}}}},
+		{name: "header tags the call's tags replace are not checked", header: "X-SES-MESSAGE-TAGS: bad tag=x\r\n",
+			meta: spool.Meta{Tags: []spool.Tag{{Name: "api", Value: "1"}}}, want: spool.Meta{Tags: []spool.Tag{{Name: "api", Value: "1"}}}},
 		{name: "the submission's own attributes win", header: "X-SES-CONFIGURATION-SET: missing\r\nX-SES-MESSAGE-TAGS: a=1\r\n",
 			meta: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "api", Value: "1"}}, Template: "t"},
 			want: spool.Meta{ConfigurationSet: "tls", Tags: []spool.Tag{{Name: "api", Value: "1"}}, Template: "t"}},

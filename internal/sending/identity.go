@@ -16,6 +16,9 @@ type identitySet struct {
 	// mailFrom: verified identities with a custom MAIL FROM domain → whether
 	// it refuses mail (mailfrom.go).
 	mailFrom map[string]bool
+	// configSet: verified identities with a default configuration set →
+	// its name (defaultconfigset.go), keyed as mailFrom.
+	configSet map[string]string
 }
 
 // newIdentitySet keeps only the verified identities (Status Success).
@@ -26,6 +29,7 @@ func newIdentitySet(ids []store.Identity) *identitySet {
 			continue
 		}
 		s.addMailFrom(id)
+		s.addConfigSet(id)
 		if strings.Contains(id.Name, "@") {
 			local, domain := splitAddress(id.Name)
 			d := strings.ToLower(domain)

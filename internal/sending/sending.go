@@ -166,8 +166,9 @@ type admission struct {
 }
 
 // admit runs SES's checks in SES's order: sending paused, configuration
-// set, size, header rules (and a configuration set the control headers
-// name), recipient count, identities, quotas. Quota is reserved only when
+// set, size, header rules (and the configuration set and tags the control
+// headers name), recipient count, identities (and the sender identity's
+// default configuration set), quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
@@ -208,6 +209,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	// The control headers fill in what the submission did not say (over
 	// SMTP they are the only way to name a configuration set or tags); a
 	// set named there is held to the same rule as one an API call names.
+	if err := checkHeaderTags(sub.Meta, &a.header); err != nil {
+		return a, err
+	}
 	a.meta = controlMeta(sub.Meta, &a.header)
 	if name := a.meta.ConfigurationSet; name != sub.Meta.ConfigurationSet {
 		if err := s.CheckConfigurationSet(ctx, sub.AccountID, sub.Region, name); err != nil {
@@ -241,6 +245,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	}
 	if id := ids.mailFromRefusal(senders); id != "" {
 		return a, seserr.MailFromDomainNotVerified(id)
+	}
+	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
+		return a, err
 	}
 
 	for _, r := range sub.Recipients {

@@ -201,17 +201,24 @@ func (s *Store) UpdateConfigurationSetOptions(ctx context.Context, accountID, re
 	})
 }
 
-// DeleteConfigurationSet removes a set (ErrNotFound if absent).
+// DeleteConfigurationSet removes a set and its event destinations
+// (ErrNotFound if absent).
 func (s *Store) DeleteConfigurationSet(ctx context.Context, accountID, region, name string) error {
-	res, err := s.writes.ExecContext(ctx, `DELETE FROM configuration_sets WHERE account_id = ? AND region = ? AND name = ?`,
-		accountID, region, name)
-	if err != nil {
-		return fmt.Errorf("store: delete configuration set %s of %s in %s: %w", name, accountID, region, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return fmt.Errorf("store: delete configuration set %s of %s in %s: %w", name, accountID, region, ErrNotFound)
-	}
-	return nil
+	return s.inTx(ctx, "delete configuration set", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM configuration_sets WHERE account_id = ? AND region = ? AND name = ?`,
+			accountID, region, name)
+		if err != nil {
+			return fmt.Errorf("store: delete configuration set %s of %s in %s: %w", name, accountID, region, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("store: delete configuration set %s of %s in %s: %w", name, accountID, region, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_destinations WHERE account_id = ? AND region = ? AND configuration_set = ?`,
+			accountID, region, name); err != nil {
+			return fmt.Errorf("store: delete event destinations of configuration set %s of %s in %s: %w", name, accountID, region, err)
+		}
+		return nil
+	})
 }
 
 func encodeConfigurationSet(cs ConfigurationSet) (opts, tags string, err error) {

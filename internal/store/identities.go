@@ -42,6 +42,9 @@ type Identity struct {
 	// what UpdateIdentity writes.
 	MailFromDomain  string `json:"mail_from_domain,omitempty"`
 	MailFromRejects bool   `json:"mail_from_rejects,omitempty"`
+	// ConfigurationSet is the identity's default configuration set ("" =
+	// none). Read-only here: UpdateIdentityNotifications writes it.
+	ConfigurationSet string `json:"configuration_set,omitempty"`
 }
 
 // mailFromRejects is Identity.MailFromRejects from the stored columns.
@@ -128,8 +131,8 @@ func (s *Store) Identity(ctx context.Context, accountID, region, name string) (I
 	var typ, mfBehavior, mfStatus string
 	var created int64
 	err := s.reads.QueryRowContext(ctx, `SELECT type, status, created_at, mail_from_domain, mail_from_behavior,
-		mail_from_status FROM identities WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, id.Name).
-		Scan(&typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus)
+		mail_from_status, configuration_set FROM identities WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, id.Name).
+		Scan(&typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus, &id.ConfigurationSet)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Identity{}, fmt.Errorf("store: identity %s of %s in %s: %w", id.Name, accountID, region, ErrNotFound)
 	}
@@ -145,7 +148,7 @@ func (s *Store) Identity(ctx context.Context, accountID, region, name string) (I
 // Identities lists an account's identities in a region, by name.
 func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Identity, error) {
 	rows, err := s.reads.QueryContext(ctx, `SELECT name, type, status, created_at, mail_from_domain,
-		mail_from_behavior, mail_from_status FROM identities WHERE account_id = ? AND region = ? ORDER BY name`,
+		mail_from_behavior, mail_from_status, configuration_set FROM identities WHERE account_id = ? AND region = ? ORDER BY name`,
 		accountID, region)
 	if err != nil {
 		return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
@@ -156,7 +159,7 @@ func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Ide
 		id := Identity{AccountID: accountID, Region: region}
 		var typ, mfBehavior, mfStatus string
 		var created int64
-		if err := rows.Scan(&id.Name, &typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus); err != nil {
+		if err := rows.Scan(&id.Name, &typ, &id.Status, &created, &id.MailFromDomain, &mfBehavior, &mfStatus, &id.ConfigurationSet); err != nil {
 			return nil, fmt.Errorf("store: identities of %s in %s: %w", accountID, region, err)
 		}
 		id.Type = IdentityType(typ)
