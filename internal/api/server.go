@@ -27,6 +27,7 @@ import (
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/sns"
 	"sesame/internal/store"
 	"sesame/internal/verify"
 )
@@ -49,6 +50,9 @@ type Config struct {
 	// Verifier runs identity verification; nil makes one without DNS
 	// checks on a timer (tests of other groups).
 	Verifier *verify.Verifier
+	// SNS serves the SNS-compatible topics API (requests signed for "sns");
+	// nil: such requests are refused.
+	SNS *sns.Service
 }
 
 // Server serves the HTTP API.
@@ -62,6 +66,7 @@ type Server struct {
 	open *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
 	v2   *http.ServeMux       // /v2/email/... after SigV4
 	v1   map[string]v1Handler // Action → handler, after SigV4
+	sns  map[string]snsHandler
 }
 
 // New returns a server.
@@ -88,6 +93,7 @@ func New(cfg Config) *Server {
 	s.registerTemplates()
 	s.registerSuppression()
 	s.registerConfigurationSets()
+	s.registerSNS()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
@@ -121,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.open.ServeHTTP(w, r)
 		return
 	}
+	if s.isSNSLink(r) {
+		s.serveSNSLink(w, r)
+		return
+	}
 	// Old aws CLI v2 builds (2.9.x) send PutEmailIdentityDkimSigningAttributes
 	// to /v1/email/…: REST-JSON too.
 	isV2 := strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/email/")
@@ -148,6 +158,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 	switch {
+	case p.Service == awsauth.ServiceSNS:
+		s.serveSNS(w, r, body)
 	case isV2:
 		s.v2.ServeHTTP(w, r)
 	case path == "/" && r.Method == http.MethodPost:
