@@ -30,7 +30,9 @@ func SNSInvalidARN(param string, elements int) *Error {
 func SNSTopicNotFound() *Error { return snsError(404, "NotFound", "Topic does not exist") }
 
 // SNSSubscriptionNotFound: the subscription does not exist.
-func SNSSubscriptionNotFound() *Error { return snsError(404, "NotFound", "Subscription does not exist") }
+func SNSSubscriptionNotFound() *Error {
+	return snsError(404, "NotFound", "Subscription does not exist")
+}
 
 // SNSAuthorizationError: a resource of another account.
 func SNSAuthorizationError(accountID, action, resource string) *Error {
