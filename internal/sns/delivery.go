@@ -36,8 +36,8 @@ type lane struct {
 	// store when the lane was full; it re-reads them as it drains.
 	overflow   bool
 	reloadFrom int64
-	// failing: the last attempt failed; rows past the retry period are then
-	// dropped without another attempt.
+	// failing: the head's last attempt failed; once past the retry period
+	// it is dropped without another attempt.
 	failing bool
 }
 
@@ -186,7 +186,8 @@ func (s *Service) runLane(ctx context.Context, l *lane) {
 			if len(l.queue) > 0 && l.queue[0] == p {
 				l.queue = l.queue[1:]
 			}
-			l.failing = !res.ok
+			// After a drop the next message gets at least one attempt of its own.
+			l.failing = false
 			s.done = append(s.done, p.Seq)
 			if len(s.done) >= flushBatch {
 				s.poke()
