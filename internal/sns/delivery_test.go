@@ -17,7 +17,7 @@ import (
 // subscriber is an HTTP endpoint that records what SNS posts and answers
 // with the status its answer func gives.
 type subscriber struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	mu     sync.Mutex
 	got    []received
@@ -30,7 +30,7 @@ type received struct {
 	status int
 }
 
-func newSubscriber(t *testing.T) *subscriber {
+func newSubscriber(t testing.TB) *subscriber {
 	sub := &subscriber{t: t, answer: func(int, received) int { return 200 }}
 	sub.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -76,7 +76,7 @@ type env struct {
 	c   Caller
 }
 
-func newEnv(t *testing.T, st *store.Store, clk *clock.Fake) *env {
+func newEnv(t testing.TB, st *store.Store, clk *clock.Fake) *env {
 	t.Helper()
 	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond})
 	if err != nil {
@@ -94,7 +94,7 @@ func (e *env) run(t *testing.T) {
 
 // confirmedSubscription makes a topic with a subscription of sub's and
 // confirms it with the token the confirmation carried.
-func (e *env) confirmedSubscription(t *testing.T, sub *subscriber) string {
+func (e *env) confirmedSubscription(t testing.TB, sub *subscriber) string {
 	t.Helper()
 	ctx := context.Background()
 	topic, err := e.svc.CreateTopic(ctx, e.c, "events", nil, nil)
@@ -114,7 +114,7 @@ func (e *env) confirmedSubscription(t *testing.T, sub *subscriber) string {
 	return topic
 }
 
-func openStore(t *testing.T, dir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {

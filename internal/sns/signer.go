@@ -20,19 +20,6 @@ import (
 	"time"
 )
 
-// Signer makes PKCS#1 v1.5 RSA signatures of a digest (SHA1withRSA for
-// SignatureVersion 1, SHA256withRSA for 2). The default is crypto/rsa; a
-// faster engine (OpenSSL) can be plugged in through Config.NewSigner.
-type Signer interface {
-	Sign(hash crypto.Hash, digest []byte) ([]byte, error)
-}
-
-type rsaSigner struct{ key *rsa.PrivateKey }
-
-func (r rsaSigner) Sign(hash crypto.Hash, digest []byte) ([]byte, error) {
-	return rsa.SignPKCS1v15(nil, r.key, hash, digest)
-}
-
 // CertPath is where the signing certificate is served on the API listener;
 // the file name has SNS's shape (SimpleNotificationService-<id>.pem).
 const CertPath = "/_sesame/sns/"
@@ -44,7 +31,7 @@ type signing struct {
 	id      string
 	certPEM []byte
 	certURL string
-	signer  Signer
+	signer  crypto.Signer // PKCS#1 v1.5 over the digest
 
 	mu    sync.Mutex
 	cache map[[32]byte]string
@@ -52,7 +39,7 @@ type signing struct {
 
 const maxCachedSignatures = 8192
 
-func loadSigning(ctx context.Context, st Store, newSigner func(any) (Signer, error), baseURL string) (*signing, error) {
+func loadSigning(ctx context.Context, st Store, newSigner func(*rsa.PrivateKey) (crypto.Signer, error), baseURL string) (*signing, error) {
 	id, der, certPEM, err := st.SNSSigningKey(ctx, createSigningKey)
 	if err != nil {
 		return nil, fmt.Errorf("sns: signing key: %w", err)
@@ -65,7 +52,7 @@ func loadSigning(ctx context.Context, st Store, newSigner func(any) (Signer, err
 	if !ok {
 		return nil, fmt.Errorf("sns: signing key %s: not RSA", id)
 	}
-	var signer Signer = rsaSigner{key}
+	var signer crypto.Signer = key
 	if newSigner != nil {
 		if signer, err = newSigner(key); err != nil {
 			return nil, fmt.Errorf("sns: signing engine: %w", err)
@@ -139,7 +126,7 @@ func (g *signing) signature(version, str string) (string, error) {
 	if ok {
 		return sig, nil
 	}
-	raw, err := g.signer.Sign(hash, digest)
+	raw, err := g.signer.Sign(rand.Reader, digest, hash)
 	if err != nil {
 		return "", fmt.Errorf("sns: sign: %w", err)
 	}

@@ -16,10 +16,13 @@ package sns
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -61,9 +64,10 @@ type Config struct {
 	Clock      clock.Clock
 	Logger     *slog.Logger
 	HTTPClient *http.Client // nil: a keep-alive client with a 15 s timeout
-	// NewSigner wraps the persisted RSA key in a signing engine; nil uses
-	// crypto/rsa.
-	NewSigner func(key any) (Signer, error)
+	// NewSigner wraps the persisted RSA key in a faster signing engine (e.g.
+	// OpenSSL's, as internal/dkim has); it must sign PKCS#1 v1.5 when given
+	// crypto.SHA1 or crypto.SHA256 as opts. nil signs with crypto/rsa.
+	NewSigner func(*rsa.PrivateKey) (crypto.Signer, error)
 	// MaxConcurrency bounds requests in flight to all subscribers (default 64).
 	MaxConcurrency int
 	// PollInterval is how often Run looks for retries that came due
@@ -76,14 +80,15 @@ type Config struct {
 
 // Service is the SNS-compatible topics service.
 type Service struct {
-	cfg    Config
-	st     Store
-	log    *slog.Logger
-	clk    clock.Clock
-	client *http.Client
-	sign   *signing
-	wake   chan struct{}
-	sem    chan struct{}
+	cfg     Config
+	st      Store
+	log     *slog.Logger
+	clk     clock.Clock
+	client  *http.Client
+	sign    *signing
+	wake    chan struct{}
+	sem     chan struct{} // requests in flight
+	signers chan struct{} // envelopes being signed
 
 	mu    sync.Mutex
 	lanes map[string]*lane
@@ -134,6 +139,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.cfg.BaseURL = strings.TrimRight(s.cfg.BaseURL, "/")
 	s.sem = make(chan struct{}, s.cfg.MaxConcurrency)
+	s.signers = make(chan struct{}, runtime.GOMAXPROCS(0))
 	sign, err := loadSigning(context.Background(), cfg.Store, cfg.NewSigner, s.cfg.BaseURL)
 	if err != nil {
 		return nil, err
