@@ -24,6 +24,7 @@ import (
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/smtpd"
+	"sesame/internal/sns"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/verify"
@@ -111,9 +112,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if linkBase == "" {
 		linkBase = "http://" + cfg.API.Listen
 	}
+	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log})
+	if err != nil {
+		return err
+	}
 	apiServer := api.New(api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
-		BaseURL: linkBase, Verifier: verifier,
+		BaseURL: linkBase, Verifier: verifier, SNS: topics,
 	})
 
 	// Bind everything before serving anything, so a port in use fails the
@@ -191,6 +196,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	snsDone := make(chan struct{})
+	go func() {
+		defer close(snsDone)
+		if err := topics.Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
+
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
@@ -219,6 +232,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone
+	<-snsDone
 	return runErr
 }
 

@@ -27,6 +27,7 @@ import (
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/sns"
 	"sesame/internal/store"
 	"sesame/internal/verify"
 )
@@ -53,6 +54,9 @@ type Config struct {
 	// identity notification topics (*sns.Service does). nil accepts any
 	// topic ARN of the caller's account (tests of other groups).
 	Topics Topics
+	// SNS serves the SNS-compatible topics API (requests signed for "sns");
+	// nil: such requests are refused.
+	SNS *sns.Service
 }
 
 // Topics is what the API asks of SNS.
@@ -71,10 +75,14 @@ type Server struct {
 	open *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
 	v2   *http.ServeMux       // /v2/email/... after SigV4
 	v1   map[string]v1Handler // Action → handler, after SigV4
+	sns  map[string]snsHandler
 }
 
 // New returns a server.
 func New(cfg Config) *Server {
+	if cfg.Topics == nil && cfg.SNS != nil {
+		cfg.Topics = cfg.SNS
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, clk: cfg.Clock,
 		open: http.NewServeMux(), v2: http.NewServeMux(), v1: map[string]v1Handler{}}
 	if s.log == nil {
@@ -99,6 +107,7 @@ func New(cfg Config) *Server {
 	s.registerConfigurationSets()
 	s.registerEventDestinations()
 	s.registerNotifications()
+	s.registerSNS()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
@@ -135,6 +144,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.open.ServeHTTP(w, r)
 		return
 	}
+	if s.isSNSLink(r) {
+		s.serveSNSLink(w, r)
+		return
+	}
 	// Old aws CLI v2 builds (2.9.x) send PutEmailIdentityDkimSigningAttributes
 	// to /v1/email/…: REST-JSON too.
 	isV2 := strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/email/")
@@ -162,6 +175,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 	switch {
+	case p.Service == awsauth.ServiceSNS:
+		s.serveSNS(w, r, body)
 	case isV2:
 		s.v2.ServeHTTP(w, r)
 	case path == "/" && r.Method == http.MethodPost:

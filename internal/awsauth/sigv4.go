@@ -26,7 +26,7 @@ type Principal struct {
 	AccessKeyID string
 	AccountID   string
 	Region      string // the credential scope's region
-	Service     string // the credential scope's service ("ses")
+	Service     string // the credential scope's service ("ses" or "sns")
 }
 
 // MaxSkew is how far a request's signing time may be from the server's clock.
@@ -35,6 +35,10 @@ const MaxSkew = 15 * time.Minute
 // Service is the credential scope's service name: "ses" for both SES APIs
 // (v1 Query and v2 REST-JSON sign with the same scope).
 const Service = "ses"
+
+// ServiceSNS is the scope's service name of the SNS-compatible topics API,
+// signed with the same keys; callers route on Principal.Service.
+const ServiceSNS = "sns"
 
 const (
 	sigAlgorithm    = "AWS4-HMAC-SHA256"

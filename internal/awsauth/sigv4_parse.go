@@ -200,7 +200,7 @@ func (s *signature) parseCredential() error {
 	case parts[4] != scopeEnd:
 		return seserr.SignatureRefused(fmt.Sprintf(
 			"Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", parts[4]))
-	case s.service != Service:
+	case s.service != Service && s.service != ServiceSNS:
 		return seserr.SignatureRefused(fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", Service))
 	case s.scopeDate != s.amzDate[:8]:
 		return seserr.SignatureRefused(fmt.Sprintf(

@@ -1,0 +1,426 @@
+package sns
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"sesame/internal/store"
+)
+
+// Delivery: pending rows are read from the store in seq order and queued
+// in memory per subscription ("lane"). A lane sends one message at a time,
+// head first; a failing head waits out its backoff and holds back only its
+// own lane. Finished rows are deleted in batches.
+
+const (
+	loadBatch   = 1000 // rows read per store query
+	laneCap     = 1000 // rows a lane holds in memory; the rest wait in the store
+	flushBatch  = 256  // finished rows that trigger a delete before the next tick
+	maxBackoff  = 2 * time.Minute
+	baseBackoff = time.Second
+	// signAhead is how many of a lane's next messages are signed while the
+	// head is in flight: RSA (about 1 ms) would otherwise serialise a lane.
+	signAhead = 64
+)
+
+// lane is one subscription's queue.
+type lane struct {
+	arn     string
+	queue   []*pending
+	running bool
+	gone    bool
+	// overflow: rows of this lane with seq >= reloadFrom were left in the
+	// store when the lane was full; it re-reads them as it drains.
+	overflow   bool
+	reloadFrom int64
+	// failing: the head's last attempt failed; once past the retry period
+	// it is dropped without another attempt.
+	failing bool
+}
+
+// pending is a row in memory with its retry state (not persisted: after a
+// restart every pending row is tried at once).
+type pending struct {
+	store.SNSDelivery
+	attempts int
+	due      time.Time
+
+	prep sync.Once
+	done chan struct{} // closed when body/err are set
+	body []byte
+	err  error
+}
+
+// prepare builds p's signed envelope in the background, at most
+// GOMAXPROCS at a time; wait on p.done for it.
+func (s *Service) prepare(p *pending) {
+	p.prep.Do(func() {
+		p.done = make(chan struct{})
+		go func() {
+			s.signers <- struct{}{}
+			p.body, p.err = s.envelope(&p.SNSDelivery)
+			<-s.signers
+			close(p.done)
+		}()
+	})
+}
+
+// Run delivers queued messages until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer func() {
+		wg.Wait()
+		s.flush(context.WithoutCancel(ctx))
+	}()
+	tick := time.NewTicker(s.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		s.flush(ctx)
+		if err := s.load(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("sns: read pending deliveries", "err", err)
+		}
+		s.startDue(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// load reads rows committed since the last load into their lanes.
+func (s *Service) load(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		from := s.loaded + 1
+		s.mu.Unlock()
+		rows, err := s.st.SNSDeliveries(ctx, "", from, 1<<62, loadBatch)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		s.mu.Lock()
+		for i := range rows {
+			d := rows[i]
+			l := s.lanes[d.SubscriptionARN]
+			if l == nil {
+				l = &lane{arn: d.SubscriptionARN}
+				s.lanes[d.SubscriptionARN] = l
+			}
+			switch {
+			case l.overflow:
+			case len(l.queue) >= laneCap:
+				l.overflow, l.reloadFrom = true, d.Seq
+			default:
+				l.queue = append(l.queue, &pending{SNSDelivery: d})
+			}
+			s.loaded = d.Seq
+		}
+		s.mu.Unlock()
+		if len(rows) < loadBatch {
+			return nil
+		}
+	}
+}
+
+// startDue starts a runner for every idle lane whose head is due.
+func (s *Service) startDue(ctx context.Context, wg *sync.WaitGroup) {
+	now := s.clk.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for arn, l := range s.lanes {
+		if l.running {
+			continue
+		}
+		if len(l.queue) == 0 && !l.overflow {
+			delete(s.lanes, arn)
+			continue
+		}
+		if len(l.queue) > 0 && l.queue[0].due.After(now) {
+			continue
+		}
+		l.running = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runLane(ctx, l)
+		}()
+	}
+}
+
+// runLane sends l's messages in order until it is empty, its head must wait,
+// or ctx ends.
+func (s *Service) runLane(ctx context.Context, l *lane) {
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		if l.gone {
+			l.running = false
+			s.mu.Unlock()
+			return
+		}
+		if len(l.queue) == 0 && l.overflow {
+			s.mu.Unlock()
+			if err := s.reload(ctx, l); err != nil {
+				s.log.Error("sns: read pending deliveries", "subscription", l.arn, "err", err)
+				s.mu.Lock()
+				l.running = false
+				s.mu.Unlock()
+				return
+			}
+			continue
+		}
+		now := s.clk.Now()
+		if len(l.queue) == 0 || l.queue[0].due.After(now) {
+			l.running = false
+			s.mu.Unlock()
+			return
+		}
+		p := l.queue[0]
+		failing := l.failing
+		ahead := l.queue[:min(len(l.queue), signAhead)]
+		s.mu.Unlock()
+		for _, q := range ahead {
+			s.prepare(q)
+		}
+
+		var res outcome
+		if failing && now.Sub(p.Published) > s.cfg.RetryPeriod {
+			res = outcome{drop: true, reason: "retry period over"}
+		} else {
+			s.sem <- struct{}{}
+			res = s.attempt(ctx, p)
+			<-s.sem
+			if ctx.Err() != nil {
+				break
+			}
+			if !res.ok && !res.drop && s.clk.Now().Sub(p.Published) > s.cfg.RetryPeriod {
+				res.drop, res.reason = true, "retry period over after: "+res.reason
+			}
+		}
+		s.mu.Lock()
+		switch {
+		case res.ok || res.drop:
+			if len(l.queue) > 0 && l.queue[0] == p {
+				l.queue = l.queue[1:]
+			}
+			// After a drop the next message gets at least one attempt of its own.
+			l.failing = false
+			s.done = append(s.done, p.Seq)
+			if len(s.done) >= flushBatch {
+				s.poke()
+			}
+		default:
+			p.attempts++
+			p.due = s.clk.Now().Add(backoff(p.attempts))
+			l.failing = true
+		}
+		s.mu.Unlock()
+		if res.drop {
+			s.log.Warn("sns: delivery dropped", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
+				"message_id", p.MessageID, "type", p.Kind, "attempts", p.attempts+1, "reason", res.reason)
+		} else if !res.ok {
+			s.log.Info("sns: delivery failed, will retry", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
+				"message_id", p.MessageID, "attempts", p.attempts, "retry_at", p.due, "reason", res.reason)
+		}
+	}
+	s.mu.Lock()
+	l.running = false
+	s.mu.Unlock()
+}
+
+// reload reads an overflowed lane's next rows from the store: those up to
+// what the loader has passed (rows beyond it reach the lane through load).
+func (s *Service) reload(ctx context.Context, l *lane) error {
+	s.mu.Lock()
+	from, upto := l.reloadFrom, s.loaded
+	s.mu.Unlock()
+	rows, err := s.st.SNSDeliveries(ctx, l.arn, from, upto, laneCap)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range rows {
+		l.queue = append(l.queue, &pending{SNSDelivery: d})
+	}
+	switch {
+	case len(rows) == laneCap:
+		l.reloadFrom = rows[len(rows)-1].Seq + 1
+	case s.loaded > upto:
+		// The loader passed more of this lane's rows meanwhile: read those next.
+		l.reloadFrom = upto + 1
+	default:
+		l.overflow = false
+	}
+	return nil
+}
+
+// dropLane forgets an unsubscribed subscription's queue.
+func (s *Service) dropLane(subArn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.lanes[subArn]; l != nil {
+		l.gone, l.queue, l.overflow = true, nil, false
+		delete(s.lanes, subArn)
+	}
+}
+
+// flush deletes finished rows in one transaction.
+func (s *Service) flush(ctx context.Context) {
+	s.mu.Lock()
+	done := s.done
+	s.done = nil
+	s.mu.Unlock()
+	if len(done) == 0 {
+		return
+	}
+	if err := s.st.DeleteSNSDeliveries(ctx, done); err != nil {
+		// Kept for the next flush; a crash before it re-delivers them
+		// (at least once, as SNS).
+		s.log.Error("sns: delete finished deliveries", "err", err)
+		s.mu.Lock()
+		s.done = append(s.done, done...)
+		s.mu.Unlock()
+	}
+}
+
+func backoff(attempts int) time.Duration {
+	d := baseBackoff
+	for i := 1; i < attempts && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// outcome of one attempt: ok, or dropped for good, or to retry.
+type outcome struct {
+	ok     bool
+	drop   bool
+	reason string
+}
+
+// attempt POSTs one message. 2xx is delivered; 429, 5xx and transport
+// errors are retried; any other status is the endpoint's refusal and
+// drops the message (SNS does not retry client errors).
+func (s *Service) attempt(ctx context.Context, p *pending) outcome {
+	s.prepare(p)
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return outcome{reason: ctx.Err().Error()}
+	}
+	body, err := p.body, p.err
+	if err != nil {
+		return outcome{reason: err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return outcome{drop: true, reason: err.Error()}
+	}
+	h := req.Header
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("User-Agent", "Amazon Simple Notification Service Agent")
+	h.Set("Accept-Encoding", "gzip,deflate")
+	h.Set("x-amz-sns-message-type", p.Kind)
+	h.Set("x-amz-sns-message-id", p.MessageID)
+	h.Set("x-amz-sns-topic-arn", p.TopicARN)
+	if p.Kind == "Notification" {
+		h.Set("x-amz-sns-subscription-arn", p.SubscriptionARN)
+		if p.Raw {
+			h.Set("x-amz-sns-rawdelivery", "true")
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return outcome{reason: err.Error()}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return outcome{ok: true}
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return outcome{reason: resp.Status}
+	}
+	return outcome{drop: true, reason: "endpoint answered " + resp.Status}
+}
+
+// notificationBody and confirmationBody are SNS's envelopes, fields in the
+// order SNS sends them.
+type notificationBody struct {
+	Type             string
+	MessageId        string
+	TopicArn         string
+	Subject          string `json:",omitempty"`
+	Message          string
+	Timestamp        string
+	SignatureVersion string
+	Signature        string
+	SigningCertURL   string
+	UnsubscribeURL   string
+}
+
+type confirmationBody struct {
+	Type             string
+	MessageId        string
+	Token            string
+	TopicArn         string
+	Message          string
+	SubscribeURL     string
+	Timestamp        string
+	SignatureVersion string
+	Signature        string
+	SigningCertURL   string
+}
+
+// envelope is the POST body for a row: the signed JSON envelope, or the
+// bare message for raw delivery.
+func (s *Service) envelope(d *store.SNSDelivery) ([]byte, error) {
+	if d.Raw && d.Kind == "Notification" {
+		return []byte(d.Message), nil
+	}
+	ts := isoTime(d.Published)
+	fields := map[string]string{"Type": d.Kind, "MessageId": d.MessageID, "TopicArn": d.TopicARN,
+		"Message": d.Message, "Timestamp": ts}
+	var v any
+	if d.Kind == "Notification" {
+		if d.Subject != "" {
+			fields["Subject"] = d.Subject
+		}
+		sig, err := s.sign.signature(d.SignatureVersion, StringToSign(fields))
+		if err != nil {
+			return nil, err
+		}
+		v = notificationBody{Type: d.Kind, MessageId: d.MessageID, TopicArn: d.TopicARN, Subject: d.Subject,
+			Message: d.Message, Timestamp: ts, SignatureVersion: d.SignatureVersion, Signature: sig,
+			SigningCertURL: s.sign.certURL,
+			UnsubscribeURL: s.cfg.BaseURL + "/?Action=Unsubscribe&SubscriptionArn=" + d.SubscriptionARN}
+	} else {
+		fields["Token"] = d.Token
+		fields["SubscribeURL"] = s.cfg.BaseURL + "/?Action=ConfirmSubscription&TopicArn=" + d.TopicARN +
+			"&Token=" + d.Token
+		sig, err := s.sign.signature(d.SignatureVersion, StringToSign(fields))
+		if err != nil {
+			return nil, err
+		}
+		v = confirmationBody{Type: d.Kind, MessageId: d.MessageID, Token: d.Token, TopicArn: d.TopicARN,
+			Message: d.Message, SubscribeURL: fields["SubscribeURL"], Timestamp: ts,
+			SignatureVersion: d.SignatureVersion, Signature: sig, SigningCertURL: s.sign.certURL}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("sns: envelope: %w", err)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}

@@ -1,0 +1,269 @@
+package sns
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"sesame/internal/clock"
+	"sesame/internal/store"
+)
+
+// subscriber is an HTTP endpoint that records what SNS posts and answers
+// with the status its answer func gives.
+type subscriber struct {
+	t      testing.TB
+	srv    *httptest.Server
+	mu     sync.Mutex
+	got    []received
+	answer func(n int, r received) int // n: requests so far, this one included
+}
+
+type received struct {
+	header http.Header
+	body   map[string]string
+	status int
+}
+
+func newSubscriber(t testing.TB) *subscriber {
+	sub := &subscriber{t: t, answer: func(int, received) int { return 200 }}
+	sub.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec := received{header: r.Header.Clone(), body: map[string]string{}}
+		if err := json.Unmarshal(b, &rec.body); err != nil {
+			rec.body = map[string]string{"raw": string(b)}
+		}
+		sub.mu.Lock()
+		n := len(sub.got) + 1
+		rec.status = sub.answer(n, rec)
+		sub.got = append(sub.got, rec)
+		sub.mu.Unlock()
+		w.WriteHeader(rec.status)
+	}))
+	t.Cleanup(sub.srv.Close)
+	return sub
+}
+
+func (s *subscriber) requests() []received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.got...)
+}
+
+// waitFor polls until the subscriber has n requests (bounded wait).
+func (s *subscriber) waitFor(n int) []received {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if got := s.requests(); len(got) >= n {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.t.Fatalf("subscriber got %d requests, want %d", len(s.requests()), n)
+	return nil
+}
+
+type env struct {
+	st  *store.Store
+	clk *clock.Fake
+	svc *Service
+	c   Caller
+}
+
+func newEnv(t testing.TB, st *store.Store, clk *clock.Fake) *env {
+	t.Helper()
+	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
+}
+
+func (e *env) run(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// confirmedSubscription makes a topic with a subscription of sub's and
+// confirms it with the token the confirmation carried.
+func (e *env) confirmedSubscription(t testing.TB, sub *subscriber) string {
+	t.Helper()
+	ctx := context.Background()
+	topic, err := e.svc.CreateTopic(ctx, e.c, "events", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Subscribe(ctx, e.c, topic, "http", sub.srv.URL+"/hook", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	got := sub.waitFor(1)
+	if got[0].body["Type"] != "SubscriptionConfirmation" {
+		t.Fatalf("first request = %v", got[0].body)
+	}
+	if _, err := e.svc.ConfirmSubscription(ctx, nil, topic, got[0].body["Token"]); err != nil {
+		t.Fatal(err)
+	}
+	return topic
+}
+
+func openStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered before Run's cleanup, so it runs after Run stopped.
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestRetryWithBackoffKeepsOrder(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	e := newEnv(t, st, clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
+	e.run(t)
+	sub := newSubscriber(t)
+	topic := e.confirmedSubscription(t, sub)
+
+	// The first notification is refused with 500 once, then taken.
+	sub.mu.Lock()
+	sub.answer = func(n int, r received) int {
+		if n == 2 {
+			return 500
+		}
+		return 200
+	}
+	sub.mu.Unlock()
+	ids, err := e.svc.Publish(context.Background(), []Publication{
+		{TopicArn: topic, Subject: "one", Message: "m1"},
+		{TopicArn: topic, Message: "m2"},
+		{TopicArn: "arn:aws:sns:eu-west-1:123456789012:nosuch", Message: "lost"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids[0] == "" || ids[1] == "" || ids[2] != "" {
+		t.Fatalf("ids = %q", ids)
+	}
+	sub.waitFor(2)
+	// m1's retry is due a second later on the fake clock; m2 must wait
+	// behind it, however often Run polls.
+	time.Sleep(50 * time.Millisecond)
+	if got := sub.requests(); len(got) != 2 {
+		t.Fatalf("before the backoff ran out: %d requests, want 2", len(got))
+	}
+	e.clk.Advance(2 * time.Second)
+	got := sub.waitFor(4)
+	want := []struct{ msg, id string }{{"m1", ids[0]}, {"m1", ids[0]}, {"m2", ids[1]}}
+	for i, w := range want {
+		b := got[i+1].body
+		if b["Message"] != w.msg || b["MessageId"] != w.id {
+			t.Errorf("request %d = %s/%s, want %s/%s", i+2, b["Message"], b["MessageId"], w.msg, w.id)
+		}
+	}
+	if got[1].body["Subject"] != "one" || got[3].body["Subject"] != "" {
+		t.Errorf("subjects = %q, %q", got[1].body["Subject"], got[3].body["Subject"])
+	}
+	waitEmpty(t, st)
+}
+
+func TestRetryPeriodDropsMessage(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	e := newEnv(t, st, clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
+	e.run(t)
+	sub := newSubscriber(t)
+	topic := e.confirmedSubscription(t, sub)
+	sub.mu.Lock()
+	sub.answer = func(n int, r received) int {
+		if r.body["Message"] == "doomed" {
+			return 503
+		}
+		return 200
+	}
+	sub.mu.Unlock()
+	if _, err := e.svc.Publish(context.Background(), []Publication{{TopicArn: topic, Message: "doomed"}, {TopicArn: topic, Message: "next"}}); err != nil {
+		t.Fatal(err)
+	}
+	sub.waitFor(2)
+	// Past the retry period the failing message is dropped without another
+	// attempt; the next one gets its own.
+	e.clk.Advance(61 * time.Minute)
+	got := sub.waitFor(3)
+	if got[2].body["Message"] != "next" {
+		t.Fatalf("after the retry period: %q", got[2].body["Message"])
+	}
+	waitEmpty(t, st)
+}
+
+func TestPendingDeliveriesSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	e := newEnv(t, st, clk)
+	sub := newSubscriber(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.svc.Run(ctx) }()
+	topic := e.confirmedSubscription(t, sub)
+	cancel()
+	<-done
+
+	// Published while no Run is delivering: only rows in the store.
+	if _, err := e.svc.Publish(context.Background(), []Publication{
+		{TopicArn: topic, Message: "a"}, {TopicArn: topic, Message: "b"}, {TopicArn: topic, Message: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st2 := openStore(t, dir)
+	e2 := newEnv(t, st2, clk)
+	if e2.svc.SigningCertURL() != e.svc.SigningCertURL() {
+		t.Errorf("signing certificate changed across restart: %s vs %s", e2.svc.SigningCertURL(), e.svc.SigningCertURL())
+	}
+	e2.run(t)
+	got := sub.waitFor(4)
+	for i, m := range []string{"a", "b", "c"} {
+		if got[i+1].body["Message"] != m {
+			t.Errorf("after restart request %d = %q, want %q", i+2, got[i+1].body["Message"], m)
+		}
+	}
+	waitEmpty(t, st2)
+}
+
+// waitEmpty polls until every finished row has left the store.
+func waitEmpty(t *testing.T, st *store.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		rows, err := st.SNSDeliveries(context.Background(), "", 0, 1<<62, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("delivered rows are still in the store")
+}
+
+func TestStringToSign(t *testing.T) {
+	got := StringToSign(map[string]string{"Type": "Notification", "Message": "m", "MessageId": "id", "Timestamp": "ts", "TopicArn": "arn"})
+	want := "Message\nm\nMessageId\nid\nTimestamp\nts\nTopicArn\narn\nType\nNotification\n"
+	if got != want {
+		t.Errorf("notification without subject:\n%q\nwant\n%q", got, want)
+	}
+	got = StringToSign(map[string]string{"Type": "SubscriptionConfirmation", "Message": "m", "MessageId": "id",
+		"SubscribeURL": "u", "Timestamp": "ts", "Token": "tok", "TopicArn": "arn"})
+	want = "Message\nm\nMessageId\nid\nSubscribeURL\nu\nTimestamp\nts\nToken\ntok\nTopicArn\narn\nType\nSubscriptionConfirmation\n"
+	if got != want {
+		t.Errorf("confirmation:\n%q\nwant\n%q", got, want)
+	}
+}
