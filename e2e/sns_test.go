@@ -8,12 +8,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,32 +28,7 @@ import (
 func TestSNSWebhookBoto3(t *testing.T) {
 	pythonModule(t, "boto3")
 	s := testenv.Start(t, testenv.Options{})
-	notes := make(chan map[string]string, 4)
-	wh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Errorf("webhook body: %v: %s", err, b)
-			return
-		}
-		if err := verifySNS(m); err != nil {
-			t.Errorf("%s: %v", m["Type"], err)
-		}
-		if m["Type"] == "SubscriptionConfirmation" {
-			resp, err := http.Get(m["SubscribeURL"])
-			if err != nil {
-				t.Errorf("confirm: %v", err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Errorf("confirm: %s", resp.Status)
-			}
-			return
-		}
-		notes <- m
-	}))
-	defer wh.Close()
+	sub := newSNSSubscriber(t)
 
 	scripts, err := filepath.Abs("scripts")
 	if err != nil {
@@ -64,21 +37,17 @@ func TestSNSWebhookBoto3(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/usr/bin/python3", filepath.Join(scripts, "sns_boto3.py"))
-	cmd.Env = append(s.Env(t), "WEBHOOK="+wh.URL+"/sns")
+	cmd.Env = append(s.Env(t), "WEBHOOK="+sub.URL())
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sns_boto3.py: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	id := lines[len(lines)-1]
-	select {
-	case m := <-notes:
-		if m["MessageId"] != id || m["Message"] != `{"eventType":"Delivery"}` || m["SignatureVersion"] != "2" ||
-			m["Subject"] != "Amazon SES Email Event Notification" {
-			t.Errorf("notification = %v, want MessageId %s", m, id)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no notification reached the webhook")
+	waitFor(t, "the notification", func() bool { return len(sub.notifications()) > 0 })
+	if m := sub.notifications()[0]; m["MessageId"] != id || m["Message"] != `{"eventType":"Delivery"}` || m["SignatureVersion"] != "2" ||
+		m["Subject"] != "Amazon SES Email Event Notification" {
+		t.Errorf("notification = %v, want MessageId %s", m, id)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/config"
 	"sesame/internal/dnsx"
+	"sesame/internal/events"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
@@ -78,7 +79,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
 	})
 	defer sender.Close()
-	deliver, err := newDeliverer(cfg, sp, st, sender, clk, log)
+	recorder := events.NewRecorder(st, cfg.Hostname, clk, log.With("component", "events"))
+	deliver, err := newDeliverer(cfg, sp, st, sender, recorder, clk, log)
 	if err != nil {
 		return err
 	}
@@ -203,6 +205,25 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	// The outbox writer outlives delivery (delivery's last attempts record
+	// their events on the way out); the publisher stops with delivery.
+	recordCtx, stopRecording := context.WithCancel(context.Background())
+	recordDone := make(chan struct{})
+	go func() {
+		defer close(recordDone)
+		if err := recorder.Run(recordCtx); err != nil {
+			errc <- err
+		}
+	}()
+	publisher := &events.Publisher{Store: st, Destinations: events.NewStoreDestinations(st, clk),
+		Topics: snsTopics{topics}, Appended: recorder.Appended(), Clock: clk, Logger: log.With("component", "events")}
+	publishDone := make(chan struct{})
+	go func() {
+		defer close(publishDone)
+		if err := publisher.Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
 
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
@@ -233,7 +254,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-deliveryDone
 	<-verifyDone
 	<-snsDone
+	<-publishDone
+	stopRecording()
+	<-recordDone
 	return runErr
+}
+
+// snsTopics publishes event records to sesame's SNS-compatible topics.
+type snsTopics struct{ s *sns.Service }
+
+func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error {
+	out := make([]sns.Publication, len(pubs))
+	for i, p := range pubs {
+		out[i] = sns.Publication{TopicArn: p.TopicArn, Subject: p.Subject, Message: p.Message}
+	}
+	_, err := t.s.Publish(ctx, out)
+	return err
 }
 
 // firstStart creates the first account when the store has none and prints

@@ -23,9 +23,9 @@ type deliverer interface {
 }
 
 // newDeliverer builds the configured delivery worker.
-func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, clk clock.Clock, log *slog.Logger) (deliverer, error) {
+func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, ev delivery.Events, clk clock.Clock, log *slog.Logger) (deliverer, error) {
 	if cfg.Delivery.Mode != "mx" {
-		return &delivery.Capture{Spool: sp, Store: st, Logger: log}, nil
+		return &delivery.Capture{Spool: sp, Store: st, Events: ev, Hostname: cfg.Hostname, Logger: log}, nil
 	}
 	d := cfg.Delivery
 	shapes := make(map[string]delivery.Shape, len(d.Destinations))
@@ -44,6 +44,7 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 		Router:       &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk},
 		Signer:       signer,
 		System:       sender,
+		Events:       ev,
 		Clock:        clk,
 		Logger:       log.With("component", "delivery"),
 		BounceDomain: d.BounceDomain,

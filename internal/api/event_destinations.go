@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"sesame/internal/events"
 	"sesame/internal/seserr"
+	"sesame/internal/sns"
 	"sesame/internal/store"
 )
 
@@ -146,8 +148,24 @@ func (s *Server) createEventDestination(ctx context.Context, d store.EventDestin
 		return seserr.EventDestinationAlreadyExists(d.ConfigurationSet, d.Name)
 	case errors.Is(err, store.ErrLimit):
 		return seserr.EventDestinationLimitExceeded(d.ConfigurationSet, maxEventDestinations)
+	case err != nil:
+		return err
 	}
-	return err
+	s.validateTopic(ctx, d)
+	return nil
+}
+
+// validateTopic publishes the notification SES sends a topic when an event
+// destination starts using it (spec §9: no Subject, SES's text), so a
+// subscriber sees at once that the wiring works. A failure is logged: the
+// destination is made all the same.
+func (s *Server) validateTopic(ctx context.Context, d store.EventDestination) {
+	if d.SNSTopicARN == "" || s.cfg.SNS == nil {
+		return
+	}
+	if _, err := s.cfg.SNS.Publish(ctx, []sns.Publication{{TopicArn: d.SNSTopicARN, Message: events.TopicValidationMessage}}); err != nil {
+		s.log.Warn("api: publishing the SNS topic validation message", "topic", d.SNSTopicARN, "err", err)
+	}
 }
 
 func (s *Server) updateEventDestination(ctx context.Context, d store.EventDestination) error {

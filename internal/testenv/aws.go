@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
 // APIURL is the endpoint URL clients are given (--endpoint-url, BaseEndpoint).
@@ -40,6 +41,13 @@ func (s *Server) SESv2Client(t testing.TB, optFns ...func(*sesv2.Options)) *sesv
 func (s *Server) SESClient(t testing.TB, optFns ...func(*ses.Options)) *ses.Client {
 	t.Helper()
 	return ses.NewFromConfig(s.awsConfig(), optFns...)
+}
+
+// SNSClient is an aws-sdk-go-v2 SNS client for this server's SNS-compatible
+// topics.
+func (s *Server) SNSClient(t testing.TB, optFns ...func(*sns.Options)) *sns.Client {
+	t.Helper()
+	return sns.NewFromConfig(s.awsConfig(), optFns...)
 }
 
 // Env is the environment for a script driving this server through an AWS

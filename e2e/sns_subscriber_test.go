@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// snsSubscriber is an HTTP endpoint subscribed to SNS-compatible topics as
+// an application would be: it confirms a subscription by GETting its
+// SubscribeURL, checks the signature of everything it receives the way the
+// AWS SDK message validators do (verifySNS), and keeps the notifications.
+type snsSubscriber struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu    sync.Mutex
+	notes []map[string]string
+	down  bool // answer 503 to notifications, as a subscriber that is away
+}
+
+func newSNSSubscriber(t *testing.T) *snsSubscriber {
+	s := &snsSubscriber{t: t}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the endpoint to subscribe.
+func (s *snsSubscriber) URL() string { return s.srv.URL + "/sns" }
+
+func (s *snsSubscriber) serve(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		s.t.Errorf("webhook body: %v: %s", err, b)
+		return
+	}
+	if err := verifySNS(m); err != nil {
+		s.t.Errorf("%s %s: signature: %v", m["Type"], m["MessageId"], err)
+	}
+	if got := r.Header.Get("x-amz-sns-message-type"); got != m["Type"] {
+		s.t.Errorf("x-amz-sns-message-type %q, body Type %q", got, m["Type"])
+	}
+	if m["Type"] == "SubscriptionConfirmation" {
+		resp, err := http.Get(m["SubscribeURL"])
+		if err != nil {
+			s.t.Errorf("confirm: %v", err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			s.t.Errorf("confirm: %s", resp.Status)
+		}
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	s.notes = append(s.notes, m)
+}
+
+// setDown makes the subscriber refuse (or take again) notifications.
+func (s *snsSubscriber) setDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+// notifications returns what arrived so far.
+func (s *snsSubscriber) notifications() []map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]string(nil), s.notes...)
+}
