@@ -15,6 +15,7 @@ import (
 	sesv1types "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"sesame/internal/testenv"
 )
@@ -85,6 +86,9 @@ func TestAPIEmailIdentity(t *testing.T) {
 
 	// SES turns feedback forwarding off only for an identity with bounce
 	// and complaint topics.
+	if _, err := s.SNSClient(t).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("feedback")}); err != nil {
+		t.Fatal(err)
+	}
 	for _, typ := range []sesv1types.NotificationType{sesv1types.NotificationTypeBounce, sesv1types.NotificationTypeComplaint} {
 		if _, err := v1.SetIdentityNotificationTopic(ctx, &ses.SetIdentityNotificationTopicInput{Identity: aws.String(addr),
 			NotificationType: typ, SnsTopic: aws.String("arn:aws:sns:" + s.Regions[0] + ":" + s.Account + ":feedback")}); err != nil {

@@ -26,8 +26,13 @@ config = Config(retries={"max_attempts": 1, "mode": "standard"})
 v2 = boto3.client("sesv2", endpoint_url=ENDPOINT, region_name=REGION, config=config)
 v1 = boto3.client("ses", endpoint_url=ENDPOINT, region_name=REGION, config=config)
 
+sns = boto3.client("sns", endpoint_url=ENDPOINT, region_name=REGION, config=config)
+
 CS = TAG + "-events"
-TOPIC = "arn:aws:sns:%s:%s:%s-topic" % (REGION, ACCOUNT, TAG)
+# sesame's own SNS-compatible topic: a destination must name one that exists.
+TOPIC = sns.create_topic(Name=TAG + "-topic")["TopicArn"]
+if TOPIC != "arn:aws:sns:%s:%s:%s-topic" % (REGION, ACCOUNT, TAG):
+    sys.exit("CreateTopic: %s" % TOPIC)
 
 
 def step(what):
