@@ -79,7 +79,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
 	})
 	defer sender.Close()
-	recorder := events.NewRecorder(st, cfg.Hostname, clk, log.With("component", "events"))
+	// events: what outcomes mean (records, DSNs, suppression) and their
+	// event records; the feedback MX reports there too.
+	recorder := events.NewRecorder(st, sender, sp, cfg.Hostname, cfg.Delivery.BounceDomain, clk, log.With("component", "events"))
 	deliver, err := newDeliverer(cfg, sp, st, sender, recorder, clk, log)
 	if err != nil {
 		return err
@@ -166,7 +168,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		closeAll()
 		return err
 	}
-	fbL, err := bindFeedback(cfg, deliver, tlsConf, log)
+	fbL, err := bindFeedback(cfg, recorder, tlsConf, log)
 	if err != nil {
 		closeAll()
 		dnsL.close()

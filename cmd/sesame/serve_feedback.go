@@ -18,15 +18,11 @@ type feedbackListener struct {
 	lns []net.Listener
 }
 
-// bindFeedback binds [feedback] listen; nil when it is not set. h is the
-// MX deliverer (config validation makes sure the mode is mx).
-func bindFeedback(cfg config.Config, d deliverer, tlsConf *tls.Config, log *slog.Logger) (*feedbackListener, error) {
+// bindFeedback binds [feedback] listen; nil when it is not set. Reports go
+// to h (events; config validation makes sure the delivery mode is mx).
+func bindFeedback(cfg config.Config, h feedback.Handler, tlsConf *tls.Config, log *slog.Logger) (*feedbackListener, error) {
 	if len(cfg.Feedback.Listen) == 0 {
 		return nil, nil
-	}
-	h, ok := d.(feedback.Handler)
-	if !ok {
-		return nil, fmt.Errorf("feedback.listen: delivery mode %q takes no feedback", cfg.Delivery.Mode)
 	}
 	f := &feedbackListener{srv: feedback.NewServer(feedback.ListenConfig{
 		Hostname: cfg.Hostname, TLS: tlsConf, MaxMessageBytes: cfg.Feedback.MaxMessageBytes,

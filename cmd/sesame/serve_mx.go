@@ -43,7 +43,6 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *s
 		Store:        st,
 		Router:       &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk},
 		Signer:       signer,
-		System:       sender,
 		Events:       ev,
 		Clock:        clk,
 		Logger:       log.With("component", "delivery"),

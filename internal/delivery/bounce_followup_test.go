@@ -31,7 +31,7 @@ func TestDSNRetriedAfterAFailedSubmission(t *testing.T) {
 		return ok && e.State.Attempts > 0
 	})
 	env.waitGone(id)
-	if !strings.Contains(e.State.LastError, "following up bounces") || len(e.State.Done) != 1 {
+	if !strings.Contains(e.State.LastError, "recording the outcome") || len(e.State.Done) != 1 {
 		t.Errorf("deferred state = %+v", e.State)
 	}
 	if dsns := env.dsns.sent(); len(dsns) != 1 || !strings.Contains(string(dsns[0].Message), "Final-Recipient: rfc822; gone@c.test") {

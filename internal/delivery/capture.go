@@ -12,13 +12,12 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
@@ -136,7 +135,9 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 	if err := c.Store.AddCaptured(ctx, msgs); err != nil {
 		return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
 	}
-	c.recordEvents(ctx, batch, msgs)
+	if err := c.recordEvents(ctx, batch, msgs); err != nil {
+		return fmt.Errorf("delivery: recording the outcome of %d captured messages: %w", len(batch), err)
+	}
 	if err := c.Spool.Done(ctx, ids(batch)...); err != nil {
 		return fmt.Errorf("delivery: mark %d captured messages done: %w", len(batch), err)
 	}
@@ -172,28 +173,23 @@ func ids(entries []*spool.Entry) []string {
 	return out
 }
 
-// recordEvents records what capture mode makes of each message: it was
-// sent, and each recipient got what SES's mailbox simulator gives it, or
-// was delivered (into the capture). The events are durable before the
-// spool forgets the messages; the calls run side by side and share outbox
-// transactions.
-func (c *Capture) recordEvents(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) {
+// recordEvents reports what capture mode makes of each message to events:
+// it was sent, and each recipient got what SES's mailbox simulator gives
+// it, or was delivered (into the capture). It returns once events has
+// recorded (and followed up) all of it; the calls run side by side and
+// share events' transactions.
+func (c *Capture) recordEvents(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) error {
 	if c.Events == nil {
-		return
-	}
-	log := c.Logger
-	if log == nil {
-		log = slog.Default()
+		return nil
 	}
 	raw := make(map[string][]byte, len(msgs))
 	for _, m := range msgs {
 		raw[m.ID] = m.Raw
 	}
 	now := time.Now()
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
 	var wg sync.WaitGroup
-	for _, e := range batch {
+	errs := make([]error, len(batch))
+	for i, e := range batch {
 		results := []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
 		var header []byte
 		if e.RenderingFailure != "" {
@@ -202,9 +198,10 @@ func (c *Capture) recordEvents(ctx context.Context, batch []*spool.Entry, msgs [
 			header = headerSection(raw[e.ID])
 			results = append(results, c.captureResults(e, now)...)
 		}
-		wg.Go(func() { recordEvents(wctx, c.Events, &e.Envelope, header, results, log) })
+		wg.Go(func() { errs[i] = c.Events.Record(ctx, e, header, results) })
 	}
 	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // captureResults are the per-recipient results of a captured message.
@@ -212,21 +209,11 @@ func (c *Capture) captureResults(e *spool.Entry, now time.Time) []outcome.Result
 	var out []outcome.Result
 	var delivered []string
 	for _, r := range e.Recipients {
-		o, simulated := outcome.Simulated(r)
-		switch {
-		case !simulated:
-			delivered = append(delivered, r)
-		case o == outcome.SimBounce || o == outcome.SimSuppressionList:
-			typ, sub, f := simulatedBounce(o)
-			out = append(out, outcome.Result{Kind: outcome.Bounced, Recipients: []string{r}, Time: now,
-				Failure: f, BounceType: typ, BounceSubType: sub, FeedbackID: uuid.NewString(), MTA: f.MTA})
-		default:
-			out = append(out, simulatorDelivery(r, now))
-			if o == outcome.SimComplaint {
-				out = append(out, outcome.Result{Kind: outcome.Complained, Recipients: []string{r}, Time: now,
-					FeedbackID: uuid.NewString(), FeedbackType: "abuse", UserAgent: simulatorUserAgent, Arrival: now})
-			}
+		if o, simulated := outcome.Simulated(r); simulated {
+			out = append(out, simulatorResults(r, o, now)...)
+			continue
 		}
+		delivered = append(delivered, r)
 	}
 	if len(delivered) > 0 {
 		host := c.Hostname

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"sesame/internal/clock"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
@@ -37,15 +39,10 @@ type Signer interface {
 	Sign(ctx context.Context, accountID, region string, r io.Reader) ([]byte, error)
 }
 
-// SystemSender submits mail sesame itself sends (sending.Sender): DSNs.
-type SystemSender interface {
-	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
-}
-
 // Events keeps what became of a message as SES event records
 // (events.Recorder): Record returns once they are durable.
 type Events interface {
-	Record(ctx context.Context, env *spool.Envelope, header []byte, results []outcome.Result) error
+	Record(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) error
 }
 
 // MX delivers spooled messages to the recipients' mail exchangers.
@@ -53,9 +50,8 @@ type MX struct {
 	Spool  *spool.Spool
 	Store  *store.Store
 	Router *Router
-	Signer Signer       // nil: nothing is signed
-	System SystemSender // nil: no DSNs
-	Events Events       // nil: no event records
+	Signer Signer // nil: nothing is signed
+	Events Events // nil: no event records
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// BounceDomain is the domain of the per-message MAIL FROM address when
@@ -79,10 +75,6 @@ type MX struct {
 	// Lost on restart, which only costs one more signature.
 	sigMu sync.Mutex
 	sigs  map[string][]byte
-
-	sent *sentLog // nil until Run
-
-	followUpMu [followUpStripes]sync.Mutex // bounce_dsn.go
 }
 
 // maxCachedSignatures bounds the signature cache (about 0.6 KB each for
@@ -180,16 +172,6 @@ func (m *MX) Run(ctx context.Context) error {
 	}
 	m.cl = newClient(m.Client, m.log())
 	defer m.cl.Close()
-	m.sent = newSentLog(m.Store, m.log(), m.now)
-	sentCtx, stopSent := context.WithCancel(context.WithoutCancel(ctx))
-	sentDone := make(chan struct{})
-	go func() {
-		defer close(sentDone)
-		m.sent.run(sentCtx)
-	}()
-	// The sent log outlives the deliveries (deferred first, runs last): it
-	// writes what they recorded before Run returns.
-	defer func() { stopSent(); <-sentDone }()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	// Idle connections are closed once past IdleTimeout, whether or not
@@ -255,19 +237,12 @@ type attempt struct {
 	e        *spool.Entry
 	st       spool.DeliveryState
 	done     map[string]bool
-	bounced  []bounced
 	deferred map[string]*outcome.Failure // this attempt's temporary failures
 	// results are what this attempt learnt, for the event records; header
 	// is the message's header section once read.
-	results []outcome.Result
-	header  []byte
-}
-
-type bounced struct {
-	rcpt string
-	f    *outcome.Failure
-	typ  string
-	sub  string
+	results  []outcome.Result
+	header   []byte
+	mailFrom string // the bounce address this attempt used
 }
 
 // deliver makes one attempt at e and records its outcome in the spool.
@@ -285,7 +260,10 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 		a.results = append(a.results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		m.record(wctx, a, log)
+		if err := m.record(wctx, a); err != nil {
+			m.retryLater(wctx, a, err, log)
+			return
+		}
 		if err := m.Spool.Done(wctx, e.ID); err != nil {
 			log.Error("marking a message that failed to render done", "err", err)
 		}
@@ -300,7 +278,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			pending = append(pending, r)
 		}
 	}
-	pending = m.simulate(ctx, a, pending, log)
+	pending = m.simulate(a, pending)
 	pending = m.suppressed(ctx, a, pending, log)
 	var last *outcome.Failure
 	if len(pending) > 0 {
@@ -330,30 +308,42 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 				a.st.LastError = last.Error()
 			}
 			if m.Retry.Delayed(e.Received, m.now()) {
-				m.recordDelays(wctx, a, remaining, last, log)
+				m.delayed(wctx, a, remaining, last, log)
 			}
 		}
 	}
-	// The message is done only when its bounces are followed up too
-	// (bounce_dsn.go): a follow-up left undone keeps it for another try.
-	followUp := m.finishBounces(wctx, a, log)
-	m.record(wctx, a, log)
+	// The message is done only when what the attempt learnt is recorded
+	// and followed up (events): what is left undone keeps it for another try.
+	recorded := m.record(wctx, a)
 	remaining = a.remaining()
-	if len(remaining) == 0 && followUp == nil {
+	if len(remaining) == 0 && recorded == nil {
 		m.forgetSignature(e.ID)
 		if err := m.Spool.Done(wctx, e.ID); err != nil {
 			log.Error("marking a delivered message done", "err", err)
 		}
 		return
 	}
-	if followUp != nil && !scheduled {
-		log.Error("following up bounces failed; trying again later", "err", followUp)
-		a.st.Attempts++
-		a.st.NextAttempt = m.now().Add(m.Retry.Backoff(a.st.Attempts, rand.Float64()))
-		a.st.LastError = "following up bounces: " + followUp.Error()
+	if recorded != nil && !scheduled {
+		m.retryLater(wctx, a, recorded, log)
+		return
 	}
+	m.deferAttempt(ctx, wctx, a, log)
+}
+
+// retryLater keeps a message whose outcomes could not be recorded or
+// followed up, for another attempt after a backoff.
+func (m *MX) retryLater(ctx context.Context, a *attempt, err error, log *slog.Logger) {
+	log.Error("recording the outcome failed; trying again later", "err", err)
+	a.st.Attempts++
+	a.st.NextAttempt = m.now().Add(m.Retry.Backoff(a.st.Attempts, rand.Float64()))
+	a.st.LastError = "recording the outcome: " + err.Error()
+	m.deferAttempt(ctx, ctx, a, log)
+}
+
+// deferAttempt records the attempt's progress in the spool for the next.
+func (m *MX) deferAttempt(ctx, wctx context.Context, a *attempt, log *slog.Logger) {
 	a.st.Done = a.st.Done[:0]
-	for _, r := range e.Recipients {
+	for _, r := range a.e.Recipients {
 		if a.done[strings.ToLower(r)] {
 			a.st.Done = append(a.st.Done, r)
 		}
@@ -361,7 +351,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	if ctx.Err() != nil {
 		a.st.NextAttempt = time.Time{} // interrupted, not failed: due at once after a restart
 	}
-	if err := m.Spool.Defer(wctx, e.ID, a.st); err != nil {
+	if err := m.Spool.Defer(wctx, a.e.ID, a.st); err != nil {
 		log.Error("deferring a message", "err", err)
 	}
 }
@@ -377,9 +367,9 @@ func (a *attempt) remaining() []string {
 	return out
 }
 
-// recordDelays records the remaining recipients' delivery delay (SES's
+// delayed reports the remaining recipients' delivery delay (SES's
 // DeliveryDelay): the message is older than the policy's DelayAfter.
-func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, last *outcome.Failure, log *slog.Logger) {
+func (m *MX) delayed(ctx context.Context, a *attempt, remaining []string, last *outcome.Failure, log *slog.Logger) {
 	e := a.e
 	now := m.now()
 	maxAge := m.maxAge(ctx, e)
@@ -395,22 +385,14 @@ func (m *MX) recordDelays(ctx context.Context, a *attempt, remaining []string, l
 		if f == nil {
 			f = &outcome.Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
 		}
-		err := m.Store.PutDeliveryDelay(ctx, store.DeliveryDelay{
-			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: r,
-			DelayType: outcome.DelayType(f), Status: f.Status(), Diagnostic: diagnosticOf(f), RemoteMTA: f.MTA,
-			Attempts: a.st.Attempts, First: now, Last: now, Expires: e.Received.Add(maxAge),
-		})
-		if err != nil {
-			log.Error("recording a delivery delay", "rcpt", r, "err", err)
-		}
 		a.results = append(a.results, outcome.Result{Kind: outcome.Delayed, Recipients: []string{r}, Time: now,
-			Failure: f, DelayType: outcome.DelayType(f), Expires: e.Received.Add(maxAge), MTA: f.MTA})
+			Failure: f, DelayType: outcome.DelayType(f), Attempts: a.st.Attempts, Expires: e.Received.Add(maxAge), MTA: f.MTA})
 	}
 }
 
 // simulate settles the mailbox simulator's recipients: they never go to the
 // internet (spec §7), in mx mode as in capture mode.
-func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
+func (m *MX) simulate(a *attempt, rcpts []string) []string {
 	out := rcpts[:0:0]
 	for _, r := range rcpts {
 		o, ok := outcome.Simulated(r)
@@ -418,23 +400,7 @@ func (m *MX) simulate(ctx context.Context, a *attempt, rcpts []string, log *slog
 			out = append(out, r)
 			continue
 		}
-		switch o {
-		case outcome.SimDelivered, outcome.SimComplaint, outcome.SimOutOfOffice:
-			a.results = append(a.results, simulatorDelivery(r, m.now()))
-		}
-		switch o {
-		case outcome.SimComplaint, outcome.SimOutOfOffice:
-			// Delivered, then the simulated receiver answers (simulator.go);
-			// the recipient stays pending until that answer is spooled.
-			if err := m.simulatorFeedback(ctx, a, r, o); err != nil {
-				log.Warn("mailbox simulator feedback; trying again later", "rcpt", r, "err", err)
-				a.deferred[strings.ToLower(r)] = &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error: " + err.Error()}
-				continue
-			}
-		case outcome.SimBounce, outcome.SimSuppressionList:
-			typ, sub, f := simulatedBounce(o)
-			a.bounced = append(a.bounced, bounced{rcpt: r, typ: typ, sub: sub, f: f})
-		}
+		a.results = append(a.results, simulatorResults(r, o, m.now())...)
 		a.done[strings.ToLower(r)] = true
 	}
 	return out
@@ -460,9 +426,8 @@ func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *sl
 			out = append(out, r)
 			continue
 		}
-		a.bounced = append(a.bounced, bounced{rcpt: r, typ: outcome.BouncePermanent, sub: outcome.SubOnAccountSuppressionList,
-			f: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true}})
-		a.done[strings.ToLower(r)] = true
+		a.bounceAs(r, &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true},
+			outcome.BouncePermanent, outcome.SubOnAccountSuppressionList, m.now())
 	}
 	return out
 }
@@ -494,15 +459,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		header = append(sig, header...)
 	}
 	mailFrom, requireTLS := m.envelope(ctx, e, log)
-	if mailFrom != "" && e.Via != spool.ViaSystem && m.sent != nil {
-		// Feedback may come back to mailFrom after the message is gone.
-		// Every attempt records it (a record lost in a crash is made again;
-		// one there already is kept); sesame's own mail takes no feedback.
-		m.sent.add(store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
-			Source: e.MailFrom, Recipients: slices.Clone(rcpts), FeedbackTo: e.FeedbackTo,
-			ConfigurationSet: e.ConfigurationSet,
-			BounceDomain:     mailFrom[strings.LastIndexByte(mailFrom, '@')+1:], Created: m.now()})
-	}
+	a.mailFrom = mailFrom
 	byDomain := map[string][]string{}
 	var domains []string
 	for _, r := range rcpts {
@@ -558,7 +515,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 			}
 			if len(delivered) > 0 {
 				a.results = append(a.results, outcome.Result{Kind: outcome.Delivered, Recipients: delivered, Time: m.now(),
-					Reply: tx.Reply, MTA: tx.MTA, RemoteIP: tx.RemoteIP, LocalIP: tx.LocalIP})
+					Reply: tx.Reply, MTA: tx.MTA, RemoteIP: tx.RemoteIP, LocalIP: tx.LocalIP, MailFrom: tx.MailFrom})
 			}
 		}()
 	}
@@ -589,7 +546,13 @@ func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 // bounce settles rcpt as undeliverable.
 func (m *MX) bounce(a *attempt, rcpt string, f *outcome.Failure) {
 	typ, sub := outcome.Classify(f)
-	a.bounced = append(a.bounced, bounced{rcpt: rcpt, f: f, typ: typ, sub: sub})
+	a.bounceAs(rcpt, f, typ, sub, m.now())
+}
+
+// bounceAs settles rcpt as undeliverable with SES's classification.
+func (a *attempt) bounceAs(rcpt string, f *outcome.Failure, typ, sub string, now time.Time) {
+	a.results = append(a.results, outcome.Result{Kind: outcome.Bounced, Recipients: []string{rcpt}, Time: now,
+		Failure: f, BounceType: typ, BounceSubType: sub, FeedbackID: uuid.NewString(), MTA: f.MTA, MailFrom: a.mailFrom})
 	a.done[strings.ToLower(rcpt)] = true
 }
 
@@ -688,43 +651,22 @@ func isASCII(s string) bool {
 	return true
 }
 
-// record keeps what the attempt learnt as event records before the spool
-// hears of its end. The store being down is waited out for as long as ctx
-// allows; after that the events are lost and logged (the message's own
-// progress is not held back for them).
-func (m *MX) record(ctx context.Context, a *attempt, log *slog.Logger) {
-	if m.Events == nil || len(a.results) == 0 {
-		return
+// record hands what the attempt learnt to events before the spool hears
+// of the attempt's end. The recipients events could not settle (an error
+// naming them) are taken off the done list, so they are settled, and
+// reported, again; the records are idempotent.
+func (m *MX) record(ctx context.Context, a *attempt) error {
+	if m.Events == nil {
+		return nil
 	}
-	if a.header == nil {
-		a.header = readHeaderOf(a.e)
-	}
-	recordEvents(ctx, m.Events, &a.e.Envelope, a.header, a.results, log)
-}
-
-// recordEvents hands results to ev, trying again while ctx allows.
-func recordEvents(ctx context.Context, ev Events, env *spool.Envelope, header []byte, results []outcome.Result, log *slog.Logger) {
-	pause := 100 * time.Millisecond
-	for {
-		err := ev.Record(ctx, env, header, results)
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			log.Error("recording events failed; they are lost", "events", len(results), "err", err)
-			return
-		case <-time.After(pause):
-			pause = min(2*pause, 5*time.Second)
+	err := m.Events.Record(ctx, a.e, a.header, a.results)
+	var pending interface{ PendingRecipients() []string }
+	if errors.As(err, &pending) {
+		for _, r := range pending.PendingRecipients() {
+			delete(a.done, strings.ToLower(r))
 		}
 	}
-}
-
-// simulatorDelivery is the Delivery result of a mailbox simulator address:
-// SES's simulator accepts the message as a receiving MX would.
-func simulatorDelivery(rcpt string, now time.Time) outcome.Result {
-	return outcome.Result{Kind: outcome.Delivered, Recipients: []string{rcpt}, Time: now,
-		Reply: "250 2.6.0 Message received", MTA: outcome.SimulatorDomain}
+	return err
 }
 
 // headerSection is msg's header section, through the blank line that ends

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sesame/internal/dnsx"
+	"sesame/internal/events"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -35,6 +36,7 @@ type mxEnv struct {
 	dns   *testenv.DNS
 	sinks []*testenv.Sink
 	dsns  *fakeSystem
+	rec   *events.Recorder
 	mx    *MX
 	n     int
 }
@@ -94,8 +96,13 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 		d.SetA(fmt.Sprintf("mx%d.test", i+2), fmt.Sprintf("127.0.0.%d", i+2))
 	}
 	env := &mxEnv{t: t, spool: sp, store: st, dns: d, sinks: ss, dsns: &fakeSystem{}}
+	// events gives the outcomes their meaning (records, DSNs, suppression).
+	env.rec = events.NewRecorder(st, env.dsns, sp, "out.sesame.test", "bounce.sesame.test", nil,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	recDone := make(chan error, 1)
+	go func() { recDone <- env.rec.Run(ctx) }()
 	env.mx = &MX{
-		Spool: sp, Store: st, Signer: fakeSigner{}, System: env.dsns,
+		Spool: sp, Store: st, Signer: fakeSigner{}, Events: env.rec,
 		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}},
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BounceDomain: "bounce.sesame.test",
@@ -113,6 +120,7 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
+		<-recDone
 		sp.Close()
 	})
 	return env

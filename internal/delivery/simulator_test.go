@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"sesame/internal/outcome"
 	"sesame/internal/spool"
 	"sesame/internal/testenv"
 )
@@ -23,7 +24,7 @@ func TestSimulatorComplaintAndOutOfOffice(t *testing.T) {
 	}
 	cs, err := env.store.Complaints(ctx, testAccount, testRegion, id, 0)
 	if err != nil || len(cs) != 1 || cs[0].Recipient != "complaint@simulator.amazonses.com" ||
-		cs[0].FeedbackType != "abuse" || cs[0].UserAgent != simulatorUserAgent {
+		cs[0].FeedbackType != "abuse" || cs[0].UserAgent != outcome.SimulatorUserAgent {
 		t.Fatalf("complaints = %+v, %v", cs, err)
 	}
 	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "complaint@simulator.amazonses.com"); err == nil {

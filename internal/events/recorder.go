@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"sesame/internal/clock"
 	"sesame/internal/outcome"
+	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/ttlcache"
@@ -19,79 +21,139 @@ import (
 
 // RecorderStore is what the Recorder needs of the store.
 type RecorderStore interface {
-	AppendEvents(ctx context.Context, evs []store.OutboxEvent) error
+	RecordOutcomes(ctx context.Context, o store.Outcomes) error
+	PruneSentMessages(ctx context.Context, before time.Time) (int64, error)
 	IdentityDetails(ctx context.Context, accountID, region, identity string) (store.IdentityDetails, error)
+	ConfigurationSet(ctx context.Context, accountID, region, name string) (store.ConfigurationSet, error)
+	SuppressedReasons(ctx context.Context, accountID, region string) ([]string, error)
+	PutSuppressedDestination(ctx context.Context, d store.SuppressedDestination) error
+	PendingBounces(ctx context.Context, messageID string) ([]store.Bounce, error)
+	BouncesFollowedUp(ctx context.Context, messageID string, recipients []string) error
+	// Feedback arriving after delivery (feedback.go).
+	GetSentMessage(ctx context.Context, messageID string) (store.SentMessage, bool, error)
+	AddBounce(ctx context.Context, b store.Bounce) (bool, error)
+	AddComplaint(ctx context.Context, c store.Complaint) (bool, error)
 }
 
-// Recorder makes SES event records of reported outcomes and appends them
-// to the outbox. Run must be running for Record to return.
+// SystemSender submits mail sesame itself sends (sending.Sender): DSNs,
+// forwarded reports, the mailbox simulator's answers.
+type SystemSender interface {
+	SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error)
+}
+
+// Queue says whether a message is still in the spool (spool.Spool).
+type Queue interface {
+	Entry(id string) (spool.Entry, bool)
+}
+
+// Recorder gives reported outcomes their meaning: the records SES keeps
+// (bounces, complaints, delivery delays, what was sent where for feedback
+// arriving later) and their event records, written in one transaction and
+// group-committed across attempts; then their consequences — the
+// suppression list, DSNs to the sender, forwarded reports, the mailbox
+// simulator's answers. Run must be running for Record to return.
 type Recorder struct {
-	Store RecorderStore
-	// Hostname is sesame's name: the records' reportingMTA.
+	Store  RecorderStore
+	System SystemSender // nil: no mail to senders (DSNs, answers)
+	Queue  Queue        // nil: feedback about a queued message is not told apart
+	// Hostname is sesame's name: reportingMTA, the DSNs' Reporting-MTA.
 	Hostname string
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// BounceDomain is where DSNs and forwarded reports come from
+	// (MAILER-DAEMON@, complaints@); default Hostname.
+	BounceDomain string
+	Clock        clock.Clock
+	Logger       *slog.Logger
 
 	reqs       chan *appendReq
 	appended   chan struct{} // a non-blocking nudge to the Publisher
-	identities *ttlcache.Cache[string, string]
+	identities *ttlcache.Cache[string, senderIdentity]
+	configSets *ttlcache.Cache[string, *store.ConfigurationSet]
+
+	followUpMu [followUpStripes]sync.Mutex // bounce.go
+}
+
+// senderIdentity is the verified identity that covers a sender, if any.
+type senderIdentity struct {
+	id store.IdentityDetails
+	ok bool
 }
 
 type appendReq struct {
-	evs  []store.OutboxEvent
+	o    store.Outcomes
 	done chan error
 }
 
-// maxAppendBatch bounds the events one outbox transaction carries.
-const maxAppendBatch = 2000
+const (
+	// maxAppendBatch bounds the rows one outbox transaction carries.
+	maxAppendBatch = 4000
+	// sentRetention is how long a sent message's feedback is accepted:
+	// receivers send most asynchronous bounces within hours and complaints
+	// (feedback loops) within days.
+	sentRetention = 30 * 24 * time.Hour
+)
 
 // NewRecorder returns a Recorder; start its Run.
-func NewRecorder(st RecorderStore, hostname string, clk clock.Clock, log *slog.Logger) *Recorder {
+func NewRecorder(st RecorderStore, system SystemSender, queue Queue, hostname, bounceDomain string, clk clock.Clock, log *slog.Logger) *Recorder {
 	if clk == nil {
 		clk = clock.Real{}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Recorder{Store: st, Hostname: hostname, Clock: clk, Logger: log,
-		reqs: make(chan *appendReq, 1024), appended: make(chan struct{}, 1),
-		identities: ttlcache.New[string, string](clk, time.Second, 10000)}
+	if hostname == "" {
+		hostname = "localhost"
+	}
+	if bounceDomain == "" {
+		bounceDomain = hostname
+	}
+	return &Recorder{Store: st, System: system, Queue: queue, Hostname: hostname, BounceDomain: bounceDomain,
+		Clock: clk, Logger: log, reqs: make(chan *appendReq, 1024), appended: make(chan struct{}, 1),
+		identities: ttlcache.New[string, senderIdentity](clk, time.Second, 10000),
+		configSets: ttlcache.New[string, *store.ConfigurationSet](clk, time.Second, 10000)}
 }
+
+func (r *Recorder) bounceDomain() string { return r.BounceDomain }
 
 // Appended is nudged (without blocking) after each outbox commit, so the
 // Publisher need not poll.
 func (r *Recorder) Appended() <-chan struct{} { return r.appended }
 
-// Run writes the outbox until ctx ends: the requests waiting when a
+// Run writes records until ctx ends: the requests waiting when a
 // transaction ends go together in the next (group commit), so many
-// attempts share one fsync.
+// attempts share one fsync. It also prunes the sent log past its retention.
 func (r *Recorder) Run(ctx context.Context) error {
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	r.pruneSent(ctx)
 	for {
 		var first *appendReq
 		select {
 		case first = <-r.reqs:
+		case <-prune.C:
+			r.pruneSent(ctx)
+			continue
 		case <-ctx.Done():
 			return nil
 		}
 		batch := []*appendReq{first}
-		n := len(first.evs)
+		o := first.o
+		if len(r.reqs) > 0 {
+			o = store.Outcomes{}
+			o.Add(first.o)
+		}
 	gather:
-		for n < maxAppendBatch {
+		for o.Len() < maxAppendBatch {
 			select {
 			case req := <-r.reqs:
 				batch = append(batch, req)
-				n += len(req.evs)
+				o.Add(req.o)
 			default:
 				break gather
 			}
 		}
-		evs := make([]store.OutboxEvent, 0, n)
-		for _, req := range batch {
-			evs = append(evs, req.evs...)
-		}
 		// The transaction finishes even when ctx ends meanwhile: the
 		// waiters are told the truth.
-		err := r.Store.AppendEvents(context.WithoutCancel(ctx), evs)
+		err := r.Store.RecordOutcomes(context.WithoutCancel(ctx), o)
 		for _, req := range batch {
 			req.done <- err
 		}
@@ -104,32 +166,149 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// Record makes the event records of results about env's message (header is
-// its header section as sent, nil when unknown) and returns once they are
-// in the outbox. Concurrent calls share outbox transactions.
-func (r *Recorder) Record(ctx context.Context, env *spool.Envelope, header []byte, results []outcome.Result) error {
-	if len(results) == 0 {
-		return nil
+func (r *Recorder) pruneSent(ctx context.Context) {
+	n, err := r.Store.PruneSentMessages(ctx, r.Clock.Now().Add(-sentRetention))
+	if err != nil {
+		r.Logger.Warn("pruning the sent log", "err", err)
+	} else if n > 0 {
+		r.Logger.Info("pruned sent messages past retention", "count", n)
 	}
-	mail := NewMail(r.mailInput(ctx, env, header))
-	evs := make([]store.OutboxEvent, 0, len(results))
-	for _, res := range results {
-		ev, err := r.event(env, mail, res)
-		if err != nil {
-			return err
+}
+
+// PendingError is Record's error when the outcomes of Recipients are not
+// (all) recorded or followed up: the caller settles them again later, and
+// what was done already is not done twice (the records are idempotent).
+type PendingError struct {
+	Recipients []string
+	Err        error
+}
+
+func (e *PendingError) Error() string { return e.Err.Error() }
+func (e *PendingError) Unwrap() error { return e.Err }
+
+// PendingRecipients lets the courier read e without importing events.
+func (e *PendingError) PendingRecipients() []string { return e.Recipients }
+
+// Record keeps what became of e's message — the records, their events —
+// and carries out what follows (suppression, DSNs, the simulator's
+// answers). header is the message's header section as sent (nil: read from
+// e). It returns nil once all of it is done. An error means something is
+// left to do and the caller tries the message again later: a *PendingError
+// names recipients to settle again; otherwise bounces whose follow-up
+// failed stay pending in the store and are followed up on the next call
+// for the message (bounce.go).
+func (r *Recorder) Record(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) error {
+	bounced := slices.ContainsFunc(results, func(res outcome.Result) bool { return res.Kind == outcome.Bounced })
+	if len(results) > 0 {
+		if header == nil {
+			header = readHeaderOf(e)
 		}
-		evs = append(evs, ev)
+		o, err := r.outcomes(ctx, e, header, results)
+		if err == nil {
+			err = r.commit(ctx, o)
+		}
+		if err != nil {
+			var again []string
+			for _, res := range results {
+				switch res.Kind {
+				case outcome.Bounced, outcome.Complained, outcome.AutoReplied:
+					again = append(again, res.Recipients...)
+				}
+			}
+			return &PendingError{Recipients: again, Err: fmt.Errorf("events: recording %s: %w", e.ID, err)}
+		}
 	}
-	req := &appendReq{evs: evs, done: make(chan error, 1)}
+	// A first attempt without bounces has nothing pending: the common case
+	// pays no query. A later attempt looks, for a follow-up an earlier one
+	// could not finish.
+	var failed error
+	if bounced || e.State.Attempts > 0 {
+		if err := r.followUpPending(ctx, e, r.Clock.Now(), func() []byte { return header }, r.Logger.With("id", e.ID)); err != nil {
+			failed = err
+		}
+	}
+	var unanswered []string
+	for _, res := range results {
+		if err := r.answer(ctx, e, header, res); err != nil {
+			failed = errors.Join(failed, err)
+			unanswered = append(unanswered, res.Recipients...)
+		}
+	}
+	if len(unanswered) > 0 {
+		return &PendingError{Recipients: unanswered, Err: failed}
+	}
+	return failed
+}
+
+// commit hands o to Run's group commit and waits for it.
+func (r *Recorder) commit(ctx context.Context, o store.Outcomes) error {
+	req := &appendReq{o: o, done: make(chan error, 1)}
 	select {
 	case r.reqs <- req:
 	case <-ctx.Done():
-		return fmt.Errorf("events: recording %d events: %w", len(evs), ctx.Err())
+		return ctx.Err()
 	}
-	if err := <-req.done; err != nil {
-		return fmt.Errorf("events: recording %d events: %w", len(evs), err)
+	return <-req.done
+}
+
+// outcomes are the rows results make: a record per result where SES keeps
+// one, and an event record per result.
+func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) (store.Outcomes, error) {
+	var o store.Outcomes
+	mail := NewMail(r.mailInput(ctx, &e.Envelope, header))
+	now := r.Clock.Now()
+	for _, res := range results {
+		at := res.Time
+		if at.IsZero() {
+			at = now
+		}
+		switch res.Kind {
+		case outcome.AutoReplied:
+			continue // mail to the sender (answer), no record
+		case outcome.Delivered:
+			if at := strings.LastIndexByte(res.MailFrom, '@'); at >= 0 && e.Via != spool.ViaSystem && len(o.Sent) == 0 {
+				// Feedback may come back to the bounce address after the
+				// message is gone; sesame's own mail takes none.
+				o.Sent = append(o.Sent, store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
+					Source: e.MailFrom, Recipients: e.Recipients, FeedbackTo: e.FeedbackTo,
+					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now})
+			}
+		case outcome.Bounced:
+			for _, rcpt := range res.Recipients {
+				b := store.Bounce{AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
+					Type: res.BounceType, SubType: res.BounceSubType, FeedbackID: res.FeedbackID, Created: at}
+				if f := res.Failure; f != nil {
+					b.Status, b.Diagnostic, b.RemoteMTA, b.Reply = f.Status(), diagnosticOf(f), f.MTA, f.Error()
+				}
+				o.Bounces = append(o.Bounces, b)
+				r.Logger.Info("bounced", "id", e.ID, "rcpt", rcpt, "type", res.BounceType, "subtype", res.BounceSubType, "err", b.Reply)
+			}
+		case outcome.Delayed:
+			for _, rcpt := range res.Recipients {
+				d := store.DeliveryDelay{AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
+					DelayType: res.DelayType, Attempts: res.Attempts, First: at, Last: at, Expires: res.Expires}
+				if f := res.Failure; f != nil {
+					d.Status, d.Diagnostic, d.RemoteMTA = f.Status(), diagnosticOf(f), f.MTA
+				}
+				o.Delays = append(o.Delays, d)
+			}
+		case outcome.Complained:
+			for _, rcpt := range res.Recipients {
+				o.Complaints = append(o.Complaints, store.Complaint{AccountID: e.AccountID, Region: e.Region,
+					MessageID: e.ID, Recipient: rcpt, FeedbackType: res.FeedbackType, UserAgent: res.UserAgent,
+					Arrival: res.Arrival, FeedbackID: res.FeedbackID, Created: at})
+			}
+		}
+		if e.Via == spool.ViaSystem {
+			continue // sesame's own mail (DSNs, answers) has no SES events
+		}
+		ev, err := r.event(&e.Envelope, mail, res, at)
+		if err != nil {
+			return o, err
+		}
+		o.Events = append(o.Events, ev)
 	}
-	return nil
+	return o, nil
 }
 
 // mailInput is what the mail object of env's records is made of.
@@ -137,8 +316,8 @@ func (r *Recorder) mailInput(ctx context.Context, env *spool.Envelope, header []
 	in := MailInput{Timestamp: env.Received, MessageID: env.ID, Source: env.MailFrom,
 		SourceIP: env.SourceIP, CallerIdentity: env.CallerIdentity, SendingAccountID: env.AccountID,
 		Destination: env.Recipients, Header: header, Tags: Tags(env)}
-	if id := r.identity(ctx, env); id != "" {
-		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.AccountID + ":identity/" + id
+	if id, ok := r.identity(ctx, env); ok {
+		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.AccountID + ":identity/" + id.Name
 	}
 	return in
 }
@@ -165,39 +344,64 @@ func Tags(env *spool.Envelope) map[string][]string {
 	return tags
 }
 
-// identity is the verified identity that covers env's sender, "" when
-// none does (sesame's own mail) or the store cannot say.
-func (r *Recorder) identity(ctx context.Context, env *spool.Envelope) string {
+// identity is the verified identity that covers env's sender: the most
+// specific of the address, its domain and parent domains (as in sending).
+func (r *Recorder) identity(ctx context.Context, env *spool.Envelope) (store.IdentityDetails, bool) {
 	if env.MailFrom == "" || env.Via == spool.ViaSystem {
-		return ""
+		return store.IdentityDetails{}, false
 	}
-	id, err := r.identities.Get(ctx, env.AccountID+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (string, error) {
+	si, err := r.identities.Get(ctx, env.AccountID+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (senderIdentity, error) {
 		for _, n := range store.IdentityNames(env.MailFrom) {
 			d, err := r.Store.IdentityDetails(ctx, env.AccountID, env.Region, n)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
-				return "", err
+				return senderIdentity{}, err
 			}
 			if d.Status == store.StatusSuccess {
-				return n, nil
+				return senderIdentity{d, true}, nil
 			}
 		}
-		return "", nil
+		return senderIdentity{}, nil
 	})
 	if err != nil {
-		r.Logger.Warn("events: reading the sender's identity; sourceArn left out", "from", env.MailFrom, "err", err)
+		r.Logger.Warn("events: reading the sender's identity; its settings do not apply", "from", env.MailFrom, "err", err)
 	}
-	return id
+	return si.id, si.ok
+}
+
+// identityOf is identity for an entry.
+func (r *Recorder) identityOf(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
+	return r.identity(ctx, &e.Envelope)
+}
+
+// configSet is e's configuration set, nil when it has none (or it was
+// deleted since the message was accepted).
+func (r *Recorder) configSet(ctx context.Context, e *spool.Entry) *store.ConfigurationSet {
+	name := e.ConfigurationSet
+	if name == "" {
+		return nil
+	}
+	cs, err := r.configSets.Get(ctx, e.AccountID+"/"+e.Region+"/"+name, func(ctx context.Context) (*store.ConfigurationSet, error) {
+		cs, err := r.Store.ConfigurationSet(ctx, e.AccountID, e.Region, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &cs, nil
+	})
+	if err != nil {
+		r.Logger.Warn("events: reading a configuration set; its options do not apply", "set", name, "err", err)
+		return nil
+	}
+	return cs
 }
 
 // event makes the outbox row of one result.
-func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result) (store.OutboxEvent, error) {
-	at := res.Time
-	if at.IsZero() {
-		at = r.Clock.Now()
-	}
+func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at time.Time) (store.OutboxEvent, error) {
 	var obj any
 	key := env.ID + "/"
 	switch res.Kind {
@@ -255,7 +459,7 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result) (st
 		}
 		obj, key = c, key+"complaint/"+recipientsKey(res.Recipients)
 	default:
-		return store.OutboxEvent{}, fmt.Errorf("events: unknown outcome kind %d", res.Kind)
+		return store.OutboxEvent{}, fmt.Errorf("events: no event for outcome kind %d", res.Kind)
 	}
 	rec, err := NewRecord(mail, obj)
 	if err != nil {

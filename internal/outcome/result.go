@@ -21,6 +21,9 @@ const (
 	// RenderingFailed: the message's template did not render; nothing is
 	// delivered.
 	RenderingFailed
+	// AutoReplied: a recipient answered with an auto-reply (the mailbox
+	// simulator's ooto@); no SES event, an answer to the sender.
+	AutoReplied
 )
 
 // Result is one thing the courier (or the feedback MX) learnt about a
@@ -34,14 +37,18 @@ type Result struct {
 	// Delivered: the receiver's reply to the final dot, its host name and
 	// address, and the local address sesame sent from.
 	Reply, MTA, RemoteIP, LocalIP string
+	// Delivered, Bounced: the envelope sender (bounce address) used; its
+	// domain is where later feedback about the message arrives.
+	MailFrom string
 
 	// Bounced and Delayed: the failure as an SMTP reply.
 	Failure *Failure
 	// Bounced: SES's classification and the bounce's feedback id (the
 	// bounce record's, so a replay names the same bounce).
 	BounceType, BounceSubType, FeedbackID string
-	// Delayed: SES's delayType and when sesame gives up.
+	// Delayed: SES's delayType, the attempts so far and when sesame gives up.
 	DelayType string
+	Attempts  int
 	Expires   time.Time
 
 	// Complained: the report's fields (FeedbackID as above).

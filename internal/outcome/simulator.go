@@ -5,6 +5,10 @@ import "strings"
 // SimulatorDomain is the mailbox simulator's domain (spec §7).
 const SimulatorDomain = "simulator.amazonses.com"
 
+// SimulatorUserAgent is the User-Agent of the simulator's complaints, as SES
+// names it in its complaint notifications.
+const SimulatorUserAgent = "Amazon SES Mailbox Simulator"
+
 // Simulator outcomes, as SES describes them for each simulator address.
 const (
 	SimDelivered       = "delivered"

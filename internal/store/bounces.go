@@ -38,10 +38,14 @@ type Bounce struct {
 // already recorded, and reports whether b was new. A new bounce is recorded
 // with its follow-ups pending (PendingBounces); b.DSNPending is ignored.
 func (s *Store) AddBounce(ctx context.Context, b Bounce) (bool, error) {
+	return addBounce(ctx, s.writes, b)
+}
+
+func addBounce(ctx context.Context, ex execer, b Bounce) (bool, error) {
 	if b.Created.IsZero() {
 		b.Created = time.Now()
 	}
-	res, err := s.writes.ExecContext(ctx, `INSERT INTO bounces (account_id, region, message_id, recipient_lc,
+	res, err := ex.ExecContext(ctx, `INSERT INTO bounces (account_id, region, message_id, recipient_lc,
 		recipient, bounce_type, sub_type, status, diagnostic, remote_mta, feedback_id, reply, created_at, dsn_pending)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (message_id, recipient_lc) DO NOTHING`,
 		b.AccountID, b.Region, b.MessageID, strings.ToLower(b.Recipient), b.Recipient, b.Type, b.SubType,

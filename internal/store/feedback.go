@@ -33,11 +33,10 @@ func (s *Store) AddSentMessages(ctx context.Context, ms []SentMessage) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	tx, err := s.writes.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: add sent messages: %w", err)
-	}
-	defer tx.Rollback()
+	return s.inTx(ctx, "add sent messages", func(tx *sql.Tx) error { return addSentMessages(ctx, tx, ms) })
+}
+
+func addSentMessages(ctx context.Context, tx *sql.Tx, ms []SentMessage) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sent_messages (message_id, account_id, region, source,
 		recipients, feedback_to, configuration_set, bounce_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (message_id) DO NOTHING`)
@@ -51,9 +50,6 @@ func (s *Store) AddSentMessages(ctx context.Context, ms []SentMessage) error {
 			m.ConfigurationSet, strings.ToLower(m.BounceDomain), toDB(m.Created)); err != nil {
 			return fmt.Errorf("store: add sent message %s: %w", m.MessageID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: add sent messages: %w", err)
 	}
 	return nil
 }
@@ -124,6 +120,10 @@ type Complaint struct {
 // AddComplaint records c unless a complaint for its message and recipient
 // is recorded already, and reports whether c was new.
 func (s *Store) AddComplaint(ctx context.Context, c Complaint) (bool, error) {
+	return addComplaint(ctx, s.writes, c)
+}
+
+func addComplaint(ctx context.Context, ex execer, c Complaint) (bool, error) {
 	if c.Created.IsZero() {
 		c.Created = time.Now()
 	}
@@ -131,7 +131,7 @@ func (s *Store) AddComplaint(ctx context.Context, c Complaint) (bool, error) {
 	if !c.Arrival.IsZero() {
 		arrival = toDB(c.Arrival)
 	}
-	res, err := s.writes.ExecContext(ctx, `INSERT INTO complaints (account_id, region, message_id, recipient_lc,
+	res, err := ex.ExecContext(ctx, `INSERT INTO complaints (account_id, region, message_id, recipient_lc,
 		recipient, feedback_type, user_agent, arrival_at, feedback_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, recipient_lc) DO NOTHING`,
 		c.AccountID, c.Region, c.MessageID, strings.ToLower(c.Recipient), c.Recipient, c.FeedbackType,

@@ -30,19 +30,82 @@ func (s *Store) AppendEvents(ctx context.Context, evs []OutboxEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, "append events", func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO event_outbox (event_key, account_id, region, message_id,
-			event_type, configuration_set, source, remote_ip, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (event_key) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("store: append events: %w", err)
+	return s.inTx(ctx, "append events", func(tx *sql.Tx) error { return appendEvents(ctx, tx, evs) })
+}
+
+func appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO event_outbox (event_key, account_id, region, message_id,
+		event_type, configuration_set, source, remote_ip, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (event_key) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("store: append events: %w", err)
+	}
+	defer stmt.Close()
+	for _, e := range evs {
+		if _, err := stmt.ExecContext(ctx, e.Key, e.AccountID, e.Region, e.MessageID, e.EventType,
+			e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created)); err != nil {
+			return fmt.Errorf("store: append event %s: %w", e.Key, err)
 		}
-		defer stmt.Close()
-		for _, e := range evs {
-			if _, err := stmt.ExecContext(ctx, e.Key, e.AccountID, e.Region, e.MessageID, e.EventType,
-				e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created)); err != nil {
-				return fmt.Errorf("store: append event %s: %w", e.Key, err)
+	}
+	return nil
+}
+
+// Outcomes is what delivery attempts learnt, as records: written together
+// with their event records in one transaction (RecordOutcomes), so an event
+// is in the outbox exactly when the record it reports on is in its table.
+type Outcomes struct {
+	Bounces    []Bounce
+	Complaints []Complaint
+	Delays     []DeliveryDelay
+	Sent       []SentMessage
+	Events     []OutboxEvent
+}
+
+// Len is how many rows o writes.
+func (o *Outcomes) Len() int {
+	return len(o.Bounces) + len(o.Complaints) + len(o.Delays) + len(o.Sent) + len(o.Events)
+}
+
+// Add appends p's rows to o.
+func (o *Outcomes) Add(p Outcomes) {
+	o.Bounces = append(o.Bounces, p.Bounces...)
+	o.Complaints = append(o.Complaints, p.Complaints...)
+	o.Delays = append(o.Delays, p.Delays...)
+	o.Sent = append(o.Sent, p.Sent...)
+	o.Events = append(o.Events, p.Events...)
+}
+
+// RecordOutcomes writes o in one transaction. Every row is idempotent (a
+// bounce or complaint of a message and recipient is kept once, a delay is
+// the latest, an event once per key), so a replayed attempt writes nothing
+// twice.
+func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes) error {
+	if o.Len() == 0 {
+		return nil
+	}
+	return s.inTx(ctx, "record outcomes", func(tx *sql.Tx) error {
+		for _, b := range o.Bounces {
+			if _, err := addBounce(ctx, tx, b); err != nil {
+				return err
 			}
+		}
+		for _, c := range o.Complaints {
+			if _, err := addComplaint(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		for _, d := range o.Delays {
+			if err := putDeliveryDelay(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		if len(o.Sent) > 0 {
+			if err := addSentMessages(ctx, tx, o.Sent); err != nil {
+				return err
+			}
+		}
+		if len(o.Events) > 0 {
+			return appendEvents(ctx, tx, o.Events)
 		}
 		return nil
 	})

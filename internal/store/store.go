@@ -174,3 +174,9 @@ func boolDB(b bool) int {
 	}
 	return 0
 }
+
+// execer is a connection pool or a transaction: writers that run alone or
+// as part of a larger transaction take one.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}

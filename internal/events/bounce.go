@@ -1,4 +1,4 @@
-package delivery
+package events
 
 import (
 	"bufio"
@@ -40,44 +40,6 @@ import (
 // recipient the crashed attempt had bounced (the receiver changed its mind)
 // — that recipient got the message; its record stays pending, unread.
 
-// finishBounces records the attempt's bounces and follows up every pending
-// bounce of the message. A non-nil error means something is left to do: a
-// bounce that could not be recorded (its recipient is taken off a.done, so
-// it is tried — and bounces — again) or a follow-up that failed; the caller
-// keeps the message and tries again later.
-func (m *MX) finishBounces(ctx context.Context, a *attempt, log *slog.Logger) error {
-	e := a.e
-	// A first attempt without bounces has nothing pending: the common case
-	// pays no query. A later attempt looks, for a follow-up an earlier one
-	// could not finish.
-	if len(a.bounced) == 0 && e.State.Attempts == 0 {
-		return nil
-	}
-	now := m.now()
-	var failed error
-	for _, b := range a.bounced {
-		fid := uuid.NewString()
-		_, err := m.Store.AddBounce(ctx, store.Bounce{
-			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: b.rcpt,
-			Type: b.typ, SubType: b.sub, Status: b.f.Status(), Diagnostic: diagnosticOf(b.f),
-			RemoteMTA: b.f.MTA, FeedbackID: fid, Reply: b.f.Error(), Created: now,
-		})
-		if err != nil {
-			log.Error("recording a bounce; the recipient is tried again later", "rcpt", b.rcpt, "err", err)
-			delete(a.done, strings.ToLower(b.rcpt))
-			failed = err
-			continue
-		}
-		log.Info("bounced", "rcpt", b.rcpt, "type", b.typ, "subtype", b.sub, "err", b.f.Error())
-		a.results = append(a.results, outcome.Result{Kind: outcome.Bounced, Recipients: []string{b.rcpt}, Time: now,
-			Failure: b.f, BounceType: b.typ, BounceSubType: b.sub, FeedbackID: fid, MTA: b.f.MTA})
-	}
-	if err := m.followUpPending(ctx, e, now, func() []byte { return readHeaderOf(e) }, log); err != nil {
-		return err
-	}
-	return failed
-}
-
 // messageStripe picks the follow-up lock of a message.
 func messageStripe(id string) int {
 	h := fnv.New32a()
@@ -90,24 +52,24 @@ const followUpStripes = 64
 
 // followUpPending follows up every pending bounce of e's message and
 // clears their marks.
-func (m *MX) followUpPending(ctx context.Context, e *spool.Entry, now time.Time, origHeader func() []byte, log *slog.Logger) error {
+func (r *Recorder) followUpPending(ctx context.Context, e *spool.Entry, now time.Time, origHeader func() []byte, log *slog.Logger) error {
 	// A late report (feedback.go) and a retry of the message may follow up
 	// at the same time; one at a time, the second finds nothing pending.
-	mu := &m.followUpMu[messageStripe(e.ID)]
+	mu := &r.followUpMu[messageStripe(e.ID)]
 	mu.Lock()
 	defer mu.Unlock()
-	pending, err := m.Store.PendingBounces(ctx, e.ID)
+	pending, err := r.Store.PendingBounces(ctx, e.ID)
 	if err != nil || len(pending) == 0 {
 		return err
 	}
-	if err := m.followUp(ctx, e, pending, now, origHeader); err != nil {
+	if err := r.followUp(ctx, e, pending, now, origHeader); err != nil {
 		return err
 	}
 	rcpts := make([]string, len(pending))
 	for i, b := range pending {
 		rcpts[i] = b.Recipient
 	}
-	if err := m.Store.BouncesFollowedUp(ctx, e.ID, rcpts); err != nil {
+	if err := r.Store.BouncesFollowedUp(ctx, e.ID, rcpts); err != nil {
 		// The DSN is spooled: keeping the message (or refusing the report)
 		// for this would only send it again. The marks stay, unread unless
 		// the message is retried.
@@ -120,13 +82,13 @@ func (m *MX) followUpPending(ctx context.Context, e *spool.Entry, now time.Time,
 // the sender one DSN about all of them, with the original header origHeader
 // gives; on an error nothing is marked done (the suppression entries are
 // upserts, the DSN was not spooled).
-func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounce, now time.Time, origHeader func() []byte) error {
-	if m.suppresses(ctx, e, store.ReasonBounce) {
+func (r *Recorder) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounce, now time.Time, origHeader func() []byte) error {
+	if r.suppresses(ctx, e, store.ReasonBounce) {
 		for _, b := range pending {
 			if !suppresses(b) {
 				continue
 			}
-			err := m.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
+			err := r.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
 				AccountID: e.AccountID, Region: e.Region, Address: b.Recipient, Reason: store.ReasonBounce,
 				Updated: now, MessageID: e.ID, FeedbackID: b.FeedbackID,
 			})
@@ -135,12 +97,12 @@ func (m *MX) followUp(ctx context.Context, e *spool.Entry, pending []store.Bounc
 			}
 		}
 	}
-	if !m.dsnDue(ctx, e) {
+	if !r.dsnDue(ctx, e) {
 		return nil
 	}
 	to := feedbackTo(e)
-	msg := composeDSN(m.hostname(), m.bounceDomain(), to, e, pending, origHeader())
-	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
+	msg := composeDSN(r.Hostname, r.bounceDomain(), to, e, pending, origHeader())
+	if _, err := r.System.SubmitSystem(ctx, sending.SystemMessage{
 		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
 	}); err != nil {
 		return fmt.Errorf("sending a DSN to %s: %w", to, err)
@@ -172,11 +134,11 @@ func suppresses(b store.Bounce) bool {
 // dsnDue reports whether the sender of e gets DSNs: not for a DSN or other
 // mail of sesame's own (null reverse-path), not when the sender's identity
 // turned email feedback forwarding off.
-func (m *MX) dsnDue(ctx context.Context, e *spool.Entry) bool {
-	if m.System == nil || e.MailFrom == "" || e.Via == spool.ViaSystem {
+func (r *Recorder) dsnDue(ctx context.Context, e *spool.Entry) bool {
+	if r.System == nil || e.MailFrom == "" || e.Via == spool.ViaSystem {
 		return false
 	}
-	if id, ok := m.identity(ctx, e); ok && !id.FeedbackForwarding {
+	if id, ok := r.identityOf(ctx, e); ok && !id.FeedbackForwarding {
 		return false
 	}
 	return true
@@ -185,13 +147,13 @@ func (m *MX) dsnDue(ctx context.Context, e *spool.Entry) bool {
 // suppresses reads the suppression setting that applies to e — its
 // configuration set's SuppressionOptions when set, else the account's — and
 // says whether it names reason (BOUNCE or COMPLAINT).
-func (m *MX) suppresses(ctx context.Context, e *spool.Entry, reason string) bool {
-	if cs := m.configSet(ctx, e); cs != nil && cs.Options.Suppression != nil {
+func (r *Recorder) suppresses(ctx context.Context, e *spool.Entry, reason string) bool {
+	if cs := r.configSet(ctx, e); cs != nil && cs.Options.Suppression != nil {
 		return slices.Contains(cs.Options.Suppression.SuppressedReasons, reason)
 	}
-	reasons, err := m.Store.SuppressedReasons(ctx, e.AccountID, e.Region)
+	reasons, err := r.Store.SuppressedReasons(ctx, e.AccountID, e.Region)
 	if err != nil {
-		m.log().Warn("reading suppression settings", "account", e.AccountID, "err", err)
+		r.Logger.Warn("reading suppression settings", "account", e.AccountID, "err", err)
 		return false
 	}
 	return slices.Contains(reasons, reason)

@@ -1,4 +1,4 @@
-package delivery
+package events
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -34,45 +33,36 @@ var ErrUnknownMessage = errors.New("delivery: no record of that message")
 
 // KnownBounceAddress says whether local@domain is the bounce address of a
 // message sesame sent (and still keeps a record of).
-// A message sent moments ago may not be recorded yet (the sent log writes
-// in batches): its address gets an error, so the listener answers 4xx and
-// the receiver tries again, instead of a 5xx that would lose the feedback.
-func (m *MX) KnownBounceAddress(ctx context.Context, local, domain string) (bool, error) {
+// A message still in the spool is not recorded yet (its record is written
+// with the attempt's events): its address gets an error, so the listener
+// answers 4xx and the receiver tries again, instead of a 5xx that would
+// lose the feedback.
+func (r *Recorder) KnownBounceAddress(ctx context.Context, local, domain string) (bool, error) {
 	id := strings.ToLower(local)
-	sm, ok, err := m.Store.GetSentMessage(ctx, id)
+	sm, ok, err := r.Store.GetSentMessage(ctx, id)
 	if err != nil {
 		return false, err
 	}
 	if !ok {
-		if m.sent != nil && m.sent.has(id) {
-			return false, errNotYetRecorded
-		}
-		if _, queued := m.Spool.Entry(id); queued {
-			return false, errNotYetRecorded // in delivery, maybe accepted already
-		}
-		if t, isID := sending.MessageIDTime(id); isID && m.now().Sub(t).Abs() < recentlySent {
-			// A message delivered just before a crash whose record was
-			// lost with its batch: the receiver is asked to try again for a
-			// while rather than refused for good.
-			return false, errNotYetRecorded
+		if r.Queue != nil {
+			if _, queued := r.Queue.Entry(id); queued {
+				// In delivery: a receiver may have taken it a moment ago, and
+				// its record is written when the attempt ends.
+				return false, errNotYetRecorded
+			}
 		}
 		return false, nil
 	}
 	return strings.EqualFold(sm.BounceDomain, domain), nil
 }
 
-// recentlySent is how long after its MessageId was made an unknown message
-// of sesame's form gets "try again" rather than "unknown": the record of a
-// message delivered just before a crash may have been lost with its batch.
-const recentlySent = 10 * time.Minute
-
 var errNotYetRecorded = errors.New("delivery: message not recorded yet")
 
 // Feedback applies a report a receiver sent about message id. It returns
 // only once what follows is durable (records written, forwarded mail
 // spooled), so the listener may answer 250; an error means try again.
-func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw []byte) error {
-	sm, ok, err := m.Store.GetSentMessage(ctx, strings.ToLower(id))
+func (r *Recorder) Feedback(ctx context.Context, id string, rep *feedback.Report, raw []byte) error {
+	sm, ok, err := r.Store.GetSentMessage(ctx, strings.ToLower(id))
 	if err != nil {
 		return err
 	}
@@ -88,17 +78,17 @@ func (m *MX) Feedback(ctx context.Context, id string, rep *feedback.Report, raw 
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,
 		MailFrom: sm.Source, Recipients: sm.Recipients, Received: received,
 		Meta: spool.Meta{FeedbackTo: sm.FeedbackTo, ConfigurationSet: sm.ConfigurationSet}}}
-	log := m.log().With("id", sm.MessageID, "feedback", string(rep.Kind))
+	log := r.Logger.With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
 	case feedback.KindBounce:
-		return m.asyncBounce(ctx, e, sm.Recipients, rep, log)
+		return r.asyncBounce(ctx, e, sm.Recipients, rep, log)
 	case feedback.KindComplaint:
-		return m.complaint(ctx, e, sm.Recipients, rep, raw, log)
+		return r.complaint(ctx, e, sm.Recipients, rep, raw, log)
 	default:
 		// An auto-reply (RFC 3834 answers the Return-Path) or a bounce in
 		// no standard form: SES passes such mail on to the sender.
 		log.Info("forwarding feedback that is not a report", "subject", rep.Subject)
-		return m.forward(ctx, e, raw, "")
+		return r.forward(ctx, e, raw, "")
 	}
 }
 
@@ -122,26 +112,26 @@ func ourRecipient(rcpts []string, names ...string) string {
 }
 
 // asyncBounce records the failed recipients of a DSN and follows them up.
-func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, log *slog.Logger) error {
-	now := m.now()
+func (r *Recorder) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, log *slog.Logger) error {
+	now := r.Clock.Now()
 	n := 0
 	var results []outcome.Result
-	for _, r := range rep.Recipients {
-		if r.Action != "failed" {
+	for _, st := range rep.Recipients {
+		if st.Action != "failed" {
 			// delayed, delivered, relayed, expanded: nothing has failed.
 			continue
 		}
-		rcpt := ourRecipient(rcpts, r.Recipient, r.OriginalRecipient)
+		rcpt := ourRecipient(rcpts, st.Recipient, st.OriginalRecipient)
 		if rcpt == "" {
-			log.Warn("a DSN about an address the message was not sent to; ignored", "rcpt", r.Recipient)
+			log.Warn("a DSN about an address the message was not sent to; ignored", "rcpt", st.Recipient)
 			continue
 		}
-		f := dsnFailure(r)
+		f := dsnFailure(st)
 		typ, sub := outcome.Classify(f)
 		fid := uuid.NewString()
-		if _, err := m.Store.AddBounce(ctx, store.Bounce{
+		if _, err := r.Store.AddBounce(ctx, store.Bounce{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
-			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: r.Diagnostic, RemoteMTA: f.MTA,
+			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: st.Diagnostic, RemoteMTA: f.MTA,
 			FeedbackID: fid, Reply: f.Error(), Created: now,
 		}); err != nil {
 			return err
@@ -155,10 +145,10 @@ func (m *MX) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []string, re
 		log.Info("a report without failed recipients; nothing to do")
 		return nil
 	}
-	if err := m.recordFeedback(ctx, e, rep, results); err != nil {
+	if err := r.recordFeedback(ctx, e, rep, results); err != nil {
 		return err
 	}
-	return m.followUpPending(ctx, e, now, func() []byte { return rep.OriginalHeader }, log)
+	return r.followUpPending(ctx, e, now, func() []byte { return rep.OriginalHeader }, log)
 }
 
 // dsnFailure reads a DSN recipient's outcome as the Failure a reply would
@@ -205,13 +195,13 @@ func dsnFailure(r feedback.RecipientStatus) *outcome.Failure {
 // complaint records a complaint for each complained recipient, adds them to
 // the suppression list when the settings name COMPLAINT, and forwards the
 // report to the sender.
-func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, raw []byte, log *slog.Logger) error {
+func (r *Recorder) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep *feedback.Report, raw []byte, log *slog.Logger) error {
 	c := rep.Complaint
 	if c == nil {
 		c = &feedback.Complaint{}
 	}
-	now := m.now()
-	suppress := m.suppresses(ctx, e, store.ReasonComplaint)
+	now := r.Clock.Now()
+	suppress := r.suppresses(ctx, e, store.ReasonComplaint)
 	// Feedback loops often leave out or redact the complainer's address; a
 	// one-recipient message still says who it was, and so does a returned To
 	// that names exactly one of the message's recipients. A To naming
@@ -239,7 +229,7 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 	fresh := len(complained) == 0 // nothing recorded: forwarding is all there is
 	for _, rcpt := range complained {
 		fid := uuid.NewString()
-		added, err := m.Store.AddComplaint(ctx, store.Complaint{
+		added, err := r.Store.AddComplaint(ctx, store.Complaint{
 			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
 			FeedbackType: c.FeedbackType, UserAgent: c.UserAgent, Arrival: c.ArrivalDate,
 			FeedbackID: fid, Created: now,
@@ -249,12 +239,12 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 		}
 		log.Info("complaint", "rcpt", rcpt, "type", c.FeedbackType, "new", added)
 		fresh = fresh || added
-		if err := m.recordFeedback(ctx, e, rep, []outcome.Result{{Kind: outcome.Complained, Recipients: []string{rcpt},
+		if err := r.recordFeedback(ctx, e, rep, []outcome.Result{{Kind: outcome.Complained, Recipients: []string{rcpt},
 			Time: now, FeedbackID: fid, FeedbackType: c.FeedbackType, UserAgent: c.UserAgent, Arrival: c.ArrivalDate}}); err != nil {
 			return err
 		}
 		if suppress && c.FeedbackType != "not-spam" {
-			if err := m.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
+			if err := r.Store.PutSuppressedDestination(ctx, store.SuppressedDestination{
 				AccountID: e.AccountID, Region: e.Region, Address: rcpt, Reason: store.ReasonComplaint,
 				Updated: now, MessageID: e.ID, FeedbackID: fid,
 			}); err != nil {
@@ -271,14 +261,14 @@ func (m *MX) complaint(ctx context.Context, e *spool.Entry, rcpts []string, rep 
 		// sender has it already.
 		return nil
 	}
-	return m.forward(ctx, e, raw, "complaints")
+	return r.forward(ctx, e, raw, "complaints")
 }
 
 // forward sends raw on to the sender of e (when its identity forwards
 // feedback), from <local>@<bounce domain> (MAILER-DAEMON when local is ""),
 // with a header of sesame's own and the report's body and MIME type.
-func (m *MX) forward(ctx context.Context, e *spool.Entry, raw []byte, local string) error {
-	if !m.dsnDue(ctx, e) {
+func (r *Recorder) forward(ctx context.Context, e *spool.Entry, raw []byte, local string) error {
+	if !r.dsnDue(ctx, e) {
 		return nil
 	}
 	to := feedbackTo(e)
@@ -287,22 +277,22 @@ func (m *MX) forward(ctx context.Context, e *spool.Entry, raw []byte, local stri
 	}
 	header, body := splitMessage(raw)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s@%s\r\n", local, m.bounceDomain())
+	fmt.Fprintf(&b, "From: %s@%s\r\n", local, r.bounceDomain())
 	fmt.Fprintf(&b, "To: %s\r\n", to)
-	subject := headerValue(header, "Subject")
+	subject := rawHeaderValue(header, "Subject")
 	if subject == "" {
 		subject = "Feedback about your message " + e.ID
 	}
 	fmt.Fprintf(&b, "Subject: %s\r\n", subject)
 	for _, name := range []string{"MIME-Version", "Content-Type", "Content-Transfer-Encoding"} {
-		if v := headerValue(header, name); v != "" {
+		if v := rawHeaderValue(header, name); v != "" {
 			fmt.Fprintf(&b, "%s: %s\r\n", name, v)
 		}
 	}
 	fmt.Fprintf(&b, "X-SES-Message-ID: %s\r\n", e.ID)
 	b.WriteString("Auto-Submitted: auto-replied\r\n\r\n")
 	b.Write(body)
-	if _, err := m.System.SubmitSystem(ctx, sending.SystemMessage{
+	if _, err := r.System.SubmitSystem(ctx, sending.SystemMessage{
 		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: b.Bytes(),
 	}); err != nil {
 		return fmt.Errorf("forwarding feedback to %s: %w", to, err)
@@ -320,9 +310,9 @@ func splitMessage(raw []byte) (header, body []byte) {
 	return raw, nil
 }
 
-// headerValue is the unfolded value of the first field name in header
+// rawHeaderValue is the unfolded value of the first field name in header
 // (LF line ends), "" when absent.
-func headerValue(header []byte, name string) string {
+func rawHeaderValue(header []byte, name string) string {
 	var val []string
 	in := false
 	for _, line := range strings.Split(string(header), "\n") {
@@ -342,12 +332,20 @@ func headerValue(header []byte, name string) string {
 	return strings.ReplaceAll(strings.Join(val, " "), "\r", "")
 }
 
-// recordFeedback keeps the events of a report before the listener answers
-// 250 (an error: the receiver tries again; the records are idempotent). The
-// report's copy of the original header stands in for the message's own.
-func (m *MX) recordFeedback(ctx context.Context, e *spool.Entry, rep *feedback.Report, results []outcome.Result) error {
-	if m.Events == nil {
-		return nil
+// recordFeedback keeps the event records of a report before the listener
+// answers 250 (an error: the receiver tries again; the events are
+// idempotent). The report's copy of the original header stands in for the
+// message's own. The bounce and complaint records are written by the
+// caller first: it needs to know whether they are new.
+func (r *Recorder) recordFeedback(ctx context.Context, e *spool.Entry, rep *feedback.Report, results []outcome.Result) error {
+	mail := NewMail(r.mailInput(ctx, &e.Envelope, rep.OriginalHeader))
+	var o store.Outcomes
+	for _, res := range results {
+		ev, err := r.event(&e.Envelope, mail, res, res.Time)
+		if err != nil {
+			return err
+		}
+		o.Events = append(o.Events, ev)
 	}
-	return m.Events.Record(ctx, &e.Envelope, rep.OriginalHeader, results)
+	return r.commit(ctx, o)
 }
