@@ -39,7 +39,14 @@ command_timeout = "5s"
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	waitForWithin(t, what, 15*time.Second, cond)
+}
+
+// waitForWithin is waitFor with a bound of its own, for what takes long on
+// purpose (retries with backoff).
+func waitForWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
