@@ -19,6 +19,7 @@ import (
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/config"
+	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
 	"sesame/internal/queuectl"
@@ -116,7 +117,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if linkBase == "" {
 		linkBase = "http://" + cfg.API.Listen
 	}
-	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log})
+	// SNS signs every notification: the RSA engine DKIM uses serves it too.
+	rsaEngine, _, err := dkim.RSAEngine(cfg.Delivery.DKIMRSA)
+	if err != nil {
+		return err
+	}
+	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log,
+		NewSigner: rsaEngine})
 	if err != nil {
 		return err
 	}

@@ -86,3 +86,32 @@ func AutoRSA() (name, detail string) {
 	}
 	return RSAOpenSSL, libraryVersion()
 }
+
+// RSAEngine returns the named engine (RSAAuto, RSAOpenSSL, RSAGo) as a
+// function that turns a key into the crypto.Signer that signs with it, for
+// other RSA signers of sesame's (SNS message signatures), and the engine in
+// effect. With RSAAuto a key OpenSSL cannot take is signed by Go.
+func RSAEngine(name string) (func(*rsa.PrivateKey) (crypto.Signer, error), string, error) {
+	switch name {
+	case RSAGo:
+		return goEngine.wrap, RSAGo, nil
+	case RSAOpenSSL:
+		e, err := opensslEngine()
+		if err != nil {
+			return nil, "", err
+		}
+		return e.wrap, RSAOpenSSL, nil
+	case "", RSAAuto:
+		e, err := opensslEngine()
+		if err != nil {
+			return goEngine.wrap, RSAGo, nil
+		}
+		return func(k *rsa.PrivateKey) (crypto.Signer, error) {
+			if s, err := e.wrap(k); err == nil {
+				return s, nil
+			}
+			return k, nil
+		}, RSAOpenSSL, nil
+	}
+	return nil, "", fmt.Errorf("dkim: unknown RSA engine %q (want %q, %q or %q)", name, RSAAuto, RSAOpenSSL, RSAGo)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 )
 
 // Delivery: pending rows are read from the store in seq order and queued
-// in memory per subscription ("lane"). A lane sends one message at a time,
-// head first; a failing head waits out its backoff and holds back only its
-// own lane. Finished rows are deleted in batches.
+// in memory per subscription ("lane"). A lane sends up to laneParallel
+// messages at a time, oldest first, and one at a time, head first, once one
+// failed: a failing head waits out its backoff and holds back only its own
+// lane. Finished rows are deleted in batches.
 
 const (
 	loadBatch   = 1000 // rows read per store query
@@ -27,14 +29,17 @@ const (
 	// signAhead is how many of a lane's next messages are signed while the
 	// head is in flight: RSA (about 1 ms) would otherwise serialise a lane.
 	signAhead = 64
+	// laneParallel bounds one healthy subscription's messages in flight.
+	laneParallel = 16
 )
 
 // lane is one subscription's queue.
 type lane struct {
-	arn     string
-	queue   []*pending
-	running bool
-	gone    bool
+	arn      string
+	queue    []*pending
+	running  bool
+	gone     bool
+	inflight int // messages being attempted
 	// overflow: rows of this lane with seq >= reloadFrom were left in the
 	// store when the lane was full; it re-reads them as it drains.
 	overflow   bool
@@ -50,6 +55,7 @@ type pending struct {
 	store.SNSDelivery
 	attempts int
 	due      time.Time
+	inflight bool
 
 	prep sync.Once
 	done chan struct{} // closed when body/err are set
@@ -157,9 +163,16 @@ func (s *Service) startDue(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// runLane sends l's messages in order until it is empty, its head must wait,
-// or ctx ends.
+// runLane sends l's messages until it is empty, its next message must
+// wait, or ctx ends. A healthy lane has up to laneParallel messages in
+// flight (SNS standard topics do not keep order either, and one at a time
+// would cap a subscriber at one round trip per message); once one fails the
+// lane goes back to one at a time, head first, until the head gets through,
+// so a dead subscriber is asked once per backoff, not once per message.
 func (s *Service) runLane(ctx context.Context, l *lane) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	freed := make(chan struct{}, 1)
 	for ctx.Err() == nil {
 		s.mu.Lock()
 		if l.gone {
@@ -179,62 +192,92 @@ func (s *Service) runLane(ctx context.Context, l *lane) {
 			continue
 		}
 		now := s.clk.Now()
-		if len(l.queue) == 0 || l.queue[0].due.After(now) {
-			l.running = false
-			s.mu.Unlock()
-			return
+		var p *pending
+		for _, q := range l.queue {
+			if !q.inflight {
+				p = q
+				break
+			}
 		}
-		p := l.queue[0]
-		failing := l.failing
+		if p == nil || p.due.After(now) || l.inflight >= laneParallel || (l.failing && l.inflight > 0) {
+			if l.inflight == 0 {
+				l.running = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			select {
+			case <-freed:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		p.inflight = true
+		l.inflight++
 		ahead := l.queue[:min(len(l.queue), signAhead)]
 		s.mu.Unlock()
 		for _, q := range ahead {
 			s.prepare(q)
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.deliver(ctx, l, p, now)
+			select {
+			case freed <- struct{}{}:
+			default:
+			}
+		}()
+	}
+}
 
-		var res outcome
-		if failing && now.Sub(p.Published) > s.cfg.RetryPeriod {
-			res = outcome{drop: true, reason: "retry period over"}
-		} else {
-			s.sem <- struct{}{}
-			res = s.attempt(ctx, p)
-			<-s.sem
-			if ctx.Err() != nil {
-				break
-			}
-			if !res.ok && !res.drop && s.clk.Now().Sub(p.Published) > s.cfg.RetryPeriod {
-				res.drop, res.reason = true, "retry period over after: "+res.reason
-			}
+// deliver makes one attempt at p and settles it in l.
+func (s *Service) deliver(ctx context.Context, l *lane, p *pending, now time.Time) {
+	var res outcome
+	if p.attempts > 0 && now.Sub(p.Published) > s.cfg.RetryPeriod {
+		res = outcome{drop: true, reason: "retry period over"}
+	} else {
+		s.sem <- struct{}{}
+		res = s.attempt(ctx, p)
+		<-s.sem
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			p.inflight = false
+			l.inflight--
+			s.mu.Unlock()
+			return
 		}
-		s.mu.Lock()
-		switch {
-		case res.ok || res.drop:
-			if len(l.queue) > 0 && l.queue[0] == p {
-				l.queue = l.queue[1:]
-			}
-			// After a drop the next message gets at least one attempt of its own.
-			l.failing = false
-			s.done = append(s.done, p.Seq)
-			if len(s.done) >= flushBatch {
-				s.poke()
-			}
-		default:
-			p.attempts++
-			p.due = s.clk.Now().Add(backoff(p.attempts))
-			l.failing = true
-		}
-		s.mu.Unlock()
-		if res.drop {
-			s.log.Warn("sns: delivery dropped", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
-				"message_id", p.MessageID, "type", p.Kind, "attempts", p.attempts+1, "reason", res.reason)
-		} else if !res.ok {
-			s.log.Info("sns: delivery failed, will retry", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
-				"message_id", p.MessageID, "attempts", p.attempts, "retry_at", p.due, "reason", res.reason)
+		if !res.ok && !res.drop && s.clk.Now().Sub(p.Published) > s.cfg.RetryPeriod {
+			res.drop, res.reason = true, "retry period over after: "+res.reason
 		}
 	}
 	s.mu.Lock()
-	l.running = false
+	p.inflight = false
+	l.inflight--
+	switch {
+	case res.ok || res.drop:
+		if i := slices.Index(l.queue, p); i >= 0 {
+			l.queue = slices.Delete(l.queue, i, i+1)
+		}
+		// After a drop the next message gets at least one attempt of its own.
+		l.failing = false
+		s.done = append(s.done, p.Seq)
+		if len(s.done) >= flushBatch {
+			s.poke()
+		}
+	default:
+		p.attempts++
+		p.due = s.clk.Now().Add(backoff(p.attempts))
+		l.failing = true
+	}
 	s.mu.Unlock()
+	if res.drop {
+		s.log.Warn("sns: delivery dropped", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
+			"message_id", p.MessageID, "type", p.Kind, "attempts", p.attempts+1, "reason", res.reason)
+	} else if !res.ok {
+		s.log.Info("sns: delivery failed, will retry", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
+			"message_id", p.MessageID, "attempts", p.attempts, "retry_at", p.due, "reason", res.reason)
+	}
 }
 
 // reload reads an overflowed lane's next rows from the store: those up to

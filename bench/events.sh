@@ -1,0 +1,156 @@
+#!/bin/bash
+# events.sh — what publishing SES events costs sesame's SMTP ingest.
+#
+# The same load (bench/smtpload: 20 connections, 2,000-byte messages,
+# STARTTLS + AUTH PLAIN, capture mode) runs alternately with
+#   none  example.com's default configuration set has no event destination
+#         (events are still recorded in the outbox: that cost is in both)
+#   all   its set publishes every event type (Send and Delivery here: two per
+#         message) to an SNS topic with a local HTTP subscriber (bench/eventsink)
+# REPEAT times; it prints one line per run, the medians, the all/none ratio
+# (target: publishing costs < 15 % of ingest, ratio >= 0.85), and for "all"
+# the events' latency at the subscriber (event time → arrival; target p99 <
+# 1 s while the subscriber keeps up) and how long the last event took.
+# Then, unless BACKLOG_MSGS=0, the subscriber goes away (503) while
+# BACKLOG_MSGS messages (two undelivered events each) are sent, and one more
+# measured run shows whether the backlog slows sending (target: no).
+#
+# Usage (from anywhere):   bench/events.sh
+# Environment (defaults):
+#   REPEAT=3  MSGS=20000  CONNS=20  SIZE=2000
+#   BACKLOG_MSGS=500000      messages sent while the subscriber is down (0 = skip)
+#   RUN_LIMIT=180            seconds a single run may take (smtpload -duration)
+#   CATCHUP_LIMIT=300        seconds to wait for the subscriber to get every event
+#   WAIT_QUIET=30 QUIET_PCT=15
+#   WORK=/var/tmp/sesame-bench-events
+# Loopback only; ports 3587/3465/3787 (sesame) and 3790 (eventsink).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+REPEAT=${REPEAT:-3}
+MSGS=${MSGS:-20000}
+CONNS=${CONNS:-20}
+SIZE=${SIZE:-2000}
+BACKLOG_MSGS=${BACKLOG_MSGS:-500000}
+RUN_LIMIT=${RUN_LIMIT:-180}
+CATCHUP_LIMIT=${CATCHUP_LIMIT:-300}
+WAIT_QUIET=${WAIT_QUIET:-30}
+QUIET_PCT=${QUIET_PCT:-15}
+WORK=${WORK:-/var/tmp/sesame-bench-events}
+FROM=sender@example.com TO=recipient@example.net
+SES_SMTP=127.0.0.1:3587 SES_TLS=127.0.0.1:3465 SES_API=127.0.0.1:3787 SINK=127.0.0.1:3790
+REGION=us-east-1
+SESAME_PID='' SINK_PID=''
+RESULTS=$WORK/results.txt
+
+cleanup() {
+	local rc=$?
+	for p in "$SINK_PID" "$SESAME_PID"; do
+		if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+	done
+	rm -rf "$WORK/data"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+json_str() { tr -d '\n' | sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p"; }
+json_num() { tr -d '\n' | sed -n "s/.*\"$1\" *: *\([0-9.e+-]*\).*/\1/p"; }
+median() { sort -g | awk '{v[NR] = $1} END { if (NR == 0) { print "n/a"; exit }
+	m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'; }
+
+mkdir -p "$WORK/bin"
+: >"$RESULTS"
+log "building sesame, smtpload and eventsink"
+(cd "$ROOT" && go build -o "$WORK/bin/sesame" ./cmd/sesame && go build -o "$WORK/bin/smtpload" ./bench/smtpload &&
+	go build -o "$WORK/bin/eventsink" ./bench/eventsink)
+
+cfg=$WORK/sesame.toml
+rm -rf "$WORK/data"
+mkdir -p "$WORK/data"
+{
+	sesame_base_config
+	printf '[delivery]\nmode = "capture"\n[log]\nlevel = "warn"\n'
+} >"$cfg"
+ses=$WORK/bin/sesame
+acct=$("$ses" admin -c "$cfg" account create)
+id=$(json_str account_id <<<"$acct")
+key=$(json_str access_key_id <<<"$acct")
+secret=$(json_str secret_access_key <<<"$acct")
+pass=$("$ses" smtp-password --secret "$secret" --region "$REGION")
+"$ses" admin -c "$cfg" account set --account "$id" --region "$REGION" --production --max-send-rate 1000000 --max-24h-send -1 >/dev/null
+"$ses" admin -c "$cfg" identity verify --account "$id" --region "$REGION" example.com >/dev/null
+"$ses" serve -c "$cfg" >"$WORK/sesame.log" 2>&1 &
+SESAME_PID=$!
+for _ in $(seq 100); do
+	curl -sf "http://$SES_API/_sesame/health" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$WORK/bin/eventsink" -listen "$SINK" -endpoint "http://$SES_API" -key "$key" -secret "$secret" -region "$REGION" \
+	>"$WORK/eventsink.log" 2>&1 &
+SINK_PID=$!
+for _ in $(seq 300); do grep -q '^ready' "$WORK/eventsink.log" && break; sleep 0.1; done
+grep -q '^ready' "$WORK/eventsink.log" || die "eventsink: $(tail -3 "$WORK/eventsink.log")"
+log "sesame $SESAME_PID, eventsink $SINK_PID, account $id"
+
+load() { # load MSGS → the RESULT line
+	"$WORK/bin/smtpload" -addr "$SES_SMTP" -starttls -user "$key" -pass "$pass" -from "$FROM" -to "$TO" \
+		-conns "$CONNS" -msgs "$1" -size "$SIZE" -duration "${RUN_LIMIT}s" -q | grep '^RESULT'
+}
+use() { curl -sf -X POST "http://$SINK/use?set=$1" >/dev/null; sleep 1.2; } # caches live 1 s
+stats() { curl -sf "http://$SINK/stats"; }
+
+# Wait for the spool to drain between runs: capture keeps up, but a run
+# must not measure the one before.
+settle() { sleep 2; }
+
+run() { # run MODE
+	local mode=$1 busy out rate p99 start caught=""
+	use "bench-$mode"
+	curl -sf -X POST "http://$SINK/reset" >/dev/null
+	busy=$(wait_quiet)
+	start=$(date +%s.%N)
+	out=$(load "$MSGS")
+	rate=$(field rate <<<"$out")
+	if [ "$mode" = all ]; then
+		local want=$((2 * MSGS)) n=0 deadline=$((SECONDS + CATCHUP_LIMIT))
+		while [ "$SECONDS" -lt "$deadline" ]; do
+			n=$(stats | json_num count)
+			[ "${n:-0}" -ge "$want" ] && break
+			sleep 0.2
+		done
+		local s
+		s=$(stats)
+		caught=" events=$(json_num count <<<"$s")/$want lat_p50=$(json_num p50_ms <<<"$s")ms lat_p99=$(json_num p99_ms <<<"$s")ms lat_max=$(json_num max_ms <<<"$s")ms all_in=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
+	fi
+	echo "mode=$mode busy_before=$busy% $out$caught" | tee -a "$RESULTS"
+	settle
+}
+
+for r in $(seq "$REPEAT"); do
+	log "round $r of $REPEAT"
+	run none
+	run all
+done
+none=$(grep '^mode=none ' "$RESULTS" | field rate | median)
+all=$(grep '^mode=all ' "$RESULTS" | field rate | median)
+p99=$(grep '^mode=all ' "$RESULTS" | sed -n 's/.* lat_p99=\([0-9.]*\)ms.*/\1/p' | median)
+ratio=$(awk -v a="$all" -v n="$none" 'BEGIN{printf "%.2f", a/n}')
+echo "SUMMARY ingest_none=${none}/s ingest_all=${all}/s ratio=$ratio (target >= 0.85) event_latency_p99=${p99}ms (target < 1000)" | tee -a "$RESULTS"
+
+if [ "$BACKLOG_MSGS" -gt 0 ]; then
+	log "backlog: the subscriber is down while $BACKLOG_MSGS messages are sent"
+	use bench-all
+	curl -sf -X POST "http://$SINK/down?on=1" >/dev/null
+	out=$(RUN_LIMIT=900 load "$BACKLOG_MSGS")
+	echo "mode=backlog-fill $out" | tee -a "$RESULTS"
+	busy=$(wait_quiet)
+	out=$(load "$MSGS")
+	echo "mode=with-backlog busy_before=$busy% $out" | tee -a "$RESULTS"
+	rate=$(field rate <<<"$out")
+	echo "SUMMARY backlog_events=$((2 * BACKLOG_MSGS)) ingest_with_backlog=${rate}/s vs ingest_all=${all}/s ratio=$(awk -v a="$rate" -v n="$all" 'BEGIN{printf "%.2f", a/n}') (target: ~1)" | tee -a "$RESULTS"
+fi
+log "results in $RESULTS"
