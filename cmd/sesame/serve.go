@@ -224,6 +224,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	reputationDone := make(chan struct{})
+	go func() {
+		defer close(reputationDone)
+		if err := newReputation(cfg.Reputation, st, clk, log).Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
 
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
@@ -255,6 +262,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-verifyDone
 	<-snsDone
 	<-publishDone
+	<-reputationDone
 	stopRecording()
 	<-recordDone
 	return runErr

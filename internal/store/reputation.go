@@ -95,9 +95,9 @@ func (s *Store) SendStatsSince(ctx context.Context, accountID, region string, si
 // ReputationKey names what a reputation is of: an account in a region, or
 // one of its configuration sets.
 type ReputationKey struct {
-	AccountID        string
-	Region           string
-	ConfigurationSet string // "" = the account
+	AccountID        string `json:"account_id"`
+	Region           string `json:"region"`
+	ConfigurationSet string `json:"configuration_set"` // "" = the account
 }
 
 // SendStatKeys lists the account, region and configuration set
