@@ -257,10 +257,31 @@ func (e *Evaluator) configurationSet(ctx context.Context, rep store.Reputation, 
 	if !metrics && !rep.Paused && rep.EvaluatedAt.IsZero() {
 		return nil
 	}
+	var fresh time.Time // a fresh start given when the set was made
 	if rep.Paused && cs.SendingEnabled() {
-		rep.Paused, rep.CountsFrom = false, nextBucket(now)
+		// Lifted: SES's "fresh start" (ReputationOptions.LastFreshStart,
+		// which GetConfigurationSet shows): only what is sent from the next
+		// bucket on counts.
+		from := nextBucket(now)
+		err := e.Store.UpdateConfigurationSetOptions(ctx, k.AccountID, k.Region, k.ConfigurationSet,
+			func(o *store.ConfigurationSetOptions) error {
+				if o.Reputation == nil {
+					o.Reputation = &store.ReputationOptions{}
+				}
+				o.Reputation.LastFreshStart = &from
+				return nil
+			})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		rep.Paused, rep.CountsFrom = false, from
 		e.logger().Info("reputation: configuration set's sending pause lifted; rates start afresh", "account", k.AccountID,
 			"region", k.Region, "configuration_set", k.ConfigurationSet, "from", rep.CountsFrom)
+	} else if ro := cs.Options.Reputation; ro != nil && ro.LastFreshStart != nil {
+		fresh = *ro.LastFreshStart
+	}
+	if fresh.After(rep.CountsFrom) {
+		rep.CountsFrom = fresh
 	}
 	r, err := e.rates(ctx, rep, now)
 	if err != nil {

@@ -413,8 +413,22 @@ func TestEvaluatorConfigurationSets(t *testing.T) {
 	if !get("watched").SendingEnabled() {
 		t.Fatal("a lifted pause was imposed again by the same bounces")
 	}
-	if r := e.reputation("watched"); r.Paused || r.CountsFrom.IsZero() {
+	r := e.reputation("watched")
+	if r.Paused || r.CountsFrom.IsZero() || r.Sends != 0 {
 		t.Fatalf("watched after the lift: %+v", r)
+	}
+	// GetConfigurationSet shows the fresh start.
+	if ro := get("watched").Options.Reputation; ro == nil || ro.LastFreshStart == nil || !ro.LastFreshStart.Equal(r.CountsFrom) ||
+		!ro.ReputationMetricsEnabled {
+		t.Fatalf("watched reputation options %+v, want LastFreshStart %v", ro, r.CountsFrom)
+	}
+	// New bad sending through it pauses it again.
+	e.clk.Set(r.CountsFrom.Add(time.Minute))
+	e.o.sends(e.clk.Now(), "watched", addrs("w2", 100)...)
+	e.o.bounce(e.clk.Now(), "watched", "Permanent", "General", addrs("w2", 20)...)
+	e.step()
+	if get("watched").SendingEnabled() {
+		t.Fatal("20 % bounces after the fresh start did not pause the set")
 	}
 }
 
