@@ -66,7 +66,8 @@ func CountEvents(ctx context.Context, st CounterStore) (int, error) {
 // counted is the part of an SES event record the counters read.
 type counted struct {
 	Mail struct {
-		Destination []string `json:"destination"`
+		Destination []string            `json:"destination"`
+		Tags        map[string][]string `json:"tags"`
 	} `json:"mail"`
 	Bounce *struct {
 		BounceType        string `json:"bounceType"`
@@ -84,8 +85,10 @@ type counted struct {
 }
 
 // Tally turns outbox events into changes to the bucket counters, one per
-// account, region, configuration set and bucket touched. Events of no
-// account (sesame's own mail) and of other types count nowhere.
+// account, region, configuration set and bucket touched. Events of
+// sesame's own mail (DSNs, verification mail, forwarded reports: no
+// account, or no ses:operation tag, as no client sent them) and of other
+// types count nowhere.
 func Tally(evs []store.OutboxEvent) ([]store.SendStat, error) {
 	type key struct {
 		acct, region, set string
@@ -116,6 +119,9 @@ func Tally(evs []store.OutboxEvent) ([]store.SendStat, error) {
 		var rec counted
 		if err := json.Unmarshal(e.Record, &rec); err != nil {
 			return nil, fmt.Errorf("reputation: reading outbox event %d (%s): %w", e.Seq, e.EventType, err)
+		}
+		if len(rec.Mail.Tags["ses:operation"]) == 0 {
+			continue
 		}
 		switch e.EventType {
 		case events.TypeSend:

@@ -34,7 +34,8 @@ func (o *outbox) add(at time.Time, set string, rcpts []string, obj any) {
 	o.seq++
 	id := fmt.Sprintf("msg-%d", o.seq)
 	rec, err := events.NewRecord(events.NewMail(events.MailInput{Timestamp: at, MessageID: id,
-		Source: "s@example.com", SendingAccountID: acct, Destination: rcpts}), obj)
+		Source: "s@example.com", SendingAccountID: acct, Destination: rcpts,
+		Tags: map[string][]string{"ses:operation": {"SendEmail"}}}), obj)
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -90,9 +91,21 @@ func TestTally(t *testing.T) {
 	o.complaint(t0.Add(4*time.Minute), "", nil, "complaint@simulator.amazonses.com")
 	o.add(t0.Add(5*time.Minute), "", []string{"v@example.com"}, &events.Reject{Reason: "Bad content"})
 	o.add(t0.Add(5*time.Minute), "", []string{"v@example.com"}, &events.Delivery{Recipients: []string{"v@example.com"}})
-	sys := o.evs[0]
-	sys.AccountID = "" // sesame's own mail
-	o.evs = append(o.evs, sys)
+	noAccount := o.evs[0]
+	noAccount.AccountID = ""
+	o.evs = append(o.evs, noAccount)
+	// sesame's own mail (a DSN to the sender) has no ses:operation.
+	dsn, err := events.NewRecord(events.NewMail(events.MailInput{Timestamp: t0, MessageID: "dsn",
+		Source: "", SendingAccountID: acct, Destination: []string{"s@example.com"}}), &events.Send{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.evs = append(o.evs, store.OutboxEvent{Key: "dsn/send", AccountID: acct, Region: region, MessageID: "dsn",
+		EventType: events.TypeSend, Record: b, Created: t0})
 
 	got, err := Tally(o.evs)
 	if err != nil {
