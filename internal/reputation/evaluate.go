@@ -62,6 +62,8 @@ type Evaluator struct {
 	MinVolume int64
 	Clock     clock.Clock
 	Logger    *slog.Logger
+
+	lastRound time.Time // when the last round without failures began
 }
 
 // Rates are what one evaluation counted.
@@ -112,11 +114,20 @@ func nextBucket(t time.Time) time.Time {
 	return b.UTC()
 }
 
-// Evaluate judges every account and set once. It goes on past a failure
-// with one and returns the first.
+// Evaluate judges the accounts and sets whose rates may have changed since
+// the last call (all of them the first time). It goes on past a failure
+// with one and returns the first; the next call then looks back as far as
+// this one did.
+// Calls must not overlap.
 func (e *Evaluator) Evaluate(ctx context.Context) error {
 	now := e.now()
+	// Rates change with new events: after the first round only what was
+	// counted since the last one (its bucket and later) is judged again,
+	// with whatever sesame paused or put on probation.
 	since := now.Add(-e.Window)
+	if !e.lastRound.IsZero() && e.lastRound.Add(-Bucket).After(since) {
+		since = e.lastRound.Add(-Bucket)
+	}
 	keys, err := e.Store.SendStatKeys(ctx, since)
 	if err != nil {
 		return err
@@ -129,9 +140,9 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 	for _, r := range prev {
 		known[r.ReputationKey] = r
 	}
-	// Every account with sends in the window or a reputation kept (a
-	// paused account sends nothing, yet its pause may be lifted), and
-	// every set with either.
+	// Every account with new events, or paused or on probation by sesame
+	// (a paused account sends nothing, yet its pause may be lifted), and
+	// every set likewise.
 	todo := map[store.ReputationKey]bool{}
 	var order []store.ReputationKey
 	add := func(k store.ReputationKey) {
@@ -147,7 +158,9 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 		}
 	}
 	for _, r := range prev {
-		add(r.ReputationKey)
+		if r.Paused || r.Probation || e.lastRound.IsZero() {
+			add(r.ReputationKey)
+		}
 	}
 	var first error
 	for _, k := range order {
@@ -171,6 +184,9 @@ func (e *Evaluator) Evaluate(ctx context.Context) error {
 				first = err
 			}
 		}
+	}
+	if first == nil {
+		e.lastRound = now
 	}
 	return first
 }
