@@ -474,3 +474,34 @@ func TestCountEventsOnce(t *testing.T) {
 		t.Fatalf("stats %+v", stats)
 	}
 }
+
+// Run counts what the outbox gets and pauses the account, without being
+// told (it polls).
+func TestServiceRun(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	svc := &Service{Store: e.st, Evaluator: e.ev, CountEvery: 10 * time.Millisecond, EvaluateEvery: time.Nanosecond,
+		Clock: e.clk, Logger: e.ev.Logger}
+	done := make(chan error)
+	go func() { done <- svc.Run(ctx) }()
+	e.o.sends(e.clk.Now(), "", addrs("a", 200)...)
+	e.o.bounce(e.clk.Now(), "", "Permanent", "General", addrs("a", 40)...)
+	if err := e.st.AppendEvents(context.Background(), e.o.evs); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.settings().SendingEnabled {
+		if time.Now().After(deadline) {
+			t.Fatal("the account was not paused")
+		}
+		e.clk.Advance(time.Second)
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r := e.reputation(""); r.Sends != 200 || r.HardBounces != 40 || !r.Paused {
+		t.Fatalf("reputation %+v", r)
+	}
+}
