@@ -67,6 +67,7 @@ func CountEvents(ctx context.Context, st CounterStore) (int, error) {
 type counted struct {
 	Mail struct {
 		Destination []string            `json:"destination"`
+		SourceArn   string              `json:"sourceArn"`
 		Tags        map[string][]string `json:"tags"`
 	} `json:"mail"`
 	Bounce *struct {
@@ -86,9 +87,8 @@ type counted struct {
 
 // Tally turns outbox events into changes to the bucket counters, one per
 // account, region, configuration set and bucket touched. Events of
-// sesame's own mail (DSNs, verification mail, forwarded reports: no
-// account, or no ses:operation tag, as no client sent them) and of other
-// types count nowhere.
+// sesame's own mail (DSNs, verification mail, forwarded reports) and of
+// other types count nowhere.
 func Tally(evs []store.OutboxEvent) ([]store.SendStat, error) {
 	type key struct {
 		acct, region, set string
@@ -120,7 +120,7 @@ func Tally(evs []store.OutboxEvent) ([]store.SendStat, error) {
 		if err := json.Unmarshal(e.Record, &rec); err != nil {
 			return nil, fmt.Errorf("reputation: reading outbox event %d (%s): %w", e.Seq, e.EventType, err)
 		}
-		if len(rec.Mail.Tags["ses:operation"]) == 0 {
+		if !clientMail(rec) {
 			continue
 		}
 		switch e.EventType {
@@ -171,6 +171,16 @@ func Tally(evs []store.OutboxEvent) ([]store.SendStat, error) {
 		out[i] = *byKey[k]
 	}
 	return out, nil
+}
+
+// clientMail tells a client's mail from sesame's own by what the Recorder
+// puts in the record: a client's send has its ses:operation tag; feedback
+// arriving after delivery (the feedback MX) has no operation, but names the
+// sender's verified identity (sourceArn), which sesame's own mail never
+// does. (Feedback about a message whose identity was deleted meanwhile is
+// therefore not counted.)
+func clientMail(rec counted) bool {
+	return len(rec.Mail.Tags["ses:operation"]) > 0 || rec.Mail.SourceArn != ""
 }
 
 func countRecipients(rcpts []string) int64 {

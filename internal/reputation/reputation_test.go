@@ -94,25 +94,38 @@ func TestTally(t *testing.T) {
 	noAccount := o.evs[0]
 	noAccount.AccountID = ""
 	o.evs = append(o.evs, noAccount)
-	// sesame's own mail (a DSN to the sender) has no ses:operation.
-	dsn, err := events.NewRecord(events.NewMail(events.MailInput{Timestamp: t0, MessageID: "dsn",
-		Source: "", SendingAccountID: acct, Destination: []string{"s@example.com"}}), &events.Send{})
-	if err != nil {
-		t.Fatal(err)
+	// sesame's own mail (a DSN to the sender) has no ses:operation and no
+	// sourceArn; feedback from the feedback MX has no ses:operation but the
+	// sender's identity.
+	for _, m := range []struct {
+		id, sourceArn string
+		obj           any
+	}{
+		{"dsn", "", &events.Send{}},
+		{"dsn", "", &events.Bounce{BounceType: "Permanent", BounceSubType: "General",
+			BouncedRecipients: []events.BouncedRecipient{{EmailAddress: "s@example.com"}}}},
+		{"late", "arn:aws:ses:eu-west-1:111111111111:identity/example.com", &events.Bounce{BounceType: "Permanent",
+			BounceSubType: "General", BouncedRecipients: []events.BouncedRecipient{{EmailAddress: "late@example.com"}}}},
+	} {
+		rec, err := events.NewRecord(events.NewMail(events.MailInput{Timestamp: t0, MessageID: m.id,
+			SourceArn: m.sourceArn, SendingAccountID: acct, Destination: []string{"x@example.com"}}), m.obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.evs = append(o.evs, store.OutboxEvent{Key: m.id + "/" + rec.EventType, AccountID: acct, Region: region,
+			MessageID: m.id, EventType: rec.EventType, Record: b, Created: t0.Add(6 * time.Minute)})
 	}
-	b, err := json.Marshal(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.evs = append(o.evs, store.OutboxEvent{Key: "dsn/send", AccountID: acct, Region: region, MessageID: "dsn",
-		EventType: events.TypeSend, Record: b, Created: t0})
 
 	got, err := Tally(o.evs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []store.SendStat{
-		{AccountID: acct, Region: region, Bucket: t0, DeliveryAttempts: 3, Bounces: 2, HardBounces: 1, Complaints: 1, Rejects: 1},
+		{AccountID: acct, Region: region, Bucket: t0, DeliveryAttempts: 3, Bounces: 3, HardBounces: 2, Complaints: 1, Rejects: 1},
 		{AccountID: acct, Region: region, Bucket: t0.Add(Bucket), DeliveryAttempts: 1},
 		{AccountID: acct, Region: region, ConfigurationSet: "cs", Bucket: t0, DeliveryAttempts: 1},
 	}
