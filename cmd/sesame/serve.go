@@ -233,6 +233,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	reputationDone := make(chan struct{})
+	go func() {
+		defer close(reputationDone)
+		if err := newReputation(cfg.Reputation, st, clk, log).Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
 
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
@@ -264,6 +271,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-verifyDone
 	<-snsDone
 	<-publishDone
+	<-reputationDone
 	stopRecording()
 	<-recordDone
 	return runErr

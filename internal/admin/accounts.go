@@ -33,6 +33,10 @@ type accountDetails struct {
 	store.Account
 	AccessKeys []keyInfo               `json:"access_keys"`
 	Settings   []store.AccountSettings `json:"settings"`
+	// Reputation is the last evaluation of the bounce and complaint rates
+	// per region (and per configuration set with reputation metrics), so an
+	// operator sees why an account is on probation or paused.
+	Reputation []store.Reputation `json:"reputation"`
 }
 
 func (a *admin) newKey(k store.AccessKey) newKey {
@@ -84,6 +88,12 @@ func (a *admin) accountShow(ctx context.Context, name string, args []string) err
 				return err
 			}
 			d.Settings = append(d.Settings, set)
+		}
+		if d.Reputation, err = a.st.Reputations(ctx, id); err != nil {
+			return err
+		}
+		if d.Reputation == nil {
+			d.Reputation = []store.Reputation{}
 		}
 		return a.print(d)
 	})

@@ -30,7 +30,8 @@ func Usage() string {
 	return `Commands (output is JSON):
   account create                          make an account and its first access key
   account list                            list accounts
-  account show [--account ID]             an account, its access keys and per-region settings
+  account show [--account ID]             an account, its access keys, per-region settings and
+                                          reputation (bounce and complaint rates, pauses)
   account set [--account ID] [--region R] [--production | --sandbox]
               [--max-send-rate N] [--max-24h-send N] [--sending-enabled=true|false]
               [--enforcement-status HEALTHY|PROBATION|SHUTDOWN]

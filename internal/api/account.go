@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 	"time"
 
 	"sesame/internal/store"
@@ -121,47 +120,29 @@ type sendDataPoint struct {
 	Rejects          int64  `xml:"Rejects"`
 }
 
-// sendStatistics sums the per-minute recipient counters into 15-minute
-// buckets, with the bounces and complaints recorded in each, oldest first,
-// leaving out empty ones as SES does. The recipient counters are the
-// quota's and are kept 25 hours, so delivery attempts older than about a day
-// never appear (SES keeps two weeks); bounces and complaints appear for the
-// whole two weeks. Rejects (SES's virus scan) stay 0.
+// sendStatistics reads the account's 15-minute buckets of the last two
+// weeks (kept by internal/reputation from the event outbox), oldest first;
+// buckets without activity are not there, as in SES's answer.
+// DeliveryAttempts counts the recipients of accepted messages, Bounces and
+// Complaints the bounced and complaining recipients, Rejects SES's Reject
+// events (sesame makes none yet: it has no virus scan, and a rendering
+// failure is SES's own event type, not a reject). The mailbox simulator's
+// recipients and bounces of addresses on the account's suppression list
+// count nowhere, as in SES's metrics.
 func (s *Server) sendStatistics(ctx context.Context) ([]sendDataPoint, error) {
 	p := principal(ctx)
-	since := s.clk.Now().Add(-statisticsWindow)
-	counts, err := s.cfg.Store.SendCountsSince(ctx, p.AccountID, p.Region, since)
+	since := s.clk.Now().Add(-statisticsWindow).Truncate(statisticsBucket)
+	stats, err := s.cfg.Store.SendStatsSince(ctx, p.AccountID, p.Region, since, true, "")
 	if err != nil {
 		return nil, err
 	}
-	feedback, err := s.cfg.Store.FeedbackCountsSince(ctx, p.AccountID, p.Region, since, statisticsBucket)
-	if err != nil {
-		return nil, err
-	}
-	byBucket := map[time.Time]*sendDataPoint{}
-	var buckets []time.Time
-	point := func(t time.Time) *sendDataPoint {
-		b := t.Truncate(statisticsBucket).UTC()
-		if p, ok := byBucket[b]; ok {
-			return p
+	points := make([]sendDataPoint, 0, len(stats))
+	for _, st := range stats {
+		if st.DeliveryAttempts == 0 && st.Bounces == 0 && st.Complaints == 0 && st.Rejects == 0 {
+			continue
 		}
-		p := &sendDataPoint{Timestamp: isoTime(b)}
-		byBucket[b] = p
-		buckets = append(buckets, b)
-		return p
-	}
-	for _, c := range counts {
-		point(c.Minute).DeliveryAttempts += c.N
-	}
-	for _, f := range feedback {
-		p := point(f.Bucket)
-		p.Bounces += f.Bounces
-		p.Complaints += f.Complaints
-	}
-	slices.SortFunc(buckets, time.Time.Compare)
-	points := make([]sendDataPoint, len(buckets))
-	for i, b := range buckets {
-		points[i] = *byBucket[b]
+		points = append(points, sendDataPoint{Timestamp: isoTime(st.Bucket), DeliveryAttempts: st.DeliveryAttempts,
+			Bounces: st.Bounces, Complaints: st.Complaints, Rejects: st.Rejects})
 	}
 	return points, nil
 }

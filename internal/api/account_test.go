@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -220,46 +219,26 @@ func TestGetSendStatisticsV1(t *testing.T) {
 	ctx := context.Background()
 	now := e.clk.Now()
 	base := now.Add(-3 * time.Hour).Truncate(statisticsBucket)
-	counts := []store.SendCount{
-		{AccountID: e.acct, Region: e.region, Minute: base.Add(1 * time.Minute), N: 2},
-		{AccountID: e.acct, Region: e.region, Minute: base.Add(14 * time.Minute), N: 3},
-		{AccountID: e.acct, Region: e.region, Minute: base.Add(15 * time.Minute), N: 5}, // next bucket
-		{AccountID: e.acct, Region: e.region, Minute: base.Add(2 * time.Hour), N: 7},
-		{AccountID: e.acct, Region: "us-east-1", Minute: base, N: 100}, // another region
-		{AccountID: "999999999999", Region: e.region, Minute: base, N: 100},
+	stat := func(acct, region, set string, at time.Time, n, bounces, complaints int64) store.SendStat {
+		return store.SendStat{AccountID: acct, Region: region, ConfigurationSet: set, Bucket: at,
+			DeliveryAttempts: n, Bounces: bounces, HardBounces: bounces, Complaints: complaints}
 	}
-	if err := e.st.AddSendCounts(ctx, counts); err != nil {
-		t.Fatal(err)
+	// Buckets of configuration sets add up; other accounts and regions,
+	// buckets older than two weeks and empty ones do not appear.
+	stats := []store.SendStat{
+		stat(e.acct, e.region, "", base, 2, 0, 0),
+		stat(e.acct, e.region, "cs", base, 3, 0, 0),
+		stat(e.acct, e.region, "", base.Add(15*time.Minute), 5, 2, 0),
+		stat(e.acct, e.region, "", base.Add(2*time.Hour), 7, 0, 0),
+		stat(e.acct, e.region, "", base.Add(2*time.Hour+15*time.Minute), 0, 0, 1),
+		stat(e.acct, e.region, "", base.Add(-5*24*time.Hour), 0, 1, 0),
+		stat(e.acct, e.region, "", base.Add(-15*24*time.Hour), 9, 9, 9),
+		stat(e.acct, e.region, "", base.Add(time.Hour), 0, 0, 0),
+		stat(e.acct, "us-east-1", "", base, 100, 0, 0),
+		stat("999999999999", e.region, "", base, 100, 0, 0),
 	}
-	// Bounces and complaints count in the bucket they were recorded in, also
-	// one with no sends (a complaint days later) and older than the counters.
-	for i, at := range []time.Time{base.Add(16 * time.Minute), base.Add(29 * time.Minute), base.Add(-5 * 24 * time.Hour)} {
-		if _, err := e.st.AddBounce(ctx, store.Bounce{AccountID: e.acct, Region: e.region, MessageID: fmt.Sprintf("m%d", i),
-			Recipient: "x@example.com", Type: "Permanent", SubType: "General", Created: at}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Not counted, as in SES's metrics: the mailbox simulator's, and
-	// addresses already on the suppression list.
-	for i, b := range []store.Bounce{
-		{Recipient: "bounce+1@simulator.amazonses.com", SubType: "General"},
-		{Recipient: "listed@example.com", SubType: "OnAccountSuppressionList"},
-	} {
-		b.AccountID, b.Region, b.MessageID, b.Type, b.Created = e.acct, e.region, fmt.Sprintf("n%d", i), "Permanent", base
-		if _, err := e.st.AddBounce(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: e.acct, Region: e.region, MessageID: "n9",
-		Recipient: "complaint@simulator.amazonses.com", Created: base}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: e.acct, Region: e.region, MessageID: "m9",
-		Recipient: "y@example.com", Created: base.Add(2*time.Hour + 20*time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.st.AddComplaint(ctx, store.Complaint{AccountID: "999999999999", Region: e.region, MessageID: "m8",
-		Recipient: "y@example.com", Created: base}); err != nil {
+	stats[1].Rejects = 1
+	if err := e.st.AddSendStats(ctx, stats, "test", 1); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.v1.GetSendStatistics(ctx, &ses.GetSendStatisticsInput{})
@@ -267,14 +246,14 @@ func TestGetSendStatisticsV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		at                time.Time
-		n, bounces, compl int64
+		at                         time.Time
+		n, bounces, compl, rejects int64
 	}{
-		{base.Add(-5 * 24 * time.Hour), 0, 1, 0},
-		{base, 5, 0, 0},
-		{base.Add(15 * time.Minute), 5, 2, 0},
-		{base.Add(2 * time.Hour), 7, 0, 0},
-		{base.Add(2*time.Hour + 15*time.Minute), 0, 0, 1},
+		{base.Add(-5 * 24 * time.Hour), 0, 1, 0, 0},
+		{base, 5, 0, 0, 1},
+		{base.Add(15 * time.Minute), 5, 2, 0, 0},
+		{base.Add(2 * time.Hour), 7, 0, 0, 0},
+		{base.Add(2*time.Hour + 15*time.Minute), 0, 0, 1, 0},
 	}
 	if len(got.SendDataPoints) != len(want) {
 		t.Fatalf("%d data points, want %d: %+v", len(got.SendDataPoints), len(want), got.SendDataPoints)
@@ -282,9 +261,9 @@ func TestGetSendStatisticsV1(t *testing.T) {
 	for i, w := range want {
 		p := got.SendDataPoints[i]
 		if p.Timestamp == nil || !p.Timestamp.Equal(w.at) || p.DeliveryAttempts != w.n || p.Bounces != w.bounces ||
-			p.Complaints != w.compl || p.Rejects != 0 {
-			t.Errorf("point %d = %v %d/%d/%d, want %v %d/%d/%d", i, p.Timestamp, p.DeliveryAttempts, p.Bounces,
-				p.Complaints, w.at, w.n, w.bounces, w.compl)
+			p.Complaints != w.compl || p.Rejects != w.rejects {
+			t.Errorf("point %d = %v %d/%d/%d/%d, want %v %d/%d/%d/%d", i, p.Timestamp, p.DeliveryAttempts, p.Bounces,
+				p.Complaints, p.Rejects, w.at, w.n, w.bounces, w.compl, w.rejects)
 		}
 	}
 

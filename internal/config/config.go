@@ -32,6 +32,7 @@ type Config struct {
 	Verification Verification `toml:"verification"`
 	DNS          DNS          `toml:"dns"`
 	Feedback     Feedback     `toml:"feedback"`
+	Reputation   Reputation   `toml:"reputation"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -208,6 +209,7 @@ func Default() Config {
 			DKIMCNAMEDomain:  "dkim.amazonses.com",
 			MailFromMXDomain: "amazonses.com",
 		},
+		Reputation: defaultReputation(),
 	}
 }
 
@@ -363,6 +365,9 @@ func (c *Config) Validate() error {
 		if !validDomain(ns) {
 			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
+	}
+	if err := c.Reputation.validate(bad); err != nil {
+		return err
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
