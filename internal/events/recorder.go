@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/metrics"
 	"sesame/internal/outcome"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -129,6 +130,7 @@ func (r *Recorder) Record(ctx context.Context, env *spool.Envelope, header []byt
 	if err := <-req.done; err != nil {
 		return fmt.Errorf("events: recording %d events: %w", len(evs), err)
 	}
+	metrics.Recorded(env.Received, results)
 	return nil
 }
 
