@@ -111,6 +111,7 @@ func New(cfg Config) *Server {
 	s.registerEventDestinations()
 	s.registerNotifications()
 	s.registerSNS()
+	s.registerInsights()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
