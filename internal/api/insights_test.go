@@ -188,7 +188,7 @@ func TestMetricsRoute(t *testing.T) {
 	now.Add(int64(time.Second))
 	after := scrapeMetrics(t, hs.URL)
 	for k, min := range map[string]float64{
-		`sesame_messages_accepted_total{protocol="api"}`:          1,
+		`sesame_messages_accepted_total{protocol="api"}`:           1,
 		`sesame_messages_rejected_total{reason="MessageRejected"}`: 1,
 	} {
 		if d := after[k] - before[k]; d < min {
