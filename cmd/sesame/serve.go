@@ -127,9 +127,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	metricsH := metricsHandler(sp, st, log)
 	apiServer := api.New(api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
-		BaseURL: linkBase, Verifier: verifier, SNS: topics,
+		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
 	})
 
 	// Bind everything before serving anything, so a port in use fails the
@@ -181,8 +182,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		dnsL.close()
 		return err
 	}
+	metricsL, err := bindMetrics(cfg, metricsH)
+	if err != nil {
+		closeAll()
+		dnsL.close()
+		fbL.close()
+		return err
+	}
 
-	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+3)
+	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+4)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
@@ -191,6 +199,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	dnsL.serve(errc)
 	fbL.serve(errc)
+	metricsL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -266,6 +275,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	dnsL.shutdown(shutCtx, log)
 	fbL.shutdown(shutCtx, log)
+	metricsL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

@@ -52,6 +52,9 @@ func Usage() string {
                                           bounces recorded by delivery and the feedback MX
   complaint list [--account ID] [--region R] [--message MESSAGEID] [--limit N]
                                           complaints from feedback loops and the simulator
+  message show [--account ID] [--region R] MESSAGEID
+                                          a message's events (send, delivery, bounce, …) per
+                                          the event outbox, oldest first
 ` + queueUsage + `
 --account may be left out when exactly one account exists; --region defaults
 to the first configured region.
@@ -123,6 +126,7 @@ func (a *admin) commands() map[string]command {
 		"dkim zone":       a.dkimZone,
 		"bounce list":     a.bounceList,
 		"complaint list":  a.complaintList,
+		"message show":    a.messageShow,
 		"queue list":      a.queueList,
 		"queue show":      a.queueShow,
 		"queue retry":     a.queueRetry,

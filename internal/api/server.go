@@ -57,6 +57,9 @@ type Config struct {
 	// SNS serves the SNS-compatible topics API (requests signed for "sns");
 	// nil: such requests are refused.
 	SNS *sns.Service
+	// Metrics serves GET /metrics, unauthenticated (metrics.Handler); nil:
+	// no such route.
+	Metrics http.Handler
 }
 
 // Topics is what the API asks of SNS.
@@ -108,6 +111,7 @@ func New(cfg Config) *Server {
 	s.registerEventDestinations()
 	s.registerNotifications()
 	s.registerSNS()
+	s.registerInsights()
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
@@ -140,6 +144,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	path := r.URL.Path
+	if path == "/metrics" && s.cfg.Metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.cfg.Metrics.ServeHTTP(w, r)
+		return
+	}
 	if strings.HasPrefix(path, "/_aws/") || strings.HasPrefix(path, "/_sesame/") {
 		s.open.ServeHTTP(w, r)
 		return

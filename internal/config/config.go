@@ -33,6 +33,7 @@ type Config struct {
 	DNS          DNS          `toml:"dns"`
 	Feedback     Feedback     `toml:"feedback"`
 	Reputation   Reputation   `toml:"reputation"`
+	Metrics      Metrics      `toml:"metrics"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -148,6 +149,16 @@ type Feedback struct {
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
 }
 
+// Metrics configures the Prometheus endpoint, GET /metrics
+// (docs/metrics.md).
+type Metrics struct {
+	// Listen is a listener of its own for /metrics (host:port); "" = none.
+	Listen string `toml:"listen"`
+	// APIListener serves /metrics on the API listener too (unauthenticated,
+	// like /_sesame/health).
+	APIListener bool `toml:"api_listener"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn, error
@@ -204,6 +215,7 @@ func Default() Config {
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20},
+		Metrics:  Metrics{APIListener: true},
 		Verification: Verification{
 			CheckInterval:    Duration{5 * time.Minute},
 			DKIMCNAMEDomain:  "dkim.amazonses.com",
@@ -343,6 +355,11 @@ func (c *Config) Validate() error {
 	if u := c.Verification.LinkBaseURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
 			return bad("verification.link_base_url", "must be an http(s) URL like \"https://ses.example.net\", got %q", u)
+		}
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			return bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
 		}
 	}
 	if c.DNS.Listen != "" {

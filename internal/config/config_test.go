@@ -33,6 +33,8 @@ starttls_listen = ["127.0.0.1:3587"]
 idle_timeout = "30s"
 [log]
 level = "warn"
+[metrics]
+listen = "127.0.0.1:9090"
 [verification]
 check_interval = "30s"
 dkim_cname_domain = "dkim.mail.example.net"
@@ -46,10 +48,12 @@ dkim_cname_domain = "dkim.mail.example.net"
 	}
 	if c.DataDir != "/tmp/x" || c.Regions[0] != "eu-west-1" || c.SMTP.StartTLSListen[0] != "127.0.0.1:3587" ||
 		c.SMTP.IdleTimeout.Duration != 30*time.Second || c.Log.Level != "warn" ||
-		c.Verification.CheckInterval.Duration != 30*time.Second || c.Verification.DKIMCNAMEDomain != "dkim.mail.example.net" {
+		c.Verification.CheckInterval.Duration != 30*time.Second || c.Verification.DKIMCNAMEDomain != "dkim.mail.example.net" ||
+		c.Metrics.Listen != "127.0.0.1:9090" {
 		t.Errorf("overrides not applied: %+v", c)
 	}
-	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" || c.Verification.MailFromMXDomain != "amazonses.com" {
+	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" || c.Verification.MailFromMXDomain != "amazonses.com" ||
+		!c.Metrics.APIListener {
 		t.Errorf("defaults lost: %+v", c)
 	}
 }
@@ -83,6 +87,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[delivery.destinations.\"gmail.com\"]\nmax_conns = 1", "unknown key"},
 		{"[tls]\ncert_file = \"a.pem\"", "tls.cert_file"},
 		{"[api]\nlisten = \"8787\"", "api.listen"},
+		{"[metrics]\nlisten = \"9090\"", "metrics.listen"},
+		{"[metrics]\nlistn = \"127.0.0.1:9090\"", "unknown key metrics.listn"},
 		{"[log]\nlevel = \"loud\"", "log.level"},
 		{"hostname = \"a b\"", "hostname"},
 		{"[smtp\n", "toml"},

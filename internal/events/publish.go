@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/metrics"
 	"sesame/internal/store"
 )
 
@@ -69,6 +70,10 @@ const (
 	pruneEvery = time.Hour
 )
 
+// PublishCursor names the Publisher's outbox cursor, for
+// store.OutboxBacklog (metrics).
+const PublishCursor = cursorName
+
 // Run publishes until ctx ends. A failure to publish is retried (the
 // cursor stays), with a pause that grows up to a minute.
 func (p *Publisher) Run(ctx context.Context) error {
@@ -105,11 +110,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 				cursor = evs[len(evs)-1].Seq
 				err = p.Store.SetEventCursor(ctx, cursorName, cursor)
 			}
+			if err == nil {
+				metrics.EventsPublished(len(evs))
+			}
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
+			metrics.EventPublishFailed()
 			pause = min(max(2*pause, time.Second), time.Minute)
 			log.Error("events: publishing; trying again", "after", pause, "err", err)
 			if !sleep(ctx, pause) {

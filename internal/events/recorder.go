@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/metrics"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -217,6 +218,7 @@ func (r *Recorder) Record(ctx context.Context, e *spool.Entry, header []byte, re
 			}
 			return &PendingError{Recipients: again, Err: fmt.Errorf("events: recording %s: %w", e.ID, err)}
 		}
+		metrics.Recorded(e.Received, results)
 	}
 	// A first attempt without bounces has nothing pending: the common case
 	// pays no query. A later attempt looks, for a follow-up an earlier one

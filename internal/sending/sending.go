@@ -18,6 +18,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
+	"sesame/internal/metrics"
 	"sesame/internal/quota"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -140,6 +141,7 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 	now := s.clk.Now()
 	a, err := s.admit(ctx, sub)
 	if err != nil {
+		metrics.Rejected(seserr.As(err).APICode)
 		return "", err
 	}
 	id := NewMessageID(sub.Region, now)
@@ -154,6 +156,7 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling %s: %w", id, err))
 	}
+	metrics.Accepted(sub.Via)
 	return id, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"sesame/internal/metrics"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
 )
@@ -44,5 +45,6 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 	if err := s.spool.Append(ctx, env, prefix, d); err != nil {
 		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: spooling system message %s: %w", id, err))
 	}
+	metrics.Accepted(spool.ViaSystem)
 	return id, nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"sesame/internal/metrics"
 	"sesame/internal/store"
 )
 
@@ -271,6 +272,7 @@ func (s *Service) deliver(ctx context.Context, l *lane, p *pending, now time.Tim
 		l.failing = true
 	}
 	s.mu.Unlock()
+	metrics.SNSDelivery(res.ok, res.drop)
 	if res.drop {
 		s.log.Warn("sns: delivery dropped", "subscription", p.SubscriptionARN, "endpoint", p.Endpoint,
 			"message_id", p.MessageID, "type", p.Kind, "attempts", p.attempts+1, "reason", res.reason)
