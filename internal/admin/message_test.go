@@ -20,13 +20,13 @@ func TestMessageShow(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	rec := events.NewRecorder(f.st, "mail.test", clock.NewFake(at), nil)
+	rec := events.NewRecorder(f.st, nil, nil, "mail.test", "", clock.NewFake(at), nil)
 	go rec.Run(ctx)
 	env := &spool.Envelope{ID: "0100019ab1c2d3e4-msg", AccountID: f.ids[0], Region: "us-east-1",
 		MailFrom: "sender@example.com", Recipients: []string{"ok@example.net", "gone@example.net"},
 		Received: at, Via: spool.ViaAPI, Meta: spool.Meta{Operation: "SendEmail"}}
 	header := "From: Sender <sender@example.com>\r\nTo: ok@example.net, gone@example.net\r\nSubject: hello there\r\n\r\n"
-	if err := rec.Record(ctx, env, []byte(header), []outcome.Result{
+	if err := rec.Record(ctx, &spool.Entry{Envelope: *env}, []byte(header), []outcome.Result{
 		{Kind: outcome.Sent, Recipients: env.Recipients, Time: at},
 		{Kind: outcome.Delivered, Recipients: []string{"ok@example.net"}, Time: at.Add(time.Second), Reply: "250 ok"},
 		{Kind: outcome.Bounced, Recipients: []string{"gone@example.net"}, Time: at.Add(2 * time.Second),

@@ -21,6 +21,7 @@ import (
 	"sesame/internal/events"
 	"sesame/internal/metrics"
 	"sesame/internal/outcome"
+	"sesame/internal/spool"
 )
 
 // TestGetMessageInsightsV2: a message sent through the API whose courier
@@ -48,13 +49,13 @@ func TestGetMessageInsightsV2(t *testing.T) {
 
 	m := e.claim(t, 1)[0]
 	header, _, _ := strings.Cut(m.raw, "\r\n\r\n")
-	rec := events.NewRecorder(e.st, "mail.test", e.clk, quiet())
+	rec := events.NewRecorder(e.st, nil, nil, "mail.test", "", e.clk, quiet())
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go rec.Run(rctx)
 	delivered := e.clk.Now().Add(2 * time.Second).Truncate(time.Millisecond)
 	bounced := delivered.Add(time.Second)
-	if err := rec.Record(ctx, &m.env, []byte(header+"\r\n\r\n"), []outcome.Result{
+	if err := rec.Record(ctx, &spool.Entry{Envelope: m.env}, []byte(header+"\r\n\r\n"), []outcome.Result{
 		{Kind: outcome.Sent, Recipients: m.env.Recipients},
 		{Kind: outcome.Delivered, Recipients: []string{"ok@x.test"}, Time: delivered, Reply: "250 2.0.0 Ok"},
 		{Kind: outcome.Bounced, Recipients: []string{"Gone@x.test"}, Time: bounced,
