@@ -57,6 +57,9 @@ type Config struct {
 	// SNS serves the SNS-compatible topics API (requests signed for "sns");
 	// nil: such requests are refused.
 	SNS *sns.Service
+	// Tracking serves open and click tracking URLs (/I0/…, /L0/…) on this
+	// listener, unsigned; nil: they are not served here.
+	Tracking http.Handler
 }
 
 // Topics is what the API asks of SNS.
@@ -105,6 +108,7 @@ func New(cfg Config) *Server {
 	s.registerTemplates()
 	s.registerSuppression()
 	s.registerConfigurationSets()
+	s.registerTracking()
 	s.registerEventDestinations()
 	s.registerNotifications()
 	s.registerSNS()
@@ -140,6 +144,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	path := r.URL.Path
+	if s.cfg.Tracking != nil && (strings.HasPrefix(path, "/I0/") || strings.HasPrefix(path, "/L0/")) {
+		s.cfg.Tracking.ServeHTTP(w, r)
+		return
+	}
 	if strings.HasPrefix(path, "/_aws/") || strings.HasPrefix(path, "/_sesame/") {
 		s.open.ServeHTTP(w, r)
 		return
