@@ -18,7 +18,9 @@ func TestTrackingOptionsV1(t *testing.T) {
 		ConfigurationSet: &v1types.ConfigurationSet{Name: aws.String("t1")}}); err != nil {
 		t.Fatal(err)
 	}
-	opts := func(d string) *v1types.TrackingOptions { return &v1types.TrackingOptions{CustomRedirectDomain: aws.String(d)} }
+	opts := func(d string) *v1types.TrackingOptions {
+		return &v1types.TrackingOptions{CustomRedirectDomain: aws.String(d)}
+	}
 	describe := func() *v1types.TrackingOptions {
 		t.Helper()
 		out, err := e.v1.DescribeConfigurationSet(ctx, &ses.DescribeConfigurationSetInput{ConfigurationSetName: aws.String("t1"),
