@@ -74,9 +74,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	clk := clock.Real{}
 	limiter := quota.New(st, clk, log)
+	tracks, trackHandler, err := newTracking(ctx, cfg, st, clk, log)
+	if err != nil {
+		return err
+	}
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
+		Tracking: tracks,
 	})
 	defer sender.Close()
 	recorder := events.NewRecorder(st, cfg.Hostname, clk, log.With("component", "events"))
@@ -118,10 +123,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	apiServer := api.New(api.Config{
+	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics,
-	})
+	}
+	if cfg.Tracking.Listen == "" {
+		apiCfg.Tracking = trackHandler
+	}
+	apiServer := api.New(apiCfg)
 
 	// Bind everything before serving anything, so a port in use fails the
 	// start cleanly instead of leaving half a server running.
@@ -172,8 +181,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		dnsL.close()
 		return err
 	}
+	trackL, err := bindTracking(cfg, trackHandler)
+	if err != nil {
+		closeAll()
+		dnsL.close()
+		fbL.close()
+		return err
+	}
 
-	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+3)
+	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+4)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
@@ -182,6 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	dnsL.serve(errc)
 	fbL.serve(errc)
+	trackL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -250,6 +267,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	dnsL.shutdown(shutCtx, log)
 	fbL.shutdown(shutCtx, log)
+	trackL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

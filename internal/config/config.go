@@ -32,6 +32,7 @@ type Config struct {
 	Verification Verification `toml:"verification"`
 	DNS          DNS          `toml:"dns"`
 	Feedback     Feedback     `toml:"feedback"`
+	Tracking     Tracking     `toml:"tracking"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -145,6 +146,29 @@ type Feedback struct {
 	Listen []string `toml:"listen"` // host:port each, e.g. "0.0.0.0:25"; empty = off
 	// MaxMessageBytes bounds one feedback message (default 10 MiB).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
+}
+
+// Tracking configures where open and click tracking URLs point and who
+// answers them (configuration sets without a custom redirect domain).
+type Tracking struct {
+	// Listen is a listener of its own for the tracking URLs; "" serves
+	// them on api.listen under the same paths (/I0/…, /L0/…).
+	Listen string `toml:"listen"`
+	// BaseURL is how recipients reach that listener, the start of every
+	// tracking URL ("https://track.example.com", no path); "" =
+	// http://<tracking.listen>, or http://<api.listen> without one.
+	BaseURL string `toml:"base_url"`
+}
+
+// TrackingBaseURL is tracking.base_url with its default filled in.
+func (c *Config) TrackingBaseURL() string {
+	switch {
+	case c.Tracking.BaseURL != "":
+		return strings.TrimSuffix(c.Tracking.BaseURL, "/")
+	case c.Tracking.Listen != "":
+		return "http://" + c.Tracking.Listen
+	}
+	return "http://" + c.API.Listen
 }
 
 // Log configures logging.
@@ -341,6 +365,17 @@ func (c *Config) Validate() error {
 	if u := c.Verification.LinkBaseURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
 			return bad("verification.link_base_url", "must be an http(s) URL like \"https://ses.example.net\", got %q", u)
+		}
+	}
+	if c.Tracking.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Tracking.Listen); err != nil {
+			return bad("tracking.listen", "%q is not host:port", c.Tracking.Listen)
+		}
+	}
+	if u := c.Tracking.BaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" ||
+			(p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
+			return bad("tracking.base_url", "must be an http(s) URL without a path like \"https://track.example.net\", got %q", u)
 		}
 	}
 	if c.DNS.Listen != "" {
