@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -176,5 +177,56 @@ func parts(t *testing.T, raw string) (html, text string) {
 		case strings.HasPrefix(ct, "text/plain"):
 			text = strings.TrimRight(string(b), "\r\n")
 		}
+	}
+}
+
+// TestTrackedMailDKIMVerifies: in mx mode, a tracked message's DKIM
+// signature (made at delivery) covers the rewritten HTML: python3-dkim
+// verifies the delivered message, which carries the pixel and the tracked
+// link.
+func TestTrackedMailDKIMVerifies(t *testing.T) {
+	pythonModule(t, "dkim")
+	pythonModule(t, "dns")
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx.rcpt.test", "127.0.0.2")
+	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
+	s, dnsAddr := startDKIMZoneServer(t, d, port)
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	const domain = "tracked.example"
+	easyDKIMDomain(t, v2, d, domain, e2eDKIMZone)
+	s.Production()
+
+	sub := newSNSSubscriber(t)
+	topic := snsTopic(t, s, "ses-engagement", sub)
+	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("engaged")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
+		ConfigurationSetName: aws.String("engaged"), EventDestinationName: aws.String("opens-clicks"),
+		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
+			MatchingEventTypes: []v2types.EventType{v2types.EventTypeOpen, v2types.EventTypeClick},
+			SnsDestination:     &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("news@" + domain),
+		Destination:          &v2types.Destination{ToAddresses: []string{"ann@rcpt.test"}},
+		ConfigurationSetName: aws.String("engaged"),
+		Content: &v2types.EmailContent{Simple: &v2types.Message{Subject: &v2types.Content{Data: aws.String("tracked and signed")},
+			Body: &v2types.Body{Html: &v2types.Content{Data: aws.String(
+				`<p>` + strings.Repeat("a long paragraph ", 20) + `<a href="https://example.com/x">x</a></p>`)}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivered message", func() bool { return len(sinks[0].Messages()) >= 1 })
+	m := sinks[0].Messages()[0]
+	html, _ := parts(t, string(m.Data))
+	if !strings.Contains(html, "/I0/") || !strings.Contains(html, "/L0/https%3A%2F%2Fexample.com%2Fx/1/") {
+		t.Fatalf("delivered HTML not tracked:\n%s", html)
+	}
+	res, err := pyVerify(t, filepath.Join(t.TempDir(), "m.eml"), m.Data, d.Addr, dnsAddr)
+	if err != nil || res.D != domain {
+		t.Fatalf("python3-dkim: %+v, %v\n%s", res, err, m.Data)
 	}
 }
