@@ -151,3 +151,19 @@ func splitAround(msg, cte string) (string, string) {
 	}
 	return msg[:start], msg[end:]
 }
+
+func FuzzRewriteMessage(f *testing.F) {
+	f.Add([]byte(crlf("Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://x.y/\">x</a>\n--b--\n")))
+	f.Add([]byte("Content-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGEgaHJlZj0iaHR0cHM6Ly94LnkvIj54PC9hPg==\n"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		out, err := testRewriter(true, true).Message(msg)
+		if err != nil || out == nil {
+			return
+		}
+		// A rewritten message keeps its header section.
+		n, _, herr := readHeader(msg)
+		if herr != nil || !bytes.HasPrefix(out, msg[:n]) {
+			t.Fatalf("header changed:\n%q\n%q", msg, out)
+		}
+	})
+}
