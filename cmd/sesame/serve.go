@@ -75,9 +75,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	clk := clock.Real{}
 	limiter := quota.New(st, clk, log)
+	tracks, trackHandler, err := newTracking(ctx, cfg, st, clk, log)
+	if err != nil {
+		return err
+	}
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
+		Tracking: tracks,
 	})
 	defer sender.Close()
 	// events: what outcomes mean (records, DSNs, suppression) and their
@@ -128,10 +133,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metricsH := metricsHandler(sp, st, log)
-	apiServer := api.New(api.Config{
+	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
-	})
+	}
+	if cfg.Tracking.Listen == "" {
+		apiCfg.Tracking = trackHandler
+	}
+	apiServer := api.New(apiCfg)
 
 	// Bind everything before serving anything, so a port in use fails the
 	// start cleanly instead of leaving half a server running.
@@ -189,8 +198,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fbL.close()
 		return err
 	}
+	trackL, err := bindTracking(cfg, trackHandler)
+	if err != nil {
+		closeAll()
+		dnsL.close()
+		fbL.close()
+		metricsL.close()
+		return err
+	}
 
-	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+4)
+	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+6)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
@@ -200,6 +217,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dnsL.serve(errc)
 	fbL.serve(errc)
 	metricsL.serve(errc)
+	trackL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -276,6 +294,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dnsL.shutdown(shutCtx, log)
 	fbL.shutdown(shutCtx, log)
 	metricsL.shutdown(shutCtx, log)
+	trackL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

@@ -195,6 +195,9 @@ func validateOptions(o store.ConfigurationSetOptions) error {
 		default:
 			return seserr.BadRequest(fmt.Sprintf("Invalid HttpsPolicy %q: must be REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL.", t.HttpsPolicy))
 		}
+		if t.CustomRedirectDomain != "" && !validRedirectDomain(t.CustomRedirectDomain) {
+			return seserr.InvalidTrackingOptions(t.CustomRedirectDomain)
+		}
 	}
 	return nil
 }

@@ -60,6 +60,9 @@ type Config struct {
 	// Metrics serves GET /metrics, unauthenticated (metrics.Handler); nil:
 	// no such route.
 	Metrics http.Handler
+	// Tracking serves open and click tracking URLs (/I0/…, /L0/…) on this
+	// listener, unsigned; nil: they are not served here.
+	Tracking http.Handler
 }
 
 // Topics is what the API asks of SNS.
@@ -108,6 +111,7 @@ func New(cfg Config) *Server {
 	s.registerTemplates()
 	s.registerSuppression()
 	s.registerConfigurationSets()
+	s.registerTracking()
 	s.registerEventDestinations()
 	s.registerNotifications()
 	s.registerSNS()
@@ -146,6 +150,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if path == "/metrics" && s.cfg.Metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		s.cfg.Metrics.ServeHTTP(w, r)
+		return
+	}
+	if s.cfg.Tracking != nil && (strings.HasPrefix(path, "/I0/") || strings.HasPrefix(path, "/L0/")) {
+		s.cfg.Tracking.ServeHTTP(w, r)
 		return
 	}
 	if strings.HasPrefix(path, "/_aws/") || strings.HasPrefix(path, "/_sesame/") {

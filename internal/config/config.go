@@ -34,6 +34,7 @@ type Config struct {
 	Feedback     Feedback     `toml:"feedback"`
 	Reputation   Reputation   `toml:"reputation"`
 	Metrics      Metrics      `toml:"metrics"`
+	Tracking     Tracking     `toml:"tracking"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -157,6 +158,29 @@ type Metrics struct {
 	// APIListener serves /metrics on the API listener too (unauthenticated,
 	// like /_sesame/health).
 	APIListener bool `toml:"api_listener"`
+}
+
+// Tracking configures where open and click tracking URLs point and who
+// answers them (configuration sets without a custom redirect domain).
+type Tracking struct {
+	// Listen is a listener of its own for the tracking URLs; "" serves
+	// them on api.listen under the same paths (/I0/…, /L0/…).
+	Listen string `toml:"listen"`
+	// BaseURL is how recipients reach that listener, the start of every
+	// tracking URL ("https://track.example.com", no path); "" =
+	// http://<tracking.listen>, or http://<api.listen> without one.
+	BaseURL string `toml:"base_url"`
+}
+
+// TrackingBaseURL is tracking.base_url with its default filled in.
+func (c *Config) TrackingBaseURL() string {
+	switch {
+	case c.Tracking.BaseURL != "":
+		return strings.TrimSuffix(c.Tracking.BaseURL, "/")
+	case c.Tracking.Listen != "":
+		return "http://" + c.Tracking.Listen
+	}
+	return "http://" + c.API.Listen
 }
 
 // Log configures logging.
@@ -360,6 +384,17 @@ func (c *Config) Validate() error {
 	if c.Metrics.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			return bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		}
+	}
+	if c.Tracking.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Tracking.Listen); err != nil {
+			return bad("tracking.listen", "%q is not host:port", c.Tracking.Listen)
+		}
+	}
+	if u := c.Tracking.BaseURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" ||
+			(p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
+			return bad("tracking.base_url", "must be an http(s) URL without a path like \"https://track.example.net\", got %q", u)
 		}
 	}
 	if c.DNS.Listen != "" {

@@ -96,6 +96,9 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[verification]\nlink_base_url = \"ses.example.net\"", "verification.link_base_url"},
 		{"[verification]\ndkim_cname_domain = \"no dots\"", "verification.dkim_cname_domain"},
 		{"[verification]\nmail_from_mx_domain = \"example.com.\"", "verification.mail_from_mx_domain"},
+		{"[tracking]\nlisten = \"8790\"", "tracking.listen"},
+		{"[tracking]\nbase_url = \"track.example.net\"", "tracking.base_url"},
+		{"[tracking]\nbase_url = \"https://example.net/track\"", "tracking.base_url"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
@@ -127,5 +130,22 @@ func TestDeliveryMX(t *testing.T) {
 	def := Default().Delivery
 	if def.Mode != "capture" || def.MaxAttemptAge.Duration != 14*time.Hour || def.MaxConnectionsPerDomain != 20 || def.MXPort != 25 {
 		t.Errorf("defaults = %+v", def)
+	}
+}
+
+func TestTrackingBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, want string }{
+		{"", "http://127.0.0.1:8787"},
+		{"[tracking]\nlisten = \"0.0.0.0:8790\"", "http://0.0.0.0:8790"},
+		{"[tracking]\nlisten = \"0.0.0.0:8790\"\nbase_url = \"https://track.example.net/\"", "https://track.example.net"},
+	} {
+		c := Default()
+		if err := Parse(&c, tc.text); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.TrackingBaseURL(); got != tc.want {
+			t.Errorf("%q: TrackingBaseURL() = %q, want %q", tc.text, got, tc.want)
+		}
 	}
 }

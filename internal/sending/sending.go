@@ -59,6 +59,9 @@ type Config struct {
 	Hostname        string // Message-ID domain part after the region
 	MaxMessageBytes int64
 	Logger          *slog.Logger
+	// Tracking signs and places open and click tracking URLs; nil: no
+	// message is tracked.
+	Tracking *Tracking
 }
 
 // Sender applies SES's policy and spools what passes.
@@ -78,6 +81,9 @@ type Sender struct {
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
 	keys       *ttlcache.Cache[string, store.AccessKey]
+
+	tracking      *Tracking
+	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
 }
 
 type accountRegion struct{ account, region string }
@@ -87,7 +93,7 @@ func New(cfg Config) *Sender {
 	s := &Sender{
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
-		rules: newHeaderRules(),
+		rules: newHeaderRules(), tracking: cfg.Tracking,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -109,6 +115,10 @@ func New(cfg Config) *Sender {
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
 	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
+	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
+	if s.tracking != nil && s.tracking.Links == nil {
+		s.tracking = nil
+	}
 	return s
 }
 
@@ -145,6 +155,10 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return "", err
 	}
 	id := NewMessageID(sub.Region, now)
+	if err := s.track(ctx, sub, &a.meta, id); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.As(err)
+	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
