@@ -38,6 +38,7 @@ func (s *Server) registerSNS() {
 		"ListSubscriptions":         s.snsListSubscriptions,
 		"ListSubscriptionsByTopic":  s.snsListSubscriptions,
 		"GetSubscriptionAttributes": s.snsGetSubscriptionAttributes,
+		"SetSubscriptionAttributes": s.snsSetSubscriptionAttributes,
 		"Publish":                   s.snsPublish,
 	}
 }
@@ -333,6 +334,18 @@ func (s *Server) snsGetSubscriptionAttributes(ctx context.Context, c sns.Caller,
 		return nil, err
 	}
 	return attributesOf(attrs), nil
+}
+
+func (s *Server) snsSetSubscriptionAttributes(ctx context.Context, c sns.Caller, q queryArgs) (any, error) {
+	arn, err := snsRequired(q, "SubscriptionArn", "subscriptionArn")
+	if err != nil {
+		return nil, err
+	}
+	name, err := snsRequired(q, "AttributeName", "attributeName")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.cfg.SNS.SetSubscriptionAttribute(ctx, c, arn, name, q.Get("AttributeValue"))
 }
 
 func (s *Server) snsPublish(ctx context.Context, c sns.Caller, q queryArgs) (any, error) {
