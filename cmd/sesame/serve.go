@@ -114,7 +114,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if linkBase == "" {
 		linkBase = "http://" + cfg.API.Listen
 	}
-	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log})
+	snsFrom := cfg.SNS.EmailFrom
+	if snsFrom == "" {
+		snsFrom = "no-reply@" + cfg.Hostname
+	}
+	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log,
+		Mailer: sender, MailFrom: snsFrom, SQS: sns.SQSConfig{Endpoint: cfg.SNS.SQSEndpoint,
+			AccessKeyID: cfg.SNS.SQSAccessKeyID, SecretAccessKey: cfg.SNS.SQSSecretAccessKey}})
 	if err != nil {
 		return err
 	}

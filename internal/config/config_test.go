@@ -90,6 +90,10 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[verification]\nlink_base_url = \"ses.example.net\"", "verification.link_base_url"},
 		{"[verification]\ndkim_cname_domain = \"no dots\"", "verification.dkim_cname_domain"},
 		{"[verification]\nmail_from_mx_domain = \"example.com.\"", "verification.mail_from_mx_domain"},
+		{"[sns]\nemail_from = \"AWS <no-reply@example.net>\"", "sns.email_from"},
+		{"[sns]\nsqs_endpoint = \"127.0.0.1:9324\"", "sns.sqs_endpoint"},
+		{"[sns]\nsqs_access_key_id = \"x\"", "sns.sqs_access_key_id"},
+		{"[sns]\nsqs_key = \"x\"", "unknown key sns.sqs_key"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
