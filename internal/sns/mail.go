@@ -115,7 +115,7 @@ type Mail struct {
 func (m Mail) Bytes() ([]byte, error) {
 	var b bytes.Buffer
 	h := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
-	h("From", mime.QEncoding.Encode("utf-8", quoteName(m.FromName))+" <"+m.From+">")
+	h("From", displayName(m.FromName)+" <"+m.From+">")
 	h("To", m.To)
 	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	h("MIME-Version", "1.0")
@@ -136,13 +136,13 @@ func (m Mail) Bytes() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// quoteName makes an ASCII display name a quoted-string, as SNS writes
-// "AWS Notifications" (a DisplayName may hold dots, commas, quotes).
-func quoteName(n string) string {
+// displayName writes a display name as SNS does, a quoted-string
+// ("AWS Notifications"); a name beyond ASCII becomes a base64 encoded-word
+// (Q encoding would leave quotes and commas in it bare).
+func displayName(n string) string {
 	for _, r := range n {
 		if r >= 0x80 {
-			// Encoded as a word by QEncoding; quotes would end up inside it.
-			return n
+			return mime.BEncoding.Encode("utf-8", n)
 		}
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n) + `"`
