@@ -60,7 +60,7 @@ func (m *fakeMailer) waitFor(n int) []sending.SystemMessage {
 // parsedMail is a submitted message read back as a mail client would.
 type parsedMail struct {
 	from, to, subject, unsubscribe, contentType string
-	body                                       string
+	body                                        string
 }
 
 func parseMail(t testing.TB, raw []byte) parsedMail {
