@@ -272,3 +272,50 @@ func TestMailBytes(t *testing.T) {
 		t.Errorf("parsed back = %+v", p)
 	}
 }
+
+// An UnsubscribeConfirmation's token restores the subscription for three
+// days, not longer.
+func TestRestoreWindow(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	e := newEnv(t, st, clk)
+	ctx := context.Background()
+	sub := newSubscriber(t)
+	e.run(t)
+	topic := e.confirmedSubscription(t, sub)
+	subs, _, err := e.svc.ListSubscriptions(ctx, e.c, topic, "")
+	if err != nil || len(subs) != 1 {
+		t.Fatal(subs, err)
+	}
+	arn := subs[0].SubscriptionArn
+	seen := 1 // the SubscriptionConfirmation
+	farewell := func() string {
+		t.Helper()
+		if err := e.svc.Unsubscribe(ctx, &e.c, arn); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		bye := sub.waitFor(seen)[seen-1]
+		if bye.body["Type"] != "UnsubscribeConfirmation" || bye.header.Get("x-amz-sns-subscription-arn") != arn {
+			t.Fatalf("after Unsubscribe: %v", bye.body)
+		}
+		return bye.body["Token"]
+	}
+	tok := farewell()
+	clk.Advance(71 * time.Hour)
+	if got, err := e.svc.ConfirmSubscription(ctx, nil, topic, tok); err != nil || got != arn {
+		t.Fatalf("restored within three days = %q, %v", got, err)
+	}
+	// Visiting the link again is harmless.
+	if got, err := e.svc.ConfirmSubscription(ctx, nil, topic, tok); err != nil || got != arn {
+		t.Fatalf("restored twice = %q, %v", got, err)
+	}
+	tok = farewell()
+	clk.Advance(73 * time.Hour)
+	if _, err := e.svc.ConfirmSubscription(ctx, nil, topic, tok); seserr.As(err).Message != "Invalid parameter: Token" {
+		t.Fatalf("restored after three days: %v", err)
+	}
+	if subs, _, err := e.svc.ListSubscriptions(ctx, e.c, topic, ""); err != nil || len(subs) != 0 {
+		t.Fatalf("subscriptions = %v, %v", subs, err)
+	}
+}
