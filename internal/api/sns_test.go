@@ -585,3 +585,49 @@ func TestSNSTamperedSignatureFails(t *testing.T) {
 		t.Fatal("a tampered token still verifies")
 	}
 }
+
+// A browser following the links in an email subscription's mail gets pages.
+func TestSNSLinksForPeople(t *testing.T) {
+	t.Parallel()
+	e := newSNSEnv(t)
+	ctx := context.Background()
+	wh := newWebhook(t)
+	out, err := e.client.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String("people")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := aws.ToString(out.TopicArn)
+	if _, err := e.client.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("http"), Endpoint: aws.String(wh.srv.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := wh.wait(1)
+	page := func(u string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type %q", u, ct)
+		}
+		return resp.StatusCode, string(b)
+	}
+	if code, body := page(e.url + "/?Action=ConfirmSubscription&TopicArn=" + topic + "&Token=00"); code != 400 || !strings.Contains(body, "Invalid link") {
+		t.Errorf("bad token: %d %s", code, body)
+	}
+	code, body := page(got[0]["SubscribeURL"])
+	if code != 200 || !strings.Contains(body, "Subscription confirmed!") || !strings.Contains(body, topic+":") {
+		t.Fatalf("confirm: %d %s", code, body)
+	}
+	list, err := e.client.ListSubscriptionsByTopic(ctx, &awssns.ListSubscriptionsByTopicInput{TopicArn: &topic})
+	if err != nil || len(list.Subscriptions) != 1 {
+		t.Fatal(list, err)
+	}
+	if code, body := page(e.url + "/?Action=Unsubscribe&SubscriptionArn=" + aws.ToString(list.Subscriptions[0].SubscriptionArn)); code != 200 ||
+		!strings.Contains(body, "Subscription removed!") {
+		t.Errorf("unsubscribe: %d %s", code, body)
+	}
+}
