@@ -67,7 +67,8 @@ func (s *Store) UnsubscribeSNS(ctx context.Context, sub SNSSubscription, farewel
 // RestoreSNSSubscription brings back, confirmed, the subscription an
 // UnsubscribeConfirmation's token names if it was unsubscribed at or after
 // notBefore and its topic still exists; when the topic has meanwhile got a
-// subscription with the same protocol and endpoint, that one is returned.
+// subscription with the same protocol and endpoint, that one is confirmed
+// and returned.
 // ErrNotFound when there is nothing to restore.
 func (s *Store) RestoreSNSSubscription(ctx context.Context, token string, notBefore time.Time) (SNSSubscription, error) {
 	var sub SNSSubscription
@@ -98,8 +99,13 @@ func (s *Store) RestoreSNSSubscription(ctx context.Context, token string, notBef
 			WHERE account_id = ? AND region = ? AND topic_name = ? AND protocol = ? AND endpoint = ?`,
 			sub.AccountID, sub.Region, sub.TopicName, sub.Protocol, sub.Endpoint))
 		if err == nil {
+			// Subscribed again meanwhile: following the link confirms that one.
 			sub = cur
-			return nil
+			if !cur.Confirmed {
+				sub.Confirmed = true
+				_, err = tx.ExecContext(ctx, `UPDATE sns_subscriptions SET confirmed = 1 WHERE arn = ?`, cur.ARN)
+			}
+			return err
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return err
