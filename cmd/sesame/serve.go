@@ -122,13 +122,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if linkBase == "" {
 		linkBase = "http://" + cfg.API.Listen
 	}
+	snsFrom := cfg.SNS.EmailFrom
+	if snsFrom == "" {
+		snsFrom = "no-reply@" + cfg.Hostname
+	}
 	// SNS signs every notification: the RSA engine DKIM uses serves it too.
 	rsaEngine, _, err := dkim.RSAEngine(cfg.Delivery.DKIMRSA)
 	if err != nil {
 		return err
 	}
 	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log,
-		NewSigner: rsaEngine})
+		NewSigner: rsaEngine, Mailer: sender, MailFrom: snsFrom, SQS: sns.SQSConfig{Endpoint: cfg.SNS.SQSEndpoint,
+			AccessKeyID: cfg.SNS.SQSAccessKeyID, SecretAccessKey: cfg.SNS.SQSSecretAccessKey}})
 	if err != nil {
 		return err
 	}

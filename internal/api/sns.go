@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 
 	"sesame/internal/seserr"
 	"sesame/internal/sns"
@@ -38,6 +39,7 @@ func (s *Server) registerSNS() {
 		"ListSubscriptions":         s.snsListSubscriptions,
 		"ListSubscriptionsByTopic":  s.snsListSubscriptions,
 		"GetSubscriptionAttributes": s.snsGetSubscriptionAttributes,
+		"SetSubscriptionAttributes": s.snsSetSubscriptionAttributes,
 		"Publish":                   s.snsPublish,
 	}
 }
@@ -67,6 +69,23 @@ func (s *Server) serveSNSLink(w http.ResponseWriter, r *http.Request) {
 		out = snsSubscriptionArn{arn}
 	} else {
 		err = s.cfg.SNS.Unsubscribe(r.Context(), nil, q.Get("SubscriptionArn"))
+	}
+	// A person following the link in an email subscription's mail gets a
+	// page, as SNS shows one; programs get SNS's XML.
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		switch {
+		case err != nil:
+			e := seserr.As(err)
+			s.logAPIError(r, e)
+			verifyPage(w, e.HTTPStatus, "Invalid link", "This link is not valid: "+e.Message+".")
+		case action == "ConfirmSubscription":
+			verifyPage(w, http.StatusOK, "Subscription confirmed!",
+				"You have successfully subscribed. Your subscription's id is: "+out.(snsSubscriptionArn).SubscriptionArn)
+		default:
+			verifyPage(w, http.StatusOK, "Subscription removed!",
+				"Your subscription has been removed. You will no longer receive notifications from this topic.")
+		}
+		return
 	}
 	if err != nil {
 		s.writeSNSError(w, r, err)
@@ -333,6 +352,18 @@ func (s *Server) snsGetSubscriptionAttributes(ctx context.Context, c sns.Caller,
 		return nil, err
 	}
 	return attributesOf(attrs), nil
+}
+
+func (s *Server) snsSetSubscriptionAttributes(ctx context.Context, c sns.Caller, q queryArgs) (any, error) {
+	arn, err := snsRequired(q, "SubscriptionArn", "subscriptionArn")
+	if err != nil {
+		return nil, err
+	}
+	name, err := snsRequired(q, "AttributeName", "attributeName")
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.cfg.SNS.SetSubscriptionAttribute(ctx, c, arn, name, q.Get("AttributeValue"))
 }
 
 func (s *Server) snsPublish(ctx context.Context, c sns.Caller, q queryArgs) (any, error) {

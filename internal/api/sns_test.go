@@ -163,6 +163,16 @@ func TestSNSErrors(t *testing.T) {
 	topic := aws.ToString(out.TopicArn)
 	missing := "arn:aws:sns:eu-west-1:" + e.acct + ":missing"
 	otherRegion := "arn:aws:sns:us-east-1:" + e.acct + ":t1"
+	// A queue of the topic's own account: confirmed at once, as on SNS.
+	sub, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"),
+		Endpoint: aws.String("arn:aws:sqs:eu-west-1:" + e.acct + ":q")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqsSub := aws.ToString(sub.SubscriptionArn)
+	if !strings.HasPrefix(sqsSub, topic+":") {
+		t.Fatalf("sqs subscription = %q, want its ARN", sqsSub)
+	}
 	tests := []struct {
 		name     string
 		call     func() error
@@ -210,10 +220,36 @@ func TestSNSErrors(t *testing.T) {
 			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("test-protocol"), Endpoint: aws.String("x")})
 			return err
 		}, "InvalidParameter", "Invalid parameter: Amazon SNS does not support this protocol string: test-protocol", nil},
-		{"email not delivered yet", func() error {
-			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("email"), Endpoint: aws.String("a@example.com")})
+		{"lambda not delivered", func() error {
+			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("lambda"),
+				Endpoint: aws.String("arn:aws:lambda:eu-west-1:" + e.acct + ":function:f")})
 			return err
 		}, "InvalidParameter", "", nil},
+		{"sqs queue URL instead of ARN", func() error {
+			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"),
+				Endpoint: aws.String("http://127.0.0.1:9324/" + e.acct + "/q")})
+			return err
+		}, "InvalidParameter", "Invalid parameter: SQS endpoint ARN", nil},
+		{"fifo queue on a standard topic", func() error {
+			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("sqs"),
+				Endpoint: aws.String("arn:aws:sqs:eu-west-1:" + e.acct + ":q.fifo")})
+			return err
+		}, "InvalidParameter", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics", nil},
+		{"unknown subscription attribute", func() error {
+			_, err := c.SetSubscriptionAttributes(ctx, &awssns.SetSubscriptionAttributesInput{SubscriptionArn: &sqsSub,
+				AttributeName: aws.String("FakeAttribute"), AttributeValue: aws.String("test-value")})
+			return err
+		}, "InvalidParameter", "Invalid parameter: AttributeName", nil},
+		{"raw delivery not a boolean", func() error {
+			_, err := c.SetSubscriptionAttributes(ctx, &awssns.SetSubscriptionAttributesInput{SubscriptionArn: &sqsSub,
+				AttributeName: aws.String("RawMessageDelivery"), AttributeValue: aws.String("test-ValUe")})
+			return err
+		}, "InvalidParameter", "Invalid parameter: RawMessageDelivery: Invalid value [test-ValUe]. Must be true or false.", nil},
+		{"raw delivery empty", func() error {
+			_, err := c.SetSubscriptionAttributes(ctx, &awssns.SetSubscriptionAttributesInput{SubscriptionArn: &sqsSub,
+				AttributeName: aws.String("RawMessageDelivery"), AttributeValue: aws.String("")})
+			return err
+		}, "InvalidParameter", "Invalid parameter: RawMessageDelivery: Invalid value []. Must be true or false.", nil},
 		{"endpoint mismatch", func() error {
 			_, err := c.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("https"), Endpoint: aws.String("http://x.example/")})
 			return err
@@ -456,16 +492,62 @@ func TestSNSHTTPSubscriberSignedDelivery(t *testing.T) {
 			if _, err := c.Publish(ctx, &awssns.PublishInput{TopicArn: &topic, Message: aws.String("after")}); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := e.st.SNSDeliveries(ctx, "", 0, 1<<62, 10)
-			if err != nil || len(rows) != 0 {
-				t.Fatalf("deliveries queued after unsubscribe: %+v, %v", rows, err)
-			}
 			all, err = c.ListSubscriptions(ctx, &awssns.ListSubscriptionsInput{})
 			if err != nil || len(all.Subscriptions) != 0 {
 				t.Fatalf("ListSubscriptions after unsubscribe = %+v, %v", all.Subscriptions, err)
 			}
+			// SNS says goodbye with a signed UnsubscribeConfirmation whose
+			// SubscribeURL (a new token) restores the subscription.
+			got, hdr = wh.wait(3)
+			bye := got[2]
+			if bye["Type"] != "UnsubscribeConfirmation" || bye["TopicArn"] != topic || bye["Token"] == "" || bye["Token"] == conf["Token"] ||
+				bye["Message"] != "You have chosen to deactivate subscription "+subArn+
+					".\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message." {
+				t.Fatalf("after unsubscribe = %v", bye)
+			}
+			for k, want := range map[string]string{"x-amz-sns-message-type": "UnsubscribeConfirmation",
+				"x-amz-sns-message-id": bye["MessageId"], "x-amz-sns-topic-arn": topic, "x-amz-sns-subscription-arn": subArn} {
+				if v := hdr[2].Get(k); v != want {
+					t.Errorf("UnsubscribeConfirmation header %s = %q, want %q", k, v, want)
+				}
+			}
+			verifySNSSignature(t, bye)
+			waitNoDeliveries(t, e.st)
+			resp, err = http.Get(bye["SubscribeURL"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), "<SubscriptionArn>"+subArn+"</SubscriptionArn>") {
+				t.Fatalf("GET the UnsubscribeConfirmation's SubscribeURL: %s %s", resp.Status, body)
+			}
+			if _, err := c.Publish(ctx, &awssns.PublishInput{TopicArn: &topic, Message: aws.String("back")}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = wh.wait(4)
+			if got[3]["Message"] != "back" || got[3]["UnsubscribeURL"] != n["UnsubscribeURL"] {
+				t.Errorf("after restoring: %v", got[3])
+			}
 		})
 	}
+}
+
+// waitNoDeliveries polls until no delivery is queued (bounded wait).
+func waitNoDeliveries(t *testing.T, st *store.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		rows, err := st.SNSDeliveries(context.Background(), "", 0, 1<<62, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("deliveries still queued")
 }
 
 func TestSNSTamperedSignatureFails(t *testing.T) {
@@ -501,5 +583,51 @@ func TestSNSTamperedSignatureFails(t *testing.T) {
 	sig, _ := base64.StdEncoding.DecodeString(m["Signature"])
 	if rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA1, d[:], sig) == nil {
 		t.Fatal("a tampered token still verifies")
+	}
+}
+
+// A browser following the links in an email subscription's mail gets pages.
+func TestSNSLinksForPeople(t *testing.T) {
+	t.Parallel()
+	e := newSNSEnv(t)
+	ctx := context.Background()
+	wh := newWebhook(t)
+	out, err := e.client.CreateTopic(ctx, &awssns.CreateTopicInput{Name: aws.String("people")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := aws.ToString(out.TopicArn)
+	if _, err := e.client.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: &topic, Protocol: aws.String("http"), Endpoint: aws.String(wh.srv.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := wh.wait(1)
+	page := func(u string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type %q", u, ct)
+		}
+		return resp.StatusCode, string(b)
+	}
+	if code, body := page(e.url + "/?Action=ConfirmSubscription&TopicArn=" + topic + "&Token=00"); code != 400 || !strings.Contains(body, "Invalid link") {
+		t.Errorf("bad token: %d %s", code, body)
+	}
+	code, body := page(got[0]["SubscribeURL"])
+	if code != 200 || !strings.Contains(body, "Subscription confirmed!") || !strings.Contains(body, topic+":") {
+		t.Fatalf("confirm: %d %s", code, body)
+	}
+	list, err := e.client.ListSubscriptionsByTopic(ctx, &awssns.ListSubscriptionsByTopicInput{TopicArn: &topic})
+	if err != nil || len(list.Subscriptions) != 1 {
+		t.Fatal(list, err)
+	}
+	if code, body := page(e.url + "/?Action=Unsubscribe&SubscriptionArn=" + aws.ToString(list.Subscriptions[0].SubscriptionArn)); code != 200 ||
+		!strings.Contains(body, "Subscription removed!") {
+		t.Errorf("unsubscribe: %d %s", code, body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"slices"
@@ -35,6 +36,7 @@ type Config struct {
 	Reputation   Reputation   `toml:"reputation"`
 	Metrics      Metrics      `toml:"metrics"`
 	Tracking     Tracking     `toml:"tracking"`
+	SNS          SNS          `toml:"sns"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -181,6 +183,24 @@ func (c *Config) TrackingBaseURL() string {
 		return "http://" + c.Tracking.Listen
 	}
 	return "http://" + c.API.Listen
+}
+
+// SNS configures the SNS-compatible topics' deliveries to email and sqs
+// subscribers.
+type SNS struct {
+	// EmailFrom is the address email and email-json subscribers get mail
+	// from (shown as "AWS Notifications" or the topic's DisplayName); "" =
+	// no-reply@<hostname>.
+	EmailFrom string `toml:"email_from"`
+	// SQSEndpoint is the SQS API that sqs subscriptions' queues live in
+	// (e.g. "http://127.0.0.1:9324" for ElasticMQ); "" = AWS's endpoint of
+	// the queue's region.
+	SQSEndpoint string `toml:"sqs_endpoint"`
+	// SQSAccessKeyID and SQSSecretAccessKey sign the SQS requests; empty =
+	// the AWS SDK's default chain (AWS_* environment, ~/.aws files, an
+	// instance or task role).
+	SQSAccessKeyID     string `toml:"sqs_access_key_id"`
+	SQSSecretAccessKey string `toml:"sqs_secret_access_key"`
 }
 
 // Log configures logging.
@@ -420,6 +440,19 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err
+	}
+	if a := c.SNS.EmailFrom; a != "" {
+		if m, err := mail.ParseAddress(a); err != nil || m.Address != a {
+			return bad("sns.email_from", "must be a bare address like \"no-reply@example.net\", got %q", a)
+		}
+	}
+	if u := c.SNS.SQSEndpoint; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" {
+			return bad("sns.sqs_endpoint", "must be an http(s) URL like \"http://127.0.0.1:9324\", got %q", u)
+		}
+	}
+	if (c.SNS.SQSAccessKeyID == "") != (c.SNS.SQSSecretAccessKey == "") {
+		return bad("sns.sqs_access_key_id", "sns.sqs_access_key_id and sns.sqs_secret_access_key go together")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -99,6 +99,10 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[tracking]\nlisten = \"8790\"", "tracking.listen"},
 		{"[tracking]\nbase_url = \"track.example.net\"", "tracking.base_url"},
 		{"[tracking]\nbase_url = \"https://example.net/track\"", "tracking.base_url"},
+		{"[sns]\nemail_from = \"AWS <no-reply@example.net>\"", "sns.email_from"},
+		{"[sns]\nsqs_endpoint = \"127.0.0.1:9324\"", "sns.sqs_endpoint"},
+		{"[sns]\nsqs_access_key_id = \"x\"", "sns.sqs_access_key_id"},
+		{"[sns]\nsqs_key = \"x\"", "unknown key sns.sqs_key"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {

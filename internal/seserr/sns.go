@@ -40,8 +40,7 @@ func SNSAuthorizationError(accountID, action, resource string) *Error {
 		"User: arn:aws:iam::%s:root is not authorized to perform: SNS:%s on resource: %s", accountID, action, resource))
 }
 
-// SNSUnsupportedProtocol: a protocol SNS does not know, or one sesame does
-// not deliver to yet (email, sqs, lambda, …; only http and https for now).
+// SNSUnsupportedProtocol: a protocol SNS does not know.
 func SNSUnsupportedProtocol(protocol string) *Error {
 	return SNSInvalidParameter("Amazon SNS does not support this protocol string: " + protocol)
 }
@@ -64,9 +63,9 @@ func SNSFifoUnsupported() *Error {
 }
 
 // SNSProtocolNotDelivered: a protocol SNS knows that sesame does not deliver
-// to yet (only http and https do).
+// to (lambda, sms, application, firehose; email without a mailer).
 func SNSProtocolNotDelivered(protocol string) *Error {
-	return SNSInvalidParameter("Protocol Reason: sesame does not deliver to " + protocol + " endpoints yet; use http or https")
+	return SNSInvalidParameter("Protocol Reason: sesame does not deliver to " + protocol + " endpoints; use http, https, email, email-json or sqs")
 }
 
 // SNSEndpointMismatch: an endpoint that does not fit its protocol.

@@ -71,7 +71,7 @@ func (s *Service) prepare(p *pending) {
 		p.done = make(chan struct{})
 		go func() {
 			s.signers <- struct{}{}
-			p.body, p.err = s.envelope(&p.SNSDelivery)
+			p.body, p.err = s.payload(&p.SNSDelivery)
 			<-s.signers
 			close(p.done)
 		}()
@@ -309,14 +309,30 @@ func (s *Service) reload(ctx context.Context, l *lane) error {
 	return nil
 }
 
-// dropLane forgets an unsubscribed subscription's queue.
-func (s *Service) dropLane(subArn string) {
+// dropLane forgets an unsubscribed subscription's queued messages with a
+// seq below before (the UnsubscribeConfirmation queued with the removal
+// stays); a lane left empty is forgotten.
+func (s *Service) dropLane(subArn string, before int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if l := s.lanes[subArn]; l != nil {
-		l.gone, l.queue, l.overflow = true, nil, false
-		delete(s.lanes, subArn)
+	l := s.lanes[subArn]
+	if l == nil {
+		return
 	}
+	var keep []*pending
+	for _, p := range l.queue {
+		if p.Seq >= before {
+			keep = append(keep, p)
+		}
+	}
+	// An overflowing lane skipped rows the loader has passed: it must stay to
+	// read a kept one back from the store.
+	if len(keep) > 0 || l.overflow && before <= s.loaded {
+		l.queue, l.failing = keep, false
+		return
+	}
+	l.gone, l.queue, l.overflow = true, nil, false
+	delete(s.lanes, subArn)
 }
 
 // flush deletes finished rows in one transaction.
@@ -353,9 +369,7 @@ type outcome struct {
 	reason string
 }
 
-// attempt POSTs one message. 2xx is delivered; 429, 5xx and transport
-// errors are retried; any other status is the endpoint's refusal and
-// drops the message (SNS does not retry client errors).
+// attempt hands one message to its subscriber by its protocol.
 func (s *Service) attempt(ctx context.Context, p *pending) outcome {
 	s.prepare(p)
 	select {
@@ -363,10 +377,32 @@ func (s *Service) attempt(ctx context.Context, p *pending) outcome {
 	case <-ctx.Done():
 		return outcome{reason: ctx.Err().Error()}
 	}
-	body, err := p.body, p.err
-	if err != nil {
-		return outcome{reason: err.Error()}
+	if p.err != nil {
+		return outcome{reason: p.err.Error()}
 	}
+	switch p.Protocol {
+	case "email", "email-json":
+		return s.mail(ctx, p, p.body)
+	case "sqs":
+		return s.enqueueSQS(ctx, p, p.body)
+	}
+	return s.post(ctx, p, p.body)
+}
+
+// payload is what a row hands over: the JSON envelope (or the bare
+// message) for http(s) and sqs, the complete mail for email protocols.
+func (s *Service) payload(d *store.SNSDelivery) ([]byte, error) {
+	switch d.Protocol {
+	case "email", "email-json":
+		return s.composeMail(context.Background(), d)
+	}
+	return s.envelope(d)
+}
+
+// post POSTs one message. 2xx is delivered; 429, 5xx and transport errors
+// are retried; any other status is the endpoint's refusal and drops the
+// message (SNS does not retry client errors).
+func (s *Service) post(ctx context.Context, p *pending, body []byte) outcome {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, bytes.NewReader(body))
 	if err != nil {
 		return outcome{drop: true, reason: err.Error()}
@@ -378,8 +414,10 @@ func (s *Service) attempt(ctx context.Context, p *pending) outcome {
 	h.Set("x-amz-sns-message-type", p.Kind)
 	h.Set("x-amz-sns-message-id", p.MessageID)
 	h.Set("x-amz-sns-topic-arn", p.TopicARN)
-	if p.Kind == "Notification" {
+	if p.Kind != "SubscriptionConfirmation" {
 		h.Set("x-amz-sns-subscription-arn", p.SubscriptionARN)
+	}
+	if p.Kind == "Notification" {
 		if p.Raw {
 			h.Set("x-amz-sns-rawdelivery", "true")
 		}

@@ -67,7 +67,7 @@ func (s *Service) PublishMessage(ctx context.Context, c Caller, topicArn, subjec
 			return "", seserr.SNSInvalidParameter("Message Structure - No default entry in JSON message body")
 		}
 		m = message{def: def, perProtocol: map[string]string{}}
-		for _, p := range []string{"http", "https"} {
+		for _, p := range []string{"http", "https", "email", "email-json", "sqs"} {
 			if v, ok := obj[p].(string); ok {
 				m.perProtocol[p] = v
 			}
@@ -166,7 +166,7 @@ func (f *fanout) deliveries(ctx context.Context, a arn, subject string, m messag
 	}
 	p := published{id: uuid.NewString()}
 	for _, sub := range t.subs {
-		p.rows = append(p.rows, &store.SNSDelivery{SubscriptionARN: sub.ARN, Endpoint: sub.Endpoint,
+		p.rows = append(p.rows, &store.SNSDelivery{SubscriptionARN: sub.ARN, Endpoint: sub.Endpoint, Protocol: sub.Protocol,
 			Raw: sub.Attributes["RawMessageDelivery"] == "true", Kind: "Notification", MessageID: p.id,
 			TopicARN: a.topic(), Subject: subject, Message: m.forProtocol(sub.Protocol),
 			SignatureVersion: t.version, Published: now})

@@ -1,17 +1,19 @@
 // Package sns is sesame's SNS-compatible topics: topics and subscriptions per
 // account and region, Publish, and the durable delivery of SNS's signed
-// HTTP(S) envelopes to subscribers, so applications written for SES → SNS →
-// webhook work unchanged against sesame.
+// envelopes to subscribers — HTTP(S) POSTs, mail sent through sesame itself
+// (email, email-json) and messages to SQS-compatible queues (sqs) — so
+// applications written for SES → SNS → webhook/inbox/queue work unchanged
+// against sesame.
 //
 // Publishing only commits rows to the store (one transaction per batch);
 // Run hands them to subscribers, one message at a time per subscription in
 // publish order, retrying with backoff for an hour. A slow or dead
 // subscriber holds up only its own subscription.
 //
-// Limits: only the http and https protocols deliver (email, sqs, lambda, sms
-// … are refused); no FIFO topics, filter policies, message attributes or
-// per-subscription delivery policies. The Query codec lives in internal/api;
-// this package never speaks XML.
+// Limits: lambda, sms, application and firehose are refused; no FIFO
+// topics, filter policies, message attributes or per-subscription delivery
+// policies. The Query codec lives in internal/api; this package never
+// speaks XML.
 package sns
 
 import (
@@ -45,6 +47,9 @@ type Store interface {
 	SNSSubscriptions(ctx context.Context, accountID, region, topic, after string, limit int) ([]store.SNSSubscription, error)
 	ConfirmSNSSubscription(ctx context.Context, arn string, authenticated bool) error
 	DeleteSNSSubscription(ctx context.Context, arn string) error
+	SetSNSSubscriptionAttributes(ctx context.Context, arn string, attrs map[string]string) error
+	UnsubscribeSNS(ctx context.Context, sub store.SNSSubscription, farewell *store.SNSDelivery, now, pruneBefore time.Time) error
+	RestoreSNSSubscription(ctx context.Context, token string, notBefore time.Time) (store.SNSSubscription, error)
 	EnqueueSNSDeliveries(ctx context.Context, ds []*store.SNSDelivery) error
 	SNSDeliveries(ctx context.Context, subscriptionARN string, fromSeq, toSeq int64, limit int) ([]store.SNSDelivery, error)
 	DeleteSNSDeliveries(ctx context.Context, seqs []int64) error
@@ -76,6 +81,17 @@ type Config struct {
 	// RetryPeriod is how long a message is retried before it is dropped
 	// (default one hour, as SNS's HTTP limit).
 	RetryPeriod time.Duration
+	// Mailer sends the mail of email and email-json subscriptions through
+	// sesame (*sending.Sender); nil refuses those protocols.
+	Mailer Mailer
+	// MailFrom is the address that mail comes from, shown with the topic's
+	// DisplayName or "AWS Notifications" (default no-reply@localhost; the
+	// server passes no-reply@<hostname> or [sns] email_from).
+	MailFrom string
+	// SQS says how to reach the queues of sqs subscriptions; Queues, when
+	// set, replaces the SQS client (tests).
+	SQS    SQSConfig
+	Queues Queues
 }
 
 // Service is the SNS-compatible topics service.
@@ -85,6 +101,7 @@ type Service struct {
 	log     *slog.Logger
 	clk     clock.Clock
 	client  *http.Client
+	queues  Queues
 	sign    *signing
 	wake    chan struct{}
 	sem     chan struct{} // requests in flight
@@ -138,6 +155,13 @@ func New(cfg Config) (*Service, error) {
 		s.cfg.RetryPeriod = time.Hour
 	}
 	s.cfg.BaseURL = strings.TrimRight(s.cfg.BaseURL, "/")
+	if s.cfg.MailFrom == "" {
+		s.cfg.MailFrom = "no-reply@localhost"
+	}
+	s.queues = cfg.Queues
+	if s.queues == nil {
+		s.queues = NewSQSQueues(cfg.SQS)
+	}
 	s.sem = make(chan struct{}, s.cfg.MaxConcurrency)
 	s.signers = make(chan struct{}, runtime.GOMAXPROCS(0))
 	sign, err := loadSigning(context.Background(), cfg.Store, cfg.NewSigner, s.cfg.BaseURL)

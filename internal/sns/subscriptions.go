@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"net/mail"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -20,11 +24,15 @@ const (
 	pendingARN          = "pending confirmation"
 )
 
-// knownProtocols are SNS's protocols; only http and https deliver here.
+// knownProtocols are SNS's protocols; http, https, email, email-json and
+// sqs deliver here.
 var knownProtocols = map[string]bool{
 	"http": true, "https": true, "email": true, "email-json": true, "sms": true, "sqs": true,
 	"application": true, "lambda": true, "firehose": true,
 }
+
+// rawProtocols may set RawMessageDelivery.
+var rawProtocols = map[string]bool{"http": true, "https": true, "sqs": true}
 
 // Subscription is one row of ListSubscriptions*.
 type Subscription struct {
@@ -35,44 +43,57 @@ type Subscription struct {
 	TopicArn        string
 }
 
-// Subscribe subscribes an http(s) endpoint: the subscription stays pending
-// until the endpoint confirms it, and the SubscriptionConfirmation message
-// is queued in the same transaction. It returns "pending confirmation"
-// unless returnARN (ReturnSubscriptionArn) asks for the ARN.
+// Subscribe subscribes an endpoint. An http(s), email or email-json
+// subscription stays pending until the endpoint confirms it, and its
+// SubscriptionConfirmation (a POST or a mail) is queued in the same
+// transaction; an sqs subscription to a queue of the topic's own account is
+// confirmed at once (SNS's rule), another account's queue gets the
+// confirmation as a message. It returns "pending confirmation" unless the
+// subscription is confirmed or returnARN (ReturnSubscriptionArn) asks for
+// the ARN.
 func (s *Service) Subscribe(ctx context.Context, c Caller, topicArn, protocol, endpoint string, attrs map[string]string, returnARN bool) (string, error) {
 	a, _, err := s.topicOf(ctx, c, topicArn, "Subscribe")
 	if err != nil {
 		return "", err
 	}
+	confirmed := false
 	switch {
 	case protocol == "http" || protocol == "https":
+		if u, err := url.Parse(endpoint); err != nil || u.Scheme != protocol || u.Host == "" {
+			return "", seserr.SNSEndpointMismatch()
+		}
+	case protocol == "email" || protocol == "email-json":
+		if s.cfg.Mailer == nil {
+			return "", seserr.SNSProtocolNotDelivered(protocol)
+		}
+		if !validEmail(endpoint) {
+			return "", seserr.SNSInvalidParameter("Email address")
+		}
+	case protocol == "sqs":
+		q, err := parseQueueARN(endpoint)
+		if err != nil {
+			return "", err
+		}
+		confirmed = q.account == a.account
 	case knownProtocols[protocol]:
 		return "", seserr.SNSProtocolNotDelivered(protocol)
 	default:
 		return "", seserr.SNSUnsupportedProtocol(protocol)
 	}
-	if u, err := url.Parse(endpoint); err != nil || u.Scheme != protocol || u.Host == "" {
-		return "", seserr.SNSEndpointMismatch()
-	}
 	keep := map[string]string{}
 	for k, v := range attrs {
-		switch k {
-		case "RawMessageDelivery":
-			if v != "true" && v != "false" {
-				return "", seserr.SNSInvalidParameter("Attributes Reason: RawMessageDelivery: Invalid value [" + v + "]. Must be true or false.")
-			}
-			keep[k] = v
-		case "DeliveryPolicy":
-			keep[k] = v
-		default:
-			return "", seserr.SNSInvalidParameter("Attributes Reason: Invalid attribute name: " + k)
+		v, err := checkSubscriptionAttribute(protocol, k, v, "Attributes Reason: ")
+		if err != nil {
+			return "", err
 		}
+		keep[k] = v
 	}
 	now := s.clk.Now()
 	sub := store.SNSSubscription{ARN: a.topic() + ":" + uuid.NewString(), AccountID: a.account, Region: a.region,
-		TopicName: a.name, Protocol: protocol, Endpoint: endpoint, Token: newToken(), Attributes: keep, Created: now}
-	confirm := &store.SNSDelivery{Endpoint: endpoint, Kind: "SubscriptionConfirmation", MessageID: uuid.NewString(),
-		TopicARN: a.topic(), Message: "You have chosen to subscribe to the topic " + a.topic() +
+		TopicName: a.name, Protocol: protocol, Endpoint: endpoint, Token: newToken(), Attributes: keep, Created: now,
+		Confirmed: confirmed}
+	confirm := &store.SNSDelivery{Endpoint: endpoint, Protocol: protocol, Kind: "SubscriptionConfirmation",
+		MessageID: uuid.NewString(), TopicARN: a.topic(), Message: "You have chosen to subscribe to the topic " + a.topic() +
 			".\nTo confirm the subscription, visit the SubscribeURL included in this message.",
 		SignatureVersion: "1", Published: now}
 	got, existed, err := s.st.SubscribeSNS(ctx, sub, confirm)
@@ -91,6 +112,70 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicArn, protocol, e
 		return got.ARN, nil
 	}
 	return pendingARN, nil
+}
+
+// checkSubscriptionAttribute validates a settable subscription attribute
+// and returns the value to keep; reason prefixes SNS's text ("Attributes
+// Reason: " in Subscribe, nothing in SetSubscriptionAttributes).
+func checkSubscriptionAttribute(protocol, name, value, reason string) (string, error) {
+	switch name {
+	case "RawMessageDelivery":
+		if !strings.EqualFold(value, "true") && !strings.EqualFold(value, "false") {
+			return "", seserr.SNSInvalidParameter(reason + "RawMessageDelivery: Invalid value [" + value + "]. Must be true or false.")
+		}
+		value = strings.ToLower(value)
+		if value == "true" && !rawProtocols[protocol] {
+			return "", seserr.SNSInvalidParameter(reason + "Delivery protocol [" + protocol + "] does not support raw message delivery.")
+		}
+		return value, nil
+	case "DeliveryPolicy":
+		if value != "" && !json.Valid([]byte(value)) {
+			return "", seserr.SNSInvalidParameter(reason + "DeliveryPolicy: failed to parse JSON.")
+		}
+		return value, nil
+	}
+	if reason == "" {
+		return "", seserr.SNSInvalidParameter("AttributeName")
+	}
+	return "", seserr.SNSInvalidParameter(reason + "Invalid attribute name: " + name)
+}
+
+// SetSubscriptionAttribute is SetSubscriptionAttributes (one attribute per
+// call, as SNS): RawMessageDelivery or DeliveryPolicy. It applies to
+// messages published after it.
+func (s *Service) SetSubscriptionAttribute(ctx context.Context, c Caller, subArn, name, value string) error {
+	a, err := parseSubscriptionARN(subArn)
+	if err != nil {
+		return err
+	}
+	if err := c.checkOwner(a, "SubscriptionArn", "SetSubscriptionAttributes", subArn); err != nil {
+		return err
+	}
+	sub, err := s.st.SNSSubscription(ctx, subArn)
+	if errors.Is(err, store.ErrNotFound) {
+		return seserr.SNSSubscriptionNotFound()
+	}
+	if err != nil {
+		return internal("subscription "+subArn, err)
+	}
+	v, err := checkSubscriptionAttribute(sub.Protocol, name, value, "")
+	if err != nil {
+		return err
+	}
+	sub.Attributes[name] = v
+	if err := s.st.SetSNSSubscriptionAttributes(ctx, subArn, sub.Attributes); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return seserr.SNSSubscriptionNotFound()
+		}
+		return internal("set subscription attributes "+subArn, err)
+	}
+	return nil
+}
+
+// validEmail: one bare address (SNS takes no display name).
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s && strings.Count(s, "@") == 1 && len(s) <= 254
 }
 
 // newToken is a confirmation token: 128 hex digits, like SNS's.
@@ -116,7 +201,7 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c *Caller, topicArn, 
 	}
 	sub, err := s.st.SNSSubscriptionByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", seserr.SNSInvalidParameter("Token")
+		return s.restore(ctx, a, token)
 	}
 	if err != nil {
 		return "", internal("confirm subscription", err)
@@ -133,9 +218,32 @@ func (s *Service) ConfirmSubscription(ctx context.Context, c *Caller, topicArn, 
 	return sub.ARN, nil
 }
 
+// restoreWindow is how long the token of an UnsubscribeConfirmation can
+// bring its subscription back (SNS's tokens last three days).
+const restoreWindow = 72 * time.Hour
+
+// restore re-creates, confirmed, the subscription an UnsubscribeConfirmation
+// offered to restore with token.
+func (s *Service) restore(ctx context.Context, a arn, token string) (string, error) {
+	sub, err := s.st.RestoreSNSSubscription(ctx, token, s.clk.Now().Add(-restoreWindow))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", seserr.SNSInvalidParameter("Token")
+	}
+	if err != nil {
+		return "", internal("confirm subscription", err)
+	}
+	if sub.AccountID != a.account || sub.Region != a.region || sub.TopicName != a.name {
+		return "", seserr.SNSInvalidParameter("Token")
+	}
+	s.log.Info("sns: subscription restored", "subscription", sub.ARN, "endpoint", sub.Endpoint)
+	return sub.ARN, nil
+}
+
 // Unsubscribe deletes a subscription and drops its queued messages; an
 // unknown subscription unsubscribes fine (SNS). c is nil for the unsigned
-// GET of an UnsubscribeURL.
+// GET of an UnsubscribeURL. A confirmed http(s) subscriber is then sent an
+// UnsubscribeConfirmation whose SubscribeURL (or Token) restores the
+// subscription for three days, as SNS does.
 func (s *Service) Unsubscribe(ctx context.Context, c *Caller, subArn string) error {
 	a, err := parseSubscriptionARN(subArn)
 	if err != nil {
@@ -146,10 +254,31 @@ func (s *Service) Unsubscribe(ctx context.Context, c *Caller, subArn string) err
 			return err
 		}
 	}
-	if err := s.st.DeleteSNSSubscription(ctx, subArn); err != nil {
+	sub, err := s.st.SNSSubscription(ctx, subArn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return internal("unsubscribe "+subArn, err)
 	}
-	s.dropLane(subArn)
+	now := s.clk.Now()
+	var farewell *store.SNSDelivery
+	if sub.Confirmed && (sub.Protocol == "http" || sub.Protocol == "https") {
+		farewell = &store.SNSDelivery{Endpoint: sub.Endpoint, Protocol: sub.Protocol, Kind: "UnsubscribeConfirmation",
+			MessageID: uuid.NewString(), TopicARN: a.topic(), Token: newToken(),
+			Message: "You have chosen to deactivate subscription " + sub.ARN +
+				".\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.",
+			SignatureVersion: "1", Published: now}
+	}
+	if err := s.st.UnsubscribeSNS(ctx, sub, farewell, now, now.Add(-restoreWindow)); err != nil {
+		return internal("unsubscribe "+subArn, err)
+	}
+	before := int64(1 << 62)
+	if farewell != nil {
+		before = farewell.Seq
+	}
+	s.dropLane(subArn, before)
+	s.poke()
 	return nil
 }
 

@@ -141,7 +141,7 @@ func (s *Service) DeleteTopic(ctx context.Context, c Caller, topicArn string) er
 		return internal("delete topic "+topicArn, err)
 	}
 	for _, sub := range subs {
-		s.dropLane(sub.ARN)
+		s.dropLane(sub.ARN, 1<<62)
 	}
 	return nil
 }

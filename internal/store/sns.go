@@ -42,8 +42,9 @@ type SNSDelivery struct {
 	Seq              int64 // assigned by EnqueueSNSDeliveries
 	SubscriptionARN  string
 	Endpoint         string
+	Protocol         string // http, https, email, email-json, sqs ('' = from Endpoint's scheme)
 	Raw              bool
-	Kind             string // Notification | SubscriptionConfirmation
+	Kind             string // Notification | SubscriptionConfirmation | UnsubscribeConfirmation
 	MessageID        string
 	TopicARN         string
 	Subject          string
@@ -53,7 +54,7 @@ type SNSDelivery struct {
 	Published        time.Time
 }
 
-const snsDeliveryCols = `seq, subscription_arn, endpoint, raw, kind, message_id, topic_arn, subject, message, token, signature_version, published_at`
+const snsDeliveryCols = `seq, subscription_arn, endpoint, raw, kind, message_id, topic_arn, subject, message, token, signature_version, published_at, protocol`
 
 // PutSNSTopicIfAbsent creates the topic unless one of that name exists in
 // the account and region; it returns the topic as stored and whether it
@@ -285,7 +286,7 @@ func enqueueSNS(ctx context.Context, tx *sql.Tx, ds []*SNSDelivery) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE sns_delivery_seq SET last = ?`, last+int64(len(ds))); err != nil {
 		return fmt.Errorf("store: enqueue sns deliveries: %w", err)
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO sns_deliveries (`+snsDeliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO sns_deliveries (`+snsDeliveryCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: enqueue sns deliveries: %w", err)
 	}
@@ -293,7 +294,7 @@ func enqueueSNS(ctx context.Context, tx *sql.Tx, ds []*SNSDelivery) error {
 	for i, d := range ds {
 		d.Seq = last + int64(i) + 1
 		if _, err := st.ExecContext(ctx, d.Seq, d.SubscriptionARN, d.Endpoint, boolDB(d.Raw), d.Kind, d.MessageID, d.TopicARN,
-			d.Subject, d.Message, d.Token, d.SignatureVersion, toDB(d.Published)); err != nil {
+			d.Subject, d.Message, d.Token, d.SignatureVersion, toDB(d.Published), d.Protocol); err != nil {
 			return fmt.Errorf("store: enqueue sns delivery to %s: %w", d.SubscriptionARN, err)
 		}
 	}
@@ -320,7 +321,7 @@ func (s *Store) SNSDeliveries(ctx context.Context, subscriptionARN string, fromS
 		var raw int
 		var published int64
 		if err := rows.Scan(&d.Seq, &d.SubscriptionARN, &d.Endpoint, &raw, &d.Kind, &d.MessageID, &d.TopicARN,
-			&d.Subject, &d.Message, &d.Token, &d.SignatureVersion, &published); err != nil {
+			&d.Subject, &d.Message, &d.Token, &d.SignatureVersion, &published, &d.Protocol); err != nil {
 			return nil, fmt.Errorf("store: sns deliveries: %w", err)
 		}
 		d.Raw, d.Published = raw != 0, fromDB(published)
