@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"sesame/internal/config"
 	"sesame/internal/events"
@@ -42,50 +38,9 @@ func onAPIListener(cfg config.Config, h http.Handler) http.Handler {
 	return h
 }
 
-// metricsListener is the optional listener of its own for /metrics
-// ([metrics] listen), bound before anything serves.
-type metricsListener struct {
-	srv *http.Server
-	ln  net.Listener
-}
-
 // bindMetrics binds [metrics] listen; nil when it is not set.
-func bindMetrics(cfg config.Config, h http.Handler) (*metricsListener, error) {
-	if cfg.Metrics.Listen == "" {
-		return nil, nil
-	}
-	ln, err := net.Listen("tcp", cfg.Metrics.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("metrics listener: %w", err)
-	}
+func bindMetrics(cfg config.Config, h http.Handler) (*httpListener, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	return &metricsListener{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}, nil
-}
-
-// serve runs the server, reporting its end on errc.
-func (m *metricsListener) serve(errc chan<- error) {
-	if m != nil {
-		go func() {
-			if err := m.srv.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-	}
-}
-
-// close releases the socket of a listener that never served.
-func (m *metricsListener) close() {
-	if m != nil {
-		m.ln.Close()
-	}
-}
-
-func (m *metricsListener) shutdown(ctx context.Context, log *slog.Logger) {
-	if m == nil {
-		return
-	}
-	if err := m.srv.Shutdown(ctx); err != nil {
-		log.Warn("metrics shutdown", "err", err)
-	}
+	return bindHTTP("metrics", cfg.Metrics.Listen, mux, 0)
 }

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"sesame/internal/clock"
 	"sesame/internal/config"
@@ -32,47 +28,9 @@ func newTracking(ctx context.Context, cfg config.Config, st *store.Store, clk cl
 	return &sending.Tracking{Links: links, BaseURL: cfg.TrackingBaseURL()}, h, nil
 }
 
-// trackingListener is the tracking URLs' own listener ([tracking] listen),
-// bound before anything serves; nil when they are served on the API's.
-type trackingListener struct {
-	srv *http.Server
-	ln  net.Listener
-}
-
-func bindTracking(cfg config.Config, h http.Handler) (*trackingListener, error) {
-	if cfg.Tracking.Listen == "" {
-		return nil, nil
-	}
-	ln, err := net.Listen("tcp", cfg.Tracking.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("tracking listener: %w", err)
-	}
-	return &trackingListener{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		// SES refuses requests whose headers pass 8 KB (configure-custom-open-click-domains).
-		MaxHeaderBytes: 8192}}, nil
-}
-
-func (t *trackingListener) serve(errc chan<- error) {
-	if t != nil {
-		go func() {
-			if err := t.srv.Serve(t.ln); !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
-	}
-}
-
-func (t *trackingListener) close() {
-	if t != nil {
-		t.ln.Close()
-	}
-}
-
-func (t *trackingListener) shutdown(ctx context.Context, log *slog.Logger) {
-	if t == nil {
-		return
-	}
-	if err := t.srv.Shutdown(ctx); err != nil {
-		log.Warn("tracking shutdown", "err", err)
-	}
+// bindTracking binds [tracking] listen; nil when the tracking URLs are
+// served on the API's listener.
+func bindTracking(cfg config.Config, h http.Handler) (*httpListener, error) {
+	// SES refuses requests whose headers pass 8 KB (configure-custom-open-click-domains).
+	return bindHTTP("tracking", cfg.Tracking.Listen, h, 8192)
 }
