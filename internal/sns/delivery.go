@@ -215,7 +215,8 @@ func (s *Service) runLane(ctx context.Context, l *lane) {
 		}
 		p.inflight = true
 		l.inflight++
-		ahead := l.queue[:min(len(l.queue), signAhead)]
+		// A copy: deliveries ending meanwhile delete from l.queue in place.
+		ahead := slices.Clone(l.queue[:min(len(l.queue), signAhead)])
 		s.mu.Unlock()
 		for _, q := range ahead {
 			s.prepare(q)
