@@ -11,7 +11,7 @@ import (
 	"sesame/internal/delivery"
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
-	"sesame/internal/sending"
+	"sesame/internal/events"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -23,7 +23,7 @@ type deliverer interface {
 }
 
 // newDeliverer builds the configured delivery worker.
-func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, sender *sending.Sender, ev delivery.Events, clk clock.Clock, log *slog.Logger) (deliverer, error) {
+func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *events.Recorder, clk clock.Clock, log *slog.Logger) (deliverer, error) {
 	if cfg.Delivery.Mode != "mx" {
 		return &delivery.Capture{Spool: sp, Store: st, Events: ev, Hostname: cfg.Hostname, Logger: log}, nil
 	}

@@ -238,7 +238,7 @@ func TestGetSendStatisticsV1(t *testing.T) {
 		stat("999999999999", e.region, "", base, 100, 0, 0),
 	}
 	stats[1].Rejects = 1
-	if err := e.st.AddSendStats(ctx, stats, "test", 1); err != nil {
+	if err := e.st.AddSendStats(ctx, stats); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.v1.GetSendStatistics(ctx, &ses.GetSendStatisticsInput{})

@@ -12,11 +12,9 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"sesame/internal/outcome"
@@ -25,11 +23,18 @@ import (
 	"sesame/internal/store"
 )
 
+// CaptureEvents is Events with the batch capture mode hands over: the
+// captured messages are stored in the transaction of their records
+// (events.Recorder).
+type CaptureEvents interface {
+	RecordCaptured(ctx context.Context, captured []store.Captured, entries []*spool.Entry, headers [][]byte, results [][]outcome.Result) error
+}
+
 // Capture moves spooled messages into the store's captured mail.
 type Capture struct {
 	Spool  *spool.Spool
 	Store  *store.Store
-	Events Events // nil: no event records
+	Events CaptureEvents // nil: captured mail only, no records
 	// Hostname names sesame in the Delivery events' smtpResponse.
 	Hostname string
 	Logger   *slog.Logger
@@ -132,11 +137,12 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 			Outcome:    outcome.Summarize(e.Recipients),
 		})
 	}
-	if err := c.Store.AddCaptured(ctx, msgs); err != nil {
-		return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
-	}
-	if err := c.recordEvents(ctx, batch, msgs); err != nil {
-		return fmt.Errorf("delivery: recording the outcome of %d captured messages: %w", len(batch), err)
+	if c.Events == nil {
+		if err := c.Store.AddCaptured(ctx, msgs); err != nil {
+			return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
+		}
+	} else if err := c.record(ctx, batch, msgs); err != nil {
+		return fmt.Errorf("delivery: capture %d messages: %w", len(batch), err)
 	}
 	if err := c.Spool.Done(ctx, ids(batch)...); err != nil {
 		return fmt.Errorf("delivery: mark %d captured messages done: %w", len(batch), err)
@@ -173,35 +179,28 @@ func ids(entries []*spool.Entry) []string {
 	return out
 }
 
-// recordEvents reports what capture mode makes of each message to events:
-// it was sent, and each recipient got what SES's mailbox simulator gives
-// it, or was delivered (into the capture). It returns once events has
-// recorded (and followed up) all of it; the calls run side by side and
-// share events' transactions.
-func (c *Capture) recordEvents(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) error {
-	if c.Events == nil {
-		return nil
-	}
+// record hands the batch to events: the captured mail is stored with
+// what capture mode makes of each message — it was sent, and each
+// recipient got what SES's mailbox simulator gives it or was delivered
+// (into the capture) — in one transaction.
+func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) error {
 	raw := make(map[string][]byte, len(msgs))
 	for _, m := range msgs {
 		raw[m.ID] = m.Raw
 	}
 	now := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, len(batch))
+	headers := make([][]byte, len(batch))
+	results := make([][]outcome.Result, len(batch))
 	for i, e := range batch {
-		results := []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
-		var header []byte
+		results[i] = []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
 		if e.RenderingFailure != "" {
-			results = append(results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
-		} else {
-			header = headerSection(raw[e.ID])
-			results = append(results, c.captureResults(e, now)...)
+			results[i] = append(results[i], outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
+			continue
 		}
-		wg.Go(func() { errs[i] = c.Events.Record(ctx, e, header, results) })
+		headers[i] = headerSection(raw[e.ID])
+		results[i] = append(results[i], c.captureResults(e, now)...)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return c.Events.RecordCaptured(ctx, msgs, batch, headers, results)
 }
 
 // captureResults are the per-recipient results of a captured message.

@@ -72,7 +72,7 @@ func (g *Engagements) Engage(ctx context.Context, e tracking.Engagement) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(rec)
+	b, err := rec.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
 	}

@@ -41,6 +41,8 @@ type PublisherStore interface {
 	EventCursor(ctx context.Context, name string) (int64, error)
 	SetEventCursor(ctx context.Context, name string, seq int64) error
 	PruneEvents(ctx context.Context, cutoff time.Time, passed int64, limit int) (int64, error)
+	PublishesAnything(ctx context.Context) (bool, error)
+	LastEventSeq(ctx context.Context) (int64, error)
 }
 
 // Publisher reads the outbox in order and publishes each record where its
@@ -103,6 +105,17 @@ func (p *Publisher) Run(ctx context.Context) error {
 			lastPrune = now
 			p.prune(ctx, now.Add(-retention), cursor, log)
 		}
+		if passed, ok := p.passBy(ctx, cursor); ok {
+			// No destination, no notification topic: the outbox is passed
+			// by (the records stay for insights) without reading it.
+			cursor = passed
+			select {
+			case <-p.Appended:
+			case <-time.After(pollInterval):
+			case <-ctx.Done():
+			}
+			continue
+		}
 		evs, err := p.Store.EventsAfter(ctx, cursor, readBatch)
 		if err == nil && len(evs) > 0 {
 			err = p.publish(ctx, evs)
@@ -137,6 +150,28 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// passBy moves the cursor past every event when none could be published:
+// no enabled destination names an SNS topic and no identity has a
+// notification topic. The newest event is read first, so what it passes
+// was all appended before the check found nothing to publish to. ok is
+// false when there is something to publish (or the store cannot say).
+func (p *Publisher) passBy(ctx context.Context, cursor int64) (int64, bool) {
+	last, err := p.Store.LastEventSeq(ctx)
+	if err != nil {
+		return cursor, false
+	}
+	anything, err := p.Store.PublishesAnything(ctx)
+	if err != nil || anything {
+		return cursor, false
+	}
+	if last > cursor {
+		if err := p.Store.SetEventCursor(ctx, cursorName, last); err != nil {
+			return cursor, false
+		}
+	}
+	return max(last, cursor), true
 }
 
 // publish sends one batch of records where they go.
@@ -182,7 +217,7 @@ func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error 
 		if n.Delivery != nil && ev.RemoteIP != "" {
 			n.Delivery.RemoteMtaIP = ev.RemoteIP
 		}
-		b, err := json.Marshal(n)
+		b, err := marshal(n)
 		if err != nil {
 			p.logger().Error("events: encoding a notification", "seq", ev.Seq, "err", err)
 			continue

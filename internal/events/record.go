@@ -52,6 +52,7 @@ package events
 // Timestamps are UTC with milliseconds ("2017-08-05T00:41:02.669Z") everywhere.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -214,7 +215,7 @@ func (r Record) MarshalJSON() ([]byte, error) {
 		d.RemoteMtaIP = ""
 		r.Delivery = &d
 	}
-	return json.Marshal(plain(r))
+	return marshal(plain(r))
 }
 
 // Send is the send object: always empty.
@@ -369,4 +370,17 @@ type TopicPreferences struct {
 type TopicSubscriptionStatus struct {
 	TopicName          string `json:"topicName"`
 	SubscriptionStatus string `json:"subscriptionStatus"`
+}
+
+// marshal encodes v as SES writes JSON: '<', '>' and '&' as themselves
+// (json.Marshal would write \u003c…, which every reader decodes alike but
+// no SES record shows), without a trailing newline.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

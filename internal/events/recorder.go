@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,7 +198,6 @@ func (e *PendingError) PendingRecipients() []string { return e.Recipients }
 // failed stay pending in the store and are followed up on the next call
 // for the message (bounce.go).
 func (r *Recorder) Record(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) error {
-	bounced := slices.ContainsFunc(results, func(res outcome.Result) bool { return res.Kind == outcome.Bounced })
 	if len(results) > 0 {
 		if header == nil {
 			header = readHeaderOf(e)
@@ -220,6 +218,40 @@ func (r *Recorder) Record(ctx context.Context, e *spool.Entry, header []byte, re
 		}
 		metrics.Recorded(e.Received, results)
 	}
+	return r.followUps(ctx, e, header, results)
+}
+
+// RecordCaptured is Record for a batch capture mode delivered into the
+// store: the captured messages and every record of the batch are written in
+// one transaction, then the follow-ups run. An error leaves something to
+// do; the caller offers the whole batch again (everything in it is
+// idempotent).
+func (r *Recorder) RecordCaptured(ctx context.Context, captured []store.Captured, entries []*spool.Entry, headers [][]byte, results [][]outcome.Result) error {
+	o := store.Outcomes{Captured: captured}
+	for i, e := range entries {
+		oi, err := r.outcomes(ctx, e, headers[i], results[i])
+		if err != nil {
+			return err
+		}
+		o.Add(oi)
+	}
+	if err := r.commit(ctx, o); err != nil {
+		return fmt.Errorf("events: recording %d captured messages: %w", len(entries), err)
+	}
+	var failed []error
+	for i, e := range entries {
+		metrics.Recorded(e.Received, results[i])
+		if err := r.followUps(ctx, e, headers[i], results[i]); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
+}
+
+// followUps carries out what recorded results lead to: the pending
+// bounces' suppression entries and DSNs, the simulator's answers.
+func (r *Recorder) followUps(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) error {
+	bounced := slices.ContainsFunc(results, func(res outcome.Result) bool { return res.Kind == outcome.Bounced })
 	// A first attempt without bounces has nothing pending: the common case
 	// pays no query. A later attempt looks, for a follow-up an earlier one
 	// could not finish.
@@ -467,13 +499,52 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at 
 	if err != nil {
 		return store.OutboxEvent{}, err
 	}
-	b, err := json.Marshal(rec)
+	// Record's own MarshalJSON, called directly: json.Marshal would check
+	// and compact its output once more.
+	b, err := rec.MarshalJSON()
 	if err != nil {
 		return store.OutboxEvent{}, fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
 	}
 	return store.OutboxEvent{Key: key, AccountID: env.AccountID, Region: env.Region, MessageID: env.ID,
 		EventType: rec.EventType, ConfigurationSet: env.ConfigurationSet, Source: env.MailFrom,
-		RemoteIP: res.RemoteIP, Record: b, Created: r.Clock.Now()}, nil
+		RemoteIP: res.RemoteIP, Record: b, Created: r.Clock.Now(), Counts: counts(env, res)}, nil
+}
+
+// counts is what res adds to the send statistics (GetSendStatistics and
+// the reputation rates) as SES counts: recipients tried, bounces (the hard
+// ones apart), complaints — never the mailbox simulator's recipients, a
+// bounce because the address is on the account's suppression list, or
+// sesame's own mail.
+func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
+	var c store.SendCounts
+	if env.Via == spool.ViaSystem {
+		return c
+	}
+	switch res.Kind {
+	case outcome.Sent:
+		c.DeliveryAttempts = notSimulated(env.Recipients)
+	case outcome.Bounced:
+		if res.BounceSubType != outcome.SubOnAccountSuppressionList {
+			c.Bounces = notSimulated(res.Recipients)
+			if res.BounceType == outcome.BouncePermanent {
+				c.HardBounces = c.Bounces
+			}
+		}
+	case outcome.Complained:
+		c.Complaints = notSimulated(res.Recipients)
+	}
+	return c
+}
+
+// notSimulated counts the recipients that are not the mailbox simulator's.
+func notSimulated(rcpts []string) int64 {
+	var n int64
+	for _, r := range rcpts {
+		if _, simulated := outcome.Simulated(r); !simulated {
+			n++
+		}
+	}
+	return n
 }
 
 // withTag returns tags with k=v added, leaving tags (shared by a

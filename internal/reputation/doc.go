@@ -1,14 +1,14 @@
 // Package reputation keeps SES's sending statistics and enforces its
 // reputation rules.
 //
-// The Counter reads the event outbox (store.event_outbox, written by
-// internal/events) behind its own cursor and adds each Send, Bounce,
-// Complaint and Reject record to per-bucket counters (store.send_statistics,
-// 15-minute buckets per account, region and configuration set), in the same
-// transaction as the cursor, so every event counts once, also after a
-// crash. GetSendStatistics and the rates read those counters, never the
-// events. The mailbox simulator's recipients are not counted, as in SES's
-// metrics.
+// The counters (store.send_statistics, 15-minute buckets per account,
+// region and configuration set) are kept by the event outbox itself: each
+// Send, Bounce, Complaint and Reject record internal/events appends carries
+// what it adds (store.SendCounts), and the statistics change in the
+// transaction that inserts it, so every event counts once, also after a
+// crash and a replay. GetSendStatistics and the rates read those counters,
+// never the events. The mailbox simulator's recipients are not counted, as
+// in SES's metrics.
 //
 // The Evaluator computes, now and then, each account's bounce rate (hard
 // bounces, less those of the account's suppression list) and complaint

@@ -11,7 +11,6 @@ import (
 
 // Store is everything the Service needs of the store.
 type Store interface {
-	CounterStore
 	EvaluatorStore
 	PruneSendStats(ctx context.Context, cutoff time.Time) (int64, error)
 }
@@ -20,13 +19,11 @@ type Store interface {
 // covers two weeks; a day more for clocks that disagree.
 const StatisticsKept = 15 * 24 * time.Hour
 
-// Service counts the outbox's events every CountEvery and evaluates
-// reputations every EvaluateEvery.
+// Service evaluates reputations every EvaluateEvery and prunes old
+// statistics.
 type Service struct {
 	Store     Store
 	Evaluator *Evaluator
-	// CountEvery is how often the outbox is read (default 1 s).
-	CountEvery time.Duration
 	// EvaluateEvery is how often reputations are judged (default 1 min).
 	EvaluateEvery time.Duration
 	Clock         clock.Clock
@@ -36,7 +33,7 @@ type Service struct {
 // pruneEvery is how often old buckets are deleted.
 const pruneEvery = time.Hour
 
-// Run counts and evaluates until ctx ends. Failures are logged and tried
+// Run evaluates until ctx ends. Failures are logged and tried
 // again on the next round.
 func (s *Service) Run(ctx context.Context) error {
 	clk, log := s.Clock, s.Logger
@@ -46,18 +43,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	countEvery, evalEvery := s.CountEvery, s.EvaluateEvery
-	if countEvery <= 0 {
-		countEvery = time.Second
-	}
+	evalEvery := s.EvaluateEvery
 	if evalEvery <= 0 {
 		evalEvery = time.Minute
 	}
 	var lastEval, lastPrune time.Time
 	for ctx.Err() == nil {
-		if _, err := CountEvents(ctx, s.Store); err != nil && ctx.Err() == nil {
-			log.Error("reputation: counting events", "err", err)
-		}
 		now := clk.Now()
 		if s.Evaluator != nil && now.Sub(lastEval) >= evalEvery {
 			lastEval = now
@@ -72,7 +63,7 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-time.After(countEvery):
+		case <-time.After(min(evalEvery, time.Second)):
 		case <-ctx.Done():
 		}
 	}

@@ -54,46 +54,48 @@ func (s *Store) AddCaptured(ctx context.Context, msgs []Captured) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	return s.inTx(ctx, "add captured", func(tx *sql.Tx) error { return addCaptured(ctx, tx, msgs) })
+}
+
+func addCaptured(ctx context.Context, tx *sql.Tx, msgs []Captured) error {
 	now := time.Now()
-	return s.inTx(ctx, "add captured", func(tx *sql.Tx) error {
-		insMsg, err := tx.PrepareContext(ctx, `INSERT INTO captured
-			(id, account_id, region, mail_from, mail_from_lc, raw, received_at, outcome)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	insMsg, err := tx.PrepareContext(ctx, `INSERT INTO captured
+		(id, account_id, region, mail_from, mail_from_lc, raw, received_at, outcome)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("store: add captured: %w", err)
+	}
+	defer insMsg.Close()
+	insRcpt, err := tx.PrepareContext(ctx, `INSERT INTO capture_recipients
+		(message_id, position, address, address_lc) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("store: add captured: %w", err)
+	}
+	defer insRcpt.Close()
+	for _, m := range msgs {
+		received := m.Received
+		if received.IsZero() {
+			received = now
+		}
+		raw := m.Raw
+		if raw == nil {
+			raw = []byte{} // NOT NULL: an empty message is still a message
+		}
+		res, err := insMsg.ExecContext(ctx, m.ID, m.AccountID, m.Region, m.MailFrom, strings.ToLower(m.MailFrom),
+			raw, toDB(received), m.Outcome)
 		if err != nil {
-			return fmt.Errorf("store: add captured: %w", err)
+			return fmt.Errorf("store: add captured %s: %w", m.ID, err)
 		}
-		defer insMsg.Close()
-		insRcpt, err := tx.PrepareContext(ctx, `INSERT INTO capture_recipients
-			(message_id, position, address, address_lc) VALUES (?, ?, ?, ?)`)
-		if err != nil {
-			return fmt.Errorf("store: add captured: %w", err)
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // a replay: the first copy and its recipients stand
 		}
-		defer insRcpt.Close()
-		for _, m := range msgs {
-			received := m.Received
-			if received.IsZero() {
-				received = now
-			}
-			raw := m.Raw
-			if raw == nil {
-				raw = []byte{} // NOT NULL: an empty message is still a message
-			}
-			res, err := insMsg.ExecContext(ctx, m.ID, m.AccountID, m.Region, m.MailFrom, strings.ToLower(m.MailFrom),
-				raw, toDB(received), m.Outcome)
-			if err != nil {
-				return fmt.Errorf("store: add captured %s: %w", m.ID, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // a replay: the first copy and its recipients stand
-			}
-			for i, r := range m.Recipients {
-				if _, err := insRcpt.ExecContext(ctx, m.ID, i, r, strings.ToLower(r)); err != nil {
-					return fmt.Errorf("store: add captured %s recipient %s: %w", m.ID, r, err)
-				}
+		for i, r := range m.Recipients {
+			if _, err := insRcpt.ExecContext(ctx, m.ID, i, r, strings.ToLower(r)); err != nil {
+				return fmt.Errorf("store: add captured %s recipient %s: %w", m.ID, r, err)
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Captured lists captured messages, oldest first.

@@ -20,6 +20,11 @@ type OutboxEvent struct {
 	Source           string
 	RemoteIP         string // the receiving MTA's address, for identity notifications
 	Record           []byte // JSON
+	// Counts is what the event adds to its account's send statistics
+	// (GetSendStatistics, reputation), in the bucket of Created. The
+	// statistics change in the transaction that inserts the event, and only
+	// then: an event appended again (its Key is there) counts once.
+	Counts SendCounts
 	Created          time.Time
 }
 
@@ -41,19 +46,35 @@ func appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
 		return fmt.Errorf("store: append events: %w", err)
 	}
 	defer stmt.Close()
+	var tally statsTally
 	for _, e := range evs {
-		if _, err := stmt.ExecContext(ctx, e.Key, e.AccountID, e.Region, e.MessageID, e.EventType,
-			e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created)); err != nil {
+		res, err := stmt.ExecContext(ctx, e.Key, e.AccountID, e.Region, e.MessageID, e.EventType,
+			e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created))
+		if err != nil {
 			return fmt.Errorf("store: append event %s: %w", e.Key, err)
 		}
+		if e.Counts.zero() {
+			continue
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: append event %s: %w", e.Key, err)
+		} else if n == 1 {
+			tally.add(e)
+		}
 	}
-	return nil
+	if len(tally.order) == 0 {
+		return nil
+	}
+	return addSendStats(ctx, tx, tally.stats())
 }
 
 // Outcomes is what delivery attempts learnt, as records: written together
 // with their event records in one transaction (RecordOutcomes), so an event
 // is in the outbox exactly when the record it reports on is in its table.
 type Outcomes struct {
+	// Captured is mail capture mode delivered into the store: kept in the
+	// transaction of its records.
+	Captured   []Captured
 	Bounces    []Bounce
 	Complaints []Complaint
 	Delays     []DeliveryDelay
@@ -63,11 +84,12 @@ type Outcomes struct {
 
 // Len is how many rows o writes.
 func (o *Outcomes) Len() int {
-	return len(o.Bounces) + len(o.Complaints) + len(o.Delays) + len(o.Sent) + len(o.Events)
+	return len(o.Captured) + len(o.Bounces) + len(o.Complaints) + len(o.Delays) + len(o.Sent) + len(o.Events)
 }
 
 // Add appends p's rows to o.
 func (o *Outcomes) Add(p Outcomes) {
+	o.Captured = append(o.Captured, p.Captured...)
 	o.Bounces = append(o.Bounces, p.Bounces...)
 	o.Complaints = append(o.Complaints, p.Complaints...)
 	o.Delays = append(o.Delays, p.Delays...)
@@ -84,6 +106,11 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes) error {
 		return nil
 	}
 	return s.inTx(ctx, "record outcomes", func(tx *sql.Tx) error {
+		if len(o.Captured) > 0 {
+			if err := addCaptured(ctx, tx, o.Captured); err != nil {
+				return err
+			}
+		}
 		for _, b := range o.Bounces {
 			if _, err := addBounce(ctx, tx, b); err != nil {
 				return err
@@ -200,8 +227,10 @@ func (s *Store) OutboxBacklog(ctx context.Context, name string) (int64, error) {
 func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, passed int64, limit int) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, "prune events", func(tx *sql.Tx) error {
+		// Oldest first, by seq (rows are appended in time order, so the
+		// old ones lead): no index on created_at to keep up on every append.
 		res, err := tx.ExecContext(ctx, `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox
-			WHERE created_at < ? AND seq <= ? ORDER BY seq LIMIT ?)`, toDB(cutoff), passed, limit)
+			WHERE seq <= ? ORDER BY seq LIMIT ?) AND created_at < ?`, passed, limit, toDB(cutoff))
 		if err != nil {
 			return fmt.Errorf("store: prune events: %w", err)
 		}
@@ -209,4 +238,28 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, passed int64,
 		return err
 	})
 	return n, err
+}
+
+// PublishesAnything reports whether any event could be published now: some
+// enabled event destination names an SNS topic, or some identity has a
+// notification topic. When none does, the publisher passes the outbox by
+// without reading it.
+func (s *Store) PublishesAnything(ctx context.Context) (bool, error) {
+	var any bool
+	err := s.reads.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM event_destinations WHERE enabled = 1 AND sns_topic_arn <> '')
+		OR EXISTS (SELECT 1 FROM identities WHERE bounce_topic <> '' OR complaint_topic <> '' OR delivery_topic <> '')`).Scan(&any)
+	if err != nil {
+		return false, fmt.Errorf("store: anything to publish: %w", err)
+	}
+	return any, nil
+}
+
+// LastEventSeq is the newest outbox event's Seq (0: none).
+func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.reads.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM event_outbox`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: last event: %w", err)
+	}
+	return seq, nil
 }

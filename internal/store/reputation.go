@@ -22,37 +22,87 @@ type SendStat struct {
 	Rejects          int64
 }
 
-// AddSendStats adds the changes to the bucket counters and records that the
-// named outbox reader got to seq, in one transaction: a crash replays the
-// events past the old cursor and counts each once.
-func (s *Store) AddSendStats(ctx context.Context, stats []SendStat, cursor string, seq int64) error {
-	return s.inTx(ctx, "add send statistics", func(tx *sql.Tx) error {
-		if len(stats) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `INSERT INTO send_statistics (account_id, region, bucket, configuration_set,
-				delivery_attempts, bounces, hard_bounces, complaints, rejects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (account_id, region, bucket, configuration_set) DO UPDATE SET
-				delivery_attempts = send_statistics.delivery_attempts + excluded.delivery_attempts,
-				bounces = send_statistics.bounces + excluded.bounces,
-				hard_bounces = send_statistics.hard_bounces + excluded.hard_bounces,
-				complaints = send_statistics.complaints + excluded.complaints,
-				rejects = send_statistics.rejects + excluded.rejects`)
-			if err != nil {
-				return fmt.Errorf("store: add send statistics: %w", err)
-			}
-			defer stmt.Close()
-			for _, st := range stats {
-				if _, err := stmt.ExecContext(ctx, st.AccountID, st.Region, toDB(st.Bucket), st.ConfigurationSet,
-					st.DeliveryAttempts, st.Bounces, st.HardBounces, st.Complaints, st.Rejects); err != nil {
-					return fmt.Errorf("store: add send statistics of %s in %s: %w", st.AccountID, st.Region, err)
-				}
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO event_cursors (name, seq) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, cursor, seq); err != nil {
-			return fmt.Errorf("store: set event cursor %s: %w", cursor, err)
-		}
+// StatsBucket is the length of a statistics bucket: SES's GetSendStatistics
+// answers in 15-minute data points.
+const StatsBucket = 15 * time.Minute
+
+// SendCounts is what one event adds to its bucket's counters.
+type SendCounts struct {
+	DeliveryAttempts, Bounces, HardBounces, Complaints, Rejects int64
+}
+
+func (c SendCounts) zero() bool { return c == SendCounts{} }
+
+// AddSendStats adds the changes to the bucket counters.
+func (s *Store) AddSendStats(ctx context.Context, stats []SendStat) error {
+	if len(stats) == 0 {
 		return nil
-	})
+	}
+	return s.inTx(ctx, "add send statistics", func(tx *sql.Tx) error { return addSendStats(ctx, tx, stats) })
+}
+
+func addSendStats(ctx context.Context, tx *sql.Tx, stats []SendStat) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO send_statistics (account_id, region, bucket, configuration_set,
+		delivery_attempts, bounces, hard_bounces, complaints, rejects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, region, bucket, configuration_set) DO UPDATE SET
+		delivery_attempts = send_statistics.delivery_attempts + excluded.delivery_attempts,
+		bounces = send_statistics.bounces + excluded.bounces,
+		hard_bounces = send_statistics.hard_bounces + excluded.hard_bounces,
+		complaints = send_statistics.complaints + excluded.complaints,
+		rejects = send_statistics.rejects + excluded.rejects`)
+	if err != nil {
+		return fmt.Errorf("store: add send statistics: %w", err)
+	}
+	defer stmt.Close()
+	for _, st := range stats {
+		if _, err := stmt.ExecContext(ctx, st.AccountID, st.Region, toDB(st.Bucket), st.ConfigurationSet,
+			st.DeliveryAttempts, st.Bounces, st.HardBounces, st.Complaints, st.Rejects); err != nil {
+			return fmt.Errorf("store: add send statistics of %s in %s: %w", st.AccountID, st.Region, err)
+		}
+	}
+	return nil
+}
+
+// statsTally sums the counts of the events an append inserted, per bucket.
+type statsTally struct {
+	byKey map[statsKey]*SendStat
+	order []statsKey
+}
+
+type statsKey struct {
+	acct, region, set string
+	bucket            int64
+}
+
+func (t *statsTally) add(e OutboxEvent) {
+	if e.Counts.zero() {
+		return
+	}
+	b := e.Created.Truncate(StatsBucket).UTC()
+	k := statsKey{e.AccountID, e.Region, e.ConfigurationSet, b.UnixNano()}
+	st, ok := t.byKey[k]
+	if !ok {
+		if t.byKey == nil {
+			t.byKey = map[statsKey]*SendStat{}
+		}
+		st = &SendStat{AccountID: e.AccountID, Region: e.Region, ConfigurationSet: e.ConfigurationSet, Bucket: b}
+		t.byKey[k] = st
+		t.order = append(t.order, k)
+	}
+	c := e.Counts
+	st.DeliveryAttempts += c.DeliveryAttempts
+	st.Bounces += c.Bounces
+	st.HardBounces += c.HardBounces
+	st.Complaints += c.Complaints
+	st.Rejects += c.Rejects
+}
+
+func (t *statsTally) stats() []SendStat {
+	out := make([]SendStat, len(t.order))
+	for i, k := range t.order {
+		out[i] = *t.byKey[k]
+	}
+	return out
 }
 
 // SendStatsSince returns an account's buckets in a region from since on,

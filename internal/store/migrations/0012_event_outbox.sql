@@ -19,7 +19,6 @@ CREATE TABLE event_outbox (
     created_at        BIGINT NOT NULL
 );
 CREATE INDEX event_outbox_message ON event_outbox (message_id);
-CREATE INDEX event_outbox_created ON event_outbox (created_at);
 
 -- How far each reader of the outbox got (the publisher: 'publish').
 CREATE TABLE event_cursors (
