@@ -24,8 +24,8 @@ type OutboxEvent struct {
 	// (GetSendStatistics, reputation), in the bucket of Created. The
 	// statistics change in the transaction that inserts the event, and only
 	// then: an event appended again (its Key is there) counts once.
-	Counts SendCounts
-	Created          time.Time
+	Counts  SendCounts
+	Created time.Time
 }
 
 // AppendEvents adds events to the outbox in one transaction. An event
