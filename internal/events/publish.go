@@ -170,6 +170,9 @@ func (p *Publisher) passBy(ctx context.Context, cursor int64) (int64, bool) {
 		if err := p.Store.SetEventCursor(ctx, cursorName, last); err != nil {
 			return cursor, false
 		}
+		// Seqs are dense (nothing is deleted past the cursor): the count
+		// of records passed by.
+		metrics.EventsPublished(int(last - cursor))
 	}
 	return max(last, cursor), true
 }
