@@ -147,10 +147,13 @@ if [ "$BACKLOG_MSGS" -gt 0 ]; then
 	curl -sf -X POST "http://$SINK/down?on=1" >/dev/null
 	out=$(RUN_LIMIT=900 load "$BACKLOG_MSGS")
 	echo "mode=backlog-fill $out" | tee -a "$RESULTS"
+	fill=$(field rate <<<"$out")
 	busy=$(wait_quiet)
 	out=$(load "$MSGS")
 	echo "mode=with-backlog busy_before=$busy% $out" | tee -a "$RESULTS"
 	rate=$(field rate <<<"$out")
-	echo "SUMMARY backlog_events=$((2 * BACKLOG_MSGS)) ingest_with_backlog=${rate}/s vs ingest_all=${all}/s ratio=$(awk -v a="$rate" -v n="$all" 'BEGIN{printf "%.2f", a/n}') (target: ~1)" | tee -a "$RESULTS"
+	# The fill ran at every backlog from 0 to its end: were sending slowed
+	# by the backlog, the run at the full backlog would be the slower.
+	echo "SUMMARY backlog_events=$((2 * BACKLOG_MSGS)) ingest_with_backlog=${rate}/s vs ingest_while_filling=${fill}/s ratio=$(awk -v a="$rate" -v n="$fill" 'BEGIN{printf "%.2f", a/n}') (target: >= ~1, not slowed)" | tee -a "$RESULTS"
 fi
 log "results in $RESULTS"
