@@ -349,15 +349,15 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 func (r *Recorder) mailInput(ctx context.Context, env *spool.Envelope, header []byte) MailInput {
 	in := MailInput{Timestamp: env.Received, MessageID: env.ID, Source: env.MailFrom,
 		SourceIP: env.SourceIP, CallerIdentity: env.CallerIdentity, SendingAccountID: env.AccountID,
-		Destination: env.Recipients, Header: header, Tags: Tags(env)}
+		Destination: env.Recipients, Header: header, Tags: tags(env)}
 	if id, ok := r.identity(ctx, env); ok {
 		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.AccountID + ":identity/" + id.Name
 	}
 	return in
 }
 
-// Tags is mail.tags of env's records: SES's own (ses:…) and the message's.
-func Tags(env *spool.Envelope) map[string][]string {
+// tags is mail.tags of env's records: SES's own (ses:…) and the message's.
+func tags(env *spool.Envelope) map[string][]string {
 	tags := map[string][]string{}
 	add := func(k, v string) {
 		if v != "" {

@@ -40,11 +40,11 @@ func TestDeliveryDelayKeepsFirstAndUpdatesLast(t *testing.T) {
 	d := DeliveryDelay{AccountID: "111122223333", Region: "us-east-1", MessageID: "m1", Recipient: "u@example.com",
 		DelayType: "RecipientServerError", Status: "4.7.1", Attempts: 3,
 		First: time.Unix(100, 0), Last: time.Unix(100, 0), Expires: time.Unix(5000, 0)}
-	if err := s.PutDeliveryDelay(ctx, d); err != nil {
+	if err := s.RecordOutcomes(ctx, Outcomes{Delays: []DeliveryDelay{d}}); err != nil {
 		t.Fatal(err)
 	}
 	d.First, d.Last, d.Attempts, d.DelayType = time.Unix(200, 0), time.Unix(200, 0), 4, "TransientCommunicationFailure"
-	if err := s.PutDeliveryDelay(ctx, d); err != nil {
+	if err := s.RecordOutcomes(ctx, Outcomes{Delays: []DeliveryDelay{d}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.DeliveryDelays(ctx, d.AccountID, d.Region, "", 0)

@@ -25,12 +25,8 @@ type DeliveryDelay struct {
 	Expires    time.Time // when delivery gives up
 }
 
-// PutDeliveryDelay records d, or updates the latest deferral of its
+// putDeliveryDelay records d, or updates the latest deferral of its
 // message and recipient (First is kept from the first record).
-func (s *Store) PutDeliveryDelay(ctx context.Context, d DeliveryDelay) error {
-	return putDeliveryDelay(ctx, s.writes, d)
-}
-
 func putDeliveryDelay(ctx context.Context, ex execer, d DeliveryDelay) error {
 	_, err := ex.ExecContext(ctx, `INSERT INTO delivery_delays (account_id, region, message_id, recipient_lc,
 		recipient, delay_type, status, diagnostic, remote_mta, attempts, first_at, last_at, expires_at)

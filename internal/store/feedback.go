@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -27,14 +26,6 @@ type SentMessage struct {
 	Created          time.Time
 }
 
-// AddSentMessages records messages in one transaction; a message recorded
-// already (a replay after a crash) is left as it is.
-func (s *Store) AddSentMessages(ctx context.Context, ms []SentMessage) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, "add sent messages", func(tx *sql.Tx) error { return addSentMessages(ctx, tx, ms) })
-}
 
 func addSentMessages(ctx context.Context, tx *sql.Tx, ms []SentMessage) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sent_messages (message_id, account_id, region, source,
@@ -186,58 +177,3 @@ func (s *Store) Complaints(ctx context.Context, accountID, region, messageID str
 	return out, nil
 }
 
-// FeedbackCount is how many bounces and complaints an account's mail got in
-// one region in one time bucket.
-type FeedbackCount struct {
-	Bucket     time.Time // start of the bucket, UTC
-	Bounces    int64
-	Complaints int64
-}
-
-// FeedbackCountsSince counts an account's bounce and complaint records in a
-// region from since on, in buckets of the given length aligned to the Unix
-// epoch, oldest first (GetSendStatistics' Bounces and Complaints). As in
-// SES's metrics, the mailbox simulator's do not count, nor bounces of
-// addresses already on the suppression list.
-func (s *Store) FeedbackCountsSince(ctx context.Context, accountID, region string, since time.Time, bucket time.Duration) ([]FeedbackCount, error) {
-	byBucket := map[int64]*FeedbackCount{}
-	for _, q := range []struct {
-		table, except string
-		add           func(c *FeedbackCount, n int64)
-	}{
-		{"bounces", ` AND sub_type <> 'OnAccountSuppressionList'`, func(c *FeedbackCount, n int64) { c.Bounces += n }},
-		{"complaints", "", func(c *FeedbackCount, n int64) { c.Complaints += n }},
-	} {
-		rows, err := s.reads.QueryContext(ctx, `SELECT created_at / ? AS b, COUNT(*) FROM `+q.table+`
-			WHERE account_id = ? AND region = ? AND created_at >= ?
-			AND recipient_lc NOT LIKE '%@simulator.amazonses.com'`+q.except+` GROUP BY b`,
-			int64(bucket), accountID, region, toDB(since))
-		if err != nil {
-			return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
-		}
-		for rows.Next() {
-			var b, n int64
-			if err := rows.Scan(&b, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
-			}
-			c := byBucket[b]
-			if c == nil {
-				c = &FeedbackCount{Bucket: fromDB(b * int64(bucket))}
-				byBucket[b] = c
-			}
-			q.add(c, n)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: %s counts of %s in %s: %w", q.table, accountID, region, err)
-		}
-	}
-	out := make([]FeedbackCount, 0, len(byBucket))
-	for _, c := range byBucket {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b FeedbackCount) int { return a.Bucket.Compare(b.Bucket) })
-	return out, nil
-}

@@ -14,13 +14,13 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 		BounceDomain: "Bounce.Example.NET", Created: time.Unix(1000, 0)}
 	young := SentMessage{MessageID: "m-young", AccountID: "111122223333", Region: "eu-west-1", Source: "b@example.com",
 		Recipients: []string{"x@example.net", "y@example.org"}, FeedbackTo: "fb@example.com", ConfigurationSet: "cs", BounceDomain: "mail.example.com", Created: time.Unix(5000, 0)}
-	if err := s.AddSentMessages(ctx, []SentMessage{old, young}); err != nil {
+	if err := s.RecordOutcomes(ctx, Outcomes{Sent: []SentMessage{old, young}}); err != nil {
 		t.Fatal(err)
 	}
 	// A replay records the same message again: the first record stays.
 	again := young
 	again.Source = "changed@example.com"
-	if err := s.AddSentMessages(ctx, []SentMessage{again}); err != nil {
+	if err := s.RecordOutcomes(ctx, Outcomes{Sent: []SentMessage{again}}); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := s.GetSentMessage(ctx, "m-young")
@@ -35,7 +35,7 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 	for _, id := range []string{"m-old2", "m-old3"} {
 		o := old
 		o.MessageID = id
-		if err := s.AddSentMessages(ctx, []SentMessage{o}); err != nil {
+		if err := s.RecordOutcomes(ctx, Outcomes{Sent: []SentMessage{o}}); err != nil {
 			t.Fatal(err)
 		}
 	}
