@@ -26,7 +26,6 @@ type SentMessage struct {
 	Created          time.Time
 }
 
-
 func addSentMessages(ctx context.Context, tx *sql.Tx, ms []SentMessage) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sent_messages (message_id, account_id, region, source,
 		recipients, feedback_to, configuration_set, bounce_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -176,4 +175,3 @@ func (s *Store) Complaints(ctx context.Context, accountID, region, messageID str
 	}
 	return out, nil
 }
-
