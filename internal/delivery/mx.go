@@ -252,9 +252,11 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	now := m.now()
 	if a.st.FirstAttempt.IsZero() {
 		a.st.FirstAttempt = now
-		// SES's Send event: the message was accepted and goes on to delivery.
-		a.results = append(a.results, outcome.Result{Kind: outcome.Sent, Time: e.Received})
 	}
+	// SES's Send event: the message was accepted and goes on to delivery.
+	// Reported on every attempt (events keeps it once), so an attempt whose
+	// records failed does not lose it.
+	a.results = append(a.results, outcome.Result{Kind: outcome.Sent, Time: e.Received})
 	if e.RenderingFailure != "" {
 		// Never mail (SES sends nothing when the template fails to render).
 		a.results = append(a.results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})

@@ -113,13 +113,17 @@ func Start(t testing.TB, opt Options) *Server {
 	if len(regions) == 0 {
 		regions = []string{"us-east-1"}
 	}
-	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions,
-		SMTP: FreeAddr(t), SMTPS: FreeAddr(t), API: FreeAddr(t)}
+	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions}
 	quoted := make([]string, len(regions))
 	for i, r := range regions {
 		quoted[i] = fmt.Sprintf("%q", r)
 	}
-	cfg := fmt.Sprintf(`data_dir = %q
+	// A port FreeAddr found free may be taken again (by any outgoing
+	// connection's ephemeral port) before sesame binds it: then sesame
+	// exits at once, and the start is tried again on other ports.
+	for try := 1; ; try++ {
+		s.SMTP, s.SMTPS, s.API = FreeAddr(t), FreeAddr(t), FreeAddr(t)
+		cfg := fmt.Sprintf(`data_dir = %q
 hostname = "sesame.test"
 regions = [%s]
 [smtp]
@@ -132,10 +136,17 @@ listen = %q
 level = "debug"
 %s
 `, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.Extra)
-	if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if s.start(bin, try < 3) {
+			break
+		}
+		// The first start's account goes with it: the banner comes again.
+		if err := os.RemoveAll(s.Dir); err != nil {
+			t.Fatal(err)
+		}
 	}
-	s.start(bin)
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
@@ -146,7 +157,9 @@ level = "debug"
 	return s
 }
 
-func (s *Server) start(bin string) {
+// start runs the binary and waits until it serves. When the process exits
+// at start because a port was taken and retry is set, start returns false.
+func (s *Server) start(bin string, retry ...bool) bool {
 	s.t.Helper()
 	s.Stdout, s.Stderr = &syncBuffer{}, &syncBuffer{}
 	s.cmd = exec.Command(bin, "serve", "-c", s.Config)
@@ -160,11 +173,14 @@ func (s *Server) start(bin string) {
 	for {
 		select {
 		case <-s.exited:
+			if len(retry) > 0 && retry[0] && strings.Contains(s.Stderr.String(), "address already in use") {
+				return false
+			}
 			s.t.Fatalf("sesame exited at start: %v\nstdout:\n%s\nstderr:\n%s", s.cmd.ProcessState, s.Stdout, s.Stderr)
 		default:
 		}
 		if up(s.SMTP) && up(s.SMTPS) && healthy(s.API) {
-			return
+			return true
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("sesame did not come up in 20s\nstderr:\n%s", s.Stderr)
