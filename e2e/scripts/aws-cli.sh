@@ -2,7 +2,8 @@
 # aws-cli.sh — drives sesame with Debian's AWS CLI v2 (/usr/bin/aws), as a
 # user would: create an email identity, verify it by following the link
 # sesame mails out, send Simple, Raw and Template mail through SESv2 and a
-# v1 SendEmail, and read every message back from /_aws/ses.
+# v1 SendEmail, and read every message back from /_aws/ses; an SNS topic
+# with an email subscription gets the v1 message's events.
 #
 # Environment (set by e2e/api_scripts_test.go from testenv.Server.Env):
 #   SESAME_ENDPOINT  the API URL (CLI v2 2.9 ignores AWS_ENDPOINT_URL: passed as --endpoint-url)
@@ -74,11 +75,23 @@ aws sesv2 create-configuration-set --configuration-set-name "$TAG-cs"
 aws sesv2 list-configuration-sets --query ConfigurationSets --output text | grep -qF "$TAG-cs" ||
 	fail "list-configuration-sets does not list $TAG-cs"
 
-step "ses (v1) send-email and get-send-quota"
-aws ses send-email --from "$SENDER" --destination "ToAddresses=$RCPT" --configuration-set-name "$TAG-cs" \
+step "sns: a topic, an email subscription confirmed by its link, an event destination of $TAG-cs"
+topic=$(aws sns create-topic --name "$TAG-events" --query TopicArn --output text)
+aws sns list-topics --query 'Topics[].TopicArn' --output text | grep -qF "$topic" || fail "list-topics does not list $topic"
+aws sns subscribe --topic-arn "$topic" --protocol email --notification-endpoint "$TAG-events@example.net" >/dev/null
+link=$(captured link "$TAG-events@example.net")
+curl -sf "$link" >/dev/null || fail "confirming the subscription at $link"
+aws sns list-subscriptions-by-topic --topic-arn "$topic" --query 'Subscriptions[0].SubscriptionArn' --output text |
+	grep -q "^$topic:" || fail "the subscription is not confirmed"
+aws sesv2 create-configuration-set-event-destination --configuration-set-name "$TAG-cs" --event-destination-name sns \
+	--event-destination "{\"Enabled\":true,\"MatchingEventTypes\":[\"SEND\",\"DELIVERY\"],\"SnsDestination\":{\"TopicArn\":\"$topic\"}}"
+
+step "ses (v1) send-email with $TAG-cs: the message, and its events by mail to the subscriber"
+id=$(aws ses send-email --from "$SENDER" --destination "ToAddresses=$RCPT" --configuration-set-name "$TAG-cs" \
 	--message "Subject={Data=$TAG v1},Body={Text={Data=v1 body from the aws cli}}" \
-	--query MessageId --output text >/dev/null
+	--query MessageId --output text)
 captured expect "$TAG v1" "v1 body from the aws cli"
+captured expect "Amazon SES Email Event Notification" "\"messageId\":\"$id\""
 aws ses get-send-quota --query Max24HourSend --output text >/dev/null
 
 echo "aws-cli.sh: ok" >&2
