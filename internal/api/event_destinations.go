@@ -303,7 +303,11 @@ func (s *Server) deleteEventDestinationV2(ctx context.Context, r *http.Request) 
 // --- v1 ------------------------------------------------------------------
 
 // eventDestinationV1 reads v1's EventDestination.* parameters.
-func eventDestinationV1(q queryArgs, configSet string) (store.EventDestination, error) {
+func eventDestinationV1(q queryArgs) (store.EventDestination, error) {
+	configSet, err := q.Required("ConfigurationSetName")
+	if err != nil {
+		return store.EventDestination{}, err
+	}
 	e := q.Sub("EventDestination")
 	name, err := e.Required("Name")
 	if err != nil {
@@ -348,11 +352,7 @@ func eventDestinationV1(q queryArgs, configSet string) (store.EventDestination, 
 }
 
 func (s *Server) createEventDestinationV1(ctx context.Context, q queryArgs) (any, error) {
-	set, err := q.Required("ConfigurationSetName")
-	if err != nil {
-		return nil, err
-	}
-	d, err := eventDestinationV1(q, set)
+	d, err := eventDestinationV1(q)
 	if err != nil {
 		return nil, err
 	}
@@ -360,11 +360,7 @@ func (s *Server) createEventDestinationV1(ctx context.Context, q queryArgs) (any
 }
 
 func (s *Server) updateEventDestinationV1(ctx context.Context, q queryArgs) (any, error) {
-	set, err := q.Required("ConfigurationSetName")
-	if err != nil {
-		return nil, err
-	}
-	d, err := eventDestinationV1(q, set)
+	d, err := eventDestinationV1(q)
 	if err != nil {
 		return nil, err
 	}

@@ -146,16 +146,23 @@ func (s *Server) putIdentityConfigurationSetV2(ctx context.Context, r *http.Requ
 
 // --- v1 -------------------------------------------------------------------
 
-func (s *Server) setIdentityNotificationTopicV1(ctx context.Context, q queryArgs) (any, error) {
+// identityAndType reads the Identity and NotificationType both v1
+// notification actions take.
+func identityAndType(q queryArgs) (string, notificationType, error) {
 	name, err := q.Required("Identity")
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
 	typ, err := q.Required("NotificationType")
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
 	t, err := parseNotificationType(typ)
+	return name, t, err
+}
+
+func (s *Server) setIdentityNotificationTopicV1(ctx context.Context, q queryArgs) (any, error) {
+	name, t, err := identityAndType(q)
 	if err != nil {
 		return nil, err
 	}
@@ -163,15 +170,7 @@ func (s *Server) setIdentityNotificationTopicV1(ctx context.Context, q queryArgs
 }
 
 func (s *Server) setIdentityHeadersInNotificationsEnabledV1(ctx context.Context, q queryArgs) (any, error) {
-	name, err := q.Required("Identity")
-	if err != nil {
-		return nil, err
-	}
-	typ, err := q.Required("NotificationType")
-	if err != nil {
-		return nil, err
-	}
-	t, err := parseNotificationType(typ)
+	name, t, err := identityAndType(q)
 	if err != nil {
 		return nil, err
 	}

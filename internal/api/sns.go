@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -99,15 +98,10 @@ func (s *Server) serveSNS(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.writeSNSError(w, r, seserr.SNSInvalidAction(""))
 		return
 	}
-	form, err := url.ParseQuery(string(body))
+	form, err := queryForm(r, body)
 	if err != nil {
 		s.writeSNSError(w, r, seserr.SNSInvalidParameterText("Could not parse the request body."))
 		return
-	}
-	for k, v := range r.URL.Query() {
-		if _, ok := form[k]; !ok {
-			form[k] = v
-		}
 	}
 	action := form.Get("Action")
 	h, ok := s.sns[action]

@@ -24,16 +24,26 @@ type v1Handler func(ctx context.Context, q queryArgs) (any, error)
 // handleV1 registers an Action.
 func (s *Server) handleV1(action string, h v1Handler) { s.v1[action] = h }
 
-func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
+// queryForm reads a Query-protocol request's parameters: the form body,
+// with the URL's query filling in what the body lacks (SES v1 and SNS).
+func queryForm(r *http.Request, body []byte) (url.Values, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.writeV1Error(w, r, seserr.BadRequest("Could not parse the request body."))
-		return
+		return nil, err
 	}
 	for k, v := range r.URL.Query() {
 		if _, ok := form[k]; !ok {
 			form[k] = v
 		}
+	}
+	return form, nil
+}
+
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := queryForm(r, body)
+	if err != nil {
+		s.writeV1Error(w, r, seserr.BadRequest("Could not parse the request body."))
+		return
 	}
 	action := form.Get("Action")
 	h, ok := s.v1[action]
