@@ -28,6 +28,7 @@ import (
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"sesame/internal/clock"
+	"sesame/internal/mailmsg"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -296,7 +297,7 @@ func TestSendEmailV2Raw(t *testing.T) {
 	}
 	// The spool keeps the message as given behind sesame's Message-ID and
 	// Date; what leaves has neither the client's nor the directives.
-	out := string(sending.StripForDelivery([]byte(ms[0].raw)))
+	out := string(mailmsg.StripForDelivery([]byte(ms[0].raw)))
 	if !strings.HasSuffix(out, raw) || strings.Contains(out, "mine@") || strings.Contains(out, "2024") || strings.Contains(out, "X-SES-") ||
 		!strings.HasPrefix(out, "Message-ID: <"+ms[0].env.ID+"@") || !reflect.DeepEqual(ms[0].env.Tags, []spool.Tag{{Name: "k", Value: "v"}}) {
 		t.Errorf("raw message: %+v\n%s", ms[0].env.Meta, out)

@@ -17,8 +17,8 @@ import (
 	"log/slog"
 	"time"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
-	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -132,7 +132,7 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 			Region:     e.Region,
 			MailFrom:   e.MailFrom,
 			Recipients: e.Recipients,
-			Raw:        sending.StripForDelivery(raw), // what MX mode would deliver: no control headers
+			Raw:        mailmsg.StripForDelivery(raw), // what MX mode would deliver: no control headers
 			Received:   e.Received,
 			Outcome:    outcome.Summarize(e.Recipients),
 		})

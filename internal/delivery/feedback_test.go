@@ -9,8 +9,8 @@ import (
 
 	"sesame/internal/events"
 	"sesame/internal/feedback"
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
-	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/testenv"
 )
@@ -42,7 +42,7 @@ func TestFeedbackAfterDelivery(t *testing.T) {
 		{"postmaster", "bounce.sesame.test", false, false},
 		// Not in the spool and not recorded: never sent (the record of a
 		// delivered message is written before the spool lets it go).
-		{sending.NewMessageID("us-east-1", time.Now()), "bounce.sesame.test", false, false},
+		{mailmsg.NewMessageID("us-east-1", time.Now()), "bounce.sesame.test", false, false},
 	} {
 		known, err := env.rec.KnownBounceAddress(ctx, tc.local, tc.domain)
 		if known != tc.known || (err != nil) != tc.err {

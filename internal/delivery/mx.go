@@ -18,8 +18,8 @@ import (
 	"github.com/google/uuid"
 
 	"sesame/internal/clock"
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
-	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/ttlcache"
@@ -445,7 +445,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	}
 	// SES's control headers never leave (the spool keeps the message as
 	// received); the signature is computed over what is actually sent.
-	body = sending.StripForDelivery(body)
+	body = mailmsg.StripForDelivery(body)
 	a.header = headerSection(body)
 	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
 	if m.Signer != nil {

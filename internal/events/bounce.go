@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -186,7 +187,7 @@ func readHeaderOf(e *spool.Entry) []byte {
 		h.Write(bytes.TrimRight(line, "\r\n"))
 		h.WriteString("\r\n")
 	}
-	return sending.StripForDelivery(h.Bytes())
+	return mailmsg.StripForDelivery(h.Bytes())
 }
 
 // composeDSN writes an RFC 3464 delivery status notification (multipart/

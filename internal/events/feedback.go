@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"sesame/internal/feedback"
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -72,7 +73,7 @@ func (r *Recorder) Feedback(ctx context.Context, id string, rep *feedback.Report
 	// The follow-ups read the message's settings through a spool entry:
 	// the same ones a bounce during delivery reads.
 	received := sm.Created // the first attempt; the MessageId says when it was accepted
-	if t, ok := sending.MessageIDTime(sm.MessageID); ok {
+	if t, ok := mailmsg.MessageIDTime(sm.MessageID); ok {
 		received = t
 	}
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/seserr"
 )
 
@@ -35,9 +36,6 @@ var uniqueHeaders = [...]string{
 
 // The seen-set of unique headers is one uint64.
 var _ [64 - len(uniqueHeaders)]struct{}
-
-// maxNameLen is the longest unique header name; longer names are not looked up.
-const maxNameLen = 40
 
 // headerRules is the read-only lookup built once per Sender: lower-case
 // field name → index into uniqueHeaders.
@@ -85,7 +83,7 @@ func readHeaderSection(r io.Reader, buf *[]byte) ([]byte, error) {
 		n, err := r.Read(b[len(b):min(cap(b), maxHeaderBytes+4)])
 		b = b[:len(b)+n]
 		*buf = b
-		if end := headerEnd(b, scanned); end >= 0 {
+		if end := mailmsg.HeaderEnd(b, scanned); end >= 0 {
 			return b[:end], nil
 		}
 		scanned = max(0, len(b)-3)
@@ -101,31 +99,6 @@ func readHeaderSection(r io.Reader, buf *[]byte) ([]byte, error) {
 	}
 }
 
-// headerEnd returns the length of the header section (through the last
-// field's line ending) when b holds the blank line that ends it, else -1.
-func headerEnd(b []byte, from int) int {
-	// A blank first line means an empty header section.
-	if from == 0 {
-		if bytes.HasPrefix(b, []byte("\r\n")) || bytes.HasPrefix(b, []byte("\n")) {
-			return 0
-		}
-	}
-	for i := from; ; {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return -1
-		}
-		p := i + j + 1 // start of the next line
-		if p < len(b) && b[p] == '\n' {
-			return p
-		}
-		if p+1 < len(b) && b[p] == '\r' && b[p+1] == '\n' {
-			return p
-		}
-		i = p
-	}
-}
-
 // parse scans the fields of a header section: it refuses repeated unique
 // fields and keeps the values Submit needs. It allocates only for the From,
 // Sender and Return-Path values.
@@ -135,7 +108,7 @@ func (hr *headerRules) parse(sec []byte) (header, error) {
 	first := true
 	for len(sec) > 0 {
 		// One field: a name line and its continuation lines.
-		end := fieldEnd(sec)
+		end := mailmsg.FieldEnd(sec)
 		field := sec[:end]
 		sec = sec[end:]
 		if first {
@@ -149,10 +122,10 @@ func (hr *headerRules) parse(sec []byte) (header, error) {
 			break
 		}
 		name := bytes.TrimRight(field[:colon], " \t")
-		if len(name) > maxNameLen {
+		if len(name) > mailmsg.MaxNameLen {
 			continue
 		}
-		var lower [maxNameLen]byte
+		var lower [mailmsg.MaxNameLen]byte
 		for i, c := range name {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
@@ -161,7 +134,7 @@ func (hr *headerRules) parse(sec []byte) (header, error) {
 		}
 		idx, ok := hr.unique[string(lower[:len(name)])]
 		if !ok {
-			if isControlHeader(lower[:len(name)]) {
+			if mailmsg.IsControlHeader(lower[:len(name)]) {
 				h.control(string(lower[:len(name)]), field[colon+1:])
 			}
 			continue
@@ -193,22 +166,6 @@ func (h *header) control(name string, value []byte) {
 	case "x-ses-message-tags":
 		if !h.hasTags {
 			h.tags, h.hasTags = unfold(value), true
-		}
-	}
-}
-
-// fieldEnd returns the length of the field at the start of sec, through the
-// line ending of its last continuation line (RFC 5322 §2.2.3 folding).
-func fieldEnd(sec []byte) int {
-	i := 0
-	for {
-		j := bytes.IndexByte(sec[i:], '\n')
-		if j < 0 {
-			return len(sec)
-		}
-		i += j + 1
-		if i == len(sec) || (sec[i] != ' ' && sec[i] != '\t') {
-			return i
 		}
 	}
 }

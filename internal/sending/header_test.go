@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/seserr"
 )
 
@@ -148,8 +149,8 @@ func TestUniqueHeaderCount(t *testing.T) {
 		t.Error("two unique headers share a lower-case name")
 	}
 	for _, n := range uniqueHeaders {
-		if len(n) > maxNameLen {
-			t.Errorf("%s longer than maxNameLen", n)
+		if len(n) > mailmsg.MaxNameLen {
+			t.Errorf("%s longer than mailmsg.MaxNameLen", n)
 		}
 	}
 }

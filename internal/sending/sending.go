@@ -18,6 +18,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
+	"sesame/internal/mailmsg"
 	"sesame/internal/metrics"
 	"sesame/internal/quota"
 	"sesame/internal/seserr"
@@ -154,7 +155,7 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		metrics.Rejected(seserr.As(err).APICode)
 		return "", err
 	}
-	id := NewMessageID(sub.Region, now)
+	id := mailmsg.NewMessageID(sub.Region, now)
 	if err := s.track(ctx, sub, &a.meta, id); err != nil {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.As(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/metrics"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -35,7 +36,7 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 		return "", err
 	}
 	now := s.clk.Now()
-	id := NewMessageID(m.Region, now)
+	id := mailmsg.NewMessageID(m.Region, now)
 	env := &spool.Envelope{
 		ID: id, AccountID: m.AccountID, Region: m.Region,
 		MailFrom: m.MailFrom, Recipients: m.Recipients, Received: now, Via: spool.ViaSystem,

@@ -1,4 +1,4 @@
-package sending
+package mailmsg
 
 import (
 	"encoding/hex"

@@ -1,0 +1,6 @@
+// Package mailmsg holds the conventions of a message's header section that
+// sending, delivery and events share: where the header section and a field
+// end, SES's control headers and what leaves sesame of a message
+// (StripForDelivery), and SES's MessageIds. It decides no policy (sending
+// does) and imports nothing of sesame's.
+package mailmsg
