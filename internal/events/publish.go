@@ -40,7 +40,7 @@ type PublisherStore interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
 	EventCursor(ctx context.Context, name string) (int64, error)
 	SetEventCursor(ctx context.Context, name string, seq int64) error
-	PruneEvents(ctx context.Context, cutoff time.Time, passed int64, limit int) (int64, error)
+	PruneEvents(ctx context.Context, cutoff, sendCutoff time.Time, passed int64, limit int) (int64, error)
 	PublishesAnything(ctx context.Context) (bool, error)
 	LastEventSeq(ctx context.Context) (int64, error)
 }
@@ -55,7 +55,8 @@ type Publisher struct {
 	// without it the outbox is read every PollInterval.
 	Appended <-chan struct{}
 	// Retention is how long records are kept after publishing, for message
-	// insights (default 14 days, SES's statistics window).
+	// insights (default 14 days, SES's statistics window); Send records at
+	// least TrackingWindow, for the opens and clicks of their message.
 	Retention time.Duration
 	Clock     clock.Clock
 	Logger    *slog.Logger
@@ -86,10 +87,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	retention := p.Retention
-	if retention <= 0 {
-		retention = 14 * 24 * time.Hour
-	}
+	retention := p.retention()
 	cursor, err := p.Store.EventCursor(ctx, cursorName)
 	for err != nil {
 		log.Error("events: reading the publish cursor", "err", err)
@@ -236,7 +234,9 @@ func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error 
 // prune deletes published records older than cutoff, a chunk at a time.
 func (p *Publisher) prune(ctx context.Context, cutoff time.Time, passed int64, log *slog.Logger) {
 	for ctx.Err() == nil {
-		n, err := p.Store.PruneEvents(ctx, cutoff, passed, 5000)
+		// A Send record stays as long as opens and clicks of its message
+		// are recorded (they take its mail object).
+		n, err := p.Store.PruneEvents(ctx, cutoff, cutoff.Add(-max(0, TrackingWindow-p.retention())), passed, 5000)
 		if err != nil {
 			log.Warn("events: pruning old records", "err", err)
 			return
@@ -245,6 +245,15 @@ func (p *Publisher) prune(ctx context.Context, cutoff time.Time, passed int64, l
 			return
 		}
 	}
+}
+
+// retention is how long published records are kept (Retention, default 14
+// days: SES's statistics window).
+func (p *Publisher) retention() time.Duration {
+	if p.Retention <= 0 {
+		return 14 * 24 * time.Hour
+	}
+	return p.Retention
 }
 
 func (p *Publisher) logger() *slog.Logger {

@@ -222,15 +222,18 @@ func (s *Store) OutboxBacklog(ctx context.Context, name string) (int64, error) {
 }
 
 // PruneEvents deletes outbox events made before cutoff that every reader
-// has passed (at most limit of them, so a large prune does not hold the
-// write lock for long) and returns how many went.
-func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, passed int64, limit int) (int64, error) {
+// has passed — Send records only once made before sendCutoff too (opens
+// and clicks find their message's mail object in its Send record for
+// longer) — at most limit of them, so a large prune does not hold the
+// write lock for long, and returns how many went.
+func (s *Store) PruneEvents(ctx context.Context, cutoff, sendCutoff time.Time, passed int64, limit int) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, "prune events", func(tx *sql.Tx) error {
 		// Oldest first, by seq (rows are appended in time order, so the
 		// old ones lead): no index on created_at to keep up on every append.
 		res, err := tx.ExecContext(ctx, `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox
-			WHERE seq <= ? ORDER BY seq LIMIT ?) AND created_at < ?`, passed, limit, toDB(cutoff))
+			WHERE seq <= ? AND created_at < ? AND (event_type <> 'Send' OR created_at < ?) ORDER BY seq LIMIT ?)`,
+			passed, toDB(cutoff), toDB(sendCutoff), limit)
 		if err != nil {
 			return fmt.Errorf("store: prune events: %w", err)
 		}
