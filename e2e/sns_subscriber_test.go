@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"sesame/internal/testenv"
 )
 
 // snsSubscriber is an HTTP endpoint subscribed to SNS-compatible topics as
@@ -39,7 +41,7 @@ func (s *snsSubscriber) serve(w http.ResponseWriter, r *http.Request) {
 		s.t.Errorf("webhook body: %v: %s", err, b)
 		return
 	}
-	if err := verifySNS(m); err != nil {
+	if err := testenv.VerifySNS(m); err != nil {
 		s.t.Errorf("%s %s: signature: %v", m["Type"], m["MessageId"], err)
 	}
 	if got := r.Header.Get("x-amz-sns-message-type"); got != m["Type"] {

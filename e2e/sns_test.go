@@ -2,16 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
-	"fmt"
-	"io"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -49,43 +39,4 @@ func TestSNSWebhookBoto3(t *testing.T) {
 		m["Subject"] != "Amazon SES Email Event Notification" {
 		t.Errorf("notification = %v, want MessageId %s", m, id)
 	}
-}
-
-// verifySNS checks an SNS message's signature (SignatureVersion 1 or 2).
-func verifySNS(m map[string]string) error {
-	resp, err := http.Get(m["SigningCertURL"])
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	block, _ := pem.Decode(b)
-	if block == nil {
-		return fmt.Errorf("SigningCertURL %s: not PEM", m["SigningCertURL"])
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return err
-	}
-	keys := []string{"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"}
-	if m["Type"] == "Notification" {
-		keys = []string{"Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"}
-	}
-	var str strings.Builder
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			str.WriteString(k + "\n" + v + "\n")
-		}
-	}
-	sig, err := base64.StdEncoding.DecodeString(m["Signature"])
-	if err != nil {
-		return err
-	}
-	pub := cert.PublicKey.(*rsa.PublicKey)
-	if m["SignatureVersion"] == "2" {
-		d := sha256.Sum256([]byte(str.String()))
-		return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig)
-	}
-	d := sha1.Sum([]byte(str.String()))
-	return rsa.VerifyPKCS1v15(pub, crypto.SHA1, d[:], sig)
 }

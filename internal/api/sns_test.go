@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -28,6 +27,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/sns"
 	"sesame/internal/store"
+	"sesame/internal/testenv"
 )
 
 type snsEnv struct {
@@ -334,54 +334,11 @@ func (w *webhook) wait(n int) ([]map[string]string, []http.Header) {
 	return nil, nil
 }
 
-// verifySNSSignature is an independent SNS message validator.
+// verifySNSSignature checks m's signature as the SDK validators do.
 func verifySNSSignature(t *testing.T, m map[string]string) {
 	t.Helper()
-	resp, err := http.Get(m["SigningCertURL"])
-	if err != nil {
-		t.Fatalf("fetch SigningCertURL: %v", err)
-	}
-	pemBytes, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("SigningCertURL %s: %s", m["SigningCertURL"], resp.Status)
-	}
-	block, _ := pem.Decode(pemBytes)
-	if block == nil || block.Type != "CERTIFICATE" {
-		t.Fatalf("SigningCertURL is not a PEM certificate: %q", pemBytes)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
+	if err := testenv.VerifySNS(m); err != nil {
 		t.Fatal(err)
-	}
-	keys := []string{"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"}
-	if m["Type"] == "Notification" {
-		keys = []string{"Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"}
-	}
-	var b strings.Builder
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			b.WriteString(k + "\n" + v + "\n")
-		}
-	}
-	sig, err := base64.StdEncoding.DecodeString(m["Signature"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h crypto.Hash
-	var digest []byte
-	switch m["SignatureVersion"] {
-	case "1":
-		d := sha1.Sum([]byte(b.String()))
-		h, digest = crypto.SHA1, d[:]
-	case "2":
-		d := sha256.Sum256([]byte(b.String()))
-		h, digest = crypto.SHA256, d[:]
-	default:
-		t.Fatalf("SignatureVersion = %q", m["SignatureVersion"])
-	}
-	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), h, digest, sig); err != nil {
-		t.Fatalf("%s signature (v%s) does not verify: %v", m["Type"], m["SignatureVersion"], err)
 	}
 }
 
