@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,32 +12,6 @@ import (
 
 	"sesame/internal/testenv"
 )
-
-// scrape GETs a Prometheus endpoint and returns each sample's value.
-func scrape(t *testing.T, url string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out
-}
 
 // TestMetricsAndInsights: sends over SMTP and the API (to the mailbox
 // simulator) and a refused one move the counters on /metrics, on the API
@@ -69,7 +40,7 @@ func TestMetricsAndInsights(t *testing.T) {
 	api := s.APIURL() + "/metrics"
 	var m map[string]float64
 	waitFor(t, "deliveries, the bounce and their publishing on /metrics", func() bool {
-		m = scrape(t, api)
+		m = testenv.ScrapeMetrics(t, api)
 		return m["sesame_recipients_delivered_total"] == 2 &&
 			m[`sesame_recipients_bounced_total{bounce_type="Permanent"}`] == 1 &&
 			m["sesame_events_published_total"] == 5 && m["sesame_events_outbox_backlog"] == 0
@@ -89,9 +60,9 @@ func TestMetricsAndInsights(t *testing.T) {
 		}
 	}
 	waitFor(t, "an empty queue on /metrics", func() bool {
-		return scrape(t, api)["sesame_queue_messages"] == 0
+		return testenv.ScrapeMetrics(t, api)["sesame_queue_messages"] == 0
 	})
-	own := scrape(t, "http://"+metricsAddr+"/metrics")
+	own := testenv.ScrapeMetrics(t, "http://"+metricsAddr+"/metrics")
 	if own[`sesame_messages_accepted_total{protocol="smtp"}`] != 1 {
 		t.Errorf("the metrics listener shows %v accepted SMTP messages, want 1", own[`sesame_messages_accepted_total{protocol="smtp"}`])
 	}

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,6 +20,7 @@ import (
 	"sesame/internal/metrics"
 	"sesame/internal/outcome"
 	"sesame/internal/spool"
+	"sesame/internal/testenv"
 )
 
 // TestGetMessageInsightsV2: a message sent through the API whose courier
@@ -174,7 +173,7 @@ func TestMetricsRoute(t *testing.T) {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 
-	before := scrapeMetrics(t, hs.URL)
+	before := testenv.ScrapeMetrics(t, hs.URL+"/metrics")
 	ctx := context.Background()
 	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("me@example.org"),
 		Destination: &v2types.Destination{ToAddresses: []string{"me@example.org"}},
@@ -187,7 +186,7 @@ func TestMetricsRoute(t *testing.T) {
 		Content:     textContent("metrics")})
 	wantErrCode(t, err, "MessageRejected")
 	now.Add(int64(time.Second))
-	after := scrapeMetrics(t, hs.URL)
+	after := testenv.ScrapeMetrics(t, hs.URL+"/metrics")
 	for k, min := range map[string]float64{
 		`sesame_messages_accepted_total{protocol="api"}`:           1,
 		`sesame_messages_rejected_total{reason="MessageRejected"}`: 1,
@@ -211,32 +210,6 @@ func TestMetricsRoute(t *testing.T) {
 	if resp.StatusCode == http.StatusOK {
 		t.Error("GET /metrics answered 200 on a server without a metrics handler")
 	}
-}
-
-// scrapeMetrics GETs /metrics and returns each sample's value.
-func scrapeMetrics(t *testing.T, base string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s", resp.Status)
-	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out
 }
 
 func textContent(subject string) *v2types.EmailContent {

@@ -1,20 +1,18 @@
 package metrics
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"sesame/internal/outcome"
+	"sesame/internal/testenv"
 )
 
 // scrape GETs h and returns each sample ("name{labels}") with its value.
@@ -25,19 +23,9 @@ func scrape(t *testing.T, h http.Handler) map[string]float64 {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
 	}
-	out := map[string]float64{}
-	sc := bufio.NewScanner(rec.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("scrape: bad line %q", line)
-		}
-		out[line[:i]] = v
+	out, err := testenv.ParseMetrics(rec.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
