@@ -33,6 +33,21 @@ const e2eDKIMZone = "dkim.sesame.test"
 
 // startDKIMZoneServer starts sesame in mx mode (startMXServer) with its
 // authoritative listener for e2eDKIMZone, whose address it returns too.
+// startDKIMCheck is the setup of a test that verifies delivered mail's DKIM
+// signatures with dkimpy: a DNS server, a STARTTLS sink as rcpt.test's MX,
+// and sesame in mx mode publishing its Easy DKIM zone (startDKIMZoneServer).
+func startDKIMCheck(t *testing.T) (*testenv.DNS, []*testenv.Sink, *testenv.Server, string) {
+	t.Helper()
+	pythonModule(t, "dkim")
+	pythonModule(t, "dns")
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx.rcpt.test", "127.0.0.2")
+	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
+	s, dnsAddr := startDKIMZoneServer(t, d, port)
+	return d, sinks, s, dnsAddr
+}
+
 func startDKIMZoneServer(t *testing.T, d *testenv.DNS, port string) (*testenv.Server, string) {
 	t.Helper()
 	dnsAddr := testenv.FreeAddr(t)
@@ -67,13 +82,7 @@ func easyDKIMDomain(t *testing.T, v2 *sesv2.Client, d *testenv.DNS, domain, cnam
 }
 
 func TestDKIMSignedMailVerifiesIndependently(t *testing.T) {
-	pythonModule(t, "dkim")
-	pythonModule(t, "dns")
-	d := testenv.StartDNS(t)
-	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
-	d.SetA("mx.rcpt.test", "127.0.0.2")
-	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
-	s, dnsAddr := startDKIMZoneServer(t, d, port)
+	d, sinks, s, dnsAddr := startDKIMCheck(t)
 	ctx := context.Background()
 	v2 := s.SESv2Client(t)
 

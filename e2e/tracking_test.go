@@ -185,13 +185,7 @@ func parts(t *testing.T, raw string) (html, text string) {
 // verifies the delivered message, which carries the pixel and the tracked
 // link.
 func TestTrackedMailDKIMVerifies(t *testing.T) {
-	pythonModule(t, "dkim")
-	pythonModule(t, "dns")
-	d := testenv.StartDNS(t)
-	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
-	d.SetA("mx.rcpt.test", "127.0.0.2")
-	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
-	s, dnsAddr := startDKIMZoneServer(t, d, port)
+	d, sinks, s, dnsAddr := startDKIMCheck(t)
 	ctx := context.Background()
 	v2 := s.SESv2Client(t)
 	const domain = "tracked.example"
