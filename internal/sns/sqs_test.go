@@ -16,21 +16,9 @@ import (
 )
 
 func TestSQSSubscription(t *testing.T) {
-	q := testenv.StartSQS(t)
-	st := openStore(t, t.TempDir())
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond,
-		SQS: SQSConfig{Endpoint: q.URL(), AccessKeyID: "AKIDSQSTEST", SecretAccessKey: "secret"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
-	e.run(t)
+	q, e, topic := startSQSEnv(t)
+	st, clk, svc := e.st, e.clk, e.svc
 	ctx := context.Background()
-	topic, err := svc.CreateTopic(ctx, e.c, "events", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	queueURL := q.CreateQueue("123456789012", "ses-events")
 	queueARN := q.ARN("eu-west-1", "123456789012", "ses-events")
 
@@ -95,21 +83,9 @@ func TestSQSSubscription(t *testing.T) {
 }
 
 func TestSQSSubscriptionOtherAccount(t *testing.T) {
-	q := testenv.StartSQS(t)
-	st := openStore(t, t.TempDir())
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond,
-		SQS: SQSConfig{Endpoint: q.URL(), AccessKeyID: "AKIDSQSTEST", SecretAccessKey: "secret"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
-	e.run(t)
+	q, e, topic := startSQSEnv(t)
+	svc := e.svc
 	ctx := context.Background()
-	topic, err := svc.CreateTopic(ctx, e.c, "events", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	q.CreateQueue("210987654321", "theirs")
 	// Another account's queue: pending, and the confirmation goes to the queue.
 	got, err := svc.Subscribe(ctx, e.c, topic, "sqs", q.ARN("eu-west-1", "210987654321", "theirs"), nil, false)
@@ -151,4 +127,25 @@ func waitFailing(t *testing.T, s *Service, subArn string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("the subscription's delivery never failed")
+}
+
+// startSQSEnv runs a Service delivering to an SQS-compatible server the
+// test started, with a topic "events" of account 123456789012 in eu-west-1.
+func startSQSEnv(t *testing.T) (*testenv.SQS, *env, string) {
+	t.Helper()
+	q := testenv.StartSQS(t)
+	st := openStore(t, t.TempDir())
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond,
+		SQS: SQSConfig{Endpoint: q.URL(), AccessKeyID: "AKIDSQSTEST", SecretAccessKey: "secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
+	e.run(t)
+	topic, err := svc.CreateTopic(context.Background(), e.c, "events", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q, e, topic
 }
