@@ -23,13 +23,20 @@ func (s *Server) writeV2Error(w http.ResponseWriter, r *http.Request, err error)
 // errors are 400 (authentication ones 403), server faults 500.
 func (s *Server) writeV1Error(w http.ResponseWriter, r *http.Request, err error) {
 	e := seserr.As(err)
+	status := http.StatusBadRequest
+	if e.HTTPStatus >= 500 || e.HTTPStatus == http.StatusForbidden {
+		status = e.HTTPStatus
+	}
+	s.writeQueryError(w, r, e, v1Namespace, status)
+}
+
+// writeQueryError writes a Query protocol <ErrorResponse> (SES v1, SNS) in
+// the namespace ns.
+func (s *Server) writeQueryError(w http.ResponseWriter, r *http.Request, e *seserr.Error, ns string, status int) {
 	s.logAPIError(r, e)
-	status, typ := http.StatusBadRequest, "Sender"
-	switch {
-	case e.HTTPStatus >= 500:
-		status, typ = e.HTTPStatus, "Receiver"
-	case e.HTTPStatus == http.StatusForbidden:
-		status = http.StatusForbidden
+	typ := "Sender"
+	if e.HTTPStatus >= 500 {
+		typ = "Receiver"
 	}
 	type errorBody struct {
 		Type    string `xml:"Type"`
@@ -41,7 +48,7 @@ func (s *Server) writeV1Error(w http.ResponseWriter, r *http.Request, err error)
 		Xmlns     string    `xml:"xmlns,attr"`
 		Error     errorBody `xml:"Error"`
 		RequestID string    `xml:"RequestId"`
-	}{Xmlns: v1Namespace, Error: errorBody{typ, e.QueryCode, e.Message}, RequestID: requestID(r.Context())}
+	}{Xmlns: ns, Error: errorBody{typ, e.QueryCode, e.Message}, RequestID: requestID(r.Context())}
 	writeXML(w, status, resp)
 }
 

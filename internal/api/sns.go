@@ -143,23 +143,7 @@ func (s *Server) writeSNS(w http.ResponseWriter, r *http.Request, action string,
 // (SNS answers NotFound with 404, AuthorizationError with 403).
 func (s *Server) writeSNSError(w http.ResponseWriter, r *http.Request, err error) {
 	e := seserr.As(err)
-	s.logAPIError(r, e)
-	typ := "Sender"
-	if e.HTTPStatus >= 500 {
-		typ = "Receiver"
-	}
-	type errorBody struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	}
-	resp := struct {
-		XMLName   xml.Name  `xml:"ErrorResponse"`
-		Xmlns     string    `xml:"xmlns,attr"`
-		Error     errorBody `xml:"Error"`
-		RequestID string    `xml:"RequestId"`
-	}{Xmlns: snsNamespace, Error: errorBody{typ, e.QueryCode, e.Message}, RequestID: requestID(r.Context())}
-	writeXML(w, e.HTTPStatus, resp)
+	s.writeQueryError(w, r, e, snsNamespace, e.HTTPStatus)
 }
 
 // --- result shapes ---------------------------------------------------------
