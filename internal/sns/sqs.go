@@ -46,6 +46,7 @@ func parseQueueARN(s string) (queueARN, error) {
 		return queueARN{}, seserr.SNSInvalidParameter("SQS endpoint ARN")
 	}
 	if strings.HasSuffix(parts[5], ".fifo") {
+		// AWS's own text says "Invalid parameter:" twice (recorded).
 		return queueARN{}, seserr.SNSInvalidParameter("Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
 	return queueARN{region: parts[3], account: parts[4], name: parts[5]}, nil
