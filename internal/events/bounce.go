@@ -102,7 +102,7 @@ func (r *Recorder) followUp(ctx context.Context, e *spool.Entry, pending []store
 		return nil
 	}
 	to := feedbackTo(e)
-	msg := composeDSN(r.Hostname, r.bounceDomain(), to, e, pending, origHeader())
+	msg := composeDSN(r.Hostname, r.BounceDomain, to, e, pending, origHeader())
 	if _, err := r.System.SubmitSystem(ctx, sending.SystemMessage{
 		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: msg,
 	}); err != nil {
@@ -139,7 +139,7 @@ func (r *Recorder) dsnDue(ctx context.Context, e *spool.Entry) bool {
 	if r.System == nil || e.MailFrom == "" || e.Via == spool.ViaSystem {
 		return false
 	}
-	if id, ok := r.identityOf(ctx, e); ok && !id.FeedbackForwarding {
+	if id, ok := r.identity(ctx, &e.Envelope); ok && !id.FeedbackForwarding {
 		return false
 	}
 	return true

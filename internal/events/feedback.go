@@ -278,7 +278,7 @@ func (r *Recorder) forward(ctx context.Context, e *spool.Entry, raw []byte, loca
 	}
 	header, body := splitMessage(raw)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s@%s\r\n", local, r.bounceDomain())
+	fmt.Fprintf(&b, "From: %s@%s\r\n", local, r.BounceDomain)
 	fmt.Fprintf(&b, "To: %s\r\n", to)
 	subject := rawHeaderValue(header, "Subject")
 	if subject == "" {

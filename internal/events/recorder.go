@@ -112,8 +112,6 @@ func NewRecorder(st RecorderStore, system SystemSender, queue Queue, hostname, b
 		configSets: ttlcache.New[string, *store.ConfigurationSet](clk, time.Second, 10000)}
 }
 
-func (r *Recorder) bounceDomain() string { return r.BounceDomain }
-
 // Appended is nudged (without blocking) after each outbox commit, so the
 // Publisher need not poll.
 func (r *Recorder) Appended() <-chan struct{} { return r.appended }
@@ -403,11 +401,6 @@ func (r *Recorder) identity(ctx context.Context, env *spool.Envelope) (store.Ide
 		r.Logger.Warn("events: reading the sender's identity; its settings do not apply", "from", env.MailFrom, "err", err)
 	}
 	return si.id, si.ok
-}
-
-// identityOf is identity for an entry.
-func (r *Recorder) identityOf(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
-	return r.identity(ctx, &e.Envelope)
 }
 
 // configSet is e's configuration set, nil when it has none (or it was

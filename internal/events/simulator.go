@@ -35,7 +35,7 @@ func (r *Recorder) answer(ctx context.Context, e *spool.Entry, header []byte, re
 		}
 		var msg []byte
 		if res.Kind == outcome.Complained {
-			msg = composeSimulatedComplaint(r.bounceDomain(), to, e, rcpt, res.Time, header)
+			msg = composeSimulatedComplaint(r.BounceDomain, to, e, rcpt, res.Time, header)
 		} else {
 			msg = composeOutOfOffice(to, rcpt, rawHeaderValue(bytes.ReplaceAll(header, []byte("\r\n"), []byte("\n")), "Subject"))
 		}
