@@ -299,9 +299,9 @@ func TestBounceAndComplaintLists(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for i, rcpt := range []string{"a@example.net", "b@example.net"} {
-		if _, err := f.st.AddBounce(ctx, store.Bounce{AccountID: f.ids[0], Region: "us-east-1", MessageID: fmt.Sprintf("m%d", i),
-			Recipient: rcpt, Type: "Permanent", SubType: "NoEmail", Status: "5.1.1",
-			Diagnostic: "smtp; 550 5.1.1 no such user", FeedbackID: "fb", Created: at}); err != nil {
+		if err := f.st.RecordOutcomes(ctx, store.Outcomes{Bounces: []store.Bounce{{AccountID: f.ids[0], Region: "us-east-1",
+			MessageID: fmt.Sprintf("m%d", i), Recipient: rcpt, Type: "Permanent", SubType: "NoEmail", Status: "5.1.1",
+			Diagnostic: "smtp; 550 5.1.1 no such user", FeedbackID: "fb", Created: at}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

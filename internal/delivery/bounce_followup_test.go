@@ -63,7 +63,7 @@ func TestDSNSentOnReplayAfterACrash(t *testing.T) {
 		b := store.Bounce{AccountID: testAccount, Region: testRegion, MessageID: id, Recipient: rcpt,
 			Type: outcome.BouncePermanent, SubType: outcome.SubNoEmail, Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 first attempt's words",
 			RemoteMTA: "mx2.test", FeedbackID: "f-" + id, Reply: "550 5.1.1 first attempt's words", Created: time.Unix(1e9, 0)}
-		if _, err := env.store.AddBounce(ctx, b); err != nil {
+		if err := env.store.RecordOutcomes(ctx, store.Outcomes{Bounces: []store.Bounce{b}}); err != nil {
 			t.Fatal(err)
 		}
 		if followedUp {

@@ -129,16 +129,8 @@ func (r *Recorder) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []stri
 		}
 		f := dsnFailure(st)
 		typ, sub := outcome.Classify(f)
-		fid := uuid.NewString()
-		if _, err := r.Store.AddBounce(ctx, store.Bounce{
-			AccountID: e.AccountID, Region: e.Region, MessageID: e.ID, Recipient: rcpt,
-			Type: typ, SubType: sub, Status: f.Status(), Diagnostic: st.Diagnostic, RemoteMTA: f.MTA,
-			FeedbackID: fid, Reply: f.Error(), Created: now,
-		}); err != nil {
-			return err
-		}
 		results = append(results, outcome.Result{Kind: outcome.Bounced, Recipients: []string{rcpt}, Time: now,
-			Failure: f, BounceType: typ, BounceSubType: sub, FeedbackID: fid, MTA: f.MTA})
+			Failure: f, Diagnostic: st.Diagnostic, BounceType: typ, BounceSubType: sub, FeedbackID: uuid.NewString(), MTA: f.MTA})
 		n++
 		log.Info("bounced after delivery", "rcpt", rcpt, "type", typ, "subtype", sub, "status", f.Status())
 	}
@@ -146,7 +138,13 @@ func (r *Recorder) asyncBounce(ctx context.Context, e *spool.Entry, rcpts []stri
 		log.Info("a report without failed recipients; nothing to do")
 		return nil
 	}
-	if err := r.recordFeedback(ctx, e, rep, results); err != nil {
+	// The bounce records and their events, in one transaction, as a
+	// bounce during delivery; then the follow-ups.
+	o, err := r.outcomes(ctx, e, rep.OriginalHeader, results)
+	if err == nil {
+		err = r.commit(ctx, o)
+	}
+	if err != nil {
 		return err
 	}
 	return r.followUpPending(ctx, e, now, func() []byte { return rep.OriginalHeader }, log)

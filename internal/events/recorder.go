@@ -31,7 +31,6 @@ type RecorderStore interface {
 	BouncesFollowedUp(ctx context.Context, messageID string, recipients []string) error
 	// Feedback arriving after delivery (feedback.go).
 	GetSentMessage(ctx context.Context, messageID string) (store.SentMessage, bool, error)
-	AddBounce(ctx context.Context, b store.Bounce) (bool, error)
 	AddComplaint(ctx context.Context, c store.Complaint) (bool, error)
 }
 
@@ -312,6 +311,9 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 				if f := res.Failure; f != nil {
 					b.Status, b.Diagnostic, b.RemoteMTA, b.Reply = f.Status(), diagnosticOf(f), f.MTA, f.Error()
 				}
+				if res.Diagnostic != "" {
+					b.Diagnostic = res.Diagnostic
+				}
 				o.Bounces = append(o.Bounces, b)
 				r.Logger.Info("bounced", "id", e.ID, "rcpt", rcpt, "type", res.BounceType, "subtype", res.BounceSubType, "err", b.Reply)
 			}
@@ -453,6 +455,9 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at 
 				if f.Remote {
 					br.DiagnosticCode = f.Diagnostic()
 				}
+			}
+			if res.Diagnostic != "" {
+				br.DiagnosticCode = res.Diagnostic
 			}
 			b.BouncedRecipients = append(b.BouncedRecipients, br)
 		}

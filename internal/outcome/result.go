@@ -41,8 +41,10 @@ type Result struct {
 	// domain is where later feedback about the message arrives.
 	MailFrom string
 
-	// Bounced and Delayed: the failure as an SMTP reply.
-	Failure *Failure
+	// Bounced and Delayed: the failure as an SMTP reply, and the RFC 3464
+	// Diagnostic-Code as a receiver's DSN worded it ("" = the failure's).
+	Failure    *Failure
+	Diagnostic string
 	// Bounced: SES's classification and the bounce's feedback id (the
 	// bounce record's, so a replay names the same bounce).
 	BounceType, BounceSubType, FeedbackID string

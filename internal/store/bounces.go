@@ -34,13 +34,9 @@ type Bounce struct {
 	DSNPending bool
 }
 
-// AddBounce records b unless a bounce for its message and recipient is
+// addBounce records b unless a bounce for its message and recipient is
 // already recorded, and reports whether b was new. A new bounce is recorded
 // with its follow-ups pending (PendingBounces); b.DSNPending is ignored.
-func (s *Store) AddBounce(ctx context.Context, b Bounce) (bool, error) {
-	return addBounce(ctx, s.writes, b)
-}
-
 func addBounce(ctx context.Context, ex execer, b Bounce) (bool, error) {
 	if b.Created.IsZero() {
 		b.Created = time.Now()

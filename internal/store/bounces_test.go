@@ -6,20 +6,20 @@ import (
 	"time"
 )
 
-func TestAddBounceOncePerMessageAndRecipient(t *testing.T) {
+func TestBounceOncePerMessageAndRecipient(t *testing.T) {
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
 	b := Bounce{AccountID: "111122223333", Region: "us-east-1", MessageID: "m1", Recipient: "Nobody@Example.com",
 		Type: "Permanent", SubType: "NoEmail", Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 no such user",
 		RemoteMTA: "mx.example.com", FeedbackID: "f1", Created: time.Unix(100, 0)}
-	for i, want := range []bool{true, false} {
+	for i := range 2 {
 		b2 := b
 		if i == 1 {
-			b2.Recipient = "nobody@example.com" // the same recipient, another case
+			// The same recipient, another case, other details: the first stands.
+			b2.Recipient, b2.SubType = "nobody@example.com", "General"
 		}
-		added, err := s.AddBounce(ctx, b2)
-		if err != nil || added != want {
-			t.Fatalf("AddBounce #%d = %v, %v; want %v", i, added, err, want)
+		if err := s.RecordOutcomes(ctx, Outcomes{Bounces: []Bounce{b2}}); err != nil {
+			t.Fatalf("recording bounce #%d: %v", i, err)
 		}
 	}
 	got, err := s.Bounces(ctx, b.AccountID, b.Region, "m1", 0)
@@ -63,9 +63,9 @@ func TestPendingBounces(t *testing.T) {
 	ctx := context.Background()
 	add := func(msg, rcpt string) {
 		t.Helper()
-		if _, err := s.AddBounce(ctx, Bounce{AccountID: "111122223333", Region: "us-east-1", MessageID: msg, Recipient: rcpt,
+		if err := s.RecordOutcomes(ctx, Outcomes{Bounces: []Bounce{{AccountID: "111122223333", Region: "us-east-1", MessageID: msg, Recipient: rcpt,
 			Type: "Permanent", SubType: "General", Status: "5.0.0", Reply: "550 go away", FeedbackID: "f-" + rcpt,
-			Created: time.Unix(100, 0)}); err != nil {
+			Created: time.Unix(100, 0)}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
