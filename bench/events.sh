@@ -107,13 +107,26 @@ stats() { curl -sf "http://$SINK/stats"; }
 # must not measure the one before.
 settle() { sleep 2; }
 
+# cpu PID: the CPU seconds (user + system) the process has used so far.
+cpu() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# helper: the pid of sesame's signing helper ("" when it signs inline).
+helper() { pgrep -P "$SESAME_PID" -f _sns-helper | head -1; }
+# cpus: "sesame helper eventsink" CPU seconds so far.
+cpus() { local h; h=$(helper); echo "$(cpu "$SESAME_PID") $([ -n "$h" ] && cpu "$h" || echo 0) $(cpu "$SINK_PID")"; }
+# cpu_delta "BEFORE" "AFTER": the CPU each used in between, as fields.
+cpu_delta() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y)
+	printf "cpu_sesame=%.2fs cpu_helper=%.2fs cpu_sink=%.2fs", y[1] - x[1], y[2] - x[2], y[3] - x[3] }'; }
+
 run() { # run MODE
-	local mode=$1 busy out rate p99 start caught=""
+	local mode=$1 busy out rate p99 start caught="" c0 c1
 	use "bench-$mode"
 	curl -sf -X POST "http://$SINK/reset" >/dev/null
 	busy=$(wait_quiet)
 	start=$(date +%s.%N)
+	c0=$(cpus)
 	out=$(load "$MSGS")
+	c1=$(cpus)
+	out="$out during_load:$(cpu_delta "$c0" "$c1")"
 	rate=$(field rate <<<"$out")
 	if [ "$mode" = all ]; then
 		local want=$((2 * MSGS)) n=0 deadline=$((SECONDS + CATCHUP_LIMIT))
@@ -124,7 +137,7 @@ run() { # run MODE
 		done
 		local s
 		s=$(stats)
-		caught=" events=$(json_num count <<<"$s")/$want lat_p50=$(json_num p50_ms <<<"$s")ms lat_p99=$(json_num p99_ms <<<"$s")ms lat_max=$(json_num max_ms <<<"$s")ms all_in=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
+		caught=" events=$(json_num count <<<"$s")/$want lat_p50=$(json_num p50_ms <<<"$s")ms lat_p99=$(json_num p99_ms <<<"$s")ms lat_max=$(json_num max_ms <<<"$s")ms all_in=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s until_all_in:$(cpu_delta "$c0" "$(cpus)")"
 	fi
 	echo "mode=$mode busy_before=$busy% $out$caught" | tee -a "$RESULTS"
 	settle

@@ -28,6 +28,7 @@ import (
 	"log"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,27 +121,41 @@ func (s *sink) use(ctx context.Context, set string) error {
 	return err
 }
 
-// record is what the sink reads of an event record.
-type record struct {
-	EventType string `json:"eventType"`
-	Mail      struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"mail"`
-	Delivery *struct {
-		Timestamp time.Time `json:"timestamp"`
-	} `json:"delivery"`
+// envelope is what the sink reads of SNS's envelope.
+type envelope struct {
+	Type, Message, SubscribeURL string
+}
+
+// eventTime is an event record's own time: the Delivery's timestamp, or
+// else the mail's. The sink shares the machine with sesame, so it reads
+// the record by looking for the fields rather than decoding all of it:
+// what it costs is not publishing's cost.
+func eventTime(rec string) (time.Time, bool) {
+	if !strings.Contains(rec, `"eventType":"`) {
+		return time.Time{}, false // the topic validation message
+	}
+	for _, key := range []string{`"delivery":{"timestamp":"`, `"mail":{"timestamp":"`} {
+		if i := strings.Index(rec, key); i >= 0 {
+			v := rec[i+len(key):]
+			if j := strings.IndexByte(v, '"'); j > 0 {
+				t, err := time.Parse(time.RFC3339Nano, v[:j])
+				return t, err == nil
+			}
+		}
+	}
+	return time.Time{}, false
 }
 
 func (s *sink) notification(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	var m map[string]string
+	var m envelope
 	if err := json.Unmarshal(body, &m); err != nil {
 		http.Error(w, "not JSON", http.StatusBadRequest)
 		return
 	}
-	switch m["Type"] {
+	switch m.Type {
 	case "SubscriptionConfirmation":
-		resp, err := http.Get(m["SubscribeURL"])
+		resp, err := http.Get(m.SubscribeURL)
 		if err != nil {
 			log.Printf("eventsink: confirm: %v", err)
 			return
@@ -156,13 +171,9 @@ func (s *sink) notification(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	var rec record
-	if json.Unmarshal([]byte(m["Message"]), &rec) != nil || rec.EventType == "" {
-		return // the topic validation message
-	}
-	at := rec.Mail.Timestamp
-	if rec.Delivery != nil {
-		at = rec.Delivery.Timestamp
+	at, ok := eventTime(m.Message)
+	if !ok {
+		return
 	}
 	lat := time.Since(at)
 	s.mu.Lock()

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"crypto"
+	"crypto/rsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"sesame/internal/awsauth"
 	"sesame/internal/config"
 	"sesame/internal/dkim"
+	"sesame/internal/sns"
 )
 
 const usage = `sesame — a self-hosted email service that speaks Amazon SES's protocols
@@ -53,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "sesame", version())
 		engine, detail := dkim.AutoRSA()
 		fmt.Fprintf(stdout, "DKIM RSA signing (delivery.dkim_rsa = \"auto\"): %s (%s)\n", engine, detail)
+	case sns.HelperSubcommand: // SNS's low-priority helper process, not for users
+		err = sns.ServeHelper(os.Stdin, os.Stdout, rsaEngine)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -128,4 +133,10 @@ func version() string {
 		return v
 	}
 	return "(devel)"
+}
+
+// rsaEngine gives SNS's helper process the RSA engines DKIM has.
+func rsaEngine(name string) (func(*rsa.PrivateKey) (crypto.Signer, error), error) {
+	wrap, _, err := dkim.RSAEngine(name)
+	return wrap, err
 }

@@ -126,13 +126,23 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if snsFrom == "" {
 		snsFrom = "no-reply@" + cfg.Hostname
 	}
-	// SNS signs every notification: the RSA engine DKIM uses serves it too.
+	// SNS signs every notification with the RSA engine DKIM uses; by
+	// default in a helper process at the lowest CPU priority, which POSTs
+	// them too ([sns] inline).
 	rsaEngine, _, err := dkim.RSAEngine(cfg.Delivery.DKIMRSA)
 	if err != nil {
 		return err
 	}
+	var snsHelper []string
+	if !cfg.SNS.Inline {
+		if exe, err := os.Executable(); err != nil {
+			log.Warn("sns: no low-priority helper: cannot find this program", "err", err)
+		} else {
+			snsHelper = []string{exe, sns.HelperSubcommand}
+		}
+	}
 	topics, err := sns.New(sns.Config{Store: st, BaseURL: linkBase, DataDir: cfg.DataDir, Clock: clk, Logger: log,
-		NewSigner: rsaEngine, Mailer: sender, MailFrom: snsFrom, SQS: sns.SQSConfig{Endpoint: cfg.SNS.SQSEndpoint,
+		NewSigner: rsaEngine, Helper: snsHelper, HelperEngine: cfg.Delivery.DKIMRSA, Mailer: sender, MailFrom: snsFrom, SQS: sns.SQSConfig{Endpoint: cfg.SNS.SQSEndpoint,
 			AccessKeyID: cfg.SNS.SQSAccessKeyID, SecretAccessKey: cfg.SNS.SQSSecretAccessKey}})
 	if err != nil {
 		return err
@@ -313,6 +323,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 // snsTopics publishes event records to sesame's SNS-compatible topics.
 type snsTopics struct{ s *sns.Service }
+
+func (t snsTopics) Starved() bool { return t.s.HelperStarved() }
 
 func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error {
 	out := make([]sns.Publication, len(pubs))

@@ -21,6 +21,11 @@ type Publication struct {
 // for the topics' subscribers; a topic that no longer exists is skipped.
 type Topics interface {
 	Publish(ctx context.Context, pubs []Publication) error
+	// Starved says the topics have more to sign and send than CPU to do it
+	// with (the server is busy with mail): the Publisher holds back, the
+	// records wait in the outbox, and a burst of mail is not slowed by
+	// handing on events that could not go out yet anyway.
+	Starved() bool
 }
 
 // Destinations says where a record goes (destinations.go reads them from
@@ -69,6 +74,9 @@ const (
 	readBatch = 1000
 	// pollInterval is how often the outbox is read without a nudge.
 	pollInterval = time.Second
+	// starvedPause is how long the Publisher holds back while the topics
+	// are starved.
+	starvedPause = 20 * time.Millisecond
 	// pruneEvery is how often kept records past Retention are deleted.
 	pruneEvery = time.Hour
 )
@@ -110,6 +118,13 @@ func (p *Publisher) Run(ctx context.Context) error {
 			select {
 			case <-p.Appended:
 			case <-time.After(pollInterval):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		if p.Topics.Starved() {
+			select {
+			case <-time.After(starvedPause):
 			case <-ctx.Done():
 			}
 			continue

@@ -1,12 +1,7 @@
 package sns
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -117,26 +112,46 @@ func (s *Service) load(ctx context.Context) error {
 		}
 		s.mu.Lock()
 		for i := range rows {
-			d := rows[i]
-			l := s.lanes[d.SubscriptionARN]
-			if l == nil {
-				l = &lane{arn: d.SubscriptionARN}
-				s.lanes[d.SubscriptionARN] = l
+			if rows[i].Seq > s.loaded { // else handed off meanwhile
+				s.queueRow(rows[i])
 			}
-			switch {
-			case l.overflow:
-			case len(l.queue) >= laneCap:
-				l.overflow, l.reloadFrom = true, d.Seq
-			default:
-				l.queue = append(l.queue, &pending{SNSDelivery: d})
-			}
-			s.loaded = d.Seq
 		}
 		s.mu.Unlock()
 		if len(rows) < loadBatch {
 			return nil
 		}
 	}
+}
+
+// queueRow puts the next row after loaded in its lane (s.mu held).
+func (s *Service) queueRow(d store.SNSDelivery) {
+	l := s.lanes[d.SubscriptionARN]
+	if l == nil {
+		l = &lane{arn: d.SubscriptionARN}
+		s.lanes[d.SubscriptionARN] = l
+	}
+	switch {
+	case l.overflow:
+	case len(l.queue) >= laneCap:
+		l.overflow, l.reloadFrom = true, d.Seq
+	default:
+		l.queue = append(l.queue, &pending{SNSDelivery: d})
+	}
+	s.loaded = d.Seq
+}
+
+// handOff gives rows just committed to their lanes without reading them
+// back, when they are the very next ones; otherwise (another transaction
+// committed rows in between) the loader reads them in order.
+func (s *Service) handOff(rows []*store.SNSDelivery) {
+	s.mu.Lock()
+	if len(rows) > 0 && rows[0].Seq == s.loaded+1 {
+		for _, d := range rows {
+			s.queueRow(*d)
+		}
+	}
+	s.mu.Unlock()
+	s.poke()
 }
 
 // startDue starts a runner for every idle lane whose head is due.
@@ -219,7 +234,9 @@ func (s *Service) runLane(ctx context.Context, l *lane) {
 		ahead := slices.Clone(l.queue[:min(len(l.queue), signAhead)])
 		s.mu.Unlock()
 		for _, q := range ahead {
-			s.prepare(q)
+			if !s.viaHelper(&q.SNSDelivery) {
+				s.prepare(q)
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -372,6 +389,9 @@ type outcome struct {
 
 // attempt hands one message to its subscriber by its protocol.
 func (s *Service) attempt(ctx context.Context, p *pending) outcome {
+	if s.viaHelper(&p.SNSDelivery) {
+		return s.postViaHelper(ctx, &p.SNSDelivery)
+	}
 	s.prepare(p)
 	select {
 	case <-p.done:
@@ -387,7 +407,7 @@ func (s *Service) attempt(ctx context.Context, p *pending) outcome {
 	case "sqs":
 		return s.enqueueSQS(ctx, p, p.body)
 	}
-	return s.post(ctx, p, p.body)
+	return s.courier.post(ctx, &p.SNSDelivery, p.body)
 }
 
 // payload is what a row hands over: the JSON envelope (or the bare
@@ -398,113 +418,4 @@ func (s *Service) payload(d *store.SNSDelivery) ([]byte, error) {
 		return s.composeMail(context.Background(), d)
 	}
 	return s.envelope(d)
-}
-
-// post POSTs one message. 2xx is delivered; 429, 5xx and transport errors
-// are retried; any other status is the endpoint's refusal and drops the
-// message (SNS does not retry client errors).
-func (s *Service) post(ctx context.Context, p *pending, body []byte) outcome {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, bytes.NewReader(body))
-	if err != nil {
-		return outcome{drop: true, reason: err.Error()}
-	}
-	h := req.Header
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
-	h.Set("User-Agent", "Amazon Simple Notification Service Agent")
-	h.Set("Accept-Encoding", "gzip,deflate")
-	h.Set("x-amz-sns-message-type", p.Kind)
-	h.Set("x-amz-sns-message-id", p.MessageID)
-	h.Set("x-amz-sns-topic-arn", p.TopicARN)
-	if p.Kind != "SubscriptionConfirmation" {
-		h.Set("x-amz-sns-subscription-arn", p.SubscriptionARN)
-	}
-	if p.Kind == "Notification" {
-		if p.Raw {
-			h.Set("x-amz-sns-rawdelivery", "true")
-		}
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return outcome{reason: err.Error()}
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return outcome{ok: true}
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return outcome{reason: resp.Status}
-	}
-	return outcome{drop: true, reason: "endpoint answered " + resp.Status}
-}
-
-// notificationBody and confirmationBody are SNS's envelopes, fields in the
-// order SNS sends them.
-type notificationBody struct {
-	Type             string
-	MessageId        string
-	TopicArn         string
-	Subject          string `json:",omitempty"`
-	Message          string
-	Timestamp        string
-	SignatureVersion string
-	Signature        string
-	SigningCertURL   string
-	UnsubscribeURL   string
-}
-
-type confirmationBody struct {
-	Type             string
-	MessageId        string
-	Token            string
-	TopicArn         string
-	Message          string
-	SubscribeURL     string
-	Timestamp        string
-	SignatureVersion string
-	Signature        string
-	SigningCertURL   string
-}
-
-// envelope is the POST body for a row: the signed JSON envelope, or the
-// bare message for raw delivery.
-func (s *Service) envelope(d *store.SNSDelivery) ([]byte, error) {
-	if d.Raw && d.Kind == "Notification" {
-		return []byte(d.Message), nil
-	}
-	ts := isoTime(d.Published)
-	fields := map[string]string{"Type": d.Kind, "MessageId": d.MessageID, "TopicArn": d.TopicARN,
-		"Message": d.Message, "Timestamp": ts}
-	var v any
-	if d.Kind == "Notification" {
-		if d.Subject != "" {
-			fields["Subject"] = d.Subject
-		}
-		sig, err := s.sign.signature(d.SignatureVersion, StringToSign(fields))
-		if err != nil {
-			return nil, err
-		}
-		v = notificationBody{Type: d.Kind, MessageId: d.MessageID, TopicArn: d.TopicARN, Subject: d.Subject,
-			Message: d.Message, Timestamp: ts, SignatureVersion: d.SignatureVersion, Signature: sig,
-			SigningCertURL: s.sign.certURL,
-			UnsubscribeURL: s.cfg.BaseURL + "/?Action=Unsubscribe&SubscriptionArn=" + d.SubscriptionARN}
-	} else {
-		fields["Token"] = d.Token
-		fields["SubscribeURL"] = s.cfg.BaseURL + "/?Action=ConfirmSubscription&TopicArn=" + d.TopicARN +
-			"&Token=" + d.Token
-		sig, err := s.sign.signature(d.SignatureVersion, StringToSign(fields))
-		if err != nil {
-			return nil, err
-		}
-		v = confirmationBody{Type: d.Kind, MessageId: d.MessageID, Token: d.Token, TopicArn: d.TopicARN,
-			Message: d.Message, SubscribeURL: fields["SubscribeURL"], Timestamp: ts,
-			SignatureVersion: d.SignatureVersion, Signature: sig, SigningCertURL: s.sign.certURL}
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("sns: envelope: %w", err)
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

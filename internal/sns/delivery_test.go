@@ -13,6 +13,7 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/store"
+	"sesame/internal/waitfor"
 )
 
 // subscriber is an HTTP endpoint that records what SNS posts and answers
@@ -64,16 +65,10 @@ func (s *subscriber) waitFor(n int) []received {
 	return got
 }
 
-// waitUntil is the tests' one bounded wait: cond is polled for 10 s.
+// waitUntil waits for cond with the shared bounded wait.
 func waitUntil(t testing.TB, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitfor.True(t, "the condition", cond)
 }
 
 type env struct {

@@ -86,7 +86,7 @@ func (s *Service) PublishMessage(ctx context.Context, c Caller, topicArn, subjec
 	if err := s.st.EnqueueSNSDeliveries(ctx, ds.rows); err != nil {
 		return "", internal("publish to "+topicArn, err)
 	}
-	s.poke()
+	s.handOff(ds.rows)
 	return ds.id, nil
 }
 

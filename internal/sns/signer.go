@@ -39,27 +39,32 @@ type signing struct {
 
 const maxCachedSignatures = 8192
 
-func loadSigning(ctx context.Context, st Store, newSigner func(*rsa.PrivateKey) (crypto.Signer, error), baseURL string) (*signing, error) {
+// loadSigning reads (creating on first start) the key; it returns the key
+// too, for the helper.
+func loadSigning(ctx context.Context, st Store, newSigner func(*rsa.PrivateKey) (crypto.Signer, error), baseURL string) (*signing, *rsa.PrivateKey, error) {
 	id, der, certPEM, err := st.SNSSigningKey(ctx, createSigningKey)
 	if err != nil {
-		return nil, fmt.Errorf("sns: signing key: %w", err)
+		return nil, nil, fmt.Errorf("sns: signing key: %w", err)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("sns: signing key %s: %w", id, err)
+		return nil, nil, fmt.Errorf("sns: signing key %s: %w", id, err)
 	}
 	key, ok := k.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("sns: signing key %s: not RSA", id)
+		return nil, nil, fmt.Errorf("sns: signing key %s: not RSA", id)
 	}
 	var signer crypto.Signer = key
 	if newSigner != nil {
 		if signer, err = newSigner(key); err != nil {
-			return nil, fmt.Errorf("sns: signing engine: %w", err)
+			return nil, nil, fmt.Errorf("sns: signing engine: %w", err)
 		}
 	}
-	return &signing{id: id, certPEM: []byte(certPEM), signer: signer, cache: map[[32]byte]string{},
-		certURL: baseURL + CertPath + "SimpleNotificationService-" + id + ".pem"}, nil
+	return newSigning(id, []byte(certPEM), baseURL+CertPath+"SimpleNotificationService-"+id+".pem", signer), key, nil
+}
+
+func newSigning(id string, certPEM []byte, certURL string, signer crypto.Signer) *signing {
+	return &signing{id: id, certPEM: certPEM, certURL: certURL, signer: signer, cache: map[[32]byte]string{}}
 }
 
 // createSigningKey makes the RSA 2048 key and a self-signed certificate for

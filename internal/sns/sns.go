@@ -6,9 +6,11 @@
 // against sesame.
 //
 // Publishing only commits rows to the store (one transaction per batch);
-// Run hands them to subscribers, one message at a time per subscription in
-// publish order, retrying with backoff for an hour. A slow or dead
-// subscriber holds up only its own subscription.
+// Run hands them to subscribers, up to 16 at a time per healthy
+// subscription (one at a time once one failed), retrying with backoff for
+// an hour. A slow or dead subscriber holds up only its own subscription.
+// Signing and POSTing run in a helper process at the lowest CPU priority
+// when Config.Helper names one (helper.go).
 //
 // Limits: lambda, sms, application and firehose are refused; no FIFO
 // topics, filter policies, message attributes or per-subscription delivery
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/lowprio"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -73,6 +76,13 @@ type Config struct {
 	// OpenSSL's, as internal/dkim has); it must sign PKCS#1 v1.5 when given
 	// crypto.SHA1 or crypto.SHA256 as opts. nil signs with crypto/rsa.
 	NewSigner func(*rsa.PrivateKey) (crypto.Signer, error)
+	// Helper, when set, is the command (the sesame binary and
+	// HelperSubcommand) of a process at the lowest CPU priority that signs
+	// and POSTs HTTP(S) notifications and signs the others' envelopes
+	// (helper.go); HelperEngine names the RSA engine it signs with. A
+	// helper that does not start is reported and the server does the work.
+	Helper       []string
+	HelperEngine string
 	// MaxConcurrency bounds requests in flight to all subscribers (default 64).
 	MaxConcurrency int
 	// PollInterval is how often Run looks for retries that came due
@@ -103,6 +113,8 @@ type Service struct {
 	client  *http.Client
 	queues  Queues
 	sign    *signing
+	courier *courier        // envelopes and POSTs in the server
+	helper  *lowprio.Client // or in the low-priority helper (nil: none)
 	wake    chan struct{}
 	sem     chan struct{} // requests in flight
 	signers chan struct{} // envelopes being signed
@@ -137,13 +149,7 @@ func New(cfg Config) (*Service, error) {
 		s.clk = clock.Real{}
 	}
 	if s.client == nil {
-		s.client = &http.Client{
-			Timeout: 15 * time.Second,
-			Transport: &http.Transport{Proxy: nil, MaxIdleConns: 256, MaxIdleConnsPerHost: 64,
-				IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 15 * time.Second},
-			// SNS does not follow redirects: a 3xx is the subscriber's answer.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		s.client = newHTTPClient()
 	}
 	if s.cfg.MaxConcurrency <= 0 {
 		s.cfg.MaxConcurrency = 64
@@ -163,12 +169,18 @@ func New(cfg Config) (*Service, error) {
 		s.queues = NewSQSQueues(cfg.SQS)
 	}
 	s.sem = make(chan struct{}, s.cfg.MaxConcurrency)
-	s.signers = make(chan struct{}, runtime.GOMAXPROCS(0))
-	sign, err := loadSigning(context.Background(), cfg.Store, cfg.NewSigner, s.cfg.BaseURL)
+	s.signers = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	sign, key, err := loadSigning(context.Background(), cfg.Store, cfg.NewSigner, s.cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
 	s.sign = sign
+	s.courier = &courier{sign: sign, baseURL: s.cfg.BaseURL, client: s.client}
+	if len(cfg.Helper) > 0 {
+		if s.helper, err = startHelper(s.cfg, key, sign); err != nil {
+			s.log.Warn("sns: the low-priority helper does not work; signing and posting in the server", "err", err)
+		}
+	}
 	return s, nil
 }
 
@@ -205,7 +217,7 @@ func (s *Service) Publish(ctx context.Context, pubs []Publication) ([]string, er
 	if err := s.st.EnqueueSNSDeliveries(ctx, rows); err != nil {
 		return nil, fmt.Errorf("sns: publish: %w", err)
 	}
-	s.poke()
+	s.handOff(rows)
 	return ids, nil
 }
 

@@ -1,0 +1,103 @@
+package events
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"sesame/internal/store"
+)
+
+// outboxFake is a PublisherStore over a slice.
+type outboxFake struct {
+	mu     sync.Mutex
+	evs    []store.OutboxEvent
+	cursor int64
+}
+
+func (o *outboxFake) EventsAfter(_ context.Context, after int64, limit int) ([]store.OutboxEvent, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []store.OutboxEvent
+	for _, ev := range o.evs {
+		if ev.Seq > after && len(out) < limit {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+func (o *outboxFake) EventCursor(context.Context, string) (int64, error) { return o.cursor, nil }
+func (o *outboxFake) SetEventCursor(_ context.Context, _ string, seq int64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cursor = seq
+	return nil
+}
+func (o *outboxFake) PruneEvents(context.Context, time.Time, time.Time, int64, int) (int64, error) {
+	return 0, nil
+}
+func (o *outboxFake) PublishesAnything(context.Context) (bool, error) { return true, nil }
+func (o *outboxFake) LastEventSeq(context.Context) (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return int64(len(o.evs)), nil
+}
+
+// topicsFake takes publications, and says it is starved while starved is set.
+type topicsFake struct {
+	starved   atomic.Bool
+	published atomic.Int64
+}
+
+func (f *topicsFake) Publish(_ context.Context, pubs []Publication) error {
+	f.published.Add(int64(len(pubs)))
+	return nil
+}
+func (f *topicsFake) Starved() bool { return f.starved.Load() }
+
+type oneTopic struct{}
+
+func (oneTopic) EventTopics(context.Context, string, string, string, string) ([]string, error) {
+	return []string{"arn:aws:sns:us-east-1:123456789012:t"}, nil
+}
+func (oneTopic) NotificationTopic(context.Context, string, string, string, string) (string, bool, error) {
+	return "", false, nil
+}
+
+// While the topics are starved the Publisher leaves the outbox alone;
+// once they are not, it publishes everything.
+func TestPublisherHoldsBackWhileStarved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &outboxFake{}
+		for i := range 5 {
+			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
+				Record: []byte(`{}`)})
+		}
+		topics := &topicsFake{}
+		topics.starved.Store(true)
+		p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); p.Run(ctx) }()
+
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 0 {
+			t.Fatalf("published %d while starved", n)
+		}
+		topics.starved.Store(false)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 5 {
+			t.Fatalf("published %d once not starved, want 5", n)
+		}
+		if c, _ := o.EventCursor(ctx, cursorName); c != 5 {
+			t.Errorf("cursor = %d, want 5", c)
+		}
+		cancel()
+		<-done
+	})
+}
