@@ -41,6 +41,7 @@ type options struct {
 	user, pass, auth             string
 	from, to                     string
 	conns, msgs, size, rcpts     int
+	rate                         float64
 	perConn, maxErrors           int
 	starttls, implicitTLS, quiet bool
 	timeout, duration            time.Duration
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.rcpts, "rcpts", 1, "recipients per message; extra ones are local+N@domain")
 	flag.IntVar(&o.perConn, "per-conn", 0, "messages per connection before reconnecting (0 = reuse forever)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "limit for connection setup and for each message")
+	flag.Float64Var(&o.rate, "rate", 0, "offered load in messages per second over all connections (0 = as fast as the server answers)")
 	flag.DurationVar(&o.duration, "duration", 5*time.Minute, "stop starting messages after this long (keeps every run bounded)")
 	flag.IntVar(&o.maxErrors, "max-errors", 100, "stop after this many failed messages or connects (0 = never)")
 	flag.BoolVar(&o.quiet, "q", false, "do not print the first errors to stderr")
@@ -101,6 +103,7 @@ type shared struct {
 	failed   atomic.Int64
 	printed  atomic.Int64
 	stop     atomic.Bool
+	start    time.Time
 	deadline time.Time
 }
 
@@ -121,7 +124,15 @@ func (s *shared) claim() (int64, bool) {
 		return 0, false
 	}
 	n := s.next.Add(1) - 1
-	return n, n < int64(s.o.msgs)
+	if n >= int64(s.o.msgs) {
+		return n, false
+	}
+	if s.o.rate > 0 {
+		// Message n is due n/rate after the start (open loop: a slow answer
+		// does not lower the offered rate while connections are free).
+		time.Sleep(time.Until(s.start.Add(time.Duration(float64(n) / s.o.rate * float64(time.Second)))))
+	}
+	return n, true
 }
 
 // stats is one worker's tally; merged at the end so workers never contend.
@@ -171,7 +182,7 @@ func load(o *options, msg []byte, seqAt int) (tot stats, errs int, secs float64)
 	all := make([]*stats, o.conns)
 	var wg sync.WaitGroup
 	start := time.Now()
-	s.deadline = start.Add(o.duration)
+	s.start, s.deadline = start, start.Add(o.duration)
 	for i := range all {
 		st := &stats{lat: make([]time.Duration, 0, o.msgs/o.conns+1)}
 		all[i] = st

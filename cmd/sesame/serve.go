@@ -22,6 +22,7 @@ import (
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
+	"sesame/internal/lowprio"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
@@ -266,8 +267,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	// Notifications wait while the server is busy with mail ([sns]
+	// defer_when_busy); the meter watches the server's own CPU time.
+	busy := &lowprio.Meter{Threshold: cfg.SNS.DeferWhenBusy}
+	go busy.Run(deliveryCtx)
 	publisher := &events.Publisher{Store: st, Destinations: events.NewStoreDestinations(st, clk),
-		Topics: snsTopics{topics}, Appended: recorder.Appended(), Clock: clk, Logger: log.With("component", "events")}
+		Topics: snsTopics{topics}, Appended: recorder.Appended(), Clock: clk, Logger: log.With("component", "events"),
+		Busy: busy.Busy, MaxDefer: cfg.SNS.DeferMax.Duration}
 	publishDone := make(chan struct{})
 	go func() {
 		defer close(publishDone)

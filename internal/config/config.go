@@ -193,6 +193,13 @@ type SNS struct {
 	// (RSA costs about a quarter of a millisecond a notification), so that
 	// publishing only takes CPU that mail leaves idle.
 	Inline bool `toml:"inline"`
+	// DeferWhenBusy: once sesame's server process uses at least this
+	// fraction (0–1) of the CPUs it may use, and until it has used less
+	// than 0.6 of that for half a second, event notifications wait in the
+	// outbox — at most DeferMax — so a burst of mail is not slowed by
+	// publishing its events; 0 never defers.
+	DeferWhenBusy float64  `toml:"defer_when_busy"`
+	DeferMax      Duration `toml:"defer_max"`
 	// EmailFrom is the address email and email-json subscribers get mail
 	// from (shown as "AWS Notifications" or the topic's DisplayName); "" =
 	// no-reply@<hostname>.
@@ -271,6 +278,7 @@ func Default() Config {
 			MailFromMXDomain: "amazonses.com",
 		},
 		Reputation: defaultReputation(),
+		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 	}
 }
 
@@ -445,6 +453,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err
+	}
+	if f := c.SNS.DeferWhenBusy; f < 0 || f > 1 {
+		return bad("sns.defer_when_busy", "must be a fraction from 0 to 1, got %v", f)
+	}
+	if d := c.SNS.DeferMax.Duration; d <= 0 || d > time.Hour {
+		return bad("sns.defer_max", "must be more than 0 and at most 1h, got %v", d)
 	}
 	if a := c.SNS.EmailFrom; a != "" {
 		if m, err := mail.ParseAddress(a); err != nil || m.Address != a {

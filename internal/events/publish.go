@@ -63,8 +63,15 @@ type Publisher struct {
 	// insights (default 14 days, SES's statistics window); Send records at
 	// least TrackingWindow, for the opens and clicks of their message.
 	Retention time.Duration
-	Clock     clock.Clock
-	Logger    *slog.Logger
+	// Busy, when set, says the server keeps the machine busy with mail
+	// (lowprio.Meter). While it does, records wait in the outbox until
+	// they are MaxDefer old (default 10 s): a burst of mail is not slowed
+	// by publishing its events, which follow when it is over, and under a
+	// load that never ends they are late by MaxDefer, not more.
+	Busy     func() bool
+	MaxDefer time.Duration
+	Clock    clock.Clock
+	Logger   *slog.Logger
 }
 
 const (
@@ -77,6 +84,11 @@ const (
 	// starvedPause is how long the Publisher holds back while the topics
 	// are starved.
 	starvedPause = 20 * time.Millisecond
+	// busyRecheck is how often a busy server is asked again.
+	busyRecheck = 100 * time.Millisecond
+	// defaultMaxDefer is how long records wait at most while the server is
+	// busy.
+	defaultMaxDefer = 10 * time.Second
 	// pruneEvery is how often kept records past Retention are deleted.
 	pruneEvery = time.Hour
 )
@@ -123,13 +135,24 @@ func (p *Publisher) Run(ctx context.Context) error {
 			continue
 		}
 		if p.Topics.Starved() {
-			select {
-			case <-time.After(starvedPause):
-			case <-ctx.Done():
-			}
+			sleep(ctx, starvedPause)
 			continue
 		}
+		var cutoff time.Time // records after it wait (zero: none waits)
+		if p.Busy != nil && p.Busy() {
+			cutoff = clk.Now().Add(-p.maxDefer())
+			if wait, ok := p.deferred(ctx, cursor, cutoff); ok {
+				sleep(ctx, min(wait, busyRecheck))
+				continue
+			}
+		}
 		evs, err := p.Store.EventsAfter(ctx, cursor, readBatch)
+		more := len(evs) == readBatch
+		if !cutoff.IsZero() {
+			n := len(evs)
+			evs = olderThan(evs, cutoff)
+			more = more || len(evs) < n // the rest waits: ask again at once
+		}
 		if err == nil && len(evs) > 0 {
 			err = p.publish(ctx, evs)
 			if err == nil {
@@ -153,8 +176,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 			continue
 		}
 		pause = 0
-		if len(evs) == readBatch {
-			continue // more waiting
+		if more {
+			continue
 		}
 		select {
 		case <-p.Appended:
@@ -163,6 +186,33 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// deferred says whether the next record waits while the server is busy
+// (it is newer than cutoff), and for how long at most.
+func (p *Publisher) deferred(ctx context.Context, cursor int64, cutoff time.Time) (time.Duration, bool) {
+	next, err := p.Store.EventsAfter(ctx, cursor, 1)
+	if err != nil || len(next) == 0 || !next[0].Created.After(cutoff) {
+		return 0, false
+	}
+	return next[0].Created.Sub(cutoff), true
+}
+
+// olderThan is the records up to the first one newer than cutoff.
+func olderThan(evs []store.OutboxEvent, cutoff time.Time) []store.OutboxEvent {
+	for i, ev := range evs {
+		if ev.Created.After(cutoff) {
+			return evs[:i]
+		}
+	}
+	return evs
+}
+
+func (p *Publisher) maxDefer() time.Duration {
+	if p.MaxDefer <= 0 {
+		return defaultMaxDefer
+	}
+	return p.MaxDefer
 }
 
 // passBy moves the cursor past every event when none could be published:

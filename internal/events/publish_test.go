@@ -101,3 +101,43 @@ func TestPublisherHoldsBackWhileStarved(t *testing.T) {
 		<-done
 	})
 }
+
+// While the server is busy, records wait until they are MaxDefer old, and
+// older ones go at once; when it is not, everything goes.
+func TestPublisherDefersWhileBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		o := &outboxFake{}
+		for i, age := range []time.Duration{30 * time.Second, 20 * time.Second, 2 * time.Second, time.Second} {
+			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
+				Record: []byte(`{}`), Created: start.Add(-age)})
+		}
+		topics := &topicsFake{}
+		var busy atomic.Bool
+		busy.Store(true)
+		p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics, Busy: busy.Load, MaxDefer: 5 * time.Second}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); p.Run(ctx) }()
+
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 2 {
+			t.Fatalf("published %d at once while busy, want the 2 older than 5 s", n)
+		}
+		// The 2 s old record becomes 5 s old 3 s after the start.
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 3 {
+			t.Fatalf("published %d 3.5 s in, want 3", n)
+		}
+		busy.Store(false)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 4 {
+			t.Fatalf("published %d once not busy, want 4", n)
+		}
+		cancel()
+		<-done
+	})
+}
