@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -34,6 +35,9 @@ type eventRecord struct {
 			Subject string `json:"subject"`
 		} `json:"commonHeaders"`
 	} `json:"mail"`
+	Reject *struct {
+		Reason string `json:"reason"`
+	} `json:"reject"`
 	Bounce *struct {
 		BounceType        string `json:"bounceType"`
 		BounceSubType     string `json:"bounceSubType"`
@@ -151,21 +155,34 @@ func TestEventsReachSNSSubscriber(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Send ×2, Delivery (success@, complaint@), Bounce, Complaint, Rendering Failure.
-	waitFor(t, "seven event records", func() bool { return len(records(t, sub)) >= 7 })
+	// A message with EICAR's test file attached is accepted, never delivered:
+	// a Reject event.
+	// (To a real address: the simulator's are not in the statistics.)
+	virus := "From: sender@example.com\r\nTo: user@example.net\r\nSubject: a virus\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		base64.StdEncoding.EncodeToString([]byte(`X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*`)) + "\r\n--b--\r\n"
+	rejected, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{ConfigurationSetName: aws.String("tracked"),
+		Content: &v2types.EmailContent{Raw: &v2types.RawMessage{Data: []byte(virus)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Send ×3, Delivery (success@, complaint@), Bounce, Complaint, Rendering Failure, Reject.
+	waitFor(t, "nine event records", func() bool { return len(records(t, sub)) >= 9 })
 	byType := map[string][]eventRecord{}
 	for _, r := range records(t, sub) {
 		byType[r.EventType] = append(byType[r.EventType], r)
 	}
-	if n := len(records(t, sub)); n != 7 {
-		t.Errorf("%d records, want 7: %v", n, byType)
+	if n := len(records(t, sub)); n != 9 {
+		t.Errorf("%d records, want 9: %v", n, byType)
 	}
 	for _, m := range sub.notifications()[1:] {
 		if m["Subject"] != events.Subject || m["SignatureVersion"] != "1" {
 			t.Errorf("notification Subject %q, SignatureVersion %q", m["Subject"], m["SignatureVersion"])
 		}
 	}
-	for typ, n := range map[string]int{"Send": 2, "Delivery": 2, "Bounce": 1, "Complaint": 1, "Rendering Failure": 1} {
+	for typ, n := range map[string]int{"Send": 3, "Delivery": 2, "Bounce": 1, "Complaint": 1, "Rendering Failure": 1, "Reject": 1} {
 		if len(byType[typ]) != n {
 			t.Errorf("%d %s records, want %d", len(byType[typ]), typ, n)
 		}
@@ -200,6 +217,27 @@ func TestEventsReachSNSSubscriber(t *testing.T) {
 	if f := byType["Rendering Failure"]; len(f) == 1 && (f[0].Mail.MessageID != aws.ToString(sent.MessageId) || f[0].Failure == nil ||
 		f[0].Failure.TemplateName != "hello" || f[0].Failure.ErrorMessage != "Attribute 'name' is not present in the rendering data.") {
 		t.Errorf("rendering failure = %+v", f[0])
+	}
+
+	if r := byType["Reject"]; len(r) == 1 && (r[0].Mail.MessageID != aws.ToString(rejected.MessageId) || r[0].Reject == nil ||
+		r[0].Reject.Reason != "Bad content") {
+		t.Errorf("reject = %+v", r[0])
+	}
+	for _, m := range s.Captured("") {
+		if m.ID == aws.ToString(rejected.MessageId) {
+			t.Errorf("the message with a virus was captured (delivered)")
+		}
+	}
+	stats, err := s.SESClient(t).GetSendStatistics(ctx, &ses.GetSendStatisticsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rejects int64
+	for _, p := range stats.SendDataPoints {
+		rejects += p.Rejects
+	}
+	if rejects != 1 {
+		t.Errorf("GetSendStatistics counts %d rejects, want 1", rejects)
 	}
 
 	// The identity's bounce topic: the notification shape, no tags.

@@ -119,7 +119,7 @@ func (c *Capture) gather(ctx context.Context, entries []*spool.Entry) []*spool.E
 func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error {
 	msgs := make([]store.Captured, 0, len(batch))
 	for _, e := range batch {
-		if e.RenderingFailure != "" {
+		if e.RenderingFailure != "" || e.Rejected != "" {
 			continue // never mail: its event is all there is
 		}
 		raw, err := readEntry(e)
@@ -193,8 +193,8 @@ func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store
 	results := make([][]outcome.Result, len(batch))
 	for i, e := range batch {
 		results[i] = []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
-		if e.RenderingFailure != "" {
-			results[i] = append(results[i], outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
+		if e.RenderingFailure != "" || e.Rejected != "" {
+			results[i] = append(results[i], neverSent(&e.Envelope, now))
 			continue
 		}
 		headers[i] = headerSection(raw[e.ID])
@@ -223,4 +223,13 @@ func (c *Capture) captureResults(e *spool.Entry, now time.Time) []outcome.Result
 			Reply: "250 2.0.0 Ok: captured by " + host, MTA: host})
 	}
 	return out
+}
+
+// neverSent is the result of a message that is never delivered: its
+// template did not render, or it holds a virus.
+func neverSent(env *spool.Envelope, now time.Time) outcome.Result {
+	if env.RenderingFailure != "" {
+		return outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: env.RenderingFailure}
+	}
+	return outcome.Result{Kind: outcome.Rejected, Time: now, Error: env.Rejected}
 }

@@ -257,9 +257,10 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	// Reported on every attempt (events keeps it once), so an attempt whose
 	// records failed does not lose it.
 	a.results = append(a.results, outcome.Result{Kind: outcome.Sent, Time: e.Received})
-	if e.RenderingFailure != "" {
-		// Never mail (SES sends nothing when the template fails to render).
-		a.results = append(a.results, outcome.Result{Kind: outcome.RenderingFailed, Time: now, Error: e.RenderingFailure})
+	if e.RenderingFailure != "" || e.Rejected != "" {
+		// Never mail: SES sends nothing when the template fails to render
+		// or the message holds a virus.
+		a.results = append(a.results, neverSent(&e.Envelope, now))
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := m.record(wctx, a); err != nil {

@@ -438,6 +438,8 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at 
 		obj, key = &Send{}, key+"send"
 	case outcome.RenderingFailed:
 		obj, key = &RenderingFailure{ErrorMessage: res.Error, TemplateName: env.Template}, key+"failure"
+	case outcome.Rejected:
+		obj, key = &Reject{Reason: res.Error}, key+"reject"
 	case outcome.Delivered:
 		d := &Delivery{Timestamp: NewTime(at), ProcessingTimeMillis: at.Sub(env.Received).Milliseconds(),
 			Recipients: res.Recipients, SMTPResponse: res.Reply, ReportingMTA: r.Hostname, RemoteMtaIP: res.RemoteIP}
@@ -530,6 +532,8 @@ func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
 		}
 	case outcome.Complained:
 		c.Complaints = notSimulated(res.Recipients)
+	case outcome.Rejected:
+		c.Rejects = notSimulated(env.Recipients)
 	}
 	return c
 }

@@ -89,6 +89,7 @@ var (
 		outcome.Delayed:         recorded.WithLabelValues("DELIVERY_DELAY"),
 		outcome.Complained:      recorded.WithLabelValues("COMPLAINT"),
 		outcome.RenderingFailed: recorded.WithLabelValues("RENDERING_FAILURE"),
+		outcome.Rejected:        recorded.WithLabelValues("REJECT"),
 	}
 
 	published = counter("sesame_events_published_total",

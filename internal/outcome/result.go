@@ -24,6 +24,9 @@ const (
 	// AutoReplied: a recipient answered with an auto-reply (the mailbox
 	// simulator's ooto@); no SES event, an answer to the sender.
 	AutoReplied
+	// Rejected: the message was accepted but holds a virus; nothing is
+	// delivered (SES's Reject event; Error is its reason).
+	Rejected
 )
 
 // Result is one thing the courier (or the feedback MX) learnt about a
@@ -57,6 +60,6 @@ type Result struct {
 	FeedbackType, UserAgent string
 	Arrival                 time.Time
 
-	// RenderingFailed: why.
+	// RenderingFailed, Rejected: why.
 	Error string
 }

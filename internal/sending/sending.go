@@ -156,6 +156,15 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		return "", err
 	}
 	id := mailmsg.NewMessageID(sub.Region, now)
+	virus, err := hasVirus(sub.Draft.Reader, sub.Draft.Size())
+	if err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: scanning %s: %w", id, err))
+	}
+	if virus {
+		// Accepted as SES does, never delivered: a Reject event.
+		a.meta.Rejected = RejectReason
+	}
 	if err := s.track(ctx, sub, &a.meta, id); err != nil {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.As(err)

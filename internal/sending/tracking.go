@@ -36,7 +36,7 @@ type trackingPlan struct {
 // covers the rewritten body. A set without such a destination costs a
 // cached lookup.
 func (s *Sender) track(ctx context.Context, sub *Submission, meta *spool.Meta, id string) error {
-	if s.tracking == nil || meta.ConfigurationSet == "" || meta.RenderingFailure != "" {
+	if s.tracking == nil || meta.ConfigurationSet == "" || meta.RenderingFailure != "" || meta.Rejected != "" {
 		return nil
 	}
 	key := configSetKey{sub.AccountID, sub.Region, meta.ConfigurationSet}
@@ -52,6 +52,9 @@ func (s *Sender) track(ctx context.Context, sub *Submission, meta *spool.Meta, i
 	msg, err := io.ReadAll(sub.Draft.Reader())
 	if err != nil {
 		return fmt.Errorf("sending: reading %s for tracking: %w", id, err)
+	}
+	if !tracking.MayHaveHTML(msg) {
+		return nil // SES tracks HTML parts only
 	}
 	rw := &tracking.Rewriter{}
 	if plan.open {

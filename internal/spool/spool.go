@@ -89,6 +89,10 @@ type Meta struct {
 	// render: SES accepted the call, the message is never delivered and
 	// a Rendering Failure event is all that comes of it.
 	RenderingFailure string `json:"rendering_failure,omitempty"`
+	// Rejected, when set, is why the message was rejected after it was
+	// accepted (SES's virus check; "Bad content"): it is never delivered
+	// and a Reject event is all that comes of it.
+	Rejected string `json:"rejected,omitempty"`
 }
 
 // Tag is one message tag.

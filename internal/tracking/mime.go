@@ -35,6 +35,22 @@ func (rw *Rewriter) Message(msg []byte) ([]byte, error) {
 	return out, nil
 }
 
+// MayHaveHTML says whether msg could have an HTML part to rewrite: whether
+// "/html" appears in it in any case. Most mail sent in bulk is HTML, but a
+// text-only message is then passed by without parsing or signing links.
+func MayHaveHTML(msg []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(msg[i:], '/')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		if len(msg)-i >= 4 && bytes.EqualFold(msg[i:i+4], []byte("html")) {
+			return true
+		}
+	}
+}
+
 // entity rewrites one MIME entity (header + body).
 func (rw *Rewriter) entity(b []byte, depth int) ([]byte, bool, error) {
 	hdrLen, h, err := readHeader(b)

@@ -167,3 +167,22 @@ func FuzzRewriteMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestMayHaveHTML(t *testing.T) {
+	for _, c := range []struct {
+		msg  string
+		want bool
+	}{
+		{"Content-Type: text/html; charset=utf-8\r\n\r\n<p>hi</p>", true},
+		{"Content-Type: TEXT/HTML\r\n\r\nhi", true},
+		{"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/Html\r\n\r\n<p>x</p>\r\n--b--\r\n", true},
+		{"Content-Type: text/plain\r\n\r\nsee https://example.com/a/b", false},
+		{"Subject: hi\r\n\r\nends with a slash/", false},
+		{"Subject: hi\r\n\r\nends with /htm", false},
+		{"", false},
+	} {
+		if got := MayHaveHTML([]byte(c.msg)); got != c.want {
+			t.Errorf("MayHaveHTML(%q) = %v, want %v", c.msg, got, c.want)
+		}
+	}
+}
