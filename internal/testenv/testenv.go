@@ -226,6 +226,9 @@ func (s *Server) signal(sig syscall.Signal, wait time.Duration) {
 	}
 }
 
+// PID is the running server's process id.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Exited reports whether the process has ended.
 func (s *Server) Exited() bool {
 	select {
