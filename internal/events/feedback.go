@@ -340,7 +340,7 @@ func (r *Recorder) recordFeedback(ctx context.Context, e *spool.Entry, rep *feed
 	mail := NewMail(r.mailInput(ctx, &e.Envelope, rep.OriginalHeader))
 	var o store.Outcomes
 	for _, res := range results {
-		ev, err := r.event(&e.Envelope, mail, res, res.Time)
+		ev, err := r.event(&e.Envelope, mail, nil, res, res.Time)
 		if err != nil {
 			return err
 		}

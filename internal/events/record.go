@@ -204,18 +204,79 @@ func NewRecord(mail Mail, event any) (Record, error) {
 // fields of bounce and delivery (remoteMtaIp) are left out: they belong to
 // Notification.
 func (r Record) MarshalJSON() ([]byte, error) {
-	type plain Record
-	if r.Bounce != nil && r.Bounce.RemoteMtaIP != "" {
-		b := *r.Bounce
-		b.RemoteMtaIP = ""
-		r.Bounce = &b
+	obj, ok := r.object()
+	if !ok {
+		type plain Record
+		return marshal(plain(r))
 	}
-	if r.Delivery != nil && r.Delivery.RemoteMtaIP != "" {
-		d := *r.Delivery
-		d.RemoteMtaIP = ""
-		r.Delivery = &d
+	mail, err := marshal(r.Mail)
+	if err != nil {
+		return nil, err
 	}
-	return marshal(plain(r))
+	return encodeRecord(r.EventType, mail, obj)
+}
+
+// object is the record's one event object, false when it has none or more.
+func (r Record) object() (any, bool) {
+	var objs []any
+	for _, o := range []any{r.Send, r.Reject, r.Bounce, r.Complaint, r.Delivery, r.DeliveryDelay, r.Open, r.Click,
+		r.Failure, r.Subscription} {
+		if !reflect.ValueOf(o).IsNil() {
+			objs = append(objs, o)
+		}
+	}
+	if len(objs) != 1 {
+		return nil, false
+	}
+	return objs[0], true
+}
+
+// objectField is the JSON name of each event object.
+var objectField = map[string]string{TypeSend: "send", TypeReject: "reject", TypeBounce: "bounce",
+	TypeComplaint: "complaint", TypeDelivery: "delivery", TypeDeliveryDelay: "deliveryDelay", TypeOpen: "open",
+	TypeClick: "click", TypeRenderingFailure: "failure", TypeSubscription: "subscription"}
+
+// encodeRecord writes a record whose mail object is already encoded (the
+// records of one message share it: it is encoded once), fields in
+// Record's order. The notification-only fields of bounce and delivery
+// (remoteMtaIp) are left out: they belong to Notification.
+func encodeRecord(eventType string, mail []byte, obj any) ([]byte, error) {
+	field, ok := objectField[eventType]
+	if !ok {
+		return nil, fmt.Errorf("events: no event type %q", eventType)
+	}
+	switch o := obj.(type) {
+	case *Bounce:
+		if o.RemoteMtaIP != "" {
+			b := *o
+			b.RemoteMtaIP = ""
+			obj = &b
+		}
+	case *Delivery:
+		if o.RemoteMtaIP != "" {
+			d := *o
+			d.RemoteMtaIP = ""
+			obj = &d
+		}
+	}
+	body, err := marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := marshal(eventType)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(mail)+len(body)+len(typ)+len(field)+32)
+	out = append(out, `{"eventType":`...)
+	out = append(out, typ...)
+	out = append(out, `,"mail":`...)
+	out = append(out, mail...)
+	out = append(out, `,"`...)
+	out = append(out, field...)
+	out = append(out, `":`...)
+	out = append(out, body...)
+	return append(out, '}'), nil
 }
 
 // Send is the send object: always empty.

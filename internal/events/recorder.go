@@ -287,6 +287,7 @@ func (r *Recorder) commit(ctx context.Context, o store.Outcomes) error {
 func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) (store.Outcomes, error) {
 	var o store.Outcomes
 	mail := NewMail(r.mailInput(ctx, &e.Envelope, header))
+	var mailJSON []byte // encoded once for all of the message's records
 	now := r.Clock.Now()
 	for _, res := range results {
 		at := res.Time
@@ -336,7 +337,13 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 		if e.Via == spool.ViaSystem {
 			continue // sesame's own mail (DSNs, answers) has no SES events
 		}
-		ev, err := r.event(&e.Envelope, mail, res, at)
+		if mailJSON == nil {
+			var err error
+			if mailJSON, err = marshal(mail); err != nil {
+				return o, fmt.Errorf("events: encoding the mail object of %s: %w", e.ID, err)
+			}
+		}
+		ev, err := r.event(&e.Envelope, mail, mailJSON, res, at)
 		if err != nil {
 			return o, err
 		}
@@ -429,8 +436,9 @@ func (r *Recorder) configSet(ctx context.Context, e *spool.Entry) *store.Configu
 	return cs
 }
 
-// event makes the outbox row of one result.
-func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at time.Time) (store.OutboxEvent, error) {
+// event makes the outbox row of one result; mailJSON is mail encoded (nil:
+// encoded here).
+func (r *Recorder) event(env *spool.Envelope, mail Mail, mailJSON []byte, res outcome.Result, at time.Time) (store.OutboxEvent, error) {
 	var obj any
 	key := env.ID + "/"
 	switch res.Kind {
@@ -445,6 +453,7 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at 
 			Recipients: res.Recipients, SMTPResponse: res.Reply, ReportingMTA: r.Hostname, RemoteMtaIP: res.RemoteIP}
 		if res.LocalIP != "" {
 			mail.Tags = withTag(mail.Tags, "ses:outgoing-ip", res.LocalIP)
+			mailJSON = nil // this record's mail is its own
 		}
 		obj, key = d, key+"delivery/"+recipientsKey(res.Recipients)
 	case outcome.Bounced:
@@ -499,9 +508,12 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, res outcome.Result, at 
 	if err != nil {
 		return store.OutboxEvent{}, err
 	}
-	// Record's own MarshalJSON, called directly: json.Marshal would check
-	// and compact its output once more.
-	b, err := rec.MarshalJSON()
+	if mailJSON == nil {
+		if mailJSON, err = marshal(mail); err != nil {
+			return store.OutboxEvent{}, fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
+		}
+	}
+	b, err := encodeRecord(rec.EventType, mailJSON, obj)
 	if err != nil {
 		return store.OutboxEvent{}, fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
 	}
