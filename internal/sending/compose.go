@@ -357,6 +357,9 @@ func encodeText(s string) string {
 // encodeWords encodes s as RFC 2047 "B" encoded words of at most 36 octets
 // of UTF-8 each, cut at character boundaries: each word is 60 characters, so
 // a folded line stays under 78 after a header name (RFC 2047 §2 allows 75).
+// Not mime.BEncoding: its words run to 75 characters, so "Subject: " and
+// the first word make an 84-character line, and it writes "?b?" where SES
+// writes "?B?".
 func encodeWords(s string) string {
 	const maxRaw = 36
 	var b strings.Builder
