@@ -146,34 +146,7 @@ func mergeTemplateData(defaults, replacement string) string {
 // bulkFailure turns a refusal into its BulkEmailStatus.
 func bulkFailure(err error) bulkResult {
 	e := seserr.As(err)
-	status := "FAILED"
-	switch e.QueryCode {
-	case "MessageRejected":
-		status = "MESSAGE_REJECTED"
-	case "MailFromDomainNotVerifiedException":
-		status = "MAIL_FROM_DOMAIN_NOT_VERIFIED"
-	case "ConfigurationSetDoesNotExist":
-		status = "CONFIGURATION_SET_NOT_FOUND"
-	case "TemplateDoesNotExist":
-		status = "TEMPLATE_NOT_FOUND"
-	case "AccountSendingPausedException":
-		status = "ACCOUNT_SENDING_PAUSED"
-	case "ConfigurationSetSendingPausedException":
-		status = "CONFIGURATION_SET_SENDING_PAUSED"
-	case "Throttling":
-		status = "ACCOUNT_THROTTLED"
-		if strings.Contains(e.Message, "Daily") {
-			status = "ACCOUNT_DAILY_QUOTA_EXCEEDED"
-		}
-	default:
-		switch {
-		case e.HTTPStatus >= 500:
-			status = "TRANSIENT_FAILURE"
-		case e.HTTPStatus == 400:
-			status = "INVALID_PARAMETER"
-		}
-	}
-	return bulkResult{Status: status, Error: e.Message}
+	return bulkResult{Status: e.BulkStatus(), Error: e.Message}
 }
 
 // v1Status is v1's spelling of a BulkEmailStatus (BulkEmailDestinationStatus).

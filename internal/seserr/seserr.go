@@ -26,6 +26,39 @@ type Error struct {
 	Message    string
 	// Cause is for the log only.
 	Cause error
+	// bulk is the BulkEmailStatus when the codes do not tell it.
+	bulk string
+}
+
+// BulkStatus is the failure's face in SendBulkEmail's results (v2's
+// BulkEmailStatus; v1 spells the same values its own way).
+func (e *Error) BulkStatus() string {
+	if e.bulk != "" {
+		return e.bulk
+	}
+	switch e.QueryCode {
+	case "MessageRejected":
+		return "MESSAGE_REJECTED"
+	case "MailFromDomainNotVerifiedException":
+		return "MAIL_FROM_DOMAIN_NOT_VERIFIED"
+	case "ConfigurationSetDoesNotExist":
+		return "CONFIGURATION_SET_NOT_FOUND"
+	case "TemplateDoesNotExist":
+		return "TEMPLATE_NOT_FOUND"
+	case "AccountSendingPausedException":
+		return "ACCOUNT_SENDING_PAUSED"
+	case "ConfigurationSetSendingPausedException":
+		return "CONFIGURATION_SET_SENDING_PAUSED"
+	case "Throttling":
+		return "ACCOUNT_THROTTLED"
+	}
+	switch {
+	case e.HTTPStatus >= 500:
+		return "TRANSIENT_FAILURE"
+	case e.HTTPStatus == 400:
+		return "INVALID_PARAMETER"
+	}
+	return "FAILED"
 }
 
 // Error implements error; it is the SMTP reply followed by the cause, for logs.
@@ -189,7 +222,8 @@ func NULByte() *Error {
 // DailyQuotaExceeded: the rolling 24-hour quota is used up.
 func DailyQuotaExceeded() *Error {
 	return &Error{SMTPCode: 454, SMTPText: "Throttling failure: Daily message quota exceeded", HTTPStatus: 429,
-		APICode: "TooManyRequestsException", QueryCode: "Throttling", Message: "Daily message quota exceeded."}
+		APICode: "TooManyRequestsException", QueryCode: "Throttling", Message: "Daily message quota exceeded.",
+		bulk: "ACCOUNT_DAILY_QUOTA_EXCEEDED"}
 }
 
 // MaxSendRateExceeded: the per-second send rate is exceeded.
