@@ -23,7 +23,9 @@ const (
 	maxBackoff  = 2 * time.Minute
 	baseBackoff = time.Second
 	// signAhead is how many of a lane's next messages are signed while the
-	// head is in flight: RSA (about 1 ms) would otherwise serialise a lane.
+	// head is in flight, when the server signs (no helper, or email and sqs
+	// rows): RSA (a quarter of a millisecond) would otherwise serialise a
+	// lane.
 	signAhead = 64
 	// laneParallel bounds one healthy subscription's messages in flight.
 	laneParallel = 16

@@ -73,8 +73,10 @@ type Config struct {
 	Logger     *slog.Logger
 	HTTPClient *http.Client // nil: a keep-alive client with a 15 s timeout
 	// NewSigner wraps the persisted RSA key in a faster signing engine (e.g.
-	// OpenSSL's, as internal/dkim has); it must sign PKCS#1 v1.5 when given
-	// crypto.SHA1 or crypto.SHA256 as opts. nil signs with crypto/rsa.
+	// OpenSSL's, as internal/dkim has) for the signatures the server makes
+	// itself (no Helper, or one that did not start); it must sign PKCS#1
+	// v1.5 when given crypto.SHA1 or crypto.SHA256 as opts. nil signs with
+	// crypto/rsa.
 	NewSigner func(*rsa.PrivateKey) (crypto.Signer, error)
 	// Helper, when set, is the command (the sesame binary and
 	// HelperSubcommand) of a process at the lowest CPU priority that signs
@@ -169,6 +171,7 @@ func New(cfg Config) (*Service, error) {
 		s.queues = NewSQSQueues(cfg.SQS)
 	}
 	s.sem = make(chan struct{}, s.cfg.MaxConcurrency)
+	// Envelopes the server signs itself, at most this many at a time.
 	s.signers = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 	sign, key, err := loadSigning(context.Background(), cfg.Store, cfg.NewSigner, s.cfg.BaseURL)
 	if err != nil {
