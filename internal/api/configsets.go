@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -105,7 +104,7 @@ func (s *Server) createConfigurationSet(ctx context.Context, cs store.Configurat
 	case errors.Is(err, store.ErrExists):
 		return seserr.ConfigurationSetAlreadyExists(cs.Name)
 	case errors.Is(err, store.ErrLimit):
-		return seserr.LimitExceeded(fmt.Sprintf("Maximum number of configuration sets (%d) reached.", maxConfigurationSets))
+		return seserr.ConfigurationSetLimitExceeded(maxConfigurationSets)
 	}
 	return err
 }
@@ -145,7 +144,7 @@ func (s *Server) listConfigurationSets(ctx context.Context, token string, size *
 		pageSize = *size
 	}
 	if pageSize < 1 || pageSize > maxConfigSetPage {
-		return nil, "", seserr.BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", maxConfigSetPage))
+		return nil, "", seserr.PageSizeOutOfRange(maxConfigSetPage)
 	}
 	p := principal(ctx)
 	names, more, err := s.cfg.Store.ConfigurationSetNames(ctx, p.AccountID, p.Region, after, contains, pageSize)
@@ -178,10 +177,10 @@ func decodePageToken(token string) (string, error) {
 func validateOptions(o store.ConfigurationSetOptions) error {
 	if d := o.Delivery; d != nil {
 		if d.TlsPolicy != "" && d.TlsPolicy != "REQUIRE" && d.TlsPolicy != "OPTIONAL" {
-			return seserr.BadRequest(fmt.Sprintf("Invalid TlsPolicy %q: must be REQUIRE or OPTIONAL.", d.TlsPolicy))
+			return seserr.InvalidTLSPolicy(d.TlsPolicy)
 		}
 		if d.MaxDeliverySeconds != 0 && (d.MaxDeliverySeconds < minMaxDeliverySeconds || d.MaxDeliverySeconds > maxMaxDeliverySeconds) {
-			return seserr.BadRequest(fmt.Sprintf("MaxDeliverySeconds must be between %d and %d.", minMaxDeliverySeconds, maxMaxDeliverySeconds))
+			return seserr.MaxDeliverySecondsOutOfRange(minMaxDeliverySeconds, maxMaxDeliverySeconds)
 		}
 	}
 	if sup := o.Suppression; sup != nil {
@@ -193,7 +192,7 @@ func validateOptions(o store.ConfigurationSetOptions) error {
 		switch t.HttpsPolicy {
 		case "", "REQUIRE", "REQUIRE_OPEN_ONLY", "OPTIONAL":
 		default:
-			return seserr.BadRequest(fmt.Sprintf("Invalid HttpsPolicy %q: must be REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL.", t.HttpsPolicy))
+			return seserr.InvalidHTTPSPolicy(t.HttpsPolicy)
 		}
 		if t.CustomRedirectDomain != "" && !validRedirectDomain(t.CustomRedirectDomain) {
 			return seserr.InvalidTrackingOptions(t.CustomRedirectDomain)
@@ -204,7 +203,7 @@ func validateOptions(o store.ConfigurationSetOptions) error {
 
 func validateTags(tags []store.Tag) error {
 	if len(tags) > maxTags {
-		return seserr.BadRequest(fmt.Sprintf("A resource can have at most %d tags.", maxTags))
+		return seserr.TooManyTags(maxTags)
 	}
 	seen := map[string]bool{}
 	for _, t := range tags {
@@ -212,7 +211,7 @@ func validateTags(tags []store.Tag) error {
 			return seserr.BadRequest("Tag keys must be 1 to 128 characters, tag values at most 256.")
 		}
 		if seen[t.Key] {
-			return seserr.BadRequest(fmt.Sprintf("Duplicate tag key %q.", t.Key))
+			return seserr.DuplicateTagKey(t.Key)
 		}
 		seen[t.Key] = true
 	}
@@ -505,7 +504,7 @@ func (s *Server) describeConfigurationSetV1(ctx context.Context, q queryArgs) (a
 				}
 			}
 		default:
-			return nil, seserr.BadRequest(fmt.Sprintf("Invalid ConfigurationSetAttributeNames value %q.", attr))
+			return nil, seserr.InvalidConfigurationSetAttribute(attr)
 		}
 	}
 	return out, nil
@@ -554,7 +553,7 @@ func (s *Server) putDeliveryOptionsV1(ctx context.Context, q queryArgs) (any, er
 	case "Optional", "":
 		policy = "OPTIONAL"
 	default:
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid TlsPolicy %q: must be Require or Optional.", p))
+		return nil, seserr.InvalidTLSPolicyV1(p)
 	}
 	return nil, s.updateOptions(ctx, name, func(o *store.ConfigurationSetOptions) {
 		if o.Delivery == nil {

@@ -53,7 +53,7 @@ var dimensionSources = map[string]string{"MESSAGE_TAG": "messageTag", "EMAIL_HEA
 // is given.
 func checkEventDestination(d *store.EventDestination) error {
 	if !validConfigurationSetName(d.Name) {
-		return seserr.BadRequest(fmt.Sprintf("Event destination name <%s> is invalid: it must be 1 to 64 ASCII letters, digits, underscores or dashes.", d.Name))
+		return seserr.InvalidEventDestinationName(d.Name)
 	}
 	if len(d.MatchingEventTypes) == 0 {
 		return seserr.MissingParameter("MatchingEventTypes")
@@ -61,7 +61,7 @@ func checkEventDestination(d *store.EventDestination) error {
 	var types []string
 	for _, t := range d.MatchingEventTypes {
 		if !slices.ContainsFunc(eventTypes, func(e struct{ v2, v1 string }) bool { return e.v2 == t }) {
-			return seserr.BadRequest(fmt.Sprintf("Invalid event type %s.", t))
+			return seserr.InvalidEventType(t)
 		}
 		if !slices.Contains(types, t) {
 			types = append(types, t)
@@ -84,7 +84,7 @@ func checkEventDestination(d *store.EventDestination) error {
 				return seserr.MissingParameter("DimensionName")
 			}
 			if _, ok := dimensionSources[dim.DimensionValueSource]; !ok {
-				return seserr.BadRequest(fmt.Sprintf("Invalid DimensionValueSource %s.", dim.DimensionValueSource))
+				return seserr.InvalidDimensionValueSource(dim.DimensionValueSource)
 			}
 		}
 	}
@@ -320,7 +320,7 @@ func eventDestinationV1(q queryArgs) (store.EventDestination, error) {
 	for _, t := range e.List("MatchingEventTypes") {
 		i := slices.IndexFunc(eventTypes, func(et struct{ v2, v1 string }) bool { return et.v1 == t })
 		if i < 0 {
-			return d, seserr.BadRequest(fmt.Sprintf("Invalid event type %s.", t))
+			return d, seserr.InvalidEventType(t)
 		}
 		d.MatchingEventTypes = append(d.MatchingEventTypes, eventTypes[i].v2)
 	}

@@ -93,7 +93,7 @@ func (s *Server) listIdentities(ctx context.Context, typ store.IdentityType, tok
 		size = identityPageMax
 	}
 	if size < 1 || size > identityPageMax {
-		return nil, "", seserr.BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", identityPageMax))
+		return nil, "", seserr.PageSizeOutOfRange(identityPageMax)
 	}
 	p := principal(ctx)
 	all, err := s.cfg.Store.Identities(ctx, p.AccountID, p.Region)
@@ -295,7 +295,7 @@ func (s *Server) putDkimAttributesV2(ctx context.Context, r *http.Request) (any,
 func (s *Server) setDkimEnabled(ctx context.Context, name string, enabled bool) error {
 	_, err := s.updateIdentity(ctx, name, func(d *store.IdentityDetails) error {
 		if enabled && d.Type == store.Domain && d.DKIM.Origin == "" {
-			return seserr.BadRequest(fmt.Sprintf("DKIM is not set up for %s: call VerifyDomainDkim or PutEmailIdentityDkimSigningAttributes first.", name))
+			return seserr.DKIMNotSetUp(name)
 		}
 		d.DKIM.SigningEnabled, d.DKIM.SigningSet = enabled, true
 		return nil
@@ -323,7 +323,7 @@ func (s *Server) putDkimSigningAttributesV2(ctx context.Context, r *http.Request
 	case "":
 		return nil, seserr.MissingParameter("signingAttributesOrigin")
 	default:
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid SigningAttributesOrigin %s: must be AWS_SES or EXTERNAL.", in.SigningAttributesOrigin))
+		return nil, seserr.InvalidSigningAttributesOrigin(in.SigningAttributesOrigin)
 	}
 	name := r.PathValue("EmailIdentity")
 	if _, err := s.identity(ctx, name); err != nil {

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"sesame/internal/seserr"
 	"sesame/internal/store"
@@ -42,7 +41,7 @@ func (s *Server) verifyEmailV1(ctx context.Context, q queryArgs) (any, error) {
 		return nil, err
 	}
 	if store.TypeOf(addr) != store.EmailAddress {
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid email address %s.", addr))
+		return nil, seserr.InvalidEmailAddress(addr)
 	}
 	if _, err := verify.CanonicalName(addr); err != nil {
 		return nil, err
@@ -66,7 +65,7 @@ func domainArg(q queryArgs) (string, error) {
 		return "", err
 	}
 	if store.TypeOf(d) != store.Domain {
-		return "", seserr.BadRequest(fmt.Sprintf("Invalid domain name %s.", d))
+		return "", seserr.InvalidDomainName(d)
 	}
 	return verify.CanonicalName(d)
 }
@@ -110,7 +109,7 @@ func (s *Server) listIdentitiesV1(ctx context.Context, q queryArgs) (any, error)
 	case "Domain":
 		typ = store.Domain
 	default:
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid IdentityType %s: must be EmailAddress or Domain.", q.Get("IdentityType")))
+		return nil, seserr.InvalidIdentityType(q.Get("IdentityType"))
 	}
 	size, _, err := q.Int("MaxItems")
 	if err != nil {
@@ -282,7 +281,7 @@ func (s *Server) setIdentityMailFromDomainV1(ctx context.Context, q queryArgs) (
 	case "RejectMessage":
 		behavior = store.MailFromReject
 	default:
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid BehaviorOnMXFailure %s: must be UseDefaultValue or RejectMessage.", q.Get("BehaviorOnMXFailure")))
+		return nil, seserr.InvalidBehaviorOnMXFailureV1(q.Get("BehaviorOnMXFailure"))
 	}
 	return nil, s.setMailFrom(ctx, name, q.Get("MailFromDomain"), behavior)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/mail"
 
 	"sesame/internal/sending"
@@ -224,7 +223,7 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 		}
 		list, err := m.Header.AddressList(h)
 		if err != nil {
-			return "", nil, seserr.BadRequest(fmt.Sprintf("Illegal address in the %s header.", h))
+			return "", nil, seserr.IllegalAddressInHeader(h)
 		}
 		for _, a := range list {
 			rcpts = append(rcpts, a.Address)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -43,7 +42,7 @@ func (s *Server) sendBulk(ctx context.Context, base outbound, entries []bulkEntr
 	case len(entries) == 0:
 		return nil, seserr.MissingParameter("BulkEmailEntries")
 	case len(entries) > maxBulkEntries:
-		return nil, seserr.BadRequest(fmt.Sprintf("The number of destinations exceeds the limit of %d.", maxBulkEntries))
+		return nil, seserr.TooManyBulkDestinations(maxBulkEntries)
 	case base.template == nil:
 		return nil, seserr.MissingParameter("DefaultContent.Template")
 	case base.from == "":

@@ -48,10 +48,10 @@ func validateReasons(reasons []string) error {
 	seen := map[string]bool{}
 	for _, r := range reasons {
 		if r != store.ReasonBounce && r != store.ReasonComplaint {
-			return seserr.BadRequest(fmt.Sprintf("Invalid suppression reason %q: must be BOUNCE or COMPLAINT.", r))
+			return seserr.InvalidSuppressionReason(r)
 		}
 		if seen[r] {
-			return seserr.BadRequest(fmt.Sprintf("Duplicate suppression reason %q.", r))
+			return seserr.DuplicateSuppressionReason(r)
 		}
 		seen[r] = true
 	}
@@ -93,7 +93,7 @@ func (s *Server) putSuppressedDestinationV2(ctx context.Context, r *http.Request
 	case in.Reason == "":
 		return nil, seserr.MissingParameter("Reason")
 	case !validSuppressionAddress(in.EmailAddress):
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid email address %q.", in.EmailAddress))
+		return nil, seserr.InvalidSuppressedAddress(in.EmailAddress)
 	}
 	if err := validateReasons([]string{in.Reason}); err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (s *Server) listSuppressedDestinationsV2(ctx context.Context, r *http.Reque
 	sq.Limit = defaultSuppressionPage
 	if ok {
 		if n < 1 || n > maxSuppressionPage {
-			return nil, seserr.BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", maxSuppressionPage))
+			return nil, seserr.PageSizeOutOfRange(maxSuppressionPage)
 		}
 		sq.Limit = n
 	}
@@ -196,5 +196,5 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	if f, err := strconv.ParseFloat(v, 64); err == nil {
 		return time.UnixMilli(int64(f * 1000)).UTC(), nil
 	}
-	return time.Time{}, seserr.BadRequest(fmt.Sprintf("%s must be an ISO-8601 timestamp.", name))
+	return time.Time{}, seserr.NotATimestamp(name)
 }

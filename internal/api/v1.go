@@ -172,7 +172,7 @@ func (q queryArgs) Bool(name string) (value, ok bool, err error) {
 	case "false":
 		return false, true, nil
 	}
-	return false, false, seserr.BadRequest(fmt.Sprintf("%s must be true or false", name))
+	return false, false, seserr.NotABoolean(name)
 }
 
 // Int reads an optional integer.
@@ -182,7 +182,7 @@ func (q queryArgs) Int(name string) (int, bool, error) {
 	}
 	n, err := strconv.Atoi(q.Get(name))
 	if err != nil {
-		return 0, false, seserr.BadRequest(fmt.Sprintf("%s must be an integer", name))
+		return 0, false, seserr.NotAnInteger(name)
 	}
 	return n, true, nil
 }

@@ -40,7 +40,7 @@ func decodeJSON(r *http.Request, v any) error {
 		return nil
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return seserr.BadRequest(fmt.Sprintf("Could not parse the request body: %v", err))
+		return seserr.UnparsableBody(err)
 	}
 	return nil
 }
@@ -73,7 +73,7 @@ func queryInt(r *http.Request, name string) (int, bool, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, false, seserr.BadRequest(fmt.Sprintf("%s must be an integer", name))
+		return 0, false, seserr.NotAnInteger(name)
 	}
 	return n, true, nil
 }

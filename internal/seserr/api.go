@@ -51,3 +51,30 @@ func LimitExceeded(msg string) *Error {
 	return &Error{SMTPCode: 554, SMTPText: "Transaction failed: " + msg, HTTPStatus: 400,
 		APICode: "LimitExceededException", QueryCode: "LimitExceeded", Message: msg}
 }
+
+// --- Parameters of the wrong form -----------------------------------------
+
+// UnparsableBody: a v2 request body that is not valid JSON for the operation.
+func UnparsableBody(err error) *Error {
+	return BadRequest(fmt.Sprintf("Could not parse the request body: %v", err))
+}
+
+// NotAnInteger: a numeric parameter (PageSize, MaxItems, …) is not an integer.
+func NotAnInteger(name string) *Error {
+	return BadRequest(fmt.Sprintf("%s must be an integer", name))
+}
+
+// NotABoolean: a v1 flag parameter is neither true nor false.
+func NotABoolean(name string) *Error {
+	return BadRequest(fmt.Sprintf("%s must be true or false", name))
+}
+
+// NotATimestamp: a date parameter is neither ISO-8601 nor epoch seconds.
+func NotATimestamp(name string) *Error {
+	return BadRequest(fmt.Sprintf("%s must be an ISO-8601 timestamp.", name))
+}
+
+// PageSizeOutOfRange: PageSize is not between 1 and max.
+func PageSizeOutOfRange(max int) *Error {
+	return BadRequest(fmt.Sprintf("PageSize must be between 1 and %d.", max))
+}

@@ -32,3 +32,64 @@ func InvalidConfigurationSetName(name string) *Error {
 func InvalidNextToken() *Error {
 	return BadRequest("The NextToken is invalid.")
 }
+
+// ConfigurationSetLimitExceeded: the region holds max configuration sets.
+func ConfigurationSetLimitExceeded(max int) *Error {
+	return LimitExceeded(fmt.Sprintf("Maximum number of configuration sets (%d) reached.", max))
+}
+
+// InvalidConfigurationSetAttribute: v1 DescribeConfigurationSet asked for
+// an attribute name SES does not have.
+func InvalidConfigurationSetAttribute(attr string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid ConfigurationSetAttributeNames value %q.", attr))
+}
+
+// InvalidTLSPolicy: v2 delivery options with a TlsPolicy SES does not have.
+func InvalidTLSPolicy(policy string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid TlsPolicy %q: must be REQUIRE or OPTIONAL.", policy))
+}
+
+// InvalidTLSPolicyV1: v1 delivery options with a TlsPolicy SES does not
+// have (v1 spells the values its own way).
+func InvalidTLSPolicyV1(policy string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid TlsPolicy %q: must be Require or Optional.", policy))
+}
+
+// MaxDeliverySecondsOutOfRange: a delivery option's MaxDeliverySeconds
+// outside the range SES allows.
+func MaxDeliverySecondsOutOfRange(min, max int) *Error {
+	return BadRequest(fmt.Sprintf("MaxDeliverySeconds must be between %d and %d.", min, max))
+}
+
+// InvalidHTTPSPolicy: tracking options with an HttpsPolicy SES does not have.
+func InvalidHTTPSPolicy(policy string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid HttpsPolicy %q: must be REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL.", policy))
+}
+
+// TooManyTags: a resource given more than max tags.
+func TooManyTags(max int) *Error {
+	return BadRequest(fmt.Sprintf("A resource can have at most %d tags.", max))
+}
+
+// DuplicateTagKey: a resource's tags name the same key twice.
+func DuplicateTagKey(key string) *Error {
+	return BadRequest(fmt.Sprintf("Duplicate tag key %q.", key))
+}
+
+// --- Suppression list ------------------------------------------------------
+
+// InvalidSuppressionReason: a SuppressionListReason other than BOUNCE or COMPLAINT.
+func InvalidSuppressionReason(reason string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid suppression reason %q: must be BOUNCE or COMPLAINT.", reason))
+}
+
+// DuplicateSuppressionReason: a list of suppression reasons names one twice.
+func DuplicateSuppressionReason(reason string) *Error {
+	return BadRequest(fmt.Sprintf("Duplicate suppression reason %q.", reason))
+}
+
+// InvalidSuppressedAddress: PutSuppressedDestination with an address that
+// cannot be suppressed.
+func InvalidSuppressedAddress(addr string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid email address %q.", addr))
+}

@@ -62,6 +62,25 @@ func FeedbackForwardingNeedsTopics(identity string) *Error {
 	return BadRequest(fmt.Sprintf("Feedback forwarding for %s can only be disabled when Amazon SNS topics are set for both Bounce and Complaint notification types.", identity))
 }
 
+// --- Event destinations' contents ----------------------------------------
+
+// InvalidEventDestinationName: a name outside [A-Za-z0-9_-]{1,64}.
+func InvalidEventDestinationName(name string) *Error {
+	return BadRequest(fmt.Sprintf("Event destination name <%s> is invalid: it must be 1 to 64 ASCII letters, digits, underscores or dashes.", name))
+}
+
+// InvalidEventType: a MatchingEventTypes value SES does not have (in the
+// protocol's own spelling).
+func InvalidEventType(t string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid event type %s.", t))
+}
+
+// InvalidDimensionValueSource: a CloudWatch dimension whose value source
+// SES does not have.
+func InvalidDimensionValueSource(source string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid DimensionValueSource %s.", source))
+}
+
 // --- Message tags (recorded; spacing as SES writes it) ---------------------
 
 // TagNameMissing: an empty message tag name.

@@ -17,9 +17,25 @@ func IdentityExists(name string) *Error {
 // InvalidIdentity: neither a valid address nor a valid domain name.
 func InvalidIdentity(name string) *Error {
 	if containsAt(name) {
-		return BadRequest(fmt.Sprintf("Invalid email address %s.", name))
+		return InvalidEmailAddress(name)
 	}
-	return BadRequest(fmt.Sprintf("Invalid domain name %s.", name))
+	return InvalidDomainName(name)
+}
+
+// InvalidEmailAddress: an identity that must be an email address is not a
+// valid one.
+func InvalidEmailAddress(addr string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid email address %s.", addr))
+}
+
+// InvalidDomainName: an identity that must be a domain is not a valid one.
+func InvalidDomainName(domain string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid domain name %s.", domain))
+}
+
+// InvalidIdentityType: v1 ListIdentities with an IdentityType SES does not have.
+func InvalidIdentityType(t string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid IdentityType %s: must be EmailAddress or Domain.", t))
 }
 
 // IdentityLimitExceeded: the region holds the maximum number of identities.
@@ -30,6 +46,23 @@ func IdentityLimitExceeded(max int) *Error {
 // InvalidMailFromDomain: the MAIL FROM domain is not a subdomain of the identity.
 func InvalidMailFromDomain(mailFrom, identity string) *Error {
 	return BadRequest(fmt.Sprintf("Invalid MAIL FROM domain %s: it must be a subdomain of %s.", mailFrom, identity))
+}
+
+// InvalidBehaviorOnMXFailureV1: v1 SetIdentityMailFromDomain with a
+// BehaviorOnMXFailure SES does not have (v1 spells the values its own way).
+func InvalidBehaviorOnMXFailureV1(behavior string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid BehaviorOnMXFailure %s: must be UseDefaultValue or RejectMessage.", behavior))
+}
+
+// DKIMNotSetUp: DKIM signing turned on for a domain that has no DKIM keys yet.
+func DKIMNotSetUp(name string) *Error {
+	return BadRequest(fmt.Sprintf("DKIM is not set up for %s: call VerifyDomainDkim or PutEmailIdentityDkimSigningAttributes first.", name))
+}
+
+// InvalidSigningAttributesOrigin: DKIM signing attributes whose origin is
+// neither SES's keys nor the caller's own.
+func InvalidSigningAttributesOrigin(origin string) *Error {
+	return BadRequest(fmt.Sprintf("Invalid SigningAttributesOrigin %s: must be AWS_SES or EXTERNAL.", origin))
 }
 
 // InvalidDKIMKey: a BYODKIM private key that is not a 1024–2048-bit RSA key

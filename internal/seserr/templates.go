@@ -59,6 +59,17 @@ func NoRecipients() *Error {
 	return BadRequest("Missing required header 'To'.")
 }
 
+// IllegalAddressInHeader: an API raw message whose To, Cc or Bcc header
+// does not parse as an address list.
+func IllegalAddressInHeader(header string) *Error {
+	return BadRequest(fmt.Sprintf("Illegal address in the %s header.", header))
+}
+
+// TooManyBulkDestinations: SendBulkEmail with more than max entries.
+func TooManyBulkDestinations(max int) *Error {
+	return BadRequest(fmt.Sprintf("The number of destinations exceeds the limit of %d.", max))
+}
+
 // ConfigurationSetSendingPaused: sending through this configuration set is
 // disabled (v2 SendingPausedException, v1 ConfigurationSetSendingPausedException).
 func ConfigurationSetSendingPaused(name string) *Error {
