@@ -66,7 +66,7 @@ func (s *signature) parseHeader(r *http.Request, auth string) error {
 		alg, rest = auth[:i], auth[i+1:]
 	}
 	if alg != sigAlgorithm && strings.HasPrefix(alg, "AWS4-") {
-		return seserr.IncompleteSignature(fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", alg))
+		return seserr.UnsupportedAlgorithm(alg)
 	}
 	if alg != sigAlgorithm {
 		rest = "" // not SigV4 at all (SigV2, a bearer token): every part is missing
@@ -135,7 +135,7 @@ func (s *signature) parsePresigned() error {
 		return seserr.IncompleteSignature(missing.String() + "Re-examine the query-string parameters.")
 	}
 	if alg := s.query.get("X-Amz-Algorithm"); alg != sigAlgorithm {
-		return seserr.IncompleteSignature(fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", alg))
+		return seserr.UnsupportedAlgorithm(alg)
 	}
 	s.scope = s.query.get("X-Amz-Credential")
 	s.signature = s.query.get("X-Amz-Signature")
@@ -144,7 +144,7 @@ func (s *signature) parsePresigned() error {
 		n, err := strconv.ParseInt(exp, 10, 64)
 		switch {
 		case err != nil || n < 0:
-			return seserr.IncompleteSignature(fmt.Sprintf("X-Amz-Expires should be a non-negative number of seconds, got '%s'", exp))
+			return seserr.InvalidPresignExpires(exp)
 		case time.Duration(n)*time.Second > maxPresignExpiry:
 			return seserr.IncompleteSignature("X-Amz-Expires must be less than a week (in seconds) that is 604800")
 		}
@@ -168,8 +168,7 @@ func (s *signature) parseDate(v string, fromDateHeader bool) error {
 			return nil
 		}
 	}
-	return seserr.IncompleteSignature(fmt.Sprintf(
-		"Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", v)).Wrap(err)
+	return seserr.InvalidSigningDate(v).Wrap(err)
 }
 
 // parseCredential splits AKID/date/region/service/aws4_request and checks
@@ -190,22 +189,18 @@ func (s *signature) parseCredential() error {
 		}
 	}
 	if n != 5 || rest != "" {
-		return seserr.IncompleteSignature(fmt.Sprintf(
-			"Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", cred))
+		return seserr.MalformedCredential(cred)
 	}
 	s.accessKeyID = parts[0]
 	s.scopeDate, s.region, s.service = parts[1], parts[2], parts[3]
 	s.scope = cred[len(parts[0])+1:]
 	switch {
 	case parts[4] != scopeEnd:
-		return seserr.SignatureRefused(fmt.Sprintf(
-			"Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", parts[4]))
+		return seserr.WrongScopeTerminator(parts[4])
 	case s.service != Service && s.service != ServiceSNS:
-		return seserr.SignatureRefused(fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", Service))
+		return seserr.WrongScopeService(Service)
 	case s.scopeDate != s.amzDate[:8]:
-		return seserr.SignatureRefused(fmt.Sprintf(
-			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
-			s.scopeDate, s.amzDate[:8], s.amzDate))
+		return seserr.ScopeDateMismatch(s.scopeDate, s.amzDate[:8], s.amzDate)
 	}
 	return nil
 }
@@ -215,19 +210,16 @@ func (s *signature) checkTime(now time.Time) error {
 	now = now.UTC()
 	stamp := func(t time.Time) string { return t.UTC().Format(amzDateFormat) }
 	if s.signedAt.After(now.Add(MaxSkew)) {
-		return seserr.RequestExpired(fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			s.amzDate, stamp(now.Add(MaxSkew)), stamp(now)))
+		return seserr.SignatureNotYetCurrent(s.amzDate, stamp(now.Add(MaxSkew)), stamp(now))
 	}
 	if s.presigned && s.expires > 0 {
 		if deadline := s.signedAt.Add(s.expires); now.After(deadline) {
-			return seserr.RequestExpired(fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %d sec.)",
-				s.amzDate, stamp(now.Add(-s.expires)), stamp(now), int64(s.expires/time.Second)))
+			return seserr.PresignedURLExpired(s.amzDate, stamp(now.Add(-s.expires)), stamp(now), int64(s.expires/time.Second))
 		}
 		return nil
 	}
 	if s.signedAt.Before(now.Add(-MaxSkew)) {
-		return seserr.RequestExpired(fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			s.amzDate, stamp(now.Add(-MaxSkew)), stamp(now)))
+		return seserr.SignatureExpired(s.amzDate, stamp(now.Add(-MaxSkew)), stamp(now))
 	}
 	return nil
 }

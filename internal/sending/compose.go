@@ -101,7 +101,7 @@ func compose(m *Simple, boundary func() string) ([]byte, error) {
 // and SES's limit on custom headers.
 func (m *Simple) check() error {
 	if len(m.Headers) > MaxCustomHeaders {
-		return seserr.BadRequest(fmt.Sprintf("The number of headers exceeds the limit of %d.", MaxCustomHeaders))
+		return seserr.TooManyHeaders(MaxCustomHeaders)
 	}
 	fields := []struct{ name, value string }{{"From", m.From}, {"Subject", m.Subject}}
 	for _, list := range []struct {
@@ -114,7 +114,7 @@ func (m *Simple) check() error {
 	}
 	for _, h := range m.Headers {
 		if h.Name == "" || strings.IndexFunc(h.Name, func(r rune) bool { return r < 33 || r > 126 || r == ':' }) >= 0 {
-			return seserr.BadRequest(fmt.Sprintf("Invalid header name %q.", h.Name))
+			return seserr.InvalidHeaderName(h.Name)
 		}
 		fields = append(fields, struct{ name, value string }{"header " + h.Name, h.Value})
 	}
@@ -128,12 +128,12 @@ func (m *Simple) check() error {
 			return seserr.BadRequest("An attachment needs a FileName.")
 		}
 		if d := strings.ToUpper(a.Disposition); d != "" && d != "ATTACHMENT" && d != "INLINE" {
-			return seserr.BadRequest(fmt.Sprintf("Invalid ContentDisposition %q: ATTACHMENT or INLINE.", a.Disposition))
+			return seserr.InvalidContentDisposition(a.Disposition)
 		}
 		switch strings.ToUpper(a.TransferEncoding) {
 		case "", "BASE64", "QUOTED_PRINTABLE", "SEVEN_BIT":
 		default:
-			return seserr.BadRequest(fmt.Sprintf("Invalid ContentTransferEncoding %q: BASE64, QUOTED_PRINTABLE or SEVEN_BIT.", a.TransferEncoding))
+			return seserr.InvalidContentTransferEncoding(a.TransferEncoding)
 		}
 	}
 	for _, f := range fields {
@@ -396,7 +396,7 @@ func formatAddressList(field string, addrs []string) (string, error) {
 	for _, a := range addrs {
 		parsed, err := parseAPIAddress(a)
 		if err != nil {
-			return "", seserr.BadRequest(fmt.Sprintf("Invalid %s address: %s", field, a)).Wrap(err)
+			return "", seserr.InvalidAddress(field, a).Wrap(err)
 		}
 		switch {
 		case parsed.Name == "":
@@ -432,7 +432,7 @@ func AddrSpec(field, a string) (string, error) {
 	}
 	p, err := parseAPIAddress(a)
 	if err != nil {
-		return "", seserr.BadRequest(fmt.Sprintf("Invalid %s address: %s", field, a)).Wrap(err)
+		return "", seserr.InvalidAddress(field, a).Wrap(err)
 	}
 	return p.Address, nil
 }

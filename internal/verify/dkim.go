@@ -71,7 +71,7 @@ func hashLinkToken(token string) string {
 func newDKIMKey(length string) ([]byte, error) {
 	bits := keyBits(length)
 	if bits == 0 {
-		return nil, seserr.BadRequest(fmt.Sprintf("Invalid NextSigningKeyLength %s: must be RSA_1024_BIT or RSA_2048_BIT.", length))
+		return nil, seserr.InvalidSigningKeyLength(length)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {
@@ -113,7 +113,7 @@ func parseBYODKIMKey(s string) ([]byte, error) {
 		return nil, seserr.InvalidDKIMKey("DomainSigningPrivateKey is not a PKCS#1 or PKCS#8 RSA private key.")
 	}
 	if bits := key.N.BitLen(); bits < 1024 || bits > 2048 {
-		return nil, seserr.InvalidDKIMKey(fmt.Sprintf("the key has %d bits; it must have 1024 to 2048.", bits))
+		return nil, seserr.InvalidDKIMKeySize(bits)
 	}
 	out, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"sesame/internal/sending"
@@ -59,7 +58,7 @@ func (v *Verifier) dkimFor(opts DKIMOptions) (store.DKIM, error) {
 			return store.DKIM{}, seserr.InvalidDKIMKey("BYODKIM needs both DomainSigningSelector and DomainSigningPrivateKey.")
 		}
 		if CanonicalSelector(opts.Selector) == "" {
-			return store.DKIM{}, seserr.InvalidDKIMKey(fmt.Sprintf("invalid DomainSigningSelector %q.", opts.Selector))
+			return store.DKIM{}, seserr.InvalidDKIMSelector(opts.Selector)
 		}
 		der, err := parseBYODKIMKey(opts.PrivateKey)
 		if err != nil {
@@ -178,7 +177,7 @@ func (v *Verifier) PutDKIMSigning(ctx context.Context, account, region, name str
 	external := opts.Selector != "" || opts.PrivateKey != ""
 	if !external && cur.DKIM.Origin == store.DKIMOriginAWS && cur.DKIM.Status != store.StatusFailed {
 		if opts.KeyLength != "" && keyBits(opts.KeyLength) == 0 {
-			return cur, seserr.BadRequest(fmt.Sprintf("Invalid NextSigningKeyLength %s.", opts.KeyLength))
+			return cur, seserr.InvalidNextSigningKeyLength(opts.KeyLength)
 		}
 		d, err := v.cfg.Store.UpdateIdentity(ctx, account, region, name, func(d *store.IdentityDetails) error {
 			if opts.KeyLength != "" {
@@ -215,7 +214,7 @@ func (v *Verifier) PutMailFrom(ctx context.Context, account, region, name, mailF
 		behavior = store.MailFromUseDefault
 	case store.MailFromUseDefault, store.MailFromReject:
 	default:
-		return store.IdentityDetails{}, seserr.BadRequest(fmt.Sprintf("Invalid BehaviorOnMxFailure %s: must be USE_DEFAULT_VALUE or REJECT_MESSAGE.", behavior))
+		return store.IdentityDetails{}, seserr.InvalidBehaviorOnMxFailure(behavior)
 	}
 	domain := name
 	if store.TypeOf(name) == store.EmailAddress {
