@@ -1,18 +1,13 @@
 package sending
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"path"
 	"strings"
-	"unicode/utf8"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/seserr"
 )
 
@@ -55,25 +50,19 @@ type Attachment struct {
 // (and multipart/related for inline parts) with base64 attachments.
 // Message-ID and Date are left to Submit. A CR or LF in anything that
 // becomes a header is seserr.HeaderInjection.
-func Compose(m *Simple) ([]byte, error) { return compose(m, randomBoundary) }
-
-func randomBoundary() string {
-	var b [15]byte
-	_, _ = rand.Read(b[:])
-	return "sesame-" + hex.EncodeToString(b[:])
-}
+func Compose(m *Simple) ([]byte, error) { return compose(m, mailmsg.Boundary) }
 
 func compose(m *Simple, boundary func() string) ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
+	var h []mailmsg.Field
 	if m.From != "" {
 		from, err := formatAddressList("From", []string{m.From})
 		if err != nil {
 			return nil, err
 		}
-		writeField(&b, "From", from)
+		h = append(h, mailmsg.Field{Name: "From", Value: from})
 	}
 	for _, f := range []struct {
 		name  string
@@ -86,15 +75,16 @@ func compose(m *Simple, boundary func() string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		writeField(&b, f.name, v)
+		h = append(h, mailmsg.Field{Name: f.name, Value: v})
 	}
-	writeField(&b, "Subject", encodeText(m.Subject))
-	writeField(&b, "MIME-Version", "1.0")
-	for _, h := range m.Headers {
-		writeField(&b, h.Name, encodeText(h.Value))
+	h = append(h, mailmsg.Field{Name: "Subject", Value: mailmsg.EncodeText(m.Subject)},
+		mailmsg.Field{Name: "MIME-Version", Value: "1.0"})
+	for _, x := range m.Headers {
+		h = append(h, mailmsg.Field{Name: x.Name, Value: mailmsg.EncodeText(x.Value)})
 	}
-	writeEntity(&b, m.entity(boundary))
-	return b.Bytes(), nil
+	body := m.entity(boundary)
+	body.Header = append(h, body.Header...)
+	return body.Bytes(), nil
 }
 
 // check refuses what would break the header (CR or LF: header injection)
@@ -144,32 +134,24 @@ func (m *Simple) check() error {
 	return nil
 }
 
-// entity is a MIME entity: its header fields and either a body or parts.
-type entity struct {
-	header   []Header
-	body     []byte
-	boundary string
-	parts    []*entity
-}
-
 // entity builds the message's MIME tree: [mixed [related [alternative]]].
-func (m *Simple) entity(boundary func() string) *entity {
-	var bodies []*entity
+func (m *Simple) entity(boundary func() string) *mailmsg.Part {
+	var bodies []*mailmsg.Part
 	if m.Text != nil || m.HTML == nil {
 		text := ""
 		if m.Text != nil {
 			text = *m.Text
 		}
-		bodies = append(bodies, textEntity("text/plain", text))
+		bodies = append(bodies, mailmsg.Text("text/plain", text))
 	}
 	if m.HTML != nil {
-		bodies = append(bodies, textEntity("text/html", *m.HTML))
+		bodies = append(bodies, mailmsg.Text("text/html", *m.HTML))
 	}
 	body := bodies[0]
 	if len(bodies) > 1 {
-		body = multipartEntity("alternative", boundary(), bodies)
+		body = mailmsg.Multipart("alternative", boundary(), nil, bodies...)
 	}
-	var inline, attached []*entity
+	var inline, attached []*mailmsg.Part
 	for _, a := range m.Attachments {
 		if strings.EqualFold(a.Disposition, "INLINE") {
 			inline = append(inline, a.entity())
@@ -178,33 +160,15 @@ func (m *Simple) entity(boundary func() string) *entity {
 		}
 	}
 	if len(inline) > 0 {
-		body = multipartEntity("related", boundary(), append([]*entity{body}, inline...))
+		body = mailmsg.Multipart("related", boundary(), nil, append([]*mailmsg.Part{body}, inline...)...)
 	}
 	if len(attached) > 0 {
-		body = multipartEntity("mixed", boundary(), append([]*entity{body}, attached...))
+		body = mailmsg.Multipart("mixed", boundary(), nil, append([]*mailmsg.Part{body}, attached...)...)
 	}
 	return body
 }
 
-func textEntity(mediaType, text string) *entity {
-	return &entity{
-		header: []Header{
-			{"Content-Type", mediaType + "; charset=UTF-8"},
-			{"Content-Transfer-Encoding", "quoted-printable"},
-		},
-		body: quotedPrintable([]byte(text)),
-	}
-}
-
-func multipartEntity(subtype, boundary string, parts []*entity) *entity {
-	return &entity{
-		header:   []Header{{"Content-Type", mime.FormatMediaType("multipart/"+subtype, map[string]string{"boundary": boundary})}},
-		boundary: boundary,
-		parts:    parts,
-	}
-}
-
-func (a *Attachment) entity() *entity {
+func (a *Attachment) entity() *mailmsg.Part {
 	ct := a.ContentType
 	if ct == "" {
 		ct = mime.TypeByExtension(strings.ToLower(path.Ext(a.FileName)))
@@ -224,168 +188,31 @@ func (a *Attachment) entity() *entity {
 	cte, body := "base64", []byte(nil)
 	switch strings.ToUpper(a.TransferEncoding) {
 	case "QUOTED_PRINTABLE":
-		cte, body = "quoted-printable", quotedPrintable(a.Content)
+		cte, body = "quoted-printable", mailmsg.QuotedPrintable(a.Content)
 	case "SEVEN_BIT":
-		if text, ok := sevenBit(a.Content); ok {
+		if text, ok := mailmsg.SevenBit(a.Content); ok {
 			cte, body = "7bit", text
 		}
 	}
 	if body == nil {
-		body = base64Lines(a.Content)
+		body = mailmsg.Base64Lines(a.Content)
 	}
-	h := []Header{
-		{"Content-Type", mime.FormatMediaType(mt, params)},
-		{"Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": a.FileName})},
-		{"Content-Transfer-Encoding", cte},
+	h := []mailmsg.Field{
+		{Name: "Content-Type", Value: mime.FormatMediaType(mt, params)},
+		{Name: "Content-Disposition", Value: mime.FormatMediaType(disp, map[string]string{"filename": a.FileName})},
+		{Name: "Content-Transfer-Encoding", Value: cte},
 	}
 	if a.ContentID != "" {
 		id := a.ContentID
 		if !strings.HasPrefix(id, "<") {
 			id = "<" + id + ">"
 		}
-		h = append(h, Header{"Content-ID", id})
+		h = append(h, mailmsg.Field{Name: "Content-ID", Value: id})
 	}
 	if a.Description != "" {
-		h = append(h, Header{"Content-Description", encodeText(a.Description)})
+		h = append(h, mailmsg.Field{Name: "Content-Description", Value: mailmsg.EncodeText(a.Description)})
 	}
-	return &entity{header: h, body: body}
-}
-
-func quotedPrintable(b []byte) []byte {
-	var out bytes.Buffer
-	w := quotedprintable.NewWriter(&out)
-	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
-	_ = w.Close()
-	return out.Bytes()
-}
-
-// sevenBit returns b with CRLF line ends when it is 7-bit text (no NUL, no
-// bare CR, lines of at most 998 octets: RFC 5322 §2.1.1, RFC 2045 §2.7).
-func sevenBit(b []byte) ([]byte, bool) {
-	out := make([]byte, 0, len(b)+len(b)/40)
-	line := 0
-	for i, c := range b {
-		switch {
-		case c == 0 || c >= 0x80:
-			return nil, false
-		case c == '\r':
-			if i+1 >= len(b) || b[i+1] != '\n' {
-				return nil, false
-			}
-			continue
-		case c == '\n':
-			out = append(out, '\r', '\n')
-			line = 0
-			continue
-		}
-		if line++; line > 998 {
-			return nil, false
-		}
-		out = append(out, c)
-	}
-	return out, true
-}
-
-// base64Lines encodes b in lines of 76 characters (RFC 2045 §6.8), CRLF-ended.
-func base64Lines(b []byte) []byte {
-	enc := base64.StdEncoding.EncodeToString(b)
-	var out bytes.Buffer
-	out.Grow(len(enc) + len(enc)/76*2 + 2)
-	for len(enc) > 76 {
-		out.WriteString(enc[:76])
-		out.WriteString("\r\n")
-		enc = enc[76:]
-	}
-	out.WriteString(enc)
-	return out.Bytes()
-}
-
-// writeEntity writes an entity's header fields, a blank line and its body
-// or its parts between boundary lines (RFC 2046 §5.1.1).
-func writeEntity(b *bytes.Buffer, e *entity) {
-	for _, h := range e.header {
-		writeField(b, h.Name, h.Value)
-	}
-	b.WriteString("\r\n")
-	if e.parts == nil {
-		b.Write(e.body)
-		if len(e.body) > 0 && !bytes.HasSuffix(e.body, []byte("\r\n")) {
-			b.WriteString("\r\n")
-		}
-		return
-	}
-	for _, p := range e.parts {
-		b.WriteString("--" + e.boundary + "\r\n")
-		writeEntity(b, p)
-		// The CRLF before a boundary line belongs to the boundary (RFC 2046
-		// §5.1.1): a part whose content ends in a line break needs one more.
-		if p.parts == nil && bytes.HasSuffix(p.body, []byte("\r\n")) {
-			b.WriteString("\r\n")
-		}
-	}
-	b.WriteString("--" + e.boundary + "--\r\n")
-}
-
-// writeField writes "Name: value" folded at spaces so lines stay within 78
-// characters where the value allows (RFC 5322 §2.1.1, §2.2.3).
-func writeField(b *bytes.Buffer, name, value string) {
-	const limit = 78
-	line := name + ":"
-	for i, word := range strings.Split(value, " ") {
-		switch {
-		case i == 0:
-			line += " " + word
-		case len(line)+1+len(word) > limit && strings.TrimSpace(line) != name+":":
-			b.WriteString(line + "\r\n")
-			line = " " + word
-		default:
-			line += " " + word
-		}
-	}
-	b.WriteString(line + "\r\n")
-}
-
-// encodeText is an unstructured header value: as it is when printable
-// ASCII, else RFC 2047 encoded words (UTF-8, base64).
-func encodeText(s string) string {
-	if isPrintableASCII(s) {
-		return s
-	}
-	return encodeWords(s)
-}
-
-// encodeWords encodes s as RFC 2047 "B" encoded words of at most 36 octets
-// of UTF-8 each, cut at character boundaries: each word is 60 characters, so
-// a folded line stays under 78 after a header name (RFC 2047 §2 allows 75).
-// Not mime.BEncoding: its words run to 75 characters, so "Subject: " and
-// the first word make an 84-character line, and it writes "?b?" where SES
-// writes "?B?".
-func encodeWords(s string) string {
-	const maxRaw = 36
-	var b strings.Builder
-	for len(s) > 0 {
-		n := min(len(s), maxRaw)
-		for n < len(s) && n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString("=?UTF-8?B?")
-		b.WriteString(base64.StdEncoding.EncodeToString([]byte(s[:n])))
-		b.WriteString("?=")
-		s = s[n:]
-	}
-	return b.String()
-}
-
-func isPrintableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c > '~' {
-			return false
-		}
-	}
-	return true
+	return &mailmsg.Part{Header: h, Body: body}
 }
 
 // formatAddressList parses addresses as SES takes them ("a@x.com",
@@ -398,14 +225,7 @@ func formatAddressList(field string, addrs []string) (string, error) {
 		if err != nil {
 			return "", seserr.InvalidAddress(field, a).Wrap(err)
 		}
-		switch {
-		case parsed.Name == "":
-			out = append(out, parsed.Address)
-		case !isPrintableASCII(parsed.Name):
-			out = append(out, encodeWords(parsed.Name)+" <"+parsed.Address+">")
-		default:
-			out = append(out, parsed.String()) // quotes the name when it must
-		}
+		out = append(out, mailmsg.FormatAddress(parsed))
 	}
 	return strings.Join(out, ", "), nil
 }
