@@ -124,9 +124,6 @@ func Raw(contentType string, body []byte) *Part {
 
 // crlf makes every line end CRLF.
 func crlf(b []byte) []byte {
-	if !bytes.Contains(b, []byte("\n")) || !bytes.Contains(bytes.ReplaceAll(b, []byte("\r\n"), nil), []byte("\n")) {
-		return b
-	}
 	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }
 
