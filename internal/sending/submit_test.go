@@ -332,11 +332,13 @@ func TestAuthenticateSMTP(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, nil, 0)
 	good := awsauth.SMTPPassword(h.key.Secret, region)
+	// The same password with its last character changed (to one it is not).
+	wrong := good[:len(good)-1] + map[bool]string{true: "y", false: "x"}[strings.HasSuffix(good, "x")]
 	tests := []struct {
 		name, region, user, password, want string
 	}{
 		{name: "ok", region: region, user: h.key.ID, password: good},
-		{name: "wrong password", region: region, user: h.key.ID, password: good[:43] + "x", want: "535 Authentication Credentials Invalid"},
+		{name: "wrong password", region: region, user: h.key.ID, password: wrong, want: "535 Authentication Credentials Invalid"},
 		{name: "other region's password", region: "eu-west-1", user: h.key.ID, password: good, want: "535 Authentication Credentials Invalid"},
 		{name: "unknown key", region: region, user: "AKIAUNKNOWNUNKNOWN00", password: good, want: "535 Authentication Credentials Invalid"},
 		{name: "empty", region: region, want: "535 Authentication Credentials Invalid"},
