@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
@@ -196,80 +194,65 @@ func readHeaderOf(e *spool.Entry) []byte {
 // from the bounce records alone, so a DSN sent on a later attempt says
 // what the first would have.
 func composeDSN(hostname, bounceDomain, to string, e *spool.Entry, bounces []store.Bounce, origHeader []byte) []byte {
-	r := newReport("Mail Delivery Subsystem <MAILER-DAEMON@"+bounceDomain+">", to,
-		"Delivery Status Notification (Failure)", "delivery-status")
-	r.part("text/plain; charset=us-ascii")
-	r.line("An error occurred while trying to deliver the mail to the following recipients:")
-	r.line("")
+	var human strings.Builder
+	human.WriteString("An error occurred while trying to deliver the mail to the following recipients:\n\n")
 	for _, x := range bounces {
 		reply := x.Reply
 		if reply == "" {
 			reply = x.Status
 		}
-		r.line("  %s: %s", x.Recipient, reply)
+		fmt.Fprintf(&human, "  %s: %s\n", x.Recipient, reply)
 	}
-	r.line("")
-	r.part("message/delivery-status")
 	// RFC 3464 §2.2: per-message fields, then a block per recipient.
-	r.line("Reporting-MTA: dns; %s", hostname)
-	r.line("X-SES-Message-ID: %s", e.ID)
+	var status strings.Builder
+	fmt.Fprintf(&status, "Reporting-MTA: dns; %s\n", hostname)
+	fmt.Fprintf(&status, "X-SES-Message-ID: %s\n", e.ID)
 	if !e.Received.IsZero() {
-		r.line("Arrival-Date: %s", e.Received.UTC().Format(time.RFC1123Z))
+		fmt.Fprintf(&status, "Arrival-Date: %s\n", e.Received.UTC().Format(time.RFC1123Z))
 	}
 	for _, x := range bounces {
-		r.line("")
-		r.line("Final-Recipient: rfc822; %s", x.Recipient)
-		r.line("Action: failed")
-		r.line("Status: %s", x.Status)
+		status.WriteString("\n")
+		fmt.Fprintf(&status, "Final-Recipient: rfc822; %s\n", x.Recipient)
+		status.WriteString("Action: failed\n")
+		fmt.Fprintf(&status, "Status: %s\n", x.Status)
 		// Only a receiver's reply has a Diagnostic-Code (diagnosticOf); its
 		// host is then the Remote-MTA.
 		if x.RemoteMTA != "" && x.Diagnostic != "" {
-			r.line("Remote-MTA: dns; %s", x.RemoteMTA)
+			fmt.Fprintf(&status, "Remote-MTA: dns; %s\n", x.RemoteMTA)
 		}
 		if x.Diagnostic != "" {
-			r.line("Diagnostic-Code: %s", x.Diagnostic)
+			fmt.Fprintf(&status, "Diagnostic-Code: %s\n", x.Diagnostic)
 		}
-		r.line("Last-Attempt-Date: %s", x.Created.UTC().Format(time.RFC1123Z))
+		fmt.Fprintf(&status, "Last-Attempt-Date: %s\n", x.Created.UTC().Format(time.RFC1123Z))
 	}
-	r.line("")
-	r.part("text/rfc822-headers")
-	r.Write(origHeader)
-	r.line("")
-	return r.end()
+	return composeReport("Mail Delivery Subsystem <MAILER-DAEMON@"+bounceDomain+">", to,
+		"Delivery Status Notification (Failure)", "delivery-status",
+		humanReadable(human.String()),
+		mailmsg.Raw("message/delivery-status", []byte(status.String())),
+		mailmsg.Raw("text/rfc822-headers", origHeader))
 }
 
-// report writes a multipart/report message (RFC 6522) of sesame's own: a
-// DSN or a complaint report, without Message-ID and Date (SubmitSystem adds
-// them).
-type report struct {
-	bytes.Buffer
-	boundary string
+// composeReport writes a multipart/report message (RFC 6522) of sesame's
+// own: a DSN or a complaint report, without Message-ID and Date
+// (SubmitSystem adds them).
+func composeReport(from, to, subject, reportType string, parts ...*mailmsg.Part) []byte {
+	m := mailmsg.Multipart("report", mailmsg.Boundary(), map[string]string{"report-type": reportType}, parts...)
+	m.Header = append([]mailmsg.Field{
+		{Name: "From", Value: from},
+		{Name: "To", Value: to},
+		{Name: "Subject", Value: subject},
+		{Name: "MIME-Version", Value: "1.0"},
+	}, m.Header...)
+	m.Header = append(m.Header, mailmsg.Field{Name: "Auto-Submitted", Value: "auto-replied"})
+	return m.Bytes()
 }
 
-func newReport(from, to, subject, reportType string) *report {
-	r := &report{boundary: reportType + "-" + strings.ReplaceAll(uuid.NewString(), "-", "")}
-	r.line("From: %s", from)
-	r.line("To: %s", to)
-	r.line("Subject: %s", subject)
-	r.line("MIME-Version: 1.0")
-	r.line("Content-Type: multipart/report; report-type=%s; boundary=\"%s\"", reportType, r.boundary)
-	r.line("Auto-Submitted: auto-replied")
-	r.line("")
-	return r
-}
-
-// line writes one line and its CRLF.
-func (r *report) line(format string, args ...any) { fmt.Fprintf(r, format+"\r\n", args...) }
-
-// part starts the next body part.
-func (r *report) part(contentType string) {
-	r.line("--%s", r.boundary)
-	r.line("Content-Type: %s", contentType)
-	r.line("")
-}
-
-// end closes the multipart body and returns the message.
-func (r *report) end() []byte {
-	r.line("--%s--", r.boundary)
-	return r.Bytes()
+// humanReadable is a report's first part. A recipient's address or a
+// receiver's reply may be beyond ASCII (SMTPUTF8), which us-ascii cannot
+// label.
+func humanReadable(text string) *mailmsg.Part {
+	if b, ok := mailmsg.SevenBit([]byte(text)); ok {
+		return mailmsg.Raw("text/plain; charset=us-ascii", b)
+	}
+	return mailmsg.Text("text/plain", text)
 }

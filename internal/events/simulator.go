@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/outcome"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
@@ -51,34 +53,37 @@ func (r *Recorder) answer(ctx context.Context, e *spool.Entry, header []byte, re
 // composeSimulatedComplaint writes an ARF report (RFC 5965) about e, from
 // complaints@<bounce domain> as forwarded complaints are.
 func composeSimulatedComplaint(bounceDomain, to string, e *spool.Entry, rcpt string, at time.Time, origHeader []byte) []byte {
-	r := newReport("complaints@"+bounceDomain, to, "Complaint about your message", "feedback-report")
-	r.part("text/plain; charset=us-ascii")
-	r.line("The recipient %s marked your message as spam (mailbox simulator).", rcpt)
-	r.line("")
-	r.part("message/feedback-report")
-	r.line("Feedback-Type: abuse")
-	r.line("User-Agent: %s", outcome.SimulatorUserAgent)
-	r.line("Version: 1")
-	r.line("Original-Mail-From: <%s>", e.MailFrom)
-	r.line("Original-Rcpt-To: %s", rcpt)
-	r.line("Arrival-Date: %s", at.UTC().Format(time.RFC1123Z))
-	r.line("X-SES-Message-ID: %s", e.ID)
-	r.line("")
-	r.part("text/rfc822-headers")
-	r.Write(origHeader)
-	r.line("")
-	return r.end()
+	var report strings.Builder
+	report.WriteString("Feedback-Type: abuse\n")
+	fmt.Fprintf(&report, "User-Agent: %s\n", outcome.SimulatorUserAgent)
+	report.WriteString("Version: 1\n")
+	fmt.Fprintf(&report, "Original-Mail-From: <%s>\n", e.MailFrom)
+	fmt.Fprintf(&report, "Original-Rcpt-To: %s\n", rcpt)
+	fmt.Fprintf(&report, "Arrival-Date: %s\n", at.UTC().Format(time.RFC1123Z))
+	fmt.Fprintf(&report, "X-SES-Message-ID: %s\n", e.ID)
+	return composeReport("complaints@"+bounceDomain, to, "Complaint about your message", "feedback-report",
+		humanReadable("The recipient "+rcpt+" marked your message as spam (mailbox simulator).\n"),
+		mailmsg.Raw("message/feedback-report", []byte(report.String())),
+		mailmsg.Raw("text/rfc822-headers", origHeader))
 }
 
 // composeOutOfOffice writes the simulator's auto-reply (RFC 3834) from rcpt.
+// subject is the original's as written: decoded first so the reply's
+// Subject is encoded as one text, an 8-bit original's included.
 func composeOutOfOffice(to, rcpt, subject string) []byte {
+	subject = decodeWords(subject)
 	if subject == "" {
 		subject = "your message"
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: Out of the office: %s\r\n", rcpt, to, subject)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nAuto-Submitted: auto-replied\r\n\r\n")
-	b.WriteString("I am out of the office and will answer your message when I am back.\r\n")
-	b.WriteString("(An automatic reply from the mailbox simulator.)\r\n")
-	return b.Bytes()
+	m := mailmsg.Raw("text/plain; charset=utf-8", []byte(
+		"I am out of the office and will answer your message when I am back.\n"+
+			"(An automatic reply from the mailbox simulator.)\n"))
+	m.Header = append([]mailmsg.Field{
+		{Name: "From", Value: rcpt},
+		{Name: "To", Value: to},
+		{Name: "Subject", Value: mailmsg.EncodeText("Out of the office: " + subject)},
+		{Name: "MIME-Version", Value: "1.0"},
+	}, m.Header...)
+	m.Header = append(m.Header, mailmsg.Field{Name: "Auto-Submitted", Value: "auto-replied"})
+	return m.Bytes()
 }

@@ -1,14 +1,12 @@
 package sns
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"mime"
-	"mime/quotedprintable"
+	"net/mail"
 	"strings"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
@@ -97,7 +95,7 @@ func (s *Service) composeMail(ctx context.Context, d *store.SNSDelivery) ([]byte
 			subscribeURL + "\n\n" +
 			"Please do not reply directly to this email.\n"
 	}
-	return m.Bytes()
+	return m.Bytes(), nil
 }
 
 // Mail is one plain-text mail of SNS's; Bytes composes it.
@@ -112,38 +110,17 @@ type Mail struct {
 // Bytes is the RFC 5322 message with CRLF line ends, without Message-ID and
 // Date (SubmitSystem adds them): UTF-8 text, quoted-printable so long lines
 // (a JSON document is one) stay within the line limit.
-func (m Mail) Bytes() ([]byte, error) {
-	var b bytes.Buffer
-	h := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
-	h("From", displayName(m.FromName)+" <"+m.From+">")
-	h("To", m.To)
-	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=UTF-8")
-	h("Content-Transfer-Encoding", "quoted-printable")
-	h("Auto-Submitted", "auto-generated")
+func (m Mail) Bytes() []byte {
+	msg := mailmsg.Text("text/plain", strings.ReplaceAll(m.Body, "\r\n", "\n"))
+	msg.Header = append([]mailmsg.Field{
+		{Name: "From", Value: mailmsg.FormatAddress(&mail.Address{Name: m.FromName, Address: m.From})},
+		{Name: "To", Value: m.To},
+		{Name: "Subject", Value: mailmsg.EncodeText(m.Subject)},
+		{Name: "MIME-Version", Value: "1.0"},
+	}, msg.Header...)
+	msg.Header = append(msg.Header, mailmsg.Field{Name: "Auto-Submitted", Value: "auto-generated"})
 	if m.Unsubscribe != "" {
-		h("List-Unsubscribe", "<"+m.Unsubscribe+">")
+		msg.Header = append(msg.Header, mailmsg.Field{Name: "List-Unsubscribe", Value: "<" + m.Unsubscribe + ">"})
 	}
-	b.WriteString("\r\n")
-	w := quotedprintable.NewWriter(&b)
-	if _, err := w.Write([]byte(strings.ReplaceAll(m.Body, "\r\n", "\n"))); err != nil {
-		return nil, fmt.Errorf("sns: compose mail: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("sns: compose mail: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// displayName writes a display name as SNS does, a quoted-string
-// ("AWS Notifications"); a name beyond ASCII becomes a base64 encoded-word
-// (Q encoding would leave quotes and commas in it bare).
-func displayName(n string) string {
-	for _, r := range n {
-		if r >= 0x80 {
-			return mime.BEncoding.Encode("utf-8", n)
-		}
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n) + `"`
+	return msg.Bytes()
 }

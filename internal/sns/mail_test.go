@@ -267,10 +267,7 @@ func TestEmailJSONSubscriptionAndRetry(t *testing.T) {
 }
 
 func TestMailBytes(t *testing.T) {
-	b, err := Mail{FromName: `Büro "Ops"`, From: "n@x.test", To: "a@x.test", Subject: "Grüße", Body: "a\nb\n"}.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := Mail{FromName: `Büro "Ops"`, From: "n@x.test", To: "a@x.test", Subject: "Grüße", Body: "a\nb\n"}.Bytes()
 	p := parseMail(t, b)
 	if p.from != `Büro "Ops" | n@x.test` || p.subject != "Grüße" || p.body != "a\nb\n" {
 		t.Errorf("parsed back = %+v", p)

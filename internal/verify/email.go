@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/url"
 	"strings"
 	"time"
 
+	"sesame/internal/mailmsg"
 	"sesame/internal/sending"
 	"sesame/internal/store"
 )
@@ -147,16 +147,6 @@ func VerificationSubject(regionName string) string {
 // verificationMessage builds the mail: plain text, SES's wording, the link
 // on a line of its own so clients and tests find it.
 func verificationMessage(from, to, regionName, link string, now time.Time) []byte {
-	var b strings.Builder
-	h := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
-	h("From", from)
-	h("To", to)
-	h("Subject", mime.QEncoding.Encode("utf-8", VerificationSubject(regionName)))
-	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=UTF-8")
-	h("Content-Transfer-Encoding", "8bit")
-	h("Auto-Submitted", "auto-generated")
-	b.WriteString("\r\n")
 	body := []string{
 		"Dear sesame customer,",
 		"",
@@ -174,10 +164,21 @@ func verificationMessage(from, to, regionName, link string, now time.Time) []byt
 		"If you did NOT request to verify this email address, do not click on the",
 		"link.",
 	}
-	for _, l := range body {
-		b.WriteString(l + "\r\n")
+	// 8bit, not quoted-printable: the link must stay whole in the raw
+	// message for those who find it there.
+	m := &mailmsg.Part{
+		Header: []mailmsg.Field{
+			{Name: "From", Value: from},
+			{Name: "To", Value: to},
+			{Name: "Subject", Value: mailmsg.EncodeText(VerificationSubject(regionName))},
+			{Name: "MIME-Version", Value: "1.0"},
+			{Name: "Content-Type", Value: "text/plain; charset=UTF-8"},
+			{Name: "Content-Transfer-Encoding", Value: "8bit"},
+			{Name: "Auto-Submitted", Value: "auto-generated"},
+		},
+		Body: []byte(strings.Join(body, "\r\n") + "\r\n"),
 	}
-	return []byte(b.String())
+	return m.Bytes()
 }
 
 // regionNames are AWS's display names, used in the verification subject.

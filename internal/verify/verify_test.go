@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"mime"
+	"net/mail"
 	"regexp"
 	"strings"
 	"sync"
@@ -312,8 +314,14 @@ func TestEmailLink(t *testing.T) {
 	}
 	m := h.sender.msgs[0]
 	msg := string(m.Message)
-	if m.MailFrom != "no-reply@mail.test" || m.Recipients[0] != "Someone@Example.com" || m.AccountID != acct || m.Region != "eu-west-1" ||
-		!strings.Contains(msg, "Subject: Amazon Web Services - Email Address Verification Request in region Europe (Ireland)\r\n") {
+	// The subject is longer than a line: read it unfolded, as a client does.
+	parsed, err := mail.ReadMessage(strings.NewReader(msg))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))
+	if err != nil || m.MailFrom != "no-reply@mail.test" || m.Recipients[0] != "Someone@Example.com" || m.AccountID != acct || m.Region != "eu-west-1" ||
+		subject != "Amazon Web Services - Email Address Verification Request in region Europe (Ireland)" {
 		t.Fatalf("mail %+v\n%s", m, msg)
 	}
 	if _, err := h.v.CreateEmail(ctx, acct, "eu-west-1", "Someone@Example.com", "http://x"); seserr.As(err).APICode != "AlreadyExistsException" {
