@@ -197,7 +197,7 @@ func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store
 			results[i] = append(results[i], neverSent(&e.Envelope, now))
 			continue
 		}
-		headers[i] = headerSection(raw[e.ID])
+		headers[i] = mailmsg.HeaderSection(raw[e.ID])
 		results[i] = append(results[i], c.captureResults(e, now)...)
 	}
 	return c.Events.RecordCaptured(ctx, msgs, batch, headers, results)

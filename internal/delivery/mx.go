@@ -447,7 +447,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	// SES's control headers never leave (the spool keeps the message as
 	// received); the signature is computed over what is actually sent.
 	body = mailmsg.StripForDelivery(body)
-	a.header = headerSection(body)
+	a.header = mailmsg.HeaderSection(body)
 	header := []byte("Feedback-ID: " + feedbackID(e) + "\r\n")
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
@@ -670,16 +670,4 @@ func (m *MX) record(ctx context.Context, a *attempt) error {
 		}
 	}
 	return err
-}
-
-// headerSection is msg's header section, through the blank line that ends
-// it (all of msg when there is none).
-func headerSection(msg []byte) []byte {
-	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
-		return msg[:i+4]
-	}
-	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
-		return msg[:i+2]
-	}
-	return msg
 }

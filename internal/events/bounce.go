@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -175,15 +174,20 @@ func readHeaderOf(e *spool.Entry) []byte {
 		return nil
 	}
 	defer r.Close()
-	br := bufio.NewReader(r)
+	sec, err := mailmsg.ReadHeaderSection(r, 64<<10)
+	if err != nil {
+		return nil
+	}
+	// The fields as read have CRLF line ends whatever the spooled message
+	// has (an API raw message may have LF), as the DSN needs; the blank
+	// line is the report writer's to add.
 	var h bytes.Buffer
-	for h.Len() < 64<<10 {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimRight(line, "\r\n")) == 0 || err != nil {
-			break
+	h.Grow(len(sec))
+	fields := mailmsg.Fields(sec)
+	for fs := fields.Fields(); fs.Next(); {
+		if raw, err := fs.Raw(); err == nil {
+			h.Write(raw)
 		}
-		h.Write(bytes.TrimRight(line, "\r\n"))
-		h.WriteString("\r\n")
 	}
 	return mailmsg.StripForDelivery(h.Bytes())
 }

@@ -299,36 +299,20 @@ func (r *Recorder) forward(ctx context.Context, e *spool.Entry, raw []byte, loca
 	return nil
 }
 
-// splitMessage splits a message at its first empty line, with CRLF line
-// ends in the body (SubmitSystem takes CRLF).
+// splitMessage splits a message into its header section and its body,
+// with CRLF line ends in the body (SubmitSystem takes CRLF).
 func splitMessage(raw []byte) (header, body []byte) {
-	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
-	if h, b, ok := bytes.Cut(raw, []byte("\n\n")); ok {
-		return h, bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
-	}
-	return raw, nil
+	header = mailmsg.HeaderSection(raw)
+	body = bytes.ReplaceAll(raw[len(header):], []byte("\r\n"), []byte("\n"))
+	return header, bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n"))
 }
 
 // rawHeaderValue is the unfolded value of the first field name in header
-// (LF line ends), "" when absent.
+// (CRLF or LF line ends), "" when absent.
 func rawHeaderValue(header []byte, name string) string {
-	var val []string
-	in := false
-	for _, line := range strings.Split(string(header), "\n") {
-		if in {
-			if strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t") {
-				val = append(val, strings.TrimSpace(line))
-				continue
-			}
-			break
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), name) {
-			val = append(val, strings.TrimSpace(v))
-			in = true
-		}
-	}
+	h := mailmsg.Fields(header)
 	// A bare CR left in a value would end the field early in what we send.
-	return strings.ReplaceAll(strings.Join(val, " "), "\r", "")
+	return strings.ReplaceAll(h.Get(name), "\r", "")
 }
 
 // recordFeedback keeps the event records of a report before the listener

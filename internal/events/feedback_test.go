@@ -33,4 +33,11 @@ func TestHeaderValue(t *testing.T) {
 	if got := rawHeaderValue(h, "Content-Type"); got != "" {
 		t.Errorf("absent field = %q", got)
 	}
+	crlf := []byte("Subject: a\r\n\tb\r\nSubject: second\r\n\r\nContent-Type: in the body\r\n")
+	if got := rawHeaderValue(crlf, "Subject"); got != "a b" {
+		t.Errorf("CRLF Subject = %q", got)
+	}
+	if got := rawHeaderValue(crlf, "Content-Type"); got != "" {
+		t.Errorf("a field in the body = %q", got)
+	}
 }

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"maps"
@@ -12,7 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
-	"github.com/emersion/go-message/textproto"
+
+	"sesame/internal/mailmsg"
 )
 
 // MailInput is what the mail object is built from.
@@ -131,9 +131,7 @@ type parsedHeader struct {
 
 func parseHeader(b []byte) parsedHeader {
 	p := parsedHeader{headers: []Header{}}
-	// A malformed line ends the header section; what came before it counts,
-	// as a lenient reader would.
-	h, _ := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(b)))
+	h := mailmsg.Fields(b)
 	size := 0
 	for fs := h.Fields(); fs.Next(); {
 		raw, err := fs.Raw()

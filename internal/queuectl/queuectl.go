@@ -10,19 +10,18 @@
 package queuectl
 
 import (
-	"bufio"
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/mailmsg"
 	"sesame/internal/spool"
 )
 
@@ -155,32 +154,29 @@ func message(e *spool.Entry) Message {
 // maxHeaderBytes bounds what Show reads of a message's header section.
 const maxHeaderBytes = 256 << 10
 
-// readHeaders returns the header fields of a message, unfolded, stopping at
-// the empty line (RFC 5322 §2.1) or maxHeaderBytes.
+// readHeaders returns the header fields of a message, unfolded, from the
+// first maxHeaderBytes of it. Names are shown as the sender wrote them, not
+// canonicalized: the operator compares them with what the sender sent.
 func readHeaders(r io.Reader) ([]string, error) {
-	br := bufio.NewReader(io.LimitReader(r, maxHeaderBytes))
-	fields := []string{}
-	for {
-		line, err := br.ReadString('\n')
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, err
-			}
-			return fields, nil
-		}
-		if (line[0] == ' ' || line[0] == '\t') && len(fields) > 0 {
-			fields[len(fields)-1] += " " + strings.TrimLeft(line, " \t")
-		} else {
-			fields = append(fields, line)
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return fields, nil
-			}
-			return nil, err
-		}
+	sec, err := mailmsg.ReadHeaderSection(r, maxHeaderBytes)
+	if err != nil {
+		return nil, err
 	}
+	h := mailmsg.Fields(sec)
+	fields := []string{}
+	for fs := h.Fields(); fs.Next(); {
+		raw, err := fs.Raw()
+		if err != nil {
+			continue
+		}
+		name, _, _ := bytes.Cut(raw, []byte(":"))
+		f := string(bytes.TrimRight(name, " \t")) + ":"
+		if v := fs.Value(); v != "" {
+			f += " " + v
+		}
+		fields = append(fields, f)
+	}
+	return fields, nil
 }
 
 // removeStale removes a socket file left by a server that died: only the

@@ -28,6 +28,8 @@ func TestReadHeaders(t *testing.T) {
 		{"folded", "Subject: a\r\n\tb\r\n  c\r\nX: y\r\n\r\n", []string{"Subject: a b c", "X: y"}},
 		{"no body", "A: 1\r\nB: 2", []string{"A: 1", "B: 2"}},
 		{"empty", "", []string{}},
+		{"names as written", "Message-ID: <m@x>\r\nX-Empty:\r\n\r\n", []string{"Message-ID: <m@x>", "X-Empty:"}},
+		{"a line that is not a field ends the header", "A: 1\r\nnot a field\r\nB: 2\r\n\r\n", []string{"A: 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := readHeaders(strings.NewReader(tc.in))
