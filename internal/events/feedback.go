@@ -275,24 +275,26 @@ func (r *Recorder) forward(ctx context.Context, e *spool.Entry, raw []byte, loca
 		local = "MAILER-DAEMON"
 	}
 	header, body := splitMessage(raw)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s@%s\r\n", local, r.BounceDomain)
-	fmt.Fprintf(&b, "To: %s\r\n", to)
 	subject := rawHeaderValue(header, "Subject")
 	if subject == "" {
 		subject = "Feedback about your message " + e.ID
 	}
-	fmt.Fprintf(&b, "Subject: %s\r\n", subject)
+	// The report's own fields go as written (already encoded where they
+	// need to be): the forward keeps its MIME type and body.
+	m := &mailmsg.Part{Header: []mailmsg.Field{
+		{Name: "From", Value: local + "@" + r.BounceDomain},
+		{Name: "To", Value: to},
+		{Name: "Subject", Value: subject},
+	}, Body: body}
 	for _, name := range []string{"MIME-Version", "Content-Type", "Content-Transfer-Encoding"} {
 		if v := rawHeaderValue(header, name); v != "" {
-			fmt.Fprintf(&b, "%s: %s\r\n", name, v)
+			m.Header = append(m.Header, mailmsg.Field{Name: name, Value: v})
 		}
 	}
-	fmt.Fprintf(&b, "X-SES-Message-ID: %s\r\n", e.ID)
-	b.WriteString("Auto-Submitted: auto-replied\r\n\r\n")
-	b.Write(body)
+	m.Header = append(m.Header, mailmsg.Field{Name: "X-SES-Message-ID", Value: e.ID},
+		mailmsg.Field{Name: "Auto-Submitted", Value: "auto-replied"})
 	if _, err := r.System.SubmitSystem(ctx, sending.SystemMessage{
-		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: b.Bytes(),
+		AccountID: e.AccountID, Region: e.Region, Recipients: []string{to}, Message: m.Bytes(),
 	}); err != nil {
 		return fmt.Errorf("forwarding feedback to %s: %w", to, err)
 	}
