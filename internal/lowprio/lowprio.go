@@ -10,6 +10,10 @@
 // answers on stdout; it ends when stdin closes, so it never outlives the
 // server. A helper that dies is started again by the next call.
 //
+// Meter (meter.go) says when the server itself keeps the machine busy, for
+// work that should wait even at idle priority (it still costs a busy server
+// caches and switches).
+//
 // Boundaries: this package moves opaque requests and answers and keeps the
 // process running; what a request means is the caller's (internal/sns).
 package lowprio
