@@ -11,9 +11,14 @@ import (
 
 // detach puts the helper in a process group of its own, so that a
 // terminal's Ctrl-C reaches only the server, which then closes the
-// helper's stdin.
+// helper's stdin; and has the kernel kill it the moment the server dies,
+// so no notification goes out behind a crashed server's back (a helper
+// starved of CPU would be slow to see its stdin end). Linux sends the
+// signal when the thread that started the helper ends, which in Go only a
+// goroutine locked to its thread can cause: the next call then starts
+// another helper.
 func detach(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
 // reexecVar marks the helper's second start (see lowerPriority).

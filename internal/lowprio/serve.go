@@ -15,7 +15,8 @@ import (
 type Handler func(req []byte, started func()) ([]byte, error)
 
 // Serve is the helper's side: it lowers its own priority, gives the init
-// frame to setup, and answers requests with the handler until in ends.
+// frame to setup, and answers requests with the handler until in ends;
+// then it returns at once, abandoning what is under way (the caller exits).
 func Serve(in io.Reader, out io.Writer, setup func(init []byte) (Handler, error)) error {
 	lowerPriority()
 	r := bufio.NewReader(in)
@@ -83,11 +84,14 @@ func Serve(in io.Reader, out io.Writer, setup func(init []byte) (Handler, error)
 			answers <- answer{id: id, kind: kindOK, body: body}
 		})
 	}
+	if errors.Is(rerr, io.EOF) {
+		// The server closed its end or died: no answer can reach it, and
+		// work still under way (a POST) would happen behind its back, after
+		// a crash too. The server makes those attempts again; stop now.
+		return nil
+	}
 	wg.Wait()
 	close(answers)
-	werr := <-writerDone
-	if !errors.Is(rerr, io.EOF) {
-		return fmt.Errorf("lowprio: helper: reading requests: %w", rerr)
-	}
-	return werr
+	<-writerDone
+	return fmt.Errorf("lowprio: helper: reading requests: %w", rerr)
 }

@@ -12,28 +12,17 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // VerifySNS checks an SNS message's signature the way the AWS SDK message
 // validators do, independently of sesame's signer: it fetches the
-// SigningCertURL, rebuilds the string to sign ("Name\nValue\n" pairs in
-// byte order; Subject only when present) and verifies SHA1withRSA
-// (SignatureVersion 1) or SHA256withRSA (2).
+// SigningCertURL (once per URL, as validators cache it: a notification that
+// arrives while sesame restarts still verifies), rebuilds the string to sign
+// ("Name\nValue\n" pairs in byte order; Subject only when present) and
+// verifies SHA1withRSA (SignatureVersion 1) or SHA256withRSA (2).
 func VerifySNS(m map[string]string) error {
-	resp, err := http.Get(m["SigningCertURL"])
-	if err != nil {
-		return fmt.Errorf("fetching SigningCertURL: %w", err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("SigningCertURL %s: %s", m["SigningCertURL"], resp.Status)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return fmt.Errorf("SigningCertURL %s: not a PEM certificate", m["SigningCertURL"])
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	cert, err := signingCert(m["SigningCertURL"])
 	if err != nil {
 		return err
 	}
@@ -67,4 +56,32 @@ func VerifySNS(m map[string]string) error {
 		return fmt.Errorf("%s signature (v%s) does not verify: %w", m["Type"], m["SignatureVersion"], err)
 	}
 	return nil
+}
+
+// certs caches the certificates VerifySNS fetched, by URL.
+var certs sync.Map
+
+func signingCert(url string) (*x509.Certificate, error) {
+	if c, ok := certs.Load(url); ok {
+		return c.(*x509.Certificate), nil
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, fmt.Errorf("fetching SigningCertURL: %w", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("SigningCertURL %s: %s", url, resp.Status)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("SigningCertURL %s: not a PEM certificate", url)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	certs.Store(url, cert)
+	return cert, nil
 }
