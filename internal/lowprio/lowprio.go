@@ -38,6 +38,11 @@ const Nice = 19
 // work may or may not have been done.
 var ErrGone = errors.New("lowprio: the helper process ended")
 
+// ErrUnavailable is a call's error when no helper could be started (the
+// program's file replaced or gone, no processes left): the caller does the
+// work itself.
+var ErrUnavailable = errors.New("lowprio: no helper process")
+
 // Answer kinds on the wire.
 const (
 	kindOK      = 0
@@ -181,14 +186,14 @@ func (c *Client) start() (*proc, error) {
 	detach(cmd)
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("lowprio: start helper: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("lowprio: start helper: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("lowprio: start helper %s: %w", c.exe, err)
+		return nil, fmt.Errorf("%w: starting %s: %v", ErrUnavailable, c.exe, err)
 	}
 	p := &proc{cmd: cmd, in: in, reqs: make(chan frame, 256), quit: make(chan struct{}), waiting: map[uint32]*call{}}
 	w := bufio.NewWriter(in)

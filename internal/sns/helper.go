@@ -130,9 +130,21 @@ func (s *Service) viaHelper(d *store.SNSDelivery) bool {
 	return s.helper != nil && d.Protocol != "email" && d.Protocol != "email-json" && d.Protocol != "sqs"
 }
 
-// postViaHelper makes one attempt at an HTTP(S) row in the helper.
+// postViaHelper makes one attempt at an HTTP(S) row in the helper, or in
+// the server when no helper can be started.
 func (s *Service) postViaHelper(ctx context.Context, d *store.SNSDelivery) outcome {
 	b, err := s.helper.Call(ctx, append([]byte{opPost}, encodeRow(d)...))
+	if errors.Is(err, lowprio.ErrUnavailable) {
+		if last := s.helperWarned.Load(); time.Since(time.Unix(0, last)) > time.Minute &&
+			s.helperWarned.CompareAndSwap(last, time.Now().UnixNano()) {
+			s.log.Warn("sns: no low-priority helper; attempts are made in the server", "err", err)
+		}
+		body, err := s.courier.envelope(d)
+		if err != nil {
+			return outcome{reason: err.Error()}
+		}
+		return s.courier.post(ctx, d, body)
+	}
 	if err != nil {
 		return outcome{reason: err.Error()}
 	}
@@ -148,7 +160,11 @@ func (s *Service) envelope(d *store.SNSDelivery) ([]byte, error) {
 	if s.helper == nil {
 		return s.courier.envelope(d)
 	}
-	return s.helper.Call(context.Background(), append([]byte{opEnvelope}, encodeRow(d)...))
+	b, err := s.helper.Call(context.Background(), append([]byte{opEnvelope}, encodeRow(d)...))
+	if errors.Is(err, lowprio.ErrUnavailable) {
+		return s.courier.envelope(d)
+	}
+	return b, err
 }
 
 // HelperStarved says whether the helper has a queue of attempts it has no

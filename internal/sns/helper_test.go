@@ -10,10 +10,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/lowprio"
 	"sesame/internal/store"
 )
 
@@ -111,4 +113,26 @@ func verifyV1(s *Service, body map[string]string) error {
 	}
 	sum := sha1.Sum([]byte(StringToSign(body)))
 	return rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA1, sum[:], sig)
+}
+
+// A helper that cannot be started again (the program's file gone) costs no
+// notification: the server makes the attempt itself.
+func TestHelperUnavailableFallsBack(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	e := newEnv(t, st, clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
+	e.svc.helper = lowprio.New(filepath.Join(t.TempDir(), "gone"), nil, nil, nil)
+	e.run(t)
+	sub := newSubscriber(t)
+	topic := e.confirmedSubscription(t, sub)
+	if _, err := e.svc.Publish(context.Background(), []Publication{{TopicArn: topic, Message: "still here"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := sub.waitFor(2)
+	if got[1].body["Message"] != "still here" {
+		t.Errorf("notification = %v", got[1].body)
+	}
+	if err := verifyV1(e.svc, got[1].body); err != nil {
+		t.Error(err)
+	}
+	waitEmpty(t, st)
 }

@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sesame/internal/clock"
@@ -117,9 +118,11 @@ type Service struct {
 	sign    *signing
 	courier *courier        // envelopes and POSTs in the server
 	helper  *lowprio.Client // or in the low-priority helper (nil: none)
-	wake    chan struct{}
-	sem     chan struct{} // requests in flight
-	signers chan struct{} // envelopes being signed
+	// helperWarned is when a helper that could not start was last logged.
+	helperWarned atomic.Int64
+	wake         chan struct{}
+	sem          chan struct{} // requests in flight
+	signers      chan struct{} // envelopes being signed
 
 	mu    sync.Mutex
 	lanes map[string]*lane
