@@ -45,10 +45,18 @@ type Events interface {
 	Record(ctx context.Context, e *spool.Entry, header []byte, results []outcome.Result) error
 }
 
+// MXStore is what MX needs of the store: the suppression list, a
+// configuration set's options, an identity's DKIM and MAIL FROM settings.
+type MXStore interface {
+	SuppressedAmong(ctx context.Context, accountID, region string, addrs []string) (map[string]string, error)
+	ConfigurationSet(ctx context.Context, accountID, region, name string) (store.ConfigurationSet, error)
+	IdentityDetails(ctx context.Context, accountID, region, name string) (store.IdentityDetails, error)
+}
+
 // MX delivers spooled messages to the recipients' mail exchangers.
 type MX struct {
 	Spool  *spool.Spool
-	Store  *store.Store
+	Store  MXStore
 	Router *Router
 	Signer Signer // nil: nothing is signed
 	Events Events // nil: no event records
@@ -282,8 +290,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 		}
 	}
 	pending = m.simulate(a, pending)
-	pending = m.suppressed(ctx, a, pending, log)
-	var last *outcome.Failure
+	pending, last := m.suppressed(ctx, a, pending, log)
 	if len(pending) > 0 {
 		last = m.send(ctx, a, pending, log)
 	}
@@ -412,16 +419,17 @@ func (m *MX) simulate(a *attempt, rcpts []string) []string {
 // suppressed settles the recipients on the account's suppression list: not
 // attempted, bounced with subtype OnAccountSuppressionList, as SES does.
 // Mail sesame sends itself (DSNs, verification) is not subject to the list.
-func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) []string {
+// This is the only place the list is enforced, so when it cannot be read
+// nobody is sent to: the recipients wait for the next attempt (the
+// failure returned).
+func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *slog.Logger) ([]string, *outcome.Failure) {
 	if len(rcpts) == 0 || a.e.Via == spool.ViaSystem {
-		return rcpts
+		return rcpts, nil
 	}
 	listed, err := m.Store.SuppressedAmong(ctx, a.e.AccountID, a.e.Region, rcpts)
 	if err != nil {
-		// Sending checked the list at submission; a store hiccup here does
-		// not hold the message back.
-		log.Warn("checking the suppression list", "err", err)
-		return rcpts
+		log.Warn("checking the suppression list; the message waits", "err", err)
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error checking the suppression list"}
 	}
 	out := rcpts[:0:0]
 	for _, r := range rcpts {
@@ -432,7 +440,7 @@ func (m *MX) suppressed(ctx context.Context, a *attempt, rcpts []string, log *sl
 		a.bounceAs(r, &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "recipient is on the account-level suppression list", Permanent: true},
 			outcome.BouncePermanent, outcome.SubOnAccountSuppressionList, m.now())
 	}
-	return out
+	return out, nil
 }
 
 // send signs the message once and runs one transaction per domain. It

@@ -20,6 +20,7 @@ import (
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/testenv"
+	"sesame/internal/waitfor"
 )
 
 const (
@@ -628,5 +629,42 @@ func TestMXUnderPushBack(t *testing.T) {
 	delivered := len(env.sinks[0].Messages())
 	if delivered+bounced != n || bounced == 0 || delivered < n/2 {
 		t.Errorf("%d delivered + %d bounced, want %d in all", delivered, bounced, n)
+	}
+}
+
+// failingSuppression is the store with a suppression list that cannot be
+// read while fail is set.
+type failingSuppression struct {
+	MXStore
+	fail  atomic.Bool
+	calls atomic.Int64
+}
+
+func (f *failingSuppression) SuppressedAmong(ctx context.Context, accountID, region string, addrs []string) (map[string]string, error) {
+	f.calls.Add(1)
+	if f.fail.Load() {
+		return nil, errors.New("database is locked")
+	}
+	return f.MXStore.SuppressedAmong(ctx, accountID, region, addrs)
+}
+
+// A suppression list that cannot be read sends nobody anything: the
+// message waits and goes once the list can be read.
+func TestMXSuppressionUnreadableDefers(t *testing.T) {
+	fs := &failingSuppression{}
+	fs.fail.Store(true)
+	env := startMX(t, func(m *MX) { fs.MXStore = m.Store; m.Store = fs }, testenv.SinkOptions{})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("sender@example.com", spool.Meta{}, "someone@c.test")
+	waitfor.True(t, "a few attempts, or a delivery", func() bool {
+		return fs.calls.Load() >= 3 || len(env.sinks[0].Messages()) > 0
+	})
+	if n := len(env.sinks[0].Messages()); n != 0 {
+		t.Fatalf("%d messages delivered while the suppression list could not be read", n)
+	}
+	fs.fail.Store(false)
+	env.waitGone(id)
+	if n := len(env.sinks[0].Messages()); n != 1 {
+		t.Errorf("%d messages delivered once the list could be read, want 1", n)
 	}
 }
