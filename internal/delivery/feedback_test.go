@@ -207,3 +207,33 @@ func TestSystemMailTakesNoFeedback(t *testing.T) {
 		t.Errorf("Feedback about a system message = %v", err)
 	}
 }
+
+// TestFailedSystemMailIsDropped: a DSN (sesame's own mail, null sender)
+// that its receiver refuses is dropped: no bounce record of the sender's
+// address, no suppression, no DSN about the DSN.
+func TestFailedSystemMailIsDropped(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{Reject: map[string]string{"sender@noreply.test": "550 5.1.1 no such user"}})
+	env.dns.SetMX("noreply.test", 10, "mx2.test")
+	ctx := context.Background()
+	d, err := env.spool.NewDraft()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Write([]byte("From: MAILER-DAEMON@bounce.sesame.test\r\nTo: sender@noreply.test\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nFailed.\r\n"))
+	id := "0100sys-0002-000000"
+	if err := env.spool.Append(ctx, &spool.Envelope{ID: id, AccountID: testAccount, Region: testRegion,
+		MailFrom: "", Recipients: []string{"sender@noreply.test"}, Received: time.Now(),
+		Via: spool.ViaSystem}, nil, d); err != nil {
+		t.Fatal(err)
+	}
+	env.waitGone(id)
+	if bs, err := env.store.Bounces(ctx, testAccount, testRegion, id, 10); err != nil || len(bs) != 0 {
+		t.Errorf("bounce records of the failed DSN = %+v, %v; want none", bs, err)
+	}
+	if _, err := env.store.SuppressedDestination(ctx, testAccount, testRegion, "sender@noreply.test"); err == nil {
+		t.Error("the sender's address is on the suppression list because a DSN to it failed")
+	}
+	if n := len(env.dsns.sent()); n != 0 {
+		t.Errorf("%d DSNs about the failed DSN", n)
+	}
+}

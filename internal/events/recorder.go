@@ -294,11 +294,25 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 		if at.IsZero() {
 			at = now
 		}
+		if e.Via == spool.ViaSystem {
+			// sesame's own mail (DSNs, answers, verification) has no SES
+			// events and leaves no records: a DSN that fails is dropped and
+			// logged, as every MTA does, never the sender's bounce (nor on
+			// the suppression list, nor in the statistics).
+			if res.Kind == outcome.Bounced {
+				f := ""
+				if res.Failure != nil {
+					f = res.Failure.Error()
+				}
+				r.Logger.Warn("sesame's own mail bounced; dropped", "id", e.ID, "rcpts", res.Recipients, "err", f)
+			}
+			continue
+		}
 		switch res.Kind {
 		case outcome.AutoReplied:
 			continue // mail to the sender (answer), no record
 		case outcome.Delivered:
-			if at := strings.LastIndexByte(res.MailFrom, '@'); at >= 0 && e.Via != spool.ViaSystem && len(o.Sent) == 0 {
+			if at := strings.LastIndexByte(res.MailFrom, '@'); at >= 0 && len(o.Sent) == 0 {
 				// Feedback may come back to the bounce address after the
 				// message is gone; sesame's own mail takes none.
 				o.Sent = append(o.Sent, store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
@@ -333,9 +347,6 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 					MessageID: e.ID, Recipient: rcpt, FeedbackType: res.FeedbackType, UserAgent: res.UserAgent,
 					Arrival: res.Arrival, FeedbackID: res.FeedbackID, Created: at})
 			}
-		}
-		if e.Via == spool.ViaSystem {
-			continue // sesame's own mail (DSNs, answers) has no SES events
 		}
 		if mailJSON == nil {
 			var err error
