@@ -78,6 +78,14 @@ func TestOpenFallbacks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
+	// Only its owner may connect, and it was never anywhere else to be
+	// reached: the directory it was made in is gone.
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode: %v, %v; want 0600", fi.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(data, ".control-*")); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
 	q, err = Open(ctx, data, quiet)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sesame/internal/spool"
@@ -45,13 +46,8 @@ type Server struct {
 // and serves sp's queue on it until Close.
 func Listen(path string, sp *spool.Spool, log *slog.Logger) (*Server, error) {
 	removeStale(path)
-	l, err := net.Listen("unix", path)
+	l, err := listenPrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
-	// The socket's mode is what guards it: set it before anyone is served.
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	q := Local(sp)
@@ -87,6 +83,36 @@ func Listen(path string, sp *spool.Spool, log *slog.Logger) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// listenPrivate listens on a unix socket at path that nobody but its owner
+// could ever connect to. The socket's mode is what guards it, and a socket
+// made where it belongs would be open to others (by the umask) until a
+// chmod: so it is made in a directory of mode 0700, chmod'ed there, and
+// only then renamed into place. Without changing the umask, which is the
+// whole process's.
+func listenPrivate(path string) (net.Listener, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".control-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, filepath.Base(path))
+	l, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, err
+	}
+	// Close removes the socket where it ends up (Server.Close), not here.
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
 }
 
 // Start is Listen for `sesame serve`: a control socket that cannot be opened
