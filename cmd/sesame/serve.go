@@ -152,6 +152,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
+		ReadTimeout: cfg.API.ReadTimeout.Duration, IdleTimeout: cfg.API.IdleTimeout.Duration,
 	}
 	if cfg.Tracking.Listen == "" {
 		apiCfg.Tracking = trackHandler

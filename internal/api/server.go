@@ -63,6 +63,11 @@ type Config struct {
 	// Tracking serves open and click tracking URLs (/I0/…, /L0/…) on this
 	// listener, unsigned; nil: they are not served here.
 	Tracking http.Handler
+	// ReadTimeout bounds reading a whole request, body included, and
+	// writing its answer (default 60 s): a client that trickles a body
+	// holds a connection no longer. IdleTimeout closes a keep-alive
+	// connection that sends nothing (default 60 s).
+	ReadTimeout, IdleTimeout time.Duration
 }
 
 // Topics is what the API asks of SNS.
@@ -116,7 +121,15 @@ func New(cfg Config) *Server {
 	s.registerNotifications()
 	s.registerSNS()
 	s.registerInsights()
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
+	if read <= 0 {
+		read = 60 * time.Second
+	}
+	if idle <= 0 {
+		idle = 60 * time.Second
+	}
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: min(10*time.Second, read), ReadTimeout: read,
+		WriteTimeout: read, IdleTimeout: idle}
 	return s
 }
 

@@ -60,6 +60,11 @@ type TLS struct {
 // API configures the HTTP listener (SES API, /_aws/ses).
 type API struct {
 	Listen string `toml:"listen"`
+	// ReadTimeout bounds reading a whole request, body included, and
+	// writing its answer; IdleTimeout closes keep-alive connections that
+	// send nothing.
+	ReadTimeout Duration `toml:"read_timeout"`
+	IdleTimeout Duration `toml:"idle_timeout"`
 }
 
 // Delivery configures what happens to accepted mail.
@@ -253,7 +258,7 @@ func Default() Config {
 			MaxConnectionAge:         Duration{time.Hour},
 			AuthFailuresPerIP:        10,
 		},
-		API: API{Listen: "127.0.0.1:8787"},
+		API: API{Listen: "127.0.0.1:8787", ReadTimeout: Duration{time.Minute}, IdleTimeout: Duration{time.Minute}},
 		Delivery: Delivery{
 			Mode:                     "capture",
 			MaxAttemptAge:            Duration{14 * time.Hour},
@@ -453,6 +458,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err
+	}
+	if d := c.API.ReadTimeout.Duration; d < time.Second || d > time.Hour {
+		return bad("api.read_timeout", "must be from 1s to 1h, got %v", d)
+	}
+	if d := c.API.IdleTimeout.Duration; d < time.Second || d > time.Hour {
+		return bad("api.idle_timeout", "must be from 1s to 1h, got %v", d)
 	}
 	if f := c.SNS.DeferWhenBusy; f < 0 || f > 1 {
 		return bad("sns.defer_when_busy", "must be a fraction from 0 to 1, got %v", f)
