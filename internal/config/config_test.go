@@ -103,6 +103,11 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[sns]\nsqs_endpoint = \"127.0.0.1:9324\"", "sns.sqs_endpoint"},
 		{"[sns]\nsqs_access_key_id = \"x\"", "sns.sqs_access_key_id"},
 		{"[sns]\nsqs_key = \"x\"", "unknown key sns.sqs_key"},
+		{"[sns]\ndefer_when_busy = 1.5", "sns.defer_when_busy"},
+		{"[sns]\ndefer_max = \"0s\"", "sns.defer_max"},
+		{"[sns]\ninline = \"yes\"", "inline"},
+		{"[api]\nread_timeout = \"100ms\"", "api.read_timeout"},
+		{"[api]\nidle_timeout = \"2h\"", "api.idle_timeout"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {

@@ -34,24 +34,18 @@ func hasVirus(open func() io.Reader, size int64) (bool, error) {
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return false, nil // not MIME go-message reads: the raw scan is all there is
 	}
+	// A part that does not decode carries nothing; the walk stops at the
+	// first part with the file.
 	err = e.Walk(func(_ []int, part *message.Entity, err error) error {
 		if err != nil || part.MultipartReader() != nil {
 			return nil
 		}
-		f, _, err := scanRaw(part.Body, size)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil // a part that does not decode carries nothing
-		}
-		if f {
-			found = true
+		if f, _, _ := scanRaw(part.Body, size); f {
 			return errFound
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errFound) {
-		return found, nil
-	}
-	return found, nil
+	return errors.Is(err, errFound), nil
 }
 
 var errFound = errors.New("found")

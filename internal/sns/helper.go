@@ -134,11 +134,7 @@ func (s *Service) viaHelper(d *store.SNSDelivery) bool {
 // the server when no helper can be started.
 func (s *Service) postViaHelper(ctx context.Context, d *store.SNSDelivery) outcome {
 	b, err := s.helper.Call(ctx, append([]byte{opPost}, encodeRow(d)...))
-	if errors.Is(err, lowprio.ErrUnavailable) {
-		if last := s.helperWarned.Load(); time.Since(time.Unix(0, last)) > time.Minute &&
-			s.helperWarned.CompareAndSwap(last, time.Now().UnixNano()) {
-			s.log.Warn("sns: no low-priority helper; attempts are made in the server", "err", err)
-		}
+	if s.helperUnavailable(err) {
 		body, err := s.courier.envelope(d)
 		if err != nil {
 			return outcome{reason: err.Error()}
@@ -161,10 +157,23 @@ func (s *Service) envelope(d *store.SNSDelivery) ([]byte, error) {
 		return s.courier.envelope(d)
 	}
 	b, err := s.helper.Call(context.Background(), append([]byte{opEnvelope}, encodeRow(d)...))
-	if errors.Is(err, lowprio.ErrUnavailable) {
+	if s.helperUnavailable(err) {
 		return s.courier.envelope(d)
 	}
 	return b, err
+}
+
+// helperUnavailable says whether err means no helper could be started (the
+// server then does the work itself), warning about it once a minute.
+func (s *Service) helperUnavailable(err error) bool {
+	if !errors.Is(err, lowprio.ErrUnavailable) {
+		return false
+	}
+	if last := s.helperWarned.Load(); time.Since(time.Unix(0, last)) > time.Minute &&
+		s.helperWarned.CompareAndSwap(last, time.Now().UnixNano()) {
+		s.log.Warn("sns: no low-priority helper; the server signs and posts itself", "err", err)
+	}
+	return true
 }
 
 // HelperStarved says whether the helper has a queue of attempts it has no

@@ -129,7 +129,6 @@ type Service struct {
 	// loaded is the highest seq handed to a lane (or skipped for a lane in
 	// overflow, which re-reads it from the store).
 	loaded int64
-	inMem  int
 	done   []int64
 }
 

@@ -86,21 +86,20 @@ type Options struct {
 
 // Server is a running sesame process.
 type Server struct {
-	t        testing.TB
-	Dir      string // data dir
-	Config   string // config file path
-	SMTP     string // STARTTLS listener host:port
-	SMTPS    string // TLS-wrapper listener host:port
-	API      string // API listener host:port
-	Regions  []string
-	cmd      *exec.Cmd
-	Stdout   *syncBuffer
-	Stderr   *syncBuffer
-	KeyID    string // first account's access key id, from the first-start banner
-	Secret   string
-	Account  string
-	exited   chan struct{}
-	startErr error
+	t       testing.TB
+	Dir     string // data dir
+	Config  string // config file path
+	SMTP    string // STARTTLS listener host:port
+	SMTPS   string // TLS-wrapper listener host:port
+	API     string // API listener host:port
+	Regions []string
+	cmd     *exec.Cmd
+	Stdout  *syncBuffer
+	Stderr  *syncBuffer
+	KeyID   string // first account's access key id, from the first-start banner
+	Secret  string
+	Account string
+	exited  chan struct{}
 }
 
 // Start writes a config and starts sesame; the process is stopped when the
