@@ -30,16 +30,7 @@ func TestEventsSurviveSubscriberOutageAndCrash(t *testing.T) {
 	sub := newSNSSubscriber(t)
 	topic := snsTopic(t, s, "crash-events", sub)
 	v2 := s.SESv2Client(t)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("crash")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("crash"), EventDestinationName: aws.String("sns"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
-			MatchingEventTypes: []v2types.EventType{v2types.EventTypeSend, v2types.EventTypeDelivery},
-			SnsDestination:     &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "crash", "sns", topic, v2types.EventTypeSend, v2types.EventTypeDelivery)
 	// Every message from example.com goes with the set: its identity's default.
 	if _, err := v2.PutEmailIdentityConfigurationSetAttributes(ctx, &sesv2.PutEmailIdentityConfigurationSetAttributesInput{
 		EmailIdentity: aws.String("example.com"), ConfigurationSetName: aws.String("crash")}); err != nil {

@@ -37,17 +37,8 @@ func TestMXEventsReachSNSSubscriber(t *testing.T) {
 	sub := newSNSSubscriber(t)
 	topic := snsTopic(t, s, "mx-events", sub)
 	v2 := s.SESv2Client(t)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("mx")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("mx"), EventDestinationName: aws.String("sns"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
-			MatchingEventTypes: []v2types.EventType{v2types.EventTypeSend, v2types.EventTypeDelivery,
-				v2types.EventTypeBounce, v2types.EventTypeComplaint},
-			SnsDestination: &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "mx", "sns", topic, v2types.EventTypeSend, v2types.EventTypeDelivery,
+		v2types.EventTypeBounce, v2types.EventTypeComplaint)
 	if _, err := v2.PutEmailIdentityConfigurationSetAttributes(ctx, &sesv2.PutEmailIdentityConfigurationSetAttributesInput{
 		EmailIdentity: aws.String("example.com"), ConfigurationSetName: aws.String("mx")}); err != nil {
 		t.Fatal(err)

@@ -118,18 +118,9 @@ func TestEventsReachSNSSubscriber(t *testing.T) {
 	bounceTopic := snsTopic(t, s, "ses-bounces", notifySub)
 
 	v2 := s.SESv2Client(t)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("tracked")}); err != nil {
-		t.Fatal(err)
-	}
-	all := []v2types.EventType{v2types.EventTypeSend, v2types.EventTypeReject, v2types.EventTypeBounce,
-		v2types.EventTypeComplaint, v2types.EventTypeDelivery, v2types.EventTypeOpen, v2types.EventTypeClick,
-		v2types.EventTypeRenderingFailure, v2types.EventTypeDeliveryDelay}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("tracked"), EventDestinationName: aws.String("to-sns"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true, MatchingEventTypes: all,
-			SnsDestination: &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "tracked", "to-sns", topic, v2types.EventTypeSend, v2types.EventTypeReject,
+		v2types.EventTypeBounce, v2types.EventTypeComplaint, v2types.EventTypeDelivery, v2types.EventTypeOpen,
+		v2types.EventTypeClick, v2types.EventTypeRenderingFailure, v2types.EventTypeDeliveryDelay)
 	waitFor(t, "the topic validation message", func() bool { return len(sub.notifications()) > 0 })
 	if m := sub.notifications()[0]; m["Message"] != events.TopicValidationMessage || m["Subject"] != "" {
 		t.Errorf("first notification = %v, want SES's validation message without a Subject", m)

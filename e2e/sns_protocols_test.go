@@ -128,16 +128,7 @@ func TestSNSToSQS(t *testing.T) {
 	subArn := aws.ToString(sub.SubscriptionArn)
 
 	v2 := s.SESv2Client(t)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("tracked")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("tracked"), EventDestinationName: aws.String("to-sqs"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
-			MatchingEventTypes: []v2types.EventType{v2types.EventTypeDelivery},
-			SnsDestination:     &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "tracked", "to-sqs", topic, v2types.EventTypeDelivery)
 	send := func(subject string) string {
 		t.Helper()
 		out, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("sender@example.com"),

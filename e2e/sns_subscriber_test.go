@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"sesame/internal/testenv"
 )
@@ -80,4 +85,20 @@ func (s *snsSubscriber) notifications() []map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]string(nil), s.notes...)
+}
+
+// snsEventSet creates configuration set name with one enabled event
+// destination, dest, publishing types to the SNS topic.
+func snsEventSet(t *testing.T, v2 *sesv2.Client, name, dest, topic string, types ...v2types.EventType) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
+		ConfigurationSetName: aws.String(name), EventDestinationName: aws.String(dest),
+		EventDestination: &v2types.EventDestinationDefinition{Enabled: true, MatchingEventTypes: types,
+			SnsDestination: &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -56,16 +56,7 @@ func TestOpenAndClickTracking(t *testing.T) {
 	sub := newSNSSubscriber(t)
 	topic := snsTopic(t, s, "ses-engagement", sub)
 	v2 := s.SESv2Client(t)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("engaged")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("engaged"), EventDestinationName: aws.String("opens-clicks"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
-			MatchingEventTypes: []v2types.EventType{v2types.EventTypeOpen, v2types.EventTypeClick},
-			SnsDestination:     &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "engaged", "opens-clicks", topic, v2types.EventTypeOpen, v2types.EventTypeClick)
 
 	const target = "https://example.com/offer?id=7&src=mail"
 	html := `<html><body><p>Hello</p>{{ses:openTracker}}` +
@@ -194,16 +185,7 @@ func TestTrackedMailDKIMVerifies(t *testing.T) {
 
 	sub := newSNSSubscriber(t)
 	topic := snsTopic(t, s, "ses-engagement", sub)
-	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("engaged")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v2.CreateConfigurationSetEventDestination(ctx, &sesv2.CreateConfigurationSetEventDestinationInput{
-		ConfigurationSetName: aws.String("engaged"), EventDestinationName: aws.String("opens-clicks"),
-		EventDestination: &v2types.EventDestinationDefinition{Enabled: true,
-			MatchingEventTypes: []v2types.EventType{v2types.EventTypeOpen, v2types.EventTypeClick},
-			SnsDestination:     &v2types.SnsDestination{TopicArn: aws.String(topic)}}}); err != nil {
-		t.Fatal(err)
-	}
+	snsEventSet(t, v2, "engaged", "opens-clicks", topic, v2types.EventTypeOpen, v2types.EventTypeClick)
 	if _, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("news@" + domain),
 		Destination:          &v2types.Destination{ToAddresses: []string{"ann@rcpt.test"}},
 		ConfigurationSetName: aws.String("engaged"),
