@@ -221,7 +221,8 @@ func (s *session) send(from string, rcpts []string, size int, utf8 bool, header,
 		return res, nil
 	}
 	s.deadline(s.dataTimeout)
-	dw := s.tp.DotWriter()
+	// Not textproto's DotWriter: it lets a lone CR through (dotwriter.go).
+	dw := newDotWriter(s.tp.W)
 	if _, err := dw.Write(header); err != nil {
 		return res, err
 	}
