@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -57,58 +58,149 @@ func (c *Client) LookupMX(ctx context.Context, name string) ([]MX, time.Duration
 	return out, ttl, nil
 }
 
-// LookupIP implements Router: A then AAAA (both asked; either may be empty).
+// LookupIP implements Router. A and AAAA are asked side by side and what
+// answered is used: a resolver that answers SERVFAIL or REFUSED for one
+// family (dnsmasq and some corporate resolvers do for AAAA) must not hold
+// back mail the other family can carry. Only when no address came back is
+// the result an error: temporary when a lookup failed, ErrNotFound when
+// both said the name has none.
 func (c *Client) LookupIP(ctx context.Context, host string) ([]net.IP, time.Duration, error) {
+	qtypes := [2]uint16{dns.TypeA, dns.TypeAAAA}
+	var answers [2]familyAnswer
+	var wg sync.WaitGroup
+	for i, qtype := range qtypes {
+		wg.Go(func() {
+			rrs, ttl, err := c.exchange(ctx, host, qtype)
+			answers[i] = familyAnswer{ttl: ttl, err: err}
+			for _, rr := range rrs {
+				switch r := rr.(type) {
+				case *dns.A:
+					answers[i].ips = append(answers[i].ips, r.A)
+				case *dns.AAAA:
+					answers[i].ips = append(answers[i].ips, r.AAAA)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return mergeAddrs(host, answers[:])
+}
+
+// familyAnswer is one address family's lookup.
+type familyAnswer struct {
+	ips []net.IP
+	ttl time.Duration
+	err error
+}
+
+// mergeAddrs joins the answers of the two address families: the addresses
+// any gave (with the smallest TTL of those that gave some); with none, the
+// first temporary failure, else ErrNotFound.
+func mergeAddrs(host string, answers []familyAnswer) ([]net.IP, time.Duration, error) {
 	var ips []net.IP
 	var ttl time.Duration
-	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		rrs, t, err := c.exchange(ctx, host, qtype)
+	var temp error
+	haveTTL := false
+	for _, a := range answers {
+		switch {
+		case a.err != nil && !IsNotFound(a.err):
+			if temp == nil {
+				temp = a.err
+			}
+		case len(a.ips) > 0:
+			ips = append(ips, a.ips...)
+			if !haveTTL || a.ttl < ttl {
+				ttl, haveTTL = a.ttl, true
+			}
+		}
+	}
+	switch {
+	case len(ips) > 0:
+		return ips, ttl, nil
+	case temp != nil:
+		return nil, 0, temp
+	}
+	return nil, 0, fmt.Errorf("dnsx: A/AAAA %s: no address: %w", host, ErrNotFound)
+}
+
+// maxCNAMEs bounds a CNAME chain (Go's resolver and Postfix give up at
+// about the same depth); a longer one is a loop or an attack.
+const maxCNAMEs = 8
+
+// exchange asks for name's records of qtype. NXDOMAIN is ErrNotFound; an
+// empty answer (NODATA) is an empty slice. A CNAME chain is followed: the
+// records returned are those owned by the chain's end (other records in
+// the answer are ignored: they are not what was asked), and when the
+// server gave the chain without the end's records (an authoritative-only
+// server, a chain leaving its zones) the end is asked in turn. The TTL is
+// the smallest along the chain.
+func (c *Client) exchange(ctx context.Context, name string, qtype uint16) ([]dns.RR, time.Duration, error) {
+	owner := dns.Fqdn(name)
+	var ttl time.Duration
+	haveTTL := false
+	keep := func(t uint32) {
+		d := time.Duration(t) * time.Second
+		if !haveTTL || d < ttl {
+			ttl, haveTTL = d, true
+		}
+	}
+	seen := map[string]bool{}
+	for range maxCNAMEs + 1 {
+		in, err := c.ask(ctx, owner, qtype)
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, rr := range rrs {
-			switch r := rr.(type) {
-			case *dns.A:
-				ips = append(ips, r.A)
-			case *dns.AAAA:
-				ips = append(ips, r.AAAA)
-			default:
-				continue
+		// Walk the chain within this answer.
+		for {
+			key := strings.ToLower(owner)
+			if seen[key] {
+				return nil, 0, fmt.Errorf("dnsx: %s %s: CNAME loop at %s", dns.TypeToString[qtype], name, owner)
 			}
-			ttl = minTTL(ttl, t)
+			seen[key] = true
+			var out []dns.RR
+			var next string
+			for _, rr := range in.Answer {
+				h := rr.Header()
+				if !strings.EqualFold(h.Name, owner) {
+					continue
+				}
+				switch {
+				case h.Rrtype == qtype:
+					out = append(out, rr)
+				case h.Rrtype == dns.TypeCNAME && qtype != dns.TypeCNAME:
+					next = rr.(*dns.CNAME).Target
+					keep(h.Ttl)
+				}
+			}
+			if len(out) > 0 {
+				for _, rr := range out {
+					keep(rr.Header().Ttl)
+				}
+				return out, ttl, nil
+			}
+			if next == "" {
+				// NODATA: the name exists without records of qtype.
+				return nil, ttl, nil
+			}
+			if len(seen) > maxCNAMEs {
+				return nil, 0, fmt.Errorf("dnsx: %s %s: CNAME chain longer than %d", dns.TypeToString[qtype], name, maxCNAMEs)
+			}
+			owner = next
+			if !answerHasOwner(in, owner) {
+				break // ask for the chain's next name
+			}
 		}
 	}
-	if len(ips) == 0 {
-		return nil, 0, fmt.Errorf("dnsx: A/AAAA %s: no address: %w", host, ErrNotFound)
-	}
-	return ips, ttl, nil
+	return nil, 0, fmt.Errorf("dnsx: %s %s: CNAME chain longer than %d", dns.TypeToString[qtype], name, maxCNAMEs)
 }
 
-// exchange asks for name's records of qtype. NXDOMAIN is ErrNotFound; an
-// empty answer is an empty slice. The TTL is the smallest of the answer's.
-// CNAMEs the server followed are accepted for address and MX lookups (the
-// records then belong to the chain's end, which is what a sender uses).
-func (c *Client) exchange(ctx context.Context, name string, qtype uint16) ([]dns.RR, time.Duration, error) {
-	in, err := c.ask(ctx, name, qtype)
-	if err != nil {
-		return nil, 0, err
-	}
-	var out []dns.RR
-	var ttl time.Duration
+func answerHasOwner(in *dns.Msg, owner string) bool {
 	for _, rr := range in.Answer {
-		if rr.Header().Rrtype == qtype {
-			out = append(out, rr)
-			ttl = minTTL(ttl, time.Duration(rr.Header().Ttl)*time.Second)
+		if strings.EqualFold(rr.Header().Name, owner) {
+			return true
 		}
 	}
-	return out, ttl, nil
-}
-
-func minTTL(a, b time.Duration) time.Duration {
-	if a == 0 || b < a {
-		return b
-	}
-	return a
+	return false
 }
 
 // LookupMX implements Router. The system resolver gives no TTLs and folds
@@ -132,18 +224,30 @@ func (System) LookupMX(ctx context.Context, name string) ([]MX, time.Duration, e
 	return out, systemTTL, nil
 }
 
-// LookupIP implements Router.
+// LookupIP implements Router: as Client's, each family on its own, so one
+// failing does not hide the other's addresses.
 func (System) LookupIP(ctx context.Context, host string) ([]net.IP, time.Duration, error) {
-	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, strings.TrimSuffix(host, "."))
-	if err != nil {
-		return nil, 0, systemErr("A/AAAA", host, err)
+	host = strings.TrimSuffix(host, ".")
+	var answers [2]familyAnswer
+	var wg sync.WaitGroup
+	for i, network := range [2]string{"ip4", "ip6"} {
+		wg.Go(func() {
+			answers[i].ttl = systemTTL
+			addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+			var ae *net.AddrError
+			if errors.As(err, &ae) {
+				// "no suitable address": the name has none of this family.
+				err = &net.DNSError{Err: ae.Err, Name: host, IsNotFound: true}
+			}
+			if err != nil {
+				answers[i].err = systemErr("A/AAAA", host, err)
+				return
+			}
+			for _, a := range addrs {
+				answers[i].ips = append(answers[i].ips, net.IP(a.Unmap().AsSlice()))
+			}
+		})
 	}
-	ips := make([]net.IP, 0, len(addrs))
-	for _, a := range addrs {
-		ips = append(ips, a.IP)
-	}
-	if len(ips) == 0 {
-		return nil, 0, fmt.Errorf("dnsx: A/AAAA %s: %w", host, ErrNotFound)
-	}
-	return ips, systemTTL, nil
+	wg.Wait()
+	return mergeAddrs(host, answers[:])
 }
