@@ -152,6 +152,9 @@ start_sesame() {
 		mode = "mx"
 		resolver = "$DNS"
 		mx_port = 2526
+		# The sinks are on 127.0.0.1: delivery refuses internal addresses
+		# unless told otherwise.
+		allow_private_destinations = true
 		bounce_domain = "bounce.bench.test"
 		retry_min = "$1"
 		retry_max = "$2"

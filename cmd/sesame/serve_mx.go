@@ -38,10 +38,14 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 		return nil, fmt.Errorf("delivery.dkim_rsa: %w", err)
 	}
 	log.Info("DKIM RSA signing", "engine", engine)
+	if d.AllowPrivateDestinations {
+		log.Warn("delivery.allow_private_destinations is on: mail may go to loopback, private and other internal addresses")
+	}
 	return &delivery.MX{
-		Spool:        sp,
-		Store:        st,
-		Router:       &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk},
+		Spool: sp,
+		Store: st,
+		Router: &delivery.Router{Resolver: dnsx.NewRouter(d.Resolver), Clock: clk,
+			MinTTL: d.DNSMinTTL.Duration, AllowPrivate: d.AllowPrivateDestinations},
 		Signer:       signer,
 		Events:       ev,
 		Clock:        clk,

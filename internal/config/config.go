@@ -106,6 +106,17 @@ type Delivery struct {
 	// libcrypto when it loads, else Go's), "openssl" (fail to start
 	// without it) or "go".
 	DKIMRSA string `toml:"dkim_rsa"`
+	// AllowPrivateDestinations lets delivery connect to loopback, private
+	// (RFC 1918, ULA), link-local, CGNAT and the other special-purpose
+	// addresses a recipient domain's MX or address records may name. Off,
+	// such a domain's mail bounces: its DNS is the tenant's, and would
+	// otherwise make sesame speak SMTP to internal hosts. For test setups
+	// whose MXes are on 127.0.0.x or a private network.
+	AllowPrivateDestinations bool `toml:"allow_private_destinations"`
+	// DNSMinTTL is the least time a routing answer (MX, A, AAAA) is
+	// cached, whatever its TTL: a TTL of 0 (dnsmasq's default for local
+	// records) would otherwise cost a lookup per message.
+	DNSMinTTL Duration `toml:"dns_min_ttl"`
 	// Destinations shape traffic to particular recipient domains (big
 	// receivers throttle senders that open too many connections or send
 	// too fast), as Postfix's per-transport limits and KumoMTA's shaping do.
@@ -273,6 +284,7 @@ func Default() Config {
 			Concurrency:              64,
 			MXPort:                   25,
 			DKIMRSA:                  "auto",
+			DNSMinTTL:                Duration{5 * time.Second},
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20},
@@ -576,6 +588,9 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 	}
 	if d.MXPort < 1 || d.MXPort > 65535 {
 		return bad("delivery.mx_port", "must be a port number, got %d", d.MXPort)
+	}
+	if d.DNSMinTTL.Duration < time.Second || d.DNSMinTTL.Duration > time.Hour {
+		return bad("delivery.dns_min_ttl", "must be between 1s and 1h, got %s", d.DNSMinTTL.Duration)
 	}
 	for name, dest := range d.Destinations {
 		key := fmt.Sprintf("delivery.destinations.%q", name)

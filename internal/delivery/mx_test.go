@@ -104,7 +104,7 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 	go func() { recDone <- env.rec.Run(ctx) }()
 	env.mx = &MX{
 		Spool: sp, Store: st, Signer: fakeSigner{}, Events: env.rec,
-		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}},
+		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, AllowPrivate: true},
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BounceDomain: "bounce.sesame.test",
 		Client: ClientOptions{Hostname: "out.sesame.test", Port: port, ConnectTimeout: time.Second,

@@ -38,7 +38,7 @@ func TestRoute(t *testing.T) {
 		{domain: "nxdomain.test", permanent: true, status: "5.1.2"},
 		{domain: "noaddr.test", status: "4.4.4"},
 	}
-	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}}
+	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, AllowPrivate: true}
 	for _, tc := range tests {
 		t.Run(tc.domain, func(t *testing.T) {
 			hops, err := r.Route(context.Background(), tc.domain)
@@ -77,7 +77,7 @@ func TestRouteEqualPreferencesShuffled(t *testing.T) {
 		d.SetMX("eq.test", 10, h+".eq.test")
 		d.SetA(h+".eq.test", "127.0.0.2")
 	}
-	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}}
+	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, AllowPrivate: true}
 	firsts := map[string]bool{}
 	for range 60 {
 		hops, err := r.Route(context.Background(), "eq.test")
@@ -96,7 +96,7 @@ func TestRouteCachesWithinTTL(t *testing.T) {
 	d.SetMX("ttl.test", 10, "mx.ttl.test")
 	d.SetA("mx.ttl.test", "127.0.0.2")
 	clk := clock.NewFake(time.Unix(1000, 0))
-	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, Clock: clk}
+	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, Clock: clk, AllowPrivate: true}
 	ctx := context.Background()
 	if _, err := r.Route(ctx, "ttl.test"); err != nil {
 		t.Fatal(err)

@@ -134,7 +134,7 @@ listen = %q
 [log]
 level = "debug"
 %s
-`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.Extra)
+`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -154,6 +154,22 @@ level = "debug"
 	})
 	s.parseBanner()
 	return s
+}
+
+// allowPrivateDestinations sets delivery.allow_private_destinations in
+// extra's [delivery] table unless extra sets it: tests' MXes are on
+// 127.0.0.x, which delivery refuses by default. A test of the refusal
+// sets the key to false itself.
+func allowPrivateDestinations(extra string) string {
+	if strings.Contains(extra, "allow_private_destinations") {
+		return extra
+	}
+	i := strings.Index("\n"+extra, "\n[delivery]")
+	if i < 0 {
+		return extra
+	}
+	i += len("[delivery]")
+	return extra[:i] + "\nallow_private_destinations = true" + extra[i:]
 }
 
 // start runs the binary and waits until it serves. When the process exits
