@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -25,6 +26,7 @@ type FaultyDNS struct {
 	rcodes  map[dnsKey]int      // (fqdn, type) → rcode to answer
 	queries map[dnsKey]int      // (fqdn, type) → queries received
 	follow  bool                // add a CNAME's target records to the answer
+	delay   time.Duration       // before each answer
 	servers []*dns.Server
 }
 
@@ -79,6 +81,12 @@ func StartFaultyDNS(t testing.TB) *FaultyDNS {
 }
 
 func (d *FaultyDNS) serve(w dns.ResponseWriter, req *dns.Msg) {
+	d.mu.Lock()
+	delay := d.delay
+	d.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay) // a slow resolver: lookups overlap
+	}
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.Authoritative = true
@@ -170,6 +178,14 @@ func (d *FaultyDNS) Fail(name string, qtype uint16, rcode int) {
 func (d *FaultyDNS) NoFollow() {
 	d.mu.Lock()
 	d.follow = false
+	d.mu.Unlock()
+}
+
+// Delay makes every answer wait d, as a slow or distant resolver's does,
+// so that lookups of concurrent deliveries overlap.
+func (d *FaultyDNS) Delay(delay time.Duration) {
+	d.mu.Lock()
+	d.delay = delay
 	d.mu.Unlock()
 }
 
