@@ -50,7 +50,7 @@ func TestNonPublic(t *testing.T) {
 // A domain whose mail exchangers resolve only to internal addresses
 // bounces (it would take a DNS change, not time, to fix); one with a
 // public address among them goes there only; a private one next to a
-// failing lookup waits; allow_private_destinations routes them all.
+// failing lookup (of another MX, or of the other address family) waits; allow_private_destinations routes them all.
 func TestRouteRefusesNonPublic(t *testing.T) {
 	d := testenv.StartFaultyDNS(t)
 	d.SetMX("loop.test", 10, "mx.loop.test", 60)
@@ -70,6 +70,11 @@ func TestRouteRefusesNonPublic(t *testing.T) {
 	d.SetA("a.wait.test", "127.0.0.1", 60)
 	d.Fail("b.wait.test", dns.TypeA, dns.RcodeServerFailure)
 	d.Fail("b.wait.test", dns.TypeAAAA, dns.RcodeServerFailure)
+	// Only a private AAAA came back; the A lookup failed and may hold a
+	// public address.
+	d.SetMX("partial.test", 10, "mx.partial.test", 60)
+	d.SetAAAA("mx.partial.test", "fd00::25", 60)
+	d.Fail("mx.partial.test", dns.TypeA, dns.RcodeServerFailure)
 	r := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: 2 * time.Second}}
 	ctx := context.Background()
 
@@ -88,9 +93,11 @@ func TestRouteRefusesNonPublic(t *testing.T) {
 	if err != nil || len(hops) != 1 || len(hops[0].Addrs) != 1 || hops[0].Addrs[0].String() != "8.8.8.8" {
 		t.Errorf("mixed.test: Route = %v, %v; want only 8.8.8.8", hops, err)
 	}
-	var f *outcome.Failure
-	if hops, err := r.Route(ctx, "wait.test"); !errors.As(err, &f) || f.Permanent {
-		t.Errorf("wait.test: Route = %v, %v; want a temporary failure", hops, err)
+	for _, domain := range []string{"wait.test", "partial.test"} {
+		var f *outcome.Failure
+		if hops, err := r.Route(ctx, domain); !errors.As(err, &f) || f.Permanent {
+			t.Errorf("%s: Route = %v, %v; want a temporary failure", domain, hops, err)
+		}
 	}
 
 	open := &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: 2 * time.Second}, AllowPrivate: true}

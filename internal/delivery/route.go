@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -60,6 +61,7 @@ type cachedMX struct {
 
 type cachedAddrs struct {
 	ips     []net.IP
+	partial bool // one address family's lookup failed (dnsx.ErrPartial)
 	err     error
 	expires time.Time
 }
@@ -120,7 +122,7 @@ func (r *Router) Route(ctx context.Context, domain string) ([]Hop, error) {
 	var lastErr, refused error
 	temporary := false
 	for _, m := range real {
-		ips, err := r.lookupAddrs(ctx, m.Host)
+		ips, partial, err := r.lookupAddrs(ctx, m.Host)
 		if err != nil {
 			lastErr = err
 			temporary = temporary || !dnsx.IsNotFound(err)
@@ -131,6 +133,8 @@ func (r *Router) Route(ctx context.Context, domain string) ([]Hop, error) {
 			ips, why = publicOnly(ips)
 			if len(ips) == 0 {
 				refused = fmt.Errorf("MX %s of %s resolves to a non-public address (%s)", m.Host, domain, why)
+				// The family whose lookup failed may have a public one.
+				temporary = temporary || partial
 				continue
 			}
 		}
@@ -179,14 +183,32 @@ const maxCached = 100000
 // because that one was cancelled).
 const lookupTimeout = time.Minute
 
-func (r *Router) lookupMX(ctx context.Context, domain string) ([]dnsx.MX, error) {
+// cachedMX returns domain's cached MX answer unless missing or expired.
+func (r *Router) cachedMX(domain string) (cachedMX, bool) {
 	r.mu.Lock()
 	c, ok := r.mx[domain]
 	r.mu.Unlock()
-	if ok && r.now().Before(c.expires) {
+	return c, ok && r.now().Before(c.expires)
+}
+
+// cachedAddrs returns host's cached addresses unless missing or expired.
+func (r *Router) cachedAddrs(host string) (cachedAddrs, bool) {
+	r.mu.Lock()
+	c, ok := r.addrs[host]
+	r.mu.Unlock()
+	return c, ok && r.now().Before(c.expires)
+}
+
+func (r *Router) lookupMX(ctx context.Context, domain string) ([]dnsx.MX, error) {
+	if c, ok := r.cachedMX(domain); ok {
 		return slices.Clone(c.mxs), c.err
 	}
 	c, err := r.mxFlights.do(ctx, domain, func(ctx context.Context) (cachedMX, error) {
+		// A flight that ended between the look above and this one
+		// filled the cache.
+		if c, ok := r.cachedMX(domain); ok {
+			return c, nil
+		}
 		mxs, ttl, err := r.Resolver.LookupMX(ctx, domain)
 		now := r.now()
 		var c cachedMX
@@ -209,20 +231,25 @@ func (r *Router) lookupMX(ctx context.Context, domain string) ([]dnsx.MX, error)
 	return slices.Clone(c.mxs), c.err
 }
 
-func (r *Router) lookupAddrs(ctx context.Context, host string) ([]net.IP, error) {
-	r.mu.Lock()
-	c, ok := r.addrs[host]
-	r.mu.Unlock()
-	if ok && r.now().Before(c.expires) {
-		return c.ips, c.err
+// lookupAddrs returns host's addresses; partial says one family's lookup
+// failed (those addresses are kept only for the TTL floor, so the failed
+// family is asked again soon).
+func (r *Router) lookupAddrs(ctx context.Context, host string) ([]net.IP, bool, error) {
+	if c, ok := r.cachedAddrs(host); ok {
+		return c.ips, c.partial, c.err
 	}
 	c, err := r.addrFlights.do(ctx, host, func(ctx context.Context) (cachedAddrs, error) {
+		if c, ok := r.cachedAddrs(host); ok {
+			return c, nil
+		}
 		ips, ttl, err := r.Resolver.LookupIP(ctx, host)
 		now := r.now()
 		var c cachedAddrs
 		switch {
 		case err == nil:
 			c = cachedAddrs{ips: ips, expires: now.Add(r.ttl(ttl))}
+		case len(ips) > 0 && errors.Is(err, dnsx.ErrPartial):
+			c = cachedAddrs{ips: ips, partial: true, expires: now.Add(r.ttl(0))}
 		case dnsx.IsNotFound(err):
 			c = cachedAddrs{err: err, expires: now.Add(negativeTTL)}
 		default:
@@ -234,9 +261,9 @@ func (r *Router) lookupAddrs(ctx context.Context, host string) ([]net.IP, error)
 		return c, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return c.ips, c.err
+	return c.ips, c.partial, c.err
 }
 
 // putBounded puts v in m (made when nil), keeping m within maxCached.

@@ -26,7 +26,9 @@ type Router interface {
 	// slice with a nil error means the name exists without MX records.
 	LookupMX(ctx context.Context, name string) ([]MX, time.Duration, error)
 	// LookupIP returns host's A and AAAA addresses and their smallest TTL;
-	// ErrNotFound when it has none.
+	// ErrNotFound when it has none. Addresses with an error wrapping
+	// ErrPartial: one family's lookup failed, the other's addresses are
+	// all there is for now.
 	LookupIP(ctx context.Context, host string) ([]net.IP, time.Duration, error)
 }
 
@@ -57,6 +59,10 @@ func (c *Client) LookupMX(ctx context.Context, name string) ([]MX, time.Duration
 	}
 	return out, ttl, nil
 }
+
+// ErrPartial comes (wrapped) with the addresses of one family when the
+// other's lookup failed: usable, but maybe not all of the host's.
+var ErrPartial = errors.New("dnsx: one address family's lookup failed")
 
 // LookupIP implements Router. A and AAAA are asked side by side and what
 // answered is used: a resolver that answers SERVFAIL or REFUSED for one
@@ -94,8 +100,9 @@ type familyAnswer struct {
 }
 
 // mergeAddrs joins the answers of the two address families: the addresses
-// any gave (with the smallest TTL of those that gave some); with none, the
-// first temporary failure, else ErrNotFound.
+// any gave (with the smallest TTL of those that gave some, and ErrPartial
+// when the other failed); with none, the first temporary failure, else
+// ErrNotFound.
 func mergeAddrs(host string, answers []familyAnswer) ([]net.IP, time.Duration, error) {
 	var ips []net.IP
 	var ttl time.Duration
@@ -115,6 +122,8 @@ func mergeAddrs(host string, answers []familyAnswer) ([]net.IP, time.Duration, e
 		}
 	}
 	switch {
+	case len(ips) > 0 && temp != nil:
+		return ips, ttl, fmt.Errorf("%w: %w", ErrPartial, temp)
 	case len(ips) > 0:
 		return ips, ttl, nil
 	case temp != nil:
@@ -205,13 +214,19 @@ func answerHasOwner(in *dns.Msg, owner string) bool {
 
 // LookupMX implements Router. The system resolver gives no TTLs and folds
 // NODATA into "not found"; a name that has addresses but no MX is told
-// apart by asking for its addresses.
+// apart by asking for its addresses. When that asking fails, whether the
+// domain exists is unknown: a temporary failure, not "does not exist"
+// (which bounces).
 func (System) LookupMX(ctx context.Context, name string) ([]MX, time.Duration, error) {
 	mxs, err := net.DefaultResolver.LookupMX(ctx, name)
 	var de *net.DNSError
 	if err != nil && errors.As(err, &de) && de.IsNotFound {
-		if _, aerr := net.DefaultResolver.LookupIPAddr(ctx, name); aerr == nil {
+		_, _, aerr := System{}.LookupIP(ctx, name)
+		switch {
+		case aerr == nil:
 			return []MX{}, systemTTL, nil
+		case !IsNotFound(aerr):
+			return nil, 0, fmt.Errorf("dnsx: MX %s: none, and its addresses: %w", name, aerr)
 		}
 	}
 	if err != nil {
