@@ -131,25 +131,39 @@ func readBody(r *http.Request, head []byte, limit int64) ([]byte, error) {
 }
 
 // readQueryBody reads a Query-protocol (v1, SNS) body whose Action is not
-// in the URL. The action is in the body, so the first smallBodyBytes are
-// read; only when there is more, and the parameters read so far name an
-// action allowed more (SDKs send Action first), is the rest read.
+// in the URL. The action is in the body (SDKs send it first), so the body
+// is read a little at a time until its parameters name the action; from
+// then on the action's limit applies. A body that names none within
+// smallBodyBytes is too large whatever it is.
 func readQueryBody(r *http.Request, limitOf func(action string) bodyLimit) ([]byte, bodyLimit, error) {
 	small := bodyLimit{bytes: smallBodyBytes}
 	if r.ContentLength >= 0 && r.ContentLength <= smallBodyBytes {
 		b, err := readBody(r, nil, smallBodyBytes)
 		return b, small, err
 	}
-	head, err := io.ReadAll(io.LimitReader(r.Body, smallBodyBytes))
-	if err != nil {
-		return nil, small, err
+	head := make([]byte, 0, 16<<10)
+	chunk := make([]byte, 16<<10)
+	for {
+		n, err := r.Body.Read(chunk)
+		head = append(head, chunk[:n]...)
+		if err == io.EOF {
+			return head, small, nil
+		}
+		if err != nil {
+			return nil, small, err
+		}
+		if action := formAction(head); action != "" {
+			lim := limitOf(action)
+			if int64(len(head)) > lim.bytes {
+				return nil, lim, errBodyTooLarge
+			}
+			b, err := readBody(r, head, lim.bytes)
+			return b, lim, err
+		}
+		if len(head) > smallBodyBytes {
+			return nil, small, errBodyTooLarge
+		}
 	}
-	lim := limitOf(formAction(head))
-	if lim.bytes <= smallBodyBytes {
-		return nil, lim, errBodyTooLarge
-	}
-	b, err := readBody(r, head, lim.bytes)
-	return b, lim, err
 }
 
 // formAction finds Action among the complete parameters of a form body's

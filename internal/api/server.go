@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,9 +93,10 @@ type Server struct {
 	http *http.Server
 	auth awsauth.Verifier // SigV4, with its signing-key cache
 
-	open     *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
-	captured *http.ServeMux       // /_aws/ses, wherever it is served
-	inflight inflight             // SES/SNS requests in progress
+	open     *http.ServeMux // unauthenticated: /_aws/ses, /_sesame/...
+	captured *http.ServeMux // /_aws/ses, wherever it is served
+	inflight inflight       // SES/SNS requests in progress
+	ln       atomic.Pointer[limitListener]
 	v2       *http.ServeMux       // /v2/email/... after SigV4
 	v1       map[string]v1Handler // Action → handler, after SigV4
 	sns      map[string]snsHandler
@@ -157,6 +159,9 @@ func New(cfg Config) *Server {
 // listener of its own ([api] captured_mail_listen).
 func (s *Server) CapturedMailHandler() http.Handler { return s.captured }
 
+// listener is the capped listener Serve serves (nil before Serve).
+func (s *Server) listener() *limitListener { return s.ln.Load() }
+
 // Handler is the server's routes, for tests.
 func (s *Server) Handler() http.Handler { return s }
 
@@ -166,7 +171,9 @@ func (s *Server) Serve(l net.Listener) error {
 	if max <= 0 {
 		max = DefaultMaxConnections
 	}
-	l = newLimitListener(l, max)
+	ll := newLimitListener(l, max)
+	s.ln.Store(ll)
+	l = ll
 	var err error
 	if s.cfg.TLS != nil {
 		err = s.http.ServeTLS(l, "", "")
