@@ -187,10 +187,11 @@ func formAction(head []byte) string {
 	}
 }
 
-// refuseBody answers before the body is read: the connection is closed
-// after the answer, so the server does not read (or wait for) the rest.
+// refuseBody answers before the body is read: an HTTP/1 connection is
+// closed after the answer, so the server does not read (or wait for) the
+// rest. (HTTP/2 resets the stream's unread body by itself.)
 func refuseBody(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength != 0 {
+	if r.ContentLength != 0 && r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
 	}
 }
