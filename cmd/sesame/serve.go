@@ -121,7 +121,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	})
 	linkBase := cfg.Verification.LinkBaseURL
 	if linkBase == "" {
-		linkBase = "http://" + cfg.API.Listen
+		linkBase = cfg.APIBaseURL()
 	}
 	snsFrom := cfg.SNS.EmailFrom
 	if snsFrom == "" {
@@ -153,6 +153,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
 		ReadTimeout: cfg.API.ReadTimeout.Duration, IdleTimeout: cfg.API.IdleTimeout.Duration,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
+		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
+	}
+	if apiCfg.TLS, err = apiTLS(cfg); err != nil {
+		return err
 	}
 	if cfg.Tracking.Listen == "" {
 		apiCfg.Tracking = trackHandler
@@ -223,8 +228,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		metricsL.close()
 		return err
 	}
+	capturedL, err := bindCapturedMail(cfg, apiServer.CapturedMailHandler())
+	if err != nil {
+		closeAll()
+		dnsL.close()
+		fbL.close()
+		metricsL.close()
+		trackL.close()
+		return err
+	}
 
-	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+6)
+	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+7)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}
@@ -235,6 +249,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fbL.serve(errc)
 	metricsL.serve(errc)
 	trackL.serve(errc)
+	capturedL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -317,6 +332,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fbL.shutdown(shutCtx, log)
 	metricsL.shutdown(shutCtx, log)
 	trackL.shutdown(shutCtx, log)
+	capturedL.shutdown(shutCtx, log)
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone

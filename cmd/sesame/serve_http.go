@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"sesame/internal/config"
 )
 
 // httpListener is an optional HTTP listener of its own beside the API's
@@ -57,4 +60,35 @@ func (l *httpListener) shutdown(ctx context.Context, log *slog.Logger) {
 	if err := l.srv.Shutdown(ctx); err != nil {
 		log.Warn(l.name+" shutdown", "err", err)
 	}
+}
+
+// apiTLS is the API listener's TLS ([api] cert_file, key_file), nil when
+// it serves plain HTTP: TLS 1.2 and up, and for 1.2 only forward-secret
+// AEAD suites (TLS 1.3's are all good and not configurable).
+func apiTLS(cfg config.Config) (*tls.Config, error) {
+	if cfg.API.CertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.API.CertFile, cfg.API.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("api: load [api] cert_file/key_file: %w", err)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}, nil
+}
+
+// bindCapturedMail binds [api] captured_mail_listen for /_aws/ses; nil
+// when it is not set (or captured mail is off).
+func bindCapturedMail(cfg config.Config, h http.Handler) (*httpListener, error) {
+	if !cfg.CapturedMailOn() {
+		return nil, nil
+	}
+	return bindHTTP("captured mail", cfg.API.CapturedMailListen, h, 0)
 }

@@ -11,13 +11,14 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,10 +32,6 @@ import (
 	"sesame/internal/store"
 	"sesame/internal/verify"
 )
-
-// MaxRequestBytes bounds a request body: a 40 MB message, base64-encoded in
-// JSON, with room to spare.
-const MaxRequestBytes = 64 << 20
 
 // Config wires a Server.
 type Config struct {
@@ -68,6 +65,19 @@ type Config struct {
 	// holds a connection no longer. IdleTimeout closes a keep-alive
 	// connection that sends nothing (default 60 s).
 	ReadTimeout, IdleTimeout time.Duration
+	// MaxMessageBytes is the v2 send operations' message limit (sending's;
+	// default 40 MiB): their bodies may be its base64 encoding.
+	MaxMessageBytes int64
+	// MaxConnections bounds open connections (default 512); MaxInflight
+	// bounds SES/SNS requests in progress (default 256), beyond which they
+	// are answered with throttling.
+	MaxConnections, MaxInflight int
+	// HideCapturedMail keeps /_aws/ses off this listener: captured mail is
+	// off (mx mode), or CapturedMailHandler serves it on a listener of its
+	// own. The zero value serves it, as capture mode wants.
+	HideCapturedMail bool
+	// TLS, when set, makes Serve answer HTTPS only.
+	TLS *tls.Config
 }
 
 // Topics is what the API asks of SNS.
@@ -83,10 +93,13 @@ type Server struct {
 	http *http.Server
 	auth awsauth.Verifier // SigV4, with its signing-key cache
 
-	open *http.ServeMux       // unauthenticated: /_aws/ses, /_sesame/...
-	v2   *http.ServeMux       // /v2/email/... after SigV4
-	v1   map[string]v1Handler // Action → handler, after SigV4
-	sns  map[string]snsHandler
+	open     *http.ServeMux // unauthenticated: /_aws/ses, /_sesame/...
+	captured *http.ServeMux // /_aws/ses, wherever it is served
+	inflight inflight       // SES/SNS requests in progress
+	ln       atomic.Pointer[limitListener]
+	v2       *http.ServeMux       // /v2/email/... after SigV4
+	v1       map[string]v1Handler // Action → handler, after SigV4
+	sns      map[string]snsHandler
 }
 
 // New returns a server.
@@ -102,8 +115,17 @@ func New(cfg Config) *Server {
 	if s.clk == nil {
 		s.clk = clock.Real{}
 	}
-	s.open.HandleFunc("GET /_aws/ses", s.listCaptured)
-	s.open.HandleFunc("DELETE /_aws/ses", s.deleteCaptured)
+	s.captured = http.NewServeMux()
+	s.captured.HandleFunc("GET /_aws/ses", s.listCaptured)
+	s.captured.HandleFunc("DELETE /_aws/ses", s.deleteCaptured)
+	if !cfg.HideCapturedMail {
+		s.open.Handle("/_aws/ses", s.captured)
+	}
+	maxInflight := cfg.MaxInflight
+	if maxInflight <= 0 {
+		maxInflight = DefaultMaxInflight
+	}
+	s.inflight = make(inflight, maxInflight)
 	s.open.HandleFunc("GET /_sesame/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -129,16 +151,35 @@ func New(cfg Config) *Server {
 		idle = 60 * time.Second
 	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: min(10*time.Second, read), ReadTimeout: read,
-		WriteTimeout: read, IdleTimeout: idle}
+		WriteTimeout: read, IdleTimeout: idle, TLSConfig: cfg.TLS}
 	return s
 }
+
+// CapturedMailHandler serves /_aws/ses (GET lists, DELETE deletes), for a
+// listener of its own ([api] captured_mail_listen).
+func (s *Server) CapturedMailHandler() http.Handler { return s.captured }
+
+// listener is the capped listener Serve serves (nil before Serve).
+func (s *Server) listener() *limitListener { return s.ln.Load() }
 
 // Handler is the server's routes, for tests.
 func (s *Server) Handler() http.Handler { return s }
 
 // Serve answers on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	err := s.http.Serve(l)
+	max := s.cfg.MaxConnections
+	if max <= 0 {
+		max = DefaultMaxConnections
+	}
+	ll := newLimitListener(l, max)
+	s.ln.Store(ll)
+	l = ll
+	var err error
+	if s.cfg.TLS != nil {
+		err = s.http.ServeTLS(l, "", "")
+	} else {
+		err = s.http.Serve(l)
+	}
 	if err == http.ErrServerClosed {
 		return nil
 	}
@@ -180,38 +221,82 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Old aws CLI v2 builds (2.9.x) send PutEmailIdentityDkimSigningAttributes
 	// to /v1/email/…: REST-JSON too.
 	isV2 := strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/email/")
+	s.serveSigned(w, r, isV2)
+}
+
+// serveSigned serves the SES and SNS APIs. Everything that needs no body is
+// checked before any of it is read: a slot among the requests in flight,
+// the signature's form and time, the key, the region, the operation. Then
+// at most the operation's own limit is read, and the signature checked
+// over it.
+func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request, isV2 bool) {
+	service := ""
 	fail := func(err error) {
-		if isV2 {
+		switch {
+		case service == awsauth.ServiceSNS:
+			s.writeSNSError(w, r, err)
+		case isV2:
 			s.writeV2Error(w, r, err)
-		} else {
+		default:
 			s.writeV1Error(w, r, err)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
-	if err != nil {
-		fail(seserr.MessageTooLong().Wrap(err))
+	refuse := func(err error) { // before the body is read
+		refuseBody(w, r)
+		fail(err)
+	}
+	if !s.inflight.tryAcquire() {
+		refuse(seserr.TooManyRequests())
 		return
 	}
-	p, err := s.auth.Verify(r.Context(), r, body, s.lookupKey, s.clk.Now())
+	defer s.inflight.release()
+	pending, err := s.auth.Check(r.Context(), r, s.lookupKey, s.clk.Now())
+	if err != nil {
+		refuse(err)
+		return
+	}
+	claimed := pending.Principal()
+	if !s.regionConfigured(claimed.Region) {
+		refuse(unknownRegion(claimed.Region))
+		return
+	}
+	service = claimed.Service
+	op, err := s.operationOf(r, claimed, isV2)
+	if err != nil {
+		refuse(err)
+		return
+	}
+	var body []byte
+	switch {
+	case op.api == "v2" || op.action != "":
+		body, err = readBody(r, nil, op.limit.bytes)
+	case op.api == "sns":
+		body, op.limit, err = readQueryBody(r, snsBodyLimit)
+	default:
+		body, op.limit, err = readQueryBody(r, v1BodyLimit)
+	}
+	if errors.Is(err, errBodyTooLarge) {
+		refuse(op.limit.refusal())
+		return
+	}
+	if err != nil {
+		refuse(seserr.UnreadableBody().Wrap(err))
+		return
+	}
+	p, err := s.auth.Finish(pending, r, body)
 	if err != nil {
 		fail(err)
 		return
 	}
-	if !s.regionConfigured(p.Region) {
-		fail(unknownRegion(p.Region))
-		return
-	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
-	switch {
-	case p.Service == awsauth.ServiceSNS:
+	switch op.api {
+	case "sns":
 		s.serveSNS(w, r, body)
-	case isV2:
+	case "v2":
 		s.v2.ServeHTTP(w, r)
-	case path == "/" && r.Method == http.MethodPost:
-		s.serveV1(w, r, body)
 	default:
-		fail(unknownOperation())
+		s.serveV1(w, r, body)
 	}
 }
 

@@ -100,7 +100,8 @@ func (s *Server) serveSNS(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	form, err := queryForm(r, body)
 	if err != nil {
-		s.writeSNSError(w, r, seserr.SNSInvalidParameterText("Could not parse the request body."))
+		e := seserr.As(err)
+		s.writeSNSError(w, r, seserr.SNSInvalidParameterText(e.Message).Wrap(err))
 		return
 	}
 	action := form.Get("Action")

@@ -24,17 +24,19 @@ type v1Handler func(ctx context.Context, q queryArgs) (any, error)
 // handleV1 registers an Action.
 func (s *Server) handleV1(action string, h v1Handler) { s.v1[action] = h }
 
-// queryForm reads a Query-protocol request's parameters: the form body,
-// with the URL's query filling in what the body lacks (SES v1 and SNS).
+// queryForm reads a Query-protocol request's parameters: the form body and
+// the URL's query (SES v1 and SNS). A parameter in both is refused rather
+// than one of them chosen: neither may override the other.
 func queryForm(r *http.Request, body []byte) (url.Values, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, err
+		return nil, seserr.BadRequest("Could not parse the request body.").Wrap(err)
 	}
 	for k, v := range r.URL.Query() {
-		if _, ok := form[k]; !ok {
-			form[k] = v
+		if _, ok := form[k]; ok {
+			return nil, seserr.ParameterInQueryAndBody(k)
 		}
+		form[k] = v
 	}
 	return form, nil
 }
@@ -42,7 +44,7 @@ func queryForm(r *http.Request, body []byte) (url.Values, error) {
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := queryForm(r, body)
 	if err != nil {
-		s.writeV1Error(w, r, seserr.BadRequest("Could not parse the request body."))
+		s.writeV1Error(w, r, err)
 		return
 	}
 	action := form.Get("Action")

@@ -29,8 +29,11 @@ type Principal struct {
 	Service     string // the credential scope's service ("ses" or "sns")
 }
 
-// MaxSkew is how far a request's signing time may be from the server's clock.
-const MaxSkew = 15 * time.Minute
+// MaxSkew is how far a request's signing time may be from the server's
+// clock: AWS's SigV4 window of 5 minutes. SES itself has been observed to
+// allow 15; the tighter window limits how long a captured request can be
+// replayed (issue 9).
+const MaxSkew = 5 * time.Minute
 
 // Service is the credential scope's service name: "ses" for both SES APIs
 // (v1 Query and v2 REST-JSON sign with the same scope).
@@ -74,27 +77,70 @@ const maxCachedKeys = 4096
 
 type signingKeyID struct{ secret, date, region, service string }
 
-// Verify is VerifyRequest using v's key cache.
+// Verify is VerifyRequest using v's key cache: Check, then Finish.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, lookup KeyLookup, now time.Time) (Principal, error) {
-	sig, err := parseSignature(r)
+	p, err := v.Check(ctx, r, lookup, now)
 	if err != nil {
 		return Principal{}, err
 	}
+	return v.Finish(p, r, body)
+}
+
+// Pending is a request whose signature has been checked in every way that
+// needs no body: complete, current, signed by a known key, with a payload
+// that will be signed. Finish checks the signature itself over the body.
+type Pending struct {
+	sig       signature
+	secret    string
+	principal Principal
+}
+
+// Principal is who claims to have signed the request: known key and
+// account, not yet proven by the signature.
+func (p *Pending) Principal() Principal { return p.principal }
+
+// Check does everything but the signature, so a server can refuse before it
+// reads a body: the Authorization header (or presigned query) complete and
+// well formed, the signing time within MaxSkew, the key known and active.
+// A request that declares UNSIGNED-PAYLOAD, and a presigned request with a
+// body, are refused: SES signs every payload, and a presigned URL signs
+// only its query, so a body would be parameters nobody signed.
+func (v *Verifier) Check(ctx context.Context, r *http.Request, lookup KeyLookup, now time.Time) (*Pending, error) {
+	sig, err := parseSignature(r)
+	if err != nil {
+		return nil, err
+	}
 	if err := sig.checkTime(now); err != nil {
-		return Principal{}, err
+		return nil, err
+	}
+	if !sig.presigned && r.Header.Get("X-Amz-Content-Sha256") == unsignedPayload {
+		return nil, seserr.UnsignedPayload()
+	}
+	if sig.presigned && r.ContentLength != 0 {
+		return nil, seserr.PresignedWithBody()
 	}
 	secret, account, lerr := lookup(ctx, sig.accessKeyID)
 	switch {
 	case errors.Is(lerr, ErrUnknownKey):
-		return Principal{}, seserr.InvalidCredentials().Wrap(fmt.Errorf("awsauth: access key %q: %w", sig.accessKeyID, lerr))
+		return nil, seserr.InvalidCredentials().Wrap(fmt.Errorf("awsauth: access key %q: %w", sig.accessKeyID, lerr))
 	case lerr != nil:
-		return Principal{}, seserr.TemporaryFailure().Wrap(fmt.Errorf("awsauth: look up access key %q: %w", sig.accessKeyID, lerr))
+		return nil, seserr.TemporaryFailure().Wrap(fmt.Errorf("awsauth: look up access key %q: %w", sig.accessKeyID, lerr))
+	}
+	return &Pending{sig: sig, secret: secret,
+		principal: Principal{AccessKeyID: sig.accessKeyID, AccountID: account, Region: sig.region, Service: sig.service}}, nil
+}
+
+// Finish checks the signature of a request Check passed, over its body.
+func (v *Verifier) Finish(p *Pending, r *http.Request, body []byte) (Principal, error) {
+	sig := &p.sig
+	if sig.presigned && len(body) > 0 {
+		return Principal{}, seserr.PresignedWithBody()
 	}
 	payload, err := sig.payloadHash(r, body)
 	if err != nil {
 		return Principal{}, err
 	}
-	id := signingKeyID{secret, sig.scopeDate, sig.region, sig.service}
+	id := signingKeyID{p.secret, sig.scopeDate, sig.region, sig.service}
 	key, cached := v.cachedKey(id)
 	if !cached {
 		key = deriveSigningKey(id)
@@ -105,7 +151,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, loo
 	if !cached {
 		v.keep(id, key) // only keys that verified: junk scopes never fill the cache
 	}
-	return Principal{AccessKeyID: sig.accessKeyID, AccountID: account, Region: sig.region, Service: sig.service}, nil
+	return p.principal, nil
 }
 
 func (v *Verifier) cachedKey(id signingKeyID) ([32]byte, bool) {
@@ -144,8 +190,9 @@ func deriveSigningKey(id signingKeyID) [32]byte {
 
 // payloadHash is the hash the client signed the body with: its declared
 // x-amz-content-sha256 (which must then match the body, or a tampered body
-// would pass) or the body's own hash. A presigned request without a declared
-// hash signs UNSIGNED-PAYLOAD; matches also tries the body hash for it.
+// would pass) or the body's own hash. A presigned request carries no body
+// (Check refuses one); presigners sign it as UNSIGNED-PAYLOAD or as the
+// empty body's hash, and matches tries both.
 func (s *signature) payloadHash(r *http.Request, body []byte) (payloadHash, error) {
 	declared := r.Header.Get("X-Amz-Content-Sha256")
 	if declared == "" && s.presigned {
@@ -153,6 +200,9 @@ func (s *signature) payloadHash(r *http.Request, body []byte) (payloadHash, erro
 	}
 	switch declared {
 	case unsignedPayload:
+		if !s.presigned {
+			return payloadHash{}, seserr.UnsignedPayload()
+		}
 		return payloadHash{declared: unsignedPayload}, nil
 	case "":
 		if s.presigned {

@@ -208,8 +208,7 @@ func TestVerifyAuthorizationSeparators(t *testing.T) {
 
 func TestVerifyPresigned(t *testing.T) {
 	t.Parallel()
-	body := "Action=GetSendQuota&Version=2010-12-01"
-	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	query := "Action=GetSendQuota&Version=2010-12-01"
 	tests := []struct {
 		name    string
 		req     clientRequest
@@ -218,8 +217,8 @@ func TestVerifyPresigned(t *testing.T) {
 		{"GET unsigned payload", clientRequest{method: "GET", target: "/v2/email/account"}, unsignedPayload},
 		{"GET with %40 and query", clientRequest{method: "GET", target: "/v2/email/identities/a%40b.com?x=1%202"}, unsignedPayload},
 		{"GET with X-Amz-Expires", clientRequest{method: "GET", target: "/v2/email/account?X-Amz-Expires=300"}, unsignedPayload},
-		{"POST unsigned payload", clientRequest{method: "POST", target: "/", header: form, body: body}, unsignedPayload},
-		{"POST body hash", clientRequest{method: "POST", target: "/", header: form, body: body}, sha256Hex(body)},
+		{"POST unsigned payload", clientRequest{method: "POST", target: "/?" + query}, unsignedPayload},
+		{"POST empty body hash", clientRequest{method: "POST", target: "/?" + query}, sha256Hex("")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -287,10 +286,10 @@ func TestVerifyRefusals(t *testing.T) {
 			return "", "", errors.New("disk on fire")
 		}, code: "InternalFailure", status: 500},
 		{name: "expired", req: signed, now: signedAt().Add(50 * time.Minute), code: "RequestExpired", status: 400,
-			msg: "Signature expired: 20261123T101010Z is now earlier than 20261123T104510Z (20261123T110010Z - 15 min.)"},
+			msg: "Signature expired: 20261123T101010Z is now earlier than 20261123T105510Z (20261123T110010Z - 5 min.)"},
 		{name: "just expired", req: signed, now: signedAt().Add(MaxSkew + time.Second), code: "RequestExpired", status: 400},
 		{name: "from the future", req: signed, now: signedAt().Add(-50 * time.Minute), code: "RequestExpired", status: 400,
-			msg: "Signature not yet current: 20261123T101010Z is still later than 20261123T093510Z (20261123T092010Z + 15 min.)"},
+			msg: "Signature not yet current: 20261123T101010Z is still later than 20261123T092510Z (20261123T092010Z + 5 min.)"},
 		{name: "wrong scope date", req: func(t *testing.T) (*http.Request, []byte) {
 			return withAuth(t, "/20261123/", "/20261122/")
 		}, code: "SignatureDoesNotMatch", status: 403,
@@ -379,6 +378,27 @@ func TestVerifyRefusals(t *testing.T) {
 			return r, b
 		}, code: "IncompleteSignature", status: 400,
 			msg: "AWS query-string parameters must include 'X-Amz-Signature'. Re-examine the query-string parameters."},
+		// Issue 9, defect 2: nothing a signature does not cover is accepted.
+		{name: "UNSIGNED-PAYLOAD", req: func(t *testing.T) (*http.Request, []byte) {
+			c := post
+			c.header = http.Header{"Content-Type": {"application/json"}, "X-Amz-Content-Sha256": {unsignedPayload}}
+			r := c.build(t, "")
+			creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret}
+			if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, unsignedPayload, Service, testRegion, signedAt()); err != nil {
+				t.Fatal(err)
+			}
+			return onWire(t, r)
+		}, code: "SignatureDoesNotMatch", status: 403, msg: seserr.UnsignedPayload().Message},
+		{name: "presigned with a body", req: func(t *testing.T) (*http.Request, []byte) {
+			form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+			return sdkPresign(t, clientRequest{method: "POST", target: "/?Action=GetSendQuota", header: form,
+				body: "Action=SendEmail&Source=a%40b.com"}, unsignedPayload, signedAt())
+		}, code: "IncompleteSignature", status: 400, msg: seserr.PresignedWithBody().Message},
+		{name: "presigned with a body whose hash it signed", req: func(t *testing.T) (*http.Request, []byte) {
+			form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+			body := "Action=GetSendQuota"
+			return sdkPresign(t, clientRequest{method: "POST", target: "/", header: form, body: body}, sha256Hex(body), signedAt())
+		}, code: "IncompleteSignature", status: 400, msg: seserr.PresignedWithBody().Message},
 		{name: "presigned week-long expiry", req: func(t *testing.T) (*http.Request, []byte) {
 			return sdkPresign(t, clientRequest{method: "GET", target: "/v2/email/account?X-Amz-Expires=604801"}, unsignedPayload, signedAt())
 		}, code: "IncompleteSignature", status: 400},

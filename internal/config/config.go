@@ -65,6 +65,39 @@ type API struct {
 	// send nothing.
 	ReadTimeout Duration `toml:"read_timeout"`
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// MaxConnections bounds open connections (beyond it they wait to be
+	// accepted); MaxInflight bounds SES/SNS requests in progress (beyond
+	// it they are answered with throttling).
+	MaxConnections int `toml:"max_connections"`
+	MaxInflight    int `toml:"max_inflight"`
+	// CapturedMail is "auto" (/_aws/ses on in capture mode only), "on" or
+	// "off"; CapturedMailListen, when set, serves it there and not on the
+	// API listener.
+	CapturedMail       string `toml:"captured_mail"`
+	CapturedMailListen string `toml:"captured_mail_listen"`
+	// CertFile and KeyFile, both set, make the API listener HTTPS only.
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+}
+
+// CapturedMailOn says whether /_aws/ses is served at all.
+func (c *Config) CapturedMailOn() bool {
+	switch c.API.CapturedMail {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return c.Delivery.Mode == "capture"
+}
+
+// APIBaseURL is how the API listener is reached: https when it has a
+// certificate.
+func (c *Config) APIBaseURL() string {
+	if c.API.CertFile != "" {
+		return "https://" + c.API.Listen
+	}
+	return "http://" + c.API.Listen
 }
 
 // Delivery configures what happens to accepted mail.
@@ -198,7 +231,7 @@ func (c *Config) TrackingBaseURL() string {
 	case c.Tracking.Listen != "":
 		return "http://" + c.Tracking.Listen
 	}
-	return "http://" + c.API.Listen
+	return c.APIBaseURL()
 }
 
 // SNS configures the SNS-compatible topics' deliveries to email and sqs
@@ -269,7 +302,8 @@ func Default() Config {
 			MaxConnectionAge:         Duration{time.Hour},
 			AuthFailuresPerIP:        10,
 		},
-		API: API{Listen: "127.0.0.1:8787", ReadTimeout: Duration{time.Minute}, IdleTimeout: Duration{time.Minute}},
+		API: API{Listen: "127.0.0.1:8787", ReadTimeout: Duration{time.Minute}, IdleTimeout: Duration{time.Minute},
+			MaxConnections: 512, MaxInflight: 256, CapturedMail: "auto"},
 		Delivery: Delivery{
 			Mode:                     "capture",
 			MaxAttemptAge:            Duration{14 * time.Hour},
@@ -476,6 +510,28 @@ func (c *Config) Validate() error {
 	}
 	if d := c.API.IdleTimeout.Duration; d < time.Second || d > time.Hour {
 		return bad("api.idle_timeout", "must be from 1s to 1h, got %v", d)
+	}
+	if c.API.MaxConnections < 1 {
+		return bad("api.max_connections", "must be at least 1, got %d", c.API.MaxConnections)
+	}
+	if c.API.MaxInflight < 1 {
+		return bad("api.max_inflight", "must be at least 1, got %d", c.API.MaxInflight)
+	}
+	switch c.API.CapturedMail {
+	case "auto", "on", "off":
+	default:
+		return bad("api.captured_mail", "must be \"auto\", \"on\" or \"off\", got %q", c.API.CapturedMail)
+	}
+	if l := c.API.CapturedMailListen; l != "" {
+		if _, _, err := net.SplitHostPort(l); err != nil {
+			return bad("api.captured_mail_listen", "%q is not host:port", l)
+		}
+		if !c.CapturedMailOn() {
+			return bad("api.captured_mail_listen", "is set but captured mail is off (delivery.mode %q): set api.captured_mail = \"on\"", c.Delivery.Mode)
+		}
+	}
+	if (c.API.CertFile == "") != (c.API.KeyFile == "") {
+		return bad("api.cert_file", "api.cert_file and api.key_file go together")
 	}
 	if f := c.SNS.DeferWhenBusy; f < 0 || f > 1 {
 		return bad("sns.defer_when_busy", "must be a fraction from 0 to 1, got %v", f)

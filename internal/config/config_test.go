@@ -108,6 +108,12 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"[sns]\ninline = \"yes\"", "inline"},
 		{"[api]\nread_timeout = \"100ms\"", "api.read_timeout"},
 		{"[api]\nidle_timeout = \"2h\"", "api.idle_timeout"},
+		{"[api]\nmax_connections = 0", "api.max_connections"},
+		{"[api]\nmax_inflight = -1", "api.max_inflight"},
+		{"[api]\ncaptured_mail = \"yes\"", "api.captured_mail"},
+		{"[api]\ncaptured_mail_listen = \"8789\"", "api.captured_mail_listen"},
+		{"[api]\ncaptured_mail_listen = \"127.0.0.1:8789\"\n[delivery]\nmode = \"mx\"", "api.captured_mail_listen"},
+		{"[api]\ncert_file = \"a.pem\"", "api.cert_file"},
 	} {
 		path := filepath.Join(t.TempDir(), "sesame.toml")
 		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {

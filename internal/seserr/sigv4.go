@@ -45,15 +45,16 @@ func ScopeDateMismatch(scopeDate, date, amzDate string) *Error {
 		scopeDate, date, amzDate))
 }
 
-// SignatureNotYetCurrent: the signing time is later than the server's clock (now) plus 15 minutes (latest).
+// SignatureNotYetCurrent: the signing time is later than the server's clock (now) plus 5 minutes (latest).
+// AWS's text; SES itself has been seen to allow 15 minutes, sesame keeps SigV4's 5.
 func SignatureNotYetCurrent(amzDate, latest, now string) *Error {
-	return RequestExpired(fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+	return RequestExpired(fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 5 min.)",
 		amzDate, latest, now))
 }
 
-// SignatureExpired: the signing time is earlier than the server's clock (now) minus 15 minutes (earliest).
+// SignatureExpired: the signing time is earlier than the server's clock (now) minus 5 minutes (earliest).
 func SignatureExpired(amzDate, earliest, now string) *Error {
-	return RequestExpired(fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+	return RequestExpired(fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 5 min.)",
 		amzDate, earliest, now))
 }
 

@@ -80,6 +80,7 @@ type Options struct {
 	// Extra is TOML appended to the generated config (top-level keys must
 	// come before any table, so Extra should only add tables, e.g. "[log]\nlevel = \"debug\"").
 	SMTPExtra string // lines added to the [smtp] table
+	APIExtra  string // lines added to the [api] table (e.g. APITLSConfig's cert_file/key_file)
 	Regions   []string
 	Extra     string // tables appended at the end of the config (e.g. "[verification]\n…")
 }
@@ -131,10 +132,11 @@ tls_listen = [%q]
 %s
 [api]
 listen = %q
+%s
 [log]
 level = "debug"
 %s
-`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, allowPrivateDestinations(opt.Extra))
+`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +196,7 @@ func (s *Server) start(bin string, retry ...bool) bool {
 			s.t.Fatalf("sesame exited at start: %v\nstdout:\n%s\nstderr:\n%s", s.cmd.ProcessState, s.Stdout, s.Stderr)
 		default:
 		}
-		if up(s.SMTP) && up(s.SMTPS) && healthy(s.API) {
+		if up(s.SMTP) && up(s.SMTPS) && (healthy(s.API) || healthyTLS(s.API)) {
 			return true
 		}
 		if time.Now().After(deadline) {
