@@ -38,6 +38,10 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 		return nil, fmt.Errorf("delivery.dkim_rsa: %w", err)
 	}
 	log.Info("DKIM RSA signing", "engine", engine)
+	tlsAuth, err := newTLSAuth(cfg, clk, log.With("component", "delivery"))
+	if err != nil {
+		return nil, err
+	}
 	return &delivery.MX{
 		Spool:        sp,
 		Store:        st,
@@ -64,5 +68,6 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 			MaxAge: d.MaxAttemptAge.Duration,
 		},
 		Workers: d.Concurrency,
+		TLSAuth: tlsAuth,
 	}, nil
 }

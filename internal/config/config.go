@@ -110,6 +110,27 @@ type Delivery struct {
 	// receivers throttle senders that open too many connections or send
 	// too fast), as Postfix's per-transport limits and KumoMTA's shaping do.
 	Destinations map[string]Destination `toml:"destinations"`
+
+	// Outbound TLS authentication (docs/delivery-tls.md).
+	// MTASTS applies recipient domains' MTA-STS policies (RFC 8461).
+	MTASTS bool `toml:"mta_sts"`
+	// MTASTSCAFile is a PEM file of CA certificates trusted, besides the
+	// system's roots, for MTA-STS policy hosts and MX certificates
+	// (private CAs; tests).
+	MTASTSCAFile string `toml:"mta_sts_ca_file"`
+	// MTASTSPort is the port policies are fetched from: 443 on the
+	// internet; tests use others.
+	MTASTSPort int `toml:"mta_sts_port"`
+	// DANE applies TLSA records (RFC 7672). It declares the resolver
+	// (resolver, or the first nameserver of /etc/resolv.conf) a DNSSEC
+	// validator whose AD bit is trusted: turn it on only for one that
+	// validates and is reached over a trusted path (loopback).
+	DANE bool `toml:"dane"`
+	// AllowPrivateDestinations lets delivery reach loopback, private and
+	// other special-purpose addresses (test setups). Owned by the
+	// private-destinations change (issue 9, defect 7); added here so that
+	// MTA-STS policy fetches obey it too.
+	AllowPrivateDestinations bool `toml:"allow_private_destinations"`
 }
 
 // Destination overrides delivery limits for one recipient domain.
@@ -273,6 +294,8 @@ func Default() Config {
 			Concurrency:              64,
 			MXPort:                   25,
 			DKIMRSA:                  "auto",
+			MTASTS:                   true,
+			MTASTSPort:               443,
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20},
@@ -576,6 +599,14 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 	}
 	if d.MXPort < 1 || d.MXPort > 65535 {
 		return bad("delivery.mx_port", "must be a port number, got %d", d.MXPort)
+	}
+	if d.MTASTSPort < 1 || d.MTASTSPort > 65535 {
+		return bad("delivery.mta_sts_port", "must be a port number, got %d", d.MTASTSPort)
+	}
+	if d.MTASTSCAFile != "" {
+		if _, err := os.Stat(d.MTASTSCAFile); err != nil {
+			return bad("delivery.mta_sts_ca_file", "%v", err)
+		}
 	}
 	for name, dest := range d.Destinations {
 		key := fmt.Sprintf("delivery.destinations.%q", name)
