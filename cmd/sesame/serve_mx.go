@@ -41,6 +41,10 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 	if d.AllowPrivateDestinations {
 		log.Warn("delivery.allow_private_destinations is on: mail may go to loopback, private and other internal addresses")
 	}
+	tlsAuth, err := newTLSAuth(cfg, clk, log.With("component", "delivery"))
+	if err != nil {
+		return nil, err
+	}
 	return &delivery.MX{
 		Spool: sp,
 		Store: st,
@@ -68,5 +72,6 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 			MaxAge: d.MaxAttemptAge.Duration,
 		},
 		Workers: d.Concurrency,
+		TLSAuth: tlsAuth,
 	}, nil
 }

@@ -154,6 +154,22 @@ type Delivery struct {
 	// receivers throttle senders that open too many connections or send
 	// too fast), as Postfix's per-transport limits and KumoMTA's shaping do.
 	Destinations map[string]Destination `toml:"destinations"`
+
+	// Outbound TLS authentication (docs/delivery-tls.md).
+	// MTASTS applies recipient domains' MTA-STS policies (RFC 8461).
+	MTASTS bool `toml:"mta_sts"`
+	// MTASTSCAFile is a PEM file of CA certificates trusted, besides the
+	// system's roots, for MTA-STS policy hosts and MX certificates
+	// (private CAs; tests).
+	MTASTSCAFile string `toml:"mta_sts_ca_file"`
+	// MTASTSPort is the port policies are fetched from: 443 on the
+	// internet; tests use others.
+	MTASTSPort int `toml:"mta_sts_port"`
+	// DANE applies TLSA records (RFC 7672). It declares the resolver
+	// (resolver, or the first nameserver of /etc/resolv.conf) a DNSSEC
+	// validator whose AD bit is trusted: turn it on only for one that
+	// validates and is reached over a trusted path (loopback).
+	DANE bool `toml:"dane"`
 }
 
 // Destination overrides delivery limits for one recipient domain.
@@ -319,6 +335,8 @@ func Default() Config {
 			MXPort:                   25,
 			DKIMRSA:                  "auto",
 			DNSMinTTL:                Duration{5 * time.Second},
+			MTASTS:                   true,
+			MTASTSPort:               443,
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20},
@@ -647,6 +665,14 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 	}
 	if d.DNSMinTTL.Duration < time.Second || d.DNSMinTTL.Duration > time.Hour {
 		return bad("delivery.dns_min_ttl", "must be between 1s and 1h, got %s", d.DNSMinTTL.Duration)
+	}
+	if d.MTASTSPort < 1 || d.MTASTSPort > 65535 {
+		return bad("delivery.mta_sts_port", "must be a port number, got %d", d.MTASTSPort)
+	}
+	if d.MTASTSCAFile != "" {
+		if _, err := os.Stat(d.MTASTSCAFile); err != nil {
+			return bad("delivery.mta_sts_ca_file", "%v", err)
+		}
 	}
 	for name, dest := range d.Destinations {
 		key := fmt.Sprintf("delivery.destinations.%q", name)

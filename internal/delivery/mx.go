@@ -68,6 +68,9 @@ type MX struct {
 	BounceDomain string
 	Client       ClientOptions
 	Retry        RetryPolicy
+	// TLSAuth authenticates receivers' TLS (DANE, MTA-STS); nil:
+	// opportunistic TLS only.
+	TLSAuth *TLSAuth
 	// Workers bounds the messages in flight (default 64).
 	Workers int
 
@@ -515,7 +518,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 				case f == nil:
 					a.done[strings.ToLower(r)] = true
 					delivered = append(delivered, r)
-					log.Debug("delivered", "rcpt", r)
+					log.Debug("delivered", "rcpt", r, "mx", tx.MTA, "tls", tx.TLS, "tls_verified", tx.TLSVerified)
 				case f.Permanent:
 					m.bounce(a, r, f)
 				default:
@@ -549,6 +552,10 @@ func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 		if !errors.As(err, &f) {
 			f = &outcome.Failure{Code: 451, Enhanced: "4.4.3", Text: err.Error()}
 		}
+		return allFailed(tx.Recipients, f)
+	}
+	hops, f := m.TLSAuth.plan(ctx, tx, hops)
+	if f != nil {
 		return allFailed(tx.Recipients, f)
 	}
 	return m.cl.Send(ctx, hops, tx)

@@ -101,6 +101,12 @@ type Transaction struct {
 	// recipient was delivered: its final reply, its host name and address,
 	// and the local address sesame sent from.
 	Reply, MTA, RemoteIP, LocalIP string
+	// How its TLS was authenticated (tlsauth.go): "dane", "mta-sts",
+	// "opportunistic" or "none", and whether its certificate verified.
+	TLS         string
+	TLSVerified bool
+
+	tls map[string]hostTLS // by MX host; set by TLSAuth.plan
 }
 
 // Results of a transaction: per recipient, nil when delivered, else the
@@ -126,6 +132,11 @@ type conn struct {
 	used   int
 	idleAt time.Time
 	reused bool
+
+	// The TLS policy the connection was opened under and whether the
+	// certificate was authenticated (tlsauth.go).
+	mode     string
+	verified bool
 }
 
 func newClient(opt ClientOptions, log *slog.Logger) *client {
@@ -257,7 +268,7 @@ func allFailed(rcpts []string, f *outcome.Failure) Results {
 // next address (temporary) or give up (permanent).
 func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (Results, *outcome.Failure) {
 	for attempt := 0; ; attempt++ {
-		c, fail := cl.get(ctx, host, addr, tx.RequireTLS)
+		c, fail := cl.get(ctx, host, addr, tx.tlsFor(host))
 		if fail != nil {
 			return nil, fail
 		}
@@ -278,7 +289,7 @@ func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (
 
 // get returns an idle connection to addr or dials one (greeting, EHLO,
 // STARTTLS when offered).
-func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (*conn, *outcome.Failure) {
+func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*conn, *outcome.Failure) {
 	now := time.Now()
 	cl.mu.Lock()
 	list := cl.idle[addr]
@@ -287,7 +298,7 @@ func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (
 		if now.Sub(c.idleAt) > cl.opt.IdleTimeout {
 			continue // the reaper closes it
 		}
-		if requireTLS && !c.tls {
+		if !want.accepts(c) {
 			continue
 		}
 		cl.idle[addr] = append(list[:i:i], list[i+1:]...)
@@ -304,16 +315,19 @@ func (cl *client) get(ctx context.Context, host, addr string, requireTLS bool) (
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	sess, err := openSession(nc, host, cl.opt.Hostname, cl.opt.CommandTimeout, cl.opt.DataTimeout)
+	res := &tlsResult{}
+	sess, err := openSessionTLS(nc, host, cl.opt.Hostname, cl.opt.CommandTimeout, cl.opt.DataTimeout, want.config(host, res))
 	if err != nil {
 		nc.Close()
 		return nil, dialFailure(err, host, addr)
 	}
-	if requireTLS && !sess.tls {
+	if want.require && !sess.tls {
 		sess.quit()
-		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and the configuration set requires TLS", host, addr), MTA: host}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and %s requires TLS", host, addr, want.why), MTA: host}
 	}
-	return &conn{s: sess, addr: addr, host: host, tls: sess.tls}, nil
+	c := &conn{s: sess, addr: addr, host: host, tls: sess.tls, mode: want.mode, verified: sess.tls && res.verified}
+	want.logSession(cl.log, host, addr, c, res)
+	return c, nil
 }
 
 func dialFailure(err error, host, addr string) *outcome.Failure {
@@ -434,6 +448,10 @@ func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Resul
 		return out, nil, c.s.reset()
 	}
 	tx.Reply, tx.MTA = res.reply, c.host
+	tx.TLS, tx.TLSVerified = c.mode, c.verified
+	if !c.tls {
+		tx.TLS = tlsNone
+	}
 	tx.RemoteIP, _, _ = net.SplitHostPort(c.addr)
 	if la, ok := c.s.nc.LocalAddr().(*net.TCPAddr); ok {
 		tx.LocalIP = la.IP.String()

@@ -31,8 +31,15 @@ type session struct {
 // it, STARTTLS and EHLO again (RFC 3207 §4.2). Receivers' certificates are
 // rarely valid for their MX names, so they are not checked (as Postfix's
 // smtp_tls_security_level = may / encrypt): TlsPolicy REQUIRE asks for
-// encryption, not authentication.
+// encryption, not authentication. DANE and MTA-STS (tlsauth.go) check them
+// through openSessionTLS.
 func openSession(nc net.Conn, host, ehlo string, cmdTimeout, dataTimeout time.Duration) (*session, error) {
+	return openSessionTLS(nc, host, ehlo, cmdTimeout, dataTimeout, nil)
+}
+
+// openSessionTLS is openSession with the STARTTLS configuration tc (nil:
+// unverified).
+func openSessionTLS(nc net.Conn, host, ehlo string, cmdTimeout, dataTimeout time.Duration, tc *tls.Config) (*session, error) {
 	s := &session{nc: nc, tp: textproto.NewConn(nc), host: host, cmdTimeout: cmdTimeout, dataTimeout: dataTimeout}
 	s.deadline(cmdTimeout)
 	if _, _, err := s.read(2); err != nil {
@@ -47,12 +54,15 @@ func openSession(nc net.Conn, host, ehlo string, cmdTimeout, dataTimeout time.Du
 	if _, _, err := s.cmd(2, "STARTTLS"); err != nil {
 		return nil, fmt.Errorf("STARTTLS: %w", err)
 	}
-	tc := tls.Client(nc, &tls.Config{ServerName: host, InsecureSkipVerify: true}) // #nosec G402 -- see above
+	if tc == nil {
+		tc = &tls.Config{ServerName: host, InsecureSkipVerify: true} // #nosec G402 -- see above
+	}
+	tlsConn := tls.Client(nc, tc)
 	s.deadline(cmdTimeout)
-	if err := tc.Handshake(); err != nil {
+	if err := tlsConn.Handshake(); err != nil {
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
-	s.nc, s.tp, s.tls = tc, textproto.NewConn(tc), true
+	s.nc, s.tp, s.tls = tlsConn, textproto.NewConn(tlsConn), true
 	if err := s.hello(ehlo); err != nil {
 		return nil, err
 	}

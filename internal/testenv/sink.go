@@ -31,6 +31,8 @@ import (
 type SinkOptions struct {
 	// StartTLS offers STARTTLS with a self-signed certificate.
 	StartTLS bool
+	// TLSCert, when set, is offered with STARTTLS instead (StartTLS implied).
+	TLSCert *tls.Certificate
 	// Greylist answers 451 4.7.1 to each recipient's first Greylist RCPTs.
 	Greylist int
 	// Reject maps a recipient (lower-case) to the reply its RCPT gets, e.g.
@@ -132,6 +134,9 @@ func StartSinks(t testing.TB, opts ...SinkOptions) ([]*Sink, string) {
 					cert = selfSignedCert(t)
 				}
 				srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+			}
+			if o.TLSCert != nil {
+				srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.TLSCert}}
 			}
 			s.server = srv
 			go func(ln net.Listener) { _ = srv.Serve(ln) }(lns[i])
