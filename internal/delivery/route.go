@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"sesame/internal/netaddr"
 	"slices"
 	"sync"
 	"time"
@@ -162,7 +163,7 @@ func publicOnly(ips []net.IP) (kept []net.IP, why string) {
 		if !ok {
 			continue
 		}
-		if w := nonPublic(a); w != "" {
+		if w := netaddr.NonPublic(a); w != "" {
 			if why == "" {
 				why = a.Unmap().String() + ": " + w
 			}

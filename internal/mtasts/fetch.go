@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sesame/internal/netaddr"
 	"time"
 )
 
@@ -73,7 +74,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			continue
 		}
 		a = a.Unmap()
-		if !d.AllowPrivate && !PublicAddr(a) {
+		if !d.AllowPrivate && netaddr.NonPublic(a) != "" {
 			last = fmt.Errorf("%s is %s, a non-public address", host, a)
 			continue
 		}
@@ -87,32 +88,6 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		last = fmt.Errorf("no address for %s", host)
 	}
 	return nil, last
-}
-
-// PublicAddr reports whether a is a global unicast address outside the
-// private, shared (RFC 6598) and documentation ranges.
-func PublicAddr(a netip.Addr) bool {
-	if !a.IsGlobalUnicast() || a.IsPrivate() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
-}
-
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),   // RFC 6598 shared address space
-	netip.MustParsePrefix("192.0.0.0/24"),    // RFC 6890 IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // RFC 5737 documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // RFC 2544 benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // RFC 5737
-	netip.MustParsePrefix("203.0.113.0/24"),  // RFC 5737
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
-	netip.MustParsePrefix("2001:db8::/32"),   // RFC 3849 documentation
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // RFC 8215 local-use NAT64
 }
 
 // NewHTTPClient returns the client policy fetches go through: roots verify

@@ -1,4 +1,7 @@
-package delivery
+// Package netaddr says which IP addresses are the public internet: where
+// sesame may connect when a tenant's DNS names the destination (MX
+// delivery, MTA-STS policy hosts). It never resolves names or connects.
+package netaddr
 
 import (
 	"net/netip"
@@ -83,9 +86,9 @@ var (
 	sixToFour      = netip.MustParsePrefix("2002::/16")
 )
 
-// nonPublic says why addr is no destination for mail ("" when it is one):
+// NonPublic says why addr is no destination for mail ("" when it is one):
 // the range it falls in.
-func nonPublic(addr netip.Addr) string {
+func NonPublic(addr netip.Addr) string {
 	addr = addr.Unmap() // ::ffff:a.b.c.d is a.b.c.d (RFC 4291 §2.5.5.2)
 	if !addr.IsValid() {
 		return "invalid address"
@@ -103,14 +106,14 @@ func nonPublic(addr netip.Addr) string {
 	case nat64.Contains(addr):
 		// RFC 6052 §2.2: the IPv4 address is the last 32 bits.
 		b := addr.As16()
-		if why := nonPublic(netip.AddrFrom4([4]byte(b[12:16]))); why != "" {
+		if why := NonPublic(netip.AddrFrom4([4]byte(b[12:16]))); why != "" {
 			return "NAT64 of " + why
 		}
 		return ""
 	case sixToFour.Contains(addr):
 		// RFC 3056 §2: 2002:V4ADDR::/48.
 		b := addr.As16()
-		if why := nonPublic(netip.AddrFrom4([4]byte(b[2:6]))); why != "" {
+		if why := NonPublic(netip.AddrFrom4([4]byte(b[2:6]))); why != "" {
 			return "6to4 of " + why
 		}
 		return ""
