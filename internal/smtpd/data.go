@@ -2,10 +2,10 @@ package smtpd
 
 import (
 	"bufio"
-	"errors"
 	"io"
 
 	"sesame/internal/mailmsg"
+	"sesame/internal/sending"
 	"sesame/internal/seserr"
 )
 
@@ -123,9 +123,4 @@ func (s *session) readData(w io.Writer) (refusal *seserr.Error, err error) {
 }
 
 // lineError is SES's face of a mailmsg line-rule error.
-func lineError(err error) *seserr.Error {
-	if errors.Is(err, mailmsg.ErrNUL) {
-		return seserr.NULByte()
-	}
-	return seserr.BareLineEnding()
-}
+func lineError(err error) *seserr.Error { return sending.LineError(err) }
