@@ -206,14 +206,23 @@ func TestDialogueAgainstRealServer(t *testing.T) {
 		c.sendData(msg, "554 Transaction failed: Recipient count exceeds 50.")
 	})
 	t.Run("bare LF never ends DATA", func(t *testing.T) {
-		c := login(t, s)
-		c.step("MAIL FROM:<sender@example.com>", "250 Ok")
-		c.step("RCPT TO:<success@simulator.amazonses.com>", "250 Ok")
-		c.step("DATA", "354 End data with <CR><LF>.<CR><LF>")
-		// A smuggling attempt: "\n.\n" followed by a second transaction.
-		c.conn.Write([]byte("From: sender@example.com\r\n\r\nx\n.\nMAIL FROM:<sender@example.com>\r\n"))
-		c.step(".", "~554 .*bare CR or LF.*")
-		c.step("NOOP", "250 Ok")
+		// The sandbox's 1 message/s may still count the sends above: try
+		// again while the answer is the rate's 454.
+		waitFor(t, "the bare-LF message accepted", func() bool {
+			c := login(t, s)
+			c.step("MAIL FROM:<sender@example.com>", "250 Ok")
+			c.step("RCPT TO:<success@simulator.amazonses.com>", "250 Ok")
+			c.step("DATA", "354 End data with <CR><LF>.<CR><LF>")
+			// A smuggling attempt: "\n.\n" followed by a second transaction.
+			// The bare LFs are normalized (Postfix's smtpd_forbid_bare_newline
+			// = normalize): one message, the "MAIL FROM" line its content.
+			c.conn.Write([]byte("From: sender@example.com\r\n\r\nx\n.\nMAIL FROM:<sender@example.com>\r\n"))
+			if c.step(".", "~(250 Ok "+messageIDPattern+"|454 Throttling failure: Maximum sending rate exceeded)")[:3] == "454" {
+				return false
+			}
+			c.step("NOOP", "250 Ok")
+			return true
+		})
 	})
 }
 

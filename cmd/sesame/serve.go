@@ -23,6 +23,7 @@ import (
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
 	"sesame/internal/lowprio"
+	"sesame/internal/mailmsg"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
@@ -80,10 +81,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	bareLF, err := mailmsg.ParseBareLF(cfg.SMTP.BareLF)
+	if err != nil {
+		return fmt.Errorf("smtp.bare_lf: %w", err)
+	}
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
-		Tracking: tracks,
+		Tracking: tracks, BareLF: bareLF,
 	})
 	defer sender.Close()
 	// events: what outcomes mean (records, DSNs, suppression) and their
@@ -100,17 +105,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	smtpServer := smtpd.New(smtpd.Config{
-		Hostname:           cfg.Hostname,
-		Regions:            cfg.Regions,
-		TLS:                tlsConf,
-		MaxConnections:     cfg.SMTP.MaxConnections,
-		MaxMessageBytes:    cfg.SMTP.MaxMessageBytes,
-		IdleTimeout:        cfg.SMTP.IdleTimeout.Duration,
-		MaxMessagesPerConn: cfg.SMTP.MaxMessagesPerConnection,
-		MaxConnAge:         cfg.SMTP.MaxConnectionAge.Duration,
-		AuthFailuresPerIP:  cfg.SMTP.AuthFailuresPerIP,
-		Logger:             log,
-		Clock:              clk,
+		Hostname:            cfg.Hostname,
+		Regions:             cfg.Regions,
+		TLS:                 tlsConf,
+		MaxConnections:      cfg.SMTP.MaxConnections,
+		MaxMessageBytes:     cfg.SMTP.MaxMessageBytes,
+		IdleTimeout:         cfg.SMTP.IdleTimeout.Duration,
+		MaxMessagesPerConn:  cfg.SMTP.MaxMessagesPerConnection,
+		MaxConnAge:          cfg.SMTP.MaxConnectionAge.Duration,
+		AuthFailuresPerIP:   cfg.SMTP.AuthFailuresPerIP,
+		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP,
+		CommandTimeout:      cfg.SMTP.CommandTimeout.Duration,
+		PreAuthTimeout:      cfg.SMTP.PreAuthTimeout.Duration,
+		BareLF:              bareLF,
+		Logger:              log,
+		Clock:               clk,
 	}, sender)
 	verifier := verify.New(verify.Config{
 		Store: st, Resolver: dnsx.New(cfg.Delivery.Resolver), Sender: sender, Clock: clk, Logger: log,

@@ -125,7 +125,10 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	headerFrom := o.from
 	switch {
 	case o.raw != nil:
-		msg = o.raw
+		// The line-ending rule SMTP's DATA follows, one for both.
+		if msg, err = s.cfg.Sender.RawContent(o.raw); err != nil {
+			return "", err
+		}
 		if headerFrom == "" || len(rcpts) == 0 {
 			hf, hr, err := rawAddresses(msg)
 			if err != nil {

@@ -278,7 +278,8 @@ func TestSendEmailV2Raw(t *testing.T) {
 	_, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Content: &v2types.EmailContent{Raw: &v2types.RawMessage{
 		Data: []byte("X-SES-CONFIGURATION-SET: nope\r\n" + raw)}}})
 	wantErrCode(t, err, "NotFoundException")
-	// Explicit destinations replace the header's; bare LF line ends pass (as the CLI sends them).
+	// Explicit destinations replace the header's; bare LF line ends (as the
+	// CLI sends them) are stored as CRLF, as over SMTP.
 	lf := "From: me@example.org\nSubject: x\n\nbody"
 	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{Destination: &v2types.Destination{ToAddresses: []string{"only@example.com"}},
 		Content: &v2types.EmailContent{Raw: &v2types.RawMessage{Data: []byte(lf)}}}); err != nil {
@@ -302,7 +303,7 @@ func TestSendEmailV2Raw(t *testing.T) {
 		!strings.HasPrefix(out, "Message-ID: <"+ms[0].env.ID+"@") || !reflect.DeepEqual(ms[0].env.Tags, []spool.Tag{{Name: "k", Value: "v"}}) {
 		t.Errorf("raw message: %+v\n%s", ms[0].env.Meta, out)
 	}
-	if !slices.Equal(ms[1].env.Recipients, []string{"only@example.com"}) || !strings.HasSuffix(ms[1].raw, lf) {
+	if !slices.Equal(ms[1].env.Recipients, []string{"only@example.com"}) || !strings.HasSuffix(ms[1].raw, strings.ReplaceAll(lf, "\n", "\r\n")) {
 		t.Errorf("second: %+v\n%s", ms[1].env, ms[1].raw)
 	}
 }

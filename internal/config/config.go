@@ -49,6 +49,17 @@ type SMTP struct {
 	MaxMessagesPerConnection int      `toml:"max_messages_per_connection"`
 	MaxConnectionAge         Duration `toml:"max_connection_age"`
 	AuthFailuresPerIP        int      `toml:"auth_failures_per_ip"`
+	// MaxConnectionsPerIP caps one client address's sessions (IPv6: its
+	// /64), as Postfix's smtpd_client_connection_count_limit.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
+	// CommandTimeout bounds one whole command line (or AUTH response, or
+	// TLS handshake) however slowly it is sent; PreAuthTimeout bounds the
+	// time from connecting to a successful AUTH.
+	CommandTimeout Duration `toml:"command_timeout"`
+	PreAuthTimeout Duration `toml:"pre_auth_timeout"`
+	// BareLF is what a bare LF in message content becomes, over SMTP and
+	// in raw API content: "normalize" (CRLF) or "reject".
+	BareLF string `toml:"bare_lf"`
 }
 
 // TLS names the server certificate; empty means a self-signed one in data_dir.
@@ -317,6 +328,10 @@ func Default() Config {
 			MaxMessagesPerConnection: 10000,
 			MaxConnectionAge:         Duration{time.Hour},
 			AuthFailuresPerIP:        10,
+			MaxConnectionsPerIP:      50,
+			CommandTimeout:           Duration{30 * time.Second},
+			PreAuthTimeout:           Duration{time.Minute},
+			BareLF:                   "normalize",
 		},
 		API: API{Listen: "127.0.0.1:8787", ReadTimeout: Duration{time.Minute}, IdleTimeout: Duration{time.Minute},
 			MaxConnections: 512, MaxInflight: 256, CapturedMail: "auto"},
@@ -445,6 +460,18 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.AuthFailuresPerIP < 1 {
 		return bad("smtp.auth_failures_per_ip", "must be at least 1, got %d", c.SMTP.AuthFailuresPerIP)
+	}
+	if c.SMTP.MaxConnectionsPerIP < 1 {
+		return bad("smtp.max_connections_per_ip", "must be at least 1, got %d", c.SMTP.MaxConnectionsPerIP)
+	}
+	if c.SMTP.CommandTimeout.Duration < time.Second {
+		return bad("smtp.command_timeout", "must be at least 1s, got %s", c.SMTP.CommandTimeout.Duration)
+	}
+	if c.SMTP.PreAuthTimeout.Duration < time.Second {
+		return bad("smtp.pre_auth_timeout", "must be at least 1s, got %s", c.SMTP.PreAuthTimeout.Duration)
+	}
+	if c.SMTP.BareLF != "normalize" && c.SMTP.BareLF != "reject" {
+		return bad("smtp.bare_lf", "must be \"normalize\" or \"reject\", got %q", c.SMTP.BareLF)
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return bad("tls.cert_file", "tls.cert_file and tls.key_file go together")

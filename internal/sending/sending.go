@@ -63,6 +63,9 @@ type Config struct {
 	// Tracking signs and places open and click tracking URLs; nil: no
 	// message is tracked.
 	Tracking *Tracking
+	// BareLF is what a bare LF in raw API content becomes ([smtp] bare_lf:
+	// the rule SMTP's DATA follows too).
+	BareLF mailmsg.BareLF
 }
 
 // Sender applies SES's policy and spools what passes.
@@ -76,6 +79,7 @@ type Sender struct {
 	maxBytes  int64
 	logger    *slog.Logger
 	rules     *headerRules
+	bareLF    mailmsg.BareLF
 
 	// Policy data, kept for cacheTTL.
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
@@ -94,7 +98,7 @@ func New(cfg Config) *Sender {
 	s := &Sender{
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
-		rules: newHeaderRules(), tracking: cfg.Tracking,
+		rules: newHeaderRules(), tracking: cfg.Tracking, bareLF: cfg.BareLF,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}

@@ -201,10 +201,12 @@ func transactionFailed(what string) *Error {
 		APICode: "MessageRejected", QueryCode: "MessageRejected", Message: what}
 }
 
-// BareLineEnding: a bare CR or LF inside DATA (SMTP smuggling defence; SES
-// has no published text, so sesame says plainly what is wrong).
+// BareLineEnding: a bare CR (or, in strict mode, a bare LF) in message
+// content, over SMTP or in raw API content (SMTP smuggling defence; SES has
+// no published text, so sesame says plainly what is wrong). The API face is
+// an invalid parameter, as for other content SES cannot take.
 func BareLineEnding() *Error {
-	return smtpOnly(554, "Transaction failed: Message contains bare CR or LF characters; lines must end with CRLF.")
+	return BadRequest("Message contains bare CR or LF characters; lines must end with CRLF.")
 }
 
 // LineTooLong: a DATA or command line longer than allowed.
@@ -212,9 +214,9 @@ func LineTooLong() *Error {
 	return smtpOnly(554, "Transaction failed: Message contains a line longer than 1000 characters.")
 }
 
-// NULByte: a NUL octet in the message.
+// NULByte: a NUL octet in the message (SMTP or raw API content).
 func NULByte() *Error {
-	return smtpOnly(554, "Transaction failed: Message contains NUL characters.")
+	return BadRequest("Message contains NUL characters.")
 }
 
 // --- Quotas --------------------------------------------------------------

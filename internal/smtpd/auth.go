@@ -2,6 +2,8 @@ package smtpd
 
 import (
 	"bytes"
+	"container/list"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -69,14 +71,15 @@ func (s *session) cmdAuth(arg string) bool {
 	// The lockout is checked after the dialogue so a locked-out client
 	// learns nothing from how far it gets.
 	now := s.srv.cfg.Clock.Now()
-	if s.srv.authLim.locked(s.remoteIP, now) {
-		s.log.Warn("smtpd: AUTH refused: too many failures from this address", "user", user)
+	if s.srv.authLim.locked(s.remoteIP, user, now) {
+		s.log.Warn("smtpd: AUTH refused: too many failures of this user name from this address", "user", user)
 		s.replyErr(seserr.TemporaryAuthFailure())
 		return true
 	}
 	account, err := s.srv.be.AuthenticateSMTP(s.ctx, s.region, user, password)
 	if err == nil {
 		s.accountID, s.keyID = account, user
+		s.preAuthDeadline = time.Time{}
 		s.reply("235 Authentication successful.")
 		return true
 	}
@@ -94,7 +97,7 @@ func (s *session) cmdAuth(arg string) bool {
 		return true
 	}
 	s.authFails++
-	s.srv.authLim.fail(s.remoteIP, now)
+	s.srv.authLim.fail(s.remoteIP, user, now)
 	s.log.Warn("smtpd: authentication failed", "user", user, "region", s.region, "err", err)
 	s.replyErr(e)
 	return s.authFails < authFailuresPerSession
@@ -171,47 +174,75 @@ func decodeAuth(resp string) ([]byte, error) {
 	return b, nil
 }
 
-// authLimiter counts failed AUTHs per client IP: after max failures within
-// window the address is locked out until window has passed since the
-// failure that locked it.
+// authLimiter counts failed AUTHs per credential and client: after max
+// failures within window that user name is locked out from that address
+// (an IPv6 /64) until window has passed since the failure that locked it.
+// Keying by both keeps a shared NAT usable: one client's wrong password
+// locks its own credential there, not everyone's. Memory is bounded: past
+// capacity the record touched longest ago goes.
 type authLimiter struct {
-	max    int
-	window time.Duration
+	max      int
+	window   time.Duration
+	capacity int
 
-	mu  sync.Mutex
-	ips map[string]*authRecord
+	mu   sync.Mutex
+	keys map[authKey]*list.Element // of *authRecord
+	lru  *list.List                // least recently failed first
+}
+
+// authKey is a client and the user name it tried; the name is hashed so a
+// 12 KB AUTH line costs the map no more than a real access key id.
+type authKey struct {
+	client string
+	user   [sha256.Size]byte
 }
 
 type authRecord struct {
+	key         authKey
 	failures    int
 	first       time.Time // start of the counting window
 	lockedUntil time.Time
 }
 
-// maxTrackedIPs bounds the limiter's memory under a spray of addresses.
-const maxTrackedIPs = 100_000
+// maxTrackedCredentials bounds the limiter's memory under a spray of
+// addresses and names (about 150 bytes each).
+const maxTrackedCredentials = 100_000
 
 func newAuthLimiter(max int, window time.Duration) *authLimiter {
-	return &authLimiter{max: max, window: window, ips: make(map[string]*authRecord)}
+	return &authLimiter{max: max, window: window, capacity: maxTrackedCredentials,
+		keys: make(map[authKey]*list.Element), lru: list.New()}
 }
 
-func (l *authLimiter) locked(ip string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := l.ips[ip]
-	return r != nil && now.Before(r.lockedUntil)
+func newAuthKey(ip, user string) authKey {
+	return authKey{client: clientKey(ip), user: sha256.Sum256([]byte(user))}
 }
 
-func (l *authLimiter) fail(ip string, now time.Time) {
+func (l *authLimiter) locked(ip, user string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.ips[ip]
-	if r == nil || now.Sub(r.first) >= l.window && !now.Before(r.lockedUntil) {
-		if len(l.ips) >= maxTrackedIPs {
-			l.sweep(now)
+	e := l.keys[newAuthKey(ip, user)]
+	return e != nil && now.Before(e.Value.(*authRecord).lockedUntil)
+}
+
+func (l *authLimiter) fail(ip, user string, now time.Time) {
+	k := newAuthKey(ip, user)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var r *authRecord
+	if e := l.keys[k]; e != nil {
+		r = e.Value.(*authRecord)
+		l.lru.MoveToBack(e)
+		if now.Sub(r.first) >= l.window && !now.Before(r.lockedUntil) {
+			*r = authRecord{key: k, first: now} // stale: count afresh
 		}
-		r = &authRecord{first: now}
-		l.ips[ip] = r
+	} else {
+		for l.lru.Len() >= l.capacity {
+			oldest := l.lru.Front()
+			delete(l.keys, oldest.Value.(*authRecord).key)
+			l.lru.Remove(oldest)
+		}
+		r = &authRecord{key: k, first: now}
+		l.keys[k] = l.lru.PushBack(r)
 	}
 	r.failures++
 	if r.failures >= l.max {
@@ -221,11 +252,9 @@ func (l *authLimiter) fail(ip string, now time.Time) {
 	}
 }
 
-// sweep drops records that no longer count or lock anything.
-func (l *authLimiter) sweep(now time.Time) {
-	for ip, r := range l.ips {
-		if now.Sub(r.first) >= l.window && !now.Before(r.lockedUntil) {
-			delete(l.ips, ip)
-		}
-	}
+// size is how many records the limiter holds.
+func (l *authLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lru.Len()
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sesame/internal/mailmsg"
 )
 
 // Script fragments. {{open}} brings a session under TLS: EHLO and STARTTLS
@@ -304,15 +306,24 @@ func dialogueScenarios() []scenario {
 			c -> DATA
 			c <- 354 End data with <CR><LF>.<CR><LF>
 			c ~> "line\n.\nMAIL FROM:<smuggled@example.com>\r\n.\r\n"
-			c <- 554 Transaction failed: Message contains bare CR or LF characters; lines must end with CRLF.
+			{{sent}}
 			c -> NOOP
 			c <- 250 Ok`,
-			check: noSubmissions},
+			check: oneBody("line\r\nMAIL FROM:<smuggled@example.com>\r\n")},
 		{name: "LF dot CRLF is not the end", script: `{{open}}{{auth}}{{envelope}}
 			c -> DATA
 			c <- 354 End data with <CR><LF>.<CR><LF>
 			c ~> "a\r\nb\n.\r\nRSET\r\n.\r\n"
-			c <- 554 Transaction failed: Message contains bare CR or LF characters; lines must end with CRLF.`,
+			{{sent}}`,
+			check: oneBody("a\r\nb\r\nRSET\r\n")},
+		{name: "bare LF refused when strict", tune: func(c *Config) { c.BareLF = mailmsg.BareLFReject },
+			script: `{{open}}{{auth}}{{envelope}}
+			c -> DATA
+			c <- 354 End data with <CR><LF>.<CR><LF>
+			c ~> "line\n.\nMAIL FROM:<smuggled@example.com>\r\n.\r\n"
+			c <- 554 Transaction failed: Message contains bare CR or LF characters; lines must end with CRLF.
+			c -> NOOP
+			c <- 250 Ok`,
 			check: noSubmissions},
 		{name: "bare CR", script: `{{open}}{{auth}}{{envelope}}
 			c -> DATA
@@ -382,6 +393,16 @@ func dialogueScenarios() []scenario {
 			c -> MAIL FROM:<sender@example.com>
 			c <- 421 Service not available, closing transmission channel
 			eof`},
+	}
+}
+
+// oneBody checks that exactly one message was submitted, with body.
+func oneBody(body string) func(*testing.T, *testServer) {
+	return func(t *testing.T, ts *testServer) {
+		subs := ts.be.submitted()
+		if len(subs) != 1 || subs[0].Body != body {
+			t.Errorf("submissions = %+v, want one with body %q", subs, body)
+		}
 	}
 }
 

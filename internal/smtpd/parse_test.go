@@ -1,6 +1,7 @@
 package smtpd
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -105,25 +106,60 @@ func TestAuthLimiter(t *testing.T) {
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	l := newAuthLimiter(3, 5*time.Minute)
 	at := func(d time.Duration) time.Time { return start.Add(d) }
-	l.fail("192.0.2.1", at(0))
-	l.fail("192.0.2.1", at(time.Minute))
-	if l.locked("192.0.2.1", at(time.Minute)) {
+	const ip, user = "192.0.2.1", "AKIDEXAMPLE"
+	l.fail(ip, user, at(0))
+	l.fail(ip, user, at(time.Minute))
+	if l.locked(ip, user, at(time.Minute)) {
 		t.Fatal("locked after 2 of 3 failures")
 	}
 	// Failures outside the window do not add up.
-	l.fail("192.0.2.1", at(6*time.Minute))
-	if l.locked("192.0.2.1", at(6*time.Minute)) {
+	l.fail(ip, user, at(6*time.Minute))
+	if l.locked(ip, user, at(6*time.Minute)) {
 		t.Fatal("failures from an old window counted")
 	}
-	l.fail("192.0.2.1", at(7*time.Minute))
-	l.fail("192.0.2.1", at(8*time.Minute))
-	if !l.locked("192.0.2.1", at(8*time.Minute)) {
+	l.fail(ip, user, at(7*time.Minute))
+	l.fail(ip, user, at(8*time.Minute))
+	if !l.locked(ip, user, at(8*time.Minute)) {
 		t.Fatal("not locked after 3 failures in the window")
 	}
-	if l.locked("192.0.2.2", at(8*time.Minute)) {
+	if l.locked("192.0.2.2", user, at(8*time.Minute)) {
 		t.Fatal("another address locked")
 	}
-	if !l.locked("192.0.2.1", at(13*time.Minute-time.Second)) || l.locked("192.0.2.1", at(13*time.Minute)) {
+	// A shared NAT: another credential from the same address is not locked.
+	if l.locked(ip, "AKIDOTHER", at(8*time.Minute)) {
+		t.Fatal("another user name from the same address locked")
+	}
+	if !l.locked(ip, user, at(13*time.Minute-time.Second)) || l.locked(ip, user, at(13*time.Minute)) {
 		t.Fatal("lockout does not last exactly the window")
+	}
+	// An IPv6 client is its /64.
+	for range 3 {
+		l.fail("2001:db8:1:2::1", user, at(20*time.Minute))
+	}
+	if !l.locked("2001:db8:1:2:ffff::9", user, at(20*time.Minute)) || l.locked("2001:db8:1:3::1", user, at(20*time.Minute)) {
+		t.Fatal("IPv6 lockout not per /64")
+	}
+}
+
+// TestAuthLimiterBounded sprays many distinct credentials: the map stays at
+// its capacity, evicting the records touched longest ago.
+func TestAuthLimiterBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	l := newAuthLimiter(2, 5*time.Minute)
+	l.capacity = 100
+	l.fail("192.0.2.1", "victim", now)
+	l.fail("192.0.2.1", "victim", now)
+	for i := range 10_000 {
+		l.fail(fmt.Sprintf("198.51.%d.%d", i/256, i%256), strings.Repeat("x", 1000), now)
+		if n := l.size(); n > 100 {
+			t.Fatalf("%d records after %d failures, capacity 100", n, i+1)
+		}
+	}
+	if l.locked("192.0.2.1", "victim", now) {
+		t.Error("the oldest record was not the one evicted")
+	}
+	if l.size() != 100 || len(l.keys) != 100 {
+		t.Errorf("size %d, map %d; want 100", l.size(), len(l.keys))
 	}
 }

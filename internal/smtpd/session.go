@@ -49,7 +49,15 @@ type session struct {
 	ctx      context.Context
 	log      *slog.Logger
 	remoteIP string
-	started  time.Time
+	started  time.Time // by the Server's clock: ages in logs and between commands
+
+	// Deadlines on the network, by the time deadlineConn sets them with.
+	// A read never waits past the earliest that applies: the command's
+	// (while one is read), the pre-authentication one (until AUTH
+	// succeeds) and the connection's age limit.
+	cmdDeadline     time.Time // zero: no command being read
+	preAuthDeadline time.Time
+	ageDeadline     time.Time
 
 	implicitTLS bool
 	tls         bool
@@ -78,12 +86,27 @@ func newSession(srv *Server, conn net.Conn, implicitTLS bool) *session {
 	}
 	s.log = srv.log.With("remote", s.remoteIP)
 	s.conn = &deadlineConn{Conn: conn, idle: srv.cfg.IdleTimeout, sess: s}
+	now := time.Now()
+	s.preAuthDeadline = now.Add(srv.cfg.PreAuthTimeout)
+	s.ageDeadline = now.Add(srv.cfg.MaxConnAge)
 	return s
+}
+
+// readDeadline is the earliest of d and the session's deadlines.
+func (s *session) readDeadline(d time.Time) time.Time {
+	for _, l := range [...]time.Time{s.cmdDeadline, s.preAuthDeadline, s.ageDeadline} {
+		if !l.IsZero() && l.Before(d) {
+			d = l
+		}
+	}
+	return d
 }
 
 // deadlineConn renews the idle timeout before every read and write, so the
 // timeout covers commands, DATA and TLS handshakes alike without a timer
-// per line: bufio calls Read only when its buffer is empty.
+// per line: bufio calls Read only when its buffer is empty. A read's
+// deadline is never later than the session's own deadlines, which a
+// trickling client cannot renew.
 type deadlineConn struct {
 	net.Conn
 	idle time.Duration
@@ -94,7 +117,11 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 	if c.sess != nil && c.sess.idle.Load() && c.sess.srv.closing.Load() {
 		return 0, errShuttingDown
 	}
-	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	d := time.Now().Add(c.idle)
+	if c.sess != nil {
+		d = c.sess.readDeadline(d)
+	}
+	c.Conn.SetReadDeadline(d)
 	return c.Conn.Read(p)
 }
 
@@ -120,7 +147,7 @@ func (s *session) serve() {
 	}()
 	if s.implicitTLS {
 		tc := tls.Server(s.conn, s.srv.tls)
-		if err := tc.HandshakeContext(s.ctx); err != nil {
+		if err := s.handshake(tc); err != nil {
 			s.log.Debug("smtpd: TLS handshake failed", "err", err)
 			return
 		}
@@ -179,15 +206,19 @@ func (s *session) retiring() bool {
 		cfg.Clock.Now().Sub(s.started) >= cfg.MaxConnAge
 }
 
-// readFailed ends a session whose read failed: a timeout gets SES's 451,
-// a shutdown 421, a vanished client nothing.
+// readFailed ends a session whose read failed: a timeout (idle, command
+// or pre-authentication) gets SES's 451, a shutdown or the age limit 421,
+// a vanished client nothing.
 func (s *session) readFailed(err error) {
 	switch {
 	case errors.Is(err, errShuttingDown),
 		errors.Is(err, os.ErrDeadlineExceeded) && s.srv.closing.Load():
 		s.replyErr(seserr.ServiceClosing())
+	case errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(s.ageDeadline):
+		s.log.Info("smtpd: connection age limit reached mid-command")
+		s.replyErr(seserr.ServiceClosing())
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		s.log.Debug("smtpd: idle timeout")
+		s.log.Info("smtpd: timeout", "waiting_for", s.waitingFor())
 		s.replyErr(seserr.Timeout())
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		return
@@ -203,7 +234,11 @@ func (s *session) readFailed(err error) {
 // Commands may end in a bare LF: only DATA is strict about line endings.
 func (s *session) readLine(max int) (string, error) {
 	s.idle.Store(true)
-	defer s.idle.Store(false)
+	s.cmdDeadline = time.Now().Add(s.srv.cfg.CommandTimeout)
+	defer func() {
+		s.idle.Store(false)
+		s.cmdDeadline = time.Time{}
+	}()
 	line, err := s.r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull || err == nil && len(line) > max {
 		for err == bufio.ErrBufferFull {
@@ -222,6 +257,14 @@ func (s *session) readLine(max int) (string, error) {
 		line = line[:n-1]
 	}
 	return string(line), nil
+}
+
+// waitingFor names, for the log, the deadline a timed-out read hit.
+func (s *session) waitingFor() string {
+	if s.accountID == "" && !time.Now().Before(s.preAuthDeadline) {
+		return "authentication"
+	}
+	return "a command or data (idle timeout or command deadline)"
 }
 
 // splitCommand returns the upper-cased verb and the argument text.
@@ -310,7 +353,7 @@ func (s *session) cmdStartTLS(arg string) bool {
 		return false
 	}
 	tc := tls.Server(s.conn, s.srv.tls)
-	if err := tc.HandshakeContext(s.ctx); err != nil {
+	if err := s.handshake(tc); err != nil {
 		s.log.Debug("smtpd: STARTTLS handshake failed", "err", err)
 		return false
 	}
@@ -321,6 +364,14 @@ func (s *session) cmdStartTLS(arg string) bool {
 	s.accountID, s.keyID = "", ""
 	s.startTLS(tc)
 	return true
+}
+
+// handshake runs the TLS handshake under the command deadline: a client
+// trickling its hello holds the slot no longer than a slow command line.
+func (s *session) handshake(tc *tls.Conn) error {
+	s.cmdDeadline = time.Now().Add(s.srv.cfg.CommandTimeout)
+	defer func() { s.cmdDeadline = time.Time{} }()
+	return tc.HandshakeContext(s.ctx)
 }
 
 // startTLS moves the session onto tc, whose handshake is complete.

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"sesame/internal/clock"
+	"sesame/internal/mailmsg"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -47,22 +49,40 @@ type Backend interface {
 
 // Config tunes a Server; zero values mean SES's defaults.
 type Config struct {
-	Hostname           string        // greeting and EHLO name (default "localhost")
-	Regions            []string      // configured regions; Regions[0] is the default (default "us-east-1")
-	TLS                *tls.Config   // server certificate(s); required for STARTTLS and the wrapper
-	MaxConnections     int           // default 1000; over it "421 Too many concurrent SMTP connections"
-	MaxMessageBytes    int64         // default 40 MiB, as SES
-	IdleTimeout        time.Duration // default 10 s, as SES
-	MaxMessagesPerConn int           // default 10000; then 421 at the next command
-	MaxConnAge         time.Duration // default 1 h; then 421 at the next command
-	AuthFailuresPerIP  int           // default 10 within AuthLockout, then AUTH gets 454 for AuthLockout
-	AuthLockout        time.Duration // default 5 min
-	Logger             *slog.Logger
-	Clock              clock.Clock // for ages and cooldowns (default clock.Real)
+	Hostname       string      // greeting and EHLO name (default "localhost")
+	Regions        []string    // configured regions; Regions[0] is the default (default "us-east-1")
+	TLS            *tls.Config // server certificate(s); required for STARTTLS and the wrapper
+	MaxConnections int         // default 1000; over it "421 Too many concurrent SMTP connections"
+	// MaxConnectionsPerIP caps one client's sessions (an IPv6 client is
+	// its /64); default 50, Postfix's smtpd_client_connection_count_limit.
+	// Over it the same 421.
+	MaxConnectionsPerIP int
+	MaxMessageBytes     int64         // default 40 MiB, as SES
+	IdleTimeout         time.Duration // default 10 s, as SES
+	MaxMessagesPerConn  int           // default 10000; then 421 at the next command
+	MaxConnAge          time.Duration // default 1 h; then 421, mid-command too (a deadline)
+	// CommandTimeout bounds reading one whole command line or AUTH
+	// response (and a TLS handshake), however slowly it is trickled:
+	// IdleTimeout alone is renewed by every byte. Default 30 s.
+	CommandTimeout time.Duration
+	// PreAuthTimeout is how long a session may go without
+	// authenticating; default 60 s. Then "451 4.4.2 Timeout waiting for
+	// data from client." and the connection closes.
+	PreAuthTimeout time.Duration
+	// BareLF is what DATA does with a bare LF: normalize it to CRLF
+	// (default) or refuse the message. See mailmsg.BareLF.
+	BareLF            mailmsg.BareLF
+	AuthFailuresPerIP int           // default 10 within AuthLockout, then AUTH gets 454 for AuthLockout
+	AuthLockout       time.Duration // default 5 min
+	Logger            *slog.Logger
+	Clock             clock.Clock // for ages and cooldowns (default clock.Real)
 }
 
 const (
 	defaultMaxConnections  = 1000
+	defaultMaxPerIP        = 50
+	defaultCommandTimeout  = 30 * time.Second
+	defaultPreAuthTimeout  = 60 * time.Second
 	defaultMaxMessageBytes = 40 << 20
 	defaultIdleTimeout     = 10 * time.Second
 	defaultMaxMessages     = 10000
@@ -84,6 +104,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = defaultMaxConnections
+	}
+	if c.MaxConnectionsPerIP <= 0 {
+		c.MaxConnectionsPerIP = defaultMaxPerIP
+	}
+	if c.CommandTimeout <= 0 {
+		c.CommandTimeout = defaultCommandTimeout
+	}
+	if c.PreAuthTimeout <= 0 {
+		c.PreAuthTimeout = defaultPreAuthTimeout
 	}
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = defaultMaxMessageBytes
@@ -133,6 +162,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	sessions  map[*session]struct{}
+	perIP     map[string]int // sessions per clientKey
 	wg        sync.WaitGroup
 }
 
@@ -147,6 +177,7 @@ func New(cfg Config, be Backend) *Server {
 		authLim:   newAuthLimiter(cfg.AuthFailuresPerIP, cfg.AuthLockout),
 		listeners: make(map[net.Listener]struct{}),
 		sessions:  make(map[*session]struct{}),
+		perIP:     make(map[string]int),
 	}
 	if cfg.TLS != nil {
 		s.tls = cfg.TLS.Clone()
@@ -203,21 +234,11 @@ func (s *Server) Serve(l net.Listener, implicitTLS bool) error {
 func (s *Server) accept(conn net.Conn, implicitTLS bool) {
 	if s.active.Add(1) > int64(s.cfg.MaxConnections) {
 		s.active.Add(-1)
-		// Telling a flood 421 must not cost a goroutine per connection
-		// (a TLS handshake may take the whole idle timeout): past a few,
-		// just close.
-		if s.refusing.Add(1) > maxRefusing {
-			s.refusing.Add(-1)
-			conn.Close()
-			return
-		}
-		go func() {
-			defer s.refusing.Add(-1)
-			s.refuse(conn, implicitTLS)
-		}()
+		s.refuseAsync(conn, implicitTLS, "max", s.cfg.MaxConnections)
 		return
 	}
 	sess := newSession(s, conn, implicitTLS)
+	key := clientKey(sess.remoteIP)
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
@@ -225,6 +246,15 @@ func (s *Server) accept(conn net.Conn, implicitTLS bool) {
 		conn.Close()
 		return
 	}
+	// One host must not take every slot: a cap per address, checked
+	// before the greeting so a flood from it costs no session.
+	if s.perIP[key] >= s.cfg.MaxConnectionsPerIP {
+		s.mu.Unlock()
+		s.active.Add(-1)
+		s.refuseAsync(conn, implicitTLS, "max_per_ip", s.cfg.MaxConnectionsPerIP)
+		return
+	}
+	s.perIP[key]++
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -232,6 +262,9 @@ func (s *Server) accept(conn net.Conn, implicitTLS bool) {
 		defer func() {
 			s.mu.Lock()
 			delete(s.sessions, sess)
+			if s.perIP[key]--; s.perIP[key] <= 0 {
+				delete(s.perIP, key)
+			}
 			s.mu.Unlock()
 			s.active.Add(-1)
 			s.wg.Done()
@@ -240,15 +273,48 @@ func (s *Server) accept(conn net.Conn, implicitTLS bool) {
 	}()
 }
 
-// refuse answers a connection over MaxConnections in place of the greeting.
+// refuseAsync tells a connection over a limit 421 without holding a
+// session slot. Telling a flood 421 must not cost a goroutine per
+// connection (a TLS handshake may take the whole idle timeout): past a few,
+// it just closes.
+func (s *Server) refuseAsync(conn net.Conn, implicitTLS bool, limit string, value int) {
+	if s.refusing.Add(1) > maxRefusing {
+		s.refusing.Add(-1)
+		conn.Close()
+		return
+	}
+	s.log.Warn("smtpd: too many connections", "remote", conn.RemoteAddr().String(), limit, value)
+	go func() {
+		defer s.refusing.Add(-1)
+		s.refuse(conn, implicitTLS)
+	}()
+}
+
+// refuse answers a connection over a limit in place of the greeting.
 func (s *Server) refuse(conn net.Conn, implicitTLS bool) {
 	defer conn.Close()
-	s.log.Warn("smtpd: too many connections", "remote", conn.RemoteAddr().String(), "max", s.cfg.MaxConnections)
-	var c net.Conn = &deadlineConn{Conn: conn, idle: s.cfg.IdleTimeout}
+	// The whole refusal, a TLS handshake included, gets one idle timeout
+	// however slowly the client reads or writes.
+	conn.SetDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	c := conn
 	if implicitTLS {
-		c = tls.Server(c, s.tls)
+		c = tls.Server(conn, s.tls)
 	}
 	c.Write([]byte(seserr.TooManyConnections().SMTPReply() + "\r\n"))
+}
+
+// clientKey is what the per-client limits count by: the IP address, or
+// for IPv6 its /64, which one host (or one customer) normally holds whole.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Unmap().Is4() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // Shutdown stops accepting, lets sessions finish what they are doing (a
