@@ -25,27 +25,49 @@ func TestConnectionLimits(t *testing.T) {
 	})
 	t.Run("too many connections", func(t *testing.T) {
 		// The idle connection above may hold its slot a moment after the
-		// client sees it closed: the first two are let in once it is free.
-		waitFor(t, "a free connection slot", func() bool {
-			a := dial(t, s.SMTP, false)
-			a.conn.SetDeadline(time.Now().Add(5 * time.Second))
-			line, _ := a.r.ReadString('\n')
+		// client sees it closed: wait until both slots are free, that is
+		// until two connections (one per listener) are let in together.
+		greeted := func(c *conv) bool {
+			c.conn.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := c.r.ReadString('\n')
 			if strings.HasPrefix(line, "421 ") {
-				a.conn.Close()
 				return false
 			}
 			if !regexp.MustCompile("^" + greeting[1:] + "\r\n$").MatchString(line) {
 				t.Fatalf("got %q, want the greeting", line)
 			}
+			c.conn.SetDeadline(time.Time{})
+			return true
+		}
+		var a, b *conv
+		waitFor(t, "two free connection slots", func() bool {
+			a, b = dial(t, s.SMTP, false), nil
+			if !greeted(a) {
+				a.conn.Close()
+				return false
+			}
+			b = dial(t, s.SMTPS, true)
+			if !greeted(b) {
+				a.conn.Close()
+				b.conn.Close()
+				return false
+			}
 			return true
 		})
-		b := dial(t, s.SMTPS, true)
-		b.expect(greeting)
 		c := dial(t, s.SMTP, false)
 		c.expect("421 Too many concurrent SMTP connections")
+		a.conn.Close()
+		b.conn.Close()
 	})
 	t.Run("messages per connection", func(t *testing.T) {
-		time.Sleep(1500 * time.Millisecond) // the connections above time out and free their slots
+		// The connections above close; their slots free a moment later.
+		waitFor(t, "a free connection slot", func() bool {
+			p := dial(t, s.SMTP, false)
+			defer p.conn.Close()
+			p.conn.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := p.r.ReadString('\n')
+			return !strings.HasPrefix(line, "421 ")
+		})
 		c := login(t, s)
 		c.step("MAIL FROM:<sender@example.com>", "250 Ok")
 		c.step("RCPT TO:<success@simulator.amazonses.com>", "250 Ok")
