@@ -118,6 +118,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		CheckInterval:    cfg.Verification.CheckInterval.Duration,
 		DKIMCNAMEDomain:  cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
+		MailLimits:       verify.MailLimits{PerSecond: cfg.Verification.MailPerSecond, Burst: cfg.Verification.MailBurst, PerDay: cfg.Verification.MailPerDay},
 	})
 	linkBase := cfg.Verification.LinkBaseURL
 	if linkBase == "" {
