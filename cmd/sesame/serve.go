@@ -63,7 +63,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := firstStart(ctx, st, cfg, stdout); err != nil {
+	if err := firstStartSecret(ctx, st, cfg, stdout, log); err != nil {
 		return err
 	}
 
