@@ -64,7 +64,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := firstStart(ctx, st, cfg, stdout); err != nil {
+	if err := firstStartSecret(ctx, st, cfg, stdout, log); err != nil {
 		return err
 	}
 
@@ -127,6 +127,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		CheckInterval:    cfg.Verification.CheckInterval.Duration,
 		DKIMCNAMEDomain:  cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
+		MailLimits:       verify.MailLimits{PerSecond: cfg.Verification.MailPerSecond, Burst: cfg.Verification.MailBurst, PerDay: cfg.Verification.MailPerDay},
 	})
 	linkBase := cfg.Verification.LinkBaseURL
 	if linkBase == "" {

@@ -29,7 +29,8 @@ func bindDNS(cfg config.Config, st *store.Store, clk clock.Clock, log *slog.Logg
 		return nil, err
 	}
 	srv := dnsserve.New(dnsserve.Config{Store: st, Zone: cfg.Verification.DKIMCNAMEDomain,
-		Nameservers: cfg.DNS.Nameservers, Clock: clk, Logger: log.With("component", "dns")})
+		Nameservers: cfg.DNS.Nameservers, Clock: clk, Logger: log.With("component", "dns"),
+		RateLimit: cfg.DNS.RateLimit, RateLimitSlip: cfg.DNS.RateLimitSlip})
 	return &dnsListener{srv: srv, pc: pc, ln: ln}, nil
 }
 

@@ -26,7 +26,8 @@ func bindFeedback(cfg config.Config, h feedback.Handler, tlsConf *tls.Config, lo
 	}
 	f := &feedbackListener{srv: feedback.NewServer(feedback.ListenConfig{
 		Hostname: cfg.Hostname, TLS: tlsConf, MaxMessageBytes: cfg.Feedback.MaxMessageBytes,
-		Handler: h, Logger: log.With("component", "feedback"),
+		MaxBufferedBytes: cfg.Feedback.MaxBufferedBytes,
+		Handler:          h, Logger: log.With("component", "feedback"),
 	})}
 	for _, addr := range cfg.Feedback.Listen {
 		ln, err := net.Listen("tcp", addr)

@@ -205,6 +205,11 @@ type Verification struct {
 	// LinkBaseURL is how users reach the API listener, for the link in
 	// verification mail; "" = http://<api.listen>.
 	LinkBaseURL string `toml:"link_base_url"`
+	// Verification mail per account and region: a rate per second with a
+	// burst, and a cap over a rolling 24 hours (docs/api.md).
+	MailPerSecond float64 `toml:"mail_per_second"`
+	MailBurst     int     `toml:"mail_burst"`
+	MailPerDay    int     `toml:"mail_per_day"`
 }
 
 // DNS configures the optional authoritative DNS listener for the Easy DKIM
@@ -215,6 +220,12 @@ type DNS struct {
 	// Nameservers are the zone's NS names (the first is the SOA's
 	// primary); empty = ns.<dkim_cname_domain>.
 	Nameservers []string `toml:"nameservers"`
+	// RateLimit is response rate limiting: answers per second to one
+	// client network (/24, /56); 0 = off. RateLimitSlip: every n-th
+	// answer past it goes out truncated (TC=1, so a real client retries
+	// over TCP), the rest are dropped; 0 = drop all.
+	RateLimit     int `toml:"rate_limit"`
+	RateLimitSlip int `toml:"rate_limit_slip"`
 }
 
 // Feedback configures the feedback MX: the inbound SMTP listener that
@@ -226,6 +237,9 @@ type Feedback struct {
 	Listen []string `toml:"listen"` // host:port each, e.g. "0.0.0.0:25"; empty = off
 	// MaxMessageBytes bounds one feedback message (default 10 MiB).
 	MaxMessageBytes int64 `toml:"max_message_bytes"`
+	// MaxBufferedBytes bounds the feedback messages held in memory by all
+	// connections together (default 64 MiB); past it, 452.
+	MaxBufferedBytes int64 `toml:"max_buffered_bytes"`
 }
 
 // Metrics configures the Prometheus endpoint, GET /metrics
@@ -354,12 +368,16 @@ func Default() Config {
 			MTASTSPort:               443,
 		},
 		Log:      Log{Level: "info", Format: "text"},
-		Feedback: Feedback{MaxMessageBytes: 10 << 20},
+		Feedback: Feedback{MaxMessageBytes: 10 << 20, MaxBufferedBytes: 64 << 20},
+		DNS:      DNS{RateLimit: 20, RateLimitSlip: 2},
 		Metrics:  Metrics{APIListener: true},
 		Verification: Verification{
 			CheckInterval:    Duration{5 * time.Minute},
 			DKIMCNAMEDomain:  "dkim.amazonses.com",
 			MailFromMXDomain: "amazonses.com",
+			MailPerSecond:    1,
+			MailBurst:        5,
+			MailPerDay:       1000,
 		},
 		Reputation: defaultReputation(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
@@ -510,6 +528,15 @@ func (c *Config) Validate() error {
 			return bad("verification.link_base_url", "must be an http(s) URL like \"https://ses.example.net\", got %q", u)
 		}
 	}
+	if c.Verification.MailPerSecond <= 0 {
+		return bad("verification.mail_per_second", "must be positive, got %g", c.Verification.MailPerSecond)
+	}
+	if c.Verification.MailBurst < 1 {
+		return bad("verification.mail_burst", "must be at least 1, got %d", c.Verification.MailBurst)
+	}
+	if c.Verification.MailPerDay < 1 {
+		return bad("verification.mail_per_day", "must be at least 1, got %d", c.Verification.MailPerDay)
+	}
 	if c.Metrics.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			return bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
@@ -541,6 +568,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Feedback.MaxMessageBytes < 0 {
 		return bad("feedback.max_message_bytes", "must be positive, got %d", c.Feedback.MaxMessageBytes)
+	}
+	if c.Feedback.MaxBufferedBytes < 2*c.Feedback.MaxMessageBytes {
+		return bad("feedback.max_buffered_bytes", "must be at least twice feedback.max_message_bytes (%d), got %d",
+			c.Feedback.MaxMessageBytes, c.Feedback.MaxBufferedBytes)
+	}
+	if c.DNS.RateLimit < 0 {
+		return bad("dns.rate_limit", "must be 0 (off) or more, got %d", c.DNS.RateLimit)
+	}
+	if c.DNS.RateLimitSlip < 0 || c.DNS.RateLimitSlip > 10 {
+		return bad("dns.rate_limit_slip", "must be 0 to 10 (BIND's range), got %d", c.DNS.RateLimitSlip)
 	}
 	for _, ns := range c.DNS.Nameservers {
 		if !validDomain(ns) {

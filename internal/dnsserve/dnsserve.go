@@ -51,6 +51,11 @@ type Config struct {
 	MaxAge time.Duration
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// RateLimit is UDP answers per second to one client network (/24,
+	// /56); 0 = unlimited. RateLimitSlip: every n-th answer past it goes
+	// out truncated (TC=1), the others are dropped; 0 = drop them all.
+	RateLimit     int
+	RateLimitSlip int
 }
 
 // Server answers DNS queries for the zone.
@@ -58,6 +63,7 @@ type Server struct {
 	cfg  Config
 	zone string // lower-case FQDN
 	keys *index
+	rrl  *rrl // nil: no rate limit
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed by Shutdown
@@ -85,6 +91,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.Nameservers = ns
 	return &Server{cfg: cfg, zone: zone, keys: newIndex(cfg.Store, cfg.Clock, cfg.MaxAge),
+		rrl:  newRRL(cfg.RateLimit, cfg.RateLimitSlip, cfg.Clock.Now),
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -176,7 +183,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) serveDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := s.answer(req)
+	var m *dns.Msg
+	switch s.rrl.check(w.RemoteAddr()) {
+	case rrlDrop:
+		return
+	case rrlSlip:
+		// An empty truncated reply: a real resolver asks again over TCP
+		// (RFC 1035 §4.2.1), a spoofed victim gets no more than it sent.
+		m = new(dns.Msg)
+		m.SetReply(req)
+		m.Truncated = true
+	default:
+		m = s.answer(req)
+	}
 	if opt := req.IsEdns0(); opt != nil {
 		m.SetEdns0(ednsSize, false)
 	}
@@ -229,10 +248,12 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 	}
 	soa := s.soa(snap.serial)
 	if name == s.zone {
+		// ANY gets one RRset, the SOA (RFC 8482 §4.1): the whole apex is
+		// no one's business and only feeds amplification.
 		if q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeANY {
 			m.Answer = append(m.Answer, soa)
 		}
-		if q.Qtype == dns.TypeNS || q.Qtype == dns.TypeANY {
+		if q.Qtype == dns.TypeNS {
 			m.Answer = append(m.Answer, s.ns()...)
 		}
 		if len(m.Answer) == 0 {
@@ -247,6 +268,8 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		m.Ns = append(m.Ns, soa)
 		return m
 	}
+	// A key's name has only its TXT RRset: ANY gets that, which is RFC
+	// 8482's one RRset already.
 	if q.Qtype == dns.TypeTXT || q.Qtype == dns.TypeANY {
 		m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT,
 			Class: dns.ClassINET, Ttl: dkim.ZoneTTL}, Txt: txt})

@@ -40,9 +40,13 @@ type fixture struct {
 	st   *store.Store
 	clk  *clock.Fake
 	addr string
+	srv  *Server
 }
 
-func start(t *testing.T) *fixture {
+func start(t *testing.T) *fixture { t.Helper(); return startWith(t, nil) }
+
+// startWith starts a server whose Config adjust changes first.
+func startWith(t *testing.T, adjust func(*Config)) *fixture {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -50,7 +54,11 @@ func start(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	clk := clock.NewFake(time.Unix(1800000000, 0))
-	srv := New(Config{Store: st, Zone: zone + ".", Nameservers: []string{"ns1.example.net", "NS2.example.net"}, Clock: clk})
+	cfg := Config{Store: st, Zone: zone + ".", Nameservers: []string{"ns1.example.net", "NS2.example.net"}, Clock: clk}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv := New(cfg)
 	pc, ln, err := Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +73,7 @@ func start(t *testing.T) *fixture {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &fixture{st: st, clk: clk, addr: pc.LocalAddr().String()}
+	return &fixture{st: st, clk: clk, addr: pc.LocalAddr().String(), srv: srv}
 }
 
 func (f *fixture) add(t *testing.T, name string, tokens ...string) {
@@ -121,6 +129,7 @@ func TestAnswers(t *testing.T) {
 		{"below a token", "x.tokaaa." + zone + ".", dns.TypeTXT, dns.RcodeNameError, true, "", 0, true},
 		{"apex SOA", zone + ".", dns.TypeSOA, dns.RcodeSuccess, true, "SOA", 1, false},
 		{"apex NS", zone + ".", dns.TypeNS, dns.RcodeSuccess, true, "NS", 2, false},
+		{"apex ANY: one RRset (RFC 8482)", zone + ".", dns.TypeANY, dns.RcodeSuccess, true, "SOA", 1, false},
 		{"apex TXT: NODATA", zone + ".", dns.TypeTXT, dns.RcodeSuccess, true, "", 0, true},
 		{"other zone", "tokaaa.example.org.", dns.TypeTXT, dns.RcodeRefused, false, "", 0, false},
 		{"parent zone", "mail.example.net.", dns.TypeSOA, dns.RcodeRefused, false, "", 0, false},

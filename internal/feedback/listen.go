@@ -33,8 +33,11 @@ type ListenConfig struct {
 	TLS             *tls.Config // offered with STARTTLS; nil = no STARTTLS
 	MaxMessageBytes int64       // default 10 MiB
 	MaxConnections  int         // default 200
-	Handler         Handler
-	Logger          *slog.Logger
+	// MaxBufferedBytes bounds what all connections together hold in
+	// memory (default DefaultMaxBufferedBytes); past it a message gets 452.
+	MaxBufferedBytes int64
+	Handler          Handler
+	Logger           *slog.Logger
 }
 
 // Server is the feedback MX: an inbound SMTP server that takes mail only
@@ -43,8 +46,10 @@ type ListenConfig struct {
 // submission endpoint, so go-smtp's server and its replies serve here (our
 // own state machine exists for SES's exact submission dialogue).
 type Server struct {
-	cfg ListenConfig
-	srv *smtp.Server
+	cfg       ListenConfig
+	srv       *smtp.Server
+	budget    *byteBudget
+	forwarded *forwardedSeen
 }
 
 // NewServer builds the feedback MX.
@@ -55,10 +60,16 @@ func NewServer(cfg ListenConfig) *Server {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 200
 	}
+	if cfg.MaxBufferedBytes <= 0 {
+		cfg.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	// One message must always fit: the reader doubles its buffer, so a
+	// message holds up to twice its size.
+	cfg.MaxBufferedBytes = max(cfg.MaxBufferedBytes, 2*cfg.MaxMessageBytes+budgetChunk)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, budget: &byteBudget{max: cfg.MaxBufferedBytes}, forwarded: newForwardedSeen()}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, remote: c.Conn().RemoteAddr().String()}, nil
 	}))
@@ -135,10 +146,15 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	raw, reserved, err := readBudgeted(r, ss.s.budget)
+	if errors.Is(err, errBusy) {
+		ss.s.cfg.Logger.Warn("feedback: memory budget spent, message deferred", "from", ss.from, "remote", ss.remote)
+		return err
+	}
 	if err != nil {
 		return err // go-smtp answers ErrDataTooLarge itself
 	}
+	defer ss.s.budget.give(reserved)
 	rep, err := Parse(bytes.NewReader(raw))
 	if err != nil {
 		// Not even a message: nothing anyone could act on.
@@ -148,10 +164,23 @@ func (ss *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, id := range ss.ids {
+		// Reports are idempotent where they are applied; mail that is
+		// forwarded is not, so a second copy of it is dropped here.
+		var key string
+		if rep.Kind == KindOther {
+			key = forwardKey(id, raw)
+			if ss.s.forwarded.seen(key, time.Now()) {
+				ss.s.cfg.Logger.Info("feedback: duplicate not forwarded again", "id", id, "from", ss.from, "remote", ss.remote)
+				continue
+			}
+		}
 		if err := ss.s.cfg.Handler.Feedback(ctx, id, rep, raw); err != nil {
 			ss.s.cfg.Logger.Error("feedback: applying a report; the sender will retry", "id", id,
 				"kind", rep.Kind, "err", err)
 			return errTemporary
+		}
+		if key != "" {
+			ss.s.forwarded.add(key, time.Now())
 		}
 	}
 	ss.s.cfg.Logger.Info("feedback received", "kind", rep.Kind, "ids", strings.Join(ss.ids, ","),

@@ -9,6 +9,7 @@ import (
 	"sesame/internal/metrics"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
+	"sesame/internal/store"
 )
 
 // SystemMessage is mail sesame itself sends on an account's behalf — the
@@ -27,6 +28,8 @@ type SystemMessage struct {
 // skips the account policy Submit applies (sending paused, sandbox
 // recipients, identities, quotas): SES's own verification mail reaches an
 // unverified address from an account in the sandbox and costs no quota.
+// Callers sending on an account's request check CheckSending first (and
+// verify limits verification mail per account).
 func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, error) {
 	if len(m.Recipients) == 0 || len(m.Message) == 0 {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: system message without recipients or content"))
@@ -48,4 +51,32 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 	}
 	metrics.Accepted(spool.ViaSystem)
 	return id, nil
+}
+
+// CheckSending is Submit's first check on its own: whether the account may
+// send at all in region. Mail sesame sends because an account asked for it
+// (the identity verification message) is held to it, so a SHUTDOWN or
+// paused account cannot reach outside addresses through verification
+// requests; DSNs and other mail about messages already accepted are not.
+// seserr errors: AccountSuspended, SendingPaused, TemporaryFailure.
+func (s *Sender) CheckSending(ctx context.Context, account, region string) error {
+	set, err := s.settings.Get(ctx, accountRegion{account, region}, func(ctx context.Context) (store.AccountSettings, error) {
+		return s.store.AccountSettings(ctx, account, region)
+	})
+	if err != nil {
+		return seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", account, region, err))
+	}
+	return sendingAllowed(set)
+}
+
+// sendingAllowed is the account-wide switch, SHUTDOWN before paused as SES
+// answers.
+func sendingAllowed(set store.AccountSettings) error {
+	if set.EnforcementStatus == store.EnforcementShutdown {
+		return seserr.AccountSuspended()
+	}
+	if !set.SendingEnabled {
+		return seserr.SendingPaused()
+	}
+	return nil
 }

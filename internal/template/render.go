@@ -12,11 +12,16 @@ import (
 
 // Bounds on one Render, so a small template over small data cannot make
 // sesame loop or allocate without end (nested #each over the same list,
-// partials including themselves).
+// partials including themselves). Every node rendered and every loop
+// iteration is a step, so an #each with an empty body costs too.
 const (
 	maxPartialDepth = 32
 	maxSteps        = 5_000_000
-	maxOutputBytes  = 40 << 20 // SES's largest message
+	// MaxOutputBytes bounds one rendered part: SES's 10 MB for a message
+	// sent through v1, which is what SendTemplatedEmail is. A part past it
+	// could never be sent. Before, the bound was 40 MiB, checked between
+	// nodes, and a 1 KB request took 127 MB (issue 9).
+	MaxOutputBytes = 10 << 20
 )
 
 // ErrTooComplex: rendering exceeded sesame's bounds on work or output.
@@ -38,11 +43,19 @@ type renderer struct {
 	steps int
 }
 
-func (r *renderer) nodes(out *bytes.Buffer, ns []node, stack []frame, depth int) error {
+// step counts one unit of work and says whether the bounds still hold.
+func (r *renderer) step(out *output) error {
+	r.steps++
+	if r.steps > maxSteps || out.over {
+		return ErrTooComplex
+	}
+	return nil
+}
+
+func (r *renderer) nodes(out *output, ns []node, stack []frame, depth int) error {
 	for _, n := range ns {
-		r.steps++
-		if r.steps > maxSteps || out.Len() > maxOutputBytes {
-			return ErrTooComplex
+		if err := r.step(out); err != nil {
+			return err
 		}
 		switch n := n.(type) {
 		case textNode:
@@ -89,13 +102,16 @@ func (r *renderer) nodes(out *bytes.Buffer, ns []node, stack []frame, depth int)
 			}
 		}
 	}
+	if out.over {
+		return ErrTooComplex
+	}
 	return nil
 }
 
 // block renders #if, #unless, #each, #with and sections. Their argument may
 // be missing: that is falsy, not an error (it is how templates test for
 // optional data).
-func (r *renderer) block(out *bytes.Buffer, n blockNode, stack []frame, depth int) error {
+func (r *renderer) block(out *output, n blockNode, stack []frame, depth int) error {
 	v, _ := r.lookup(n.path, stack)
 	push := func(f frame) []frame { return append(stack[:len(stack):len(stack)], f) }
 	switch n.kind {
@@ -129,7 +145,7 @@ func (r *renderer) block(out *bytes.Buffer, n blockNode, stack []frame, depth in
 
 // each iterates a list (with @index, @first, @last) or an object's fields in
 // order (with @key too); an empty one renders the else branch.
-func (r *renderer) each(out *bytes.Buffer, n blockNode, v any, stack []frame, depth int) error {
+func (r *renderer) each(out *output, n blockNode, v any, stack []frame, depth int) error {
 	inner := append(stack[:len(stack):len(stack)], frame{})
 	top := &inner[len(inner)-1]
 	switch v := v.(type) {
@@ -138,6 +154,9 @@ func (r *renderer) each(out *bytes.Buffer, n blockNode, v any, stack []frame, de
 			break
 		}
 		for i, item := range v {
+			if err := r.step(out); err != nil {
+				return err
+			}
 			*top = frame{value: item, index: i, hasIndex: true, first: i == 0, last: i == len(v)-1}
 			if err := r.nodes(out, n.body, inner, depth); err != nil {
 				return err
@@ -149,6 +168,9 @@ func (r *renderer) each(out *bytes.Buffer, n blockNode, v any, stack []frame, de
 			break
 		}
 		for i, k := range v.keys {
+			if err := r.step(out); err != nil {
+				return err
+			}
 			*top = frame{value: v.fields[k], index: i, key: k, hasIndex: true, hasKey: true,
 				first: i == 0, last: i == len(v.keys)-1}
 			if err := r.nodes(out, n.body, inner, depth); err != nil {
@@ -166,6 +188,9 @@ func (r *renderer) each(out *bytes.Buffer, n blockNode, v any, stack []frame, de
 		}
 		sort.Strings(keys)
 		for i, k := range keys {
+			if err := r.step(out); err != nil {
+				return err
+			}
 			*top = frame{value: v[k], index: i, key: k, hasIndex: true, hasKey: true,
 				first: i == 0, last: i == len(keys)-1}
 			if err := r.nodes(out, n.body, inner, depth); err != nil {
@@ -279,8 +304,14 @@ func truthy(v any) bool {
 	return true
 }
 
+// writer is where values are printed: the output, or a buffer for a key.
+type writer interface {
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}
+
 // writeValue prints a value as Handlebars (JavaScript) would, unescaped.
-func writeValue(out *bytes.Buffer, v any) {
+func writeValue(out writer, v any) {
 	switch v := v.(type) {
 	case nil:
 	case string:
@@ -309,3 +340,34 @@ func writeValue(out *bytes.Buffer, v any) {
 		out.WriteString(strings.TrimSpace(fmt.Sprint(v)))
 	}
 }
+
+// output is a Render's result, bounded: a write that would take it past
+// MaxOutputBytes is dropped and marks it over, so no buffer ever grows
+// beyond the bound (bytes.Buffer would double past it first).
+type output struct {
+	b    []byte
+	over bool
+}
+
+func (o *output) WriteString(s string) (int, error) {
+	if o.over || len(o.b)+len(s) > MaxOutputBytes {
+		o.over = true
+		return 0, nil
+	}
+	if len(o.b)+len(s) > cap(o.b) {
+		// Doubling, capped at the bound: what a Render allocates in all
+		// stays below twice the bound.
+		nb := make([]byte, len(o.b), min(max(2*cap(o.b), len(o.b)+len(s), 512), MaxOutputBytes))
+		copy(nb, o.b)
+		o.b = nb
+	}
+	o.b = append(o.b, s...)
+	return len(s), nil
+}
+
+func (o *output) WriteByte(c byte) error {
+	_, err := o.WriteString(string([]byte{c}))
+	return err
+}
+
+func (o *output) Len() int { return len(o.b) }

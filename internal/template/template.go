@@ -13,10 +13,7 @@
 // callers (api, sending) map these errors to SES's codes.
 package template
 
-import (
-	"bytes"
-	"fmt"
-)
+import "fmt"
 
 // Template is a parsed template part (a subject, a text or an HTML body).
 // Inline partials belong to the part that defines them, as in SES.
@@ -66,13 +63,15 @@ func Parse(text string) (*Template, error) {
 
 // Render renders the template over data: decoded JSON (map[string]any,
 // []any, string, float64 or json.Number, bool, nil), as DecodeData returns.
+// Output past MaxOutputBytes, or work past a fixed number of steps, is
+// ErrTooComplex.
 func (t *Template) Render(data any) (string, error) {
 	r := &renderer{t: t, root: data}
-	var out bytes.Buffer
+	var out output
 	if err := r.nodes(&out, t.root, []frame{{value: data}}, 0); err != nil {
 		return "", err
 	}
-	return out.String(), nil
+	return string(out.b), nil
 }
 
 // node kinds of the parse tree.

@@ -263,7 +263,10 @@ var (
 )
 
 func (s *Server) parseBanner() {
-	out := s.Stdout.String()
+	// The secrets are in the first-start file; stdout (not a terminal)
+	// has them redacted.
+	creds, _ := os.ReadFile(filepath.Join(s.Dir, "first-start-credentials.txt"))
+	out := string(creds) + s.Stdout.String()
 	if m := keyIDLine.FindStringSubmatch(out); m != nil {
 		s.KeyID = m[1]
 	}

@@ -10,6 +10,7 @@ import (
 
 	"sesame/internal/mailmsg"
 	"sesame/internal/sending"
+	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
 
@@ -19,8 +20,16 @@ const VerifyEmailPath = "/_sesame/verify-email"
 
 // CreateEmail creates an email address identity Pending (v2
 // CreateEmailIdentity) and mails it the verification link under linkBase
-// (the API's base URL). seserr errors: IdentityExists, IdentityLimitExceeded.
+// (the API's base URL). seserr errors: IdentityExists, IdentityLimitExceeded,
+// and admitMail's (a suspended or paused account, the mail limits).
 func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, linkBase string) (store.IdentityDetails, error) {
+	if _, err := v.cfg.Store.IdentityDetails(ctx, account, region, address); err == nil {
+		// An existing identity is refused as before, without costing a mail.
+		return store.IdentityDetails{}, seserr.IdentityExists(address)
+	}
+	if err := v.admitMail(ctx, account, region); err != nil {
+		return store.IdentityDetails{}, err
+	}
 	now := v.clk.Now()
 	token, hash := newLinkToken()
 	d := store.IdentityDetails{
@@ -43,8 +52,12 @@ func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, li
 
 // VerifyEmail is v1 VerifyEmailIdentity / VerifyEmailAddress: it creates
 // the identity or, if there, starts a new 24-hour link (a verified address
-// stays verified) and mails the link again.
+// stays verified) and mails the link again. A request admitMail refuses
+// changes nothing.
 func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, linkBase string) error {
+	if err := v.admitMail(ctx, account, region); err != nil {
+		return err
+	}
 	now := v.clk.Now()
 	token, hash := newLinkToken()
 	d := store.IdentityDetails{

@@ -80,6 +80,9 @@ type Config struct {
 	// MaxIdentities is the limit per account and region (0 = SES's
 	// store.MaxIdentities); tests lower it.
 	MaxIdentities int
+	// MailLimits bound verification mail per account and region (zero
+	// fields take the defaults).
+	MailLimits MailLimits
 }
 
 // Verifier creates identities and checks their verification.
@@ -91,6 +94,7 @@ type Verifier struct {
 	// checking serialises check passes, so Run and CheckNow do not ask DNS
 	// twice for the same identity at once.
 	checking sync.Mutex
+	mailRate *mailLimiter
 }
 
 // New returns a Verifier.
@@ -119,7 +123,7 @@ func New(cfg Config) *Verifier {
 	if cfg.MailFromMXDomain == "" {
 		cfg.MailFromMXDomain = DefaultMailFromMXDomain
 	}
-	return &Verifier{cfg: cfg, log: cfg.Logger, clk: cfg.Clock, kick: make(chan struct{}, 1)}
+	return &Verifier{cfg: cfg, log: cfg.Logger, clk: cfg.Clock, kick: make(chan struct{}, 1), mailRate: newMailLimiter(cfg.MailLimits)}
 }
 
 // Run checks the identities in progress when something was created or

@@ -32,8 +32,21 @@ const (
 )
 
 type fakeSender struct {
-	mu   sync.Mutex
-	msgs []sending.SystemMessage
+	mu     sync.Mutex
+	msgs   []sending.SystemMessage
+	refuse error // what CheckSending answers
+}
+
+func (f *fakeSender) CheckSending(ctx context.Context, account, region string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refuse
+}
+
+func (f *fakeSender) sent() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.msgs)
 }
 
 func (f *fakeSender) SubmitSystem(ctx context.Context, m sending.SystemMessage) (string, error) {
