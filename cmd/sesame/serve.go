@@ -405,12 +405,28 @@ func firstStart(ctx context.Context, st *store.Store, cfg config.Config, out io.
 		fmt.Fprintf(&b, "    swaks --server %s --tls-on-connect --auth LOGIN --auth-user %s --auth-password '%s' \\\n", smtpAddr, key.ID, pw)
 	}
 	fmt.Fprintf(&b, "      --from sender@example.com --to success@simulator.amazonses.com\n")
-	if cfg.API.Listen != "" {
-		fmt.Fprintf(&b, "    curl -s http://%s/_aws/ses      # the captured message\n", cfg.API.Listen)
+	if addr := capturedMailAddr(cfg); addr != "" {
+		fmt.Fprintf(&b, "    curl -sk %s/_aws/ses      # the captured message\n", addr)
 	}
 	fmt.Fprintf(&b, "\n  Leave the sandbox: sesame admin%s account set --region %s --production\n\n", flagData, region)
 	_, err = io.WriteString(out, b.String())
 	return err
+}
+
+// capturedMailAddr is where /_aws/ses answers ("scheme://host:port"), or ""
+// when it is off or has no listener.
+func capturedMailAddr(cfg config.Config) string {
+	switch {
+	case !cfg.CapturedMailOn():
+		return ""
+	case cfg.API.CapturedMailListen != "":
+		return "http://" + cfg.API.CapturedMailListen
+	case cfg.API.Listen == "":
+		return ""
+	case cfg.API.CertFile != "":
+		return "https://" + cfg.API.Listen
+	}
+	return "http://" + cfg.API.Listen
 }
 
 func firstOr(list []string, def string) string {
