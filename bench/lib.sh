@@ -33,7 +33,8 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's#/s$##; s/ms$//'; }
 
 # sesame_base_config prints the part of a bench config every script shares:
 # data in $WORK/data, listeners on $SES_SMTP, $SES_TLS and $SES_API, region
-# $REGION, connection limits raised so one session can carry a whole run.
+# $REGION, connection limits raised so one session can carry a whole run
+# (and one load generator on loopback may hold every connection).
 # Scripts append their [delivery] and [log] tables.
 sesame_base_config() {
 	cat <<-EOF
@@ -44,6 +45,7 @@ sesame_base_config() {
 		starttls_listen = ["$SES_SMTP"]
 		tls_listen      = ["$SES_TLS"]
 		max_connections = 1000
+		max_connections_per_ip = 1000
 		max_message_bytes = 41943040
 		idle_timeout = "30s"
 		max_messages_per_connection = 1000000
