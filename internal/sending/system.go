@@ -22,6 +22,11 @@ type SystemMessage struct {
 	// Message is the complete RFC 5322 message with CRLF line ends and
 	// without Message-ID and Date, which SubmitSystem adds as Submit does.
 	Message []byte
+	// Requested marks mail an account's own calls make sesame send to
+	// addresses it chose (SNS email subscriptions): it is held to
+	// CheckSending, so a SHUTDOWN or paused account cannot mail outside
+	// addresses through a topic.
+	Requested bool
 }
 
 // SubmitSystem spools m like any message and returns its MessageId. It
@@ -33,6 +38,11 @@ type SystemMessage struct {
 func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, error) {
 	if len(m.Recipients) == 0 || len(m.Message) == 0 {
 		return "", seserr.TemporaryFailure().Wrap(errors.New("sending: system message without recipients or content"))
+	}
+	if m.Requested {
+		if err := s.CheckSending(ctx, m.AccountID, m.Region); err != nil {
+			return "", err
+		}
 	}
 	d, err := s.DraftOf(m.Message)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -49,5 +50,43 @@ func TestSubmitSystemRefusesEmpty(t *testing.T) {
 		if _, err := h.s.SubmitSystem(context.Background(), m); err == nil {
 			t.Errorf("accepted %+v", m)
 		}
+	}
+}
+
+// Mail an account's own calls address (SNS email subscriptions) is held to
+// the account-wide switch: paused or SHUTDOWN, nothing is spooled.
+func TestSubmitSystemRequestedObeysSendingSwitch(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		set  func(*store.AccountSettings)
+		code string
+	}{
+		{"paused", func(s *store.AccountSettings) { s.SendingEnabled = false }, "SendingPausedException"},
+		{"shutdown", func(s *store.AccountSettings) { s.EnforcementStatus = store.EnforcementShutdown }, "AccountSuspendedException"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, c.set, 0)
+			msg := "From: no-reply@mail.test\r\nTo: ops@outside.example\r\nSubject: alert\r\n\r\nx\r\n"
+			_, err := h.s.SubmitSystem(context.Background(), SystemMessage{
+				AccountID: h.account, Region: region, MailFrom: "no-reply@mail.test",
+				Recipients: []string{"ops@outside.example"}, Message: []byte(msg), Requested: true,
+			})
+			if got := seserr.As(err); got == nil || got.APICode != c.code {
+				t.Fatalf("SubmitSystem = %v, want %s", err, c.code)
+			}
+			// The same message not marked Requested (a DSN, say) still
+			// goes, and is the only one spooled.
+			id, err := h.s.SubmitSystem(context.Background(), SystemMessage{
+				AccountID: h.account, Region: region, MailFrom: "no-reply@mail.test",
+				Recipients: []string{"ops@outside.example"}, Message: []byte(msg),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e, _ := h.claimOne(t); e.ID != id {
+				t.Fatalf("spooled %s, want only %s", e.ID, id)
+			}
+		})
 	}
 }

@@ -32,14 +32,16 @@ const (
 )
 
 // mail submits a prepared message to its subscriber's address. A refusal
-// the sender calls permanent drops it; anything else is retried.
+// the sender calls permanent drops it (among them an account whose sending
+// is suspended or paused: a topic is no way around that); anything else is
+// retried.
 func (s *Service) mail(ctx context.Context, p *pending, msg []byte) outcome {
 	a, err := parseTopicARN(p.TopicARN, "TopicArn")
 	if err != nil {
 		return outcome{drop: true, reason: err.Error()}
 	}
 	_, err = s.cfg.Mailer.SubmitSystem(ctx, sending.SystemMessage{AccountID: a.account, Region: a.region,
-		MailFrom: s.cfg.MailFrom, Recipients: []string{p.Endpoint}, Message: msg})
+		MailFrom: s.cfg.MailFrom, Recipients: []string{p.Endpoint}, Message: msg, Requested: true})
 	if err == nil {
 		return outcome{ok: true}
 	}
