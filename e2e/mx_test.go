@@ -17,6 +17,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/testenv"
+	"sesame/internal/waitfor"
 )
 
 // MX delivery through the real binary: sesame accepts over SMTP and
@@ -37,22 +38,18 @@ command_timeout = "5s"
 `, d.Addr, port) + strings.Join(extra, "\n")})
 }
 
+// waitFor is the e2e tests' bound on waitfor.Within: a real server on a
+// loaded two-core machine gets more time than a unit test's goroutine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	waitForWithin(t, what, 15*time.Second, cond)
+	waitfor.Within(t, what, 15*time.Second, cond)
 }
 
 // waitForWithin is waitFor with a bound of its own, for what takes long on
 // purpose (retries with backoff).
 func waitForWithin(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitfor.Within(t, what, d, cond)
 }
 
 func TestMXDeliveryBounceAndSuppression(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package waitfor is the tests' one bounded wait for something another
-// process or goroutine does (a helper's answer, a subscriber's request),
-// where no clock can be injected. Leaf package: any test may import it.
+// process or goroutine does (a helper's answer, a subscriber's request, a
+// real server's queue), where no clock can be injected. Leaf package: any
+// test may import it.
 package waitfor
 
 import (
@@ -14,11 +15,21 @@ const Timeout = 10 * time.Second
 // True polls cond until it holds, failing the test after Timeout.
 func True(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	Within(t, what, Timeout, cond)
+}
+
+// Within is True with a bound of its own, for what takes long on purpose
+// (retries with backoff, a restart). It polls quickly at first and then
+// every 50 ms, so a condition that runs a command stays cheap.
+func Within(t testing.TB, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	pause := time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", Timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
