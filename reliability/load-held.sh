@@ -7,14 +7,15 @@
 #   reliability/load-held.sh                       # all scenarios, ~5 min
 #   IDLE_N=2000 SCENARIOS="idle" reliability/load-held.sh
 #
-# Knobs: IDLE_N=10000 IDLE_TIMEOUT=60s LORIS_N=50 LORIS_EVERY=5s MAX=5m
+# Knobs: IDLE_N=10000 IDLE_TIMEOUT=60s LORIS_N=50 LORIS_EVERY=5s MAX=5m SOURCES=250 (loopback
+#        source addresses the idle connections come from: 40 each, under a per-IP cap)
 #        SCENARIOS="idle loris-smtp loris-http-header loris-http-body"
 #        WORK=/var/tmp/sesame-held SESAME_BIN=
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 IDLE_N=${IDLE_N:-10000} IDLE_TIMEOUT=${IDLE_TIMEOUT:-60s} LORIS_N=${LORIS_N:-50} LORIS_EVERY=${LORIS_EVERY:-5s}
-MAX=${MAX:-5m} SCENARIOS=${SCENARIOS:-idle loris-smtp loris-http-header loris-http-body}
+MAX=${MAX:-5m} SOURCES=${SOURCES:-250} SCENARIOS=${SCENARIOS:-idle loris-smtp loris-http-header loris-http-body}
 WORK=${WORK:-/var/tmp/sesame-held} REGION=us-east-1
 SES_SMTP=127.0.0.1:6687 SES_TLS=127.0.0.1:6665 SES_API=127.0.0.1:6887
 
@@ -42,7 +43,7 @@ peak() { # the server's RSS and open files, sampled while a scenario runs
 }
 for sc in $SCENARIOS; do
 	case $sc in
-	idle) args=(-mode idle -addr "$SES_SMTP" -n "$IDLE_N" -max "$MAX") ;;
+	idle) args=(-mode idle -addr "$SES_SMTP" -n "$IDLE_N" -sources "$SOURCES" -max "$MAX") ;;
 	loris-smtp) args=(-mode loris-smtp -addr "$SES_SMTP" -n "$LORIS_N" -every "$LORIS_EVERY" -max "$MAX") ;;
 	loris-http-header|loris-http-body) args=(-mode "$sc" -addr "$SES_API" -n "$LORIS_N" -every "$LORIS_EVERY" -max "$MAX") ;;
 	*) die "unknown scenario $sc" ;;

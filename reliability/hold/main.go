@@ -28,6 +28,7 @@ func main() {
 	dialers := flag.Int("dialers", 200, "connections opened in parallel")
 	every := flag.Duration("every", 5*time.Second, "loris modes: one byte this often")
 	maxWait := flag.Duration("max", 5*time.Minute, "give up on the server closing after this long")
+	sources := flag.Int("sources", 1, "spread the connections over this many loopback source addresses (127.0.1.x, 127.0.2.x, …), so a per-IP cap is not what is measured")
 	flag.Parse()
 
 	var greeted, refused, failed atomic.Int64
@@ -44,7 +45,12 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.DialTimeout("tcp", *addr, 10*time.Second)
+			d := net.Dialer{Timeout: 10 * time.Second}
+			if *sources > 1 {
+				k := i % *sources
+				d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, byte(1+k/250), byte(1+k%250))}
+			}
+			c, err := d.Dial("tcp", *addr)
 			<-sem
 			if err != nil {
 				failed.Add(1)
@@ -108,7 +114,6 @@ func main() {
 				}
 			}
 		}()
-		_ = i
 	}
 	go func() {
 		for range time.Tick(10 * time.Second) {
