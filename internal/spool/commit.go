@@ -210,7 +210,7 @@ func (s *Spool) commit(batch []*commitReq, size int) error {
 		s.batchBuf = buf
 	}
 	if _, err := s.file.WriteAt(buf, s.fileSize); err != nil {
-		return s.fail(fmt.Errorf("spool: write %s: %w", s.active.path, err))
+		return s.writeFailed(fmt.Errorf("spool: write %s: %w", s.active.path, err))
 	}
 	s.stats.syncs.Add(1)
 	if err := datasync(s.file); err != nil {
@@ -335,6 +335,24 @@ func (s *Spool) afterCommit() {
 		s.mustCollect = false
 		s.collect()
 	}
+}
+
+// writeFailed handles a failed write of a batch. A full disk is a passing
+// condition, not damage: nothing of the batch was synced and the segment is
+// cut back to its last synced byte (shrinking a file needs no space), so the
+// batch's callers get a temporary failure and the next batch, once space is
+// back, goes where this one would have. A torn batch left in place could be
+// read back by a recovery after a crash and bring to life messages whose
+// senders were told they failed. Any other write error stops the spool.
+func (s *Spool) writeFailed(err error) error {
+	if !isNoSpace(err) {
+		return s.fail(err)
+	}
+	if terr := s.file.Truncate(s.fileSize); terr != nil {
+		return s.fail(fmt.Errorf("%w; cutting back the torn batch: %w", err, terr))
+	}
+	s.log.Warn("spool: no space left; refusing until there is", "err", err)
+	return err
 }
 
 func (s *Spool) fail(err error) error {

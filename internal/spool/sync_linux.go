@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,4 +42,9 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("spool: lock %s (in use by another process?): %w", dir, err2)
 	}
 	return f, nil
+}
+
+// isNoSpace says whether err is a full file system or an exhausted quota.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }

@@ -3,9 +3,11 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 func datasync(f *os.File) error { return f.Sync() }
@@ -18,3 +20,6 @@ func lockDir(dir string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// isNoSpace says whether err is a full file system.
+func isNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }
