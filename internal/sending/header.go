@@ -254,9 +254,10 @@ func parseHeaderAddresses(v string, list bool) ([]string, error) {
 }
 
 // simpleAddress is the fast path for the common forms "addr-spec" and
-// "Display Name <addr-spec>" (an unquoted phrase, encoded words included):
-// it gives net/mail's answer without its allocations. Anything else
-// (quotes, comments, groups, lists) is left to net/mail.
+// "Display Name <addr-spec>" (a plain unquoted phrase): it gives net/mail's
+// answer without its allocations. Anything else (quotes, comments, groups,
+// lists, and encoded words, which net/mail decodes and may refuse) is left
+// to net/mail.
 func simpleAddress(v string) (string, bool) {
 	if v == "" || v[0] == '"' {
 		return "", false // net/mail unquotes quoted local parts; let it
@@ -276,6 +277,9 @@ func simpleAddress(v string) (string, bool) {
 		if c < ' ' || c > '~' || strings.IndexByte(`"(),:;<>@[\]`, c) >= 0 {
 			return "", false
 		}
+	}
+	if strings.Contains(v[:lt], "=?") {
+		return "", false
 	}
 	addr := v[lt+1 : len(v)-1]
 	if CheckAddress(addr) != nil || addr[0] == '"' {
