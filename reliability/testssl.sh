@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # testssl.sh (Debian package testssl.sh) against sesame's TLS endpoints: the
 # STARTTLS submission port, the TLS-wrapper port and the feedback MX's
-# STARTTLS — plus the API's HTTPS listener when given as an argument
-# (host:port of an [api] cert_file/key_file listener; the script does not
-# start it). Protocols, standard cipher categories and ciphers per protocol;
+# STARTTLS and the API's HTTPS listener ([api] cert_file/key_file, with a
+# certificate the script makes with openssl) — plus any other HTTPS
+# endpoint given as an argument (host:port). Protocols, standard cipher categories and ciphers per protocol;
 # the reports go to $OUT (docs/reliability/ by default) and the script exits
 # non-zero when a protocol below TLS 1.2 or a NULL, anonymous, export, LOW,
 # RC4 or 3DES cipher is offered.
 #
-#   reliability/testssl.sh                    # the three SMTP endpoints
-#   reliability/testssl.sh 127.0.0.1:8443     # and the API over HTTPS
+#   reliability/testssl.sh                    # the four endpoints
+#   reliability/testssl.sh 127.0.0.1:8443     # and another HTTPS listener
 #   SCANS=feedback reliability/testssl.sh     # one endpoint
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,11 @@ TESTSSL=$(command -v testssl || command -v testssl.sh) || die "testssl.sh is not
 
 rm -rf "$WORK" && mkdir -p "$WORK" "$OUT"
 if [ -n "${SESAME_BIN:-}" ]; then cp "$SESAME_BIN" "$WORK/sesame"; else go build -o "$WORK/sesame" ./cmd/sesame; fi
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$WORK/api.key" -out "$WORK/api.crt" 2>/dev/null
 { sesame_base_config; cat <<-EOF2
+	cert_file = "$WORK/api.crt"
+	key_file  = "$WORK/api.key"
 	[delivery]
 	mode = "mx"
 	[feedback]
@@ -32,7 +36,7 @@ EOF2
 } >"$WORK/sesame.toml"
 "$WORK/sesame" serve -c "$WORK/sesame.toml" >"$WORK/sesame.log" 2>&1 & SPID=$!
 trap 'kill $SPID 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://$SES_API/_sesame/health" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 100); do curl -sfk "https://$SES_API/_sesame/health" >/dev/null && break; sleep 0.2; done
 
 status=0
 scan() { # name, target, testssl args...
@@ -67,13 +71,14 @@ scan() { # name, target, testssl args...
 	if [ -n "$bad" ]; then log "  FAIL $name:"; echo "$bad" | sed 's/^/    /' >&2; status=1; else log "  $name: no protocol below TLS 1.2, no weak cipher"; fi
 	grep -E "^ (SSLv|TLS 1)|Obsoleted CBC|Strong encryption|NULL ciphers|Anonymous|Export|LOW:|Triple DES" "$log" | sed "s/^/  $name /" >&2 || true
 }
-SCANS=${SCANS:-starttls tls-wrapper feedback}
+SCANS=${SCANS:-starttls tls-wrapper feedback api}
 for s in $SCANS; do
 	case $s in
 	starttls) scan starttls "$SES_SMTP" -t smtp ;;
 	tls-wrapper) scan tls-wrapper "$SES_TLS" ;;
 	feedback) scan feedback "$FEEDBACK" -t smtp ;;
+	api) scan api "$SES_API" ;;
 	esac
 done
-[ -n "$API_TLS" ] && scan api "$API_TLS"
+[ -n "$API_TLS" ] && scan https "$API_TLS"
 exit $status
