@@ -119,6 +119,13 @@ func (s *Signer) Sign(ctx context.Context, accountID, region string, r io.Reader
 	if err != nil {
 		return nil, fmt.Errorf("dkim: reading the header: %w", err)
 	}
+	if len(header) > 0 && (header[0] == ' ' || header[0] == '\t') {
+		// A message that begins with a continuation line (no header field
+		// to continue, RFC 5322 §2.2.3) would fold it into the
+		// DKIM-Signature put before it and break the signature: leave it
+		// unsigned.
+		return nil, nil
+	}
 	fields := parseFields(header)
 	from := fromAddress(fields)
 	if from == "" {
