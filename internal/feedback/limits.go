@@ -6,10 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"sesame/internal/seserr"
 	"sync"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
 // DefaultMaxBufferedBytes bounds the feedback messages held in memory at
@@ -19,8 +18,7 @@ const DefaultMaxBufferedBytes = 64 << 20
 // errBusy is what a sender hears when the shared budget is spent: a
 // temporary refusal, so it tries again later (RFC 5321 §4.2.5, Postfix's
 // answer when its queue file system is short of space).
-var errBusy = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
-	Message: "Insufficient system resources, try again later"}
+var errBusy = reply(seserr.FeedbackBusy())
 
 // byteBudget is a counter of bytes held in memory, shared by all sessions.
 type byteBudget struct {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"sesame/internal/seserr"
 	"slices"
 	"strings"
 	"time"
@@ -115,11 +117,24 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 var (
-	errUnknownAddress = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
-		Message: "Recipient address rejected: not a bounce address of this server"}
-	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
-		Message: "Local error, try again later"}
+	errUnknownAddress = reply(seserr.FeedbackUnknownAddress())
+	errTemporary      = reply(seserr.FeedbackTemporary())
+	errUnparsable     = reply(seserr.FeedbackUnparsable())
 )
+
+// reply is e's SMTP face as go-smtp sends it: the enhanced status code
+// that starts seserr's text apart from the rest.
+func reply(e *seserr.Error) *smtp.SMTPError {
+	r := &smtp.SMTPError{Code: e.SMTPCode, Message: e.SMTPText}
+	code, text, ok := strings.Cut(e.SMTPText, " ")
+	var c smtp.EnhancedCode
+	if ok && strings.Count(code, ".") == 2 {
+		if _, err := fmt.Sscanf(code, "%d.%d.%d", &c[0], &c[1], &c[2]); err == nil {
+			r.EnhancedCode, r.Message = c, text
+		}
+	}
+	return r
+}
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	at := strings.LastIndexByte(to, '@')
@@ -158,8 +173,7 @@ func (ss *session) Data(r io.Reader) error {
 	rep, err := Parse(bytes.NewReader(raw))
 	if err != nil {
 		// Not even a message: nothing anyone could act on.
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-			Message: "Message could not be parsed"}
+		return errUnparsable
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
