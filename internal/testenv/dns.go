@@ -20,13 +20,20 @@ type DNS struct {
 	mu      sync.Mutex
 	records map[string][]dns.RR // fqdn (lower-case) → records
 	fail    map[string]int      // fqdn → rcode
-	servers []*dns.Server
 }
 
 // StartDNS starts the server; it stops when the test ends.
 func StartDNS(t testing.TB) *DNS {
 	t.Helper()
 	d := &DNS{records: map[string][]dns.RR{}, fail: map[string]int{}}
+	d.Addr = serveDNS(t, dns.HandlerFunc(d.serve))
+	return d
+}
+
+// serveDNS answers h on one loopback port over UDP and TCP until the test
+// ends, and returns the address.
+func serveDNS(t testing.TB, h dns.Handler) string {
+	t.Helper()
 	var pc net.PacketConn
 	var ln net.Listener
 	// The UDP port the system picks may be taken for TCP; try a few.
@@ -46,23 +53,19 @@ func StartDNS(t testing.TB) *DNS {
 	if pc == nil {
 		t.Fatal("testenv: dns: no port free for both UDP and TCP")
 	}
-	d.Addr = pc.LocalAddr().String()
-	h := dns.HandlerFunc(d.serve)
-	udp := &dns.Server{PacketConn: pc, Handler: h}
-	tcp := &dns.Server{Listener: ln, Handler: h}
-	d.servers = []*dns.Server{udp, tcp}
-	for _, s := range d.servers {
+	servers := []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}
+	for _, s := range servers {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
 		go func() { _ = s.ActivateAndServe() }()
 		<-started
 	}
 	t.Cleanup(func() {
-		for _, s := range d.servers {
+		for _, s := range servers {
 			_ = s.Shutdown()
 		}
 	})
-	return d
+	return pc.LocalAddr().String()
 }
 
 func (d *DNS) serve(w dns.ResponseWriter, req *dns.Msg) {

@@ -27,7 +27,6 @@ type FaultyDNS struct {
 	queries map[dnsKey]int      // (fqdn, type) → queries received
 	follow  bool                // add a CNAME's target records to the answer
 	delay   time.Duration       // before each answer
-	servers []*dns.Server
 }
 
 type dnsKey struct {
@@ -45,38 +44,7 @@ func StartFaultyDNS(t testing.TB) *FaultyDNS {
 	t.Helper()
 	d := &FaultyDNS{names: map[string]bool{}, records: map[dnsKey][]dns.RR{}, rcodes: map[dnsKey]int{},
 		queries: map[dnsKey]int{}, follow: true}
-	var pc net.PacketConn
-	var ln net.Listener
-	for range 20 {
-		var err error
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testenv: dns: listen udp: %v", err)
-		}
-		ln, err = net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			break
-		}
-		pc.Close()
-		pc = nil
-	}
-	if pc == nil {
-		t.Fatal("testenv: dns: no port free for both UDP and TCP")
-	}
-	d.Addr = pc.LocalAddr().String()
-	h := dns.HandlerFunc(d.serve)
-	d.servers = []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}
-	for _, s := range d.servers {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = s.ActivateAndServe() }()
-		<-started
-	}
-	t.Cleanup(func() {
-		for _, s := range d.servers {
-			_ = s.Shutdown()
-		}
-	})
+	d.Addr = serveDNS(t, dns.HandlerFunc(d.serve))
 	return d
 }
 

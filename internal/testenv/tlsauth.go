@@ -42,40 +42,9 @@ type SecureDNS struct {
 func StartSecureDNS(t testing.TB) *SecureDNS {
 	t.Helper()
 	s := &SecureDNS{DNS: &DNS{records: map[string][]dns.RR{}, fail: map[string]int{}}, secure: map[string]bool{}}
-	var pc net.PacketConn
-	var ln net.Listener
-	for range 20 {
-		var err error
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testenv: dns: listen udp: %v", err)
-		}
-		ln, err = net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			break
-		}
-		pc.Close()
-		pc = nil
-	}
-	if pc == nil {
-		t.Fatal("testenv: dns: no port free for both UDP and TCP")
-	}
-	s.Addr = pc.LocalAddr().String()
-	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+	s.Addr = serveDNS(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		s.serve(&adWriter{ResponseWriter: w, s: s}, req)
-	})
-	s.servers = []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}}
-	for _, srv := range s.servers {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-	}
-	t.Cleanup(func() {
-		for _, srv := range s.servers {
-			_ = srv.Shutdown()
-		}
-	})
+	}))
 	return s
 }
 
