@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"sesame/internal/awsauth"
-	"sesame/internal/events"
 	"sesame/internal/testenv"
 )
 
@@ -70,28 +68,13 @@ func TestEventsSurviveSubscriberOutageAndCrash(t *testing.T) {
 	phase(total.Load()+100, false)
 	sub.setDown(false)
 
-	type key struct{ typ, id string }
-	got := func() map[key]int {
-		n := map[key]int{}
-		for _, m := range sub.notifications() {
-			if m["Message"] == events.TopicValidationMessage {
-				continue
-			}
-			var r eventRecord
-			if err := json.Unmarshal([]byte(m["Message"]), &r); err != nil {
-				t.Fatalf("notification: %v", err)
-			}
-			n[key{r.EventType, r.Mail.MessageID}]++
-		}
-		return n
-	}
 	missing := func() int {
-		n := got()
+		n := sub.events(t)
 		miss := 0
 		mu.Lock()
 		defer mu.Unlock()
 		for _, id := range acked {
-			if n[key{"Send", id}] == 0 || n[key{"Delivery", id}] == 0 {
+			if n[eventKey{"Send", id}] == 0 || n[eventKey{"Delivery", id}] == 0 {
 				miss++
 			}
 		}
@@ -100,7 +83,7 @@ func TestEventsSurviveSubscriberOutageAndCrash(t *testing.T) {
 	// The subscriber's queue waits out the backoff it reached while down.
 	waitForWithin(t, "every acknowledged message's events", 2*time.Minute, func() bool { return missing() == 0 })
 	dups := 0
-	for _, c := range got() {
+	for _, c := range sub.events(t) {
 		dups += c - 1
 	}
 	t.Logf("%d acknowledged messages, %d notifications, %d duplicates", len(acked), len(sub.notifications())-1, dups)

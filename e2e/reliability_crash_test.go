@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,7 +21,6 @@ import (
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"sesame/internal/awsauth"
-	"sesame/internal/events"
 	"sesame/internal/testenv"
 )
 
@@ -140,25 +138,10 @@ func TestReliabilityCrashMixedLoad(t *testing.T) {
 		}
 		return miss
 	})
-	type key struct{ typ, id string }
-	evs := func() map[key]int {
-		n := map[key]int{}
-		for _, m := range sub.notifications() {
-			if m["Message"] == events.TopicValidationMessage {
-				continue
-			}
-			var r eventRecord
-			if err := json.Unmarshal([]byte(m["Message"]), &r); err != nil {
-				t.Fatalf("notification: %v", err)
-			}
-			n[key{r.EventType, r.Mail.MessageID}]++
-		}
-		return n
-	}
 	untilDone(t, "acknowledged messages without their Send and Delivery events", func() int {
-		got, miss := evs(), 0
+		got, miss := sub.events(t), 0
 		for id := range acked {
-			if got[key{"Send", id}] == 0 || got[key{"Delivery", id}] == 0 {
+			if got[eventKey{"Send", id}] == 0 || got[eventKey{"Delivery", id}] == 0 {
 				miss++
 			}
 		}
@@ -172,7 +155,7 @@ func TestReliabilityCrashMixedLoad(t *testing.T) {
 		}
 	}
 	dupEv := 0
-	for _, c := range evs() {
+	for _, c := range sub.events(t) {
 		dupEv += c - 1
 	}
 	t.Logf("%d kills in %v: %d acknowledged (SMTP+API), %d delivered to the MX (%d duplicate deliveries, %d committed but unacknowledged), %d duplicate event notifications",

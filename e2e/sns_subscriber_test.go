@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"sesame/internal/events"
 	"sesame/internal/testenv"
 )
 
@@ -85,6 +86,27 @@ func (s *snsSubscriber) notifications() []map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]map[string]string(nil), s.notes...)
+}
+
+// eventKey names one SES event of one message.
+type eventKey struct{ typ, id string }
+
+// events counts the SES event records that arrived, by type and message
+// (the topic's validation message left out).
+func (s *snsSubscriber) events(t *testing.T) map[eventKey]int {
+	t.Helper()
+	n := map[eventKey]int{}
+	for _, m := range s.notifications() {
+		if m["Message"] == events.TopicValidationMessage {
+			continue
+		}
+		var r eventRecord
+		if err := json.Unmarshal([]byte(m["Message"]), &r); err != nil {
+			t.Fatalf("notification: %v", err)
+		}
+		n[eventKey{r.EventType, r.Mail.MessageID}]++
+	}
+	return n
 }
 
 // snsEventSet creates configuration set name with one enabled event
