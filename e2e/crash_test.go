@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -15,50 +16,44 @@ import (
 	"sesame/internal/testenv"
 )
 
-// loadSession sends messages over one STARTTLS+AUTH connection until stop
-// closes or an error ends the connection, and reports each acknowledged id.
-func loadSession(addr, user, pw string, stop <-chan struct{}, acked func(id string)) error {
+// smtpLoad sends to rcpt over one STARTTLS+AUTH session until stop closes
+// or the connection ends (the process was killed); each "250 Ok <id>" is
+// acknowledged.
+func smtpLoad(addr, user, pw, rcpt string, stop <-chan struct{}, acked func(string)) error {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	r := bufio.NewReader(conn)
-	var w interface{ Write([]byte) (int, error) } = conn
-	read := func() (string, error) {
+	conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	var r *bufio.Reader = bufio.NewReader(conn)
+	var w io.Writer = conn
+	cmd := func(line, want string) (string, error) {
+		if line != "" {
+			if _, err := io.WriteString(w, line+"\r\n"); err != nil {
+				return "", err
+			}
+		}
 		for {
-			line, err := r.ReadString('\n')
+			reply, err := r.ReadString('\n')
 			if err != nil {
-				return line, err
+				return reply, err
 			}
-			if len(line) >= 4 && line[3] == '-' {
-				continue // multi-line reply: wait for its last line
+			if len(reply) >= 4 && reply[3] == '-' {
+				continue
 			}
-			return strings.TrimRight(line, "\r\n"), nil
+			reply = strings.TrimRight(reply, "\r\n")
+			if !strings.HasPrefix(reply, want) {
+				return reply, fmt.Errorf("%q → %q", line, reply)
+			}
+			return reply, nil
 		}
 	}
-	cmd := func(line, wantPrefix string) (string, error) {
-		if _, err := fmt.Fprintf(w, "%s\r\n", line); err != nil {
-			return "", err
+	steps := [][2]string{{"", "220"}, {"EHLO load.example", "250"}, {"STARTTLS", "220"}}
+	for _, st := range steps {
+		if _, err := cmd(st[0], st[1]); err != nil {
+			return err
 		}
-		reply, err := read()
-		if err != nil {
-			return reply, err
-		}
-		if !strings.HasPrefix(reply, wantPrefix) {
-			return reply, fmt.Errorf("%q → %q", line, reply)
-		}
-		return reply, nil
-	}
-	if _, err := read(); err != nil {
-		return err
-	}
-	if _, err := cmd("EHLO load.example", "250"); err != nil {
-		return err
-	}
-	if _, err := cmd("STARTTLS", "220"); err != nil {
-		return err
 	}
 	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
 	r, w = bufio.NewReader(tc), tc
@@ -75,16 +70,12 @@ func loadSession(addr, user, pw string, stop <-chan struct{}, acked func(id stri
 			return nil
 		default:
 		}
-		if _, err := cmd("MAIL FROM:<sender@example.com>", "250"); err != nil {
-			return err
+		for _, st := range [][2]string{{"MAIL FROM:<sender@example.com>", "250"}, {"RCPT TO:<" + rcpt + ">", "250"}, {"DATA", "354"}} {
+			if _, err := cmd(st[0], st[1]); err != nil {
+				return err
+			}
 		}
-		if _, err := cmd("RCPT TO:<rcpt@example.net>", "250"); err != nil {
-			return err
-		}
-		if _, err := cmd("DATA", "354"); err != nil {
-			return err
-		}
-		body := fmt.Sprintf("From: sender@example.com\r\nTo: rcpt@example.net\r\nSubject: load %d\r\n\r\n%s\r\n.", n, strings.Repeat(strings.Repeat("x", 78)+"\r\n", 22))
+		body := fmt.Sprintf("From: sender@example.com\r\nTo: %s\r\nSubject: smtp %d\r\n\r\n%s\r\n.", rcpt, n, strings.Repeat(strings.Repeat("x", 78)+"\r\n", 10))
 		reply, err := cmd(body, "250 Ok ")
 		if err != nil {
 			return err
@@ -119,7 +110,7 @@ func TestCrashKeepsEveryAcknowledgedMessage(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				loadSession(s.SMTP, s.KeyID, pw, stop, record)
+				smtpLoad(s.SMTP, s.KeyID, pw, "rcpt@example.net", stop, record)
 			}()
 		}
 		deadline := time.Now().Add(60 * time.Second)

@@ -47,7 +47,7 @@ func TestEventsSurviveSubscriberOutageAndCrash(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				loadSession(s.SMTP, s.KeyID, pw, stop, func(id string) {
+				smtpLoad(s.SMTP, s.KeyID, pw, "rcpt@example.net", stop, func(id string) {
 					mu.Lock()
 					acked = append(acked, id)
 					mu.Unlock()

@@ -254,7 +254,7 @@ retry_max = "200ms"
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			loadSession(s.SMTP, s.KeyID, pw, stop, record)
+			smtpLoad(s.SMTP, s.KeyID, pw, "rcpt@example.net", stop, record)
 		}()
 	}
 	waitFor(t, "2,000 acknowledged messages", func() bool { return nAcked() >= 2000 })

@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -191,74 +187,6 @@ func apiLoad(cl *sesv2.Client, worker int, stop <-chan struct{}, acked func(stri
 			return
 		}
 		acked(aws.ToString(out.MessageId))
-	}
-}
-
-// smtpLoad sends to rcpt over one STARTTLS+AUTH session until stop closes
-// or the connection ends (the process was killed); each "250 Ok <id>" is
-// acknowledged.
-func smtpLoad(addr, user, pw, rcpt string, stop <-chan struct{}, acked func(string)) error {
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	var r *bufio.Reader = bufio.NewReader(conn)
-	var w io.Writer = conn
-	cmd := func(line, want string) (string, error) {
-		if line != "" {
-			if _, err := io.WriteString(w, line+"\r\n"); err != nil {
-				return "", err
-			}
-		}
-		for {
-			reply, err := r.ReadString('\n')
-			if err != nil {
-				return reply, err
-			}
-			if len(reply) >= 4 && reply[3] == '-' {
-				continue
-			}
-			reply = strings.TrimRight(reply, "\r\n")
-			if !strings.HasPrefix(reply, want) {
-				return reply, fmt.Errorf("%q → %q", line, reply)
-			}
-			return reply, nil
-		}
-	}
-	steps := [][2]string{{"", "220"}, {"EHLO load.example", "250"}, {"STARTTLS", "220"}}
-	for _, st := range steps {
-		if _, err := cmd(st[0], st[1]); err != nil {
-			return err
-		}
-	}
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
-	r, w = bufio.NewReader(tc), tc
-	if _, err := cmd("EHLO load.example", "250"); err != nil {
-		return err
-	}
-	if _, err := cmd("AUTH PLAIN "+base64Plain(user, pw), "235"); err != nil {
-		return err
-	}
-	for n := 0; ; n++ {
-		select {
-		case <-stop:
-			cmd("QUIT", "221")
-			return nil
-		default:
-		}
-		for _, st := range [][2]string{{"MAIL FROM:<sender@example.com>", "250"}, {"RCPT TO:<" + rcpt + ">", "250"}, {"DATA", "354"}} {
-			if _, err := cmd(st[0], st[1]); err != nil {
-				return err
-			}
-		}
-		body := fmt.Sprintf("From: sender@example.com\r\nTo: %s\r\nSubject: smtp %d\r\n\r\n%s\r\n.", rcpt, n, strings.Repeat(strings.Repeat("x", 78)+"\r\n", 10))
-		reply, err := cmd(body, "250 Ok ")
-		if err != nil {
-			return err
-		}
-		acked(strings.TrimPrefix(reply, "250 Ok "))
 	}
 }
 
