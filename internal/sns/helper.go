@@ -127,13 +127,13 @@ func startHelper(cfg Config, key *rsa.PrivateKey, sign *signing) (*lowprio.Clien
 
 // viaHelper says whether the helper makes p's attempts (HTTP(S) rows).
 func (s *Service) viaHelper(d *store.SNSDelivery) bool {
-	return s.helper != nil && d.Protocol != "email" && d.Protocol != "email-json" && d.Protocol != "sqs"
+	return s.helper.Load() != nil && d.Protocol != "email" && d.Protocol != "email-json" && d.Protocol != "sqs"
 }
 
 // postViaHelper makes one attempt at an HTTP(S) row in the helper, or in
 // the server when no helper can be started.
 func (s *Service) postViaHelper(ctx context.Context, d *store.SNSDelivery) outcome {
-	b, err := s.helper.Call(ctx, append([]byte{opPost}, encodeRow(d)...))
+	b, err := s.helper.Load().Call(ctx, append([]byte{opPost}, encodeRow(d)...))
 	if s.helperUnavailable(err) {
 		body, err := s.courier.envelope(d)
 		if err != nil {
@@ -153,10 +153,11 @@ func (s *Service) postViaHelper(ctx context.Context, d *store.SNSDelivery) outco
 
 // envelope is a row's signed envelope, made by the helper when there is one.
 func (s *Service) envelope(d *store.SNSDelivery) ([]byte, error) {
-	if s.helper == nil {
+	h := s.helper.Load()
+	if h == nil {
 		return s.courier.envelope(d)
 	}
-	b, err := s.helper.Call(context.Background(), append([]byte{opEnvelope}, encodeRow(d)...))
+	b, err := h.Call(context.Background(), append([]byte{opEnvelope}, encodeRow(d)...))
 	if s.helperUnavailable(err) {
 		return s.courier.envelope(d)
 	}
@@ -180,7 +181,8 @@ func (s *Service) helperUnavailable(err error) bool {
 // CPU for: the server is busy with mail, and feeding it more only costs.
 // The events publisher holds back while it is.
 func (s *Service) HelperStarved() bool {
-	return s.helper != nil && s.helper.Queued() >= helperStarvedAt
+	h := s.helper.Load()
+	return h != nil && h.Queued() >= helperStarvedAt
 }
 
 // helperStarvedAt: attempts sent to the helper and not yet signed.

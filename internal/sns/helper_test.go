@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -72,10 +73,12 @@ func TestHelperDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svc.helper == nil {
+	<-svc.helperReady
+	h := svc.helper.Load()
+	if h == nil {
 		t.Fatal("the helper did not start")
 	}
-	t.Cleanup(func() { svc.helper.Close() })
+	t.Cleanup(func() { h.Close() })
 	e := &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
 	e.run(t)
 	sub := newSubscriber(t)
@@ -120,7 +123,7 @@ func verifyV1(s *Service, body map[string]string) error {
 func TestHelperUnavailableFallsBack(t *testing.T) {
 	st := openStore(t, t.TempDir())
 	e := newEnv(t, st, clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
-	e.svc.helper = lowprio.New(filepath.Join(t.TempDir(), "gone"), nil, nil, nil)
+	e.svc.helper.Store(lowprio.New(filepath.Join(t.TempDir(), "gone"), nil, nil, nil))
 	e.run(t)
 	sub := newSubscriber(t)
 	topic := e.confirmedSubscription(t, sub)
@@ -135,4 +138,38 @@ func TestHelperUnavailableFallsBack(t *testing.T) {
 		t.Error(err)
 	}
 	waitEmpty(t, st)
+}
+
+// The server does not wait for its helper's first answer: a helper that
+// gets no CPU (here one that never answers) leaves the server signing and
+// posting itself from the start.
+func TestHelperProbeDoesNotHoldBackStart(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, t.TempDir())
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	start := time.Now()
+	svc, err := New(Config{Store: st, BaseURL: "http://sesame.test", Clock: clk, PollInterval: 5 * time.Millisecond,
+		Helper: []string{sleep, "60"}, HelperEngine: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("New took %v: it waited for the helper's probe", took)
+	}
+	if svc.helper.Load() != nil {
+		t.Fatal("a helper that never answered is in use")
+	}
+	e := &env{st: st, clk: clk, svc: svc, c: Caller{AccountID: "123456789012", Region: "eu-west-1"}}
+	e.run(t)
+	sub := newSubscriber(t)
+	topic := e.confirmedSubscription(t, sub)
+	if _, err := svc.Publish(context.Background(), []Publication{{TopicArn: topic, Message: "inline"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sub.waitFor(2); got[1].body["Message"] != "inline" {
+		t.Errorf("notification = %v", got[1].body)
+	}
 }

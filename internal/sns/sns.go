@@ -116,8 +116,11 @@ type Service struct {
 	client  *http.Client
 	queues  Queues
 	sign    *signing
-	courier *courier        // envelopes and POSTs in the server
-	helper  *lowprio.Client // or in the low-priority helper (nil: none)
+	courier *courier                       // envelopes and POSTs in the server
+	helper  atomic.Pointer[lowprio.Client] // or in the low-priority helper (nil: none, or not up yet)
+	// helperReady is closed once the helper has answered its probe or
+	// failed to.
+	helperReady chan struct{}
 	// helperWarned is when a helper that could not start was last logged.
 	helperWarned atomic.Int64
 	wake         chan struct{}
@@ -181,11 +184,23 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.sign = sign
 	s.courier = &courier{sign: sign, baseURL: s.cfg.BaseURL, client: s.client}
-	if len(cfg.Helper) > 0 {
-		if s.helper, err = startHelper(s.cfg, key, sign); err != nil {
-			s.log.Warn("sns: the low-priority helper does not work; signing and posting in the server", "err", err)
-		}
+	s.helperReady = make(chan struct{})
+	if len(cfg.Helper) == 0 {
+		close(s.helperReady)
+		return s, nil
 	}
+	// The helper's first answer comes at idle priority: on a machine whose
+	// CPUs other programs keep busy it may take seconds. The server does
+	// not wait for it; it signs and posts itself until the helper is up.
+	go func() {
+		defer close(s.helperReady)
+		h, err := startHelper(s.cfg, key, sign)
+		if err != nil {
+			s.log.Warn("sns: the low-priority helper does not work; signing and posting in the server", "err", err)
+			return
+		}
+		s.helper.Store(h)
+	}()
 	return s, nil
 }
 
