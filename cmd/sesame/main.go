@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/config"
@@ -120,19 +119,6 @@ func smtpPassword(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, awsauth.SMTPPassword(*secret, *region))
 	return nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return v + " (" + s.Value[:12] + ")"
-			}
-		}
-		return v
-	}
-	return "(devel)"
 }
 
 // rsaEngine gives SNS's helper process the RSA engines DKIM has.
