@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"sesame/internal/safefile"
 	"sync"
 	"time"
 
@@ -274,8 +274,7 @@ func (c *Cache) load() {
 	}
 }
 
-// save writes the cache atomically: temporary file, fsync, rename, fsync
-// of the directory.
+// save writes the cache atomically (safefile).
 func (c *Cache) save(m map[string]*entry) error {
 	if c.Path == "" {
 		return nil
@@ -286,30 +285,5 @@ func (c *Cache) save(m map[string]*entry) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(c.Path)
-	f, err := os.CreateTemp(dir, ".mta-sts-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), c.Path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return safefile.Write(c.Path, b, 0o600)
 }

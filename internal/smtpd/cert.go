@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sesame/internal/safefile"
 	"time"
 )
 
@@ -55,10 +56,10 @@ func LoadOrCreateCert(certFile, keyFile, dataDir, hostname string) (tls.Certific
 	}
 	// The key first: a crash between the two leaves a key without a
 	// matching cert, which fails to load and is made again.
-	if err := writeFileSynced(keyPath, keyPEM, 0o600); err != nil {
+	if err := safefile.Write(keyPath, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := writeFileSynced(certPath, certPEM, 0o644); err != nil {
+	if err := safefile.Write(certPath, certPEM, 0o644); err != nil {
 		return tls.Certificate{}, err
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -114,43 +115,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// writeFileSynced writes data to path through a synced temporary file and
-// a rename, then syncs the directory so the rename itself survives a crash.
-func writeFileSynced(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("smtpd: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return fmt.Errorf("smtpd: write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("smtpd: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("smtpd: sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("smtpd: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("smtpd: rename %s: %w", path, err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("smtpd: sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("smtpd: sync dir %s: %w", dir, err)
-	}
-	return nil
 }
