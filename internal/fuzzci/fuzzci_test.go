@@ -103,9 +103,24 @@ func TestFuzzTargets(t *testing.T) {
 				"-fuzztime="+each.String(), tg.pkg)
 			cmd.Dir = root
 			out, err := cmd.CombinedOutput()
+			if err != nil && engineTimeout(out) {
+				// The fuzzing engine's own deadline hit a worker mid-run
+				// (a known flake of go test -fuzz): no input failed.
+				t.Logf("%s %s: the engine stopped at its deadline without a finding:\n%s", tg.pkg, tg.name, out)
+				return
+			}
 			if err != nil {
 				t.Fatalf("%s %s: %v\n%s", tg.pkg, tg.name, err, out)
 			}
 		})
 	}
+}
+
+// engineTimeout says whether a failed fuzz run failed only because the
+// engine's -fuzztime deadline reached a worker while it ran an input: go
+// test then reports "context deadline exceeded" and writes no failing input.
+// A real finding always names the input it wrote.
+func engineTimeout(out []byte) bool {
+	s := string(out)
+	return strings.Contains(s, "context deadline exceeded") && !strings.Contains(s, "Failing input written")
 }
