@@ -87,7 +87,7 @@ func TestEventsSurviveSubscriberOutageAndCrash(t *testing.T) {
 		dups += c - 1
 	}
 	t.Logf("%d acknowledged messages, %d notifications, %d duplicates", len(acked), len(sub.notifications())-1, dups)
-	if dups > 100 {
+	if dups > maxDupEventsPerKill {
 		t.Errorf("%d duplicate notifications: more than what a kill leaves in flight", dups)
 	}
 }

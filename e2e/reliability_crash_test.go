@@ -158,10 +158,8 @@ func TestReliabilityCrashMixedLoad(t *testing.T) {
 		kills, time.Since(started).Round(time.Second), want, len(sinks[0].Messages()), dupMX, unacked, dupEv)
 	// What a kill can leave in flight: the deliveries under way (their done
 	// records not yet committed: ~6 a kill in the short form, ~46 in the long
-	// one with its 18 senders) and the notifications posted since the outbox
-	// last deleted what was published (internal/sns flushBatch, 256, or a
-	// tick), plus those being posted.
-	if mxLimit, evLimit := kills*100, kills*(256+50); dupMX > mxLimit || dupEv > evLimit {
+	// one with its 18 senders) and maxDupEventsPerKill notifications.
+	if mxLimit, evLimit := kills*100, kills*maxDupEventsPerKill; dupMX > mxLimit || dupEv > evLimit {
 		t.Errorf("%d duplicate deliveries, %d duplicate events after %d kills: more than in-flight work explains (%d, %d)",
 			dupMX, dupEv, kills, mxLimit, evLimit)
 	}
@@ -189,6 +187,11 @@ func apiLoad(cl *sesv2.Client, worker int, stop <-chan struct{}, acked func(stri
 		acked(aws.ToString(out.MessageId))
 	}
 }
+
+// maxDupEventsPerKill bounds the notifications a SIGKILL may make SNS post
+// again: those posted since the outbox last deleted what was published
+// (internal/sns flushBatch, 256, or a tick), plus those being posted.
+const maxDupEventsPerKill = 256 + 50
 
 // untilDone waits until missing() is 0. It fails when the count has not
 // gone down for two minutes — lost, not slow: on a loaded machine the queue
