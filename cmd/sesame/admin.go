@@ -39,6 +39,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain}
+	opt.MailFromMXDomain, opt.Hostname = cfg.Verification.MailFromMXDomain, cfg.Hostname
 	opt.Queue = queueOpener(cfg)
 	if err := adminpkg.RunWith(context.Background(), st, opt, fs.Args(), stdout); err != nil {
 		return usageError{err}

@@ -41,13 +41,21 @@ func Usage() string {
   key list [--account ID]                 list an account's access keys (no secrets)
   key deactivate --key ID                 refuse a key from now on
   key activate --key ID                   accept a key again
-  identity verify [--account ID] [--region R] IDENTITY
-                                          mark an address ("@") or a domain verified
+  identity verify [--account ID] [--region R] [--no-dkim]
+                  [--dkim-selector S --dkim-private-key FILE] IDENTITY
+                                          mark an address ("@") or a domain verified; a domain
+                                          gets Easy DKIM (or BYODKIM) as CreateEmailIdentity
+                                          sets it up, and its records to publish
+  identity records [--account ID] [--region R] [--format json|zone] DOMAIN
+                                          what to publish for a domain: DKIM CNAMEs (or TXT),
+                                          MAIL FROM MX and SPF, a DMARC suggestion
   identity list [--account ID] [--region R]
   identity delete [--account ID] [--region R] IDENTITY
   dkim zone [--region R] [--origin DOMAIN]
                                           print the Easy DKIM keys to publish, as a zone
                                           file for verification.dkim_cname_domain (not JSON)
+  dkim rotate [--account ID] [--region R] [--key-length RSA_1024_BIT|RSA_2048_BIT] DOMAIN
+                                          a new Easy DKIM key, signing under the next token
   bounce list [--account ID] [--region R] [--message MESSAGEID] [--limit N]
                                           bounces recorded by delivery and the feedback MX
   complaint list [--account ID] [--region R] [--message MESSAGEID] [--limit N]
@@ -70,7 +78,11 @@ func Run(ctx context.Context, st *store.Store, regions []string, args []string, 
 // Options are the configuration values the commands use.
 type Options struct {
 	Regions         []string
-	DKIMCNAMEDomain string // verification.dkim_cname_domain, for `dkim zone`
+	DKIMCNAMEDomain string // verification.dkim_cname_domain, for `dkim zone` and `identity records`
+	// MailFromMXDomain (verification.mail_from_mx_domain) and Hostname are
+	// for `identity records`: a custom MAIL FROM domain's MX and SPF.
+	MailFromMXDomain string
+	Hostname         string
 	// Queue opens the mail queue for the queue commands (queue.go).
 	Queue func(ctx context.Context) (queuectl.Queue, error)
 }
@@ -81,7 +93,9 @@ func RunWith(ctx context.Context, st *store.Store, opt Options, args []string, s
 	if len(regions) == 0 {
 		regions = []string{defaultRegion}
 	}
-	a := &admin{st: st, regions: regions, dkimDomain: opt.DKIMCNAMEDomain, queue: opt.Queue, out: stdout}
+	a := &admin{st: st, regions: regions, dkimDomain: opt.DKIMCNAMEDomain, queue: opt.Queue, out: stdout,
+		mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname}
+	a.defaultDomains()
 	if len(args) == 0 {
 		return usageErr("no command given")
 	}
@@ -104,6 +118,8 @@ type admin struct {
 	st         *store.Store
 	regions    []string
 	dkimDomain string
+	mailFromMX string
+	hostname   string
 	queue      func(ctx context.Context) (queuectl.Queue, error)
 	out        io.Writer
 }
@@ -112,25 +128,27 @@ type command func(ctx context.Context, name string, args []string) error
 
 func (a *admin) commands() map[string]command {
 	return map[string]command{
-		"account create":  a.accountCreate,
-		"account list":    a.accountList,
-		"account show":    a.accountShow,
-		"account set":     a.accountSet,
-		"key create":      a.keyCreate,
-		"key list":        a.keyList,
-		"key deactivate":  a.keyActivate(false),
-		"key activate":    a.keyActivate(true),
-		"identity verify": a.identityVerify,
-		"identity list":   a.identityList,
-		"identity delete": a.identityDelete,
-		"dkim zone":       a.dkimZone,
-		"bounce list":     a.bounceList,
-		"complaint list":  a.complaintList,
-		"message show":    a.messageShow,
-		"queue list":      a.queueList,
-		"queue show":      a.queueShow,
-		"queue retry":     a.queueRetry,
-		"queue delete":    a.queueDelete,
+		"account create":   a.accountCreate,
+		"account list":     a.accountList,
+		"account show":     a.accountShow,
+		"account set":      a.accountSet,
+		"key create":       a.keyCreate,
+		"key list":         a.keyList,
+		"key deactivate":   a.keyActivate(false),
+		"key activate":     a.keyActivate(true),
+		"identity verify":  a.identityVerify,
+		"identity list":    a.identityList,
+		"identity delete":  a.identityDelete,
+		"identity records": a.identityRecords,
+		"dkim zone":        a.dkimZone,
+		"dkim rotate":      a.dkimRotate,
+		"bounce list":      a.bounceList,
+		"complaint list":   a.complaintList,
+		"message show":     a.messageShow,
+		"queue list":       a.queueList,
+		"queue show":       a.queueShow,
+		"queue retry":      a.queueRetry,
+		"queue delete":     a.queueDelete,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -52,7 +53,16 @@ type DKIMOptions struct {
 
 // dkimFor builds the DKIM setup opts ask for, Pending from now.
 func (v *Verifier) dkimFor(opts DKIMOptions) (store.DKIM, error) {
-	now := v.clk.Now()
+	return NewDKIM(opts, v.clk.Now())
+}
+
+// NewDKIM builds the DKIM setup opts ask for, generated at now and Pending:
+// BYODKIM with the given selector and key, or Easy DKIM with three new
+// tokens and a new key. CreateEmailIdentity, PutEmailIdentityDkimSigningAttributes
+// and `sesame admin identity verify` all set DKIM up through it. seserr
+// errors: InvalidDKIMKey, InvalidDKIMSelector, InvalidDKIMKeySize,
+// InvalidSigningKeyLength.
+func NewDKIM(opts DKIMOptions, now time.Time) (store.DKIM, error) {
 	if opts.Selector != "" || opts.PrivateKey != "" {
 		if opts.Selector == "" || opts.PrivateKey == "" {
 			return store.DKIM{}, seserr.InvalidDKIMKey("BYODKIM needs both DomainSigningSelector and DomainSigningPrivateKey.")
@@ -81,6 +91,20 @@ func (v *Verifier) dkimFor(opts DKIMOptions) (store.DKIM, error) {
 		Tokens: newDKIMTokens(), PrivateKey: der, KeyLength: length, NextKeyLength: length, KeyGenerated: now}, nil
 }
 
+// NewDomain is the domain identity CreateEmailIdentity creates: DKIM set
+// up as opts say (NewDKIM), a v1 verification token, Pending from now,
+// feedback forwarding on. The caller stores it.
+func NewDomain(account, region, domain string, opts DKIMOptions, now time.Time) (store.IdentityDetails, error) {
+	dkim, err := NewDKIM(opts, now)
+	if err != nil {
+		return store.IdentityDetails{}, err
+	}
+	return store.IdentityDetails{
+		Identity:      store.Identity{AccountID: account, Region: region, Name: domain, Type: store.Domain, Status: store.StatusPending, Created: now},
+		VerifyStarted: now, DomainToken: newDomainToken(), DKIM: dkim, FeedbackForwarding: true,
+	}, nil
+}
+
 // CanonicalSelector returns a DKIM selector lower-case, or "" if it is not
 // one (dot-separated LDH labels).
 func CanonicalSelector(s string) string {
@@ -96,14 +120,9 @@ func CanonicalSelector(s string) string {
 // checking it. seserr errors: IdentityExists, IdentityLimitExceeded,
 // InvalidDKIMKey.
 func (v *Verifier) CreateDomain(ctx context.Context, account, region, domain string, opts DKIMOptions) (store.IdentityDetails, error) {
-	dkim, err := v.dkimFor(opts)
+	d, err := NewDomain(account, region, domain, opts, v.clk.Now())
 	if err != nil {
 		return store.IdentityDetails{}, err
-	}
-	now := v.clk.Now()
-	d := store.IdentityDetails{
-		Identity:      store.Identity{AccountID: account, Region: region, Name: domain, Type: store.Domain, Status: store.StatusPending, Created: now},
-		VerifyStarted: now, DomainToken: newDomainToken(), DKIM: dkim, FeedbackForwarding: true,
 	}
 	if err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities); err != nil {
 		return d, apiErr(err, domain, v.cfg.MaxIdentities)
