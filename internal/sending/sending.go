@@ -2,7 +2,10 @@
 // sent, for SMTP and the API alike: credentials, sending enabled, sender and
 // (in the sandbox) recipient identities, recipient count, header rules,
 // quotas. It prepares what it accepts (Message-ID, Date when missing) and
-// appends it to the spool; the MessageId it returns is SES's.
+// appends it to the spool; the MessageId it returns is SES's. In
+// development mode ([accounts] development, development.go) it lifts the
+// sandbox, the quotas and the identity checks for every account, without
+// writing anything to the store.
 //
 // It never speaks a protocol: smtpd and api translate its *seserr.Error
 // values into replies. It reads policy data (settings, identities, access
