@@ -26,9 +26,9 @@ var bannerSecret = regexp.MustCompile(`Secret access key:\s+(\S+)`)
 // goes to a 0600 file in the data dir, the log says only where, and stdout
 // gets the banner with the secrets replaced by that path — unless stdout
 // is a terminal, where someone is watching and the banner shows in full.
-func firstStartSecret(ctx context.Context, st *store.Store, cfg config.Config, stdout io.Writer, log *slog.Logger) error {
+func firstStartSecret(ctx context.Context, st *store.Store, cfg config.Config, cf configFlags, stdout io.Writer, log *slog.Logger) error {
 	var b strings.Builder
-	if err := firstStart(ctx, st, cfg, &b); err != nil || b.Len() == 0 {
+	if err := firstStart(ctx, st, cfg, cf, &b); err != nil || b.Len() == 0 {
 		return err
 	}
 	banner := b.String()

@@ -27,7 +27,7 @@ func TestFirstStartSecretsInPrivateFile(t *testing.T) {
 	defer st.Close()
 	var stdout, logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	if err := firstStartSecret(context.Background(), st, cfg, &stdout, log); err != nil {
+	if err := firstStartSecret(context.Background(), st, cfg, configFlags{}, &stdout, log); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(cfg.DataDir, CredentialsFile)
@@ -64,7 +64,7 @@ func TestFirstStartSecretsInPrivateFile(t *testing.T) {
 
 	// A second start has nothing to say and leaves the file alone.
 	stdout.Reset()
-	if err := firstStartSecret(context.Background(), st, cfg, &stdout, log); err != nil || stdout.Len() != 0 {
+	if err := firstStartSecret(context.Background(), st, cfg, configFlags{}, &stdout, log); err != nil || stdout.Len() != 0 {
 		t.Fatalf("second start: %v %q", err, stdout.String())
 	}
 }

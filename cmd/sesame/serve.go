@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"sesame/internal/api"
-	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/config"
 	"sesame/internal/dkim"
@@ -64,9 +63,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := firstStartSecret(ctx, st, cfg, stdout, log); err != nil {
+	if err := firstStartSecret(ctx, st, cfg, cf, stdout, log); err != nil {
 		return err
 	}
+	warnDevelopment(cfg, log)
 
 	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool"), spool.Options{Logger: log})
 	if err != nil {
@@ -88,7 +88,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
-		Tracking: tracks, BareLF: bareLF,
+		Tracking: tracks, BareLF: bareLF, Development: cfg.Accounts.Development,
 	})
 	defer sender.Close()
 	// events: what outcomes mean (records, DSNs, suppression) and their
@@ -366,74 +366,6 @@ func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error
 	}
 	_, err := t.s.Publish(ctx, out)
 	return err
-}
-
-// firstStart creates the first account when the store has none and prints
-// what a user needs to send mail at once.
-func firstStart(ctx context.Context, st *store.Store, cfg config.Config, out io.Writer) error {
-	accounts, err := st.Accounts(ctx)
-	if err != nil {
-		return err
-	}
-	if len(accounts) > 0 {
-		return nil
-	}
-	acct, key, err := st.CreateAccount(ctx)
-	if err != nil {
-		return err
-	}
-	region := cfg.Regions[0]
-	pw := awsauth.SMTPPassword(key.Secret, region)
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nsesame: first start — created account %s (every region starts in the sandbox, as SES).\n\n", acct.ID)
-	fmt.Fprintf(&b, "  Access key id (SMTP user name): %s\n", key.ID)
-	fmt.Fprintf(&b, "  Secret access key:              %s\n", key.Secret)
-	for _, r := range cfg.Regions {
-		fmt.Fprintf(&b, "  SMTP password for %-13s %s\n", r+":", awsauth.SMTPPassword(key.Secret, r))
-	}
-	fmt.Fprintf(&b, "\n  These are shown once; the secret is stored encrypted in %s.\n", cfg.DataDir)
-	smtpAddr := firstOr(cfg.SMTP.StartTLSListen, firstOr(cfg.SMTP.TLSListen, ""))
-	flagData := ""
-	if cfg.DataDir != config.Default().DataDir {
-		flagData = " --data " + cfg.DataDir
-	}
-	fmt.Fprintf(&b, "\n  Try it (in the sandbox the sender must be a verified identity):\n")
-	fmt.Fprintf(&b, "    sesame admin%s identity verify --region %s sender@example.com\n", flagData, region)
-	if len(cfg.SMTP.StartTLSListen) > 0 {
-		fmt.Fprintf(&b, "    swaks --server %s --tls --auth LOGIN --auth-user %s --auth-password '%s' \\\n", smtpAddr, key.ID, pw)
-	} else {
-		fmt.Fprintf(&b, "    swaks --server %s --tls-on-connect --auth LOGIN --auth-user %s --auth-password '%s' \\\n", smtpAddr, key.ID, pw)
-	}
-	fmt.Fprintf(&b, "      --from sender@example.com --to success@simulator.amazonses.com\n")
-	if addr := capturedMailAddr(cfg); addr != "" {
-		fmt.Fprintf(&b, "    curl -sk %s/_aws/ses      # the captured message\n", addr)
-	}
-	fmt.Fprintf(&b, "\n  Leave the sandbox: sesame admin%s account set --region %s --production\n\n", flagData, region)
-	_, err = io.WriteString(out, b.String())
-	return err
-}
-
-// capturedMailAddr is where /_aws/ses answers ("scheme://host:port"), or ""
-// when it is off or has no listener.
-func capturedMailAddr(cfg config.Config) string {
-	switch {
-	case !cfg.CapturedMailOn():
-		return ""
-	case cfg.API.CapturedMailListen != "":
-		return "http://" + cfg.API.CapturedMailListen
-	case cfg.API.Listen == "":
-		return ""
-	case cfg.API.CertFile != "":
-		return "https://" + cfg.API.Listen
-	}
-	return "http://" + cfg.API.Listen
-}
-
-func firstOr(list []string, def string) string {
-	if len(list) > 0 {
-		return list[0]
-	}
-	return def
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {

@@ -27,11 +27,17 @@ type sendQuota struct {
 	SentLast24Hours float64
 }
 
+// sendQuota reads the caller's settings as sending enforces them: in
+// development mode ([accounts] development) in production with an
+// unlimited quota (sending.Sender.Enforced), whatever is stored.
 func (s *Server) sendQuota(ctx context.Context) (store.AccountSettings, sendQuota, error) {
 	p := principal(ctx)
 	set, err := s.cfg.Store.AccountSettings(ctx, p.AccountID, p.Region)
 	if err != nil {
 		return set, sendQuota{}, err
+	}
+	if s.cfg.Sender != nil {
+		set = s.cfg.Sender.Enforced(set)
 	}
 	q := sendQuota{Max24HourSend: set.Max24HourSend, MaxSendRate: set.MaxSendRate}
 	if s.cfg.Quota != nil {

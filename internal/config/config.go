@@ -37,6 +37,7 @@ type Config struct {
 	Metrics      Metrics      `toml:"metrics"`
 	Tracking     Tracking     `toml:"tracking"`
 	SNS          SNS          `toml:"sns"`
+	Accounts     Accounts     `toml:"accounts"`
 }
 
 // SMTP configures the SES SMTP endpoint.

@@ -21,11 +21,13 @@ type identitySet struct {
 	configSet map[string]string
 }
 
-// newIdentitySet keeps only the verified identities (Status Success).
-func newIdentitySet(ids []store.Identity) *identitySet {
+// newIdentitySet keeps only the verified identities (Status Success), or
+// every identity when all is set (development mode: each counts as
+// verified, so its default configuration set applies too).
+func newIdentitySet(ids []store.Identity, all bool) *identitySet {
 	s := &identitySet{addresses: map[string]map[string]struct{}{}, domains: map[string]struct{}{}}
 	for _, id := range ids {
-		if id.Status != store.StatusSuccess {
+		if id.Status != store.StatusSuccess && !all {
 			continue
 		}
 		s.addMailFrom(id)

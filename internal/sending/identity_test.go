@@ -16,7 +16,7 @@ func TestIdentityMatching(t *testing.T) {
 		{Name: "pending.net", Type: store.Domain, Status: store.StatusPending},
 		{Name: "carol@pending.org", Type: store.EmailAddress, Status: store.StatusFailed},
 		{Name: "a+b@plus.com", Type: store.EmailAddress, Status: store.StatusSuccess},
-	})
+	}, false)
 	tests := []struct {
 		addr string
 		want bool
@@ -54,7 +54,7 @@ func TestUnverifiedOrder(t *testing.T) {
 	t.Parallel()
 	ids := newIdentitySet([]store.Identity{
 		{Name: "ok.com", Type: store.Domain, Status: store.StatusSuccess},
-	})
+	}, false)
 	tests := []struct {
 		name       string
 		mailFrom   string
@@ -84,7 +84,7 @@ func TestVerifiedDoesNotAllocate(t *testing.T) {
 	ids := newIdentitySet([]store.Identity{
 		{Name: "a@example.com", Type: store.EmailAddress, Status: store.StatusSuccess},
 		{Name: "example.org", Type: store.Domain, Status: store.StatusSuccess},
-	})
+	}, false)
 	allocs := testing.AllocsPerRun(100, func() {
 		ids.verified("a+x@example.com")
 		ids.verified("b@mail.example.org")

@@ -15,7 +15,7 @@ func TestMailFromRefused(t *testing.T) {
 		{Name: "plain.org", Status: store.StatusSuccess},
 		{Name: "pending.net", Status: store.StatusPending, MailFromDomain: "b.pending.net", MailFromRejects: true},
 	}
-	set := newIdentitySet(ids)
+	set := newIdentitySet(ids, false)
 	tests := []struct{ addr, want string }{
 		{"a@example.com", "example.com"},
 		{"a@deep.sub.EXAMPLE.com", "example.com"},

@@ -2,7 +2,10 @@
 // sent, for SMTP and the API alike: credentials, sending enabled, sender and
 // (in the sandbox) recipient identities, recipient count, header rules,
 // quotas. It prepares what it accepts (Message-ID, Date when missing) and
-// appends it to the spool; the MessageId it returns is SES's.
+// appends it to the spool; the MessageId it returns is SES's. In
+// development mode ([accounts] development, development.go) it lifts the
+// sandbox, the quotas and the identity checks for every account, without
+// writing anything to the store.
 //
 // It never speaks a protocol: smtpd and api translate its *seserr.Error
 // values into replies. It reads policy data (settings, identities, access
@@ -66,6 +69,9 @@ type Config struct {
 	// BareLF is what a bare LF in raw API content becomes ([smtp] bare_lf:
 	// the rule SMTP's DATA follows too).
 	BareLF mailmsg.BareLF
+	// Development is [accounts] development (development.go): every
+	// account in production without limits, every identity verified.
+	Development bool
 }
 
 // Sender applies SES's policy and spools what passes.
@@ -80,6 +86,8 @@ type Sender struct {
 	logger    *slog.Logger
 	rules     *headerRules
 	bareLF    mailmsg.BareLF
+	// development: see development.go.
+	development bool
 
 	// Policy data, kept for cacheTTL.
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
@@ -99,6 +107,7 @@ func New(cfg Config) *Sender {
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
 		rules: newHeaderRules(), tracking: cfg.Tracking, bareLF: cfg.BareLF,
+		development: cfg.Development,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -210,6 +219,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: settings of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
+	set = s.Enforced(set)
 	if set.EnforcementStatus == store.EnforcementShutdown {
 		return a, seserr.AccountSuspended()
 	}
@@ -266,16 +276,13 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		if err != nil {
 			return nil, err
 		}
-		return newIdentitySet(list), nil
+		return newIdentitySet(list, s.development), nil
 	})
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !set.Production); len(failed) > 0 {
-		return a, seserr.NotVerified(sub.Region, failed)
-	}
-	if id := ids.mailFromRefusal(senders); id != "" {
-		return a, seserr.MailFromDomainNotVerified(id)
+	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
+		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
 		return a, err
@@ -291,6 +298,23 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		return a, seserr.As(err)
 	}
 	return a, nil
+}
+
+// checkIdentities refuses mail whose senders (or, in the sandbox,
+// recipients) are not verified, or whose sender identity's unverified
+// custom MAIL FROM domain refuses mail. In development mode every identity
+// counts as verified and nothing is refused.
+func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool) error {
+	if s.development {
+		return nil
+	}
+	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !production); len(failed) > 0 {
+		return seserr.NotVerified(sub.Region, failed)
+	}
+	if id := ids.mailFromRefusal(senders); id != "" {
+		return seserr.MailFromDomainNotVerified(id)
+	}
+	return nil
 }
 
 // unverified lists, in SES's order and without repeats, the identities that
