@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime/debug"
+	"strings"
 )
 
 // Version is sesame's release, kept here by hand: a build made without VCS
@@ -9,12 +10,19 @@ import (
 // copied tree) still says what it is.
 const Version = "0.9.0"
 
+// commit is the commit the binary was built from when the build could not
+// record it itself: dist/docker/build.sh sets it with
+// -ldflags "-X main.commit=<hash>[+dirty]" in a git worktree, where the go
+// command does not stamp VCS information (it looks for a .git directory,
+// and a worktree's .git is a file). The build's own record wins.
+var commit string
+
 // version is Version and, when the build recorded it, the commit it was
 // built from ("+dirty" when the tree had uncommitted changes).
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return Version
+		return versionOf(nil)
 	}
 	return versionOf(bi.Settings)
 }
@@ -31,8 +39,15 @@ func versionOf(settings []debug.BuildSetting) string {
 		}
 	}
 	if len(rev) < 12 {
+		if rev, dirty, _ := strings.Cut(commit, "+"); len(rev) >= 12 {
+			return versionString(rev, dirty != "")
+		}
 		return Version
 	}
+	return versionString(rev, dirty)
+}
+
+func versionString(rev string, dirty bool) string {
 	v := Version + " (commit " + rev[:12]
 	if dirty {
 		v += "+dirty"
