@@ -26,6 +26,8 @@ COPY --chown=65532:65532 dist/docker/data/ /data/
 # Relative paths, and SQLite's temporary files when there is no /tmp (there
 # is none), land in the data volume: the only writable place.
 WORKDIR /data
+# The first-start banner then writes its admin commands as `docker exec`.
+ENV SESAME_CONTAINER=1
 USER 65532:65532
 VOLUME /data
 # 2587 STARTTLS, 2465 TLS (SES's SMTP ports), 8787 the APIs and /_aws/ses,

@@ -279,12 +279,6 @@ func TestContainerDockerfile(t *testing.T) {
 	}
 
 	dev, err := config.Load("../dist/docker/development.toml")
-	// TODO(lead): remove this skip once [accounts] development (item 5) is
-	// merged; until then config.Load rejects the key.
-	if err != nil && strings.Contains(err.Error(), "unknown key accounts") {
-		t.Logf("development.toml not loaded: [accounts] development is not in this branch's config yet: %v", err)
-		return
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 
 	"sesame/internal/awsauth"
@@ -67,6 +68,10 @@ func firstStart(ctx context.Context, st *store.Store, cfg config.Config, cf conf
 func tryIt(b *strings.Builder, cfg config.Config, cf configFlags, key store.AccessKey) {
 	region := cfg.Regions[0]
 	admin := "sesame admin" + cf.adminFlags()
+	if cf.container {
+		// The image has no shell: the admin runs as the entrypoint of an exec.
+		admin = "docker exec CONTAINER /sesame admin" + cf.adminFlags()
+	}
 	mx := cfg.Delivery.Mode == "mx"
 	switch {
 	case mx && cfg.Accounts.Development:
@@ -86,9 +91,9 @@ func tryIt(b *strings.Builder, cfg config.Config, cf configFlags, key store.Acce
 	}
 	pw := awsauth.SMTPPassword(key.Secret, region)
 	if len(cfg.SMTP.StartTLSListen) > 0 {
-		fmt.Fprintf(b, "    swaks --server %s --tls --auth LOGIN --auth-user %s --auth-password '%s' \\\n", cfg.SMTP.StartTLSListen[0], key.ID, pw)
+		fmt.Fprintf(b, "    swaks --server %s --tls --auth LOGIN --auth-user %s --auth-password '%s' \\\n", reachable(cfg.SMTP.StartTLSListen[0]), key.ID, pw)
 	} else {
-		fmt.Fprintf(b, "    swaks --server %s --tls-on-connect --auth LOGIN --auth-user %s --auth-password '%s' \\\n", firstOr(cfg.SMTP.TLSListen, ""), key.ID, pw)
+		fmt.Fprintf(b, "    swaks --server %s --tls-on-connect --auth LOGIN --auth-user %s --auth-password '%s' \\\n", reachable(firstOr(cfg.SMTP.TLSListen, "")), key.ID, pw)
 	}
 	// Captured mail goes nowhere, so development mode's example sends to
 	// anyone; mail that goes out goes to the simulator.
@@ -137,13 +142,27 @@ func capturedMailAddr(cfg config.Config) string {
 	case !cfg.CapturedMailOn():
 		return ""
 	case cfg.API.CapturedMailListen != "":
-		return "http://" + cfg.API.CapturedMailListen
+		return "http://" + reachable(cfg.API.CapturedMailListen)
 	case cfg.API.Listen == "":
 		return ""
 	case cfg.API.CertFile != "":
-		return "https://" + cfg.API.Listen
+		return "https://" + reachable(cfg.API.Listen)
 	}
-	return "http://" + cfg.API.Listen
+	return "http://" + reachable(cfg.API.Listen)
+}
+
+// reachable turns a listen address into one a client on this machine can
+// connect to: a wildcard host (0.0.0.0, ::, none) becomes localhost, which
+// the self-signed certificate names.
+func reachable(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func firstOr(list []string, def string) string {

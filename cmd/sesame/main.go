@@ -87,6 +87,9 @@ func (e usageError) Unwrap() error { return e.error }
 type configFlags struct {
 	file string
 	data string
+	// container is set by serve from $SESAME_CONTAINER, which the image's
+	// Dockerfile sets: the banner then writes admin commands as docker exec.
+	container bool
 }
 
 func (c *configFlags) register(fs *flag.FlagSet) {

@@ -48,6 +48,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := cf.load()
+	cf.container = os.Getenv("SESAME_CONTAINER") != ""
 	if err != nil {
 		return err
 	}
