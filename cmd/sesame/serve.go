@@ -6,18 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"sesame/internal/api"
 	"sesame/internal/clock"
-	"sesame/internal/config"
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
@@ -25,6 +24,7 @@ import (
 	"sesame/internal/mailmsg"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
+	"sesame/internal/sdnotify"
 	"sesame/internal/sending"
 	"sesame/internal/smtpd"
 	"sesame/internal/sns"
@@ -32,9 +32,6 @@ import (
 	"sesame/internal/store"
 	"sesame/internal/verify"
 )
-
-// shutdownGrace is how long sessions in flight get to finish on SIGTERM.
-const shutdownGrace = 10 * time.Second
 
 func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -52,9 +49,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	log, logLevel := newServeLogger(cfg.Log, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup, stopHup := reloadSignals()
+	defer stopHup()
+	notify := sdnotify.FromEnv()
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -100,11 +100,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	cert, err := smtpd.LoadOrCreateCert(cfg.TLS.CertFile, cfg.TLS.KeyFile, cfg.DataDir, cfg.Hostname)
+	cert, err := loadSMTPCert(cfg)
 	if err != nil {
 		return err
 	}
-	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	// A reload (SIGHUP) replaces the certificate for new handshakes.
+	smtpCert := newCertSource(cert)
+	tlsConf := &tls.Config{GetCertificate: smtpCert.getCertificate, MinVersion: tls.VersionTLS12}
 	smtpServer := smtpd.New(smtpd.Config{
 		Hostname:            cfg.Hostname,
 		Regions:             cfg.Regions,
@@ -167,7 +169,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
 	}
-	if apiCfg.TLS, err = apiTLS(cfg); err != nil {
+	var apiCert *certSource
+	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {
 		return err
 	}
 	if cfg.Tracking.Listen == "" {
@@ -322,28 +325,43 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		"api", cfg.API.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
 		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case runErr = <-errc:
-		log.Error("a server stopped", "err", runErr)
+	if err := notify.Ready(); err != nil {
+		log.Warn("sd_notify", "err", err)
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	rl := &reloader{flags: cf, cur: cfg, level: logLevel, smtpCert: smtpCert, apiCert: apiCert, notify: notify, log: log}
+	runErr := rl.wait(ctx, hup, errc)
+	if err := notify.Stopping(); err != nil {
+		log.Warn("sd_notify", "err", err)
+	}
+	drainStart := time.Now()
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.Duration)
 	defer cancel()
-	if err := smtpServer.Shutdown(shutCtx); err != nil {
-		log.Warn("smtp shutdown", "err", err)
-	}
-	if apiL != nil {
-		if err := apiServer.Shutdown(shutCtx); err != nil {
-			log.Warn("api shutdown", "err", err)
+	// Every listener stops accepting at once; then the work in flight
+	// finishes, all servers at the same time, within one bound.
+	var drains sync.WaitGroup
+	var smtpRep smtpd.DrainReport
+	apiInflight := apiServer.InFlight()
+	var apiCut bool
+	drains.Go(func() {
+		var err error
+		if smtpRep, err = smtpServer.Drain(shutCtx); err != nil {
+			log.Warn("smtp drain", "err", err)
 		}
+	})
+	if apiL != nil {
+		drains.Go(func() {
+			if err := apiServer.Shutdown(shutCtx); err != nil {
+				apiCut = true
+				log.Warn("api shutdown", "err", err)
+			}
+		})
 	}
-	dnsL.shutdown(shutCtx, log)
-	fbL.shutdown(shutCtx, log)
-	metricsL.shutdown(shutCtx, log)
-	trackL.shutdown(shutCtx, log)
-	capturedL.shutdown(shutCtx, log)
+	drains.Go(func() { dnsL.shutdown(shutCtx, log) })
+	drains.Go(func() { fbL.shutdown(shutCtx, log) })
+	drains.Go(func() { metricsL.shutdown(shutCtx, log) })
+	drains.Go(func() { trackL.shutdown(shutCtx, log) })
+	drains.Go(func() { capturedL.shutdown(shutCtx, log) })
+	drains.Wait()
 	stopDelivery()
 	<-deliveryDone
 	<-verifyDone
@@ -352,6 +370,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-reputationDone
 	stopRecording()
 	<-recordDone
+	log.Info("drained", "smtp_sessions", smtpRep.Sessions, "smtp_idle_closed", smtpRep.Idle,
+		"smtp_messages_finished", smtpRep.Messages, "smtp_sessions_cut", smtpRep.Cut,
+		"api_requests_in_flight", apiInflight, "api_cut", apiCut, "spooled", sp.Len(),
+		"duration", time.Since(drainStart).Round(time.Millisecond))
 	return runErr
 }
 
@@ -369,12 +391,3 @@ func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error
 	return err
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}

@@ -64,24 +64,26 @@ func (l *httpListener) shutdown(ctx context.Context, log *slog.Logger) {
 
 // apiTLS is the API listener's TLS ([api] cert_file, key_file), nil when
 // it serves plain HTTP: TLS 1.2 and up, and for 1.2 only forward-secret
-// AEAD suites (TLS 1.3's are all good and not configurable).
-func apiTLS(cfg config.Config) (*tls.Config, error) {
+// AEAD suites (TLS 1.3's are all good and not configurable). The
+// certificate comes from the returned source, which a reload replaces.
+func apiTLS(cfg config.Config) (*tls.Config, *certSource, error) {
 	if cfg.API.CertFile == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.API.CertFile, cfg.API.KeyFile)
+	cert, err := loadAPICert(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("api: load [api] cert_file/key_file: %w", err)
+		return nil, nil, err
 	}
+	src := newCertSource(cert)
 	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
+		GetCertificate: src.getCertificate,
+		MinVersion:     tls.VersionTLS12,
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		},
-	}, nil
+	}, src, nil
 }
 
 // bindCapturedMail binds [api] captured_mail_listen for /_aws/ses; nil

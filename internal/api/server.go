@@ -186,8 +186,12 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Shutdown stops the server, letting requests in flight finish.
+// Shutdown stops the server: the listener closes at once, requests in
+// flight finish (until ctx ends), idle keep-alive connections close.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// InFlight is how many SES/SNS requests are in progress, for the log of a drain.
+func (s *Server) InFlight() int { return len(s.inflight) }
 
 // ServeHTTP routes: sesame's own endpoints first, then the SES APIs, which
 // need a valid signature.

@@ -23,6 +23,10 @@ type Config struct {
 	DataDir  string   `toml:"data_dir"`
 	Hostname string   `toml:"hostname"`
 	Regions  []string `toml:"regions"`
+	// ShutdownTimeout bounds the drain on SIGTERM/SIGINT: SMTP
+	// transactions and API requests in flight get this long to finish,
+	// then the rest are cut (what was acknowledged is in the spool).
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 
 	SMTP     SMTP     `toml:"smtp"`
 	TLS      TLS      `toml:"tls"`
@@ -331,9 +335,10 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.Strin
 // Default returns the configuration used when a key is absent.
 func Default() Config {
 	return Config{
-		DataDir:  "sesame-data",
-		Hostname: "localhost",
-		Regions:  []string{"us-east-1"},
+		DataDir:         "sesame-data",
+		Hostname:        "localhost",
+		Regions:         []string{"us-east-1"},
+		ShutdownTimeout: Duration{30 * time.Second},
 		SMTP: SMTP{
 			StartTLSListen:           []string{"127.0.0.1:2587"},
 			TLSListen:                []string{"127.0.0.1:2465"},
@@ -448,6 +453,9 @@ func (c *Config) Validate() error {
 		if slices.Contains(c.Regions[:i], r) {
 			return bad("regions", "%q is listed twice", r)
 		}
+	}
+	if d := c.ShutdownTimeout.Duration; d <= 0 || d > time.Hour {
+		return bad("shutdown_timeout", "must be more than 0 and at most 1h, got %v", d)
 	}
 	for _, l := range []struct {
 		key   string

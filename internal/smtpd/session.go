@@ -114,7 +114,7 @@ type deadlineConn struct {
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	if c.sess != nil && c.sess.idle.Load() && c.sess.srv.closing.Load() {
+	if c.sess != nil && c.sess.interrupted() {
 		return 0, errShuttingDown
 	}
 	d := time.Now().Add(c.idle)
@@ -122,6 +122,12 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 		d = c.sess.readDeadline(d)
 	}
 	c.Conn.SetReadDeadline(d)
+	// Shutdown may have set closing and its immediate deadline between the
+	// check above and the deadline just set, which would undo its wake-up:
+	// checking again after setting closes that window.
+	if c.sess != nil && c.sess.interrupted() {
+		return 0, errShuttingDown
+	}
 	return c.Conn.Read(p)
 }
 
@@ -131,12 +137,18 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 }
 
 // interruptIfIdle wakes a session blocked waiting for a command so it can
-// say 421 and go; a session in DATA or Submit is left to finish.
-func (s *session) interruptIfIdle() {
+// say 421 and go, and reports whether it was waiting; a session in DATA or
+// Submit is left to finish.
+func (s *session) interruptIfIdle() bool {
 	if s.idle.Load() {
 		s.raw.SetReadDeadline(time.Now())
+		return true
 	}
+	return false
 }
+
+// interrupted: the server is draining and the session waits for a command.
+func (s *session) interrupted() bool { return s.idle.Load() && s.srv.closing.Load() }
 
 func (s *session) serve() {
 	defer s.raw.Close()
@@ -368,9 +380,14 @@ func (s *session) cmdStartTLS(arg string) bool {
 
 // handshake runs the TLS handshake under the command deadline: a client
 // trickling its hello holds the slot no longer than a slow command line.
+// A handshake is no transaction: a drain ends it at once (idle).
 func (s *session) handshake(tc *tls.Conn) error {
+	s.idle.Store(true)
 	s.cmdDeadline = time.Now().Add(s.srv.cfg.CommandTimeout)
-	defer func() { s.cmdDeadline = time.Time{} }()
+	defer func() {
+		s.idle.Store(false)
+		s.cmdDeadline = time.Time{}
+	}()
 	return tc.HandshakeContext(s.ctx)
 }
 
@@ -498,6 +515,9 @@ func (s *session) cmdData(arg string) bool {
 		}
 		s.replyErr(e)
 		return true
+	}
+	if s.srv.closing.Load() {
+		s.srv.drained.Add(1)
 	}
 	s.log.Debug("smtpd: message accepted", "account", s.accountID, "id", id)
 	s.w.WriteString("250 Ok ")

@@ -158,6 +158,7 @@ type Server struct {
 	active   atomic.Int64 // sessions counted against MaxConnections
 	refusing atomic.Int64 // connections being told 421
 	closing  atomic.Bool
+	drained  atomic.Int64 // messages accepted after closing was set
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -317,17 +318,39 @@ func clientKey(ip string) string {
 	return p.String()
 }
 
-// Shutdown stops accepting, lets sessions finish what they are doing (a
-// session waiting for a command is told 421 at once) and, when ctx ends
-// first, closes the rest.
+// Shutdown drains the server (see Drain) and reports only whether it had to
+// cut sessions.
 func (s *Server) Shutdown(ctx context.Context) error {
+	_, err := s.Drain(ctx)
+	return err
+}
+
+// DrainReport is what a drain found and did, for the log.
+type DrainReport struct {
+	Sessions int // open when the drain began
+	Idle     int // of those, waiting for a command: told 421 at once
+	Messages int // accepted (250) during the drain: transactions that finished
+	Cut      int // still open when ctx ended: closed mid-transaction, unacknowledged
+}
+
+// Drain stops accepting at once (the listeners close) and lets sessions
+// finish what they are doing: a session waiting for a command is told
+// "421 Service not available" and closed; one in a transaction (in DATA,
+// or being submitted) completes it and gets its reply, and any command
+// after that gets the 421. When ctx ends first the rest are closed; what
+// they were sending was not acknowledged, so nothing acknowledged is lost.
+func (s *Server) Drain(ctx context.Context) (DrainReport, error) {
+	var rep DrainReport
 	s.mu.Lock()
 	s.closing.Store(true)
 	for l := range s.listeners {
 		l.Close()
 	}
+	rep.Sessions = len(s.sessions)
 	for sess := range s.sessions {
-		sess.interruptIfIdle()
+		if sess.interruptIfIdle() {
+			rep.Idle++
+		}
 	}
 	s.mu.Unlock()
 
@@ -336,20 +359,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.wg.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		s.cancel()
-		return nil
 	case <-ctx.Done():
-		s.cancel()
 		s.mu.Lock()
+		rep.Cut = len(s.sessions)
 		for sess := range s.sessions {
 			sess.raw.Close()
 		}
 		s.mu.Unlock()
-		<-done
-		return fmt.Errorf("smtpd: shutdown: %w", ctx.Err())
+		err = fmt.Errorf("smtpd: shutdown: %d sessions cut: %w", rep.Cut, ctx.Err())
 	}
+	// Submissions still running see their context end only now: one that
+	// was given time to finish is not cancelled halfway.
+	s.cancel()
+	<-done
+	rep.Messages = int(s.drained.Load())
+	return rep, err
 }
 
 // regionFor picks the session's region from the TLS SNI name: the first
