@@ -2,47 +2,98 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	adminpkg "sesame/internal/admin"
+	"sesame/internal/queuectl"
 	"sesame/internal/store"
 )
 
+// admin runs `sesame admin COMMAND ...`. -c FILE and --data DIR may come
+// anywhere on the line; the rest is the admin package's. Every mistake,
+// in the line or while running, exits 2.
 func admin(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sesame admin [-c FILE] [--data DIR] COMMAND ...\n\n%s", adminpkg.Usage())
+	cf, rest, err := configFlagsAnywhere(args)
+	if err != nil {
+		return usageError{fmt.Errorf("%w\n\n%s", err, adminpkg.Usage())}
 	}
-	var cf configFlags
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	ctx := context.Background()
+	if len(rest) == 0 || isHelpWord(rest[0]) {
+		// The usage needs no configuration: a broken one must not hide it.
+		if err := adminpkg.RunWith(ctx, nil, adminpkg.Options{}, rest, stdout); err != nil {
+			return usageError{err}
+		}
+		return nil
 	}
 	cfg, err := cf.load()
 	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 || fs.Arg(0) == "help" {
-		fs.Usage()
-		return nil
+	// backup/restore are dispatched here, before the store is opened.
+	var st *store.Store
+	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
+		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,
+		// Opened once the command's line has parsed: help creates nothing.
+		OpenStore: func() (*store.Store, error) {
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("data dir: %w", err)
+			}
+			var err error
+			st, err = store.Open(cfg.DataDir)
+			return st, err
+		},
+		Queue: queueOpener(cfg),
+		Server: func(ctx context.Context) (queuectl.AuthControl, error) {
+			return queuectl.DialServer(ctx, cfg.DataDir)
+		},
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	err = adminpkg.RunWith(ctx, nil, opt, rest, stdout)
+	if st != nil {
+		st.Close()
 	}
-	st, err := store.Open(cfg.DataDir)
 	if err != nil {
-		return err
-	}
-	defer st.Close()
-	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain}
-	opt.MailFromMXDomain, opt.Hostname = cfg.Verification.MailFromMXDomain, cfg.Hostname
-	opt.Queue = queueOpener(cfg)
-	if err := adminpkg.RunWith(context.Background(), st, opt, fs.Args(), stdout); err != nil {
 		return usageError{err}
 	}
 	return nil
+}
+
+func isHelpWord(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// configFlagsAnywhere takes -c FILE and --data DIR out of args wherever
+// they are ("sesame admin account create -c FILE"), in every spelling the
+// flag package accepts (-c, --c, -data, --data; a separate value or
+// "=value"), up to a lone "--": that and what follows are left to the
+// command. The other arguments keep their order.
+func configFlagsAnywhere(args []string) (configFlags, []string, error) {
+	var cf configFlags
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			return cf, append(rest, args[i:]...), nil
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-"), "=")
+		if !strings.HasPrefix(arg, "-") || name != "c" && name != "data" {
+			rest = append(rest, arg)
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return cf, nil, fmt.Errorf("flag needs an argument: %s", arg)
+			}
+			i++
+			value = args[i]
+		}
+		if name == "c" {
+			cf.file = value
+		} else {
+			cf.data = value
+		}
+	}
+	return cf, rest, nil
 }

@@ -22,13 +22,16 @@ const usage = `sesame — a self-hosted email service that speaks Amazon SES's p
 
 Usage:
   sesame serve [-c FILE] [--data DIR]      run the SMTP endpoint, the API and delivery
-  sesame admin [-c FILE] [--data DIR] ...  manage accounts, keys, identities, settings (JSON output)
+  sesame admin COMMAND ... [-c FILE] [--data DIR]
+                                           manage accounts, keys, identities, settings, the queue
+                                           (JSON output)
   sesame smtp-password --secret SECRET --region REGION
                                            print the SES SMTP password of a secret access key
   sesame version                           print the version and the RSA engine DKIM signing uses
 
 -c FILE is a TOML config (every key optional; see docs/configuration.md);
---data DIR overrides its data_dir. "sesame admin help" lists the admin commands.
+--data DIR overrides its data_dir. "sesame admin --help" lists the admin commands,
+"sesame admin COMMAND --help" shows one.
 `
 
 func main() {

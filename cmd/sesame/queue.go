@@ -18,3 +18,12 @@ func queueOpener(cfg config.Config) func(ctx context.Context) (queuectl.Queue, e
 		return queuectl.Open(ctx, cfg.DataDir, log)
 	}
 }
+
+// authFailures maps [smtp] auth_failures_per_ip to smtpd's setting: 0 (no
+// lockout) is smtpd's negative, its 0 being "the default".
+func authFailures(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}

@@ -74,7 +74,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer sp.Close()
-	defer queuectl.Start(filepath.Join(cfg.DataDir, queuectl.SocketName), sp, log).Close()
 
 	clk := clock.Real{}
 	limiter := quota.New(st, clk, log)
@@ -116,7 +115,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:         cfg.SMTP.IdleTimeout.Duration,
 		MaxMessagesPerConn:  cfg.SMTP.MaxMessagesPerConnection,
 		MaxConnAge:          cfg.SMTP.MaxConnectionAge.Duration,
-		AuthFailuresPerIP:   cfg.SMTP.AuthFailuresPerIP,
+		AuthFailuresPerIP:   authFailures(cfg.SMTP.AuthFailuresPerIP),
 		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP,
 		CommandTimeout:      cfg.SMTP.CommandTimeout.Duration,
 		PreAuthTimeout:      cfg.SMTP.PreAuthTimeout.Duration,
@@ -124,6 +123,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Logger:              log,
 		Clock:               clk,
 	}, sender)
+	// The control socket: the queue, and the SMTP AUTH lockout that lives
+	// in smtpServer's memory.
+	defer queuectl.Start(filepath.Join(cfg.DataDir, queuectl.SocketName), sp, smtpServer, log).Close()
 	verifier := verify.New(verify.Config{
 		Store: st, Resolver: dnsx.New(cfg.Delivery.Resolver), Sender: sender, Clock: clk, Logger: log,
 		Hostname:         cfg.Hostname,

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (a *admin) accountList(ctx context.Context, name string, args []string) err
 
 func (a *admin) accountShow(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	accountID := fs.String("account", "", "account id")
+	accountID := fs.String("account", "", "the account `ID` (default: the only account)")
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		id, err := a.account(ctx, *accountID)
 		if err != nil {
@@ -134,15 +135,15 @@ func (f *optionalFloat) Set(s string) error {
 
 func (a *admin) accountSet(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	accountID := fs.String("account", "", "account id")
-	region := fs.String("region", "", "region")
+	accountID := fs.String("account", "", "the account `ID` (default: the only account)")
+	region := fs.String("region", "", "the `REGION` (default: the first configured)")
 	production := fs.Bool("production", false, "leave the sandbox")
 	sandbox := fs.Bool("sandbox", false, "return to the sandbox")
 	var rate, daily optionalFloat
 	var enabled optionalBool
-	fs.Var(&rate, "max-send-rate", "recipients per second")
-	fs.Var(&daily, "max-24h-send", "recipients per rolling 24 hours, -1 unlimited")
-	fs.Var(&enabled, "sending-enabled", "true or false")
+	fs.Var(&rate, "max-send-rate", "`N` recipients per second")
+	fs.Var(&daily, "max-24h-send", "`N` recipients per rolling 24 hours, -1 unlimited")
+	fs.Var(&enabled, "sending-enabled", "=true or =false: resume or pause sending")
 	enforcement := fs.String("enforcement-status", "", "HEALTHY, PROBATION or SHUTDOWN (suspends sending)")
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		switch strings.ToUpper(*enforcement) {
@@ -151,7 +152,7 @@ func (a *admin) accountSet(ctx context.Context, name string, args []string) erro
 			return fmt.Errorf("--enforcement-status must be HEALTHY, PROBATION or SHUTDOWN, not %q", *enforcement)
 		}
 		if *production && *sandbox {
-			return usageErr(name + ": --production and --sandbox contradict each other")
+			return commandErr(name, "--production and --sandbox contradict each other")
 		}
 		if rate.set && rate.value <= 0 {
 			return fmt.Errorf("--max-send-rate must be above 0, not %v", rate.value)
@@ -198,7 +199,7 @@ func (a *admin) accountSet(ctx context.Context, name string, args []string) erro
 
 func (a *admin) keyCreate(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	accountID := fs.String("account", "", "account id")
+	accountID := fs.String("account", "", "the account `ID` (default: the only account)")
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		id, err := a.account(ctx, *accountID)
 		if err != nil {
@@ -214,7 +215,7 @@ func (a *admin) keyCreate(ctx context.Context, name string, args []string) error
 
 func (a *admin) keyList(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	accountID := fs.String("account", "", "account id")
+	accountID := fs.String("account", "", "the account `ID` (default: the only account)")
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		id, err := a.account(ctx, *accountID)
 		if err != nil {
@@ -240,28 +241,72 @@ func (a *admin) keyInfos(ctx context.Context, accountID string) ([]keyInfo, erro
 	return infos, nil
 }
 
-func (a *admin) keyActivate(active bool) command {
-	return func(ctx context.Context, name string, args []string) error {
-		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		keyID := fs.String("key", "", "access key id")
-		return a.run(fs, name, args, 0, "", func([]string) error {
-			if *keyID == "" {
-				return usageErr(name + ": --key is required")
+func (a *admin) keyActivate(ctx context.Context, name string, args []string) error {
+	return a.setKeyActive(ctx, name, args, true)
+}
+
+func (a *admin) keyDeactivate(ctx context.Context, name string, args []string) error {
+	return a.setKeyActive(ctx, name, args, false)
+}
+
+func (a *admin) setKeyActive(ctx context.Context, name string, args []string, active bool) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	keyID := fs.String("key", "", "the access key `ID` (AKIA…)")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		if *keyID == "" {
+			return commandErr(name, "--key is required")
+		}
+		if err := a.st.SetAccessKeyActive(ctx, *keyID, active); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no access key %s", *keyID)
 			}
-			if err := a.st.SetAccessKeyActive(ctx, *keyID, active); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no access key %s", *keyID)
-				}
-				return err
-			}
-			k, err := a.st.AccessKey(ctx, *keyID)
-			if err != nil {
-				return err
-			}
-			return a.print(struct {
-				AccountID string `json:"account_id"`
-				keyInfo
-			}{k.AccountID, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created}})
-		})
-	}
+			return err
+		}
+		k, err := a.st.AccessKey(ctx, *keyID)
+		if err != nil {
+			return err
+		}
+		return a.print(struct {
+			AccountID string `json:"account_id"`
+			keyInfo
+		}{k.AccountID, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created}})
+	})
+}
+
+// keyDelete deletes a key for good, as IAM's DeleteAccessKey: even the
+// account's last active one (IAM allows that too; the account then cannot
+// send until a key is created or activated), which the output notes.
+func (a *admin) keyDelete(ctx context.Context, name string, args []string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	keyID := fs.String("key", "", "the access key `ID` (AKIA…)")
+	return a.run(fs, name, args, 0, "", func([]string) error {
+		if *keyID == "" {
+			return commandErr(name, "--key is required")
+		}
+		k, err := a.st.AccessKey(ctx, *keyID)
+		if err == nil {
+			err = a.st.DeleteAccessKey(ctx, *keyID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no access key %s", *keyID)
+		}
+		if err != nil {
+			return err
+		}
+		out := struct {
+			AccountID   string `json:"account_id"`
+			AccessKeyID string `json:"access_key_id"`
+			Deleted     bool   `json:"deleted"`
+			Note        string `json:"note,omitempty"`
+		}{AccountID: k.AccountID, AccessKeyID: k.ID, Deleted: true}
+		left, err := a.st.AccessKeys(ctx, k.AccountID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(left, func(k store.AccessKey) bool { return k.Active }) {
+			out.Note = fmt.Sprintf("account %s has no active access key left: it cannot send until "+
+				"`sesame admin key create --account %s` (or key activate)", k.AccountID, k.AccountID)
+		}
+		return a.print(out)
+	})
 }

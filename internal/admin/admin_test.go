@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -119,13 +121,17 @@ func TestRun(t *testing.T) {
 			args: []string{"account", "set", "--turbo"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", accounts: 1,
 			args: []string{"account", "list", "extra"}, wantErr: `unexpected argument "extra"`},
-		{name: "unknown command", args: []string{"account", "frobnicate"}, wantErr: "identity verify"},
+		{name: "unknown command", args: []string{"account", "frobnicate"}, wantErr: "account create"},
 		{name: "no subcommand", args: []string{"identity"}, wantErr: "needs a subcommand"},
 		{name: "nothing", args: nil, wantErr: "no command"},
 		{name: "delete absent identity", accounts: 1,
 			args: []string{"identity", "delete", "nobody@example.com"}, wantErr: "no identity nobody@example.com"},
 		{name: "deactivate unknown key", accounts: 1,
 			args: []string{"key", "deactivate", "--key", "AKIAAAAAAAAAAAAAAAAA"}, wantErr: "no access key"},
+		{name: "delete unknown key", accounts: 1,
+			args: []string{"key", "delete", "--key", "AKIAAAAAAAAAAAAAAAAA"}, wantErr: "no access key AKIAAAAAAAAAAAAAAAAA"},
+		{name: "delete without key", accounts: 1,
+			args: []string{"key", "delete"}, wantErr: "--key is required"},
 		{name: "deactivate without key", accounts: 1,
 			args: []string{"key", "deactivate"}, wantErr: "--key is required"},
 	}
@@ -276,20 +282,183 @@ func TestChangesReachTheStore(t *testing.T) {
 	}
 }
 
+// TestKeyDelete: a deleted key is gone for good; deleting the account's
+// last active key is allowed (as IAM does) and noted.
+func TestKeyDelete(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, 1)
+	keys, err := f.st.AccessKeys(ctx, f.ids[0])
+	if err != nil || len(keys) != 1 {
+		t.Fatal(keys, err)
+	}
+	first := keys[0].ID
+	var nk newKey
+	out, err := f.run("key", "create")
+	if err != nil || json.Unmarshal([]byte(out), &nk) != nil {
+		t.Fatal(out, err)
+	}
+	out, err = f.run("key", "delete", "--key", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decode(t, out).(map[string]any); got["access_key_id"] != first || got["deleted"] != true ||
+		got["account_id"] != f.ids[0] || got["note"] != nil {
+		t.Errorf("key delete with another key left: %s", out)
+	}
+	if _, err := f.st.AccessKey(ctx, first); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted key: %v", err)
+	}
+	// The last one, inactive or not, goes too; the output says what that means.
+	if _, err := f.run("key", "deactivate", "--key", nk.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	out, err = f.run("key", "delete", "--key", nk.AccessKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if note, _ := decode(t, out).(map[string]any)["note"].(string); !strings.Contains(note, "no active access key left") {
+		t.Errorf("key delete of the last key: %s", out)
+	}
+	if out, _ := f.run("key", "list"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("key list after deleting every key: %s", out)
+	}
+}
+
+// TestHelp: help at every level, from the one table, on stdout, without
+// opening the store; mistakes in the command line are errors carrying the
+// usage of the level they were made at.
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 0)
-	for _, args := range [][]string{{"help"}, {"--help"}, {"account", "set", "-h"}} {
-		out, err := f.run(args...)
-		if err != nil || out != Usage() {
-			t.Errorf("%v: out %q, err %v; want the usage", args, out, err)
+	for _, tc := range []struct {
+		args      []string
+		out       string // the whole help printed, or
+		outHas    string // a part of it
+		errHas    []string
+		errHasNot string
+	}{
+		{args: []string{"help"}, out: Usage()},
+		{args: []string{"--help"}, out: Usage()},
+		{args: []string{"-h"}, out: Usage()},
+		{args: []string{"key", "--help"}, out: GroupUsage("key")},
+		{args: []string{"key", "-h"}, out: GroupUsage("key")},
+		{args: []string{"key", "help"}, out: GroupUsage("key")},
+		{args: []string{"help", "key"}, out: GroupUsage("key")},
+		{args: []string{"help", "key", "create"}, out: CommandUsage("key create", nil)},
+		{args: []string{"key", "create", "--help"}, outHas: "Usage: sesame admin key create [--account ID]\n"},
+		{args: []string{"key", "create", "--account", "1", "-h"}, outHas: "Flags:\n  --account ID\n"},
+		{args: []string{"account", "set", "-h"}, outHas: "  --max-24h-send N\n"},
+		{args: []string{"queue", "retry", "--help"}, outHas: "  --all\n"},
+		{args: []string{"bounce", "list", "--help"}, outHas: "(default 100)"},
+		{args: nil, errHas: []string{"no command given", "account create", "queue delete"}},
+		{args: []string{"key"}, errHas: []string{`"key" needs a subcommand`, "key create", "key delete"}, errHasNot: "account create"},
+		{args: []string{"nosuch"}, errHas: []string{`unknown command "nosuch"`, "account create"}},
+		{args: []string{"key", "nosuch"}, errHas: []string{`unknown command "key nosuch"`, "key activate"}, errHasNot: "account create"},
+		{args: []string{"identity", "verify"}, errHas: []string{"want one IDENTITY", "Usage: sesame admin identity verify"}, errHasNot: "account create"},
+		{args: []string{"key", "create", "--turbo"}, errHas: []string{"flag provided but not defined", "Usage: sesame admin key create"}},
+		{args: []string{"backup", "/tmp/x"}, errHas: []string{"not available in this build"}},
+	} {
+		var out bytes.Buffer
+		opened := false
+		err := RunWith(context.Background(), nil, Options{OpenStore: func() (*store.Store, error) {
+			opened = true
+			return f.st, nil
+		}}, tc.args, &out)
+		if opened && tc.errHas == nil {
+			t.Errorf("%q opened the store to show help", tc.args)
+		}
+		switch {
+		case tc.errHas != nil:
+			if err == nil {
+				t.Errorf("%q: no error; printed %q", tc.args, out.String())
+				continue
+			}
+			for _, want := range tc.errHas {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q: error lacks %q:\n%v", tc.args, want, err)
+				}
+			}
+			if tc.errHasNot != "" && strings.Contains(err.Error(), tc.errHasNot) {
+				t.Errorf("%q: error has %q (the whole usage?):\n%v", tc.args, tc.errHasNot, err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.out != "" && out.String() != tc.out:
+			t.Errorf("%q printed\n%s\nwant\n%s", tc.args, out.String(), tc.out)
+		case !strings.Contains(out.String(), tc.outHas):
+			t.Errorf("%q printed\n%s\nwant it to contain %q", tc.args, out.String(), tc.outHas)
 		}
 	}
-	for _, cmd := range []string{"account create", "account list", "account show", "account set",
-		"key create", "identity verify", "identity list", "identity delete"} {
-		if !strings.Contains(Usage(), cmd) {
-			t.Errorf("Usage() lacks %q", cmd)
+}
+
+// TestEveryCommandHasHelp: each command of the table answers --help with
+// its own usage, is listed by Usage and its group, and is documented in
+// docs/admin.md.
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/admin.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(Usage(), "\n  "+c.name+" ") && !strings.Contains(Usage(), "\n  "+c.name+"\n") {
+			t.Errorf("Usage() lacks %q", c.name)
 		}
+		if g, _, ok := strings.Cut(c.name, " "); ok && !strings.Contains(GroupUsage(g), "  "+c.name) {
+			t.Errorf("GroupUsage(%q) lacks %q", g, c.name)
+		}
+		if !strings.Contains(string(doc), c.name) {
+			t.Errorf("docs/admin.md does not mention %q", c.name)
+		}
+		if c.run == nil {
+			continue
+		}
+		var out bytes.Buffer
+		args := append(strings.Fields(c.name), "--help")
+		if err := RunWith(context.Background(), nil, Options{}, args, &out); err != nil ||
+			!strings.HasPrefix(out.String(), "Usage: sesame admin "+c.name) {
+			t.Errorf("%s --help: %v\n%s", c.name, err, out.String())
+		}
+	}
+}
+
+// TestListing pins how a command is laid out in a list.
+func TestListing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		c    command
+		want string
+	}{
+		{command{name: "key create", synopsis: "[--account ID]", summary: "add a key"},
+			"  key create [--account ID]               add a key\n"},
+		{command{name: "a b", synopsis: "[--x]\n[--y Y]", summary: "one\ntwo"},
+			"  a b [--x]\n      [--y Y]                             one\n" + strings.Repeat(" ", 42) + "two\n"},
+		{command{name: "a b", synopsis: "[--y Y] " + strings.Repeat("z", 40), summary: "one"},
+			"  a b [--y Y] " + strings.Repeat("z", 40) + "\n" + strings.Repeat(" ", 42) + "one\n"},
+	} {
+		if got := tc.c.listing(); got != tc.want {
+			t.Errorf("listing:\n%q\nwant\n%q", got, tc.want)
+		}
+	}
+}
+
+// TestNoHTMLEscaping: the JSON keeps <, > and & as they are.
+func TestNoHTMLEscaping(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 1)
+	if err := f.st.RecordOutcomes(context.Background(), store.Outcomes{Bounces: []store.Bounce{{AccountID: f.ids[0],
+		Region: "us-east-1", MessageID: "m", Recipient: "b@example.net", Type: "Permanent", SubType: "General",
+		Status: "5.1.1", Diagnostic: "smtp; 550 5.1.1 <b@example.net>: R&D says no", FeedbackID: "fb",
+		Created: time.Now()}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.run("bounce", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"smtp; 550 5.1.1 <b@example.net>: R&D says no"`) {
+		t.Errorf("bounce list escapes HTML:\n%s", out)
 	}
 }
 

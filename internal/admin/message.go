@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -70,7 +71,13 @@ func (a *admin) messageShow(ctx context.Context, name string, args []string) err
 // eventDetail is the record's event object as SES writes it (nil for
 // Send's empty one).
 func eventDetail(rec *events.Record) (json.RawMessage, error) {
-	b, err := json.Marshal(rec)
+	// Not json.Marshal: it would escape the <, > and & of addresses and
+	// diagnostics, which the output keeps as they are.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(rec)
+	b := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("encode a %s record: %w", rec.EventType, err)
 	}

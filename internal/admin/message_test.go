@@ -31,7 +31,7 @@ func TestMessageShow(t *testing.T) {
 		{Kind: outcome.Delivered, Recipients: []string{"ok@example.net"}, Time: at.Add(time.Second), Reply: "250 ok"},
 		{Kind: outcome.Bounced, Recipients: []string{"gone@example.net"}, Time: at.Add(2 * time.Second),
 			BounceType: outcome.BouncePermanent, BounceSubType: outcome.SubNoEmail, FeedbackID: "fb-1",
-			Failure: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "no such user", Permanent: true, Remote: true}},
+			Failure: &outcome.Failure{Code: 550, Enhanced: "5.1.1", Text: "<gone@example.net>: no such user", Permanent: true, Remote: true}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +39,12 @@ func TestMessageShow(t *testing.T) {
 	out, err := f.run("message", "show", env.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Addresses as they are, not HTML-escaped: in the header fields and in
+	// the event objects (encoded apart).
+	if strings.Contains(out, `\u003c`) || !strings.Contains(out, `"Sender <sender@example.com>"`) ||
+		!strings.Contains(out, `<gone@example.net>: no such user`) {
+		t.Errorf("output escapes HTML or lost the addresses:\n%s", out)
 	}
 	m := decode(t, out).(map[string]any)
 	if m["messageId"] != env.ID || m["subject"] != "hello there" || m["from"] != "Sender <sender@example.com>" ||
@@ -62,7 +68,7 @@ func TestMessageShow(t *testing.T) {
 	}
 	b := bounce["detail"].(map[string]any)
 	br := b["bouncedRecipients"].([]any)[0].(map[string]any)
-	if b["bounceType"] != "Permanent" || b["bounceSubType"] != "NoEmail" || br["diagnosticCode"] != "smtp; 550 5.1.1 no such user" ||
+	if b["bounceType"] != "Permanent" || b["bounceSubType"] != "NoEmail" || br["diagnosticCode"] != "smtp; 550 5.1.1 <gone@example.net>: no such user" ||
 		bounce["recipients"].([]any)[0] != "gone@example.net" {
 		t.Errorf("bounce = %v", bounce)
 	}

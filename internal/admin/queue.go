@@ -4,17 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 
 	"sesame/internal/queuectl"
 )
-
-// queueUsage lists the queue commands (appended to Usage).
-const queueUsage = `  queue list                              the queued messages, oldest first (like postqueue -p)
-  queue show ID                           one message, with its header fields
-  queue retry ID | --all                  make a deferred message (or all) due now (postqueue -i/-f)
-  queue delete ID...                      remove messages from the queue for good (postsuper -d)
-`
 
 // withQueue opens the queue (through the running server's control socket,
 // or the spool directly), runs fn and closes it.
@@ -31,6 +23,7 @@ func (a *admin) withQueue(ctx context.Context, fn func(q queuectl.Queue) error) 
 }
 
 func (a *admin) queueList(ctx context.Context, name string, args []string) error {
+	a.withoutStore()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	return a.run(fs, name, args, 0, "", func([]string) error {
 		return a.withQueue(ctx, func(q queuectl.Queue) error {
@@ -47,6 +40,7 @@ func (a *admin) queueList(ctx context.Context, name string, args []string) error
 }
 
 func (a *admin) queueShow(ctx context.Context, name string, args []string) error {
+	a.withoutStore()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	return a.run(fs, name, args, 1, "a message id", func(pos []string) error {
 		return a.withQueue(ctx, func(q queuectl.Queue) error {
@@ -60,6 +54,7 @@ func (a *admin) queueShow(ctx context.Context, name string, args []string) error
 }
 
 func (a *admin) queueRetry(ctx context.Context, name string, args []string) error {
+	a.withoutStore()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	all := fs.Bool("all", false, "retry every deferred message")
 	pos, err := a.parse(fs, name, args)
@@ -70,7 +65,7 @@ func (a *admin) queueRetry(ctx context.Context, name string, args []string) erro
 		return err
 	}
 	if *all == (len(pos) == 1) || len(pos) > 1 {
-		return usageErr(fmt.Sprintf("%s: want one message id or --all", name))
+		return commandErr(name, "want one message id or --all")
 	}
 	return a.withQueue(ctx, func(q queuectl.Queue) error {
 		n := 1
@@ -87,6 +82,7 @@ func (a *admin) queueRetry(ctx context.Context, name string, args []string) erro
 }
 
 func (a *admin) queueDelete(ctx context.Context, name string, args []string) error {
+	a.withoutStore()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	pos, err := a.parse(fs, name, args)
 	if errors.Is(err, errHelpShown) {
@@ -96,7 +92,7 @@ func (a *admin) queueDelete(ctx context.Context, name string, args []string) err
 		return err
 	}
 	if len(pos) == 0 {
-		return usageErr(fmt.Sprintf("%s: want at least one message id", name))
+		return commandErr(name, "want at least one message id")
 	}
 	return a.withQueue(ctx, func(q queuectl.Queue) error {
 		if err := q.Delete(ctx, pos...); err != nil {

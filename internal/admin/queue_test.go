@@ -58,7 +58,7 @@ func TestQueueCommands(t *testing.T) {
 	}
 	sp.Release("m3")
 	sock := filepath.Join(data, queuectl.SocketName)
-	srv, err := queuectl.Listen(sock, sp, quiet)
+	srv, err := queuectl.Listen(sock, sp, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -485,8 +485,8 @@ func (c *Config) Validate() error {
 	if c.SMTP.MaxConnectionAge.Duration < time.Second {
 		return bad("smtp.max_connection_age", "must be at least 1s, got %s", c.SMTP.MaxConnectionAge.Duration)
 	}
-	if c.SMTP.AuthFailuresPerIP < 1 {
-		return bad("smtp.auth_failures_per_ip", "must be at least 1, got %d", c.SMTP.AuthFailuresPerIP)
+	if c.SMTP.AuthFailuresPerIP < 0 {
+		return bad("smtp.auth_failures_per_ip", "must be 0 (no lockout) or more, got %d", c.SMTP.AuthFailuresPerIP)
 	}
 	if c.SMTP.MaxConnectionsPerIP < 1 {
 		return bad("smtp.max_connections_per_ip", "must be at least 1, got %d", c.SMTP.MaxConnectionsPerIP)

@@ -29,6 +29,7 @@ func TestSMTPHardeningKeys(t *testing.T) {
 		{"[smtp]\ncommand_timeout = \"10ms\"", "smtp.command_timeout"},
 		{"[smtp]\npre_auth_timeout = \"0s\"", "smtp.pre_auth_timeout"},
 		{"[smtp]\nbare_lf = \"yes\"", "smtp.bare_lf"},
+		{"[smtp]\nauth_failures_per_ip = -1", "smtp.auth_failures_per_ip"},
 	} {
 		c := Default()
 		err := Parse(&c, tc.text)
@@ -38,5 +39,21 @@ func TestSMTPHardeningKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want an error naming %q", tc.text, err, tc.want)
 		}
+	}
+}
+
+// auth_failures_per_ip = 0 turns the lockout off: valid, and kept as 0
+// (not replaced by the default of 10).
+func TestAuthFailuresZero(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if c.SMTP.AuthFailuresPerIP != 10 {
+		t.Errorf("default auth_failures_per_ip = %d, want 10", c.SMTP.AuthFailuresPerIP)
+	}
+	if err := Parse(&c, "[smtp]\nauth_failures_per_ip = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil || c.SMTP.AuthFailuresPerIP != 0 {
+		t.Errorf("auth_failures_per_ip = 0: %v, value %d", err, c.SMTP.AuthFailuresPerIP)
 	}
 }

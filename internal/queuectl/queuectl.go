@@ -1,12 +1,18 @@
-// Package queuectl is the operator's view of the spool (`sesame admin
-// queue`, like postqueue/postsuper): list, show, retry and delete queued
-// messages. The spool directory is locked by the process that has it open,
-// so when `sesame serve` runs, admin talks to it over a unix socket
-// (<data dir>/control.sock, mode 0600: whoever may read the data directory
-// may manage the queue) carrying HTTP/JSON; when none runs, admin opens the
+// Package queuectl is the running server's control socket, and the
+// operator's view of the spool through it (`sesame admin queue`, like
+// postqueue/postsuper): list, show, retry and delete queued messages. The
+// spool directory is locked by the process that has it open, so when
+// `sesame serve` runs, admin talks to it over a unix socket (<data
+// dir>/control.sock, mode 0600: whoever may read the data directory may
+// manage the server) carrying HTTP/JSON; when none runs, admin opens the
 // spool itself. Both ways implement Queue.
 //
-// It formats and transports; scheduling is the spool's business.
+// The socket also reaches what exists only in the server's memory: the SMTP
+// AUTH lockout (`sesame admin auth unlock|list`, AuthControl); for that
+// there is no fallback when no server runs.
+//
+// It formats and transports; scheduling is the spool's business, and
+// who is locked out smtpd's.
 package queuectl
 
 import (

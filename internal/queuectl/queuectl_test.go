@@ -74,7 +74,7 @@ func TestOpenFallbacks(t *testing.T) {
 	if _, err := Open(ctx, data, quiet); err == nil || !strings.Contains(err.Error(), "does not open") {
 		t.Fatalf("Open with the spool locked and no socket: %v", err)
 	}
-	srv, err := Listen(sock, sp, quiet)
+	srv, err := Listen(sock, sp, nil, quiet)
 	if err != nil {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
@@ -101,5 +101,5 @@ func TestOpenFallbacks(t *testing.T) {
 		t.Errorf("socket left after Close: %v", err)
 	}
 	// Start never fails: a socket that cannot be made is logged.
-	Start(filepath.Join(data, "no", "such", "dir", SocketName), sp, quiet).Close()
+	Start(filepath.Join(data, "no", "such", "dir", SocketName), sp, nil, quiet).Close()
 }

@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"sesame/internal/spool"
@@ -23,8 +26,11 @@ import (
 //	POST   /queue/{id}/retry   → {"retried": 1}
 //	POST   /queue/retry        → {"retried": n} (every deferred message)
 //	DELETE /queue/{id}         → {"deleted": 1}
+//	POST   /auth/unlock/{ip}   → {"ip": ip, "cleared": n} (SMTP AUTH lockout)
+//	GET    /auth/locks         → []AuthLock
 //
-// Errors are {"error": "..."} with 404 for an id not queued.
+// Errors are {"error": "..."} with 404 for an id not queued, 400 for an
+// address that is not one.
 
 // counted is the body of retry and delete answers.
 type counted struct {
@@ -36,6 +42,30 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
+// AuthLockout is the SMTP endpoint's AUTH lockout, which lives in the
+// running server's memory (smtpd.Server implements it).
+type AuthLockout interface {
+	// UnlockAuth forgets every credential's failures and lockout from ip
+	// (its /64 for IPv6) and returns how many credentials it forgot.
+	UnlockAuth(ip string) int
+	// AuthLocks maps each client locked out now (an IPv4 address or an
+	// IPv6 /64) to when each of its locked credentials is free again.
+	AuthLocks() map[string][]time.Time
+}
+
+// AuthLock is one client locked out, as `sesame admin auth list` shows it.
+type AuthLock struct {
+	Client      string    `json:"client"`       // an IPv4 address or an IPv6 /64
+	Credentials int       `json:"credentials"`  // user names locked out from it
+	LockedUntil time.Time `json:"locked_until"` // when the last of them is free again
+}
+
+// Unlocked is the answer to an unlock.
+type Unlocked struct {
+	IP      string `json:"ip"`
+	Cleared int    `json:"cleared"`
+}
+
 // Server serves the control socket of a running server.
 type Server struct {
 	srv  *http.Server
@@ -43,8 +73,8 @@ type Server struct {
 }
 
 // Listen opens the control socket at path (mode 0600), replacing a stale one,
-// and serves sp's queue on it until Close.
-func Listen(path string, sp *spool.Spool, log *slog.Logger) (*Server, error) {
+// and serves sp's queue and auth's lockout (nil: none) on it until Close.
+func Listen(path string, sp *spool.Spool, auth AuthLockout, log *slog.Logger) (*Server, error) {
 	removeStale(path)
 	l, err := listenPrivate(path)
 	if err != nil {
@@ -71,6 +101,27 @@ func Listen(path string, sp *spool.Spool, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("DELETE /queue/{id}", func(w http.ResponseWriter, r *http.Request) {
 		err := q.Delete(r.Context(), r.PathValue("id"))
 		reply(w, counted{Deleted: 1}, err)
+	})
+	mux.HandleFunc("POST /auth/unlock/{ip}", func(w http.ResponseWriter, r *http.Request) {
+		ip, err := netip.ParseAddr(r.PathValue("ip"))
+		switch {
+		case err != nil:
+			replyStatus(w, http.StatusBadRequest, fmt.Errorf("%q is not an IP address", r.PathValue("ip")))
+		case auth == nil:
+			replyStatus(w, http.StatusServiceUnavailable, errors.New("this server has no SMTP AUTH lockout"))
+		default:
+			a := ip.Unmap().String()
+			n := auth.UnlockAuth(a)
+			log.Info("control socket: SMTP AUTH lockout cleared", "ip", a, "cleared", n)
+			reply(w, Unlocked{IP: a, Cleared: n}, nil)
+		}
+	})
+	mux.HandleFunc("GET /auth/locks", func(w http.ResponseWriter, r *http.Request) {
+		if auth == nil {
+			replyStatus(w, http.StatusServiceUnavailable, errors.New("this server has no SMTP AUTH lockout"))
+			return
+		}
+		reply(w, authLocks(auth.AuthLocks()), nil)
 	})
 	s := &Server{path: path, srv: &http.Server{
 		Handler:           mux,
@@ -118,10 +169,10 @@ func listenPrivate(path string) (net.Listener, error) {
 // Start is Listen for `sesame serve`: a control socket that cannot be opened
 // is logged, not fatal (mail still flows; admin then cannot reach the
 // queue), and the result can always be closed.
-func Start(path string, sp *spool.Spool, log *slog.Logger) io.Closer {
-	s, err := Listen(path, sp, log)
+func Start(path string, sp *spool.Spool, auth AuthLockout, log *slog.Logger) io.Closer {
+	s, err := Listen(path, sp, auth, log)
 	if err != nil {
-		log.Error("no control socket: `sesame admin queue` cannot reach this server", "err", err)
+		log.Error("no control socket: `sesame admin queue` and `auth` cannot reach this server", "err", err)
 		return io.NopCloser(nil)
 	}
 	return s
@@ -136,15 +187,44 @@ func (s *Server) Close() error {
 	return err
 }
 
+// authLocks orders the lockout's clients for listing.
+func authLocks(m map[string][]time.Time) []AuthLock {
+	out := make([]AuthLock, 0, len(m))
+	for client, until := range m {
+		l := AuthLock{Client: client, Credentials: len(until)}
+		for _, t := range until {
+			if t.After(l.LockedUntil) {
+				l.LockedUntil = t
+			}
+		}
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b AuthLock) int { return strings.Compare(a.Client, b.Client) })
+	return out
+}
+
 func reply(w http.ResponseWriter, v any, err error) {
-	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		code := http.StatusInternalServerError
 		if errors.Is(err, spool.ErrNotPending) {
 			code = http.StatusNotFound
 		}
-		w.WriteHeader(code)
-		v = errorBody{Error: err.Error()}
+		replyStatus(w, code, err)
+		return
 	}
-	json.NewEncoder(w).Encode(v)
+	write(w, http.StatusOK, v)
+}
+
+func replyStatus(w http.ResponseWriter, code int, err error) {
+	write(w, code, errorBody{Error: err.Error()})
+}
+
+func write(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	// Unescaped, like the admin's output: `curl --unix-socket` users read
+	// the <addresses> of header fields and errors as they are.
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }

@@ -177,6 +177,8 @@ func decodeAuth(resp string) ([]byte, error) {
 // authLimiter counts failed AUTHs per credential and client: after max
 // failures within window that user name is locked out from that address
 // (an IPv6 /64) until window has passed since the failure that locked it.
+// A max below 1 turns it off. The operator can clear a client's records
+// (`sesame admin auth unlock`, through the control socket).
 // Keying by both keeps a shared NAT usable: one client's wrong password
 // locks its own credential there, not everyone's. Memory is bounded: past
 // capacity the record touched longest ago goes.
@@ -218,6 +220,9 @@ func newAuthKey(ip, user string) authKey {
 }
 
 func (l *authLimiter) locked(ip, user string, now time.Time) bool {
+	if l.max < 1 {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.keys[newAuthKey(ip, user)]
@@ -225,6 +230,9 @@ func (l *authLimiter) locked(ip, user string, now time.Time) bool {
 }
 
 func (l *authLimiter) fail(ip, user string, now time.Time) {
+	if l.max < 1 {
+		return
+	}
 	k := newAuthKey(ip, user)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -257,4 +265,46 @@ func (l *authLimiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lru.Len()
+}
+
+// unlock forgets every record of the client at ip (locked or still
+// counting) and returns how many it forgot.
+func (l *authLimiter) unlock(ip string) int {
+	client := clientKey(ip)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k, e := range l.keys {
+		if k.client == client {
+			delete(l.keys, k)
+			l.lru.Remove(e)
+			n++
+		}
+	}
+	return n
+}
+
+// lockedOut maps each client with a credential locked out at now to when
+// each such credential is free again.
+func (l *authLimiter) lockedOut(now time.Time) map[string][]time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string][]time.Time)
+	for k, e := range l.keys {
+		if until := e.Value.(*authRecord).lockedUntil; now.Before(until) {
+			out[k.client] = append(out[k.client], until)
+		}
+	}
+	return out
+}
+
+// UnlockAuth clears the AUTH lockout and the failure counts of every user
+// name tried from ip (its /64 for IPv6), returning how many it cleared:
+// the operator's answer to a client that locked itself out.
+func (s *Server) UnlockAuth(ip string) int { return s.authLim.unlock(ip) }
+
+// AuthLocks maps each client locked out now (an IPv4 address or an IPv6
+// /64) to when each of its locked user names is free again.
+func (s *Server) AuthLocks() map[string][]time.Time {
+	return s.authLim.lockedOut(s.cfg.Clock.Now())
 }

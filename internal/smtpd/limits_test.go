@@ -245,3 +245,46 @@ func TestBackendFaults(t *testing.T) {
 		c -> NOOP
 		c <- 250 Ok`)
 }
+
+// TestAuthUnlock: the operator's unlock (Server.UnlockAuth, reached through
+// the control socket) lets a locked-out client authenticate at once.
+func TestAuthUnlock(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil, func(c *Config) { c.AuthFailuresPerIP = 2 })
+	d := ts.dialogue(true, "localhost")
+	smtptest.Run(t, d, greeting+`
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHdyb25n
+		c <- 535 Authentication Credentials Invalid
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHdyb25n
+		c <- 535 Authentication Credentials Invalid
+		c -> AUTH PLAIN AEFLSURFWEFNUExFAHNlY3JldC1wYXNz
+		c <- 454 Temporary authentication failure`)
+	if locks := ts.srv.AuthLocks(); len(locks["127.0.0.1"]) != 1 {
+		t.Fatalf("AuthLocks = %v; want 127.0.0.1 with one credential", locks)
+	}
+	if n := ts.srv.UnlockAuth("127.0.0.1"); n != 1 {
+		t.Errorf("UnlockAuth cleared %d, want 1", n)
+	}
+	smtptest.Run(t, d, greeting+authOK)
+	if locks := ts.srv.AuthLocks(); len(locks) != 0 {
+		t.Errorf("AuthLocks after unlock = %v", locks)
+	}
+}
+
+// TestAuthLockoutOff: a negative AuthFailuresPerIP (config 0) never locks:
+// many failures, then the right password succeeds.
+func TestAuthLockoutOff(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, nil, func(c *Config) { c.AuthFailuresPerIP = -1 })
+	d := ts.dialogue(true, "localhost")
+	for range 5 { // 15 failures; a session ends after 3
+		smtptest.Run(t, d, greeting+`
+			c -> AUTH PLAIN AEFLSURFWEFNUExFAHdyb25n
+			c <- 535 Authentication Credentials Invalid
+			c -> AUTH PLAIN AEFLSURFWEFNUExFAHdyb25n
+			c <- 535 Authentication Credentials Invalid
+			c -> AUTH PLAIN AEFLSURFWEFNUExFAHdyb25n
+			c <- 535 Authentication Credentials Invalid`)
+	}
+	smtptest.Run(t, d, greeting+authOK)
+}

@@ -163,3 +163,57 @@ func TestAuthLimiterBounded(t *testing.T) {
 		t.Errorf("size %d, map %d; want 100", l.size(), len(l.keys))
 	}
 }
+
+// TestAuthLimiterUnlock: unlocking a client forgets all its credentials
+// (locked or still counting) and nobody else's; an IPv6 client is its /64;
+// lockedOut lists only what is locked now.
+func TestAuthLimiterUnlock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	l := newAuthLimiter(2, 5*time.Minute)
+	for _, f := range []struct{ ip, user string }{
+		{"192.0.2.1", "a"}, {"192.0.2.1", "a"}, // locked
+		{"192.0.2.1", "b"},                     // counting
+		{"192.0.2.2", "a"}, {"192.0.2.2", "a"}, // another client, locked
+		{"2001:db8::1", "a"}, {"2001:db8::2", "a"}, // one /64, locked
+	} {
+		l.fail(f.ip, f.user, now)
+	}
+	locks := l.lockedOut(now)
+	if len(locks) != 3 || len(locks["192.0.2.1"]) != 1 || len(locks["2001:db8::/64"]) != 1 ||
+		!locks["192.0.2.2"][0].Equal(now.Add(5*time.Minute)) {
+		t.Fatalf("lockedOut = %v", locks)
+	}
+	if n := l.unlock("192.0.2.1"); n != 2 {
+		t.Errorf("unlock 192.0.2.1 cleared %d, want 2", n)
+	}
+	if l.locked("192.0.2.1", "a", now) || !l.locked("192.0.2.2", "a", now) {
+		t.Error("unlock cleared the wrong client")
+	}
+	// The counting credential starts afresh: one failure does not lock it.
+	if l.fail("192.0.2.1", "b", now); l.locked("192.0.2.1", "b", now) {
+		t.Error("a cleared failure count still counted")
+	}
+	if n := l.unlock("2001:db8::ffff"); n != 1 || l.locked("2001:db8::1", "a", now) {
+		t.Errorf("unlock of another address in the /64 cleared %d", n)
+	}
+	if n := l.unlock("198.51.100.1"); n != 0 {
+		t.Errorf("unlock of an unknown client cleared %d", n)
+	}
+	if _, ok := l.lockedOut(now.Add(5 * time.Minute))["192.0.2.2"]; ok {
+		t.Error("lockedOut lists an expired lock")
+	}
+}
+
+// TestAuthLimiterOff: a max below 1 never locks nor keeps records.
+func TestAuthLimiterOff(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	l := newAuthLimiter(-1, 5*time.Minute)
+	for range 100 {
+		l.fail("192.0.2.1", "a", now)
+	}
+	if l.locked("192.0.2.1", "a", now) || l.size() != 0 {
+		t.Errorf("locked %v, %d records; want neither", l.locked("192.0.2.1", "a", now), l.size())
+	}
+}

@@ -71,8 +71,12 @@ type Config struct {
 	PreAuthTimeout time.Duration
 	// BareLF is what DATA does with a bare LF: normalize it to CRLF
 	// (default) or refuse the message. See mailmsg.BareLF.
-	BareLF            mailmsg.BareLF
-	AuthFailuresPerIP int           // default 10 within AuthLockout, then AUTH gets 454 for AuthLockout
+	BareLF mailmsg.BareLF
+	// AuthFailuresPerIP failed AUTHs of one user name from one client
+	// within AuthLockout lock that name out from there for AuthLockout
+	// (AUTH then gets 454); default 10, negative: no lockout (behind a
+	// trusted relay every client has the relay's address).
+	AuthFailuresPerIP int
 	AuthLockout       time.Duration // default 5 min
 	Logger            *slog.Logger
 	Clock             clock.Clock // for ages and cooldowns (default clock.Real)
@@ -126,7 +130,7 @@ func (c *Config) setDefaults() {
 	if c.MaxConnAge <= 0 {
 		c.MaxConnAge = defaultMaxConnAge
 	}
-	if c.AuthFailuresPerIP <= 0 {
+	if c.AuthFailuresPerIP == 0 {
 		c.AuthFailuresPerIP = defaultAuthFailures
 	}
 	if c.AuthLockout <= 0 {

@@ -195,3 +195,17 @@ func (s *Store) SetAccessKeyActive(ctx context.Context, keyID string, active boo
 	}
 	return nil
 }
+
+// DeleteAccessKey removes a key for good (ErrNotFound if unknown), as IAM's
+// DeleteAccessKey: nothing else refers to a key by its id, so nothing else
+// changes.
+func (s *Store) DeleteAccessKey(ctx context.Context, keyID string) error {
+	res, err := s.writes.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, keyID)
+	if err != nil {
+		return fmt.Errorf("store: delete access key %s: %w", keyID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+	}
+	return nil
+}

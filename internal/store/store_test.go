@@ -236,3 +236,34 @@ func TestDatabaseFileIsPrivate(t *testing.T) {
 		t.Errorf("%s mode %v; want 0600", dbFile, info.Mode().Perm())
 	}
 }
+
+// TestDeleteAccessKey: a deleted key is gone, its account and the other
+// keys stay, and deleting it again is ErrNotFound.
+func TestDeleteAccessKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	acct, key, err := s.CreateAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key2, err := s.CreateAccessKey(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccessKey(ctx, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AccessKey(ctx, key.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AccessKey(deleted) err = %v; want ErrNotFound", err)
+	}
+	if keys, err := s.AccessKeys(ctx, acct.ID); err != nil || len(keys) != 1 || keys[0].ID != key2.ID {
+		t.Errorf("AccessKeys after delete = %+v, %v; want only %s", keys, err, key2.ID)
+	}
+	if _, err := s.Account(ctx, acct.ID); err != nil {
+		t.Errorf("account after deleting a key: %v", err)
+	}
+	if err := s.DeleteAccessKey(ctx, key.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeleteAccessKey twice err = %v; want ErrNotFound", err)
+	}
+}
