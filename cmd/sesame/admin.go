@@ -30,6 +30,9 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return nil
 	}
+	if fs.NArg() > 0 && (fs.Arg(0) == "backup" || fs.Arg(0) == "restore") {
+		return adminBackup(cfg, fs.Args(), stdout, stderr)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

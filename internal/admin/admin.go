@@ -55,7 +55,9 @@ func Usage() string {
   message show [--account ID] [--region R] MESSAGEID
                                           a message's events (send, delivery, bounce, …) per
                                           the event outbox, oldest first
-` + queueUsage + `
+` + queueUsage + `  backup DIR                              copy the data dir into DIR (new or empty) while the server runs
+  restore [--force] DIR                   put a backup back into the stopped server's data dir
+
 --account may be left out when exactly one account exists; --region defaults
 to the first configured region.
 `

@@ -59,8 +59,14 @@ const (
 // ManifestFormat is the version of backup.json's layout.
 const ManifestFormat = 1
 
-// ErrInUse says a server (or a restore) holds the data dir.
-var ErrInUse = errors.New("in use")
+// ErrInUse says a server (or a restore) holds the data dir (errors.Is).
+var ErrInUse = errors.New("data dir in use")
+
+// inUse is an ErrInUse with the whole story in its own words.
+type inUse struct{ msg string }
+
+func (e inUse) Error() string        { return e.msg }
+func (e inUse) Is(target error) bool { return target == ErrInUse }
 
 // Manifest is backup.json.
 type Manifest struct {
