@@ -93,6 +93,10 @@ type Options struct {
 	Version string           // this sesame's version, for the manifest
 	Now     func() time.Time // nil: time.Now
 	Logger  *slog.Logger     // nil: slog.Default()
+
+	// afterSpool, for tests, runs between the spool copy and the
+	// database copy: where delivery finishing a message hurts most.
+	afterSpool func()
 }
 
 // Create copies the data dir dataDir, which a server may be using, into
@@ -122,6 +126,9 @@ func Create(ctx context.Context, dataDir, dir string, opt Options) (*Manifest, e
 	// The spool first, then the database: see the package comment.
 	if m.SpoolPending, err = copySpool(filepath.Join(dataDir, SpoolDir), filepath.Join(dir, SpoolDir)); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
+	}
+	if opt.afterSpool != nil {
+		opt.afterSpool()
 	}
 	if err := copyDatabase(ctx, dataDir, dir); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
