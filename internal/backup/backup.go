@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,11 +63,17 @@ const ManifestFormat = 1
 // ErrInUse says a server (or a restore) holds the data dir (errors.Is).
 var ErrInUse = errors.New("data dir in use")
 
-// inUse is an ErrInUse with the whole story in its own words.
-type inUse struct{ msg string }
+// refusal is an ErrInUse or ErrNotEmpty (kind, for errors.Is) that tells
+// the whole story in its own words.
+type refusal struct {
+	kind error
+	msg  string
+}
 
-func (e inUse) Error() string        { return e.msg }
-func (e inUse) Is(target error) bool { return target == ErrInUse }
+func (e refusal) Error() string        { return e.msg }
+func (e refusal) Is(target error) bool { return target == e.kind }
+
+func inUse(msg string) error { return refusal{ErrInUse, msg} }
 
 // Manifest is backup.json.
 type Manifest struct {
@@ -202,7 +209,7 @@ func prepareDir(dir string) error {
 func copyDatabase(ctx context.Context, dataDir, dir string) error {
 	src := filepath.Join(dataDir, store.DatabaseFile)
 	dst := filepath.Join(dir, store.DatabaseFile)
-	db, err := sql.Open("sqlite", "file:"+src+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", sqliteURI(src, "_pragma=busy_timeout(10000)"))
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
@@ -224,9 +231,15 @@ func copyDatabase(ctx context.Context, dataDir, dir string) error {
 	return nil
 }
 
+// sqliteURI is the driver's file: URI for path (escaped: a data dir may
+// have a "?" or "#" in its name) with query.
+func sqliteURI(path, query string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + query
+}
+
 // schemaOfCopy reads the copied database's schema version.
 func schemaOfCopy(ctx context.Context, path string) (int, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", sqliteURI(path, "mode=ro"))
 	if err != nil {
 		return 0, err
 	}

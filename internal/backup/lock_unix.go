@@ -25,7 +25,7 @@ func LockDataDir(dataDir string) (*os.File, error) {
 	if err := flock(f); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, inUse{fmt.Sprintf("data dir %s is in use: another sesame process holds its lock (%s)", dataDir, LockFile)}
+			return nil, inUse(fmt.Sprintf("data dir %s is in use: another sesame process holds its lock (%s)", dataDir, LockFile))
 		}
 		return nil, fmt.Errorf("lock data dir %s: %w", dataDir, err)
 	}

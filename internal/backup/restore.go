@@ -143,11 +143,11 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	if serverAnswers(ctx, dataDir) {
-		return nil, inUse{fmt.Sprintf("restore: a server is running on data dir %s (its control socket answers): stop it first", dataDir)}
+		return nil, inUse(fmt.Sprintf("restore: a server is running on data dir %s (its control socket answers): stop it first", dataDir))
 	}
 	lock, err := LockDataDir(dataDir)
 	if errors.Is(err, ErrInUse) {
-		return nil, inUse{fmt.Sprintf("restore: a server is running on data dir %s (it holds %s): stop it first", dataDir, LockFile)}
+		return nil, inUse(fmt.Sprintf("restore: a server is running on data dir %s (it holds %s): stop it first", dataDir, LockFile))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
@@ -163,8 +163,8 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	aside := dataDir + ".before-restore-" + opt.Now().UTC().Format("20060102T150405Z")
 	if !opt.Force {
 		lock.Close()
-		return nil, fmt.Errorf("restore: data dir %s is not empty; --force moves it aside (to %s) and restores into a new one: %w",
-			dataDir, filepath.Base(aside), ErrNotEmpty)
+		return nil, refusal{ErrNotEmpty, fmt.Sprintf("restore: data dir %s is not empty; --force moves it aside (to %s) and restores into a new one",
+			dataDir, filepath.Base(aside))}
 	}
 	if _, err := os.Lstat(aside); err == nil {
 		lock.Close()
