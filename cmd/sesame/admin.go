@@ -33,6 +33,9 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// backup/restore are dispatched here, before the store is opened.
+	if rest[0] == "backup" || rest[0] == "restore" {
+		return adminBackup(cfg, rest, stdout, stderr)
+	}
 	var st *store.Store
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,

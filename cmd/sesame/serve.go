@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"sesame/internal/api"
+	"sesame/internal/backup"
 	"sesame/internal/clock"
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
@@ -59,6 +60,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	// One server per data dir; `admin restore` refuses while it is held.
+	dirLock, err := backup.LockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer dirLock.Close()
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return err

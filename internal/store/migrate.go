@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +77,11 @@ func applyMigrations(ctx context.Context, db *sql.DB, ms []migration) error {
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
+	// A newer sesame's database is refused before anything is applied
+	// (downgrades are not supported: restore a backup instead).
+	if err := checkSchema(ctx, db, ms); err != nil {
+		return err
+	}
 	for _, m := range ms {
 		if err := applyMigration(ctx, db, m); err != nil {
 			return err
@@ -104,6 +112,110 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return nil
+}
+
+// DatabaseFile is the name of the SQLite database in the data dir (backups
+// copy it by name).
+const DatabaseFile = dbFile
+
+// KnownSchema is the newest schema version this binary knows: the highest
+// embedded migration.
+func KnownSchema() int {
+	ms, err := loadMigrations()
+	if err != nil || len(ms) == 0 {
+		return 0 // the embedded files are checked by a test; never in a release
+	}
+	return ms[len(ms)-1].version
+}
+
+// NewerSchemaError refuses a database that a newer sesame has migrated past
+// what this binary knows: running on it could misread or damage tables this
+// binary has never heard of. Its text is for the operator (a log line, the
+// CLI), never a client.
+type NewerSchemaError struct {
+	DataDir string // "" when not known where the refusal happens
+	Have    int    // the database's newest applied migration
+	Know    int    // this binary's newest migration
+}
+
+func (e *NewerSchemaError) Error() string {
+	where := "data dir"
+	if e.DataDir != "" {
+		where = "data dir " + e.DataDir
+	}
+	return fmt.Sprintf("%s was written by a newer sesame (schema %d; this sesame knows up to %d): "+
+		"upgrade sesame or restore a backup made by this version", where, e.Have, e.Know)
+}
+
+// schemaVersion is the newest migration the database has applied (0 for a
+// database without schema_migrations: a new one).
+func schemaVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := q.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// checkSchema refuses a database migrated past the newest of ms.
+func checkSchema(ctx context.Context, db *sql.DB, ms []migration) error {
+	have, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	know := 0
+	if len(ms) > 0 {
+		know = ms[len(ms)-1].version
+	}
+	if have > know {
+		return &NewerSchemaError{Have: have, Know: know}
+	}
+	return nil
+}
+
+// SchemaVersion reads, without changing anything, the schema version of the
+// database in dataDir (0 when it has none yet). It fails when the database
+// file does not exist.
+func SchemaVersion(dataDir string) (int, error) {
+	path := filepath.Join(dataDir, dbFile)
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer db.Close()
+	v, err := schemaVersion(context.Background(), db)
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// CheckSchema refuses (with a *NewerSchemaError) a data dir whose database
+// a newer sesame has migrated; a data dir without a database passes.
+func CheckSchema(dataDir string) error {
+	v, err := SchemaVersion(dataDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if know := KnownSchema(); v > know {
+		return &NewerSchemaError{DataDir: dataDir, Have: v, Know: know}
 	}
 	return nil
 }

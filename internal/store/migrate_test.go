@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -67,5 +71,60 @@ func TestEmbeddedMigrationsNumbered(t *testing.T) {
 		if m.version != i+1 {
 			t.Errorf("migration %s has version %d; want %d (no gaps)", m.name, m.version, i+1)
 		}
+	}
+}
+
+// A database a newer sesame migrated (one more schema_migrations row than
+// this binary knows) is refused by Open, naming the data dir and both
+// versions, and nothing is written to it.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSchema(dir); err != nil {
+		t.Fatalf("CheckSchema of a current data dir: %v", err)
+	}
+	know := KnownSchema()
+	if know < 15 {
+		t.Fatalf("KnownSchema = %d; want at least 15", know)
+	}
+	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, dbFile), false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from_the_future.sql', 0)`, know+2); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	want := fmt.Sprintf("data dir %s was written by a newer sesame (schema %d; this sesame knows up to %d): upgrade sesame or restore a backup made by this version", dir, know+2, know)
+	_, err = Open(dir)
+	var newer *NewerSchemaError
+	if !errors.As(err, &newer) || err.Error() != want {
+		t.Fatalf("Open = %v;\nwant %s", err, want)
+	}
+	if err := CheckSchema(dir); err == nil || err.Error() != want {
+		t.Fatalf("CheckSchema = %v;\nwant %s", err, want)
+	}
+	if v, err := SchemaVersion(dir); err != nil || v != know+2 {
+		t.Errorf("SchemaVersion = %d, %v; want %d", v, err, know+2)
+	}
+}
+
+// A data dir without a database has schema 0 and passes the check.
+func TestCheckSchemaEmptyDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := CheckSchema(dir); err != nil {
+		t.Fatalf("CheckSchema of an empty dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("CheckSchema created the database (stat: %v)", err)
 	}
 }

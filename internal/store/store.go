@@ -108,6 +108,10 @@ func Open(dataDir string) (*Store, error) {
 	writes.SetMaxOpenConns(1)
 	if err := migrate(context.Background(), writes); err != nil {
 		writes.Close()
+		if newer := (*NewerSchemaError)(nil); errors.As(err, &newer) {
+			newer.DataDir = dataDir
+			return nil, newer // the operator's message, without a prefix
+		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	reads, err := sql.Open("sqlite", dsn(path, true))
