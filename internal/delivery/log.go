@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ import (
 //	to          the recipient
 //	relay       host[ip]:port of the receiver that answered; the host alone
 //	            when no session was open with it; none when nothing was reached
-//	delay       time since sesame accepted the message
+//	delay       seconds since sesame accepted the message (ms precision)
 //	attempts    this attempt's number (1 = the first)
 //	dsn         the RFC 3463 status
 //	reply       the receiver's reply, or sesame's own reason in its shape
@@ -57,7 +58,7 @@ func (l *attemptLog) line(ctx context.Context, status, to, relay, dsn, reply str
 		slog.String("message_id", l.e.ID),
 		slog.String("to", to),
 		slog.String("relay", relay),
-		slog.Duration("delay", l.now.Sub(l.e.Received).Round(time.Millisecond)),
+		slog.Float64("delay", math.Round(l.now.Sub(l.e.Received).Seconds()*1000)/1000),
 		slog.Int("attempts", l.attempt),
 		slog.String("dsn", dsn),
 		slog.String("reply", reply))
