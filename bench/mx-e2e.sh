@@ -25,7 +25,7 @@
 # Usage (root, from anywhere):  bench/mx-e2e.sh
 # Environment (defaults): SCENARIOS="e2e queued pushback" REPEAT=3 CONNS=20 MSGS=20000
 #   E2E_SERVERS="sesame postfix" (add sesame-unsigned: sesame sending From: a domain without DKIM)
-#   DKIM_RSA=auto (delivery.dkim_rsa: auto, openssl or go)
+#   DKIM_RSA=auto (delivery.dkim_rsa: auto, openssl or go) LOG_LEVEL=warn (info: with the delivery log)
 #   SIZE=2000 CHECK_MSGS=500 QMSGS=20000 QUEUED=100000 FLAKY_MSGS=10000 FLAKY_TEMP=0.2
 #   FLAKY_PERM=0.02 RUN_LIMIT=120 (seconds per run, and for a queue to drain) FILL_LIMIT=240
 #   WAIT_QUIET=20 QUIET_PCT=15 WORK=/var/tmp/sesame-mx-bench SESAME_BIN= KEEP_POSTFIX=1
@@ -43,6 +43,7 @@ REPEAT=${REPEAT:-3}
 CONNS=${CONNS:-20}
 E2E_SERVERS=${E2E_SERVERS:-"sesame postfix"}
 DKIM_RSA=${DKIM_RSA:-auto}
+LOG_LEVEL=${LOG_LEVEL:-warn}
 MSGS=${MSGS:-20000}
 SIZE=${SIZE:-2000}
 CHECK_MSGS=${CHECK_MSGS:-500}
@@ -166,7 +167,7 @@ start_sesame() {
 		check_interval = "500ms"
 		dkim_cname_domain = "$DKIM_CNAME_DOMAIN"
 		[log]
-		level = "warn"
+		level = "$LOG_LEVEL"
 	EOF
 	} >"$cfg"
 	acct=$(ses admin -c "$cfg" account create) || die "sesame admin account create failed"

@@ -362,7 +362,9 @@ func TestAPIDomainIdentity(t *testing.T) {
 			wantCode(t, err, "MailFromDomainNotVerifiedException")
 		})
 
-		dns.SetMX("bounce."+domain, 10, "feedback-smtp."+s.Regions[0]+".amazonses.com")
+		// verification.mail_from_mx_domain is unset: the MX is under the
+		// server's own hostname (testenv's sesame.test), not Amazon's.
+		dns.SetMX("bounce."+domain, 10, "feedback-smtp."+s.Regions[0]+".sesame.test")
 		got := waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
 			return g.MailFromAttributes != nil && g.MailFromAttributes.MailFromDomainStatus == types.MailFromDomainStatusSuccess
 		})
@@ -397,7 +399,7 @@ func TestAPIDomainIdentity(t *testing.T) {
 }
 
 // dkimCNAMEDomain is where the test server's Easy DKIM CNAMEs must point:
-// the operator's setting, not SES's dkim.amazonses.com.
+// the operator's setting (here the same as the default, dkim.<hostname>).
 const dkimCNAMEDomain = "dkim.sesame.test"
 
 // startWithDNS starts sesame asking dns for identity verification, checking

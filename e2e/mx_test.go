@@ -187,6 +187,16 @@ func TestMXDeliveryToPostfixSmtpSink(t *testing.T) {
 	if len(files) != n {
 		t.Errorf("smtp-sink holds %d messages, want %d", len(files), n)
 	}
+	// The delivery log: one info line per recipient, with smtp-sink's reply
+	// to the final dot as it was given.
+	for i := range n {
+		to := fmt.Sprintf("r%d@sink.test", i)
+		line := waitDeliveryLine(t, s, to)
+		if line["status"] != "sent" || line["relay"] != "sink.test[127.0.0.3]:"+port || line["dsn"] != "2.0.0" ||
+			line["reply"] != "250 2.0.0 Ok" || line["message_id"] == "" || line["attempts"] != "1" {
+			t.Errorf("delivery line for %s: %v", to, line)
+		}
+	}
 }
 
 // messageIDOf returns the SES MessageId in a delivered message's Message-ID

@@ -38,7 +38,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:5354", "UDP and TCP address")
 	a := flag.String("a", "127.0.0.1", "address every MX host and domain resolves to")
 	aFor := flag.String("a-for", "", "per-domain overrides, domain=ip,domain=ip (e.g. deferred.example.net=127.0.0.2: nothing listens there)")
-	cname := flag.String("cname-domain", "dkim.amazonses.com", "verification.dkim_cname_domain of the sesame under test")
+	cname := flag.String("cname-domain", "dkim.localhost", "verification.dkim_cname_domain of the sesame under test (its default: dkim.<hostname>)")
 	ttl := flag.Uint("ttl", 300, "TTL of every answer (sesame caches routes within it)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))

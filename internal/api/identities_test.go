@@ -260,7 +260,8 @@ func TestDomainIdentityV2(t *testing.T) {
 		got.MailFromAttributes.MailFromDomainStatus != v2types.MailFromDomainStatusPending || got.MailFromAttributes.BehaviorOnMxFailure != v2types.BehaviorOnMxFailureRejectMessage {
 		t.Fatalf("after settings: %+v %+v %+v", got, got.DkimAttributes, got.MailFromAttributes)
 	}
-	e.dns.SetMX("bounce.example.com", 10, "feedback-smtp.us-east-1.amazonses.com")
+	// verification.mail_from_mx_domain unset: the MX is under the server's hostname.
+	e.dns.SetMX("bounce.example.com", 10, "feedback-smtp.us-east-1.sesame.test")
 	e.checkNow(t)
 	got, _ = e.v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
 	if got.MailFromAttributes.MailFromDomainStatus != v2types.MailFromDomainStatusSuccess {

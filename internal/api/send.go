@@ -21,10 +21,10 @@ import (
 //
 // A template that names an attribute the data lacks does not fail the call,
 // as in SES: the send is checked and counted like any other, the call
-// returns a MessageId, nothing is spooled (SES never delivers such a
-// message), and the RenderingFailure (template name and SES's
-// errorMessage) is logged at Warn. Events publishing comes later; the log
-// line is the record for now.
+// returns a MessageId, only the message's header is spooled, marked with
+// the failure (SES never delivers such a message; delivery turns it into
+// the Rendering Failure event), and the failure (template name and SES's
+// errorMessage) is logged at Warn.
 
 // maxV1MessageBytes is SES v1's message size limit (v2 and SMTP: 40 MB).
 const maxV1MessageBytes = 10 << 20

@@ -375,7 +375,10 @@ func renderTemplate(t store.Template, data string) (rendered, error) {
 	}
 	value, err := template.DecodeData(data)
 	if err != nil {
-		return r, seserr.InvalidRenderingParameter("Template data must be valid JSON: " + err.Error())
+		return r, seserr.TemplateDataNotJSON(err)
+	}
+	if _, ok := value.(*template.Object); !ok {
+		return r, seserr.TemplateDataNotJSON(errors.New("template data is not a JSON object"))
 	}
 	render := func(part *string) (*string, error) {
 		if part == nil || r.failure != "" {

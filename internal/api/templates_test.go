@@ -175,3 +175,42 @@ func TestTemplatesV1(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Template data that is not a JSON object gets SES's one answer, in v1
+// (InvalidRenderingParameter) and v2 (BadRequest), never the JSON
+// decoder's words, which reached clients before.
+func TestTemplateDataErrorsInSESWords(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	ctx := context.Background()
+	if _, err := e.v1.CreateTemplate(ctx, &ses.CreateTemplateInput{Template: &v1types.Template{TemplateName: aws.String("t"),
+		SubjectPart: aws.String("Hi {{name}}"), TextPart: aws.String("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "Unable to parse template data (invalid JSON)."
+	for _, data := range []string{
+		`{`,                                // was "unexpected EOF"
+		`not json`,                         // was "invalid character 'o' in literal null (expecting 'u')"
+		`{"name":}`,                        // was "invalid character '}' looking for beginning of value"
+		`{"name":"a"} {"name":"b"}`,        // was "content after the JSON value"
+		`{"name":"a",}`,                    // was "invalid character '}' looking for beginning of object key string"
+		strings.Repeat("[", 300),           // was "nested too deeply"
+		`["name"]`, `"name"`, `42`, `null`, // JSON, not an object
+		``,
+	} {
+		_, err := e.v1.TestRenderTemplate(ctx, &ses.TestRenderTemplateInput{TemplateName: aws.String("t"), TemplateData: aws.String(data)})
+		if errCode(err) != "InvalidRenderingParameter" || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("v1 TestRenderTemplate(%.20q): %v", data, err)
+		}
+		_, err = e.v2.TestRenderEmailTemplate(ctx, &sesv2.TestRenderEmailTemplateInput{TemplateName: aws.String("t"), TemplateData: aws.String(data)})
+		if errCode(err) != "BadRequestException" || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("v2 TestRenderEmailTemplate(%.20q): %v", data, err)
+		}
+		_, err = e.v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("sender@example.com"),
+			Destination: &v2types.Destination{ToAddresses: []string{"to@example.com"}},
+			Content:     &v2types.EmailContent{Template: &v2types.Template{TemplateName: aws.String("t"), TemplateData: aws.String(data)}}})
+		if errCode(err) != "BadRequestException" || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("v2 SendEmail(%.20q): %v", data, err)
+		}
+	}
+}

@@ -378,12 +378,12 @@ func Default() Config {
 		DNS:      DNS{RateLimit: 20, RateLimitSlip: 2},
 		Metrics:  Metrics{APIListener: true},
 		Verification: Verification{
-			CheckInterval:    Duration{5 * time.Minute},
-			DKIMCNAMEDomain:  "dkim.amazonses.com",
-			MailFromMXDomain: "amazonses.com",
-			MailPerSecond:    1,
-			MailBurst:        5,
-			MailPerDay:       1000,
+			// DKIMCNAMEDomain and MailFromMXDomain are derived from
+			// hostname by Validate (derive), so a file may set hostname alone.
+			CheckInterval: Duration{5 * time.Minute},
+			MailPerSecond: 1,
+			MailBurst:     5,
+			MailPerDay:    1000,
 		},
 		Reputation: defaultReputation(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
@@ -412,6 +412,19 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// derive fills the defaults that depend on other keys, once the whole file
+// has been read (hostname may come after [verification]): the Easy DKIM zone and the custom MAIL FROM MX live under the
+// operator's own hostname (served by [dns] and [feedback]), never under
+// Amazon's, so a user following sesame's records sends nothing to Amazon.
+func (c *Config) derive() {
+	if c.Verification.DKIMCNAMEDomain == "" {
+		c.Verification.DKIMCNAMEDomain = "dkim." + c.Hostname
+	}
+	if c.Verification.MailFromMXDomain == "" {
+		c.Verification.MailFromMXDomain = c.Hostname
+	}
+}
+
 // Parse decodes TOML text over c, refusing keys sesame does not know.
 func Parse(c *Config, text string) error {
 	md, err := toml.Decode(text, c)
@@ -432,8 +445,10 @@ func Parse(c *Config, text string) error {
 	return nil
 }
 
-// Validate checks every value and names the key of the first bad one.
+// Validate fills the defaults derived from other keys (derive), then checks
+// every value and names the key of the first bad one.
 func (c *Config) Validate() error {
+	c.derive()
 	bad := func(key, format string, args ...any) error {
 		return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))
 	}
@@ -524,11 +539,13 @@ func (c *Config) Validate() error {
 	if c.Verification.CheckInterval.Duration < 10*time.Millisecond {
 		return bad("verification.check_interval", "must be at least 10ms, got %s", c.Verification.CheckInterval.Duration)
 	}
-	for _, d := range []struct{ key, name string }{
-		{"verification.dkim_cname_domain", c.Verification.DKIMCNAMEDomain},
-		{"verification.mail_from_mx_domain", c.Verification.MailFromMXDomain},
+	for _, d := range []struct{ key, name, derived string }{
+		{"verification.dkim_cname_domain", c.Verification.DKIMCNAMEDomain, "dkim." + c.Hostname},
+		{"verification.mail_from_mx_domain", c.Verification.MailFromMXDomain, c.Hostname},
 	} {
-		if !validDomain(d.name) {
+		// A value derived from hostname is as good as hostname, which may
+		// be one label ("localhost") on a development machine.
+		if d.name != d.derived && !validDomain(d.name) {
 			return bad(d.key, "must be a domain name like \"dkim.mail.example.net\", got %q", d.name)
 		}
 	}

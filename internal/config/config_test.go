@@ -16,8 +16,8 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 	if c.SMTP.MaxMessageBytes != 41943040 || c.Regions[0] != "us-east-1" || c.API.Listen != "127.0.0.1:8787" ||
 		c.Delivery.Mode != "capture" || c.SMTP.IdleTimeout.Duration != 10*time.Second ||
-		c.Verification.CheckInterval.Duration != 5*time.Minute || c.Verification.DKIMCNAMEDomain != "dkim.amazonses.com" ||
-		c.Verification.MailFromMXDomain != "amazonses.com" {
+		c.Verification.CheckInterval.Duration != 5*time.Minute || c.Verification.DKIMCNAMEDomain != "dkim.localhost" ||
+		c.Verification.MailFromMXDomain != "localhost" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
 }
@@ -52,9 +52,35 @@ dkim_cname_domain = "dkim.mail.example.net"
 		c.Metrics.Listen != "127.0.0.1:9090" {
 		t.Errorf("overrides not applied: %+v", c)
 	}
-	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" || c.Verification.MailFromMXDomain != "amazonses.com" ||
+	if c.SMTP.TLSListen[0] != "127.0.0.1:2465" || c.Hostname != "localhost" || c.Verification.MailFromMXDomain != "localhost" ||
 		!c.Metrics.APIListener {
 		t.Errorf("defaults lost: %+v", c)
+	}
+}
+
+// The Easy DKIM zone and the MAIL FROM MX follow hostname, wherever in the
+// file it is set, and never name Amazon's hosts; an explicit value wins.
+func TestVerificationDomainsDeriveFromHostname(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, dkim, mx string }{
+		{"[verification]\ncheck_interval = \"1m\"\n", "dkim.localhost", "localhost"},
+		{"hostname = \"ses.example.net\"\n", "dkim.ses.example.net", "ses.example.net"},
+		{"hostname = \"ses.example.net\"\n[verification]\nmail_from_mx_domain = \"mx.example.org\"\n",
+			"dkim.ses.example.net", "mx.example.org"},
+		{"[verification]\ndkim_cname_domain = \"dkim.example.org\"\n", "dkim.example.org", "localhost"},
+	} {
+		path := filepath.Join(t.TempDir(), "sesame.toml")
+		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.text, err)
+		}
+		if c.Verification.DKIMCNAMEDomain != tc.dkim || c.Verification.MailFromMXDomain != tc.mx {
+			t.Errorf("%q: dkim_cname_domain %q, mail_from_mx_domain %q; want %q, %q", tc.text,
+				c.Verification.DKIMCNAMEDomain, c.Verification.MailFromMXDomain, tc.dkim, tc.mx)
+		}
 	}
 }
 

@@ -56,10 +56,7 @@ const (
 // spool's Done replays the batch; the store ignores ids it already has, so
 // nothing is captured twice.
 func (c *Capture) Run(ctx context.Context) error {
-	log := c.Logger
-	if log == nil {
-		log = slog.Default()
-	}
+	log := c.log()
 	for {
 		entries, err := c.Spool.Claim(ctx, claimBatch)
 		if ctx.Err() != nil {
@@ -137,12 +134,25 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 			Outcome:    outcome.Summarize(e.Recipients),
 		})
 	}
+	now := time.Now()
+	logged := c.log().Enabled(ctx, slog.LevelInfo)
+	var results [][]outcome.Result
+	if c.Events != nil || logged {
+		results = c.results(batch, now)
+	}
 	if c.Events == nil {
 		if err := c.Store.AddCaptured(ctx, msgs); err != nil {
 			return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
 		}
-	} else if err := c.record(ctx, batch, msgs); err != nil {
+	} else if err := c.record(ctx, batch, msgs, results); err != nil {
 		return fmt.Errorf("delivery: capture %d messages: %w", len(batch), err)
+	}
+	// The batch is kept: the delivery log, one line per recipient.
+	if logged {
+		for i, e := range batch {
+			l := attemptLog{log: c.log(), e: e, now: now, attempt: e.State.Attempts + 1, delivered: statusCaptured}
+			l.results(ctx, results[i])
+		}
 	}
 	if err := c.Spool.Done(ctx, ids(batch)...); err != nil {
 		return fmt.Errorf("delivery: mark %d captured messages done: %w", len(batch), err)
@@ -179,17 +189,17 @@ func ids(entries []*spool.Entry) []string {
 	return out
 }
 
-// record hands the batch to events: the captured mail is stored with
-// what capture mode makes of each message — it was sent, and each
-// recipient got what SES's mailbox simulator gives it or was delivered
-// (into the capture) — in one transaction.
-func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store.Captured) error {
-	raw := make(map[string][]byte, len(msgs))
-	for _, m := range msgs {
-		raw[m.ID] = m.Raw
+func (c *Capture) log() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
 	}
-	now := time.Now()
-	headers := make([][]byte, len(batch))
+	return c.Logger
+}
+
+// results is what capture mode makes of each message of the batch: it was
+// sent, and each recipient got what SES's mailbox simulator gives it or was
+// delivered (into the capture).
+func (c *Capture) results(batch []*spool.Entry, now time.Time) [][]outcome.Result {
 	results := make([][]outcome.Result, len(batch))
 	for i, e := range batch {
 		results[i] = []outcome.Result{{Kind: outcome.Sent, Time: e.Received}}
@@ -197,8 +207,23 @@ func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store
 			results[i] = append(results[i], neverSent(&e.Envelope, now))
 			continue
 		}
-		headers[i] = mailmsg.HeaderSection(raw[e.ID])
 		results[i] = append(results[i], c.captureResults(e, now)...)
+	}
+	return results
+}
+
+// record hands the batch and its results to events: the captured mail is
+// stored with them in one transaction.
+func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store.Captured, results [][]outcome.Result) error {
+	raw := make(map[string][]byte, len(msgs))
+	for _, m := range msgs {
+		raw[m.ID] = m.Raw
+	}
+	headers := make([][]byte, len(batch))
+	for i, e := range batch {
+		if e.RenderingFailure == "" && e.Rejected == "" {
+			headers[i] = mailmsg.HeaderSection(raw[e.ID])
+		}
 	}
 	return c.Events.RecordCaptured(ctx, msgs, batch, headers, results)
 }

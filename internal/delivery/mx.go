@@ -161,6 +161,14 @@ func (m *MX) bounceDomain() string {
 	return m.hostname()
 }
 
+// port is the receivers' port, for the delivery log's relay.
+func (m *MX) port() string {
+	if m.Client.Port != "" {
+		return m.Client.Port
+	}
+	return "25"
+}
+
 func (m *MX) now() time.Time {
 	if m.Clock == nil {
 		return time.Now()
@@ -261,6 +269,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 	log := m.log().With("id", e.ID)
 	a := &attempt{e: e, st: e.State, done: map[string]bool{}, deferred: map[string]*outcome.Failure{}}
 	now := m.now()
+	dlog := &attemptLog{log: m.log(), e: e, attempt: e.State.Attempts + 1, port: m.port(), delivered: statusSent}
 	if a.st.FirstAttempt.IsZero() {
 		a.st.FirstAttempt = now
 	}
@@ -272,6 +281,10 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 		// Never mail: SES sends nothing when the template fails to render
 		// or the message holds a virus.
 		a.results = append(a.results, neverSent(&e.Envelope, now))
+		if dlog.enabled(ctx) {
+			dlog.now = now
+			dlog.results(ctx, a.results)
+		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if err := m.record(wctx, a); err != nil {
@@ -323,6 +336,14 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			if m.Retry.Delayed(e.Received, m.now()) {
 				m.delayed(wctx, a, remaining, last, log)
 			}
+		}
+	}
+	// Every recipient's outcome of this attempt is known: the delivery log.
+	if dlog.enabled(ctx) {
+		dlog.now = m.now()
+		dlog.results(ctx, a.results)
+		for _, r := range a.remaining() {
+			dlog.deferred(ctx, r, a.failureOf(r, last))
 		}
 	}
 	// The message is done only when what the attempt learnt is recorded
@@ -391,16 +412,22 @@ func (m *MX) delayed(ctx context.Context, a *attempt, remaining []string, last *
 	}
 	log.Warn("delivery delayed", "recipients", len(remaining), "attempts", a.st.Attempts, "next", a.st.NextAttempt, "err", a.st.LastError)
 	for _, r := range remaining {
-		f := a.deferred[strings.ToLower(r)]
-		if f == nil {
-			f = last
-		}
-		if f == nil {
-			f = &outcome.Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
-		}
+		f := a.failureOf(r, last)
 		a.results = append(a.results, outcome.Result{Kind: outcome.Delayed, Recipients: []string{r}, Time: now,
 			Failure: f, DelayType: outcome.DelayType(f), Attempts: a.st.Attempts, Expires: e.Received.Add(maxAge), MTA: f.MTA})
 	}
+}
+
+// failureOf is why rcpt is left for another attempt: its own failure in
+// this attempt, else the attempt's last (a failure before any transaction).
+func (a *attempt) failureOf(rcpt string, last *outcome.Failure) *outcome.Failure {
+	if f := a.deferred[strings.ToLower(rcpt)]; f != nil {
+		return f
+	}
+	if last != nil {
+		return last
+	}
+	return &outcome.Failure{Code: 451, Enhanced: "4.0.0", Text: "delivery deferred"}
 }
 
 // simulate settles the mailbox simulator's recipients: they never go to the
@@ -524,7 +551,6 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 				default:
 					last = f
 					a.deferred[strings.ToLower(r)] = f
-					log.Info("deferred", "rcpt", r, "err", f.Error())
 				}
 			}
 			if len(delivered) > 0 {

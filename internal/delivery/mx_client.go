@@ -319,11 +319,13 @@ func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*co
 	sess, err := openSessionTLS(nc, host, cl.opt.Hostname, cl.opt.CommandTimeout, cl.opt.DataTimeout, want.config(host, res))
 	if err != nil {
 		nc.Close()
-		return nil, dialFailure(err, host, addr)
+		f := dialFailure(err, host, addr)
+		f.RemoteIP = hostIP(addr)
+		return nil, f
 	}
 	if want.require && !sess.tls {
 		sess.quit()
-		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and %s requires TLS", host, addr, want.why), MTA: host}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and %s requires TLS", host, addr, want.why), MTA: host, RemoteIP: hostIP(addr)}
 	}
 	c := &conn{s: sess, addr: addr, host: host, tls: sess.tls, mode: want.mode, verified: sess.tls && res.verified}
 	want.logSession(cl.log, host, addr, c, res)
@@ -405,24 +407,30 @@ func (cl *client) Close() {
 func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Results, *outcome.Failure, bool) {
 	stop := context.AfterFunc(ctx, func() { c.s.close() })
 	defer stop()
+	ip := hostIP(c.addr)
+	fail := func(err error) *outcome.Failure {
+		f := replyFailure(err, c.host)
+		f.RemoteIP = ip
+		return f
+	}
 	size := len(tx.Header) + len(tx.Body)
 	if max := c.s.maxSize(); max > 0 && size > max {
 		// RFC 1870 §6: the receiver said in advance it would refuse this.
-		return nil, &outcome.Failure{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("message of %d bytes exceeds %s's limit of %d", size, c.host, max), Permanent: true, Remote: true, MTA: c.host}, true
+		return nil, &outcome.Failure{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("message of %d bytes exceeds %s's limit of %d", size, c.host, max), Permanent: true, Remote: true, MTA: c.host, RemoteIP: ip}, true
 	}
 	if tx.UTF8 && !c.s.has("SMTPUTF8") {
 		// RFC 6531 §3.2: without SMTPUTF8 the message cannot go.
-		return nil, &outcome.Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host}, true
+		return nil, &outcome.Failure{Code: 553, Enhanced: "5.6.7", Text: c.host + " does not support SMTPUTF8 addresses", Permanent: true, MTA: c.host, RemoteIP: ip}, true
 	}
 	res, err := c.s.send(tx.MailFrom, tx.Recipients, size, tx.UTF8, tx.Header, tx.Body)
 	if err != nil {
 		// The receiver may or may not have the message if the connection
 		// broke after the final dot: RFC 5321 §6.1 prefers a possible
 		// duplicate to a loss, so it is retried.
-		return nil, replyFailure(err, c.host), false
+		return nil, fail(err), false
 	}
 	if res.mail != nil {
-		f := replyFailure(res.mail, c.host)
+		f := fail(res.mail)
 		// 4xx to MAIL: this receiver is not taking mail now; the next MX
 		// may (RFC 5321 §5.1 lets a client go on). 5xx: none will.
 		return nil, f, c.s.reset()
@@ -430,13 +438,13 @@ func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Resul
 	out := Results{}
 	var data *outcome.Failure
 	if res.data != nil {
-		data = replyFailure(res.data, c.host)
+		data = fail(res.data)
 	}
 	delivered := false
 	for i, r := range tx.Recipients {
 		switch {
 		case res.rcpt[i] != nil:
-			out[r] = replyFailure(res.rcpt[i], c.host)
+			out[r] = fail(res.rcpt[i])
 		case data != nil:
 			out[r] = data
 		default:
@@ -452,7 +460,7 @@ func (cl *client) transact(ctx context.Context, c *conn, tx *Transaction) (Resul
 	if !c.tls {
 		tx.TLS = tlsNone
 	}
-	tx.RemoteIP, _, _ = net.SplitHostPort(c.addr)
+	tx.RemoteIP = ip
 	if la, ok := c.s.nc.LocalAddr().(*net.TCPAddr); ok {
 		tx.LocalIP = la.IP.String()
 	}

@@ -41,8 +41,10 @@ type Failure struct {
 	// Remote is true when the receiver said it (a reply), false when sesame
 	// concluded it.
 	Remote bool
-	// MTA is the receiving host that answered ("" when none did).
-	MTA string
+	// MTA is the receiving host that answered ("" when none did), and
+	// RemoteIP its address when a session with it was open.
+	MTA      string
+	RemoteIP string
 }
 
 func (f *Failure) Error() string {

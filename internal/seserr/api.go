@@ -26,8 +26,11 @@ func UnknownOperation() *Error {
 }
 
 // UnknownRegion: a request signed for a region this server does not serve.
+// AWS's code and opening sentence, then what to do about it: the region is
+// valid for AWS, only this installation does not serve it.
 func UnknownRegion(region string) *Error {
-	msg := fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)
+	msg := fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. "+
+		"Region %s is not served by this sesame; add it to `regions` in the configuration.", region, region)
 	return &Error{SMTPCode: 535, SMTPText: "Authentication Credentials Invalid", HTTPStatus: 403,
 		APICode: "SignatureDoesNotMatch", QueryCode: "SignatureDoesNotMatch", Message: msg}
 }

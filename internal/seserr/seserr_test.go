@@ -22,3 +22,17 @@ func TestBulkStatus(t *testing.T) {
 		}
 	}
 }
+
+// A region sesame does not serve: AWS's code and status, AWS's opening
+// sentence, and how to add the region.
+func TestUnknownRegionSaysHowToAddIt(t *testing.T) {
+	e := UnknownRegion("eu-central-1")
+	if e.APICode != "SignatureDoesNotMatch" || e.QueryCode != "SignatureDoesNotMatch" || e.HTTPStatus != 403 {
+		t.Errorf("code %s/%s, status %d", e.APICode, e.QueryCode, e.HTTPStatus)
+	}
+	want := "Credential should be scoped to a valid region, not 'eu-central-1'. " +
+		"Region eu-central-1 is not served by this sesame; add it to `regions` in the configuration."
+	if e.Message != want {
+		t.Errorf("message %q, want %q", e.Message, want)
+	}
+}

@@ -46,6 +46,16 @@ func InvalidRenderingParameter(msg string) *Error {
 	return e
 }
 
+// TemplateDataNotJSON: TemplateData that does not parse as a JSON object,
+// in SES's words (its answer to SendEmail and TestRender* alike); the
+// decoder's own reason goes to the log only. SES documents TemplateData as
+// a JSON object, so an array or a bare value gets the same answer.
+func TemplateDataNotJSON(cause error) *Error {
+	e := InvalidRenderingParameter("Unable to parse template data (invalid JSON).")
+	e.Cause = cause
+	return e
+}
+
 // HeaderInjection: a CR or LF where a header line would be built from it
 // (Subject, addresses, custom headers, attachment names). API-only: SMTP
 // clients write their own headers.

@@ -34,12 +34,10 @@ const (
 	DNSSearch = 72 * time.Hour
 )
 
-// Defaults for Config's zero values.
-const (
-	DefaultCheckInterval    = 5 * time.Minute
-	DefaultDKIMCNAMEDomain  = "dkim.amazonses.com"
-	DefaultMailFromMXDomain = "amazonses.com"
-)
+// DefaultCheckInterval is Config.CheckInterval's zero value. The zero
+// DKIMCNAMEDomain and MailFromMXDomain derive from Hostname, as the
+// configuration's defaults do: never Amazon's hosts.
+const DefaultCheckInterval = 5 * time.Minute
 
 // SystemSender spools mail sesame itself sends (*sending.Sender).
 type SystemSender interface {
@@ -72,10 +70,11 @@ type Config struct {
 	// CheckInterval is how often Run checks identities in progress.
 	CheckInterval time.Duration
 	// DKIMCNAMEDomain is where Easy DKIM CNAMEs point:
-	// <token>._domainkey.<domain> → <token>.<DKIMCNAMEDomain>.
+	// <token>._domainkey.<domain> → <token>.<DKIMCNAMEDomain>
+	// ("" = dkim.<Hostname>).
 	DKIMCNAMEDomain string
 	// MailFromMXDomain makes the MX a custom MAIL FROM domain must have:
-	// feedback-smtp.<region>.<MailFromMXDomain>.
+	// feedback-smtp.<region>.<MailFromMXDomain> ("" = Hostname).
 	MailFromMXDomain string
 	// MaxIdentities is the limit per account and region (0 = SES's
 	// store.MaxIdentities); tests lower it.
@@ -115,13 +114,13 @@ func New(cfg Config) *Verifier {
 		cfg.CheckInterval = DefaultCheckInterval
 	}
 	if cfg.DKIMCNAMEDomain == "" {
-		cfg.DKIMCNAMEDomain = DefaultDKIMCNAMEDomain
+		cfg.DKIMCNAMEDomain = "dkim." + cfg.Hostname
 	}
 	if cfg.MaxIdentities <= 0 {
 		cfg.MaxIdentities = store.MaxIdentities
 	}
 	if cfg.MailFromMXDomain == "" {
-		cfg.MailFromMXDomain = DefaultMailFromMXDomain
+		cfg.MailFromMXDomain = cfg.Hostname
 	}
 	return &Verifier{cfg: cfg, log: cfg.Logger, clk: cfg.Clock, kick: make(chan struct{}, 1), mailRate: newMailLimiter(cfg.MailLimits)}
 }
