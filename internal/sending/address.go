@@ -94,17 +94,24 @@ func checkQuotedLocal(local string) error {
 		switch {
 		case c == '\\':
 			i++
-			if i == len(body) || body[i] <= ' ' || body[i] > '~' {
+			if i == len(body) || body[i] <= ' ' || body[i] > '~' || isBracket(body[i]) {
 				return errAddrLocal
 			}
 		case c == '"':
 			return errAddrLocal
-		case c <= ' ' || c > '~':
+		case c <= ' ' || c > '~' || isBracket(c):
 			return errAddrLocal
 		}
 	}
 	return nil
 }
+
+// isBracket tells the octets RFC 5322 allows in a quoted local part that
+// sesame refuses anyway: angle brackets end or start a path in SMTP
+// commands and headers, square ones a domain literal, and a parser that
+// forgets a quote (sesame's own or a receiver's) would split the address
+// there. No real mailbox needs them.
+func isBracket(c byte) bool { return c == '<' || c == '>' || c == '[' || c == ']' }
 
 func checkDomain(domain string) error {
 	if domain == "" || len(domain) > 253 {
