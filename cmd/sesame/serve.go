@@ -34,9 +34,28 @@ import (
 	"sesame/internal/verify"
 )
 
+const serveUsage = `Usage: sesame serve [-c FILE] [--data DIR]
+
+Runs the SMTP endpoint, the SES and SNS APIs and delivery, with the data in
+data_dir (the first start creates an account: see
+<data_dir>/first-start-credentials.txt).
+
+Signals: SIGHUP reloads log.level and the TLS certificate files (other keys
+need a restart); SIGTERM and SIGINT drain — in-flight SMTP transactions and
+API requests finish within shutdown_timeout — and exit 0. With
+$NOTIFY_SOCKET set (systemd Type=notify) it reports READY, RELOADING and
+STOPPING. docs/guide-operating.md says more.
+
+Flags:
+`
+
 func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
 	var cf configFlags
 	cf.register(fs)
 	if err := fs.Parse(args); err != nil {
