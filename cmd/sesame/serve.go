@@ -418,4 +418,3 @@ func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error
 	_, err := t.s.Publish(ctx, out)
 	return err
 }
-
