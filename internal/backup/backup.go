@@ -188,7 +188,7 @@ func prepareDir(dir string) error {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
-		return syncDir(filepath.Dir(dir))
+		return safefile.SyncDir(filepath.Dir(dir))
 	case err != nil:
 		return fmt.Errorf("backup: %s: %w", dir, err)
 	case !empty:

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sesame/internal/safefile"
 )
 
 // copyFile copies src to dst (created, never overwritten) with perm, syncs
@@ -58,20 +59,6 @@ func hashFile(path string) (int64, string, error) {
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// syncDir makes the entries of a directory (files created, renamed,
-// removed) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
-}
-
 // syncTree syncs every directory under root, root included, deepest first.
 func syncTree(root string) error {
 	var dirs []string
@@ -88,7 +75,7 @@ func syncTree(root string) error {
 		return err
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syncDir(dirs[i]); err != nil {
+		if err := safefile.SyncDir(dirs[i]); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sesame/internal/queuectl"
+	"sesame/internal/safefile"
 	"sesame/internal/store"
 )
 
@@ -136,7 +137,7 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("restore: %w", err)
 		}
-		if err := syncDir(filepath.Dir(dataDir)); err != nil {
+		if err := safefile.SyncDir(filepath.Dir(dataDir)); err != nil {
 			return nil, fmt.Errorf("restore: %w", err)
 		}
 	} else if err != nil {
@@ -181,7 +182,7 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("restore: %w (the previous data dir is %s)", err, aside)
 	}
-	if err := syncDir(filepath.Dir(dataDir)); err != nil {
+	if err := safefile.SyncDir(filepath.Dir(dataDir)); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	lock, err = LockDataDir(dataDir)

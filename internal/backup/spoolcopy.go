@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"sesame/internal/safefile"
 	"sesame/internal/spool"
 )
 
@@ -100,7 +101,7 @@ func settle(dir string) (int, error) {
 	if err := os.Remove(filepath.Join(dir, "lock")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("spool copy: %w", err)
 	}
-	return n, syncDir(dir)
+	return n, safefile.SyncDir(dir)
 }
 
 func spoolFiles(dir string, keep func(string) bool) ([]string, error) {

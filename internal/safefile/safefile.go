@@ -36,6 +36,12 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", path, err)
 	}
+	return SyncDir(dir)
+}
+
+// SyncDir makes a directory's entries (files created, renamed, removed)
+// durable: the step after a rename that chasquid's safeio forgets.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync dir %s: %w", dir, err)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sesame/internal/safefile"
 )
 
 // sealKeyFile holds the AES-256 key that encrypts access key secrets at rest.
@@ -73,19 +74,10 @@ func createSealKey(dataDir, path string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	if err := syncDir(dataDir); err != nil {
+	if err := safefile.SyncDir(dataDir); err != nil {
 		return nil, err
 	}
 	return key, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // sealSecret encrypts a secret, bound to its key id so that a sealed value
