@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -331,8 +332,9 @@ func TestSignalsSIGTERMDrainsUnderLoad(t *testing.T) {
 // gatedTransport sends the first half of a request body, then waits for
 // the gate before the rest: the request is in flight at the server.
 type gatedTransport struct {
-	sent chan struct{} // closed when the first half is sent
-	gate chan struct{} // closed by the test to send the rest
+	sent  chan struct{} // closed when the first half is sent
+	gate  chan struct{} // closed by the test to send the rest
+	local atomic.Value  // the client's address (string), once dialed
 }
 
 func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -342,7 +344,51 @@ func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	half := len(body) / 2
 	req.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body[:half]), &gateReader{g: g}, bytes.NewReader(body[half:])))
-	return http.DefaultTransport.RoundTrip(req)
+	// A connection of its own: one reused from http.DefaultTransport's
+	// pool is idle on the server's side until the request's bytes arrive,
+	// and a drain closes idle connections at once (as it should).
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			g.local.Store(c.LocalAddr().String())
+		}
+		return c, err
+	}}
+	defer tr.CloseIdleConnections()
+	return tr.RoundTrip(req)
+}
+
+// serverHasRead says whether the server side of the loopback connection
+// from client to server has read every byte sent so far: then it has
+// accepted the connection and its handler is waiting for the rest of the
+// body, so the request is in flight. (A connection still in the kernel's
+// accept queue at SIGTERM is reset, as with any server that stops
+// accepting; that is not what the test is about.) /proc/net/tcp lists the
+// server's socket with the server's port as local_address and its receive
+// queue in tx_queue:rx_queue.
+func serverHasRead(t *testing.T, server, client string) bool {
+	t.Helper()
+	hexAddr := func(hostport string) string {
+		ap, err := netip.ParseAddrPort(hostport)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := ap.Addr().As4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", b[3], b[2], b[1], b[0], ap.Port())
+	}
+	local, remote := hexAddr(server), hexAddr(client)
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && f[1] == local && f[2] == remote && f[3] == "01" { // 01: ESTABLISHED
+			_, rx, _ := strings.Cut(f[4], ":")
+			return strings.Trim(rx, "0") == ""
+		}
+	}
+	return false
 }
 
 type gateReader struct{ g *gatedTransport }
@@ -369,7 +415,10 @@ func TestSignalsSIGTERMFinishesAPIRequests(t *testing.T) {
 		out, err := cl.SendEmail(context.Background(), &sesv2.SendEmailInput{
 			FromEmailAddress: aws.String("api@example.com"),
 			Destination:      &v2types.Destination{ToAddresses: []string{"drain@example.net"}},
-			Content:          simple("in flight at SIGTERM", "the body", ""),
+			// Larger than the transport's 4 KiB write buffer, so that the
+			// first half is on the wire, not in the client's buffer, when
+			// the test signals.
+			Content: simple("in flight at SIGTERM", strings.Repeat("the body ", 2000), ""),
 		})
 		if err != nil {
 			done <- result{err: err}
@@ -378,6 +427,10 @@ func TestSignalsSIGTERMFinishesAPIRequests(t *testing.T) {
 		done <- result{id: aws.ToString(out.MessageId)}
 	}()
 	<-g.sent
+	waitFor(t, "the server to read the request's first half", func() bool {
+		client, _ := g.local.Load().(string)
+		return client != "" && serverHasRead(t, s.API, client)
+	})
 	s.Signal(t, syscall.SIGTERM)
 	waitFor(t, "the drain to start", func() bool { return countLines(s, "shutting down: draining") == 1 })
 	close(g.gate)
