@@ -147,17 +147,27 @@ func TestCustomVerificationTemplateChecks(t *testing.T) {
 		edit func(*sesv2.CreateCustomVerificationEmailTemplateInput)
 		want string
 	}{
-		{"unverified from", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) { in.FromEmailAddress = aws.String("x@other.example") }, "FromEmailAddressNotVerified"},
-		{"comment", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) { in.TemplateContent = aws.String("<p>hi</p><!-- x -->") }, "CustomVerificationEmailInvalidContent"},
+		{"unverified from", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
+			in.FromEmailAddress = aws.String("x@other.example")
+		}, "FromEmailAddressNotVerified"},
+		{"comment", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
+			in.TemplateContent = aws.String("<p>hi</p><!-- x -->")
+		}, "CustomVerificationEmailInvalidContent"},
 		{"script tag", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
 			in.TemplateContent = aws.String("<p>hi</p><script>alert(1)</script>")
 		}, "CustomVerificationEmailInvalidContent"},
-		{"attribute", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) { in.TemplateContent = aws.String(`<p onclick="x">hi</p>`) }, "CustomVerificationEmailInvalidContent"},
+		{"attribute", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
+			in.TemplateContent = aws.String(`<p onclick="x">hi</p>`)
+		}, "CustomVerificationEmailInvalidContent"},
 		{"10 MB", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
 			in.TemplateContent = aws.String("<p>" + strings.Repeat("a", maxCustomVerificationContent) + "</p>")
 		}, "CustomVerificationEmailInvalidContent"},
-		{"redirect scheme", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) { in.SuccessRedirectionURL = aws.String("javascript:alert(1)") }, "InvalidParameterValue"},
-		{"subject", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) { in.TemplateSubject = aws.String("a\r\nBcc: x@y.example") }, "InvalidParameterValue"},
+		{"redirect scheme", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
+			in.SuccessRedirectionURL = aws.String("javascript:alert(1)")
+		}, "InvalidParameterValue"},
+		{"subject", func(in *sesv2.CreateCustomVerificationEmailTemplateInput) {
+			in.TemplateSubject = aws.String("a\r\nBcc: x@y.example")
+		}, "InvalidParameterValue"},
 	} {
 		in := cvInputV2("t")
 		c.edit(in)
