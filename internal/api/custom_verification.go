@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
@@ -391,21 +392,12 @@ func checkCustomVerificationContent(content string) error {
 				case "class", "id", "style", "title":
 					continue
 				}
-				if !contains(extra, a.Key) {
+				if !slices.Contains(extra, a.Key) {
 					return seserr.CustomVerificationInvalidContent(fmt.Sprintf("the attribute %s of <%s> is not allowed.", a.Key, tok.Data))
 				}
 			}
 		}
 	}
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) customVerification(ctx context.Context, name string) (store.CustomVerificationTemplate, error) {
