@@ -385,6 +385,9 @@ func (s *Server) verifyEmailLink(w http.ResponseWriter, r *http.Request) {
 			"sesame could not check this link. Please try again later.")
 		return
 	}
+	if r.URL.Query().Has(verify.LinkTemplateParam) && s.customVerificationRedirect(w, r, d, res) {
+		return
+	}
 	switch res {
 	case verify.Verified:
 		verifyPage(w, http.StatusOK, "Congratulations!",

@@ -37,6 +37,9 @@ const (
 	templateBodyBytes = 4 << 20
 	// bulkBodyBytes: up to 50 destinations, each with its own template data.
 	bulkBodyBytes = 32 << 20
+	// customVerificationBodyBytes: a custom verification template's content
+	// is up to 10 MB of HTML, which JSON or form escaping may inflate.
+	customVerificationBodyBytes = 32 << 20
 )
 
 // encodedMessageBytes is the body a send operation needs for a message of
@@ -73,6 +76,9 @@ func (s *Server) v2BodyLimit(pattern string) bodyLimit {
 	case "POST /v2/email/templates", "PUT /v2/email/templates/{TemplateName}",
 		"POST /v2/email/templates/{TemplateName}/render":
 		return bodyLimit{templateBodyBytes, false}
+	case "POST /v2/email/custom-verification-email-templates",
+		"PUT /v2/email/custom-verification-email-templates/{TemplateName}":
+		return bodyLimit{customVerificationBodyBytes, false}
 	}
 	return bodyLimit{smallBodyBytes, false}
 }
@@ -88,6 +94,8 @@ func v1BodyLimit(action string) bodyLimit {
 		return bodyLimit{templateBodyBytes, true}
 	case "CreateTemplate", "UpdateTemplate", "TestRenderTemplate":
 		return bodyLimit{templateBodyBytes, false}
+	case "CreateCustomVerificationEmailTemplate", "UpdateCustomVerificationEmailTemplate":
+		return bodyLimit{customVerificationBodyBytes, false}
 	}
 	return bodyLimit{smallBodyBytes, false}
 }

@@ -136,6 +136,7 @@ func New(cfg Config) *Server {
 	s.registerSending()
 	s.registerIdentities()
 	s.registerTemplates()
+	s.registerCustomVerification()
 	s.registerSuppression()
 	s.registerConfigurationSets()
 	s.registerTracking()

@@ -27,6 +27,9 @@ type SystemMessage struct {
 	// CheckSending, so a SHUTDOWN or paused account cannot mail outside
 	// addresses through a topic.
 	Requested bool
+	// ConfigurationSet is the set the message is sent with ("" = none):
+	// the one SendCustomVerificationEmail names.
+	ConfigurationSet string
 }
 
 // SubmitSystem spools m like any message and returns its MessageId. It
@@ -53,6 +56,7 @@ func (s *Sender) SubmitSystem(ctx context.Context, m SystemMessage) (string, err
 	env := &spool.Envelope{
 		ID: id, AccountID: m.AccountID, Region: m.Region,
 		MailFrom: m.MailFrom, Recipients: m.Recipients, Received: now, Via: spool.ViaSystem,
+		Meta: spool.Meta{ConfigurationSet: m.ConfigurationSet},
 	}
 	// A zero header: the message has neither Message-ID nor Date, CRLF ends.
 	prefix := s.prefix(&header{}, id, m.Region, now)

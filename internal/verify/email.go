@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, li
 	if err := v.cfg.Store.CreateIdentity(ctx, d, v.cfg.MaxIdentities); err != nil {
 		return d, apiErr(err, address, v.cfg.MaxIdentities)
 	}
-	if err := v.sendLink(ctx, account, region, address, linkBase, token); err != nil {
+	if _, err := v.sendLink(ctx, account, region, address, linkBase, token, nil); err != nil {
 		// Without the mail the identity could never verify; let the
 		// client's retry create it afresh.
 		if derr := v.cfg.Store.DeleteIdentity(ctx, account, region, address); derr != nil {
@@ -55,8 +56,34 @@ func (v *Verifier) CreateEmail(ctx context.Context, account, region, address, li
 // stays verified) and mails the link again. A request admitMail refuses
 // changes nothing.
 func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, linkBase string) error {
+	_, err := v.verifyEmail(ctx, account, region, address, linkBase, nil)
+	return err
+}
+
+// SendCustom is SendCustomVerificationEmail: VerifyEmail with the mail made
+// from a custom verification email template. It returns the mail's
+// MessageId. The caller has checked what the template demands (its From
+// address verified, the account out of the sandbox).
+func (v *Verifier) SendCustom(ctx context.Context, account, region, address, linkBase string, m CustomMail) (string, error) {
+	return v.verifyEmail(ctx, account, region, address, linkBase, &m)
+}
+
+// CustomMail is what a custom verification email template makes of the
+// verification mail.
+type CustomMail struct {
+	From    string // FromEmailAddress: the From and the envelope sender
+	Subject string // TemplateSubject
+	HTML    string // TemplateContent, followed by the link and SES's disclaimer
+	// LinkID names the template in the link, so the link redirects to the
+	// template's success or failure URL (store.CustomVerificationTemplate).
+	LinkID string
+	// ConfigurationSet is the set the mail is sent with ("" = none).
+	ConfigurationSet string
+}
+
+func (v *Verifier) verifyEmail(ctx context.Context, account, region, address, linkBase string, custom *CustomMail) (string, error) {
 	if err := v.admitMail(ctx, account, region); err != nil {
-		return err
+		return "", err
 	}
 	now := v.clk.Now()
 	token, hash := newLinkToken()
@@ -75,9 +102,9 @@ func (v *Verifier) VerifyEmail(ctx context.Context, account, region, address, li
 		})
 	}
 	if err != nil {
-		return apiErr(err, address, v.cfg.MaxIdentities)
+		return "", apiErr(err, address, v.cfg.MaxIdentities)
 	}
-	return v.sendLink(ctx, account, region, address, linkBase, token)
+	return v.sendLink(ctx, account, region, address, linkBase, token, custom)
 }
 
 // Confirmation is what following a verification link did.
@@ -135,31 +162,55 @@ func (v *Verifier) ConfirmEmail(ctx context.Context, token string) (store.Identi
 	return d, result, nil
 }
 
-// sendLink mails the verification message through sesame itself.
-func (v *Verifier) sendLink(ctx context.Context, account, region, address, linkBase, token string) error {
+// sendLink mails the verification message through sesame itself: the
+// default one, or the one custom makes. It returns the MessageId ("" when
+// no mail goes out: a Verifier without a Sender).
+func (v *Verifier) sendLink(ctx context.Context, account, region, address, linkBase, token string, custom *CustomMail) (string, error) {
 	if v.cfg.Sender == nil {
-		return nil
+		return "", nil
 	}
 	link := strings.TrimSuffix(linkBase, "/") + VerifyEmailPath + "?token=" + url.QueryEscape(token)
-	from := "no-reply@" + v.cfg.Hostname
-	msg := verificationMessage(from, address, RegionName(region), link, v.clk.Now())
-	_, err := v.cfg.Sender.SubmitSystem(ctx, sending.SystemMessage{
-		AccountID: account, Region: region, MailFrom: from, Recipients: []string{address}, Message: msg,
-	})
-	if err != nil {
-		return fmt.Errorf("verify: mailing the verification link to %s: %w", address, err)
+	m := sending.SystemMessage{AccountID: account, Region: region, Recipients: []string{address}}
+	if custom != nil {
+		link += "&" + LinkTemplateParam + "=" + url.QueryEscape(custom.LinkID)
+		m.MailFrom, m.ConfigurationSet = custom.From, custom.ConfigurationSet
+	} else {
+		m.MailFrom = "no-reply@" + v.cfg.Hostname
 	}
-	return nil
+	m.Message = verificationMessage(m.MailFrom, address, RegionName(region), link, v.clk.Now(), custom)
+	id, err := v.cfg.Sender.SubmitSystem(ctx, m)
+	if err != nil {
+		return "", fmt.Errorf("verify: mailing the verification link to %s: %w", address, err)
+	}
+	return id, nil
 }
+
+// LinkTemplateParam is the link's query parameter naming the custom
+// verification template the mail came from (CustomMail.LinkID).
+const LinkTemplateParam = "template"
 
 // VerificationSubject is the verification mail's subject, SES's own.
 func VerificationSubject(regionName string) string {
 	return "Amazon Web Services - Email Address Verification Request in region " + regionName
 }
 
-// verificationMessage builds the mail: plain text, SES's wording, the link
-// on a line of its own so clients and tests find it.
-func verificationMessage(from, to, regionName, link string, now time.Time) []byte {
+// verificationMessage builds the mail. The default is plain text in SES's
+// wording, the link on a line of its own so clients and tests find it. A
+// custom template's is its HTML followed, as in SES, by the link and SES's
+// disclaimer (which cannot be removed), under its From and Subject.
+func verificationMessage(from, to, regionName, link string, now time.Time, custom *CustomMail) []byte {
+	if custom != nil {
+		body := custom.HTML + "\r\n<p><a href=\"" + html.EscapeString(link) + "\">" + html.EscapeString(link) + "</a></p>\r\n" +
+			"<p>" + html.EscapeString(CustomDisclaimer) + "</p>\r\n"
+		m := mailmsg.Text("text/html", body)
+		m.Header = append([]mailmsg.Field{
+			{Name: "From", Value: from},
+			{Name: "To", Value: to},
+			{Name: "Subject", Value: mailmsg.EncodeText(custom.Subject)},
+			{Name: "MIME-Version", Value: "1.0"},
+		}, append(m.Header, mailmsg.Field{Name: "Auto-Submitted", Value: "auto-generated"})...)
+		return m.Bytes()
+	}
 	body := []string{
 		"Dear sesame customer,",
 		"",
@@ -193,6 +244,9 @@ func verificationMessage(from, to, regionName, link string, now time.Time) []byt
 	}
 	return m.Bytes()
 }
+
+// CustomDisclaimer ends every custom verification mail, as SES's does.
+const CustomDisclaimer = "If you did not request to verify this email address, please disregard this message."
 
 // regionNames are AWS's display names, used in the verification subject.
 var regionNames = map[string]string{
