@@ -193,6 +193,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
+		Router:      dnsx.NewRouter(cfg.Delivery.Resolver),
 		ReadTimeout: cfg.API.ReadTimeout.Duration, IdleTimeout: cfg.API.IdleTimeout.Duration,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",

@@ -57,6 +57,9 @@ func commands() []command {
 			"[--max-send-rate N] [--max-24h-send N] [--sending-enabled=true|false]\n" +
 			"[--enforcement-status HEALTHY|PROBATION|SHUTDOWN]",
 			"change sending settings (-1 = unlimited 24-hour quota;\nSHUTDOWN suspends the account's sending)", (*admin).accountSet},
+		{"account review", "[--account ID] [--region R] [--grant | --deny]",
+			"list pending production access requests (PutAccountDetails);\n" +
+				"--grant or --deny decides one (grant: as account set --production)", (*admin).accountReview},
 		{"key create", "[--account ID]", "add an access key; prints its secret and SMTP passwords", (*admin).keyCreate},
 		{"key list", "[--account ID]", "list an account's access keys (no secrets)", (*admin).keyList},
 		{"key deactivate", "--key ID", "refuse a key from now on", (*admin).keyDeactivate},

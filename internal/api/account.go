@@ -2,19 +2,25 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
 
-// The account group: GetAccount, PutAccountSendingAttributes (v2);
+// The account group: GetAccount, PutAccountSendingAttributes, PutAccountDetails (v2);
 // GetSendQuota, GetSendStatistics, Get/UpdateAccountSendingEnabled (v1). Suppression attributes live in
 // suppression.go.
 
 func (s *Server) registerAccount() {
 	s.handleV2("GET /v2/email/account", s.getAccountV2)
 	s.handleV2("PUT /v2/email/account/sending", s.putAccountSendingV2)
+	s.handleV2("POST /v2/email/account/details", s.putAccountDetailsV2)
 	s.handleV1("GetSendQuota", s.getSendQuotaV1)
 	s.handleV1("GetSendStatistics", s.getSendStatisticsV1)
 	s.handleV1("GetAccountSendingEnabled", s.getAccountSendingEnabledV1)
@@ -55,14 +61,121 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	out := map[string]any{
 		"SendQuota":                    q,
 		"SendingEnabled":               set.SendingEnabled,
 		"ProductionAccessEnabled":      set.Production,
 		"EnforcementStatus":            enforcementStatus(set),
 		"DedicatedIpAutoWarmupEnabled": false,
 		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons},
-	}, nil
+	}
+	p := principal(ctx)
+	d, err := s.cfg.Store.AccountDetails(ctx, p.AccountID, p.Region)
+	switch {
+	case err == nil:
+		out["Details"] = accountDetailsV2(d)
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	return out, nil
+}
+
+// accountDetailsIn is PutAccountDetails' request (and, without
+// ProductionAccessEnabled, GetAccount's Details).
+type accountDetailsIn struct {
+	MailType                        string
+	WebsiteURL                      string
+	ContactLanguage                 string   `json:",omitempty"`
+	UseCaseDescription              string   `json:",omitempty"`
+	AdditionalContactEmailAddresses []string `json:",omitempty"`
+	ProductionAccessEnabled         *bool    `json:",omitempty"`
+}
+
+type reviewDetailsV2 struct {
+	Status string
+	CaseId string `json:",omitempty"`
+}
+
+type accountDetailsOut struct {
+	accountDetailsIn
+	ReviewDetails *reviewDetailsV2 `json:",omitempty"`
+}
+
+func accountDetailsV2(d store.AccountDetails) accountDetailsOut {
+	out := accountDetailsOut{accountDetailsIn: accountDetailsIn{MailType: d.MailType, WebsiteURL: d.WebsiteURL,
+		ContactLanguage: d.ContactLanguage, UseCaseDescription: d.UseCaseDescription,
+		AdditionalContactEmailAddresses: d.AdditionalContacts}}
+	if d.ReviewStatus != "" {
+		out.ReviewDetails = &reviewDetailsV2{Status: d.ReviewStatus, CaseId: d.CaseID}
+	}
+	return out
+}
+
+// check applies the model's constraints, in its member order. SES's
+// current model no longer requires UseCaseDescription (the SDKs do not
+// send it necessarily); given, it is 1 to 5,000 characters.
+func (in *accountDetailsIn) check() error {
+	switch {
+	case in.MailType == "":
+		return seserr.MissingParameter("mailType")
+	case in.MailType != "MARKETING" && in.MailType != "TRANSACTIONAL":
+		return seserr.InvalidAccountDetail("mailType", "Member must satisfy enum value set: [MARKETING, TRANSACTIONAL]")
+	case in.WebsiteURL == "":
+		return seserr.MissingParameter("websiteURL")
+	case utf8.RuneCountInString(in.WebsiteURL) > 1000:
+		return seserr.InvalidAccountDetail("websiteURL", "Member must have length less than or equal to 1000")
+	case in.ContactLanguage != "" && in.ContactLanguage != "EN" && in.ContactLanguage != "JA":
+		return seserr.InvalidAccountDetail("contactLanguage", "Member must satisfy enum value set: [EN, JA]")
+	case utf8.RuneCountInString(in.UseCaseDescription) > 5000:
+		return seserr.InvalidAccountDetail("useCaseDescription", "Member must have length less than or equal to 5000")
+	case in.AdditionalContactEmailAddresses != nil && len(in.AdditionalContactEmailAddresses) == 0:
+		return seserr.InvalidAccountDetail("additionalContactEmailAddresses", "Member must have length greater than or equal to 1")
+	case len(in.AdditionalContactEmailAddresses) > 4:
+		return seserr.InvalidAccountDetail("additionalContactEmailAddresses", "Member must have length less than or equal to 4")
+	}
+	for _, a := range in.AdditionalContactEmailAddresses {
+		n := utf8.RuneCountInString(a)
+		local, domain, ok := strings.Cut(a, "@")
+		switch {
+		case n < 6:
+			return seserr.InvalidAccountDetail("additionalContactEmailAddresses", "Member must have length greater than or equal to 6")
+		case n > 254:
+			return seserr.InvalidAccountDetail("additionalContactEmailAddresses", "Member must have length less than or equal to 254")
+		case !ok || local == "" || domain == "":
+			return seserr.InvalidAccountDetail("additionalContactEmailAddresses", "Member must satisfy regular expression pattern: ^(.+)@(.+)$")
+		}
+	}
+	return nil
+}
+
+// putAccountDetailsV2 records the details. ProductionAccessEnabled true
+// from an account in the sandbox is a request for production access: it
+// is recorded PENDING under a case id until the operator decides it
+// (`sesame admin account review --grant|--deny`); meanwhile SES refuses
+// further details with ConflictException. From an account already in
+// production, or with false, the details are recorded and nothing else
+// changes (SES takes no one out of production this way).
+func (s *Server) putAccountDetailsV2(ctx context.Context, r *http.Request) (any, error) {
+	var in accountDetailsIn
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	p := principal(ctx)
+	set, err := s.cfg.Store.AccountSettings(ctx, p.AccountID, p.Region)
+	if err != nil {
+		return nil, err
+	}
+	review := in.ProductionAccessEnabled != nil && *in.ProductionAccessEnabled && !set.Production
+	_, err = s.cfg.Store.PutAccountDetails(ctx, store.AccountDetails{AccountID: p.AccountID, Region: p.Region,
+		MailType: in.MailType, WebsiteURL: in.WebsiteURL, ContactLanguage: in.ContactLanguage,
+		UseCaseDescription: in.UseCaseDescription, AdditionalContacts: slices.Clone(in.AdditionalContactEmailAddresses)}, review)
+	if errors.Is(err, store.ErrReviewPending) {
+		return nil, seserr.AccountReviewPending()
+	}
+	return nil, err
 }
 
 func (s *Server) putAccountSendingV2(ctx context.Context, r *http.Request) (any, error) {

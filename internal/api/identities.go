@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"sesame/internal/seserr"
@@ -140,9 +141,29 @@ func dkimV2(d store.IdentityDetails) dkimAttributesV2 {
 }
 
 type dkimSigningAttributesV2 struct {
-	DomainSigningSelector   string
-	DomainSigningPrivateKey string
-	NextSigningKeyLength    string
+	DomainSigningSelector         string
+	DomainSigningPrivateKey       string
+	NextSigningKeyLength          string
+	DomainSigningAttributesOrigin string
+}
+
+// regionalDKIMOrigin matches SES's AWS_SES_<REGION> signing origins
+// (AWS_SES_US_EAST_1, AWS_SES_US_GOV_WEST_1, …): Deterministic Easy DKIM,
+// the key of the same identity in another region.
+var regionalDKIMOrigin = regexp.MustCompile(`^AWS_SES_[A-Z]+(_[A-Z]+)*_[0-9]+$`)
+
+// checkDomainSigningOrigin refuses DkimSigningAttributes'
+// DomainSigningAttributesOrigin: CreateEmailIdentity allows only a
+// regional origin, which sesame cannot honour (it does not replicate keys
+// between regions), and PutEmailIdentityDkimSigningAttributes none.
+func (a *dkimSigningAttributesV2) checkDomainSigningOrigin(operation string) error {
+	switch {
+	case a == nil || a.DomainSigningAttributesOrigin == "":
+		return nil
+	case operation == "CreateEmailIdentity" && regionalDKIMOrigin.MatchString(a.DomainSigningAttributesOrigin):
+		return seserr.DKIMReplicationUnsupported(a.DomainSigningAttributesOrigin)
+	}
+	return seserr.DomainSigningOriginMisplaced(a.DomainSigningAttributesOrigin, operation)
 }
 
 func (a *dkimSigningAttributesV2) options() verify.DKIMOptions {
@@ -166,6 +187,9 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 	}
 	name, err := verify.CanonicalName(in.EmailIdentity)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.DkimSigningAttributes.checkDomainSigningOrigin("CreateEmailIdentity"); err != nil {
 		return nil, err
 	}
 	if err := s.checkConfigurationSet(ctx, in.ConfigurationSetName); err != nil {
@@ -260,7 +284,24 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 	if configSet != "" {
 		out["ConfigurationSetName"] = configSet
 	}
+	if info := verificationInfo(d); info != nil {
+		out["VerificationInfo"] = info
+	}
 	return out, nil
+}
+
+// verificationInfo is GetEmailIdentity's VerificationInfo from what
+// verification records: only whether the last DNS check of a domain got
+// no answer (TemporaryFailure: DNS_SERVER_ERROR). Verify keeps no check
+// or success times and no SOA record, and a FAILED domain's record was
+// not found in 72 hours, which does not tell HOST_NOT_FOUND,
+// TYPE_NOT_FOUND and INVALID_VALUE apart: those fields are left out, and
+// so is VerificationInfo when none is known.
+func verificationInfo(d store.IdentityDetails) map[string]any {
+	if d.Type == store.Domain && (d.Status == store.StatusTemporaryFailure || d.DKIM.Status == store.StatusTemporaryFailure) {
+		return map[string]any{"ErrorType": "DNS_SERVER_ERROR"}
+	}
+	return nil
 }
 
 func (s *Server) deleteEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {
@@ -311,17 +352,22 @@ func (s *Server) putDkimSigningAttributesV2(ctx context.Context, r *http.Request
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
+	if err := in.SigningAttributes.checkDomainSigningOrigin("PutEmailIdentityDkimSigningAttributes"); err != nil {
+		return nil, err
+	}
 	opts := in.SigningAttributes.options()
-	switch in.SigningAttributesOrigin {
-	case store.DKIMOriginExternal:
+	switch origin := in.SigningAttributesOrigin; {
+	case origin == store.DKIMOriginExternal:
 		if opts.Selector == "" || opts.PrivateKey == "" {
 			return nil, seserr.InvalidDKIMKey("EXTERNAL needs DomainSigningSelector and DomainSigningPrivateKey.")
 		}
 		opts.KeyLength = ""
-	case store.DKIMOriginAWS:
+	case origin == store.DKIMOriginAWS:
 		opts.Selector, opts.PrivateKey = "", ""
-	case "":
+	case origin == "":
 		return nil, seserr.MissingParameter("signingAttributesOrigin")
+	case regionalDKIMOrigin.MatchString(origin):
+		return nil, seserr.DKIMReplicationUnsupported(origin)
 	default:
 		return nil, seserr.InvalidSigningAttributesOrigin(in.SigningAttributesOrigin)
 	}

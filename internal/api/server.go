@@ -25,6 +25,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
+	"sesame/internal/dnsx"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -47,6 +48,9 @@ type Config struct {
 	// Verifier runs identity verification; nil makes one without DNS
 	// checks on a timer (tests of other groups).
 	Verifier *verify.Verifier
+	// Router answers GetEmailAddressInsights' MX and address lookups (the
+	// configured delivery.resolver); nil asks the system's resolver.
+	Router dnsx.Router
 	// Topics answers whether an SNS topic exists, for event destinations and
 	// identity notification topics (*sns.Service does). nil accepts any
 	// topic ARN of the caller's account (tests of other groups).
@@ -144,6 +148,7 @@ func New(cfg Config) *Server {
 	s.registerNotifications()
 	s.registerSNS()
 	s.registerInsights()
+	s.registerAddressInsights()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
 		read = 60 * time.Second

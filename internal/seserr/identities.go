@@ -94,3 +94,21 @@ func MailFromDomainNotVerified(identity string) *Error {
 	return &Error{SMTPCode: 554, SMTPText: "Transaction failed: " + msg, HTTPStatus: 400,
 		APICode: "MailFromDomainNotVerifiedException", QueryCode: "MailFromDomainNotVerifiedException", Message: msg}
 }
+
+// DKIMReplicationUnsupported: a regional Easy DKIM origin
+// (AWS_SES_<REGION>, Deterministic Easy DKIM) asks SES to copy the signing
+// key of the same identity in another region; sesame keeps each region's
+// keys apart and does not replicate them, so it refuses rather than
+// pretend with a key the parent's DNS records do not publish.
+func DKIMReplicationUnsupported(origin string) *Error {
+	return BadRequest(fmt.Sprintf("SigningAttributesOrigin %s replicates DKIM from another region (Deterministic Easy DKIM), "+
+		"which sesame does not support: use AWS_SES (Easy DKIM in this region) or EXTERNAL.", origin))
+}
+
+// DomainSigningOriginMisplaced: DkimSigningAttributes'
+// DomainSigningAttributesOrigin where SES's model does not allow the value
+// (PutEmailIdentityDkimSigningAttributes takes none; CreateEmailIdentity
+// only a parent region's AWS_SES_<REGION>).
+func DomainSigningOriginMisplaced(origin, operation string) *Error {
+	return BadRequest(fmt.Sprintf("DomainSigningAttributesOrigin %s is not allowed in %s.", origin, operation))
+}
