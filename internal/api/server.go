@@ -143,6 +143,7 @@ func New(cfg Config) *Server {
 	s.registerNotifications()
 	s.registerSNS()
 	s.registerInsights()
+	s.registerTags()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
 		read = 60 * time.Second
