@@ -56,7 +56,6 @@ const (
 	maxConfigurationSetName = 64
 	minMaxDeliverySeconds   = 300
 	maxMaxDeliverySeconds   = 50400
-	maxTags                 = 50
 	maxConfigurationSets    = 10000 // per account and region
 	defaultConfigSetPage    = 1000
 	maxConfigSetPage        = 1000
@@ -197,23 +196,6 @@ func validateOptions(o store.ConfigurationSetOptions) error {
 		if t.CustomRedirectDomain != "" && !validRedirectDomain(t.CustomRedirectDomain) {
 			return seserr.InvalidTrackingOptions(t.CustomRedirectDomain)
 		}
-	}
-	return nil
-}
-
-func validateTags(tags []store.Tag) error {
-	if len(tags) > maxTags {
-		return seserr.TooManyTags(maxTags)
-	}
-	seen := map[string]bool{}
-	for _, t := range tags {
-		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
-			return seserr.BadRequest("Tag keys must be 1 to 128 characters, tag values at most 256.")
-		}
-		if seen[t.Key] {
-			return seserr.DuplicateTagKey(t.Key)
-		}
-		seen[t.Key] = true
 	}
 	return nil
 }

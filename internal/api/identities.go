@@ -178,6 +178,7 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 		EmailIdentity         string
 		DkimSigningAttributes *dkimSigningAttributesV2
 		ConfigurationSetName  string
+		Tags                  []store.Tag
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
@@ -190,6 +191,10 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 		return nil, err
 	}
 	if err := in.DkimSigningAttributes.checkDomainSigningOrigin("CreateEmailIdentity"); err != nil {
+		return nil, err
+	}
+	// Bad tags refuse the create before anything is made.
+	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	if err := s.checkConfigurationSet(ctx, in.ConfigurationSetName); err != nil {
@@ -212,6 +217,9 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 		if err := s.setIdentityConfigurationSet(ctx, name, in.ConfigurationSetName); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.setCreatedTags(ctx, store.ResourceIdentity, name, in.Tags); err != nil {
+		return nil, err
 	}
 	return map[string]any{
 		"IdentityType":             string(d.Type),
@@ -266,6 +274,13 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
+	tags, err := s.resourceTags(ctx, store.ResourceIdentity, d.Name)
+	if errors.Is(err, store.ErrNotFound) { // deleted since it was read
+		return nil, seserr.IdentityNotFound(d.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
 	mailFrom := map[string]any{"BehaviorOnMxFailure": d.MailFrom.Behavior}
 	if d.MailFrom.Domain != "" {
 		mailFrom["MailFromDomain"] = d.MailFrom.Domain
@@ -279,7 +294,7 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 		"DkimAttributes":           dkimV2(d),
 		"MailFromAttributes":       mailFrom,
 		"Policies":                 map[string]string{},
-		"Tags":                     []any{},
+		"Tags":                     tags,
 	}
 	if configSet != "" {
 		out["ConfigurationSetName"] = configSet

@@ -149,6 +149,7 @@ func New(cfg Config) *Server {
 	s.registerSNS()
 	s.registerInsights()
 	s.registerAddressInsights()
+	s.registerTags()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
 		read = 60 * time.Second

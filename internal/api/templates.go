@@ -55,6 +55,7 @@ func (s *Server) createTemplateV2(ctx context.Context, r *http.Request) (any, er
 	var in struct {
 		TemplateName    string
 		TemplateContent *templateContentV2
+		Tags            []store.Tag
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
@@ -62,8 +63,14 @@ func (s *Server) createTemplateV2(ctx context.Context, r *http.Request) (any, er
 	if in.TemplateContent == nil {
 		return nil, seserr.MissingParameter("TemplateContent")
 	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
 	c := in.TemplateContent
-	return nil, s.createTemplate(ctx, in.TemplateName, c.Subject, c.Text, c.Html)
+	if err := s.createTemplate(ctx, in.TemplateName, c.Subject, c.Text, c.Html); err != nil {
+		return nil, err
+	}
+	return nil, s.setCreatedTags(ctx, store.ResourceTemplate, in.TemplateName, in.Tags)
 }
 
 func (s *Server) updateTemplateV2(ctx context.Context, r *http.Request) (any, error) {
@@ -83,9 +90,17 @@ func (s *Server) getTemplateV2(ctx context.Context, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	tags, err := s.resourceTags(ctx, store.ResourceTemplate, t.Name)
+	if errors.Is(err, store.ErrNotFound) { // deleted since it was read
+		return nil, seserr.TemplateDoesNotExist(t.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"TemplateName":    t.Name,
 		"TemplateContent": templateContentV2{Subject: t.Subject, Text: t.Text, Html: t.HTML},
+		"Tags":            tags,
 	}, nil
 }
 

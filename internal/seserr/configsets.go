@@ -66,16 +66,6 @@ func InvalidHTTPSPolicy(policy string) *Error {
 	return BadRequest(fmt.Sprintf("Invalid HttpsPolicy %q: must be REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL.", policy))
 }
 
-// TooManyTags: a resource given more than max tags.
-func TooManyTags(max int) *Error {
-	return BadRequest(fmt.Sprintf("A resource can have at most %d tags.", max))
-}
-
-// DuplicateTagKey: a resource's tags name the same key twice.
-func DuplicateTagKey(key string) *Error {
-	return BadRequest(fmt.Sprintf("Duplicate tag key %q.", key))
-}
-
 // --- Suppression list ------------------------------------------------------
 
 // InvalidSuppressionReason: a SuppressionListReason other than BOUNCE or COMPLAINT.

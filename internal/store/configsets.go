@@ -84,7 +84,7 @@ func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet,
 	if cs.Created.IsZero() {
 		cs.Created = time.Now()
 	}
-	opts, tags, err := encodeConfigurationSet(cs)
+	opts, tags, err := encodeConfigurationSet(ConfigurationSet{Name: cs.Name, Options: cs.Options})
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,12 @@ func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet,
 			VALUES (?, ?, ?, ?, ?, ?)`, cs.AccountID, cs.Region, cs.Name, toDB(cs.Created), opts, tags); err != nil {
 			return fmt.Errorf("store: create configuration set %s of %s in %s: %w", cs.Name, cs.AccountID, cs.Region, err)
 		}
-		return nil
+		// The set's tags live in resource_tags (the tags column is '[]' since 0016).
+		r := Resource{AccountID: cs.AccountID, Region: cs.Region, Type: ResourceConfigurationSet, Name: cs.Name}
+		if err := deleteResourceTags(ctx, tx, r); err != nil {
+			return err
+		}
+		return upsertTags(ctx, tx, r, cs.Tags)
 	})
 }
 
@@ -129,6 +134,10 @@ func (s *Store) ConfigurationSet(ctx context.Context, accountID, region, name st
 	}
 	cs.Created = fromDB(created)
 	if err := decodeConfigurationSet(&cs, opts, tags); err != nil {
+		return ConfigurationSet{}, err
+	}
+	cs.Tags, err = resourceTags(ctx, s.reads, Resource{AccountID: accountID, Region: region, Type: ResourceConfigurationSet, Name: name})
+	if err != nil {
 		return ConfigurationSet{}, err
 	}
 	return cs, nil
@@ -201,7 +210,7 @@ func (s *Store) UpdateConfigurationSetOptions(ctx context.Context, accountID, re
 	})
 }
 
-// DeleteConfigurationSet removes a set and its event destinations
+// DeleteConfigurationSet removes a set, its event destinations and its tags
 // (ErrNotFound if absent).
 func (s *Store) DeleteConfigurationSet(ctx context.Context, accountID, region, name string) error {
 	return s.inTx(ctx, "delete configuration set", func(tx *sql.Tx) error {
@@ -217,7 +226,7 @@ func (s *Store) DeleteConfigurationSet(ctx context.Context, accountID, region, n
 			accountID, region, name); err != nil {
 			return fmt.Errorf("store: delete event destinations of configuration set %s of %s in %s: %w", name, accountID, region, err)
 		}
-		return nil
+		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceConfigurationSet, Name: name})
 	})
 }
 

@@ -173,12 +173,13 @@ func (s *Store) Identities(ctx context.Context, accountID, region string) ([]Ide
 	return ids, nil
 }
 
-// DeleteIdentity removes one (no error if absent).
+// DeleteIdentity removes one and its tags (no error if absent).
 func (s *Store) DeleteIdentity(ctx context.Context, accountID, region, name string) error {
-	_, err := s.writes.ExecContext(ctx, `DELETE FROM identities WHERE account_id = ? AND region = ? AND name = ?`,
-		accountID, region, IdentityKey(name))
-	if err != nil {
-		return fmt.Errorf("store: delete identity %s of %s in %s: %w", name, accountID, region, err)
-	}
-	return nil
+	return s.inTx(ctx, "delete identity", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE account_id = ? AND region = ? AND name = ?`,
+			accountID, region, IdentityKey(name)); err != nil {
+			return fmt.Errorf("store: delete identity %s of %s in %s: %w", name, accountID, region, err)
+		}
+		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceIdentity, Name: name})
+	})
 }

@@ -122,14 +122,20 @@ func (s *Store) Templates(ctx context.Context, accountID, region, after string, 
 	return out, nil
 }
 
-// DeleteTemplate removes one (ErrNotFound if absent).
+// DeleteTemplate removes one and its tags (ErrNotFound if absent).
 func (s *Store) DeleteTemplate(ctx context.Context, accountID, region, name string) error {
-	res, err := s.writes.ExecContext(ctx, `DELETE FROM templates WHERE account_id = ? AND region = ? AND name = ?`,
-		accountID, region, name)
-	if err != nil {
-		return fmt.Errorf("store: delete template %s of %s in %s: %w", name, accountID, region, err)
-	}
-	return templateAffected(res, fmt.Sprintf("delete template %s of %s in %s", name, accountID, region))
+	what := fmt.Sprintf("delete template %s of %s in %s", name, accountID, region)
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM templates WHERE account_id = ? AND region = ? AND name = ?`,
+			accountID, region, name)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if err := templateAffected(res, what); err != nil {
+			return err
+		}
+		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceTemplate, Name: name})
+	})
 }
 
 func templateAffected(res sql.Result, what string) error {
