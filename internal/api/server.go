@@ -143,6 +143,9 @@ func New(cfg Config) *Server {
 	s.registerNotifications()
 	s.registerSNS()
 	s.registerInsights()
+	s.registerDeliverability()
+	s.registerNotSelfHosted()
+	s.registerReceiptV1()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
 		read = 60 * time.Second
