@@ -150,6 +150,9 @@ func New(cfg Config) *Server {
 	s.registerInsights()
 	s.registerAddressInsights()
 	s.registerTags()
+	s.registerDeliverability()
+	s.registerNotSelfHosted()
+	s.registerReceiptV1()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
 		read = 60 * time.Second
