@@ -65,7 +65,7 @@ func TestListTemplatesPaging(t *testing.T) {
 func TestV1UnknownAction(t *testing.T) {
 	t.Parallel()
 	e := newAcctEnv(t)
-	for _, action := range []string{"NoSuchThing", ""} {
+	for _, action := range []string{"NoSuchThing", "ReceiveEmail"} {
 		form := url.Values{"Action": {action}, "Version": {"2010-12-01"}}
 		code, body := e.rawQuery(t, form)
 		want := "The action " + action + " is not valid for this web service."
