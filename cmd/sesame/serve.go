@@ -18,6 +18,7 @@ import (
 	"sesame/internal/api"
 	"sesame/internal/backup"
 	"sesame/internal/clock"
+	"sesame/internal/delivery"
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
@@ -204,6 +205,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Tracking.Listen == "" {
 		apiCfg.Tracking = trackHandler
+	}
+	if c, ok := deliver.(*delivery.Capture); ok {
+		apiCfg.FlushCaptured = c.Flush // /_aws/ses lists every acknowledged message
 	}
 	apiServer := api.New(apiCfg)
 

@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime"
 	"net/http"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode legacy charsets in captured bodies
@@ -45,6 +47,7 @@ type capturedBody struct {
 // selects one message; email selects by address (sesame matches the sender
 // and the recipients, LocalStack the sender only).
 func (s *Server) listCaptured(w http.ResponseWriter, r *http.Request) {
+	s.flushCaptured(r.Context())
 	f := store.CaptureFilter{ID: r.URL.Query().Get("id"), Email: r.URL.Query().Get("email")}
 	msgs, err := s.cfg.Store.Captured(r.Context(), f)
 	if err != nil {
@@ -61,6 +64,7 @@ func (s *Server) listCaptured(w http.ResponseWriter, r *http.Request) {
 
 // deleteCaptured answers DELETE /_aws/ses[?id=] with 204, as LocalStack.
 func (s *Server) deleteCaptured(w http.ResponseWriter, r *http.Request) {
+	s.flushCaptured(r.Context()) // or a message acknowledged before would appear after
 	f := store.CaptureFilter{ID: r.URL.Query().Get("id"), Email: r.URL.Query().Get("email")}
 	if _, err := s.cfg.Store.DeleteCaptured(r.Context(), f); err != nil {
 		s.log.Error("delete captured mail", "err", err)
@@ -68,6 +72,27 @@ func (s *Server) deleteCaptured(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// captureFlushWait bounds how long a read of /_aws/ses waits for capture
+// to catch up (a round takes milliseconds; a store that keeps refusing
+// must not hang readers): past it, the answer is what is captured.
+const captureFlushWait = 5 * time.Second
+
+// flushCaptured makes /_aws/ses read-your-writes: a message whose send was
+// answered (API MessageId, SMTP 250) is in the spool, and capture moves it
+// to the store asynchronously, a few milliseconds later. Rather than make
+// every send wait for that (sends are the hot path), the reader waits for
+// capture to take in what was acknowledged before it.
+func (s *Server) flushCaptured(ctx context.Context) {
+	if s.cfg.FlushCaptured == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, captureFlushWait)
+	defer cancel()
+	if err := s.cfg.FlushCaptured(ctx); err != nil {
+		s.log.Warn("captured mail: capture has not caught up; answering with what it has", "err", err)
+	}
 }
 
 func toLocalStack(m store.Captured) capturedMessage {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -307,11 +306,7 @@ func (s *Server) operationOf(r *http.Request, p awsauth.Principal, isV2 bool) (o
 }
 
 // unknownAction is v1's answer to an Action it does not have.
-func unknownAction(action string) error {
-	e := seserr.UnknownOperation()
-	e.Message = fmt.Sprintf("Unrecognized action: %s", action)
-	return e
-}
+func unknownAction(action string) error { return seserr.InvalidAction(action) }
 
 // snsBodyLimit: every SNS action takes the small limit.
 func snsBodyLimit(string) bodyLimit { return bodyLimit{bytes: smallBodyBytes} }

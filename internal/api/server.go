@@ -80,6 +80,11 @@ type Config struct {
 	// off (mx mode), or CapturedMailHandler serves it on a listener of its
 	// own. The zero value serves it, as capture mode wants.
 	HideCapturedMail bool
+	// FlushCaptured, when set, is called before /_aws/ses is read or
+	// cleared: it returns once every message acknowledged so far is in the
+	// captured mail (delivery.Capture.Flush), so a send's reply is enough
+	// for the message to be listed.
+	FlushCaptured func(context.Context) error
 	// TLS, when set, makes Serve answer HTTPS only.
 	TLS *tls.Config
 }

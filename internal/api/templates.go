@@ -105,9 +105,14 @@ func (s *Server) getTemplateV2(ctx context.Context, r *http.Request) (any, error
 }
 
 func (s *Server) listTemplatesV2(ctx context.Context, r *http.Request) (any, error) {
-	size, _, err := queryInt(r, "PageSize")
+	size, given, err := queryInt(r, "PageSize")
 	if err != nil {
 		return nil, err
+	}
+	// v2 refuses a PageSize outside 1–100, as its other lists do; v1's
+	// MaxItems is lenient (SES's reference: more than 100 is read as 100).
+	if given && (size < 1 || size > maxTemplatePage) {
+		return nil, seserr.PageSizeOutOfRange(maxTemplatePage)
 	}
 	list, next, err := s.listTemplates(ctx, r.URL.Query().Get("NextToken"), size)
 	if err != nil {
@@ -315,8 +320,13 @@ func (s *Server) template(ctx context.Context, name string) (store.Template, err
 }
 
 // listTemplates pages through the region's templates by name; the token is
-// the last name of the previous page.
+// the previous page's NextToken (its last name, opaque as the other lists'
+// tokens, so a token that is not one is refused rather than read as a name).
 func (s *Server) listTemplates(ctx context.Context, token string, size int) ([]store.TemplateMeta, string, error) {
+	after, err := decodePageToken(token)
+	if err != nil {
+		return nil, "", err
+	}
 	switch {
 	case size <= 0:
 		size = defaultTemplatePage
@@ -324,14 +334,14 @@ func (s *Server) listTemplates(ctx context.Context, token string, size int) ([]s
 		size = maxTemplatePage
 	}
 	p := principal(ctx)
-	list, err := s.cfg.Store.Templates(ctx, p.AccountID, p.Region, token, size+1)
+	list, err := s.cfg.Store.Templates(ctx, p.AccountID, p.Region, after, size+1)
 	if err != nil {
 		return nil, "", err
 	}
 	next := ""
 	if len(list) > size {
 		list = list[:size]
-		next = list[size-1].Name
+		next = encodePageToken(list[size-1].Name)
 	}
 	return list, next, nil
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -50,9 +49,7 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
 	action := form.Get("Action")
 	h, ok := s.v1[action]
 	if !ok {
-		e := seserr.UnknownOperation()
-		e.Message = fmt.Sprintf("Unrecognized action: %s", action)
-		s.writeV1Error(w, r, e)
+		s.writeV1Error(w, r, unknownAction(action))
 		return
 	}
 	out, err := h(r.Context(), queryArgs{form})

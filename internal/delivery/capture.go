@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"sesame/internal/mailmsg"
@@ -38,6 +39,10 @@ type Capture struct {
 	// Hostname names sesame in the Delivery events' smtpResponse.
 	Hostname string
 	Logger   *slog.Logger
+
+	mu          sync.Mutex
+	flushers    []chan struct{}    // Flush calls waiting for a round to cover them
+	cancelClaim context.CancelFunc // ends the current round's wait for messages
 }
 
 const (
@@ -55,41 +60,115 @@ const (
 // Run captures until ctx ends. A crash between the store's commit and the
 // spool's Done replays the batch; the store ignores ids it already has, so
 // nothing is captured twice.
+//
+// Run works in rounds: claim what the spool holds (waiting for it, then a
+// moment for company), capture it, again. A round that starts with Flush
+// calls waiting does not wait at all, and releases them once it has taken
+// everything the spool had ready (the spool hands messages out oldest first
+// and capture defers none, so a claim that comes back short has emptied it).
 func (c *Capture) Run(ctx context.Context) error {
-	log := c.log()
 	for {
-		entries, err := c.Spool.Claim(ctx, claimBatch)
+		claimCtx, cancel, flushing := c.startRound(ctx)
+		entries, err := c.Spool.Claim(claimCtx, claimBatch)
 		if ctx.Err() != nil {
+			cancel()
 			if len(entries) > 0 {
 				c.Spool.Release(ids(entries)...)
 			}
 			return nil
 		}
-		if err != nil {
+		if err != nil && claimCtx.Err() == nil {
+			cancel()
 			return fmt.Errorf("delivery: claim: %w", err)
 		}
-		entries = c.gather(ctx, entries)
-		for len(entries) > 0 {
-			n := 0
-			var size int64
-			for n < len(entries) && (n == 0 || size+entries[n].Size <= batchBytes) {
-				size += entries[n].Size
-				n++
-			}
-			batch := entries[:n]
-			if err := c.captureBatch(ctx, batch); err != nil {
-				log.Error("capture failed; will retry", "messages", len(entries), "err", err)
-				c.Spool.Release(ids(entries)...)
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(retryPause):
-				}
-				break
-			}
-			entries = entries[n:]
+		// A cancelled claim is a Flush: capture what is ready, if anything.
+		if len(flushing) == 0 && len(entries) > 0 {
+			entries = c.gather(claimCtx, entries)
 		}
+		cancel()
+		drained := len(entries) < claimBatch
+		ok := c.captureAll(ctx, entries)
+		c.endRound(flushing, ok && drained)
 	}
+}
+
+// Flush returns once every message the spool had acknowledged when it was
+// called is in the captured mail, or when ctx ends: GET /_aws/ses calls it
+// so that a message is listed as soon as its send was answered, as in
+// LocalStack. Sends do not wait for capture; only a reader that needs what
+// they wrote does, and only for the messages before it.
+func (c *Capture) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.flushers = append(c.flushers, done)
+	cancel := c.cancelClaim
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel() // a round waiting for messages (or company) stops waiting
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("delivery: flush captured mail: %w", ctx.Err())
+	}
+}
+
+// startRound takes the Flush calls made so far; the round's claim does not
+// wait when there are any (its context is already cancelled), and a later
+// Flush cancels it.
+func (c *Capture) startRound(ctx context.Context) (context.Context, context.CancelFunc, []chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	flushing := c.flushers
+	c.flushers = nil
+	claimCtx, cancel := context.WithCancel(ctx)
+	if len(flushing) > 0 {
+		cancel()
+	}
+	c.cancelClaim = cancel
+	return claimCtx, cancel, flushing
+}
+
+// endRound releases the round's Flush calls when it captured everything the
+// spool had ready for them; otherwise they wait for the next round.
+func (c *Capture) endRound(flushing []chan struct{}, covered bool) {
+	if covered {
+		for _, done := range flushing {
+			close(done)
+		}
+		return
+	}
+	if len(flushing) > 0 {
+		c.mu.Lock()
+		c.flushers = append(flushing, c.flushers...)
+		c.mu.Unlock()
+	}
+}
+
+// captureAll captures entries in store transactions of at most batchBytes.
+// When the store refuses one, what is left goes back to the spool for the
+// next round (after a pause) and captureAll reports false.
+func (c *Capture) captureAll(ctx context.Context, entries []*spool.Entry) bool {
+	for len(entries) > 0 {
+		n := 0
+		var size int64
+		for n < len(entries) && (n == 0 || size+entries[n].Size <= batchBytes) {
+			size += entries[n].Size
+			n++
+		}
+		if err := c.captureBatch(ctx, entries[:n]); err != nil {
+			c.log().Error("capture failed; will retry", "messages", len(entries), "err", err)
+			c.Spool.Release(ids(entries)...)
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryPause):
+			}
+			return false
+		}
+		entries = entries[n:]
+	}
+	return true
 }
 
 // gather waits a moment for more messages when a claim came back small. The

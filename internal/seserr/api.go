@@ -25,6 +25,16 @@ func UnknownOperation() *Error {
 		Message: "The requested operation is not supported."}
 }
 
+// InvalidAction: a v1 (Query) Action SES does not have, in the text AWS's
+// Query front ends answer ("The action DescribeX is not valid for this web
+// service."), HTTP 400.
+func InvalidAction(action string) *Error {
+	e := UnknownOperation()
+	e.HTTPStatus = 400
+	e.Message = fmt.Sprintf("The action %s is not valid for this web service.", action)
+	return e
+}
+
 // UnknownRegion: a request signed for a region this server does not serve.
 // AWS's code and opening sentence, then what to do about it: the region is
 // valid for AWS, only this installation does not serve it.
