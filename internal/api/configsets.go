@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"sesame/internal/seserr"
@@ -155,22 +153,6 @@ func (s *Server) listConfigurationSets(ctx context.Context, token string, size *
 		next = encodePageToken(names[len(names)-1])
 	}
 	return names, next, nil
-}
-
-// Page tokens are opaque to clients: the last key of the page, encoded.
-func encodePageToken(lastKey string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + lastKey))
-}
-
-func decodePageToken(token string) (string, error) {
-	if token == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || !strings.HasPrefix(string(b), "v1:") {
-		return "", seserr.InvalidNextToken()
-	}
-	return strings.TrimPrefix(string(b), "v1:"), nil
 }
 
 func validateOptions(o store.ConfigurationSetOptions) error {

@@ -415,24 +415,13 @@ func (s *Server) customVerification(ctx context.Context, name string) (store.Cus
 // listCustomVerification pages through the region's templates by name with
 // the page tokens of the other lists; size 0 is SES's default page (50).
 func (s *Server) listCustomVerification(ctx context.Context, token string, size int) ([]store.CustomVerificationTemplate, string, error) {
-	after, err := decodePageToken(token)
-	if err != nil {
-		return nil, "", err
-	}
 	if size <= 0 {
 		size = maxCustomVerificationPage
 	}
 	p := principal(ctx)
-	list, err := s.cfg.Store.CustomVerificationTemplates(ctx, p.AccountID, p.Region, after, size+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(list) > size {
-		list = list[:size]
-		next = encodePageToken(list[size-1].Name)
-	}
-	return list, next, nil
+	return pageByName(token, size, func(after string, limit int) ([]store.CustomVerificationTemplate, error) {
+		return s.cfg.Store.CustomVerificationTemplates(ctx, p.AccountID, p.Region, after, limit)
+	}, func(t store.CustomVerificationTemplate) string { return t.Name })
 }
 
 func (s *Server) deleteCustomVerification(ctx context.Context, name string, mustExist bool) error {

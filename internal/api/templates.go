@@ -323,10 +323,6 @@ func (s *Server) template(ctx context.Context, name string) (store.Template, err
 // the previous page's NextToken (its last name, opaque as the other lists'
 // tokens, so a token that is not one is refused rather than read as a name).
 func (s *Server) listTemplates(ctx context.Context, token string, size int) ([]store.TemplateMeta, string, error) {
-	after, err := decodePageToken(token)
-	if err != nil {
-		return nil, "", err
-	}
 	switch {
 	case size <= 0:
 		size = defaultTemplatePage
@@ -334,16 +330,9 @@ func (s *Server) listTemplates(ctx context.Context, token string, size int) ([]s
 		size = maxTemplatePage
 	}
 	p := principal(ctx)
-	list, err := s.cfg.Store.Templates(ctx, p.AccountID, p.Region, after, size+1)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(list) > size {
-		list = list[:size]
-		next = encodePageToken(list[size-1].Name)
-	}
-	return list, next, nil
+	return pageByName(token, size, func(after string, limit int) ([]store.TemplateMeta, error) {
+		return s.cfg.Store.Templates(ctx, p.AccountID, p.Region, after, limit)
+	}, func(t store.TemplateMeta) string { return t.Name })
 }
 
 func (s *Server) deleteTemplate(ctx context.Context, name string, mustExist bool) error {
