@@ -146,6 +146,7 @@ func New(cfg Config) *Server {
 	s.registerIdentities()
 	s.registerTemplates()
 	s.registerCustomVerification()
+	s.registerContactLists()
 	s.registerSuppression()
 	s.registerConfigurationSets()
 	s.registerTracking()

@@ -24,6 +24,7 @@ var resourceTables = map[ResourceType]string{
 	ResourceConfigurationSet: "configuration_sets",
 	ResourceIdentity:         "identities",
 	ResourceTemplate:         "templates",
+	ResourceContactList:      "contact_lists",
 }
 
 // Resource names one taggable resource of an account in a region.
