@@ -359,7 +359,9 @@ func TestListContactsV2(t *testing.T) {
 	// …/contacts with the filter in a JSON body and PageSize in the query.
 	status, body := e.signedCall(t, http.MethodGet, "/v2/email/contact-lists/members/contacts?PageSize=5", "application/json",
 		`{"Filter":{"FilteredStatus":"OPT_OUT"}}`)
-	var old struct{ Contacts []struct{ EmailAddress string } }
+	var old struct {
+		Contacts []struct{ EmailAddress string }
+	}
 	if err := json.Unmarshal([]byte(body), &old); status != http.StatusOK || err != nil ||
 		len(old.Contacts) != 1 || old.Contacts[0].EmailAddress != "d@example.com" {
 		t.Fatalf("GET ListContacts: %d %s", status, body)
