@@ -152,7 +152,8 @@ func contactError(err error, list, email string) error {
 	return err
 }
 
-// pageSize reads PageSize (1–maxContactPage, default the maximum).
+// contactPageSize reads PageSize from the query (1–maxContactPage, default
+// the maximum).
 func contactPageSize(r *http.Request) (int, error) {
 	size, given, err := queryInt(r, "PageSize")
 	if err != nil {
@@ -225,29 +226,22 @@ func (s *Server) getContactListV2(ctx context.Context, r *http.Request) (any, er
 func (s *Server) updateContactListV2(ctx context.Context, r *http.Request) (any, error) {
 	name := r.PathValue("ContactListName")
 	var in struct {
-		Topics      *[]topicJSON
-		Description *string
+		Topics      []topicJSON
+		Description string
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
-	var topics []store.Topic
-	if in.Topics != nil {
-		var err error
-		if topics, err = validateTopics(*in.Topics); err != nil {
-			return nil, err
-		}
+	// SES: "This operation does a complete replacement": a list updated
+	// without Topics has none afterwards.
+	topics, err := validateTopics(in.Topics)
+	if err != nil {
+		return nil, err
 	}
 	p := principal(ctx)
 	now := s.clk.Now()
-	_, err := s.contactStore().UpdateContactList(ctx, p.AccountID, p.Region, name, func(l *store.ContactList) error {
-		if in.Topics != nil {
-			l.Topics = topics
-		}
-		if in.Description != nil {
-			l.Description = *in.Description
-		}
-		l.Updated = now
+	_, err = s.contactStore().UpdateContactList(ctx, p.AccountID, p.Region, name, func(l *store.ContactList) error {
+		l.Topics, l.Description, l.Updated = topics, in.Description, now
 		return nil
 	})
 	return nil, contactListError(err, name)
@@ -409,6 +403,15 @@ func (s *Server) updateContactV2(ctx context.Context, r *http.Request) (any, err
 	}
 	if err := in.validate(); err != nil {
 		return nil, err
+	}
+	// SES replaces a contact's preferences with those given ("otherwise,
+	// all your existing preferences will be removed"), and SDKs leave a
+	// false UnsubscribeAll out; AttributesData left out stays as it was.
+	if in.TopicPreferences == nil {
+		in.TopicPreferences = &[]preferenceJSON{}
+	}
+	if in.UnsubscribeAll == nil {
+		in.UnsubscribeAll = new(bool)
 	}
 	p := principal(ctx)
 	now := s.clk.Now()

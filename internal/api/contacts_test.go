@@ -72,7 +72,7 @@ func TestContactListsV2(t *testing.T) {
 		t.Fatalf("a list in another region: %v", err)
 	}
 
-	// Update replaces the topics and the description given.
+	// Update replaces the whole list: topics, and the description left out.
 	e.clk.Advance(time.Minute)
 	_, err = e.v2.UpdateContactList(ctx, &sesv2.UpdateContactListInput{ContactListName: aws.String("members"),
 		Topics: newsTopics()[:1]})
@@ -83,7 +83,7 @@ func TestContactListsV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Topics) != 1 || aws.ToString(got.Description) != "the list" || !got.LastUpdatedTimestamp.After(*got.CreatedTimestamp) {
+	if len(got.Topics) != 1 || got.Description != nil || !got.LastUpdatedTimestamp.After(*got.CreatedTimestamp) {
 		t.Fatalf("after update: %+v", got)
 	}
 
@@ -226,7 +226,8 @@ func TestContactsV2(t *testing.T) {
 	_, err = e.v2.GetContact(ctx, &sesv2.GetContactInput{ContactListName: list, EmailAddress: aws.String("b@example.com")})
 	wantErrCode(t, err, "NotFoundException")
 
-	// Update: the fields given replace, the others stay.
+	// Update: preferences and UnsubscribeAll are replaced, AttributesData
+	// stays when left out.
 	e.clk.Advance(time.Minute)
 	if _, err := e.v2.UpdateContact(ctx, &sesv2.UpdateContactInput{ContactListName: list, EmailAddress: aws.String("ann@example.com"),
 		TopicPreferences: []v2types.TopicPreference{pref("news", v2types.SubscriptionStatusOptOut)}, UnsubscribeAll: true}); err != nil {
@@ -240,6 +241,18 @@ func TestContactsV2(t *testing.T) {
 		!slices.Equal(prefPairs(got.TopicDefaultPreferences), []string{"offers=OPT_OUT"}) ||
 		!got.UnsubscribeAll || aws.ToString(got.AttributesData) != `{"name":"Ann"}` || !got.LastUpdatedTimestamp.After(*got.CreatedTimestamp) {
 		t.Fatalf("after update: %+v", got)
+	}
+	if _, err := e.v2.UpdateContact(ctx, &sesv2.UpdateContactInput{ContactListName: list, EmailAddress: aws.String("ann@example.com"),
+		AttributesData: aws.String(`{"name":"Ann B"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.v2.GetContact(ctx, &sesv2.GetContactInput{ContactListName: list, EmailAddress: aws.String("ann@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.TopicPreferences) != 0 || len(got.TopicDefaultPreferences) != 2 || got.UnsubscribeAll ||
+		aws.ToString(got.AttributesData) != `{"name":"Ann B"}` {
+		t.Fatalf("after the second update: %+v", got)
 	}
 	_, err = e.v2.UpdateContact(ctx, &sesv2.UpdateContactInput{ContactListName: list, EmailAddress: aws.String("ann@example.com"),
 		AttributesData: aws.String("[")})
