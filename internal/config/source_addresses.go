@@ -51,3 +51,12 @@ func validateSourceAddresses(list []SourceAddress, bad func(key, format string, 
 	}
 	return nil
 }
+
+// SourceIPs are the source addresses' IPs, canonical, in the file's order.
+func (d *Delivery) SourceIPs() []string {
+	var ips []string
+	for _, a := range d.SourceAddresses {
+		ips = append(ips, a.Addr().String())
+	}
+	return ips
+}

@@ -24,6 +24,7 @@ var resourceTables = map[ResourceType]string{
 	ResourceConfigurationSet: "configuration_sets",
 	ResourceIdentity:         "identities",
 	ResourceTemplate:         "templates",
+	ResourceDedicatedIPPool:  "dedicated_ip_pools",
 }
 
 // Resource names one taggable resource of an account in a region.
