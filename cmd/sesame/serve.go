@@ -198,6 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ReadTimeout: cfg.API.ReadTimeout.Duration, IdleTimeout: cfg.API.IdleTimeout.Duration,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
+		DedicatedIPs:     cfg.Delivery.SourceIPs(),
 	}
 	var apiCert *certSource
 	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {

@@ -61,12 +61,16 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	autoWarmup, err := s.dedicatedIPAutoWarmup(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]any{
 		"SendQuota":                    q,
 		"SendingEnabled":               set.SendingEnabled,
 		"ProductionAccessEnabled":      set.Production,
 		"EnforcementStatus":            enforcementStatus(set),
-		"DedicatedIpAutoWarmupEnabled": false,
+		"DedicatedIpAutoWarmupEnabled": autoWarmup,
 		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons},
 	}
 	p := principal(ctx)

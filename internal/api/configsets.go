@@ -94,6 +94,9 @@ func (s *Server) createConfigurationSet(ctx context.Context, cs store.Configurat
 	if err := validateTags(cs.Tags); err != nil {
 		return err
 	}
+	if err := s.checkSendingPool(ctx, cs.Options.Delivery); err != nil {
+		return err
+	}
 	p := principal(ctx)
 	cs.AccountID, cs.Region, cs.Created = p.AccountID, p.Region, s.clk.Now()
 	err := s.cfg.Store.CreateConfigurationSet(ctx, cs, maxConfigurationSets)
@@ -332,6 +335,12 @@ func (s *Server) deleteConfigurationSetV2(ctx context.Context, r *http.Request) 
 func (s *Server) putDeliveryOptionsV2(ctx context.Context, r *http.Request) (any, error) {
 	var in deliveryOptionsV2
 	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if _, err := s.configurationSet(ctx, r.PathValue("ConfigurationSetName")); err != nil {
+		return nil, err
+	}
+	if err := s.checkSendingPool(ctx, in.store()); err != nil {
 		return nil, err
 	}
 	return nil, s.updateOptions(ctx, r.PathValue("ConfigurationSetName"), func(o *store.ConfigurationSetOptions) {

@@ -30,6 +30,10 @@ func TestConfigurationSetCreateGetDeleteV2(t *testing.T) {
 	ctx := context.Background()
 	fresh := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+	// SendingPoolName must name a pool of the account.
+	if _, err := e.v2.CreateDedicatedIpPool(ctx, &sesv2.CreateDedicatedIpPoolInput{PoolName: aws.String("pool")}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := e.v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{
 		ConfigurationSetName: aws.String("full_Set-1"),
 		DeliveryOptions:      &v2types.DeliveryOptions{TlsPolicy: "REQUIRE", SendingPoolName: aws.String("pool"), MaxDeliverySeconds: aws.Int64(600)},

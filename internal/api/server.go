@@ -87,6 +87,9 @@ type Config struct {
 	FlushCaptured func(context.Context) error
 	// TLS, when set, makes Serve answer HTTPS only.
 	TLS *tls.Config
+	// DedicatedIPs are the machine's sending addresses
+	// ([[delivery.source_addresses]]), every account's dedicated IPs.
+	DedicatedIPs []string
 }
 
 // Topics is what the API asks of SNS.
@@ -156,6 +159,7 @@ func New(cfg Config) *Server {
 	s.registerInsights()
 	s.registerAddressInsights()
 	s.registerTags()
+	s.registerDedicatedIPs()
 	s.registerDeliverability()
 	s.registerNotSelfHosted()
 	s.registerReceiptV1()

@@ -186,6 +186,11 @@ type Delivery struct {
 	// validator whose AD bit is trusted: turn it on only for one that
 	// validates and is reached over a trusted path (loopback).
 	DANE bool `toml:"dane"`
+
+	// SourceAddresses are the machine's sending addresses
+	// ([[delivery.source_addresses]]), shown by the API as dedicated IPs;
+	// delivery binds to them in a later version.
+	SourceAddresses []SourceAddress `toml:"source_addresses"`
 }
 
 // Destination overrides delivery limits for one recipient domain.
@@ -763,6 +768,9 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 		if _, err := os.Stat(d.MTASTSCAFile); err != nil {
 			return bad("delivery.mta_sts_ca_file", "%v", err)
 		}
+	}
+	if err := validateSourceAddresses(d.SourceAddresses, bad); err != nil {
+		return err
 	}
 	for name, dest := range d.Destinations {
 		key := fmt.Sprintf("delivery.destinations.%q", name)

@@ -25,6 +25,7 @@ var resourceTables = map[ResourceType]string{
 	ResourceIdentity:         "identities",
 	ResourceTemplate:         "templates",
 	ResourceContactList:      "contact_lists",
+	ResourceDedicatedIPPool:  "dedicated_ip_pools",
 }
 
 // Resource names one taggable resource of an account in a region.

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Dedicated IP pools and what an account sets about the operator's sending
+// addresses (the dedicated IPs): which of its pools one is in, and its
+// warm-up percentage. The addresses come from the configuration, so the
+// store keeps only these settings; an address it has no row for is in no
+// pool and fully warmed up.
+
+// ErrNotEmpty is returned (wrapped) when a pool to delete still holds
+// addresses.
+var ErrNotEmpty = errors.New("store: not empty")
+
+// DedicatedIPPool is one of an account's pools of dedicated IPs.
+type DedicatedIPPool struct {
+	AccountID   string
+	Region      string
+	Name        string
+	ScalingMode string // STANDARD
+	Tags        []Tag  // at creation
+	Created     time.Time
+}
+
+// DedicatedIPSetting is what an account set about one address.
+type DedicatedIPSetting struct {
+	IP               string // canonical text
+	PoolName         string // "" for none
+	WarmupPercentage int
+}
+
+// ResourceDedicatedIPPool is the tag type of pools.
+const ResourceDedicatedIPPool ResourceType = "dedicated-ip-pool"
+
+// CreateDedicatedIPPool adds a pool with its tags: ErrExists if the account
+// has one of that name in the region, ErrLimit if it has max of them.
+func (s *Store) CreateDedicatedIPPool(ctx context.Context, p DedicatedIPPool, max int) error {
+	if p.Created.IsZero() {
+		p.Created = time.Now()
+	}
+	what := fmt.Sprintf("create dedicated IP pool %s of %s in %s", p.Name, p.AccountID, p.Region)
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+		var exists, n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM dedicated_ip_pools
+			WHERE account_id = ? AND region = ?`, p.Name, p.AccountID, p.Region).Scan(&n, &exists); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if exists > 0 {
+			return fmt.Errorf("store: %s: %w", what, ErrExists)
+		}
+		if n >= max {
+			return fmt.Errorf("store: %s: %d pools: %w", what, n, ErrLimit)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dedicated_ip_pools (account_id, region, name, scaling_mode, created_at)
+			VALUES (?, ?, ?, ?, ?)`, p.AccountID, p.Region, p.Name, p.ScalingMode, toDB(p.Created)); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		return upsertTags(ctx, tx, Resource{AccountID: p.AccountID, Region: p.Region, Type: ResourceDedicatedIPPool, Name: p.Name}, p.Tags)
+	})
+}
+
+// DedicatedIPPool looks a pool up (ErrNotFound if absent); Tags stay nil.
+func (s *Store) DedicatedIPPool(ctx context.Context, accountID, region, name string) (DedicatedIPPool, error) {
+	p := DedicatedIPPool{AccountID: accountID, Region: region, Name: name}
+	var created int64
+	err := s.reads.QueryRowContext(ctx, `SELECT scaling_mode, created_at FROM dedicated_ip_pools
+		WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, name).Scan(&p.ScalingMode, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("store: dedicated IP pool %s of %s in %s: %w", name, accountID, region, ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: dedicated IP pool %s of %s in %s: %w", name, accountID, region, err)
+	}
+	p.Created = fromDB(created)
+	return p, nil
+}
+
+// DedicatedIPPoolNames lists an account's pools in a region by name, after
+// the name after ("" = from the start), at most limit.
+func (s *Store) DedicatedIPPoolNames(ctx context.Context, accountID, region, after string, limit int) ([]string, error) {
+	rows, err := s.reads.QueryContext(ctx, `SELECT name FROM dedicated_ip_pools
+		WHERE account_id = ? AND region = ? AND name > ? ORDER BY name LIMIT ?`, accountID, region, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: dedicated IP pools of %s in %s: %w", accountID, region, err)
+	}
+	defer rows.Close()
+	names := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: dedicated IP pools of %s in %s: %w", accountID, region, err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: dedicated IP pools of %s in %s: %w", accountID, region, err)
+	}
+	return names, nil
+}
+
+// DeleteDedicatedIPPool removes a pool and its tags: ErrNotFound if absent,
+// ErrNotEmpty while an address is in it (SES keeps a STANDARD pool that
+// holds addresses).
+func (s *Store) DeleteDedicatedIPPool(ctx context.Context, accountID, region, name string) error {
+	what := fmt.Sprintf("delete dedicated IP pool %s of %s in %s", name, accountID, region)
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM dedicated_ips
+			WHERE account_id = ? AND region = ? AND pool_name = ?`, accountID, region, name).Scan(&n); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM dedicated_ip_pools WHERE account_id = ? AND region = ? AND name = ?`,
+			accountID, region, name)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if k, err := res.RowsAffected(); err != nil || k == 0 {
+			return fmt.Errorf("store: %s: %w", what, ErrNotFound)
+		}
+		if n > 0 {
+			return fmt.Errorf("store: %s: %d addresses: %w", what, n, ErrNotEmpty)
+		}
+		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceDedicatedIPPool, Name: name})
+	})
+}
+
+// DedicatedIPSettings is what the account set about its addresses, by
+// address (an address it set nothing about is absent).
+func (s *Store) DedicatedIPSettings(ctx context.Context, accountID, region string) (map[string]DedicatedIPSetting, error) {
+	rows, err := s.reads.QueryContext(ctx, `SELECT ip, pool_name, warmup_percentage FROM dedicated_ips
+		WHERE account_id = ? AND region = ?`, accountID, region)
+	if err != nil {
+		return nil, fmt.Errorf("store: dedicated IPs of %s in %s: %w", accountID, region, err)
+	}
+	defer rows.Close()
+	out := map[string]DedicatedIPSetting{}
+	for rows.Next() {
+		var d DedicatedIPSetting
+		if err := rows.Scan(&d.IP, &d.PoolName, &d.WarmupPercentage); err != nil {
+			return nil, fmt.Errorf("store: dedicated IPs of %s in %s: %w", accountID, region, err)
+		}
+		out[d.IP] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: dedicated IPs of %s in %s: %w", accountID, region, err)
+	}
+	return out, nil
+}
+
+// PutDedicatedIPInPool moves ip into the account's pool (ErrNotFound if the
+// pool does not exist).
+func (s *Store) PutDedicatedIPInPool(ctx context.Context, accountID, region, ip, pool string) error {
+	what := fmt.Sprintf("put dedicated IP %s in pool %s of %s in %s", ip, pool, accountID, region)
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+		if err := resourceExists(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceDedicatedIPPool, Name: pool}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dedicated_ips (account_id, region, ip, pool_name, warmup_percentage)
+			VALUES (?, ?, ?, ?, 100) ON CONFLICT (account_id, region, ip) DO UPDATE SET pool_name = excluded.pool_name`,
+			accountID, region, ip, pool); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		return nil
+	})
+}
+
+// SetDedicatedIPWarmup sets ip's warm-up percentage for the account.
+func (s *Store) SetDedicatedIPWarmup(ctx context.Context, accountID, region, ip string, percentage int) error {
+	if _, err := s.writes.ExecContext(ctx, `INSERT INTO dedicated_ips (account_id, region, ip, pool_name, warmup_percentage)
+		VALUES (?, ?, ?, '', ?) ON CONFLICT (account_id, region, ip) DO UPDATE SET warmup_percentage = excluded.warmup_percentage`,
+		accountID, region, ip, percentage); err != nil {
+		return fmt.Errorf("store: warm-up of dedicated IP %s of %s in %s: %w", ip, accountID, region, err)
+	}
+	return nil
+}
+
+// DedicatedIPAutoWarmup is the account's automatic warm-up switch (off
+// until set).
+func (s *Store) DedicatedIPAutoWarmup(ctx context.Context, accountID, region string) (bool, error) {
+	var on bool
+	err := s.reads.QueryRowContext(ctx, `SELECT auto_warmup FROM dedicated_ip_warmup WHERE account_id = ? AND region = ?`,
+		accountID, region).Scan(&on)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("store: automatic warm-up of %s in %s: %w", accountID, region, err)
+	}
+	return on, nil
+}
+
+// SetDedicatedIPAutoWarmup sets the account's automatic warm-up switch.
+func (s *Store) SetDedicatedIPAutoWarmup(ctx context.Context, accountID, region string, on bool) error {
+	if _, err := s.writes.ExecContext(ctx, `INSERT INTO dedicated_ip_warmup (account_id, region, auto_warmup) VALUES (?, ?, ?)
+		ON CONFLICT (account_id, region) DO UPDATE SET auto_warmup = excluded.auto_warmup`,
+		accountID, region, boolDB(on)); err != nil {
+		return fmt.Errorf("store: automatic warm-up of %s in %s: %w", accountID, region, err)
+	}
+	return nil
+}
