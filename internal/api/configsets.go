@@ -210,6 +210,10 @@ type (
 		TrackingOptions      *trackingOptionsV2    `json:",omitempty"`
 		VdmOptions           *vdmOptionsV2         `json:",omitempty"`
 		Tags                 []store.Tag
+
+		// Checked at create (aws_only.go), never stored, so never returned.
+		ArchivingOptions       *archivingOptionsV2       `json:",omitempty"`
+		MessageSecurityOptions *messageSecurityOptionsV2 `json:",omitempty"`
 	}
 )
 
@@ -248,6 +252,12 @@ func (s *Server) createConfigurationSetV2(ctx context.Context, r *http.Request) 
 		return nil, seserr.MissingParameter("ConfigurationSetName")
 	}
 	if err := in.VdmOptions.check(); err != nil {
+		return nil, err
+	}
+	if err := in.ArchivingOptions.check(); err != nil {
+		return nil, err
+	}
+	if err := in.MessageSecurityOptions.check(); err != nil {
 		return nil, err
 	}
 	cs := store.ConfigurationSet{Name: in.ConfigurationSetName, Tags: in.Tags, Options: store.ConfigurationSetOptions{

@@ -157,6 +157,7 @@ func New(cfg Config) *Server {
 	s.registerTags()
 	s.registerDeliverability()
 	s.registerNotSelfHosted()
+	s.registerAWSOnly()
 	s.registerReceiptV1()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {
