@@ -12,7 +12,8 @@ import (
 // self-hosted sesame cannot use: S/MIME signing with certificates from AWS
 // Certificate Manager (the identity certificate operations and a
 // configuration set's MessageSecurityOptions), archiving into a MailManager
-// archive (ArchivingOptions) and AWS's pricing plans. What would turn such
+// archive (ArchivingOptions), AWS's pricing plans and Virtual Deliverability
+// Manager's metrics (BatchGetMetricData). What would turn such
 // a feature on is refused with a BadRequest that says why; what leaves or
 // turns it off is accepted, and reads answer the truth (no certificates).
 // The resource named still has to exist: an unknown identity or
@@ -25,6 +26,7 @@ func (s *Server) registerAWSOnly() {
 	s.handleV2("PUT /v2/email/configuration-sets/{ConfigurationSetName}/archiving-options", s.putArchivingOptionsV2)
 	s.handleV2("POST /v2/email/update-configuration-sets", s.updateConfigurationSetV2)
 	s.handleV2("PUT /v2/email/account/pricing-attributes", s.putAccountPricingAttributesV2)
+	s.handleV2("POST /v2/email/metrics/batch", s.batchGetMetricDataV2)
 }
 
 // --- S/MIME certificates -------------------------------------------------
@@ -161,3 +163,24 @@ func (s *Server) putAccountPricingAttributesV2(ctx context.Context, r *http.Requ
 	}
 	return nil, seserr.InvalidEnumValue("Plan", in.Plan, "NONE, ESSENTIALS, PRO, ENTERPRISE")
 }
+
+// --- VDM metrics ---------------------------------------------------------
+
+// batchGetMetricDataV2 checks the request's shape (Queries, 1 to 10, as
+// the model has it) and refuses it: see seserr.NoVdmMetrics.
+func (s *Server) batchGetMetricDataV2(ctx context.Context, r *http.Request) (any, error) {
+	var in struct{ Queries []json.RawMessage }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	switch n := len(in.Queries); {
+	case in.Queries == nil:
+		return nil, seserr.MissingParameter("Queries")
+	case n < 1 || n > maxMetricQueries:
+		return nil, seserr.MetricQueriesOutOfRange(n, maxMetricQueries)
+	}
+	return nil, seserr.NoVdmMetrics()
+}
+
+// maxMetricQueries is the model's bound on BatchGetMetricData's Queries.
+const maxMetricQueries = 10

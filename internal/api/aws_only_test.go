@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -123,4 +124,25 @@ func TestPutAccountPricingAttributes(t *testing.T) {
 	wantRefusal(t, err, "no pricing plans")
 	_, err = e.v2.PutAccountPricingAttributes(ctx, &sesv2.PutAccountPricingAttributesInput{Plan: "GOLD"})
 	wantErrCode(t, err, "BadRequestException")
+}
+
+// BatchGetMetricData: VDM's metrics, which sesame does not have, are
+// refused with where its own counts are; a malformed request is refused
+// for that first.
+func TestBatchGetMetricData(t *testing.T) {
+	t.Parallel()
+	e := newAcctEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	q := v2types.BatchGetMetricDataQuery{Id: aws.String("sends"), Namespace: v2types.MetricNamespaceVdm,
+		Metric: v2types.MetricSend, StartDate: aws.Time(now.Add(-48 * time.Hour)), EndDate: aws.Time(now)}
+	_, err := e.v2.BatchGetMetricData(ctx, &sesv2.BatchGetMetricDataInput{Queries: []v2types.BatchGetMetricDataQuery{q}})
+	wantRefusal(t, err, "GetSendStatistics")
+
+	many := make([]v2types.BatchGetMetricDataQuery, 11)
+	for i := range many {
+		many[i] = q
+	}
+	_, err = e.v2.BatchGetMetricData(ctx, &sesv2.BatchGetMetricDataInput{Queries: many})
+	wantRefusal(t, err, "less than or equal to 10")
 }

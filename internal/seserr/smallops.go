@@ -4,7 +4,8 @@ import "fmt"
 
 // Refusals of SES v2 features that need an AWS service sesame cannot use:
 // S/MIME signing with certificates kept in AWS Certificate Manager, mail
-// archiving into a MailManager archive, and AWS's pricing plans. Each says
+// archiving into a MailManager archive, AWS's pricing plans and Virtual
+// Deliverability Manager's metrics. Each says
 // why and what to do instead, so a tool that calls one learns it was not
 // done rather than believing it was.
 
@@ -32,4 +33,23 @@ func NoMailManagerArchive() *Error {
 func NoPricingPlans(plan string) *Error {
 	return BadRequest(fmt.Sprintf("sesame has no pricing plans, so none can be <%s>: it bills nothing and every "+
 		"feature it has is open to every account. Only NONE is accepted.", plan))
+}
+
+// NoVdmMetrics: BatchGetMetricData. Its metrics are Virtual Deliverability
+// Manager's, defined per message (a message to more than one recipient
+// counts nowhere, opens and clicks once); sesame has no VDM and counts per
+// recipient, so answering with its counts would pass them off as VDM's.
+func NoVdmMetrics() *Error {
+	return BadRequest("sesame has no Virtual Deliverability Manager, whose metrics BatchGetMetricData returns. " +
+		"Its own counts, per recipient and 15 minutes, are in GetSendStatistics; per message in GetMessageInsights " +
+		"and event destinations; totals at /metrics.")
+}
+
+// MetricQueriesOutOfRange: BatchGetMetricData with no query or more than
+// the model allows, in AWS's validation wording.
+func MetricQueriesOutOfRange(n, max int) *Error {
+	e := BadRequest(fmt.Sprintf("1 validation error detected: Value at 'queries' failed to satisfy constraint: "+
+		"Member must have length less than or equal to %d and greater than or equal to 1 (got %d)", max, n))
+	e.QueryCode = "ValidationError"
+	return e
 }
