@@ -72,6 +72,7 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 		"EnforcementStatus":            enforcementStatus(set),
 		"DedicatedIpAutoWarmupEnabled": autoWarmup,
 		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons},
+		"VdmAttributes":                accountVdm(),
 	}
 	p := principal(ctx)
 	d, err := s.cfg.Store.AccountDetails(ctx, p.AccountID, p.Region)

@@ -211,7 +211,12 @@ type (
 		SendingOptions       *sendingOptionsV2     `json:",omitempty"`
 		SuppressionOptions   *suppressionOptionsV2 `json:",omitempty"`
 		TrackingOptions      *trackingOptionsV2    `json:",omitempty"`
+		VdmOptions           *vdmOptionsV2         `json:",omitempty"`
 		Tags                 []store.Tag
+
+		// Checked at create (aws_only.go), never stored, so never returned.
+		ArchivingOptions       *archivingOptionsV2       `json:",omitempty"`
+		MessageSecurityOptions *messageSecurityOptionsV2 `json:",omitempty"`
 	}
 )
 
@@ -249,6 +254,15 @@ func (s *Server) createConfigurationSetV2(ctx context.Context, r *http.Request) 
 	if in.ConfigurationSetName == "" {
 		return nil, seserr.MissingParameter("ConfigurationSetName")
 	}
+	if err := in.VdmOptions.check(); err != nil {
+		return nil, err
+	}
+	if err := in.ArchivingOptions.check(); err != nil {
+		return nil, err
+	}
+	if err := in.MessageSecurityOptions.check(); err != nil {
+		return nil, err
+	}
 	cs := store.ConfigurationSet{Name: in.ConfigurationSetName, Tags: in.Tags, Options: store.ConfigurationSetOptions{
 		Delivery: in.DeliveryOptions.store(), Reputation: in.ReputationOptions.store(), Tracking: in.TrackingOptions.store()}}
 	if in.SendingOptions != nil {
@@ -270,7 +284,8 @@ func (s *Server) getConfigurationSetV2(ctx context.Context, r *http.Request) (an
 	out := configurationSetV2{ConfigurationSetName: cs.Name, Tags: cs.Tags,
 		DeliveryOptions:   &deliveryOptionsV2{TlsPolicy: "OPTIONAL"},
 		ReputationOptions: &reputationOptionsV2{},
-		SendingOptions:    &sendingOptionsV2{SendingEnabled: cs.SendingEnabled()}}
+		SendingOptions:    &sendingOptionsV2{SendingEnabled: cs.SendingEnabled()},
+		VdmOptions:        configurationSetVdm()}
 	if out.Tags == nil {
 		out.Tags = []store.Tag{}
 	}

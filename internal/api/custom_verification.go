@@ -93,11 +93,18 @@ func (s *Server) createCustomVerificationV2(ctx context.Context, r *http.Request
 	var in struct {
 		TemplateName string
 		customVerificationFields
+		Tags []store.Tag
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
-	return nil, s.createCustomVerification(ctx, in.TemplateName, in.customVerificationFields)
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := s.createCustomVerification(ctx, in.TemplateName, in.customVerificationFields); err != nil {
+		return nil, err
+	}
+	return nil, s.setCreatedTags(ctx, store.ResourceCustomVerificationTemplate, in.TemplateName, in.Tags)
 }
 
 func (s *Server) updateCustomVerificationV2(ctx context.Context, r *http.Request) (any, error) {
@@ -117,9 +124,17 @@ func (s *Server) getCustomVerificationV2(ctx context.Context, r *http.Request) (
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{
+	tags, err := s.resourceTags(ctx, store.ResourceCustomVerificationTemplate, t.Name)
+	if errors.Is(err, store.ErrNotFound) { // deleted since it was read
+		return nil, seserr.CustomVerificationTemplateDoesNotExist(t.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
 		"TemplateName": t.Name, "FromEmailAddress": t.FromEmailAddress, "TemplateSubject": t.Subject,
 		"TemplateContent": t.Content, "SuccessRedirectionURL": t.SuccessURL, "FailureRedirectionURL": t.FailureURL,
+		"Tags": tags,
 	}, nil
 }
 

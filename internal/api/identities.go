@@ -83,9 +83,9 @@ func (s *Server) updateIdentity(ctx context.Context, name string, fn func(*store
 	return d, err
 }
 
-// listIdentities pages the caller's identities of typ ("" = all) by name
-// after the token's; size 0 means the maximum page.
-func (s *Server) listIdentities(ctx context.Context, typ store.IdentityType, token string, size int) ([]store.Identity, string, error) {
+// listIdentities pages the caller's identities that keep accepts (nil =
+// all) by name after the token's; size 0 means the maximum page.
+func (s *Server) listIdentities(ctx context.Context, keep func(store.Identity) bool, token string, size int) ([]store.Identity, string, error) {
 	after, err := decodePageToken(token)
 	if err != nil {
 		return nil, "", err
@@ -103,7 +103,7 @@ func (s *Server) listIdentities(ctx context.Context, typ store.IdentityType, tok
 	}
 	var page []store.Identity
 	for _, id := range all {
-		if (typ != "" && id.Type != typ) || (after != "" && id.Name <= after) {
+		if (keep != nil && !keep(id)) || (after != "" && id.Name <= after) {
 			continue
 		}
 		if len(page) == size {
@@ -230,6 +230,7 @@ func (s *Server) createEmailIdentityV2(ctx context.Context, r *http.Request) (an
 
 func (s *Server) listEmailIdentitiesV2(ctx context.Context, r *http.Request) (any, error) {
 	var in struct {
+		Filter    map[string]string
 		NextToken string
 		PageSize  int
 	}
@@ -244,7 +245,11 @@ func (s *Server) listEmailIdentitiesV2(ctx context.Context, r *http.Request) (an
 		}
 		in.PageSize, in.NextToken = n, r.URL.Query().Get("NextToken")
 	}
-	page, next, err := s.listIdentities(ctx, "", in.NextToken, in.PageSize)
+	keep, err := identityFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	page, next, err := s.listIdentities(ctx, keep, in.NextToken, in.PageSize)
 	if err != nil {
 		return nil, err
 	}

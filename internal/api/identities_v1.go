@@ -115,7 +115,11 @@ func (s *Server) listIdentitiesV1(ctx context.Context, q queryArgs) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := s.listIdentities(ctx, typ, q.Get("NextToken"), size)
+	var keep func(store.Identity) bool
+	if typ != "" {
+		keep = func(id store.Identity) bool { return id.Type == typ }
+	}
+	page, next, err := s.listIdentities(ctx, keep, q.Get("NextToken"), size)
 	if err != nil {
 		return nil, err
 	}

@@ -162,6 +162,7 @@ func New(cfg Config) *Server {
 	s.registerDedicatedIPs()
 	s.registerDeliverability()
 	s.registerNotSelfHosted()
+	s.registerAWSOnly()
 	s.registerReceiptV1()
 	read, idle := cfg.ReadTimeout, cfg.IdleTimeout
 	if read <= 0 {

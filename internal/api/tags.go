@@ -56,7 +56,7 @@ var taggableKinds = map[string]taggableKind{
 	"template":                           {store.ResourceTemplate, "Template"},
 	"contact-list":                       {"contact-list", "ContactList"},
 	"dedicated-ip-pool":                  {"dedicated-ip-pool", "DedicatedIpPool"},
-	"custom-verification-email-template": {"custom-verification-email-template", "CustomVerificationEmailTemplate"},
+	"custom-verification-email-template": {store.ResourceCustomVerificationTemplate, "CustomVerificationEmailTemplate"},
 }
 
 // taggedResource is a parsed resource ARN.

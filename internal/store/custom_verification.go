@@ -165,10 +165,19 @@ func (s *Store) CustomVerificationTemplates(ctx context.Context, accountID, regi
 
 // DeleteCustomVerificationTemplate removes one (ErrNotFound if absent).
 func (s *Store) DeleteCustomVerificationTemplate(ctx context.Context, accountID, region, name string) error {
-	res, err := s.writes.ExecContext(ctx, `DELETE FROM custom_verification_templates
-		WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, name)
-	if err != nil {
-		return fmt.Errorf("store: delete custom verification template %s of %s in %s: %w", name, accountID, region, err)
-	}
-	return templateAffected(res, fmt.Sprintf("delete custom verification template %s of %s in %s", name, accountID, region))
+	what := fmt.Sprintf("delete custom verification template %s of %s in %s", name, accountID, region)
+	return s.inTx(ctx, what, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM custom_verification_templates
+			WHERE account_id = ? AND region = ? AND name = ?`, accountID, region, name)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if err := templateAffected(res, what); err != nil {
+			return err
+		}
+		// Its tags go with it, so a template created again under the name
+		// starts without them.
+		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region,
+			Type: ResourceCustomVerificationTemplate, Name: name})
+	})
 }

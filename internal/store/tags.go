@@ -12,20 +12,22 @@ type ResourceType string
 
 // The taggable resources that exist in sesame.
 const (
-	ResourceConfigurationSet ResourceType = "configuration-set"
-	ResourceIdentity         ResourceType = "identity"
-	ResourceTemplate         ResourceType = "template"
+	ResourceConfigurationSet           ResourceType = "configuration-set"
+	ResourceIdentity                   ResourceType = "identity"
+	ResourceTemplate                   ResourceType = "template"
+	ResourceCustomVerificationTemplate ResourceType = "custom-verification-email-template"
 )
 
 // resourceTables says where each taggable type's resources live, so a tag
 // is only ever written for a resource that exists, in the same transaction
 // that checks it. A type not listed has no resources yet (ErrNotFound).
 var resourceTables = map[ResourceType]string{
-	ResourceConfigurationSet: "configuration_sets",
-	ResourceIdentity:         "identities",
-	ResourceTemplate:         "templates",
-	ResourceContactList:      "contact_lists",
-	ResourceDedicatedIPPool:  "dedicated_ip_pools",
+	ResourceConfigurationSet:           "configuration_sets",
+	ResourceIdentity:                   "identities",
+	ResourceTemplate:                   "templates",
+	ResourceContactList:                "contact_lists",
+	ResourceDedicatedIPPool:            "dedicated_ip_pools",
+	ResourceCustomVerificationTemplate: "custom_verification_templates",
 }
 
 // Resource names one taggable resource of an account in a region.
