@@ -40,6 +40,15 @@ func queryForm(r *http.Request, body []byte) (url.Values, error) {
 	return form, nil
 }
 
+// v1WithoutResult are the actions whose model has no output: SES answers
+// them with ResponseMetadata alone, no (empty) Result element.
+var v1WithoutResult = map[string]bool{
+	"CreateCustomVerificationEmailTemplate": true, "DeleteCustomVerificationEmailTemplate": true,
+	"DeleteVerifiedEmailAddress": true, "UpdateAccountSendingEnabled": true,
+	"UpdateConfigurationSetReputationMetricsEnabled": true, "UpdateConfigurationSetSendingEnabled": true,
+	"UpdateCustomVerificationEmailTemplate": true, "VerifyEmailAddress": true,
+}
+
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := queryForm(r, body)
 	if err != nil {
@@ -64,10 +73,12 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request, body []byte) {
 		Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: v1Namespace}}}
 	_ = enc.EncodeToken(start)
 	result := xml.StartElement{Name: xml.Name{Local: action + "Result"}}
-	if out == nil {
+	switch {
+	case v1WithoutResult[action]:
+	case out == nil:
 		_ = enc.EncodeToken(result)
 		_ = enc.EncodeToken(result.End())
-	} else {
+	default:
 		_ = enc.EncodeElement(out, result)
 	}
 	meta := struct {
