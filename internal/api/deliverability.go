@@ -68,20 +68,7 @@ func (s *Server) listDeliverabilityTestReportsV2(ctx context.Context, r *http.Re
 }
 
 func (s *Server) createDeliverabilityTestReportV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		FromEmailAddress *string
-		Content          *struct{}
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if in.FromEmailAddress == nil {
-		return nil, seserr.MissingParameter("FromEmailAddress")
-	}
-	if in.Content == nil {
-		return nil, seserr.MissingParameter("Content")
-	}
-	return nil, seserr.NoDeliverabilityTestReports()
+	return refuseV2(r, seserr.NoDeliverabilityTestReports(), "FromEmailAddress", "Content")
 }
 
 func (s *Server) getDeliverabilityTestReportV2(ctx context.Context, r *http.Request) (any, error) {
@@ -197,16 +184,5 @@ func (s *Server) putConfigurationSetVdmOptionsV2(ctx context.Context, r *http.Re
 }
 
 func (s *Server) listRecommendationsV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		Filter    map[string]string
-		NextToken string
-		PageSize  *int
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if err := checkEmptyPage(in.NextToken); err != nil {
-		return nil, err
-	}
-	return struct{ Recommendations []struct{} }{[]struct{}{}}, nil
+	return emptyListV2(r, "Recommendations")
 }

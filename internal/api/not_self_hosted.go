@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"sesame/internal/seserr"
@@ -46,6 +47,35 @@ func (s *Server) registerNotSelfHosted() {
 // checkEmptyPage validates the paging of a list that is always empty: no
 // NextToken was ever handed out, so any is invalid. (A JSON PageSize is
 // checked to be an integer by decoding it.)
+// refuseV2 answers a v2 operation sesame cannot carry out: SES's
+// MissingParameter for the first required member the body lacks (or has
+// as null), else the refusal that says why.
+func refuseV2(r *http.Request, refusal error, required ...string) (any, error) {
+	var in map[string]json.RawMessage
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	for _, name := range required {
+		if v, ok := in[name]; !ok || string(v) == "null" {
+			return nil, seserr.MissingParameter(name)
+		}
+	}
+	return nil, refusal
+}
+
+// emptyListV2 answers a v2 list (POST, paging in the body) of what sesame
+// never has: member is an empty list, and any NextToken is refused.
+func emptyListV2(r *http.Request, member string) (any, error) {
+	var in struct{ NextToken string }
+	if err := decodeJSON(r, &in); err != nil {
+		return nil, err
+	}
+	if err := checkEmptyPage(in.NextToken); err != nil {
+		return nil, err
+	}
+	return map[string][]struct{}{member: {}}, nil
+}
+
 func checkEmptyPage(token string) error {
 	if token != "" {
 		return seserr.InvalidNextToken()
@@ -78,20 +108,7 @@ func requireQueryTimes(r *http.Request, names ...string) error {
 // --- Multi-region endpoints ----------------------------------------------
 
 func (s *Server) createMultiRegionEndpointV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		EndpointName *string
-		Details      *struct{}
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if in.EndpointName == nil {
-		return nil, seserr.MissingParameter("EndpointName")
-	}
-	if in.Details == nil {
-		return nil, seserr.MissingParameter("Details")
-	}
-	return nil, seserr.NoMultiRegionEndpoints()
+	return refuseV2(r, seserr.NoMultiRegionEndpoints(), "EndpointName", "Details")
 }
 
 // maxMultiRegionEndpointPage is the model's bound on PageSize (PageSizeV2).
@@ -119,36 +136,11 @@ func (s *Server) getMultiRegionEndpointV2(ctx context.Context, r *http.Request) 
 // --- Export jobs -----------------------------------------------------------
 
 func (s *Server) createExportJobV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		ExportDataSource  *struct{}
-		ExportDestination *struct{}
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if in.ExportDataSource == nil {
-		return nil, seserr.MissingParameter("ExportDataSource")
-	}
-	if in.ExportDestination == nil {
-		return nil, seserr.MissingParameter("ExportDestination")
-	}
-	return nil, seserr.NoExportJobs()
+	return refuseV2(r, seserr.NoExportJobs(), "ExportDataSource", "ExportDestination")
 }
 
 func (s *Server) listExportJobsV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		NextToken        string
-		PageSize         *int
-		ExportSourceType string
-		JobStatus        string
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if err := checkEmptyPage(in.NextToken); err != nil {
-		return nil, err
-	}
-	return struct{ ExportJobs []struct{} }{[]struct{}{}}, nil
+	return emptyListV2(r, "ExportJobs")
 }
 
 // getExportJobV2 answers Get and Cancel: there is none to find.
@@ -188,17 +180,7 @@ func (s *Server) tenantNotFoundV2(ctx context.Context, r *http.Request) (any, er
 }
 
 func (s *Server) listTenantsV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		NextToken string
-		PageSize  *int
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if err := checkEmptyPage(in.NextToken); err != nil {
-		return nil, err
-	}
-	return struct{ Tenants []struct{} }{[]struct{}{}}, nil
+	return emptyListV2(r, "Tenants")
 }
 
 func (s *Server) listResourceTenantsV2(ctx context.Context, r *http.Request) (any, error) {
@@ -230,18 +212,7 @@ func reputationEntityType(r *http.Request) error {
 }
 
 func (s *Server) listReputationEntitiesV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct {
-		Filter    map[string]string
-		NextToken string
-		PageSize  *int
-	}
-	if err := decodeJSON(r, &in); err != nil {
-		return nil, err
-	}
-	if err := checkEmptyPage(in.NextToken); err != nil {
-		return nil, err
-	}
-	return struct{ ReputationEntities []struct{} }{[]struct{}{}}, nil
+	return emptyListV2(r, "ReputationEntities")
 }
 
 func (s *Server) getReputationEntityV2(ctx context.Context, r *http.Request) (any, error) {
