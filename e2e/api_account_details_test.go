@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"sesame/internal/testenv"
@@ -19,14 +17,7 @@ func TestAPIAccountDetailsProductionRequest(t *testing.T) {
 	region := s.Regions[0]
 	awsCLI := func(args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command("/usr/bin/aws", append(append([]string{"sesv2"}, args...),
-			"--region", region, "--endpoint-url", s.APIURL(), "--output", "json")...)
-		cmd.Env = s.Env(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws sesv2 %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
+		return []byte(s.MustAWSCLI(t, append([]string{"sesv2", "--region", region}, args...)...))
 	}
 	type account struct {
 		ProductionAccessEnabled bool

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,13 +16,7 @@ import (
 func TestAPIContactListsWithAWSCLI(t *testing.T) {
 	testenv.Tool(t, "/usr/bin/aws")
 	s := testenv.Start(t, testenv.Options{})
-	env := s.Env(t)
-	aws := func(args ...string) (string, error) {
-		cmd := exec.Command("/usr/bin/aws", append([]string{"sesv2", "--endpoint-url", s.APIURL(), "--output", "json"}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	aws := func(args ...string) (string, error) { return s.AWSCLI(t, append([]string{"sesv2"}, args...)...) }
 	must := func(args ...string) string {
 		t.Helper()
 		out, err := aws(args...)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -26,14 +25,7 @@ ehlo_name = "mail2.example.net"
 	region := s.Regions[0]
 	awsCLI := func(args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command("/usr/bin/aws", append(append([]string{"sesv2"}, args...),
-			"--region", region, "--endpoint-url", s.APIURL(), "--output", "json")...)
-		cmd.Env = s.Env(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws sesv2 %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
+		return []byte(s.MustAWSCLI(t, append([]string{"sesv2", "--region", region}, args...)...))
 	}
 	type ips struct {
 		DedicatedIps []struct {

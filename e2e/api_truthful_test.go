@@ -3,10 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -19,16 +17,9 @@ import (
 // creating a rule set says why it cannot be. Debian's CLI (2.9.19) predates
 // export jobs, so ListExportJobs goes through the Go SDK.
 func TestAPITruthfulAnswers(t *testing.T) {
-	aws := testenv.Tool(t, "/usr/bin/aws")
+	testenv.Tool(t, "/usr/bin/aws")
 	s := startProduction(t, testenv.Options{})
-	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, aws, append(args, "--endpoint-url", s.APIURL(), "--output", "json")...)
-		cmd.Env = s.Env(t)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run := func(args ...string) (string, error) { return s.AWSCLI(t, args...) }
 	decode := func(out string, v any) {
 		t.Helper()
 		if err := json.Unmarshal([]byte(out), v); err != nil {

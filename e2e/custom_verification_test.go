@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,13 +29,7 @@ func TestCustomVerificationEmail(t *testing.T) {
 	s.Verify("brand.example")
 	cli := func(args ...string) []byte {
 		t.Helper()
-		cmd := exec.Command("/usr/bin/aws", append(args, "--region", s.Regions[0], "--endpoint-url", s.APIURL(), "--output", "json")...)
-		cmd.Env = s.Env(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
+		return []byte(s.MustAWSCLI(t, args...))
 	}
 	cli("sesv2", "create-custom-verification-email-template", "--template-name", "welcome",
 		"--from-email-address", "hello@brand.example", "--template-subject", "Confirm your address for Brand",

@@ -1,9 +1,12 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +82,30 @@ func (s *Server) Env(t testing.TB) []string {
 		"SESAME_ENDPOINT=" + s.APIURL(),
 		"SESAME_ACCOUNT=" + s.Account,
 	}
+}
+
+// AWSCLI runs Debian's aws CLI against this server as its first account
+// (Env): `aws ARGS --endpoint-url URL --output json`, within a minute. It
+// returns what the CLI printed, stdout and stderr together.
+func (s *Server) AWSCLI(t testing.TB, args ...string) (string, error) {
+	t.Helper()
+	aws := Tool(t, "/usr/bin/aws")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aws, append(args, "--endpoint-url", s.APIURL(), "--output", "json")...)
+	cmd.Env = s.Env(t)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// MustAWSCLI is AWSCLI failing the test when the CLI does.
+func (s *Server) MustAWSCLI(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := s.AWSCLI(t, args...)
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
 }
 
 // VerificationConfig is Options.Extra for a server that verifies identities
