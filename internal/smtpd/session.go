@@ -75,6 +75,9 @@ type session struct {
 
 	idle  atomic.Bool // waiting for a command: Shutdown may interrupt
 	batch []byte      // DATA write batch, reused across messages
+	// finishedInDrain: a transaction of this session completed after the
+	// drain began, so the session was busy then, not idle.
+	finishedInDrain bool
 }
 
 func newSession(srv *Server, conn net.Conn, implicitTLS bool) *session {
@@ -137,14 +140,11 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 }
 
 // interruptIfIdle wakes a session blocked waiting for a command so it can
-// say 421 and go, and reports whether it was waiting; a session in DATA or
-// Submit is left to finish.
-func (s *session) interruptIfIdle() bool {
+// say 421 and go; a session in DATA or Submit is left to finish.
+func (s *session) interruptIfIdle() {
 	if s.idle.Load() {
 		s.raw.SetReadDeadline(time.Now())
-		return true
 	}
-	return false
 }
 
 // interrupted: the server is draining and the session waits for a command.
@@ -225,6 +225,9 @@ func (s *session) readFailed(err error) {
 	switch {
 	case errors.Is(err, errShuttingDown),
 		errors.Is(err, os.ErrDeadlineExceeded) && s.srv.closing.Load():
+		if !s.finishedInDrain {
+			s.srv.idleShut.Add(1)
+		}
 		s.replyErr(seserr.ServiceClosing())
 	case errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(s.ageDeadline):
 		s.log.Info("smtpd: connection age limit reached mid-command")
@@ -518,6 +521,7 @@ func (s *session) cmdData(arg string) bool {
 	}
 	if s.srv.closing.Load() {
 		s.srv.drained.Add(1)
+		s.finishedInDrain = true
 	}
 	s.log.Debug("smtpd: message accepted", "account", s.accountID, "id", id)
 	s.w.WriteString("250 Ok ")

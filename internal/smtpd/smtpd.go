@@ -163,6 +163,7 @@ type Server struct {
 	refusing atomic.Int64 // connections being told 421
 	closing  atomic.Bool
 	drained  atomic.Int64 // messages accepted after closing was set
+	idleShut atomic.Int64 // sessions told 421 while waiting for a command, once closing was set
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -352,9 +353,7 @@ func (s *Server) Drain(ctx context.Context) (DrainReport, error) {
 	}
 	rep.Sessions = len(s.sessions)
 	for sess := range s.sessions {
-		if sess.interruptIfIdle() {
-			rep.Idle++
-		}
+		sess.interruptIfIdle()
 	}
 	s.mu.Unlock()
 
@@ -380,6 +379,9 @@ func (s *Server) Drain(ctx context.Context) (DrainReport, error) {
 	s.cancel()
 	<-done
 	rep.Messages = int(s.drained.Load())
+	// Counted by the sessions themselves: one that was between a reply and
+	// its next read when closing was set is idle too, a moment later.
+	rep.Idle = int(s.idleShut.Load())
 	return rep, err
 }
 
