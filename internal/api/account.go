@@ -71,7 +71,7 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 		"ProductionAccessEnabled":      set.Production,
 		"EnforcementStatus":            enforcementStatus(set),
 		"DedicatedIpAutoWarmupEnabled": autoWarmup,
-		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons},
+		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons, "ValidationAttributes": accountValidationV2()},
 		"VdmAttributes":                accountVdm(),
 	}
 	p := principal(ctx)

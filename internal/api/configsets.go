@@ -171,6 +171,12 @@ func validateOptions(o store.ConfigurationSetOptions) error {
 		if err := validateReasons(sup.SuppressedReasons); err != nil {
 			return err
 		}
+		if err := checkSuppressionScope(sup.Scope); err != nil {
+			return err
+		}
+		if err := checkSuppressionValidation(sup.Validation); err != nil {
+			return err
+		}
 	}
 	if t := o.Tracking; t != nil {
 		switch t.HttpsPolicy {
@@ -199,8 +205,12 @@ type (
 		LastFreshStart           *epochTime `json:",omitempty"`
 	}
 	sendingOptionsV2     struct{ SendingEnabled bool }
-	suppressionOptionsV2 struct{ SuppressedReasons []string }
-	trackingOptionsV2    struct {
+	suppressionOptionsV2 struct {
+		SuppressedReasons []string
+		SuppressionScope  string                   `json:",omitempty"`
+		ValidationOptions *suppressionValidationV2 `json:",omitempty"`
+	}
+	trackingOptionsV2 struct {
 		CustomRedirectDomain string `json:",omitempty"`
 		HttpsPolicy          string `json:",omitempty"`
 	}
@@ -268,9 +278,11 @@ func (s *Server) createConfigurationSetV2(ctx context.Context, r *http.Request) 
 	if in.SendingOptions != nil {
 		cs.Options.Sending = &store.SendingOptions{SendingEnabled: in.SendingOptions.SendingEnabled}
 	}
-	if in.SuppressionOptions != nil {
-		cs.Options.Suppression = &store.SuppressionOptions{SuppressedReasons: nonNil(in.SuppressionOptions.SuppressedReasons)}
+	sup, err := in.SuppressionOptions.store()
+	if err != nil {
+		return nil, err
 	}
+	cs.Options.Suppression = sup
 	return nil, s.createConfigurationSet(ctx, cs)
 }
 
@@ -303,9 +315,7 @@ func (s *Server) getConfigurationSetV2(ctx context.Context, r *http.Request) (an
 			out.ReputationOptions.LastFreshStart = &t
 		}
 	}
-	if sup := o.Suppression; sup != nil {
-		out.SuppressionOptions = &suppressionOptionsV2{SuppressedReasons: nonNil(sup.SuppressedReasons)}
-	}
+	out.SuppressionOptions = suppressionOptionsOf(o.Suppression)
 	if t := o.Tracking; t != nil {
 		out.TrackingOptions = &trackingOptionsV2{CustomRedirectDomain: t.CustomRedirectDomain, HttpsPolicy: t.HttpsPolicy}
 	}
@@ -389,8 +399,12 @@ func (s *Server) putSuppressionOptionsV2(ctx context.Context, r *http.Request) (
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
+	sup, err := in.store()
+	if err != nil {
+		return nil, err
+	}
 	return nil, s.updateOptions(ctx, r.PathValue("ConfigurationSetName"), func(o *store.ConfigurationSetOptions) {
-		o.Suppression = &store.SuppressionOptions{SuppressedReasons: nonNil(in.SuppressedReasons)}
+		o.Suppression = sup
 	})
 }
 

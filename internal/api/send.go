@@ -52,6 +52,7 @@ type outbound struct {
 	tags       []messageTag
 	operation  string // SES's ses:operation: the v1 Action or the v2 operation
 	maxBytes   int64
+	tracking   sending.TrackingOverride // v2 ConfigurationOverrides.Tracking
 
 	// The content: exactly one of these.
 	simple   *sending.Simple // Subject, parts, Headers, Attachments; send adds the addresses
@@ -185,7 +186,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	}
 	return s.cfg.Sender.Submit(ctx, &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
-		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
+		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo), Tracking: o.tracking,
 	})
 }
 

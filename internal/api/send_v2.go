@@ -61,6 +61,8 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 			Raw      *struct{ Data []byte }
 			Template *templateV2
 		}
+
+		sendOptionsV2
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
@@ -104,6 +106,9 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 	if o.raw == nil && o.from == "" {
 		return nil, seserr.MissingParameter("FromEmailAddress")
 	}
+	if err := in.apply(o); err != nil {
+		return nil, err
+	}
 	id, err := s.send(ctx, o)
 	if err != nil {
 		return nil, err
@@ -127,6 +132,8 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 				ReplacementTemplate *struct{ ReplacementTemplateData string }
 			}
 		}
+
+		sendOptionsV2
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
@@ -151,6 +158,9 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		if c := e.ReplacementEmailContent; c != nil && c.ReplacementTemplate != nil {
 			entries[i].data = c.ReplacementTemplate.ReplacementTemplateData
 		}
+	}
+	if err := in.apply(&base); err != nil {
+		return nil, err
 	}
 	results, err := s.sendBulk(ctx, base, entries)
 	if err != nil {

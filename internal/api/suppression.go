@@ -65,16 +65,33 @@ func validSuppressionAddress(addr string) bool {
 	return at > 0 && at < len(addr)-1 && len(addr) <= 320 && !strings.ContainsAny(addr, "\r\n\x00 <>")
 }
 
+// noTenantQuery refuses a TenantName query parameter (Get, Delete and
+// ListSuppressedDestinations) as SES refuses a tenant that does not exist:
+// sesame has none, and each account's list is its own.
+func noTenantQuery(r *http.Request) error {
+	if q := r.URL.Query(); q.Has("TenantName") {
+		return seserr.TenantNotFound(q.Get("TenantName"))
+	}
+	return nil
+}
+
 func suppressedNotFound(addr string) error {
 	return seserr.NotFound("NotFoundException", fmt.Sprintf("Email address %s does not exist on your suppression list.", addr))
 }
 
 func (s *Server) putAccountSuppressionV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct{ SuppressedReasons []string }
+	var in struct {
+		SuppressedReasons    []string
+		ValidationAttributes *suppressionValidationV2
+	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
 	}
 	if err := validateReasons(in.SuppressedReasons); err != nil {
+		return nil, err
+	}
+	// Only DISABLED passes, which GetAccount always answers: nothing to keep.
+	if _, err := in.ValidationAttributes.store("ValidationAttributes"); err != nil {
 		return nil, err
 	}
 	p := principal(ctx)
@@ -83,9 +100,15 @@ func (s *Server) putAccountSuppressionV2(ctx context.Context, r *http.Request) (
 }
 
 func (s *Server) putSuppressedDestinationV2(ctx context.Context, r *http.Request) (any, error) {
-	var in struct{ EmailAddress, Reason string }
+	var in struct {
+		EmailAddress, Reason string
+		TenantName           *string
+	}
 	if err := decodeJSON(r, &in); err != nil {
 		return nil, err
+	}
+	if in.TenantName != nil {
+		return nil, seserr.TenantNotFound(*in.TenantName)
 	}
 	switch {
 	case in.EmailAddress == "":
@@ -105,6 +128,9 @@ func (s *Server) putSuppressedDestinationV2(ctx context.Context, r *http.Request
 
 func (s *Server) getSuppressedDestinationV2(ctx context.Context, r *http.Request) (any, error) {
 	addr := r.PathValue("EmailAddress")
+	if err := noTenantQuery(r); err != nil {
+		return nil, err
+	}
 	p := principal(ctx)
 	d, err := s.cfg.Store.SuppressedDestination(ctx, p.AccountID, p.Region, addr)
 	if errors.Is(err, store.ErrNotFound) {
@@ -122,6 +148,9 @@ func (s *Server) getSuppressedDestinationV2(ctx context.Context, r *http.Request
 
 func (s *Server) deleteSuppressedDestinationV2(ctx context.Context, r *http.Request) (any, error) {
 	addr := r.PathValue("EmailAddress")
+	if err := noTenantQuery(r); err != nil {
+		return nil, err
+	}
 	p := principal(ctx)
 	err := s.cfg.Store.DeleteSuppressedDestination(ctx, p.AccountID, p.Region, addr)
 	if errors.Is(err, store.ErrNotFound) {
@@ -131,6 +160,9 @@ func (s *Server) deleteSuppressedDestinationV2(ctx context.Context, r *http.Requ
 }
 
 func (s *Server) listSuppressedDestinationsV2(ctx context.Context, r *http.Request) (any, error) {
+	if err := noTenantQuery(r); err != nil {
+		return nil, err
+	}
 	q := r.URL.Query()
 	sq := store.SuppressionQuery{Reasons: q["Reason"]}
 	if err := validateReasons(sq.Reasons); err != nil {

@@ -51,6 +51,9 @@ type Submission struct {
 	// Meta is kept with the message in the spool (configuration set,
 	// tags, where it came from: what later stages report on and act by).
 	Meta spool.Meta
+	// Tracking overrides the configuration set's open and click tracking
+	// for this message (v2 ConfigurationOverrides).
+	Tracking TrackingOverride
 }
 
 // Config wires a Sender.

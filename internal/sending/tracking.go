@@ -22,6 +22,38 @@ type Tracking struct {
 	BaseURL string
 }
 
+// TrackingOverride is SES v2's ConfigurationOverrides.Tracking: per
+// message, TrackingEnabled tracks opens (clicks) even when the
+// configuration set would not, TrackingDisabled never does; "" leaves it
+// to the set. An override without an event destination for OPEN or CLICK
+// still records the events: GetMessageInsights shows them, as SES's VDM
+// does.
+type TrackingOverride struct {
+	Open, Click string
+}
+
+// SES's FeatureStatus values of a TrackingOverride.
+const (
+	TrackingEnabled  = "ENABLED"
+	TrackingDisabled = "DISABLED"
+)
+
+// apply is plan with o's overrides.
+func (o TrackingOverride) apply(plan trackingPlan) trackingPlan {
+	for _, f := range []struct {
+		status string
+		on     *bool
+	}{{o.Open, &plan.open}, {o.Click, &plan.click}} {
+		switch f.status {
+		case TrackingEnabled:
+			*f.on = true
+		case TrackingDisabled:
+			*f.on = false
+		}
+	}
+	return plan
+}
+
 // trackingPlan is what a configuration set asks of tracking.
 type trackingPlan struct {
 	open, click bool
@@ -31,21 +63,26 @@ type trackingPlan struct {
 
 // track rewrites the HTML parts of sub's draft for open and click tracking
 // when its configuration set has an enabled event destination for OPEN or
-// CLICK (SES tracks only then). It runs once the MessageId is known and
-// before the message is spooled, so the DKIM signature made at delivery
-// covers the rewritten body. A set without such a destination costs a
-// cached lookup.
+// CLICK (SES tracks only then), or sub's TrackingOverride asks. It runs
+// once the MessageId is known and before the message is spooled, so the
+// DKIM signature made at delivery covers the rewritten body. A set without
+// such a destination costs a cached lookup.
 func (s *Sender) track(ctx context.Context, sub *Submission, meta *spool.Meta, id string) error {
-	if s.tracking == nil || meta.ConfigurationSet == "" || meta.RenderingFailure != "" || meta.Rejected != "" {
+	if s.tracking == nil || meta.RenderingFailure != "" || meta.Rejected != "" {
 		return nil
 	}
-	key := configSetKey{sub.AccountID, sub.Region, meta.ConfigurationSet}
-	plan, err := s.trackingPlans.Get(ctx, key, func(ctx context.Context) (trackingPlan, error) {
-		return s.loadTrackingPlan(ctx, key)
-	})
-	if err != nil {
-		return fmt.Errorf("sending: tracking options of configuration set %s: %w", meta.ConfigurationSet, err)
+	var plan trackingPlan
+	if meta.ConfigurationSet != "" {
+		key := configSetKey{sub.AccountID, sub.Region, meta.ConfigurationSet}
+		var err error
+		plan, err = s.trackingPlans.Get(ctx, key, func(ctx context.Context) (trackingPlan, error) {
+			return s.loadTrackingPlan(ctx, key)
+		})
+		if err != nil {
+			return fmt.Errorf("sending: tracking options of configuration set %s: %w", meta.ConfigurationSet, err)
+		}
 	}
+	plan = sub.Tracking.apply(plan)
 	if !plan.open && !plan.click {
 		return nil
 	}

@@ -102,3 +102,61 @@ func checkHit(t *testing.T, links *tracking.Links, raw, base string, want tracki
 		t.Fatalf("Parse(%s) = %+v, %v; want %+v", raw, hit, err, want)
 	}
 }
+
+// ConfigurationOverrides.Tracking beats the configuration set both ways,
+// and tracks a message sent without one.
+func TestSubmitTrackingOverride(t *testing.T) {
+	t.Parallel()
+	links := tracking.NewLinks([]byte("test key"))
+	const html = "<html><body><a href=\"http://example.com/a\">a</a></body></html>"
+	for _, c := range []struct {
+		name, set   string // set "both" has an OPEN and CLICK destination
+		override    TrackingOverride
+		open, click bool
+	}{
+		{name: "no set, open enabled", override: TrackingOverride{Open: TrackingEnabled}, open: true},
+		{name: "no set, both enabled", override: TrackingOverride{Open: TrackingEnabled, Click: TrackingEnabled}, open: true, click: true},
+		{name: "no set, nothing", override: TrackingOverride{}},
+		{name: "set, click disabled", set: "both", override: TrackingOverride{Click: TrackingDisabled}, open: true},
+		{name: "set, both disabled", set: "both", override: TrackingOverride{Open: TrackingDisabled, Click: TrackingDisabled}},
+		{name: "set, no override", set: "both", open: true, click: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, nil, 0)
+			h.s.tracking = &Tracking{Links: links, BaseURL: "http://track.test"}
+			ctx := context.Background()
+			header := ""
+			if c.set != "" {
+				if err := h.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: h.account, Region: region, Name: c.set}, 0); err != nil {
+					t.Fatal(err)
+				}
+				if err := h.st.CreateEventDestination(ctx, store.EventDestination{AccountID: h.account, Region: region,
+					ConfigurationSet: c.set, Name: "d", Enabled: true, MatchingEventTypes: []string{"OPEN", "CLICK"},
+					SNSTopicARN: "arn:aws:sns:us-east-1:1:t"}, 0); err != nil {
+					t.Fatal(err)
+				}
+				header = "X-SES-CONFIGURATION-SET: " + c.set + "\r\n"
+			}
+			d, err := h.s.NewDraft()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.Write([]byte("From: me@example.org\r\nTo: you@verified.com\r\n" + header +
+				"Subject: hi\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.s.Submit(ctx, &Submission{AccountID: h.account, Region: region, MailFrom: "me@example.org",
+				Recipients: []string{"you@verified.com"}, Draft: d, Via: "api", Tracking: c.override}); err != nil {
+				t.Fatal(err)
+			}
+			_, raw := h.claimOne(t)
+			if got := strings.Contains(raw, "/I0/"); got != c.open {
+				t.Errorf("pixel %v, want %v:\n%s", got, c.open, raw)
+			}
+			if got := strings.Contains(raw, "/L0/"); got != c.click {
+				t.Errorf("tracked link %v, want %v:\n%s", got, c.click, raw)
+			}
+		})
+	}
+}

@@ -125,3 +125,19 @@ func NotReceived(id string) *Error {
 	e.APICode, e.QueryCode = "MessageRejected", "MessageRejected"
 	return e
 }
+
+// NoTenantSuppression: SuppressionScope TENANT (PutConfigurationSetSuppressionOptions,
+// CreateConfigurationSet).
+func NoTenantSuppression() *Error {
+	return BadRequest("SuppressionScope TENANT is not available: sesame has no tenants, and each account has " +
+		"one suppression list of its own. Only ACCOUNT is accepted.")
+}
+
+// NoAutoValidation: a suppression ConditionThreshold set to ENABLED
+// (PutAccountSuppressionAttributes' ValidationAttributes,
+// PutConfigurationSetSuppressionOptions' ValidationOptions).
+func NoAutoValidation() *Error {
+	return BadRequest("sesame has no Auto Validation: it does not score addresses' deliverability, so nothing is " +
+		"suppressed by a confidence threshold; addresses are suppressed after a bounce or complaint, or by " +
+		"PutSuppressedDestination. Only DISABLED is accepted.")
+}

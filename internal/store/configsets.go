@@ -54,6 +54,19 @@ type ReputationOptions struct {
 // sent through the set (an empty list: suppress nothing).
 type SuppressionOptions struct {
 	SuppressedReasons []string
+	// Scope is SuppressionScope as given: "" or ACCOUNT, the one list an
+	// account has (sesame has no tenants).
+	Scope string `json:",omitempty"`
+	// Validation is ValidationOptions as given; sesame has no Auto
+	// Validation, so it is only ever DISABLED.
+	Validation *SuppressionValidation `json:",omitempty"`
+}
+
+// SuppressionValidation is SES's SuppressionValidationOptions /
+// SuppressionValidationAttributes: its ConditionThreshold, flattened.
+type SuppressionValidation struct {
+	ConditionThresholdEnabled  string
+	ConfidenceVerdictThreshold string `json:",omitempty"` // OverallConfidenceThreshold's
 }
 
 // TrackingOptions: the domain open and click links would use.
