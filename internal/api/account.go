@@ -73,6 +73,8 @@ func (s *Server) getAccountV2(ctx context.Context, r *http.Request) (any, error)
 		"DedicatedIpAutoWarmupEnabled": autoWarmup,
 		"SuppressionAttributes":        map[string]any{"SuppressedReasons": reasons, "ValidationAttributes": accountValidationV2()},
 		"VdmAttributes":                accountVdm(),
+		// sesame has no pricing plans (PutAccountPricingAttributes takes NONE only).
+		"PricingAttributes": map[string]string{"CurrentPlan": "NONE"},
 	}
 	p := principal(ctx)
 	d, err := s.cfg.Store.AccountDetails(ctx, p.AccountID, p.Region)

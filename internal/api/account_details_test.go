@@ -204,7 +204,7 @@ func TestEmailAddressInsights(t *testing.T) {
 
 // GetEmailIdentity returns the identity's default configuration set, an
 // empty Policies map, and VerificationInfo's ErrorType when a DNS check got
-// no answer; the regional AWS_SES_<REGION> DKIM origins are refused.
+// no answer (TestEmailIdentityVerificationInfo has the rest); the regional AWS_SES_<REGION> DKIM origins are refused.
 func TestEmailIdentityDetails(t *testing.T) {
 	t.Parallel()
 	e := newIDEnv(t)
@@ -235,8 +235,9 @@ func TestEmailIdentityDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.VerificationStatus != v2types.VerificationStatusTemporaryFailure || got.VerificationInfo == nil ||
-		got.VerificationInfo.ErrorType != v2types.VerificationErrorDnsServerError || got.VerificationInfo.LastCheckedTimestamp != nil {
-		t.Fatalf("after SERVFAIL: status %s, info %+v; want TEMPORARY_FAILURE with DNS_SERVER_ERROR and no times",
+		got.VerificationInfo.ErrorType != v2types.VerificationErrorDnsServerError || got.VerificationInfo.LastCheckedTimestamp == nil ||
+		got.VerificationInfo.LastSuccessTimestamp != nil {
+		t.Fatalf("after SERVFAIL: status %s, info %+v; want TEMPORARY_FAILURE with DNS_SERVER_ERROR, checked, never succeeded",
 			got.VerificationStatus, got.VerificationInfo)
 	}
 

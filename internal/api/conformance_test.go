@@ -45,6 +45,7 @@ var knownDeviations = map[string]string{
 	"v2 GetCustomVerificationEmailTemplate: $: member Tags is not in the model": "model older than the SDK",
 	// … and Auto Validation (the SDK's SuppressionAttributes has it).
 	"v2 GetAccount: $.SuppressionAttributes: member ValidationAttributes is not in the model": "model older than the SDK",
+	"v2 GetAccount: $: member PricingAttributes is not in the model":                          "model older than the SDK",
 	// An identity without a custom MAIL FROM domain has neither a domain
 	// nor a status; the model marks both required (and its v1 twin too).
 	// Inventing values would tell clients a MAIL FROM domain is set up.

@@ -310,18 +310,33 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 	return out, nil
 }
 
-// verificationInfo is GetEmailIdentity's VerificationInfo from what
-// verification records: only whether the last DNS check of a domain got
-// no answer (TemporaryFailure: DNS_SERVER_ERROR). Verify keeps no check
-// or success times and no SOA record, and a FAILED domain's record was
-// not found in 72 hours, which does not tell HOST_NOT_FOUND,
-// TYPE_NOT_FOUND and INVALID_VALUE apart: those fields are left out, and
-// so is VerificationInfo when none is known.
+// verificationInfo is GetEmailIdentity's VerificationInfo from what the
+// verifier records (store.VerificationCheck): when it last checked the
+// identity (a domain's DNS records each check interval while it is in
+// progress; an address's link followed or expired), when a check last
+// succeeded, and why the last one failed. An identity checked before
+// sesame recorded checks has only its TemporaryFailure (DNS_SERVER_ERROR).
+// SOARecord is left out: the verifier does not ask for the zone's SOA.
+// Nothing known, no VerificationInfo.
 func verificationInfo(d store.IdentityDetails) map[string]any {
-	if d.Type == store.Domain && (d.Status == store.StatusTemporaryFailure || d.DKIM.Status == store.StatusTemporaryFailure) {
-		return map[string]any{"ErrorType": "DNS_SERVER_ERROR"}
+	out := map[string]any{}
+	if c := d.Check; !c.Checked.IsZero() {
+		out["LastCheckedTimestamp"] = epochTime(c.Checked)
 	}
-	return nil
+	if c := d.Check; !c.Succeeded.IsZero() {
+		out["LastSuccessTimestamp"] = epochTime(c.Succeeded)
+	}
+	switch {
+	case d.Status == store.StatusSuccess:
+	case d.Check.Error != "":
+		out["ErrorType"] = d.Check.Error
+	case d.Type == store.Domain && (d.Status == store.StatusTemporaryFailure || d.DKIM.Status == store.StatusTemporaryFailure):
+		out["ErrorType"] = "DNS_SERVER_ERROR"
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func (s *Server) deleteEmailIdentityV2(ctx context.Context, r *http.Request) (any, error) {

@@ -169,6 +169,10 @@ func TestSuppressionScopeAndValidation(t *testing.T) {
 		sa.ValidationAttributes.ConditionThreshold.ConditionThresholdEnabled != "DISABLED" {
 		t.Errorf("GetAccount SuppressionAttributes = %+v", sa)
 	}
+	// … and it has no pricing plan (PutAccountPricingAttributes takes only NONE).
+	if pa := acct.PricingAttributes; pa == nil || pa.CurrentPlan != v2types.PricingPlanNone || pa.NextPlan != "" {
+		t.Errorf("GetAccount PricingAttributes = %+v", pa)
+	}
 
 	// A configuration set: ACCOUNT and DISABLED kept and read back.
 	if _, err := e.v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("cs"),

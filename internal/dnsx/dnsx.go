@@ -24,6 +24,15 @@ import (
 // record of the asked type. Any other error is temporary.
 var ErrNotFound = errors.New("dnsx: no such record")
 
+// ErrNoSuchHost (NXDOMAIN) and ErrNoRecord (the name exists, without a
+// record of the asked type) tell the two kinds of ErrNotFound apart, for
+// verification's error types. Both are ErrNotFound (errors.Is); the system
+// resolver cannot tell them apart and answers plain ErrNotFound.
+var (
+	ErrNoSuchHost = fmt.Errorf("%w: no such host", ErrNotFound)
+	ErrNoRecord   = fmt.Errorf("%w of the type asked", ErrNotFound)
+)
+
 // MX is one mail exchanger.
 type MX struct {
 	Preference uint16
@@ -72,7 +81,7 @@ func (c *Client) CNAME(ctx context.Context, name string) (string, error) {
 			return canonical(r.Target), nil
 		}
 	}
-	return "", fmt.Errorf("dnsx: CNAME %s: %w", name, ErrNotFound)
+	return "", fmt.Errorf("dnsx: CNAME %s: %w", name, ErrNoRecord)
 }
 
 // TXT implements Resolver.
@@ -88,7 +97,7 @@ func (c *Client) TXT(ctx context.Context, name string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("dnsx: TXT %s: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("dnsx: TXT %s: %w", name, ErrNoRecord)
 	}
 	return out, nil
 }
@@ -106,7 +115,7 @@ func (c *Client) MX(ctx context.Context, name string) ([]MX, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("dnsx: MX %s: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("dnsx: MX %s: %w", name, ErrNoRecord)
 	}
 	return out, nil
 }
@@ -127,7 +136,7 @@ func (c *Client) query(ctx context.Context, name string, qtype uint16) ([]dns.RR
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("dnsx: %s: no record: %w", what, ErrNotFound)
+		return nil, fmt.Errorf("dnsx: %s: %w", what, ErrNoRecord)
 	}
 	return out, nil
 }
@@ -157,7 +166,7 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, 
 	case dns.RcodeSuccess:
 		return in, nil
 	case dns.RcodeNameError:
-		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNotFound)
+		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNoSuchHost)
 	default:
 		return nil, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
 	}

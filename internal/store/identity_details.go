@@ -63,24 +63,38 @@ type IdentityDetails struct {
 	DKIM               DKIM
 	MailFrom           MailFrom
 	FeedbackForwarding bool
+	Check              VerificationCheck
+}
+
+// VerificationCheck is what the verifier last found of an identity's own
+// verification (not DKIM's or MAIL FROM's apart): GetEmailIdentity's
+// VerificationInfo.
+type VerificationCheck struct {
+	Checked   time.Time // the last check (zero: never)
+	Succeeded time.Time // the last successful one (zero: never)
+	// Error is SES's VerificationError of the last check when it did not
+	// succeed: HOST_NOT_FOUND, TYPE_NOT_FOUND, INVALID_VALUE or
+	// DNS_SERVER_ERROR; "" otherwise.
+	Error string
 }
 
 const detailColumns = `account_id, region, name, type, status, created_at, verify_token_hash, verify_expires_at,
 	verify_started_at, domain_token, dkim_tokens, dkim_origin, dkim_signing_enabled, dkim_status, dkim_key_length,
 	dkim_next_key_length, dkim_key_sealed, dkim_selector, dkim_key_generated_at, mail_from_domain,
-	mail_from_behavior, mail_from_status, mail_from_started_at, feedback_forwarding, dkim_signing_set`
+	mail_from_behavior, mail_from_status, mail_from_started_at, feedback_forwarding, dkim_signing_set,
+	verify_checked_at, verify_succeeded_at, verify_error`
 
 type rowScanner interface{ Scan(...any) error }
 
 func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	var d IdentityDetails
 	var typ, tokens, sealed string
-	var created, expires, started, keyGen, mfStarted int64
+	var created, expires, started, keyGen, mfStarted, checked, succeeded int64
 	var signing, feedback, signingSet int
 	err := row.Scan(&d.AccountID, &d.Region, &d.Name, &typ, &d.Status, &created, &d.VerifyTokenHash, &expires,
 		&started, &d.DomainToken, &tokens, &d.DKIM.Origin, &signing, &d.DKIM.Status, &d.DKIM.KeyLength,
 		&d.DKIM.NextKeyLength, &sealed, &d.DKIM.Selector, &keyGen, &d.MailFrom.Domain,
-		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback, &signingSet)
+		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback, &signingSet, &checked, &succeeded, &d.Check.Error)
 	if err != nil {
 		return d, err
 	}
@@ -90,6 +104,8 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	d.VerifyStarted = optTime(started)
 	d.DKIM.KeyGenerated = optTime(keyGen)
 	d.MailFrom.Started = optTime(mfStarted)
+	d.Check.Checked = optTime(checked)
+	d.Check.Succeeded = optTime(succeeded)
 	d.Identity.MailFromDomain = d.MailFrom.Domain
 	d.Identity.MailFromRejects = mailFromRejects(d.MailFrom.Domain, d.MailFrom.Behavior, d.MailFrom.Status)
 	d.DKIM.SigningEnabled = signing != 0
@@ -137,7 +153,8 @@ func (s *Store) detailArgs(d *IdentityDetails) []any {
 		optDB(d.VerifyExpires), optDB(d.VerifyStarted), d.DomainToken, strings.Join(d.DKIM.Tokens, " "),
 		d.DKIM.Origin, boolDB(d.DKIM.SigningEnabled), d.DKIM.Status, d.DKIM.KeyLength, d.DKIM.NextKeyLength,
 		sealed, d.DKIM.Selector, optDB(d.DKIM.KeyGenerated), d.MailFrom.Domain, d.MailFrom.Behavior,
-		d.MailFrom.Status, optDB(d.MailFrom.Started), boolDB(d.FeedbackForwarding), boolDB(d.DKIM.SigningSet)}
+		d.MailFrom.Status, optDB(d.MailFrom.Started), boolDB(d.FeedbackForwarding), boolDB(d.DKIM.SigningSet),
+		optDB(d.Check.Checked), optDB(d.Check.Succeeded), d.Check.Error}
 }
 
 func normalizeDetails(d *IdentityDetails) {
@@ -182,7 +199,7 @@ func (s *Store) CreateIdentity(ctx context.Context, d IdentityDetails, max int) 
 			return fmt.Errorf("store: %s: %d identities: %w", what, n, ErrLimitExceeded)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO identities (`+detailColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
@@ -233,7 +250,8 @@ func (s *Store) UpdateIdentity(ctx context.Context, accountID, region, name stri
 			dkim_signing_enabled = ?, dkim_status = ?, dkim_key_length = ?, dkim_next_key_length = ?,
 			dkim_key_sealed = ?, dkim_selector = ?, dkim_key_generated_at = ?, mail_from_domain = ?,
 			mail_from_behavior = ?, mail_from_status = ?, mail_from_started_at = ?, feedback_forwarding = ?,
-			dkim_signing_set = ? WHERE account_id = ? AND region = ? AND name = ?`, append(args[3:], args[:3]...)...)
+			dkim_signing_set = ?, verify_checked_at = ?, verify_succeeded_at = ?, verify_error = ?
+			WHERE account_id = ? AND region = ? AND name = ?`, append(args[3:], args[:3]...)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}

@@ -142,8 +142,11 @@ func (v *Verifier) ConfirmEmail(ctx context.Context, token string) (store.Identi
 		case cur.Status == store.StatusSuccess:
 		case now.After(cur.VerifyExpires):
 			cur.Status, result = store.StatusFailed, Expired
+			cur.Check.Checked, cur.Check.Error = now, ""
 		default:
+			// Following the link is the address's check, and its success.
 			cur.Status = store.StatusSuccess
+			cur.Check = store.VerificationCheck{Checked: now, Succeeded: now}
 		}
 		return nil
 	})

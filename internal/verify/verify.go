@@ -179,11 +179,13 @@ func (v *Verifier) check(ctx context.Context, d store.IdentityDetails) error {
 	if d.Type == store.EmailAddress {
 		if inProgress(d.Status) && !d.VerifyExpires.IsZero() && now.After(d.VerifyExpires) {
 			next.Status = store.StatusFailed
+			next.Check.Checked, next.Check.Error = now, ""
 		}
 	} else {
 		v.checkDomain(ctx, &next, now)
 	}
-	if next.Status == d.Status && next.DKIM.Status == d.DKIM.Status && next.MailFrom.Status == d.MailFrom.Status {
+	changed := next.Status != d.Status || next.DKIM.Status != d.DKIM.Status || next.MailFrom.Status != d.MailFrom.Status
+	if !changed && next.Check == d.Check {
 		return nil
 	}
 	_, err := v.cfg.Store.UpdateIdentity(ctx, d.AccountID, d.Region, d.Name, func(cur *store.IdentityDetails) error {
@@ -191,6 +193,7 @@ func (v *Verifier) check(ctx context.Context, d store.IdentityDetails) error {
 		// call may have replaced tokens or the MAIL FROM domain meanwhile.
 		if cur.Status == d.Status && cur.DomainToken == d.DomainToken && cur.VerifyTokenHash == d.VerifyTokenHash {
 			cur.Status = next.Status
+			cur.Check = next.Check
 		}
 		if cur.DKIM.Status == d.DKIM.Status && sameDKIM(cur.DKIM, d.DKIM) {
 			cur.DKIM.Status = next.DKIM.Status
@@ -205,6 +208,9 @@ func (v *Verifier) check(ctx context.Context, d store.IdentityDetails) error {
 	}
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
+	}
+	if !changed {
+		return nil // only the check's time and outcome were recorded
 	}
 	v.Changed(d.AccountID, d.Region)
 	v.log.Info("verify: status changed", "account", d.AccountID, "region", d.Region, "identity", d.Name,
@@ -258,76 +264,120 @@ func classify(err error) lookup {
 	return temporary
 }
 
+// SES's VerificationError values (GetEmailIdentity's VerificationInfo).
+const (
+	errHostNotFound   = "HOST_NOT_FOUND"
+	errTypeNotFound   = "TYPE_NOT_FOUND"
+	errInvalidValue   = "INVALID_VALUE"
+	errDNSServerError = "DNS_SERVER_ERROR"
+)
+
+// errorType is SES's VerificationError for a failed lookup. The system
+// resolver does not tell a missing name from a missing record: that is
+// HOST_NOT_FOUND, SES's "does not exist or was not reachable".
+func errorType(err error) string {
+	switch {
+	case errors.Is(err, dnsx.ErrNoRecord):
+		return errTypeNotFound
+	case dnsx.IsNotFound(err):
+		return errHostNotFound
+	}
+	return errDNSServerError
+}
+
 // checkDomain runs a domain's DNS checks: DKIM, then the identity itself
 // (verified by DKIM or by the v1 TXT token), then its MAIL FROM domain.
 func (v *Verifier) checkDomain(ctx context.Context, d *store.IdentityDetails, now time.Time) {
+	dkimWhy := ""
 	if d.DKIM.Origin != "" && inProgress(d.DKIM.Status) {
 		started := d.DKIM.KeyGenerated
 		if started.IsZero() {
 			started = d.VerifyStarted
 		}
-		d.DKIM.Status = settle(v.lookupDKIM(ctx, d), started, now)
+		var l lookup
+		l, dkimWhy = v.lookupDKIM(ctx, d)
+		d.DKIM.Status = settle(l, started, now)
 	}
 	if inProgress(d.Status) {
-		l := absent
+		l, why := absent, dkimWhy
 		switch {
 		case d.DKIM.Status == store.StatusSuccess:
 			l = found
 		case d.DomainToken != "":
-			l = v.lookupDomainToken(ctx, d)
+			// The TXT token's reason is reported when DKIM gave none.
+			var tokenWhy string
+			if l, tokenWhy = v.lookupDomainToken(ctx, d); why == "" {
+				why = tokenWhy
+			}
 		}
 		if l == absent && d.DKIM.Status == store.StatusTemporaryFailure {
-			l = temporary
+			l, why = temporary, errDNSServerError
 		}
 		d.Status = settle(l, d.VerifyStarted, now)
+		d.Check.Checked, d.Check.Error = now, why
+		if l == found {
+			d.Check.Succeeded, d.Check.Error = now, ""
+		}
 	}
 	if d.MailFrom.Domain != "" && inProgress(d.MailFrom.Status) {
 		d.MailFrom.Status = settle(v.lookupMailFrom(ctx, d), d.MailFrom.Started, now)
 	}
 }
 
-func (v *Verifier) lookupDKIM(ctx context.Context, d *store.IdentityDetails) lookup {
+// lookupDKIM checks d's DKIM records; when they are not all there, the
+// second result is SES's VerificationError for the first that is not.
+func (v *Verifier) lookupDKIM(ctx context.Context, d *store.IdentityDetails) (lookup, string) {
 	if d.DKIM.Origin == store.DKIMOriginExternal {
 		txts, err := v.cfg.Resolver.TXT(ctx, d.DKIM.Selector+"._domainkey."+d.Name)
 		if err != nil {
-			return classify(err)
+			return classify(err), errorType(err)
 		}
 		for _, t := range txts {
 			if publicKeyMatches(t, d.DKIM.PrivateKey) {
-				return found
+				return found, ""
 			}
 		}
-		return absent
+		return absent, errInvalidValue
 	}
 	if len(d.DKIM.Tokens) == 0 {
-		return absent
+		return absent, ""
 	}
 	// All three must be there; one the server could not answer for makes
 	// the outcome unknown rather than absent.
-	result := found
+	result, why := found, ""
 	for _, tok := range d.DKIM.Tokens {
 		target, err := v.cfg.Resolver.CNAME(ctx, tok+"._domainkey."+d.Name)
 		switch {
 		case err != nil && classify(err) == temporary:
-			return temporary
-		case err != nil || target != tok+"."+v.cfg.DKIMCNAMEDomain:
+			return temporary, errDNSServerError
+		case err != nil:
+			if result == found {
+				why = errorType(err)
+			}
+			result = absent
+		case target != tok+"."+v.cfg.DKIMCNAMEDomain:
+			if result == found {
+				why = errInvalidValue
+			}
 			result = absent
 		}
 	}
-	return result
+	return result, why
 }
 
-func (v *Verifier) lookupDomainToken(ctx context.Context, d *store.IdentityDetails) lookup {
+// lookupDomainToken checks v1's _amazonses TXT token, with SES's
+// VerificationError when it is not there.
+func (v *Verifier) lookupDomainToken(ctx context.Context, d *store.IdentityDetails) (lookup, string) {
 	txts, err := v.cfg.Resolver.TXT(ctx, "_amazonses."+d.Name)
 	if err != nil {
-		return classify(err)
+		return classify(err), errorType(err)
 	}
 	for _, t := range txts {
 		if t == d.DomainToken {
-			return found
+			return found, ""
 		}
 	}
-	return absent
+	return absent, errInvalidValue
 }
 
 // lookupMailFrom wants exactly one MX, feedback-smtp.<region>.<MailFromMXDomain>.
