@@ -20,9 +20,12 @@ import (
 // the same answers (nothing drifts when nothing changed).
 //
 // Left out: identity policies (another change brings them), import jobs
-// and dedicated IPs in pools (they need a bucket and source addresses);
+// and dedicated IPs in pools (they need a bucket and source addresses).
 // Debian's CLI (2.9) has no tags on create-email-template and
-// create-custom-verification-email-template, so those are tagged after.
+// create-custom-verification-email-template, so those are tagged after,
+// and no MaxDeliverySeconds, SuppressionScope, ValidationOptions or
+// PutDedicatedIpPoolScalingAttributes (the SDK tests in internal/api have
+// them).
 func TestAPILifecycleWithAWSCLI(t *testing.T) {
 	testenv.Tool(t, "/usr/bin/aws")
 	s := testenv.Start(t, testenv.Options{})
@@ -44,6 +47,7 @@ func TestAPILifecycleWithAWSCLI(t *testing.T) {
 		{"v1 identities", lifecycleV1Identities},
 		{"v1 templates", lifecycleV1Templates},
 		{"v1 configuration set", lifecycleV1ConfigurationSet},
+		{"v1 custom verification email template", lifecycleV1CustomVerificationTemplate},
 	} {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
@@ -565,4 +569,24 @@ func lifecycleV1ConfigurationSet(c *tf) {
 	c.do("ses", "delete-configuration-set", "--configuration-set-name", name)
 	c.fails("ConfigurationSetDoesNotExist", describe...)
 	c.listed(name, false, "ConfigurationSets", "Name", "ses", "list-configuration-sets")
+}
+
+// v1's custom verification templates (no Terraform resource; scripts use them).
+func lifecycleV1CustomVerificationTemplate(c *tf) {
+	const name = "lc-v1-verify"
+	get := []string{"ses", "get-custom-verification-email-template", "--template-name", name}
+	c.do("ses", "create-custom-verification-email-template", "--template-name", name,
+		"--from-email-address", "v1@lc-verify.example", "--template-subject", "Verify",
+		"--template-content", "<p>v1</p>", "--success-redirection-url", "https://example.com/ok",
+		"--failure-redirection-url", "https://example.com/fail")
+	d := c.apply(nil, get)[0]
+	c.expect("created", d, map[string]any{"TemplateName": name, "FromEmailAddress": "v1@lc-verify.example",
+		"TemplateSubject": "Verify", "TemplateContent": "<p>v1</p>", "SuccessRedirectionURL": "https://example.com/ok"})
+	c.listed(name, true, "CustomVerificationEmailTemplates", "TemplateName", "ses", "list-custom-verification-email-templates")
+	d = c.apply([]string{"ses", "update-custom-verification-email-template", "--template-name", name,
+		"--template-subject", "Verify again"}, get)[0]
+	c.expect("updated", d, map[string]any{"TemplateSubject": "Verify again", "TemplateContent": "<p>v1</p>"})
+	c.do("ses", "delete-custom-verification-email-template", "--template-name", name)
+	c.fails("CustomVerificationEmailTemplateDoesNotExist", get...)
+	c.listed(name, false, "CustomVerificationEmailTemplates", "TemplateName", "ses", "list-custom-verification-email-templates")
 }
