@@ -234,9 +234,11 @@ func lifecycleDomainIdentity(c *tf) {
 	get := []string{"sesv2", "get-email-identity", "--email-identity", name}
 	c.do("sesv2", "create-configuration-set", "--configuration-set-name", "lc-domain-set")
 	c.do("sesv2", "create-email-identity", "--email-identity", name, "--tags", "Key=lifecycle,Value=1",
-		"--configuration-set-name", "lc-domain-set")
+		"--configuration-set-name", "lc-domain-set", "--dkim-signing-attributes", "NextSigningKeyLength=RSA_1024_BIT")
 	d := c.apply(nil, get)[0]
 	c.expect("created", d, map[string]any{"IdentityType": "DOMAIN", "VerifiedForSendingStatus": false,
+		"VerificationStatus": "PENDING", "DkimAttributes.Status": "PENDING",
+		"DkimAttributes.CurrentSigningKeyLength": "RSA_1024_BIT", "DkimAttributes.NextSigningKeyLength": "RSA_1024_BIT",
 		"DkimAttributes.SigningEnabled": true, "DkimAttributes.SigningAttributesOrigin": "AWS_SES",
 		"ConfigurationSetName": "lc-domain-set", "FeedbackForwardingStatus": true,
 		"Tags": []map[string]string{{"Key": "lifecycle", "Value": "1"}}})
@@ -268,8 +270,8 @@ func lifecycleDomainIdentity(c *tf) {
 	d = c.apply([]string{"sesv2", "put-email-identity-configuration-set-attributes", "--email-identity", name}, get)[0]
 	c.expect("configuration set removed", d, map[string]any{"ConfigurationSetName": nil})
 	d = c.apply([]string{"sesv2", "put-email-identity-dkim-signing-attributes", "--email-identity", name,
-		"--signing-attributes-origin", "AWS_SES", "--signing-attributes", "NextSigningKeyLength=RSA_1024_BIT"}, get)[0]
-	c.expect("next key length", d, map[string]any{"DkimAttributes.NextSigningKeyLength": "RSA_1024_BIT"})
+		"--signing-attributes-origin", "AWS_SES", "--signing-attributes", "NextSigningKeyLength=RSA_2048_BIT"}, get)[0]
+	c.expect("next key length", d, map[string]any{"DkimAttributes.NextSigningKeyLength": "RSA_2048_BIT"})
 
 	c.do("sesv2", "delete-email-identity", "--email-identity", name)
 	c.fails("NotFoundException", get...)
