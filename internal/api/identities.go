@@ -314,10 +314,10 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 // verifier records (store.VerificationCheck): when it last checked the
 // identity (a domain's DNS records each check interval while it is in
 // progress; an address's link followed or expired), when a check last
-// succeeded, and why the last one failed. An identity checked before
-// sesame recorded checks has only its TemporaryFailure (DNS_SERVER_ERROR).
-// SOARecord is left out: the verifier does not ask for the zone's SOA.
-// Nothing known, no VerificationInfo.
+// succeeded, why the last one failed, and the SOA of the domain's zone that
+// check found (none with the system resolver, which asks for no SOA). An
+// identity checked before sesame recorded checks has only its
+// TemporaryFailure (DNS_SERVER_ERROR). Nothing known, no VerificationInfo.
 func verificationInfo(d store.IdentityDetails) map[string]any {
 	out := map[string]any{}
 	if c := d.Check; !c.Checked.IsZero() {
@@ -325,6 +325,9 @@ func verificationInfo(d store.IdentityDetails) map[string]any {
 	}
 	if c := d.Check; !c.Succeeded.IsZero() {
 		out["LastSuccessTimestamp"] = epochTime(c.Succeeded)
+	}
+	if soa := d.Check.SOA; soa.PrimaryNameServer != "" {
+		out["SOARecord"] = soa
 	}
 	switch {
 	case d.Status == store.StatusSuccess:

@@ -14,7 +14,7 @@ import (
 
 // GetEmailIdentity's VerificationInfo follows the verifier's checks of a
 // domain through a real DNS server: each failure's SES error type, the
-// time of the last check, and the time of the success.
+// time of the last check, the time of the success, and the zone's SOA.
 func TestEmailIdentityVerificationInfo(t *testing.T) {
 	t.Parallel()
 	e := newIDEnv(t)
@@ -36,6 +36,7 @@ func TestEmailIdentityVerificationInfo(t *testing.T) {
 	if got := info(); got != nil {
 		t.Fatalf("never checked: %+v", got)
 	}
+	e.dns.SetSOA(domain, "ns1.info.example", "hostmaster.info.example", 2026120601)
 	sameTime := func(got *time.Time, want time.Time) bool {
 		return got != nil && got.Sub(want).Abs() < time.Millisecond
 	}
@@ -73,6 +74,10 @@ func TestEmailIdentityVerificationInfo(t *testing.T) {
 	got := info()
 	if got == nil || got.ErrorType != "" || !sameTime(got.LastCheckedTimestamp, verified) || !sameTime(got.LastSuccessTimestamp, verified) {
 		t.Fatalf("verified: %+v; want checked and succeeded at %v, no error", got, verified)
+	}
+	if soa := got.SOARecord; soa == nil || aws.ToString(soa.PrimaryNameServer) != "ns1.info.example" ||
+		aws.ToString(soa.AdminEmail) != "hostmaster@info.example" || soa.SerialNumber != 2026120601 {
+		t.Errorf("SOARecord = %+v", soa)
 	}
 	// A verified domain is not checked again: the times stay.
 	e.vclk.Advance(time.Hour)

@@ -50,6 +50,20 @@ type Resolver interface {
 	MX(ctx context.Context, name string) ([]MX, error)
 }
 
+// SOA is the start of authority of the zone a name is in.
+type SOA struct {
+	PrimaryNS  string // MNAME, lower-case, without the trailing dot
+	AdminEmail string // RNAME as an address: hostmaster.example.com → hostmaster@example.com
+	Serial     uint32
+}
+
+// SOAResolver is a Resolver that also finds the SOA of the zone a name is
+// in. Client is one; the system resolver (Go's net package) asks for no
+// SOA records.
+type SOAResolver interface {
+	SOA(ctx context.Context, name string) (SOA, error)
+}
+
 // IsNotFound reports whether err means the record is absent (as opposed to
 // a failed lookup).
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
@@ -120,6 +134,45 @@ func (c *Client) MX(ctx context.Context, name string) ([]MX, error) {
 	return out, nil
 }
 
+// SOA implements SOAResolver: the SOA in the answer (name is the zone's
+// apex) or, as servers send it with NXDOMAIN and empty answers (RFC 2308
+// §3), in the authority section.
+func (c *Client) SOA(ctx context.Context, name string) (SOA, error) {
+	in, err := c.exchange1(ctx, name, dns.TypeSOA)
+	if err != nil {
+		return SOA{}, err
+	}
+	if in.Rcode != dns.RcodeSuccess && in.Rcode != dns.RcodeNameError {
+		return SOA{}, fmt.Errorf("dnsx: SOA %s via %s: server answered %s", name, c.Server, dns.RcodeToString[in.Rcode])
+	}
+	for _, rr := range append(in.Answer, in.Ns...) {
+		if r, ok := rr.(*dns.SOA); ok {
+			return SOA{PrimaryNS: canonical(r.Ns), AdminEmail: mboxAddress(r.Mbox), Serial: r.Serial}, nil
+		}
+	}
+	return SOA{}, fmt.Errorf("dnsx: SOA %s: %w", name, ErrNoRecord)
+}
+
+// mboxAddress turns an SOA RNAME into the address it stands for: the first
+// unescaped dot is the @ (RFC 1035 §8; "john\\.doe.example.com" is
+// john.doe@example.com).
+func mboxAddress(mbox string) string {
+	mbox = strings.TrimSuffix(mbox, ".")
+	var local strings.Builder
+	for i := 0; i < len(mbox); i++ {
+		switch {
+		case mbox[i] == '\\' && i+1 < len(mbox):
+			i++
+			local.WriteByte(mbox[i])
+		case mbox[i] == '.':
+			return local.String() + "@" + strings.ToLower(mbox[i+1:])
+		default:
+			local.WriteByte(mbox[i])
+		}
+	}
+	return local.String()
+}
+
 // query asks for name's records of type qtype and returns the answer
 // section's records of that type owned by name (a CNAME chain the server
 // followed is not ours to follow: verification asks exact names).
@@ -146,6 +199,23 @@ func (c *Client) query(ctx context.Context, name string, qtype uint16) ([]dns.RR
 // is ErrNotFound, any other rcode a temporary failure.
 func (c *Client) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	what := dns.TypeToString[qtype] + " " + name
+	in, err := c.exchange1(ctx, name, qtype)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Rcode {
+	case dns.RcodeSuccess:
+		return in, nil
+	case dns.RcodeNameError:
+		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNoSuchHost)
+	default:
+		return nil, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
+	}
+}
+
+// exchange1 sends one question (over TCP when the UDP answer was
+// truncated) and returns the reply, whatever its rcode.
+func (c *Client) exchange1(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 3 * time.Second
@@ -160,16 +230,9 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, 
 		in, _, err = cl.ExchangeContext(ctx, m, c.Server)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dnsx: %s via %s: %w", what, c.Server, err)
+		return nil, fmt.Errorf("dnsx: %s %s via %s: %w", dns.TypeToString[qtype], name, c.Server, err)
 	}
-	switch in.Rcode {
-	case dns.RcodeSuccess:
-		return in, nil
-	case dns.RcodeNameError:
-		return nil, fmt.Errorf("dnsx: %s: NXDOMAIN: %w", what, ErrNoSuchHost)
-	default:
-		return nil, fmt.Errorf("dnsx: %s via %s: server answered %s", what, c.Server, dns.RcodeToString[in.Rcode])
-	}
+	return in, nil
 }
 
 // System is the operating system's resolver (net.DefaultResolver).

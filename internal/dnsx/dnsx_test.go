@@ -84,3 +84,27 @@ func TestClientUnreachable(t *testing.T) {
 		t.Fatalf("err = %v, want a temporary failure", err)
 	}
 }
+
+func TestClientSOA(t *testing.T) {
+	srv := testenv.StartDNS(t)
+	srv.SetSOA("example.com", "NS1.Example.com", `john\.doe.example.com`, 2026120601)
+	srv.SetMX("mail.example.com", 10, "mx.example.com")
+	srv.Fail("broken.example.com", dns.RcodeServerFailure)
+	r := dnsx.New(srv.Addr).(dnsx.SOAResolver)
+	ctx := context.Background()
+	soa, err := r.SOA(ctx, "example.com")
+	if err != nil || soa != (dnsx.SOA{PrimaryNS: "ns1.example.com", AdminEmail: "john.doe@example.com", Serial: 2026120601}) {
+		t.Errorf("SOA = %+v, %v", soa, err)
+	}
+	for _, name := range []string{"mail.example.com", "nope.example.com"} {
+		if _, err := r.SOA(ctx, name); !dnsx.IsNotFound(err) {
+			t.Errorf("SOA %s: %v, want not found", name, err)
+		}
+	}
+	if _, err := r.SOA(ctx, "broken.example.com"); err == nil || dnsx.IsNotFound(err) {
+		t.Errorf("SOA of a SERVFAIL name: %v, want a temporary error", err)
+	}
+	if _, ok := dnsx.New("").(dnsx.SOAResolver); ok {
+		t.Error("the system resolver claims to find SOA records")
+	}
+}

@@ -76,13 +76,23 @@ type VerificationCheck struct {
 	// succeed: HOST_NOT_FOUND, TYPE_NOT_FOUND, INVALID_VALUE or
 	// DNS_SERVER_ERROR; "" otherwise.
 	Error string
+	// SOA is the domain's zone's start of authority as the last check
+	// found it (zero: not found, or the resolver asks for none).
+	SOA SOA
+}
+
+// SOA is a zone's start of authority, as GetEmailIdentity's SOARecord has it.
+type SOA struct {
+	PrimaryNameServer string
+	AdminEmail        string
+	SerialNumber      int64
 }
 
 const detailColumns = `account_id, region, name, type, status, created_at, verify_token_hash, verify_expires_at,
 	verify_started_at, domain_token, dkim_tokens, dkim_origin, dkim_signing_enabled, dkim_status, dkim_key_length,
 	dkim_next_key_length, dkim_key_sealed, dkim_selector, dkim_key_generated_at, mail_from_domain,
 	mail_from_behavior, mail_from_status, mail_from_started_at, feedback_forwarding, dkim_signing_set,
-	verify_checked_at, verify_succeeded_at, verify_error`
+	verify_checked_at, verify_succeeded_at, verify_error, verify_soa_ns, verify_soa_admin, verify_soa_serial`
 
 type rowScanner interface{ Scan(...any) error }
 
@@ -94,7 +104,8 @@ func (s *Store) scanDetails(row rowScanner) (IdentityDetails, error) {
 	err := row.Scan(&d.AccountID, &d.Region, &d.Name, &typ, &d.Status, &created, &d.VerifyTokenHash, &expires,
 		&started, &d.DomainToken, &tokens, &d.DKIM.Origin, &signing, &d.DKIM.Status, &d.DKIM.KeyLength,
 		&d.DKIM.NextKeyLength, &sealed, &d.DKIM.Selector, &keyGen, &d.MailFrom.Domain,
-		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback, &signingSet, &checked, &succeeded, &d.Check.Error)
+		&d.MailFrom.Behavior, &d.MailFrom.Status, &mfStarted, &feedback, &signingSet, &checked, &succeeded, &d.Check.Error,
+		&d.Check.SOA.PrimaryNameServer, &d.Check.SOA.AdminEmail, &d.Check.SOA.SerialNumber)
 	if err != nil {
 		return d, err
 	}
@@ -154,7 +165,8 @@ func (s *Store) detailArgs(d *IdentityDetails) []any {
 		d.DKIM.Origin, boolDB(d.DKIM.SigningEnabled), d.DKIM.Status, d.DKIM.KeyLength, d.DKIM.NextKeyLength,
 		sealed, d.DKIM.Selector, optDB(d.DKIM.KeyGenerated), d.MailFrom.Domain, d.MailFrom.Behavior,
 		d.MailFrom.Status, optDB(d.MailFrom.Started), boolDB(d.FeedbackForwarding), boolDB(d.DKIM.SigningSet),
-		optDB(d.Check.Checked), optDB(d.Check.Succeeded), d.Check.Error}
+		optDB(d.Check.Checked), optDB(d.Check.Succeeded), d.Check.Error,
+		d.Check.SOA.PrimaryNameServer, d.Check.SOA.AdminEmail, d.Check.SOA.SerialNumber}
 }
 
 func normalizeDetails(d *IdentityDetails) {
@@ -199,7 +211,7 @@ func (s *Store) CreateIdentity(ctx context.Context, d IdentityDetails, max int) 
 			return fmt.Errorf("store: %s: %d identities: %w", what, n, ErrLimitExceeded)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO identities (`+detailColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.detailArgs(&d)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
@@ -250,7 +262,8 @@ func (s *Store) UpdateIdentity(ctx context.Context, accountID, region, name stri
 			dkim_signing_enabled = ?, dkim_status = ?, dkim_key_length = ?, dkim_next_key_length = ?,
 			dkim_key_sealed = ?, dkim_selector = ?, dkim_key_generated_at = ?, mail_from_domain = ?,
 			mail_from_behavior = ?, mail_from_status = ?, mail_from_started_at = ?, feedback_forwarding = ?,
-			dkim_signing_set = ?, verify_checked_at = ?, verify_succeeded_at = ?, verify_error = ?
+			dkim_signing_set = ?, verify_checked_at = ?, verify_succeeded_at = ?, verify_error = ?,
+			verify_soa_ns = ?, verify_soa_admin = ?, verify_soa_serial = ?
 			WHERE account_id = ? AND region = ? AND name = ?`, append(args[3:], args[:3]...)...)
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)

@@ -129,6 +129,13 @@ func (d *DNS) SetMX(name string, pref uint16, host string) {
 	d.add(name, &dns.MX{Hdr: dns.RR_Header{Rrtype: dns.TypeMX}, Preference: pref, Mx: dns.Fqdn(host)})
 }
 
+// SetSOA adds an SOA record: name is a zone's apex, mbox its RNAME
+// ("hostmaster.example.com").
+func (d *DNS) SetSOA(name, ns, mbox string, serial uint32) {
+	d.add(name, &dns.SOA{Hdr: dns.RR_Header{Rrtype: dns.TypeSOA}, Ns: dns.Fqdn(ns), Mbox: dns.Fqdn(mbox),
+		Serial: serial, Refresh: 7200, Retry: 3600, Expire: 1209600, Minttl: 300})
+}
+
 // Fail makes queries for name answer rcode (e.g. dns.RcodeServerFailure).
 func (d *DNS) Fail(name string, rcode int) {
 	d.mu.Lock()

@@ -318,6 +318,7 @@ func (v *Verifier) checkDomain(ctx context.Context, d *store.IdentityDetails, no
 		if l == found {
 			d.Check.Succeeded, d.Check.Error = now, ""
 		}
+		v.lookupSOA(ctx, d)
 	}
 	if d.MailFrom.Domain != "" && inProgress(d.MailFrom.Status) {
 		d.MailFrom.Status = settle(v.lookupMailFrom(ctx, d), d.MailFrom.Started, now)
@@ -378,6 +379,23 @@ func (v *Verifier) lookupDomainToken(ctx context.Context, d *store.IdentityDetai
 		}
 	}
 	return absent, errInvalidValue
+}
+
+// lookupSOA records the SOA of d's zone with its check, when the resolver
+// asks for SOA records: none found clears it, a failed lookup keeps the
+// last one found.
+func (v *Verifier) lookupSOA(ctx context.Context, d *store.IdentityDetails) {
+	r, ok := v.cfg.Resolver.(dnsx.SOAResolver)
+	if !ok {
+		return
+	}
+	soa, err := r.SOA(ctx, d.Name)
+	switch {
+	case err == nil:
+		d.Check.SOA = store.SOA{PrimaryNameServer: soa.PrimaryNS, AdminEmail: soa.AdminEmail, SerialNumber: int64(soa.Serial)}
+	case dnsx.IsNotFound(err):
+		d.Check.SOA = store.SOA{}
+	}
 }
 
 // lookupMailFrom wants exactly one MX, feedback-smtp.<region>.<MailFromMXDomain>.
