@@ -204,12 +204,18 @@ func TestAPIDomainIdentity(t *testing.T) {
 		if d.NextSigningKeyLength != "" && d.NextSigningKeyLength != types.DkimSigningKeyLengthRsa2048Bit {
 			t.Errorf("default key length %s, want RSA_2048_BIT", d.NextSigningKeyLength)
 		}
+		dns.SetSOA(domain, "ns1."+domain, "hostmaster."+domain, 7)
 		for _, tok := range d.Tokens {
 			dns.SetCNAME(tok+"._domainkey."+domain, tok+"."+dkimCNAMEDomain)
 		}
-		waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
+		verified := waitIdentity(t, v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
 			return g.VerifiedForSendingStatus && g.DkimAttributes != nil && g.DkimAttributes.Status == types.DkimStatusSuccess
 		})
+		// The verifier's check, as GetEmailIdentity reports it.
+		if i := verified.VerificationInfo; i == nil || i.LastSuccessTimestamp == nil || i.LastCheckedTimestamp == nil ||
+			i.ErrorType != "" || i.SOARecord == nil || aws.ToString(i.SOARecord.AdminEmail) != "hostmaster@"+domain {
+			t.Errorf("VerificationInfo = %+v", i)
+		}
 		// A verified domain covers every address in it.
 		if _, err := v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("anyone@" + domain),
 			Destination: &types.Destination{ToAddresses: []string{simulator}}, Content: simple("from a verified domain", "b", "")}); err != nil {
