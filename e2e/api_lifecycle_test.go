@@ -32,7 +32,7 @@ func TestAPILifecycleWithAWSCLI(t *testing.T) {
 	// The custom verification template's sender must be verified.
 	s.MustAWSCLI(t, "sesv2", "create-email-identity", "--email-identity", "lc-verify.example")
 	s.Verify("lc-verify.example")
-	for _, r := range []struct {
+	resources := []struct {
 		name string
 		run  func(c *tf)
 	}{
@@ -48,12 +48,19 @@ func TestAPILifecycleWithAWSCLI(t *testing.T) {
 		{"v1 templates", lifecycleV1Templates},
 		{"v1 configuration set", lifecycleV1ConfigurationSet},
 		{"v1 custom verification email template", lifecycleV1CustomVerificationTemplate},
-	} {
-		t.Run(r.name, func(t *testing.T) {
-			t.Parallel()
-			r.run(&tf{t: t, s: s})
-		})
 	}
+	// The resources side by side (a group: it returns when all have run) …
+	t.Run("resources", func(t *testing.T) {
+		for _, r := range resources {
+			t.Run(r.name, func(t *testing.T) {
+				t.Parallel()
+				r.run(&tf{t: t, s: s})
+			})
+		}
+	})
+	// … then the account's settings, alone: pausing its sending would
+	// refuse the verification mail the identity subtests send.
+	t.Run("account", func(t *testing.T) { lifecycleAccount(&tf{t: t, s: s}) })
 }
 
 // tf drives one resource's lifecycle through the aws CLI.
@@ -332,6 +339,8 @@ func lifecycleConfigurationSet(c *tf) {
 			map[string]any{"SuppressionOptions.SuppressedReasons": []string{"BOUNCE", "COMPLAINT"}}},
 		{[]string{"put-configuration-set-tracking-options", "--custom-redirect-domain", "t2.example.com"},
 			map[string]any{"TrackingOptions.CustomRedirectDomain": "t2.example.com"}},
+		{[]string{"put-configuration-set-vdm-options", "--vdm-options", "DashboardOptions={EngagementMetrics=DISABLED}"},
+			map[string]any{"VdmOptions.DashboardOptions.EngagementMetrics": "DISABLED"}},
 	} {
 		d := c.apply(append([]string{"sesv2", u.put[0], "--configuration-set-name", name}, u.put[1:]...), get)[0]
 		c.expect(u.put[0], d, u.want)
@@ -474,13 +483,28 @@ func lifecycleSuppressedDestination(c *tf) {
 	c.fails("NotFoundException", get...)
 	c.listed(addr, false, "SuppressedDestinationSummaries", "EmailAddress", "sesv2", "list-suppressed-destinations")
 	c.fails("NotFoundException", "sesv2", "delete-suppressed-destination", "--email-address", addr)
+}
 
-	// The account's suppression attributes (aws_sesv2_account_suppression_attributes).
+// The account's settings (aws_sesv2_account_suppression_attributes,
+// aws_sesv2_account_vdm_attributes, …): one subtest, as they all read back
+// through GetAccount.
+func lifecycleAccount(c *tf) {
 	getAccount := []string{"sesv2", "get-account"}
-	d = c.apply([]string{"sesv2", "put-account-suppression-attributes", "--suppressed-reasons", "COMPLAINT"}, getAccount)[0]
+	d := c.apply([]string{"sesv2", "put-account-suppression-attributes", "--suppressed-reasons", "COMPLAINT"}, getAccount)[0]
 	c.expect("account suppression", d, map[string]any{"SuppressionAttributes.SuppressedReasons": []string{"COMPLAINT"}})
 	d = c.apply([]string{"sesv2", "put-account-suppression-attributes", "--suppressed-reasons", "BOUNCE", "COMPLAINT"}, getAccount)[0]
 	c.expect("account suppression back", d, map[string]any{"SuppressionAttributes.SuppressedReasons": []string{"BOUNCE", "COMPLAINT"}})
+	d = c.apply([]string{"sesv2", "put-account-vdm-attributes", "--vdm-attributes", "VdmEnabled=DISABLED"}, getAccount)[0]
+	c.expect("vdm", d, map[string]any{"VdmAttributes.VdmEnabled": "DISABLED"})
+	c.fails("BadRequestException", "sesv2", "put-account-vdm-attributes", "--vdm-attributes", "VdmEnabled=ENABLED")
+	d = c.apply([]string{"sesv2", "put-account-dedicated-ip-warmup-attributes", "--no-auto-warmup-enabled"}, getAccount)[0]
+	c.expect("auto warm-up off", d, map[string]any{"DedicatedIpAutoWarmupEnabled": false})
+	d = c.apply([]string{"sesv2", "put-account-dedicated-ip-warmup-attributes", "--auto-warmup-enabled"}, getAccount)[0]
+	c.expect("auto warm-up on", d, map[string]any{"DedicatedIpAutoWarmupEnabled": true})
+	d = c.apply([]string{"sesv2", "put-account-sending-attributes", "--no-sending-enabled"}, getAccount)[0]
+	c.expect("sending paused", d, map[string]any{"SendingEnabled": false})
+	d = c.apply([]string{"sesv2", "put-account-sending-attributes", "--sending-enabled"}, getAccount)[0]
+	c.expect("sending resumed", d, map[string]any{"SendingEnabled": true})
 }
 
 // v1: aws_ses_domain_identity, aws_ses_email_identity, aws_ses_identity_*.
