@@ -22,6 +22,7 @@ import (
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
+	"sesame/internal/importexport"
 	"sesame/internal/lowprio"
 	"sesame/internal/mailmsg"
 	"sesame/internal/queuectl"
@@ -191,6 +192,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metricsH := metricsHandler(sp, st, log)
+	// Import and export jobs reach only the configured [s3] endpoint;
+	// without one they are refused.
+	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
+		S3: importexport.S3Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
+			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
@@ -199,6 +205,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
 		DedicatedIPs:     cfg.Delivery.SourceIPs(),
+		Jobs:             jobs,
 	}
 	var apiCert *certSource
 	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {
@@ -345,6 +352,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	// Jobs left CREATED or PROCESSING by the last run start again.
+	if err := jobs.Start(deliveryCtx); err != nil {
+		log.Error("import/export jobs not resumed", "err", err)
+	}
 	reputationDone := make(chan struct{})
 	go func() {
 		defer close(reputationDone)
@@ -397,6 +408,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	drains.Go(func() { capturedL.shutdown(shutCtx, log) })
 	drains.Wait()
 	stopDelivery()
+	jobs.Close() // a job cut short runs again at the next start
 	<-deliveryDone
 	<-verifyDone
 	<-snsDone

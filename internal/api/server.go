@@ -26,6 +26,7 @@ import (
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/dnsx"
+	"sesame/internal/importexport"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -87,6 +88,9 @@ type Config struct {
 	FlushCaptured func(context.Context) error
 	// TLS, when set, makes Serve answer HTTPS only.
 	TLS *tls.Config
+	// Jobs creates and runs import and export jobs; nil: a runner without
+	// an object store, which refuses to create any (tests of other groups).
+	Jobs *importexport.Runner
 	// DedicatedIPs are the machine's sending addresses
 	// ([[delivery.source_addresses]]), every account's dedicated IPs.
 	DedicatedIPs []string
@@ -116,6 +120,9 @@ type Server struct {
 
 // New returns a server.
 func New(cfg Config) *Server {
+	if cfg.Jobs == nil {
+		cfg.Jobs = importexport.New(importexport.Config{Store: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger})
+	}
 	if cfg.Topics == nil && cfg.SNS != nil {
 		cfg.Topics = cfg.SNS
 	}
@@ -161,6 +168,7 @@ func New(cfg Config) *Server {
 	s.registerTags()
 	s.registerDedicatedIPs()
 	s.registerDeliverability()
+	s.registerImportExportJobs()
 	s.registerNotSelfHosted()
 	s.registerAWSOnly()
 	s.registerReceiptV1()

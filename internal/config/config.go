@@ -42,6 +42,7 @@ type Config struct {
 	Tracking     Tracking     `toml:"tracking"`
 	SNS          SNS          `toml:"sns"`
 	Accounts     Accounts     `toml:"accounts"`
+	S3           S3           `toml:"s3"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -391,6 +392,7 @@ func Default() Config {
 			MailPerDay:    1000,
 		},
 		Reputation: defaultReputation(),
+		S3:         defaultS3(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 	}
 }
@@ -614,6 +616,9 @@ func (c *Config) Validate() error {
 		if !validDomain(ns) {
 			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
+	}
+	if err := c.S3.validate(bad); err != nil {
+		return err
 	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err
