@@ -98,7 +98,7 @@ type conformClients struct {
 	v2jobs     *sesv2.Client
 	jobs       *jobsEnv
 	jobsSource string
-	acct string        // v2's and v1's account
+	acct       string // v2's and v1's account
 }
 
 // conformStep is one successful call of one operation.
