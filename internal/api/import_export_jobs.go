@@ -101,8 +101,8 @@ type failureInfo struct {
 // reads them for a while, the reason a job failed.
 func (s *Server) failureOf(ctx context.Context, j store.DataJob) (*failureInfo, error) {
 	f := failureInfo{ErrorMessage: j.ErrorMessage}
-	if j.Kind == store.JobImport && j.FailedRecords != "" {
-		u, err := s.cfg.Jobs.ObjectURL(ctx, j.FailedRecords)
+	if j.Kind == store.JobImport && j.Object != "" {
+		u, err := s.cfg.Jobs.ObjectURL(ctx, j.Object)
 		if err != nil {
 			return nil, err
 		}
@@ -246,8 +246,8 @@ func (s *Server) getExportJobV2(ctx context.Context, r *http.Request) (any, erro
 	// As SES's, a finished export's S3Url is a URL that reads the file for
 	// a while; before that it is the destination asked for.
 	dest := *req.ExportDestination
-	if j.Status == store.JobCompleted && j.FailedRecords != "" {
-		if dest.S3Url, err = s.cfg.Jobs.ObjectURL(ctx, j.FailedRecords); err != nil {
+	if j.Status == store.JobCompleted && j.Object != "" {
+		if dest.S3Url, err = s.cfg.Jobs.ObjectURL(ctx, j.Object); err != nil {
 			return nil, err
 		}
 	}

@@ -21,7 +21,8 @@ import (
 // the outbox keeps records) and writes one object. SES documents no layout
 // for the exported files; sesame's rows carry the API's names:
 //
-//   - message insights: a row per message and recipient with MessageId,
+//   - message insights: a row per message accepted in the period (its Send
+//     or Reject record is in it) and recipient, with MessageId,
 //     Timestamp (when the message was accepted, RFC 3339), FromEmailAddress,
 //     Subject, Destination, Isp, LastDeliveryEvent, LastEngagementEvent —
 //     the members MessageInsightsFilters filters on.
@@ -38,6 +39,10 @@ const eventsPage = 1000
 func (r *Runner) runExport(ctx context.Context, j store.DataJob) (progress, error) {
 	var req ExportRequest
 	if err := json.Unmarshal(j.Request, &req); err != nil {
+		return progress{errMessage: seserr.JobInterrupted}, fmt.Errorf("export %s: request: %w", j.ID, err)
+	}
+	// Checked when the job was created; a row it does not fit is damaged.
+	if err := req.Validate(); err != nil {
 		return progress{errMessage: seserr.JobInterrupted}, fmt.Errorf("export %s: request: %w", j.ID, err)
 	}
 	var t table
@@ -61,7 +66,7 @@ func (r *Runner) runExport(ctx context.Context, j store.DataJob) (progress, erro
 		return p, err
 	}
 	p.exported = int64(len(t.rows))
-	p.failedRecords = dest.String() // where the export is (GetExportJob's ExportDestination.S3Url)
+	p.object = dest.String() // GetExportJob's ExportDestination.S3Url
 	return p, nil
 }
 
@@ -166,7 +171,8 @@ func (r *Runner) insights(ctx context.Context, j store.DataJob, src *MessageInsi
 	var ids []string
 	seen := map[string]bool{}
 	n, err := r.eachEvent(ctx, j, time.Time(*src.StartDate), time.Time(*src.EndDate), func(ev store.OutboxEvent, rec *events.Record) bool {
-		if !seen[ev.MessageID] {
+		accepted := rec.EventType == events.TypeSend || rec.EventType == events.TypeReject
+		if accepted && !seen[ev.MessageID] {
 			seen[ev.MessageID] = true
 			ids = append(ids, ev.MessageID)
 		}

@@ -132,15 +132,15 @@ func TestImportSuppressionList(t *testing.T) {
 		t.Errorf("c@example.com (reason SPAM) suppressed: %v", err)
 	}
 	// The failed records are written next to the source.
-	if want := src + "." + id + ".failed.csv"; j.FailedRecords != want {
-		t.Fatalf("failed records at %q, want %q", j.FailedRecords, want)
+	if want := src + "." + id + ".failed.csv"; j.Object != want {
+		t.Fatalf("failed records at %q, want %q", j.Object, want)
 	}
-	rows, err := csv.NewReader(strings.NewReader(e.get(t, j.FailedRecords))).ReadAll()
+	rows, err := csv.NewReader(strings.NewReader(e.get(t, j.Object))).ReadAll()
 	if err != nil || len(rows) != 3 || rows[1][0] != "4" || rows[1][2] != seserr.RecordInvalidAddress ||
 		rows[2][1] != "c@example.com,SPAM" || rows[2][2] != seserr.RecordInvalidReason {
 		t.Errorf("failed records = %q, %v", rows, err)
 	}
-	u, err := r.ObjectURL(ctx, j.FailedRecords)
+	u, err := r.ObjectURL(ctx, j.Object)
 	if err != nil || !strings.Contains(u, "X-Amz-Signature=") {
 		t.Errorf("failed records URL = %q, %v; want a presigned URL", u, err)
 	}
@@ -249,9 +249,18 @@ func TestUnfinishedJobResumes(t *testing.T) {
 	if err := e.st.CreateDataJob(ctx, j); err != nil {
 		t.Fatal(err)
 	}
+	// A row whose request no longer reads is failed, not retried forever.
+	damaged := j
+	damaged.ID, damaged.Request = "damaged-job", []byte(`{}`)
+	if err := e.st.CreateDataJob(ctx, damaged); err != nil {
+		t.Fatal(err)
+	}
 	r := e.runner(t)
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if j := e.finished(t, store.JobImport, "damaged-job"); j.Status != store.JobFailed || j.ErrorMessage != seserr.JobInterrupted {
+		t.Errorf("damaged job = %+v", j)
 	}
 	if j := e.finished(t, store.JobImport, "crashed-job"); j.Status != store.JobCompleted || j.Processed != 1 {
 		t.Errorf("resumed job = %+v; want COMPLETED with 1 processed (counted afresh)", j)
@@ -318,6 +327,17 @@ func TestExportMessageInsightsAndMetrics(t *testing.T) {
 		!slices.Equal(rows[1], []string{"m-1", "2026-12-01T10:00:00Z", "shop@example.com", subject, "x@example.net", "UNKNOWN_ISP", "DELIVERY", ""}) ||
 		rows[2][4] != "y@example.net" || rows[2][6] != "PERMANENT_BOUNCE" {
 		t.Errorf("insights rows = %q, %v", rows, err)
+	}
+	// A period holding only later events of the message has no row for it.
+	later := Timestamp(sent.Add(time.Second))
+	id, err = r.CreateExport(ctx, acct, region, ExportRequest{
+		ExportDataSource:  &ExportDataSource{MessageInsightsDataSource: &MessageInsightsDataSource{StartDate: &later, EndDate: &end}},
+		ExportDestination: &ExportDestination{DataFormat: FormatJSON, S3Url: "s3://" + bucket + "/later.json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := e.finished(t, store.JobExport, id); j.Status != store.JobCompleted || j.Exported != 0 || j.Processed != 2 {
+		t.Errorf("export of a period after the send = %+v; want 0 rows from 2 events", j)
 	}
 	// Filters: only bounced rows.
 	id, err = r.CreateExport(ctx, acct, region, ExportRequest{

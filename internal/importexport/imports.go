@@ -59,6 +59,10 @@ func (r *Runner) runImport(ctx context.Context, j store.DataJob) (progress, erro
 	if err := json.Unmarshal(j.Request, &req); err != nil {
 		return progress{errMessage: seserr.JobInterrupted}, fmt.Errorf("import %s: request: %w", j.ID, err)
 	}
+	// Checked when the job was created; a row it does not fit is damaged.
+	if err := req.Validate(); err != nil {
+		return progress{errMessage: seserr.JobInterrupted}, fmt.Errorf("import %s: request: %w", j.ID, err)
+	}
 	src, _ := ParseS3URL(req.ImportDataSource.S3Url, false)
 	body, err := r.obj.get(ctx, src)
 	if err != nil {
@@ -112,7 +116,7 @@ func (r *Runner) runImport(ctx context.Context, j store.DataJob) (progress, erro
 			// records are not there (a read-only bucket, say).
 			r.log.Warn("import job: failed records not written", "job", j.ID, "err", err)
 		} else {
-			p.failedRecords = out.String()
+			p.object = out.String()
 		}
 	}
 	return p, nil

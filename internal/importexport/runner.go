@@ -229,7 +229,7 @@ func (r *Runner) run(j store.DataJob) {
 // progress is what a job reports as it ends.
 type progress struct {
 	processed, failed, exported int64
-	failedRecords               string // s3:// of the failed records
+	object                      string // s3:// of what the job wrote (failed records, the export)
 	errMessage                  string // the job FAILED
 }
 
@@ -273,7 +273,7 @@ func (r *Runner) process(ctx context.Context, j store.DataJob) {
 		}
 		cur.Status, cur.Completed = status, r.clk.Now()
 		cur.Processed, cur.Failed, cur.Exported = p.processed, p.failed, p.exported
-		cur.FailedRecords, cur.ErrorMessage = p.failedRecords, p.errMessage
+		cur.Object, cur.ErrorMessage = p.object, p.errMessage
 		return nil
 	})
 	if err != nil && !errors.Is(err, errFinished) {

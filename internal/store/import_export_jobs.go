@@ -39,9 +39,11 @@ type DataJob struct {
 	Status    string
 	// Processed records; Failed import records; Exported export records.
 	Processed, Failed, Exported int64
-	FailedRecords               string // s3://bucket/key of an import's failed records; "" for none
-	ErrorMessage                string // why the job FAILED
-	Created, Completed          time.Time
+	// Object is where the job wrote (s3://bucket/key): an import's failed
+	// records, an export's file; "" for none.
+	Object             string
+	ErrorMessage       string // why the job FAILED
+	Created, Completed time.Time
 }
 
 // Finished: the job will not change again.
@@ -60,14 +62,14 @@ type DataJobQuery struct {
 }
 
 const dataJobColumns = `account_id, region, job_id, kind, job_type, request, status, processed, failed, exported,
-	failed_records, error_message, created_at, completed_at`
+	result_object, error_message, created_at, completed_at`
 
 func scanDataJob(row rowScanner) (DataJob, error) {
 	var j DataJob
 	var req string
 	var created, completed int64
 	err := row.Scan(&j.AccountID, &j.Region, &j.ID, &j.Kind, &j.Type, &req, &j.Status, &j.Processed, &j.Failed,
-		&j.Exported, &j.FailedRecords, &j.ErrorMessage, &created, &completed)
+		&j.Exported, &j.Object, &j.ErrorMessage, &created, &completed)
 	if err != nil {
 		return j, err
 	}
@@ -90,7 +92,7 @@ func (s *Store) CreateDataJob(ctx context.Context, j DataJob) error {
 	_, err := s.writes.ExecContext(ctx, `INSERT INTO import_export_jobs (`+dataJobColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.AccountID, j.Region, j.ID, j.Kind, j.Type, string(j.Request), j.Status, j.Processed, j.Failed, j.Exported,
-		j.FailedRecords, j.ErrorMessage, toDB(j.Created), completedDB(j.Completed))
+		j.Object, j.ErrorMessage, toDB(j.Created), completedDB(j.Completed))
 	if err != nil {
 		return fmt.Errorf("store: create job %s of %s in %s: %w", j.ID, j.AccountID, j.Region, err)
 	}
@@ -127,9 +129,9 @@ func (s *Store) UpdateDataJob(ctx context.Context, accountID, region, kind, id s
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE import_export_jobs SET status = ?, processed = ?, failed = ?,
-			exported = ?, failed_records = ?, error_message = ?, completed_at = ?
+			exported = ?, result_object = ?, error_message = ?, completed_at = ?
 			WHERE account_id = ? AND region = ? AND job_id = ?`, j.Status, j.Processed, j.Failed, j.Exported,
-			j.FailedRecords, j.ErrorMessage, completedDB(j.Completed), accountID, region, id); err != nil {
+			j.Object, j.ErrorMessage, completedDB(j.Completed), accountID, region, id); err != nil {
 			return fmt.Errorf("store: update job %s: %w", id, err)
 		}
 		out = j

@@ -8,8 +8,8 @@
 -- kind: IMPORT or EXPORT. job_type: an import's destination
 -- (SUPPRESSION_LIST, CONTACT_LIST) or an export's source (METRICS_DATA,
 -- MESSAGE_INSIGHTS). status: CREATED, PROCESSING, COMPLETED, FAILED,
--- CANCELLED. failed_records: s3://bucket/key of an import's failed records,
--- '' for none.
+-- CANCELLED. result_object: s3://bucket/key of what the job wrote (an
+-- import's failed records, an export's file), '' for none.
 CREATE TABLE import_export_jobs (
     account_id     TEXT NOT NULL,
     region         TEXT NOT NULL,
@@ -21,7 +21,7 @@ CREATE TABLE import_export_jobs (
     processed      BIGINT NOT NULL,
     failed         BIGINT NOT NULL,
     exported       BIGINT NOT NULL,
-    failed_records TEXT NOT NULL,
+    result_object  TEXT NOT NULL,
     error_message  TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
     completed_at   BIGINT NOT NULL,
