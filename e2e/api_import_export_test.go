@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,5 +207,80 @@ func TestImportExportJobsNeedAnEndpoint(t *testing.T) {
 	wantCode(t, err, "BadRequestException")
 	if !strings.Contains(err.Error(), "set [s3] endpoint") {
 		t.Errorf("CreateExportJob: %v", err)
+	}
+}
+
+// TestImportJobResumesAfterCrash: a job PROCESSING when sesame is killed
+// (its read of the object held open by the S3 server) runs again from the
+// start after the restart and completes.
+func TestImportJobResumesAfterCrash(t *testing.T) {
+	const bucket = "sesame-crash"
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	fake := gofakes3.New(backend).Server()
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The first read of the source hangs until released (or until its
+		// client, the sesame killed below, goes away).
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/held.csv") {
+			first := false
+			once.Do(func() { first = true; close(reached) })
+			if first {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	if _, err := backend.PutObject(bucket, "held.csv", nil, strings.NewReader("held@example.net,BOUNCE\n"), 24, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := testenv.Start(t, testenv.Options{Extra: fmt.Sprintf(
+		"[s3]\nendpoint = %q\naccess_key_id = \"AKIDS3TEST\"\nsecret_access_key = \"s3secret\"\n", srv.URL)})
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	created, err := v2.CreateImportJob(ctx, &sesv2.CreateImportJobInput{
+		ImportDestination: &v2types.ImportDestination{SuppressionListDestination: &v2types.SuppressionListDestination{
+			SuppressionListImportAction: v2types.SuppressionListImportActionPut}},
+		ImportDataSource: &v2types.ImportDataSource{S3Url: aws.String("s3://" + bucket + "/held.csv"), DataFormat: v2types.DataFormatCsv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		t.Fatal("sesame never read the source object")
+	}
+	job, err := v2.GetImportJob(ctx, &sesv2.GetImportJobInput{JobId: created.JobId})
+	if err != nil || job.JobStatus != v2types.JobStatusProcessing {
+		t.Fatalf("while reading: %+v, %v; want PROCESSING", job, err)
+	}
+	s.Kill()
+	close(release)
+	s.Restart()
+	v2 = s.SESv2Client(t)
+	waitFor(t, "the resumed job completed", func() bool {
+		job, err = v2.GetImportJob(ctx, &sesv2.GetImportJobInput{JobId: created.JobId})
+		return err == nil && job.JobStatus == v2types.JobStatusCompleted
+	})
+	if aws.ToInt32(job.ProcessedRecordsCount) != 1 || aws.ToInt32(job.FailedRecordsCount) != 0 {
+		t.Errorf("resumed job = %+v", job)
+	}
+	if _, err := v2.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("held@example.net")}); err != nil {
+		t.Errorf("held@example.net not suppressed after the resumed import: %v", err)
 	}
 }
