@@ -62,7 +62,7 @@ func (r *Runner) runExport(ctx context.Context, j store.DataJob) (progress, erro
 		body, ctype = t.jsonLines(), "application/x-ndjson"
 	}
 	if err := r.obj.put(ctx, dest, body, ctype); err != nil {
-		p.errMessage = seserr.JobWriteFailed
+		p.errMessage = seserr.JobWriteFailed(s3ErrorCode(err))
 		return p, err
 	}
 	p.exported = int64(len(t.rows))

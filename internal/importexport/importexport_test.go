@@ -232,8 +232,8 @@ func TestImportObjectMissingFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j := e.finished(t, store.JobImport, id); j.Status != store.JobFailed || j.ErrorMessage != seserr.JobReadFailed {
-		t.Errorf("job = %+v; want FAILED: %s", j, seserr.JobReadFailed)
+	if j := e.finished(t, store.JobImport, id); j.Status != store.JobFailed || j.ErrorMessage != "Failed to read the data source object from the S3 bucket: NoSuchKey." {
+		t.Errorf("job = %+v; want FAILED: NoSuchKey", j)
 	}
 }
 
@@ -366,6 +366,17 @@ func TestExportMessageInsightsAndMetrics(t *testing.T) {
 	if got, want := e.get(t, "s3://"+bucket+"/metrics.csv"),
 		"Timestamp,SEND_VOLUME,DELIVERY_RATE,PERMANENT_BOUNCE_VOLUME\n2026-12-01T00:00:00Z,2,0.5,1\n"; got != want {
 		t.Errorf("metrics = %q, want %q", got, want)
+	}
+	// A bucket that is not there fails the export, saying so.
+	id, err = r.CreateExport(ctx, acct, region, ExportRequest{
+		ExportDataSource:  &ExportDataSource{MessageInsightsDataSource: &MessageInsightsDataSource{StartDate: &start, EndDate: &end}},
+		ExportDestination: &ExportDestination{DataFormat: FormatCSV, S3Url: "s3://no-such-bucket/x.csv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := e.finished(t, store.JobExport, id); j.Status != store.JobFailed ||
+		j.ErrorMessage != "Failed to write the export to the S3 bucket: NoSuchBucket." {
+		t.Errorf("export to a missing bucket = %+v", j)
 	}
 	// A metric sesame cannot count is refused.
 	_, err = r.CreateExport(ctx, acct, region, ExportRequest{

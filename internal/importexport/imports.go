@@ -66,7 +66,7 @@ func (r *Runner) runImport(ctx context.Context, j store.DataJob) (progress, erro
 	src, _ := ParseS3URL(req.ImportDataSource.S3Url, false)
 	body, err := r.obj.get(ctx, src)
 	if err != nil {
-		return progress{errMessage: seserr.JobReadFailed}, err
+		return progress{errMessage: seserr.JobReadFailed(s3ErrorCode(err))}, err
 	}
 	var recs []record
 	if req.ImportDataSource.DataFormat == FormatJSON {

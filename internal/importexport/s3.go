@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // S3Config is where the jobs' objects live: the operator's S3-compatible
@@ -96,6 +97,15 @@ func validBucket(b string) bool {
 		}
 	}
 	return true
+}
+
+// s3ErrorCode is the S3 error code of err ("" when the store gave none).
+func s3ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 // get reads a whole object, up to maxObjectBytes.

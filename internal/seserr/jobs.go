@@ -60,13 +60,29 @@ func InvalidMaxResults(max int) *Error {
 
 // What a job reports when it fails as a whole (FailureInfo.ErrorMessage).
 const (
-	JobReadFailed      = "Failed to read the data source object from the S3 bucket."
-	JobWriteFailed     = "Failed to write the export to the S3 bucket."
 	JobTooManyRecords  = "The data source has more records than an import job takes (100000)."
 	JobNoEmailColumn   = "The CSV data source's header row must name an emailAddress column."
 	JobContactListGone = "The contact list does not exist."
 	JobInterrupted     = "The job was interrupted and could not be resumed."
 )
+
+// JobReadFailed: the data source could not be read; code is the S3
+// error's (NoSuchKey, AccessDenied, …) or "" when there was no answer.
+func JobReadFailed(code string) string {
+	return "Failed to read the data source object from the S3 bucket" + s3Code(code)
+}
+
+// JobWriteFailed: the export could not be written.
+func JobWriteFailed(code string) string {
+	return "Failed to write the export to the S3 bucket" + s3Code(code)
+}
+
+func s3Code(code string) string {
+	if code == "" {
+		return ": the object store did not answer."
+	}
+	return ": " + code + "."
+}
 
 // Why a record of an import failed (next to it in the failed records).
 func RecordUnparsable(why string) string { return "The record could not be parsed: " + why }
