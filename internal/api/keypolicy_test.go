@@ -13,6 +13,7 @@ import (
 	v1types "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
 // scopedClients makes a key with policy doc in e's account and SDK clients
@@ -180,5 +181,24 @@ func TestNormalizeRoute(t *testing.T) {
 		if got := normalizeRoute(in); got != want {
 			t.Errorf("normalizeRoute(%q) = %q; want %q", in, got, want)
 		}
+	}
+}
+
+// The SNS-compatible API is closed to a key with a policy (its grammar
+// grants ses: actions only): SNS's AuthorizationError, with the key's ARN.
+func TestKeyPolicySNSClosed(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	k, err := e.st.CreateScopedAccessKey(context.Background(), e.acct, "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sns.NewFromConfig(aws.Config{Region: e.region, RetryMaxAttempts: 1, BaseEndpoint: e.v2.Options().BaseEndpoint,
+		Credentials: credentials.NewStaticCredentialsProvider(k.ID, k.Secret, "")})
+	_, err = client.ListTopics(context.Background(), &sns.ListTopicsInput{})
+	code, msg, status := apiFailure(err)
+	want := "User: arn:aws:iam::" + e.acct + ":user/" + k.ID + " is not authorized to perform: SNS:ListTopics on resource: *"
+	if code != "AuthorizationError" || status != http.StatusForbidden || msg != want {
+		t.Errorf("SNS ListTopics with a scoped key: %s %d %q; want AuthorizationError 403 %q", code, status, msg, want)
 	}
 }

@@ -27,8 +27,11 @@ const smtpOperation = "SendSmtpEmail"
 
 // checkKeyPolicy refuses the submission when its key's policy does not
 // allow it (seserr.KeyNotAuthorized). Mail without a caller (sesame's own)
-// and keys without a policy pass.
-func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header, senders []string, ids *identitySet) error {
+// and keys without a policy pass. A send naming a configuration set (the
+// call's or X-SES-CONFIGURATION-SET's; not an identity's default) needs
+// the action allowed on that set too, as IAM asks of every resource a
+// send names; the identity is decided first.
+func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header, senders []string, ids *identitySet, configSet string) error {
 	keyID := sub.Meta.CallerIdentity
 	if keyID == "" {
 		return nil
@@ -46,7 +49,12 @@ func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header,
 	if !k.Scoped() {
 		return nil
 	}
-	return k.Authorize(s.sendRequest(sub, h, senders, ids))
+	r := s.sendRequest(sub, h, senders, ids)
+	if err := k.Authorize(r); err != nil || configSet == "" {
+		return err
+	}
+	r.Resource = "arn:aws:ses:" + sub.Region + ":" + sub.AccountID + ":configuration-set/" + configSet
+	return k.Authorize(r)
 }
 
 // sendRequest is the submission as IAM sees a send.

@@ -159,3 +159,45 @@ func TestKeyNotAuthorizedText(t *testing.T) {
 		t.Errorf("API face = %d %s %s", e.HTTPStatus, e.APICode, e.QueryCode)
 	}
 }
+
+// A send naming a configuration set (here by X-SES-CONFIGURATION-SET over
+// SMTP) needs the action allowed on the set too; the identity is decided
+// first.
+func TestKeyPolicyConfigurationSet(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(s *store.AccountSettings) { s.Production = true }, 0)
+	ctx := context.Background()
+	for _, name := range []string{"allowed", "other"} {
+		if err := h.st.CreateConfigurationSet(ctx, store.ConfigurationSet{AccountID: h.account, Region: region, Name: name}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csARN := func(name string) string {
+		return "arn:aws:ses:" + region + ":" + h.account + ":configuration-set/" + name
+	}
+	k, err := h.st.CreateScopedAccessKey(ctx, h.account, "cs", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":["`+IdentityARN(region, h.account, "verified.com")+`","`+csARN("allowed")+`"]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := func(from, set string) string {
+		return "From: " + from + "\r\nX-SES-CONFIGURATION-SET: " + set + "\r\n\r\nx\r\n"
+	}
+	user := "arn:aws:iam::" + h.account + ":user/cs"
+	for _, tc := range []struct{ from, set, deniedOn string }{
+		{"a@verified.com", "allowed", ""},
+		{"a@verified.com", "other", csARN("other")},
+		{"me@example.org", "other", IdentityARN(region, h.account, "me@example.org")},
+	} {
+		err := h.submitAs(t, k.ID, "", "", false, tc.from, []string{"x@elsewhere.net"}, msg(tc.from, tc.set))
+		switch {
+		case tc.deniedOn == "" && err != nil:
+			t.Errorf("%s with %s: %v", tc.from, tc.set, err)
+		case tc.deniedOn != "":
+			want := seserr.KeyNotAuthorized(user, "ses:SendRawEmail", tc.deniedOn, false).SMTPReply()
+			if got := seserr.As(err).SMTPReply(); err == nil || got != want {
+				t.Errorf("%s with %s: %v; want %s", tc.from, tc.set, err, want)
+			}
+		}
+	}
+}

@@ -286,7 +286,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids); err != nil {
+	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids, a.meta.ConfigurationSet); err != nil {
 		return a, err
 	}
 	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
