@@ -202,3 +202,37 @@ func TestKeyPolicySNSClosed(t *testing.T) {
 		t.Errorf("SNS ListTopics with a scoped key: %s %d %q; want AuthorizationError 403 %q", code, status, msg, want)
 	}
 }
+
+// SendBulkEmail is decided per destination: the one the Deny's recipient
+// condition refuses is FAILED with IAM's message, the other is sent.
+func TestKeyPolicyBulkPerDestination(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	ctx := context.Background()
+	if _, err := e.v2.CreateEmailTemplate(ctx, &sesv2.CreateEmailTemplateInput{TemplateName: aws.String("t"),
+		TemplateContent: &v2types.EmailTemplateContent{Subject: aws.String("s"), Text: aws.String("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := e.scopedClients(t, "bulk", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ses:SendBulkEmail","Resource":"*"},
+		{"Effect":"Deny","Action":"ses:Send*","Resource":"*","Condition":{"ForAnyValue:StringNotLike":{"ses:Recipients":"*@example.com"}}}]}`)
+	dest := func(to string) v2types.BulkEmailEntry {
+		return v2types.BulkEmailEntry{Destination: &v2types.Destination{ToAddresses: []string{to}}}
+	}
+	out, err := v2.SendBulkEmail(ctx, &sesv2.SendBulkEmailInput{FromEmailAddress: aws.String("me@example.org"),
+		DefaultContent:   &v2types.BulkEmailContent{Template: &v2types.Template{TemplateName: aws.String("t"), TemplateData: aws.String("{}")}},
+		BulkEmailEntries: []v2types.BulkEmailEntry{dest("in@example.com"), dest("out@example.net")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.BulkEmailEntryResults
+	want := "User: arn:aws:iam::" + e.acct + ":user/bulk is not authorized to perform: ses:SendBulkEmail on resource: arn:aws:ses:" +
+		e.region + ":" + e.acct + ":identity/me@example.org with an explicit deny in an identity-based policy"
+	if len(r) != 2 || r[0].Status != v2types.BulkEmailStatusSuccess || r[1].Status != v2types.BulkEmailStatusFailed ||
+		aws.ToString(r[1].Error) != want {
+		t.Errorf("results = %+v; want SUCCESS, then FAILED %q", r, want)
+	}
+	if got := e.claim(t, 1); len(got) != 1 {
+		t.Errorf("spooled %d messages; want 1", len(got))
+	}
+}
