@@ -41,6 +41,10 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 	if d.AllowPrivateDestinations {
 		log.Warn("delivery.allow_private_destinations is on: mail may go to loopback, private and other internal addresses")
 	}
+	var sources []delivery.Source
+	for _, a := range d.SourceAddresses {
+		sources = append(sources, delivery.Source{Addr: a.Addr(), EHLO: a.EHLOName})
+	}
 	tlsAuth, err := newTLSAuth(cfg, clk, log.With("component", "delivery"))
 	if err != nil {
 		return nil, err
@@ -71,7 +75,9 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 			Max:    d.RetryMax.Duration,
 			MaxAge: d.MaxAttemptAge.Duration,
 		},
-		Workers: d.Concurrency,
-		TLSAuth: tlsAuth,
+		Workers:               d.Concurrency,
+		TLSAuth:               tlsAuth,
+		Sources:               sources,
+		WarmupFullDailyVolume: d.WarmupFullDailyVolume,
 	}, nil
 }
