@@ -31,8 +31,9 @@ import (
 //
 // Transactions rotate among the chosen addresses. An address the account
 // has in warm-up (percentage P < 100) sends at most P% of
-// WarmupFullDailyVolume recipients a UTC day; past that the transaction
-// moves to the next address with room. When the whole pool is past its
+// WarmupFullDailyVolume recipients a UTC day (the transaction that reaches
+// the cap goes whole); past that the transaction moves to the next address
+// with room. When the whole pool is past its
 // caps, SES's rule during automatic warm-up applies: with the account's
 // AutoWarmupEnabled on, the excess goes from the account's addresses in no
 // pool (SES: its shared addresses); otherwise, and for mail that was not

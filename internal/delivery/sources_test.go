@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -152,5 +153,27 @@ func TestMXWarmupGivesBackRefusedRecipients(t *testing.T) {
 	day := time.Now().UTC().Format("2006-01-02")
 	if n, err := env.store.DedicatedIPSends(ctx, testAccount, testRegion, src20.Addr.String(), day); err != nil || n != 1 {
 		t.Fatalf("counted %d sends (%v); want 1 (the refused recipient given back)", n, err)
+	}
+}
+
+// TestSourceReaches: a bound source reaches receivers of its own family
+// only; the default route reaches both.
+func TestSourceReaches(t *testing.T) {
+	v4, v6 := net.ParseIP("192.0.2.1"), net.ParseIP("2001:db8::1")
+	for _, c := range []struct {
+		src  Source
+		ip   net.IP
+		want bool
+	}{
+		{Source{}, v4, true},
+		{Source{}, v6, true},
+		{src20, v4, true},
+		{src20, v6, false},
+		{Source{Addr: netip.MustParseAddr("2001:db8::25")}, v6, true},
+		{Source{Addr: netip.MustParseAddr("2001:db8::25")}, v4, false},
+	} {
+		if got := c.src.reaches(c.ip); got != c.want {
+			t.Errorf("%s reaches %s = %v; want %v", c.src, c.ip, got, c.want)
+		}
 	}
 }

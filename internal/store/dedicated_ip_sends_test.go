@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// TestDedicatedIPSendsCap: reservations count up to the limit and no
-// further; what is given back makes room again; a new day starts at zero
-// and drops the rows of days past.
+// TestDedicatedIPSendsCap: reservations are granted while the count is
+// below the limit (the one that reaches it goes whole) and not after; what
+// is given back makes room again; a new day starts at zero and drops the
+// rows of days past.
 func TestDedicatedIPSendsCap(t *testing.T) {
 	t.Parallel()
 	s := openTest(t, t.TempDir())
@@ -21,19 +22,19 @@ func TestDedicatedIPSendsCap(t *testing.T) {
 		}
 		return ok
 	}
-	if !reserve("2026-01-01", 3) || !reserve("2026-01-01", 2) {
-		t.Fatal("reservations within the limit refused")
+	if !reserve("2026-01-01", 3) || !reserve("2026-01-01", 4) {
+		t.Fatal("reservations while below the limit refused")
 	}
 	if reserve("2026-01-01", 1) {
-		t.Fatal("a reservation past the limit granted")
+		t.Fatal("a reservation at the limit (7 of 5) granted")
 	}
-	if err := s.ReturnDedicatedIPSends(ctx, "111122223333", "us-east-1", "192.0.2.1", "2026-01-01", 2); err != nil {
+	if err := s.ReturnDedicatedIPSends(ctx, "111122223333", "us-east-1", "192.0.2.1", "2026-01-01", 3); err != nil {
 		t.Fatal(err)
 	}
-	if !reserve("2026-01-01", 2) || reserve("2026-01-01", 1) {
-		t.Fatal("what was given back is not exactly the room made")
+	if !reserve("2026-01-01", 1) || reserve("2026-01-01", 1) {
+		t.Fatal("what was given back (4 of 5 left) is not exactly the room made")
 	}
-	if !reserve("2026-01-02", 5) {
+	if !reserve("2026-01-02", 50) {
 		t.Fatal("a new day does not start at zero")
 	}
 	if n, err := s.DedicatedIPSends(ctx, "111122223333", "us-east-1", "192.0.2.1", "2026-01-01"); err != nil || n != 0 {

@@ -229,10 +229,13 @@ func (s *Store) SetDedicatedIPAutoWarmup(ctx context.Context, accountID, region 
 }
 
 // ReserveDedicatedIPSends counts n more recipients sent from ip by the
-// account on day (UTC, "2006-01-02") if that keeps the day's count within
+// account on day (UTC, "2006-01-02") if the day's count is still below
 // limit, and says whether it did: delivery asks before each transaction
 // from an address in warm-up, so concurrent deliveries cannot together go
-// past the cap. A new day's first reservation drops the rows of days past.
+// past the cap. The transaction that reaches the cap goes whole (it may
+// pass the cap by up to n-1): refusing one larger than the room left would
+// keep a many-recipient message from a small cap for ever. A new day's
+// first reservation drops the rows of days past.
 func (s *Store) ReserveDedicatedIPSends(ctx context.Context, accountID, region, ip, day string, n, limit int) (bool, error) {
 	what := fmt.Sprintf("warm-up count of dedicated IP %s of %s in %s on %s", ip, accountID, region, day)
 	ok := false
@@ -244,7 +247,7 @@ func (s *Store) ReserveDedicatedIPSends(ctx context.Context, accountID, region, 
 		if err != nil && !fresh {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
-		if sent+n > limit {
+		if sent >= limit {
 			return nil
 		}
 		if fresh {
