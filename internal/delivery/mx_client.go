@@ -13,12 +13,14 @@ import (
 	"sesame/internal/outcome"
 )
 
-// The SMTP client side of MX delivery: connections to receivers, reused
-// across messages to the same address and capped per destination — the set
-// of MX hosts a domain routes to, so that domains served by the same mail
-// exchangers share one cap (KumoMTA's "site"; Google Workspace's many
-// domains all lead to aspmx.l.google.com) — and one mail transaction per
-// (message, domain) that reports each recipient's outcome.
+// The SMTP client side of MX delivery: connections to receivers, bound to
+// the transaction's source address (sources.go), reused across messages
+// from the same source to the same address and capped per source and
+// destination — the set of MX hosts a domain routes to, so that domains
+// served by the same mail exchangers share one cap (KumoMTA's "site";
+// Google Workspace's many domains all lead to aspmx.l.google.com) — and
+// one mail transaction per (message, domain) that reports each recipient's
+// outcome.
 
 // ClientOptions tune the SMTP client; zero values mean defaults.
 type ClientOptions struct {
@@ -34,9 +36,10 @@ type ClientOptions struct {
 	// DataTimeout bounds the wait for the reply to the final dot (default
 	// 10 min, RFC 5321 §4.5.3.2.6).
 	DataTimeout time.Duration
-	// MaxConnsPerDomain caps simultaneous connections to one destination:
-	// the recipient domains that share the same MX hosts (default 20,
-	// Postfix's default_destination_concurrency_limit).
+	// MaxConnsPerDomain caps simultaneous connections from one source
+	// address to one destination: the recipient domains that share the
+	// same MX hosts (default 20, Postfix's
+	// default_destination_concurrency_limit).
 	MaxConnsPerDomain int
 	// MaxMessagesPerConn is how many transactions one connection carries
 	// before it is closed (default 100).
