@@ -236,3 +236,20 @@ func TestKeyPolicyBulkPerDestination(t *testing.T) {
 		t.Errorf("spooled %d messages; want 1", len(got))
 	}
 }
+
+// ses:ApiVersion is the API the call came by: a key allowed only v2 is
+// refused every v1 call.
+func TestKeyPolicyAPIVersion(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	ctx := context.Background()
+	v2, v1 := e.scopedClients(t, "v2-only", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ses:*","Resource":"*","Condition":{"StringEquals":{"ses:ApiVersion":"2"}}}]}`)
+	if _, err := v2.GetAccount(ctx, &sesv2.GetAccountInput{}); err != nil {
+		t.Errorf("v2 GetAccount: %v", err)
+	}
+	_, err := v1.GetSendQuota(ctx, &ses.GetSendQuotaInput{})
+	if code, _, status := apiFailure(err); code != "AccessDenied" || status != http.StatusForbidden {
+		t.Errorf("v1 GetSendQuota: %v; want 403 AccessDenied", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -199,5 +200,27 @@ func TestKeyPolicyConfigurationSet(t *testing.T) {
 				t.Errorf("%s with %s: %v; want %s", tc.from, tc.set, err, want)
 			}
 		}
+	}
+}
+
+// aws:CurrentTime is the Sender's clock: a key allowed to send until a
+// date is refused after it.
+func TestKeyPolicyCurrentTime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(s *store.AccountSettings) { s.Production = true }, 0)
+	k, err := h.st.CreateScopedAccessKey(context.Background(), h.account, "", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2026-12-01T00:00:00Z"}}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func() error {
+		return h.submitAs(t, k.ID, "", "", false, "a@verified.com", []string{"x@elsewhere.net"}, "From: a@verified.com\r\n\r\nx\r\n")
+	}
+	if err := send(); err != nil { // acceptTime is 2026-11-23
+		t.Errorf("before the date: %v", err)
+	}
+	h.clk.Advance(10 * 24 * time.Hour)
+	if err := send(); seserr.As(err).APICode != "AccessDeniedException" {
+		t.Errorf("after the date: %v; want AccessDeniedException", err)
 	}
 }
