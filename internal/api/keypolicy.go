@@ -65,7 +65,23 @@ func (s *Server) checkKeyPolicy(r *http.Request, op operation, p awsauth.Princip
 	if sentBySending[name] {
 		return nil
 	}
-	return k.Authorize(s.callRequest(r, p, k, name, resource))
+	req := s.callRequest(r, p, k, name, resource)
+	if err := k.Authorize(req); err != nil {
+		return err
+	}
+	// A v2 create with Tags tags what it makes: IAM asks for
+	// ses:TagResource on it too.
+	if op.api == "v2" && strings.HasPrefix(name, "Create") && hasTags(body) {
+		req.Action = "ses:TagResource"
+		return k.Authorize(req)
+	}
+	return nil
+}
+
+// hasTags reports whether a v2 body carries a non-empty Tags list.
+func hasTags(body []byte) bool {
+	var in struct{ Tags []json.RawMessage }
+	return json.Unmarshal(body, &in) == nil && len(in.Tags) > 0
 }
 
 // key is the signer's key with its parsed policy: the Sender's cache, or

@@ -43,7 +43,7 @@ func TestKeyPolicyAPICalls(t *testing.T) {
 	v2, v1 := e.scopedClients(t, "app", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":["ses:GetAccount","ses:GetSendQuota"],"Resource":"*"},
 		{"Effect":"Allow","Action":["ses:SendEmail","ses:SendRawEmail"],"Resource":"`+arn("identity", "verified.com")+`"},
-		{"Effect":"Allow","Action":"ses:Get*","Resource":"`+arn("identity", "me@example.org")+`"},
+		{"Effect":"Allow","Action":["ses:Get*","ses:CreateEmailIdentity"],"Resource":"`+arn("identity", "me@example.org")+`"},
 		{"Effect":"Allow","Action":"ses:*","Resource":"`+arn("configuration-set", "*")+`"},
 		{"Effect":"Deny","Action":"ses:DeleteConfigurationSet","Resource":"*"}]}`)
 	user := "arn:aws:iam::" + e.acct + ":user/app"
@@ -96,6 +96,16 @@ func TestKeyPolicyAPICalls(t *testing.T) {
 			_, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("cs1")})
 			return err
 		}, "", false},
+		{"v2 CreateConfigurationSet with Tags needs ses:TagResource too", func() error {
+			_, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{ConfigurationSetName: aws.String("cs2"),
+				Tags: []v2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}, "", false},
+		{"v2 CreateEmailIdentity with Tags: no ses:TagResource on identities", func() error {
+			_, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("me@example.org"),
+				Tags: []v2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}, denied("ses:TagResource", arn("identity", "me@example.org"), false), false},
 		{"v1 DescribeConfigurationSet", func() error {
 			_, err := v1.DescribeConfigurationSet(ctx, &ses.DescribeConfigurationSetInput{ConfigurationSetName: aws.String("cs1")})
 			return err
