@@ -186,6 +186,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	return s.cfg.Sender.Submit(ctx, &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
 		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
+		Secure: s.secure(), APIVersion: apiVersion(ctx),
 	})
 }
 
@@ -274,7 +275,8 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 	meta := sendMeta(ctx, o, "")
 	meta.RenderingFailure = failure
 	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,
-		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta})
+		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta,
+		Secure: s.secure(), APIVersion: apiVersion(ctx)})
 	if err != nil {
 		return "", err
 	}

@@ -323,6 +323,11 @@ func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request, isV2 bool) 
 	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+	r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, strings.TrimPrefix(op.api, "v")))
+	if err := s.checkKeyPolicy(r, op, p, body); err != nil { // keypolicy.go
+		fail(err)
+		return
+	}
 	switch op.api {
 	case "sns":
 		s.serveSNS(w, r, body)

@@ -51,6 +51,11 @@ type Submission struct {
 	// Meta is kept with the message in the spool (configuration set,
 	// tags, where it came from: what later stages report on and act by).
 	Meta spool.Meta
+	// Secure and APIVersion are the request's aws:SecureTransport (TLS)
+	// and ses:ApiVersion ("1", "2"; "" over SMTP), for the caller's key
+	// policy (keypolicy.go).
+	Secure     bool
+	APIVersion string
 }
 
 // Config wires a Sender.
@@ -93,7 +98,7 @@ type Sender struct {
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
-	keys       *ttlcache.Cache[string, store.AccessKey]
+	keys       *ttlcache.Cache[string, Key] // keys.go
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
@@ -127,7 +132,7 @@ func New(cfg Config) *Sender {
 	}
 	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
-	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
+	s.keys = ttlcache.New[string, Key](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
@@ -281,6 +286,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
+	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids, a.meta.ConfigurationSet); err != nil {
+		return a, err
+	}
 	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
 		return a, err
 	}
@@ -381,9 +389,7 @@ func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password st
 	if user == "" || password == "" {
 		return "", seserr.InvalidCredentials()
 	}
-	key, err := s.keys.Get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
-		return s.store.AccessKey(ctx, user)
-	})
+	key, err := s.key(ctx, user)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", seserr.InvalidCredentials()
