@@ -230,3 +230,54 @@ func TestListManagementOverSMTP(t *testing.T) {
 		t.Fatalf("an unknown list: %v, want 554 Transaction failed: List with name nolist does not exist.", err)
 	}
 }
+
+// TestBulkListManagement: SendBulkEmail has no ListManagementOptions in
+// SES's model; X-SES-LIST-MANAGEMENT-OPTIONS in its template's Headers
+// does it, with a stored template holding {{amazonSESUnsubscribeUrl}} (not
+// a template variable): each entry is its own message, the subscribed contact's with
+// their own link in place of the placeholder, the unsubscribed contact's
+// accepted and never captured.
+func TestBulkListManagement(t *testing.T) {
+	s := startProduction(t, testenv.Options{})
+	s.Verify("example.com")
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	createNewsList(t, v2, "cid@example.net")
+	if _, err := v2.CreateContact(ctx, &sesv2.CreateContactInput{ContactListName: aws.String("news"),
+		EmailAddress: aws.String("dee@example.net"), UnsubscribeAll: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.CreateEmailTemplate(ctx, &sesv2.CreateEmailTemplateInput{TemplateName: aws.String("digest"),
+		TemplateContent: &v2types.EmailTemplateContent{Subject: aws.String("digest for {{name}}"),
+			Text: aws.String("Hi {{name}}. Leave: {{amazonSESUnsubscribeUrl}}")}}); err != nil {
+		t.Fatal(err)
+	}
+	entry := func(to, name string) v2types.BulkEmailEntry {
+		return v2types.BulkEmailEntry{Destination: &v2types.Destination{ToAddresses: []string{to}},
+			ReplacementEmailContent: &v2types.ReplacementEmailContent{ReplacementTemplate: &v2types.ReplacementTemplate{
+				ReplacementTemplateData: aws.String(`{"name":"` + name + `"}`)}}}
+	}
+	out, err := v2.SendBulkEmail(ctx, &sesv2.SendBulkEmailInput{FromEmailAddress: aws.String("news@example.com"),
+		DefaultContent: &v2types.BulkEmailContent{Template: &v2types.Template{TemplateName: aws.String("digest"),
+			TemplateData: aws.String(`{"name":"friend"}`),
+			Headers:      []v2types.MessageHeader{{Name: aws.String("X-SES-LIST-MANAGEMENT-OPTIONS"), Value: aws.String("news")}}}},
+		BulkEmailEntries: []v2types.BulkEmailEntry{entry("cid@example.net", "Cid"), entry("dee@example.net", "Dee")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range out.BulkEmailEntryResults {
+		if r.Status != v2types.BulkEmailStatusSuccess || aws.ToString(r.MessageId) == "" {
+			t.Fatalf("entry %d: %+v", i, r)
+		}
+	}
+	m := waitSubject(t, s, "digest for Cid")
+	link := unsubscribeLink(t, m.RawData)
+	if _, text := parts(t, m.RawData); text != "Hi Cid. Leave: "+link {
+		t.Fatalf("text %q, want the placeholder replaced by %s:\n%s", text, link, m.RawData)
+	}
+	for _, c := range s.Captured("") {
+		if c.Subject == "digest for Dee" {
+			t.Fatalf("the unsubscribed contact's message was captured")
+		}
+	}
+}

@@ -120,7 +120,6 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		FeedbackForwardingEmailAddress string
 		ConfigurationSetName           string
 		DefaultEmailTags               []messageTag
-		ListManagementOptions          *listManagementV2
 		DefaultContent                 *struct{ Template *templateV2 }
 		BulkEmailEntries               []struct {
 			Destination             *destinationV2
@@ -143,7 +142,7 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 	}
 	base := outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.DefaultEmailTags, template: tc,
-		operation: "SendBulkEmail", listMgmt: in.ListManagementOptions.spool()}
+		operation: "SendBulkEmail"}
 	entries := make([]bulkEntry, len(in.BulkEmailEntries))
 	for i, e := range in.BulkEmailEntries {
 		if e.Destination != nil {
