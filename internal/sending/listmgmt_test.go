@@ -133,3 +133,20 @@ func TestSubmitListManagement(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseListManagementOptions: any header value is refused or names a
+// list, and never a list or topic with a ';' or '=' of the syntax in it.
+func FuzzParseListManagementOptions(f *testing.F) {
+	for _, s := range []string{"news", "news; topic=sports", " a ;topic = b ", "a;b", ";", "a; topic="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		lm, err := ParseListManagementOptions(v)
+		if err != nil {
+			return
+		}
+		if lm.ContactList == "" || strings.Contains(lm.ContactList, ";") {
+			t.Fatalf("%q gave list %q", v, lm.ContactList)
+		}
+	})
+}
