@@ -52,7 +52,7 @@ func Apply(msg []byte, url string) ([]byte, error) {
 	if !bytes.Contains(out[bodyAt:], []byte(Placeholder)) && !mayHaveEncodedPlaceholder(out) {
 		return out, nil
 	}
-	body, err := tracking.RewriteParts(out, func(_ string, decoded []byte) []byte {
+	body, err := tracking.RewriteParts(out, []string{"text/plain", "text/html"}, func(_ string, decoded []byte) []byte {
 		return bytes.ReplaceAll(decoded, []byte(Placeholder), []byte(url))
 	})
 	if err != nil || body == nil {

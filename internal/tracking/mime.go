@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
@@ -28,29 +29,28 @@ func (rw *Rewriter) Message(msg []byte) ([]byte, error) {
 	if rw.OpenURL == "" && rw.ClickURL == nil {
 		return nil, nil
 	}
-	return RewriteParts(msg, func(mt string, body []byte) []byte {
-		if mt != "text/html" {
-			return body
-		}
-		return rw.HTML(body)
-	})
+	return RewriteParts(msg, []string{"text/html"}, func(_ string, body []byte) []byte { return rw.HTML(body) })
 }
 
-// RewriteParts is Message's walk for any rewrite of the text parts: fn
-// gets each text/plain and text/html part that is not an attachment
-// (decoded) and returns it, changed or not. It returns the new message,
-// or nil when fn changed nothing. The same rules hold: only changed parts
-// are re-encoded, in their own Content-Transfer-Encoding.
-func RewriteParts(msg []byte, fn func(mediaType string, decoded []byte) []byte) ([]byte, error) {
-	out, changed, err := partFunc(fn).entity(msg, 0)
+// RewriteParts is Message's walk for any rewrite of text parts: fn gets
+// each part of one of the media types (text/plain, text/html) that is not
+// an attachment, decoded, and returns it, changed or not; other parts are
+// not even decoded. It returns the new message, or nil when fn changed
+// nothing. The same rules hold: only changed parts are re-encoded, in
+// their own Content-Transfer-Encoding.
+func RewriteParts(msg []byte, types []string, fn func(mediaType string, decoded []byte) []byte) ([]byte, error) {
+	out, changed, err := partWalk{types, fn}.entity(msg, 0)
 	if err != nil || !changed {
 		return nil, err
 	}
 	return out, nil
 }
 
-// partFunc rewrites one decoded text part.
-type partFunc func(mediaType string, decoded []byte) []byte
+// partWalk rewrites the decoded text parts of the given media types.
+type partWalk struct {
+	types []string
+	fn    func(mediaType string, decoded []byte) []byte
+}
 
 // MayHaveHTML says whether msg could have an HTML part to rewrite: whether
 // "/html" appears in it in any case. Most mail sent in bulk is HTML, but a
@@ -69,7 +69,7 @@ func MayHaveHTML(msg []byte) bool {
 }
 
 // entity rewrites one MIME entity (header + body).
-func (rw partFunc) entity(b []byte, depth int) ([]byte, bool, error) {
+func (rw partWalk) entity(b []byte, depth int) ([]byte, bool, error) {
 	hdrLen, h, err := readHeader(b)
 	if err != nil {
 		// Not a header section go-message reads: nothing to rewrite safely.
@@ -94,7 +94,7 @@ func (rw partFunc) entity(b []byte, depth int) ([]byte, bool, error) {
 			return nil, false, err
 		}
 		return concat(b[:hdrLen], nb), true, nil
-	case mt == "text/html" || mt == "text/plain":
+	case slices.Contains(rw.types, mt):
 		if disp, _, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && disp == "attachment" {
 			return nil, false, nil
 		}
@@ -107,7 +107,7 @@ func (rw partFunc) entity(b []byte, depth int) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, nil // broken encoding: sent as it came
 		}
-		out := rw(mt, decoded)
+		out := rw.fn(mt, decoded)
 		if bytes.Equal(out, decoded) {
 			return nil, false, nil
 		}
@@ -137,7 +137,7 @@ func readHeader(b []byte) (int, textproto.Header, error) {
 // again with its writer would re-encode the ones left alone, so the
 // delimiter lines (RFC 2046 §5.1.1) are found here and only the rewritten
 // parts' bytes change.
-func (rw partFunc) multipart(body []byte, boundary string, depth int) ([]byte, bool, error) {
+func (rw partWalk) multipart(body []byte, boundary string, depth int) ([]byte, bool, error) {
 	parts := partSpans(body, boundary)
 	var out []byte
 	last, changed := 0, false
