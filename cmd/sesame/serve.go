@@ -109,6 +109,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lists, unsubHandler, err := newListManagement(ctx, cfg, st, clk, log)
+	if err != nil {
+		return err
+	}
 	bareLF, err := mailmsg.ParseBareLF(cfg.SMTP.BareLF)
 	if err != nil {
 		return fmt.Errorf("smtp.bare_lf: %w", err)
@@ -116,7 +120,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
-		Tracking: tracks, BareLF: bareLF, Development: cfg.Accounts.Development,
+		Tracking: tracks, ListManagement: lists, BareLF: bareLF, Development: cfg.Accounts.Development,
 	})
 	defer sender.Close()
 	// events: what outcomes mean (records, DSNs, suppression) and their
@@ -162,10 +166,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
 		MailLimits:       verify.MailLimits{PerSecond: cfg.Verification.MailPerSecond, Burst: cfg.Verification.MailBurst, PerDay: cfg.Verification.MailPerDay},
 	})
-	linkBase := cfg.Verification.LinkBaseURL
-	if linkBase == "" {
-		linkBase = cfg.APIBaseURL()
-	}
+	linkBase := cfg.LinkBaseURL()
 	snsFrom := cfg.SNS.EmailFrom
 	if snsFrom == "" {
 		snsFrom = "no-reply@" + cfg.Hostname
@@ -206,6 +207,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
 		DedicatedIPs:     cfg.Delivery.SourceIPs(),
 		Jobs:             jobs,
+		Unsubscribe:      unsubHandler,
 	}
 	var apiCert *certSource
 	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {

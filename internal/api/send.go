@@ -52,6 +52,7 @@ type outbound struct {
 	tags       []messageTag
 	operation  string // SES's ses:operation: the v1 Action or the v2 operation
 	maxBytes   int64
+	listMgmt   *spool.ListManagement // v2 ListManagementOptions
 
 	// The content: exactly one of these.
 	simple   *sending.Simple // Subject, parts, Headers, Attachments; send adds the addresses
@@ -240,7 +241,7 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 func sendMeta(ctx context.Context, o *outbound, feedbackTo string) spool.Meta {
 	p := principal(ctx)
 	m := spool.Meta{ConfigurationSet: o.configSet, FeedbackTo: feedbackTo, Operation: o.operation,
-		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID}
+		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID, ListManagement: o.listMgmt}
 	for _, t := range o.tags {
 		m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 	}

@@ -27,6 +27,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/dnsx"
 	"sesame/internal/importexport"
+	"sesame/internal/listmgmt"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -65,6 +66,9 @@ type Config struct {
 	// Tracking serves open and click tracking URLs (/I0/…, /L0/…) on this
 	// listener, unsigned; nil: they are not served here.
 	Tracking http.Handler
+	// Unsubscribe serves unsubscribe links (listmgmt.Path: the one-click
+	// POST and the preference page), unauthenticated; nil: not served.
+	Unsubscribe http.Handler
 	// ReadTimeout bounds reading a whole request, body included, and
 	// writing its answer (default 60 s): a client that trickles a body
 	// holds a connection no longer. IdleTimeout closes a keep-alive
@@ -145,6 +149,9 @@ func New(cfg Config) *Server {
 		maxInflight = DefaultMaxInflight
 	}
 	s.inflight = make(inflight, maxInflight)
+	if cfg.Unsubscribe != nil {
+		s.open.Handle(listmgmt.Path, cfg.Unsubscribe)
+	}
 	s.open.HandleFunc("GET /_sesame/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

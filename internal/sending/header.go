@@ -60,6 +60,8 @@ type header struct {
 	// SES's control headers (control.go), first instance of each.
 	configSet, tags       string
 	hasConfigSet, hasTags bool
+	listMgmt              string // X-SES-LIST-MANAGEMENT-OPTIONS
+	hasListMgmt           bool
 }
 
 // bufPool recycles header read buffers: Submit is on the hot path.
@@ -166,6 +168,10 @@ func (h *header) control(name string, value []byte) {
 	case "x-ses-message-tags":
 		if !h.hasTags {
 			h.tags, h.hasTags = unfold(value), true
+		}
+	case "x-ses-list-management-options":
+		if !h.hasListMgmt {
+			h.listMgmt, h.hasListMgmt = unfold(value), true
 		}
 	}
 }

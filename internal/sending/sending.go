@@ -71,6 +71,10 @@ type Config struct {
 	// Tracking signs and places open and click tracking URLs; nil: no
 	// message is tracked.
 	Tracking *Tracking
+	// ListManagement signs and places unsubscribe links in mail sent
+	// with list management options; nil: such mail gets none (the
+	// unsubscribed are still skipped).
+	ListManagement *ListManagement
 	// BareLF is what a bare LF in raw API content becomes ([smtp] bare_lf:
 	// the rule SMTP's DATA follows too).
 	BareLF mailmsg.BareLF
@@ -102,6 +106,8 @@ type Sender struct {
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
+
+	listMgmt *ListManagement
 }
 
 type accountRegion struct{ account, region string }
@@ -112,7 +118,7 @@ func New(cfg Config) *Sender {
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
 		rules: newHeaderRules(), tracking: cfg.Tracking, bareLF: cfg.BareLF,
-		development: cfg.Development,
+		development: cfg.Development, listMgmt: cfg.ListManagement,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -137,6 +143,9 @@ func New(cfg Config) *Sender {
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
 		s.tracking = nil
+	}
+	if s.listMgmt != nil && s.listMgmt.Links == nil {
+		s.listMgmt = nil
 	}
 	return s
 }
@@ -187,6 +196,12 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.As(err)
 	}
+	// After tracking: the placeholder is no URL, so the unsubscribe link
+	// is never made a click-tracking redirect.
+	if err := s.listManage(sub, &a.meta, id); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.As(err)
+	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
@@ -213,7 +228,8 @@ type admission struct {
 // admit runs SES's checks in SES's order: sending paused, configuration
 // set, size, header rules (and the configuration set and tags the control
 // headers name), recipient count, identities (and the sender identity's
-// default configuration set), quotas. Quota is reserved only when
+// default configuration set), list management options (and who is
+// unsubscribed), quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
@@ -293,6 +309,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
+		return a, err
+	}
+	if err := s.checkListManagement(ctx, sub, &a.header, &a.meta); err != nil {
 		return a, err
 	}
 

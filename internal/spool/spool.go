@@ -93,6 +93,18 @@ type Meta struct {
 	// accepted (SES's virus check; "Bad content"): it is never delivered
 	// and a Reject event is all that comes of it.
 	Rejected string `json:"rejected,omitempty"`
+	// ListManagement is the contact list (and topic) the message is sent
+	// for: API ListManagementOptions or X-SES-LIST-MANAGEMENT-OPTIONS.
+	ListManagement *ListManagement `json:"list_management,omitempty"`
+	// Unsubscribed are the recipients sending found unsubscribed from
+	// that list or topic: accepted, never delivered to, each a Bounce.
+	Unsubscribed []string `json:"unsubscribed,omitempty"`
+}
+
+// ListManagement names a contact list and, optionally, one of its topics.
+type ListManagement struct {
+	ContactList string `json:"contact_list"`
+	Topic       string `json:"topic,omitempty"`
 }
 
 // Tag is one message tag.
