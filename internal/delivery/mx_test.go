@@ -100,8 +100,11 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 	// events gives the outcomes their meaning (records, DSNs, suppression).
 	env.rec = events.NewRecorder(st, env.dsns, sp, "out.sesame.test", "bounce.sesame.test", nil,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// As in serve, the recorder outlives delivery: the last attempts
+	// record their outcomes on the way out.
+	recCtx, stopRecording := context.WithCancel(context.Background())
 	recDone := make(chan error, 1)
-	go func() { recDone <- env.rec.Run(ctx) }()
+	go func() { recDone <- env.rec.Run(recCtx) }()
 	env.mx = &MX{
 		Spool: sp, Store: st, Signer: fakeSigner{}, Events: env.rec,
 		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, AllowPrivate: true},
@@ -121,6 +124,7 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
+		stopRecording()
 		<-recDone
 		sp.Close()
 	})

@@ -64,6 +64,7 @@ type Recorder struct {
 	Logger       *slog.Logger
 
 	reqs       chan *appendReq
+	stopped    chan struct{} // closed when Run returns: nobody answers reqs any more
 	appended   chan struct{} // a non-blocking nudge to the Publisher
 	identities *ttlcache.Cache[string, senderIdentity]
 	configSets *ttlcache.Cache[string, *store.ConfigurationSet]
@@ -106,7 +107,7 @@ func NewRecorder(st RecorderStore, system SystemSender, queue Queue, hostname, b
 		bounceDomain = hostname
 	}
 	return &Recorder{Store: st, System: system, Queue: queue, Hostname: hostname, BounceDomain: bounceDomain,
-		Clock: clk, Logger: log, reqs: make(chan *appendReq, 1024), appended: make(chan struct{}, 1),
+		Clock: clk, Logger: log, reqs: make(chan *appendReq, 1024), stopped: make(chan struct{}), appended: make(chan struct{}, 1),
 		identities: ttlcache.New[string, senderIdentity](clk, time.Second, 10000),
 		configSets: ttlcache.New[string, *store.ConfigurationSet](clk, time.Second, 10000)}
 }
@@ -119,6 +120,7 @@ func (r *Recorder) Appended() <-chan struct{} { return r.appended }
 // transaction ends go together in the next (group commit), so many
 // attempts share one fsync. It also prunes the sent log past its retention.
 func (r *Recorder) Run(ctx context.Context) error {
+	defer close(r.stopped)
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	r.pruneSent(ctx)
@@ -278,9 +280,30 @@ func (r *Recorder) commit(ctx context.Context, o store.Outcomes) error {
 	case r.reqs <- req:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.stopped:
+		return errRecorderStopped
 	}
-	return <-req.done
+	// A caller whose ctx cannot end (delivery records its last attempts
+	// without one) must not wait for ever on a Run that has returned; Run
+	// answers a request it took before it stops, so an answer is looked
+	// for once more.
+	select {
+	case err := <-req.done:
+		return err
+	case <-r.stopped:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errRecorderStopped
+		}
+	}
 }
+
+// errRecorderStopped: the outcome was not recorded because Run has
+// returned; the caller treats it as any failed write (the attempt is
+// retried), so nothing is lost.
+var errRecorderStopped = errors.New("events: recorder stopped")
 
 // outcomes are the rows results make: a record per result where SES keeps
 // one, and an event record per result.
