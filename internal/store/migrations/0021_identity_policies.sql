@@ -1,0 +1,15 @@
+-- 0021: sending-authorization policies (issue 11, item 1): the IAM-style
+-- JSON documents an identity's owner attaches to let other accounts send
+-- as it (SES v2 Create/Update/DeleteEmailIdentityPolicy, v1
+-- PutIdentityPolicy). Per account and region as in SES; identity is the
+-- identities table's key (domains lower-cased). The document is kept as
+-- given: SES returns it byte for byte.
+CREATE TABLE identity_policies (
+    account_id TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    identity   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    policy     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, region, identity, name)
+);
