@@ -78,8 +78,18 @@ func (s *Server) putIdentityPolicy(ctx context.Context, name, policyName, doc st
 		return seserr.PolicyNotFound(d.Name, policyName)
 	case errors.Is(err, store.ErrLimit):
 		return seserr.PolicyLimitExceeded(d.Name, maxIdentityPolicies)
+	case err == nil:
+		s.policiesChanged(ctx, d.Name)
 	}
 	return err
+}
+
+// policiesChanged makes a policy change apply to the very next send.
+func (s *Server) policiesChanged(ctx context.Context, identity string) {
+	if s.cfg.Sender != nil {
+		p := principal(ctx)
+		s.cfg.Sender.IdentityPoliciesChanged(p.AccountID, p.Region, identity)
+	}
 }
 
 // identityPolicies is the caller's identity's policies by name.
@@ -112,6 +122,8 @@ func (s *Server) deleteIdentityPolicy(ctx context.Context, name, policyName stri
 		return nil
 	case errors.Is(err, store.ErrNotFound):
 		return seserr.PolicyNotFound(d.Name, policyName)
+	case err == nil:
+		s.policiesChanged(ctx, d.Name)
 	}
 	return err
 }

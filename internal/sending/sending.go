@@ -23,6 +23,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/mailmsg"
 	"sesame/internal/metrics"
+	"sesame/internal/policy"
 	"sesame/internal/quota"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -51,6 +52,12 @@ type Submission struct {
 	// Meta is kept with the message in the spool (configuration set,
 	// tags, where it came from: what later stages report on and act by).
 	Meta spool.Meta
+
+	// Sending authorization (authorize.go): identity ARNs the call gave
+	// (each beats its X-SES-*-ARN header), and the IAM action the send is
+	// for the owner's policies ("" = ses:SendRawEmail, SMTP's).
+	SourceArn, FromArn, ReturnPathArn string
+	Action                            string
 }
 
 // Config wires a Sender.
@@ -94,6 +101,7 @@ type Sender struct {
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
 	keys       *ttlcache.Cache[string, store.AccessKey]
+	policies   *ttlcache.Cache[string, []*policy.Document] // policyKey → an identity's policies
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
@@ -128,6 +136,7 @@ func New(cfg Config) *Sender {
 	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
 	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
+	s.policies = ttlcache.New[string, []*policy.Document](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
@@ -281,7 +290,19 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
+	addrs := senders
+	if sub.MailFrom != "" {
+		addrs = append([]string{sub.MailFrom}, senders...)
+	}
+	if fb := a.meta.FeedbackTo; fb != "" && fb != sub.MailFrom {
+		addrs = append(addrs, fb)
+	}
+	dlg, err := s.authorize(ctx, sub, &a.header, a.meta.FeedbackTo, addrs, s.clk.Now())
+	if err != nil {
+		return a, err
+	}
+	a.meta.IdentityAccountID = dlg.account
+	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
 		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
@@ -302,17 +323,46 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 
 // checkIdentities refuses mail whose senders (or, in the sandbox,
 // recipients) are not verified, or whose sender identity's unverified
-// custom MAIL FROM domain refuses mail. In development mode every identity
-// counts as verified and nothing is refused.
-func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool) error {
+// custom MAIL FROM domain refuses mail. Addresses another account's
+// identity covers (sending authorization, dlg) were checked against that
+// account's identities; its sandbox applies to the recipients too. In
+// development mode every identity counts as verified and nothing is
+// refused.
+func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool, dlg *delegation) error {
 	if s.development {
 		return nil
 	}
-	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !production); len(failed) > 0 {
+	own := senders
+	var delegated []string
+	if len(dlg.covered) > 0 {
+		own = nil
+		for _, a := range senders {
+			if dlg.covered[a] {
+				delegated = append(delegated, a)
+			} else {
+				own = append(own, a)
+			}
+		}
+	}
+	mailFrom := sub.MailFrom
+	if dlg.covered[mailFrom] {
+		mailFrom = ""
+	}
+	if failed := unverified(ids, mailFrom, own, sub.Recipients, !production); len(failed) > 0 {
 		return seserr.NotVerified(sub.Region, failed)
 	}
-	if id := ids.mailFromRefusal(senders); id != "" {
+	for _, o := range dlg.owners {
+		if failed := unverified(o.ids, "", nil, sub.Recipients, !o.production); len(failed) > 0 {
+			return seserr.NotVerified(sub.Region, failed)
+		}
+	}
+	if id := ids.mailFromRefusal(own); id != "" {
 		return seserr.MailFromDomainNotVerified(id)
+	}
+	for _, o := range dlg.owners {
+		if id := o.ids.mailFromRefusal(delegated); id != "" {
+			return seserr.MailFromDomainNotVerified(id)
+		}
 	}
 	return nil
 }

@@ -93,6 +93,22 @@ type Meta struct {
 	// accepted (SES's virus check; "Bad content"): it is never delivered
 	// and a Reject event is all that comes of it.
 	Rejected string `json:"rejected,omitempty"`
+	// IdentityAccountID, when set, is the account whose identity the
+	// message is sent as (sending authorization: a delegate sends as
+	// another account's identity). That account's identity signs it
+	// (DKIM), its MAIL FROM domain and identity notifications apply; the
+	// message stays the sending account's (quota, configuration set,
+	// events).
+	IdentityAccountID string `json:"identity_account_id,omitempty"`
+}
+
+// IdentityAccount is the account whose identities cover the message's
+// sender: the owner's under sending authorization, else the sender's.
+func (env *Envelope) IdentityAccount() string {
+	if env.IdentityAccountID != "" {
+		return env.IdentityAccountID
+	}
+	return env.AccountID
 }
 
 // Tag is one message tag.

@@ -13,3 +13,8 @@ CREATE TABLE identity_policies (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, region, identity, name)
 );
+
+-- A delegate's message is sent as the owner's identity: its events stay
+-- the delegate's (account_id), the owner's identity notifications apply
+-- (publishing looks the identity up in this account; '' = account_id).
+ALTER TABLE event_outbox ADD COLUMN identity_account_id TEXT NOT NULL DEFAULT '';

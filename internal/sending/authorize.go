@@ -1,0 +1,261 @@
+package sending
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"sesame/internal/policy"
+	"sesame/internal/seserr"
+	"sesame/internal/store"
+)
+
+// Sending authorization (spec §10): a delegate account sends as another
+// account's identity by naming the identity's ARN — SourceArn, FromArn,
+// ReturnPathArn (v1), FromEmailAddressIdentityArn and FeedbackForwarding
+// EmailAddressIdentityArn (v2, mapped onto the first three by the API), or
+// the X-SES-SOURCE-ARN, X-SES-FROM-ARN, X-SES-RETURN-PATH-ARN headers. A
+// submission's own ARN beats the header of its slot (parameters beat
+// headers; v2's FromEmailAddressIdentityArn fills both the source and the
+// from slot, so it overrides both headers).
+//
+// An ARN authorizes the message's addresses its identity covers (the
+// address identity, or the domain identity of the address's domain or a
+// parent); an ARN that covers none of them authorizes nothing and is
+// refused. The owner's identity must be verified in the owner's account,
+// and the owner's policies must allow the delegate (policy.Decide: a Deny
+// or no matching statement refuses). The send is the delegate's: its
+// quota, its sandbox — and the owner's sandbox too, both must be out of it
+// for unverified recipients. The owner's identity signs (spool.Meta.
+// IdentityAccountID tells delivery and events whose identity it is).
+
+// delegation is what authorize learnt: the addresses the ARNs cover (not
+// checked against the sender's own identities) and the owner accounts
+// whose sandbox also applies.
+type delegation struct {
+	covered map[string]bool // address → covered by a named identity
+	owners  []ownerIdentity
+	// account is the owner account whose identity signs: that of the
+	// first ARN used (source, then from, then return path); "" when the
+	// message is sent under the sender's own identities.
+	account string
+}
+
+type ownerIdentity struct {
+	arn, account, name string
+	ids                *identitySet
+	production         bool
+}
+
+// identityARN is a parsed arn:aws:ses:REGION:ACCOUNT:identity/NAME.
+type identityARN struct{ raw, region, account, name string }
+
+// canonical is the ARN naming the identity as the store keys it (domains
+// lower-case): what the owner's documents were validated against and
+// what their Resource patterns match.
+func (a identityARN) canonical() string {
+	return "arn:aws:ses:" + a.region + ":" + a.account + ":identity/" + store.IdentityKey(a.name)
+}
+
+// policyKey keys the policy cache: one identity of one account and region.
+func policyKey(account, region, name string) string {
+	return account + "\x00" + region + "\x00" + store.IdentityKey(name)
+}
+
+// IdentityPoliciesChanged drops the cached policies of an identity, so a
+// change made through this process applies to the very next message (as
+// IdentitiesChanged does for identities).
+func (s *Sender) IdentityPoliciesChanged(account, region, identity string) {
+	s.policies.Forget(policyKey(account, region, identity))
+}
+
+func parseIdentityARN(raw string) (identityARN, bool) {
+	parts := strings.SplitN(raw, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "ses" {
+		return identityARN{}, false
+	}
+	name, ok := strings.CutPrefix(parts[5], "identity/")
+	if !ok || name == "" || len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+		return identityARN{}, false
+	}
+	return identityARN{raw: raw, region: parts[3], account: parts[4], name: name}, true
+}
+
+// covers reports whether identity name covers addr.
+func covers(name, addr string) bool {
+	key := store.IdentityKey(strings.TrimSuffix(name, "."))
+	for _, n := range store.IdentityNames(addr) {
+		if store.IdentityKey(n) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// authorize checks the submission's ARNs (and those its headers name);
+// none: the zero delegation. fromHeader is the From field's value (for
+// ses:FromAddress and ses:FromDisplayName), addrs every address the
+// message sends as (envelope sender, From, Sender, Return-Path).
+func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feedbackTo string, addrs []string, now time.Time) (delegation, error) {
+	var d delegation
+	slots := []struct{ param, header, name string }{
+		{sub.SourceArn, h.sourceArn, "SourceArn"},
+		{sub.FromArn, h.fromArn, "FromArn"},
+		{sub.ReturnPathArn, h.returnPathArn, "ReturnPathArn"},
+	}
+	var arns []identityARN
+	for _, sl := range slots {
+		raw := sl.param
+		if raw == "" {
+			raw = sl.header
+		}
+		if raw == "" {
+			continue
+		}
+		a, ok := parseIdentityARN(raw)
+		if !ok || a.region != sub.Region {
+			return d, seserr.InvalidIdentityArn(sl.name, raw, sub.Region)
+		}
+		dup := false
+		for _, b := range arns {
+			dup = dup || b.raw == a.raw
+		}
+		if !dup {
+			arns = append(arns, a)
+		}
+	}
+	if len(arns) == 0 {
+		return d, nil
+	}
+	action := sub.Action
+	if action == "" {
+		action = "ses:SendRawEmail" // SMTP
+	}
+	user := "arn:aws:iam::" + sub.AccountID + ":root"
+	req := policy.Request{Principal: sub.AccountID, PrincipalARN: user, Action: action,
+		Recipients: sub.Recipients, FeedbackAddress: feedbackTo, Time: now}
+	if req.FeedbackAddress == "" {
+		req.FeedbackAddress = sub.MailFrom
+	}
+	if h.hasFrom {
+		if list, err := addressParser.ParseList(h.from); err == nil && len(list) > 0 {
+			req.FromAddress, req.FromDisplayName = list[0].Address, list[0].Name
+		}
+	}
+	if ip, err := netip.ParseAddr(sub.Meta.SourceIP); err == nil {
+		req.SourceIP = ip
+	}
+	d.covered = map[string]bool{}
+	for _, a := range arns {
+		used := false
+		for _, addr := range addrs {
+			if covers(a.name, addr) {
+				d.covered[addr], used = true, true
+			}
+		}
+		if !used {
+			// The identity covers none of the message's addresses: it
+			// authorizes nothing here, as SES answers.
+			return d, seserr.SendingNotAuthorized(user, action, a.raw)
+		}
+		if d.account == "" {
+			d.account = a.account
+		}
+		o, err := s.ownerIdentity(ctx, a)
+		if err != nil {
+			return d, err
+		}
+		if !o.ids.has(a.name) {
+			var failed []string
+			for _, addr := range addrs {
+				if covers(a.name, addr) && !slices.Contains(failed, addr) {
+					failed = append(failed, addr)
+				}
+			}
+			return d, seserr.NotVerified(sub.Region, failed)
+		}
+		d.owners = append(d.owners, o)
+		if a.account == sub.AccountID {
+			continue // one's own identity needs no policy
+		}
+		docs, err := s.identityPolicies(ctx, a)
+		if err != nil {
+			return d, err
+		}
+		req.Resource = a.canonical()
+		if policy.Decide(docs, req) != policy.Allow {
+			return d, seserr.SendingNotAuthorized(user, action, a.raw)
+		}
+	}
+	if d.account == sub.AccountID {
+		d.account = ""
+	}
+	return d, nil
+}
+
+// ownerIdentity reads what sending needs of the owner account: its
+// verified identities and whether it is out of the sandbox.
+func (s *Sender) ownerIdentity(ctx context.Context, a identityARN) (ownerIdentity, error) {
+	o := ownerIdentity{arn: a.raw, account: a.account, name: a.name}
+	key := accountRegion{a.account, a.region}
+	ids, err := s.identities.Get(ctx, key, func(ctx context.Context) (*identitySet, error) {
+		list, err := s.store.Identities(ctx, a.account, a.region)
+		if err != nil {
+			return nil, err
+		}
+		return newIdentitySet(list, s.development), nil
+	})
+	if err != nil {
+		return o, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", a.account, a.region, err))
+	}
+	o.ids = ids
+	if o.production, err = s.Production(ctx, a.account, a.region); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// identityPolicies is the owner identity's parsed policies, through a
+// cache as stale as the other policy data. A stored document that no
+// longer parses (the grammar tightened since) is skipped, with a warning:
+// it allows nothing.
+func (s *Sender) identityPolicies(ctx context.Context, a identityARN) ([]*policy.Document, error) {
+	docs, err := s.policies.Get(ctx, policyKey(a.account, a.region, a.name), func(ctx context.Context) ([]*policy.Document, error) {
+		list, err := s.store.IdentityPolicies(ctx, a.account, a.region, a.name)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // the identity is gone: nothing allows
+		}
+		if err != nil {
+			return nil, err
+		}
+		var out []*policy.Document
+		for _, p := range list {
+			doc, err := policy.Parse(p.Policy, policy.Identity, a.canonical())
+			if err != nil {
+				s.logger.Warn("sending: a stored identity policy does not parse; it allows nothing", "identity", a.raw, "policy", p.Name, "err", err)
+				continue
+			}
+			out = append(out, doc)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: policies of %s: %w", a.raw, err))
+	}
+	return docs, nil
+}
+
+// has reports whether the set holds identity name itself (verified).
+func (s *identitySet) has(name string) bool {
+	if store.TypeOf(name) == store.Domain {
+		_, ok := s.domains[strings.ToLower(strings.TrimSuffix(name, "."))]
+		return ok
+	}
+	local, domain := splitAddress(name)
+	_, ok := s.addresses[strings.ToLower(domain)][local]
+	return ok
+}
