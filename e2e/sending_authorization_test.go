@@ -1,0 +1,206 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"sesame/internal/awsauth"
+	"sesame/internal/testenv"
+)
+
+// Sending authorization end to end (issue 11, item 1): the owner account
+// verifies owner.example (with its own DKIM key) and lets the delegate
+// account send as it under conditions on each of SES's keys; the delegate
+// sends over v2 (aws-sdk-go-v2), v1 (the aws CLI) and SMTP (net/smtp with
+// X-SES-SOURCE-ARN). What is allowed is delivered signed by the owner's
+// domain and charged to the delegate's quota; what a condition, a date or
+// the lack of a policy refuses gets SES's Access denied.
+func TestSendingAuthorization(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx.rcpt.test", "127.0.0.2")
+	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
+	d.SetMX("other.test", 10, "mx.rcpt.test")
+	s := startMXServer(t, d, port, "[verification]\ncheck_interval = \"100ms\"\n")
+	ctx := context.Background()
+	region := s.Regions[0]
+	owner := newTenant(s, s.Account, s.KeyID, s.Secret)
+
+	var created struct {
+		AccountID       string `json:"account_id"`
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	s.Admin(&created, "account", "create")
+	delegate := newTenant(s, created.AccountID, created.AccessKeyID, created.SecretAccessKey)
+	s.Admin(nil, "account", "set", "--account", delegate.id, "--region", region, "--production",
+		"--max-send-rate", "1000", "--max-24h-send", "1000")
+	s.Admin(nil, "identity", "verify", "--account", delegate.id, "--region", region, "delegate.example")
+
+	// The owner's identity, with a key of its own (BYODKIM).
+	const domain = "owner.example"
+	s.Verify(domain)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if _, err := owner.v2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
+		EmailIdentity: aws.String(domain), SigningAttributesOrigin: v2types.DkimSigningAttributesOriginExternal,
+		SigningAttributes: &v2types.DkimSigningAttributes{DomainSigningSelector: aws.String("own"),
+			DomainSigningPrivateKey: aws.String(base64.StdEncoding.EncodeToString(der))}}); err != nil {
+		t.Fatal(err)
+	}
+	d.SetTXT("own._domainkey."+domain, "v=DKIM1; k=rsa; p="+base64.StdEncoding.EncodeToString(pub))
+	waitIdentity(t, owner.v2, domain, func(g *sesv2.GetEmailIdentityOutput) bool {
+		return g.DkimAttributes != nil && g.DkimAttributes.Status == v2types.DkimStatusSuccess
+	})
+
+	arn := fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", region, owner.id, domain)
+	policy := func(date string) string {
+		return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"delegate","Effect":"Allow",
+			"Principal":{"AWS":"%s"},"Action":["ses:SendEmail","ses:SendRawEmail"],"Resource":"%s",
+			"Condition":{"StringLike":{"ses:FromAddress":"news*@owner.example","ses:FeedbackAddress":"*@owner.example"},
+				"StringEquals":{"ses:FromDisplayName":"Owner News"},
+				"ForAllValues:StringLike":{"ses:Recipients":"*@rcpt.test"},
+				"DateLessThan":{"aws:CurrentTime":"%s"}}}]}`, delegate.id, arn, date)
+	}
+	if _, err := owner.v2.CreateEmailIdentityPolicy(ctx, &sesv2.CreateEmailIdentityPolicyInput{EmailIdentity: aws.String(domain),
+		PolicyName: aws.String("delegate"), Policy: aws.String(policy("2100-01-01T00:00:00Z"))}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := owner.v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(domain)})
+	if err != nil || got.Policies["delegate"] != policy("2100-01-01T00:00:00Z") {
+		t.Fatalf("GetEmailIdentity's Policies = %v, %v", got.Policies, err)
+	}
+
+	deniedMsg := func(action string) string {
+		return fmt.Sprintf("User `arn:aws:iam::%s:root' is not authorized to perform `%s' on resource `%s'", delegate.id, action, arn)
+	}
+	v2send := func(from, to, feedback string) error {
+		in := &sesv2.SendEmailInput{FromEmailAddress: aws.String(from), FromEmailAddressIdentityArn: aws.String(arn),
+			Destination: &v2types.Destination{ToAddresses: []string{to}},
+			Content: &v2types.EmailContent{Simple: &v2types.Message{Subject: &v2types.Content{Data: aws.String("via v2")},
+				Body: &v2types.Body{Text: &v2types.Content{Data: aws.String("sent as the owner")}}}}}
+		if feedback != "" {
+			in.FeedbackForwardingEmailAddress = aws.String(feedback)
+		}
+		_, err := delegate.v2.SendEmail(ctx, in)
+		return err
+	}
+	smtpPw := awsauth.SMTPPassword(delegate.secret, region)
+	smtpMsg := func(from string) string {
+		return "X-SES-SOURCE-ARN: " + arn + "\r\nX-SES-FROM-ARN: " + arn + "\r\nFrom: " + from +
+			"\r\nTo: cy@rcpt.test\r\nSubject: via smtp\r\n\r\nsent as the owner\r\n"
+	}
+
+	// Allowed: one message over each interface.
+	if err := v2send("Owner News <news@owner.example>", "ann@rcpt.test", ""); err != nil {
+		t.Fatalf("v2 SendEmail as the owner: %v", err)
+	}
+	cli := func(args ...string) (string, error) { return delegateCLI(t, s, delegate, args...) }
+	if out, err := cli("ses", "send-email", "--from", "Owner News <news-v1@owner.example>", "--source-arn", arn,
+		"--destination", "ToAddresses=bo@rcpt.test", "--message", "Subject={Data=via v1},Body={Text={Data=sent as the owner}}"); err != nil {
+		t.Fatalf("aws ses send-email --source-arn: %v\n%s", err, out)
+	}
+	if err := smtpSubmitAs(t, s, delegate.key, smtpPw, "news@owner.example", []string{"cy@rcpt.test"},
+		smtpMsg("Owner News <news@owner.example>")); err != nil {
+		t.Fatalf("SMTP with X-SES-SOURCE-ARN: %v", err)
+	}
+
+	// Refused: each condition key in turn.
+	for _, tc := range []struct{ name, from, to, feedback string }{
+		{"ses:FromAddress", "Owner News <sales@owner.example>", "ann@rcpt.test", ""},
+		{"ses:FromDisplayName", "Someone Else <news@owner.example>", "ann@rcpt.test", ""},
+		{"ses:Recipients", "Owner News <news@owner.example>", "eve@other.test", ""},
+		{"ses:FeedbackAddress", "Owner News <news@owner.example>", "ann@rcpt.test", "fb@delegate.example"},
+	} {
+		err := v2send(tc.from, tc.to, tc.feedback)
+		wantCode(t, err, "AccessDeniedException")
+		if !strings.Contains(err.Error(), deniedMsg("ses:SendEmail")) {
+			t.Errorf("%s: %v; want %q", tc.name, err, deniedMsg("ses:SendEmail"))
+		}
+	}
+	var reply *textproto.Error
+	if err := smtpSubmitAs(t, s, delegate.key, smtpPw, "news@owner.example", []string{"cy@rcpt.test"},
+		smtpMsg("Someone Else <news@owner.example>")); !errors.As(err, &reply) || reply.Code != 554 || reply.Msg != "Access denied: "+deniedMsg("ses:SendRawEmail") {
+		t.Errorf("SMTP with a display name the policy refuses: %v; want 554 Access denied: %s", err, deniedMsg("ses:SendRawEmail"))
+	}
+
+	// Refused: the policy's date has passed (an update applies to the next send).
+	if _, err := owner.v2.UpdateEmailIdentityPolicy(ctx, &sesv2.UpdateEmailIdentityPolicyInput{EmailIdentity: aws.String(domain),
+		PolicyName: aws.String("delegate"), Policy: aws.String(policy("2020-01-01T00:00:00Z"))}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, v2send("Owner News <news@owner.example>", "ann@rcpt.test", ""), "AccessDeniedException")
+
+	// Refused: no policy at all (v1 PutIdentityPolicy put it back, DeleteIdentityPolicy removes it).
+	if _, err := owner.v1.PutIdentityPolicy(ctx, &ses.PutIdentityPolicyInput{Identity: aws.String(arn),
+		PolicyName: aws.String("delegate"), Policy: aws.String(policy("2100-01-01T00:00:00Z"))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.v1.DeleteIdentityPolicy(ctx, &ses.DeleteIdentityPolicyInput{Identity: aws.String(domain),
+		PolicyName: aws.String("delegate")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli("ses", "send-email", "--from", "Owner News <news@owner.example>", "--source-arn", arn,
+		"--destination", "ToAddresses=bo@rcpt.test", "--message", "Subject={Data=no policy},Body={Text={Data=x}}")
+	if err == nil || !strings.Contains(out, "(AccessDenied)") || !strings.Contains(out, deniedMsg("ses:SendEmail")) {
+		t.Errorf("v1 SendEmail without a policy: %v\n%s", err, out)
+	}
+
+	// The three allowed sends are the delegate's: its quota, not the owner's.
+	quota := func(c *ses.Client) float64 {
+		q, err := c.GetSendQuota(ctx, &ses.GetSendQuotaInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q.SentLast24Hours
+	}
+	if dq, oq := quota(delegate.v1), quota(owner.v1); dq != 3 || oq != 0 {
+		t.Errorf("SentLast24Hours: delegate %v, owner %v; want 3 and 0", dq, oq)
+	}
+
+	// Delivered, signed by the owner's domain, without the control headers.
+	waitFor(t, "three delivered messages", func() bool { return len(sinks[0].Messages()) >= 3 })
+	sig := regexp.MustCompile(`(?s)DKIM-Signature:.*?[;\s]d=([^;\s]+);.*?[;\s]s=([^;\s]+);`)
+	for _, m := range sinks[0].Messages() {
+		data := string(m.Data)
+		match := sig.FindStringSubmatch(data)
+		if match == nil || match[1] != domain || match[2] != "own" {
+			t.Errorf("%v: signature %v; want d=%s s=own\n%s", m.Recipients, match, domain, data)
+		}
+		if strings.Contains(strings.ToLower(data), "x-ses-source-arn") || strings.Contains(strings.ToLower(data), "x-ses-from-arn") {
+			t.Errorf("%v: a control header was delivered:\n%s", m.Recipients, data)
+		}
+	}
+	if n := len(sinks[0].Messages()); n != 3 {
+		t.Errorf("%d messages delivered; want 3 (refused sends deliver nothing)", n)
+	}
+}
+
+// delegateCLI runs the aws CLI with another account's keys.
+func delegateCLI(t *testing.T, s *testenv.Server, tn *tenant, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(testenv.Tool(t, "/usr/bin/aws"), append(args, "--endpoint-url", s.APIURL(), "--output", "json")...)
+	// The later of two values of a variable wins (os/exec).
+	cmd.Env = append(s.Env(t), "AWS_ACCESS_KEY_ID="+tn.key, "AWS_SECRET_ACCESS_KEY="+tn.secret)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
