@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/testenv"
@@ -90,6 +91,17 @@ func TestSendingAuthorization(t *testing.T) {
 		t.Fatalf("GetEmailIdentity's Policies = %v, %v", got.Policies, err)
 	}
 
+	// The owner's identity notifications (Delivery) go to the owner's
+	// topic; the delegate's configuration set publishes to the delegate's.
+	ownerSub, delegateSub := newSNSSubscriber(t), newSNSSubscriber(t)
+	ownerTopic := tenantTopic(t, owner, "owner-deliveries", ownerSub)
+	if _, err := owner.v1.SetIdentityNotificationTopic(ctx, &ses.SetIdentityNotificationTopicInput{Identity: aws.String(domain),
+		NotificationType: "Delivery", SnsTopic: aws.String(ownerTopic)}); err != nil {
+		t.Fatal(err)
+	}
+	snsEventSet(t, delegate.v2, "delegate-set", "to-sns", tenantTopic(t, delegate, "delegate-events", delegateSub),
+		v2types.EventTypeSend, v2types.EventTypeDelivery)
+
 	deniedMsg := func(action string) string {
 		return fmt.Sprintf("User `arn:aws:iam::%s:root' is not authorized to perform `%s' on resource `%s'", delegate.id, action, arn)
 	}
@@ -103,6 +115,14 @@ func TestSendingAuthorization(t *testing.T) {
 		}
 		_, err := delegate.v2.SendEmail(ctx, in)
 		return err
+	}
+	setOut, err := delegate.v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("Owner News <news@owner.example>"),
+		FromEmailAddressIdentityArn: aws.String(arn), ConfigurationSetName: aws.String("delegate-set"),
+		Destination: &v2types.Destination{ToAddresses: []string{"dee@rcpt.test"}},
+		Content: &v2types.EmailContent{Simple: &v2types.Message{Subject: &v2types.Content{Data: aws.String("with the delegate's set")},
+			Body: &v2types.Body{Text: &v2types.Content{Data: aws.String("sent as the owner")}}}}})
+	if err != nil {
+		t.Fatalf("v2 SendEmail as the owner with the delegate's configuration set: %v", err)
 	}
 	smtpPw := awsauth.SMTPPassword(delegate.secret, region)
 	smtpMsg := func(from string) string {
@@ -165,7 +185,7 @@ func TestSendingAuthorization(t *testing.T) {
 		t.Errorf("v1 SendEmail without a policy: %v\n%s", err, out)
 	}
 
-	// The three allowed sends are the delegate's: its quota, not the owner's.
+	// The four allowed sends are the delegate's: its quota, not the owner's.
 	quota := func(c *ses.Client) float64 {
 		q, err := c.GetSendQuota(ctx, &ses.GetSendQuotaInput{})
 		if err != nil {
@@ -173,12 +193,12 @@ func TestSendingAuthorization(t *testing.T) {
 		}
 		return q.SentLast24Hours
 	}
-	if dq, oq := quota(delegate.v1), quota(owner.v1); dq != 3 || oq != 0 {
-		t.Errorf("SentLast24Hours: delegate %v, owner %v; want 3 and 0", dq, oq)
+	if dq, oq := quota(delegate.v1), quota(owner.v1); dq != 4 || oq != 0 {
+		t.Errorf("SentLast24Hours: delegate %v, owner %v; want 4 and 0", dq, oq)
 	}
 
 	// Delivered, signed by the owner's domain, without the control headers.
-	waitFor(t, "three delivered messages", func() bool { return len(sinks[0].Messages()) >= 3 })
+	waitFor(t, "four delivered messages", func() bool { return len(sinks[0].Messages()) >= 4 })
 	sig := regexp.MustCompile(`(?s)DKIM-Signature:.*?[;\s]d=([^;\s]+);.*?[;\s]s=([^;\s]+);`)
 	for _, m := range sinks[0].Messages() {
 		data := string(m.Data)
@@ -190,9 +210,49 @@ func TestSendingAuthorization(t *testing.T) {
 			t.Errorf("%v: a control header was delivered:\n%s", m.Recipients, data)
 		}
 	}
-	if n := len(sinks[0].Messages()); n != 3 {
-		t.Errorf("%d messages delivered; want 3 (refused sends deliver nothing)", n)
+	if n := len(sinks[0].Messages()); n != 4 {
+		t.Errorf("%d messages delivered; want 4 (refused sends deliver nothing)", n)
 	}
+
+	// Events and notifications: the mail is the delegate's
+	// (sendingAccountId), sent as the owner's identity (sourceArn).
+	waitFor(t, "the owner's four Delivery notifications", func() bool { return len(records(t, ownerSub)) >= 4 })
+	for _, r := range records(t, ownerSub) {
+		if r.NotificationType != "Delivery" || r.Mail.SendingAccountID != delegate.id || r.Mail.SourceArn != arn {
+			t.Errorf("owner's notification: %s sendingAccountId=%s sourceArn=%s; want Delivery, %s, %s",
+				r.NotificationType, r.Mail.SendingAccountID, r.Mail.SourceArn, delegate.id, arn)
+		}
+	}
+	waitFor(t, "the delegate's Send and Delivery events", func() bool { return len(records(t, delegateSub)) >= 2 })
+	for _, r := range records(t, delegateSub) {
+		if r.Mail.MessageID != aws.ToString(setOut.MessageId) || r.Mail.SendingAccountID != delegate.id || r.Mail.SourceArn != arn {
+			t.Errorf("delegate's %s event: message %s sendingAccountId=%s sourceArn=%s; want %s, %s, %s", r.EventType,
+				r.Mail.MessageID, r.Mail.SendingAccountID, r.Mail.SourceArn, aws.ToString(setOut.MessageId), delegate.id, arn)
+		}
+	}
+	if n := len(records(t, delegateSub)); n != 2 {
+		t.Errorf("the delegate's topic got %d event records; want Send and Delivery of one message", n)
+	}
+}
+
+// tenantTopic creates an SNS topic of tn's account subscribed by sub.
+func tenantTopic(t *testing.T, tn *tenant, name string, sub *snsSubscriber) string {
+	t.Helper()
+	ctx := context.Background()
+	out, err := tn.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.TopicArn)
+	if _, err := tn.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(arn), Protocol: aws.String("http"),
+		Endpoint: aws.String(sub.URL())}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the subscription's confirmation", func() bool {
+		subs, err := tn.sns.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn)})
+		return err == nil && len(subs.Subscriptions) == 1 && strings.HasPrefix(aws.ToString(subs.Subscriptions[0].SubscriptionArn), arn+":")
+	})
+	return arn
 }
 
 // delegateCLI runs the aws CLI with another account's keys.
