@@ -317,7 +317,8 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 				// message is gone; sesame's own mail takes none.
 				o.Sent = append(o.Sent, store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
 					Source: e.MailFrom, Recipients: e.Recipients, FeedbackTo: e.FeedbackTo,
-					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now})
+					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now,
+					IdentityAccountID: e.IdentityAccountID})
 			}
 		case outcome.Bounced:
 			for _, rcpt := range res.Recipients {

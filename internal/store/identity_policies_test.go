@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestIdentityPolicies(t *testing.T) {
@@ -61,5 +62,29 @@ func TestIdentityPolicies(t *testing.T) {
 	}
 	if got, err := s.IdentityPolicies(ctx, "a", "r", "example.com"); err != nil || len(got) != 0 {
 		t.Errorf("policies of an identity made again = %v, %v; want none", got, err)
+	}
+}
+
+// A delegate's message keeps whose identity it was sent as in its events
+// and its sent-message record (sending authorization).
+func TestIdentityAccountKept(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, t.TempDir())
+	ctx := context.Background()
+	ev := OutboxEvent{Key: "k", AccountID: "111122223333", IdentityAccountID: "444455556666", Region: "r",
+		MessageID: "m", EventType: "Send", Record: []byte("{}"), Created: time.Unix(1, 0)}
+	if err := s.AppendEvents(ctx, []OutboxEvent{ev, {Key: "k2", AccountID: "1", Region: "r", MessageID: "m2",
+		EventType: "Send", Record: []byte("{}"), Created: time.Unix(1, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EventsAfter(ctx, 0, 10)
+	if err != nil || len(got) != 2 || got[0].IdentityAccountID != "444455556666" || got[1].IdentityAccountID != "" {
+		t.Fatalf("EventsAfter = %+v, %v", got, err)
+	}
+	if sent, err := s.SendEvent(ctx, "m"); err != nil || sent.IdentityAccountID != "444455556666" {
+		t.Errorf("SendEvent = %+v, %v", sent, err)
+	}
+	if evs, err := s.MessageEvents(ctx, "111122223333", "r", "m"); err != nil || len(evs) != 1 || evs[0].IdentityAccountID != "444455556666" {
+		t.Errorf("MessageEvents = %+v, %v", evs, err)
 	}
 }

@@ -18,3 +18,6 @@ CREATE TABLE identity_policies (
 -- the delegate's (account_id), the owner's identity notifications apply
 -- (publishing looks the identity up in this account; '' = account_id).
 ALTER TABLE event_outbox ADD COLUMN identity_account_id TEXT NOT NULL DEFAULT '';
+
+-- Likewise for the feedback a delegate's message gets after delivery.
+ALTER TABLE sent_messages ADD COLUMN identity_account_id TEXT NOT NULL DEFAULT '';
