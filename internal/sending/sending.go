@@ -1,8 +1,10 @@
 // Package sending is the one place that decides whether a message may be
 // sent, for SMTP and the API alike: credentials, sending enabled, sender and
 // (in the sandbox) recipient identities, recipient count, header rules,
-// quotas. It prepares what it accepts (Message-ID, Date when missing) and
-// appends it to the spool; the MessageId it returns is SES's. In
+// quotas, and sending authorization (a delegate sending as another
+// account's identity, authorize.go). It prepares what it accepts
+// (Message-ID, Date when missing) and appends it to the spool; the
+// MessageId it returns is SES's. In
 // development mode ([accounts] development, development.go) it lifts the
 // sandbox, the quotas and the identity checks for every account, without
 // writing anything to the store.

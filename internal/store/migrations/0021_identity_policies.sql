@@ -1,4 +1,8 @@
--- 0021: sending-authorization policies (issue 11, item 1): the IAM-style
+-- 0021: sending authorization (issue 11, item 1). The policies, and which
+-- account's identity a delegate's message was sent as (in its events and
+-- its sent-message record).
+--
+-- Sending-authorization policies: the IAM-style
 -- JSON documents an identity's owner attaches to let other accounts send
 -- as it (SES v2 Create/Update/DeleteEmailIdentityPolicy, v1
 -- PutIdentityPolicy). Per account and region as in SES; identity is the
