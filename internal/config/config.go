@@ -189,8 +189,12 @@ type Delivery struct {
 
 	// SourceAddresses are the machine's sending addresses
 	// ([[delivery.source_addresses]]), shown by the API as dedicated IPs;
-	// delivery binds to them in a later version.
+	// delivery binds to them (pools, warm-up: docs/configuration.md).
 	SourceAddresses []SourceAddress `toml:"source_addresses"`
+	// WarmupFullDailyVolume is a source address's full daily volume, in
+	// recipients a UTC day: an address in warm-up at P% sends at most P%
+	// of it (SES's automatic warm-up plan ends at 50,000 a day).
+	WarmupFullDailyVolume int `toml:"warmup_full_daily_volume"`
 }
 
 // Destination overrides delivery limits for one recipient domain.
@@ -377,6 +381,7 @@ func Default() Config {
 			DNSMinTTL:                Duration{5 * time.Second},
 			MTASTS:                   true,
 			MTASTSPort:               443,
+			WarmupFullDailyVolume:    50000,
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20, MaxBufferedBytes: 64 << 20},
@@ -745,6 +750,7 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 		{"delivery.max_connections_per_domain", d.MaxConnectionsPerDomain},
 		{"delivery.max_messages_per_connection", d.MaxMessagesPerConnection},
 		{"delivery.concurrency", d.Concurrency},
+		{"delivery.warmup_full_daily_volume", d.WarmupFullDailyVolume},
 	} {
 		if n.v < 1 {
 			return bad(n.key, "must be at least 1, got %d", n.v)

@@ -113,6 +113,10 @@ const (
 	DelaySpamDetected                  = "SpamDetected"
 	DelayRecipientServerError          = "RecipientServerError"
 	DelayTransientCommunicationFailure = "TransientCommunicationFailure"
+	// DelaySendingDeferral: sesame itself held the message back (a
+	// dedicated IP's warm-up cap), SES's "deemed it appropriate to
+	// internally defer the message".
+	DelaySendingDeferral = "SendingDeferral"
 )
 
 // DelayType gives SES's delayType for a temporary failure.
@@ -129,6 +133,8 @@ func DelayType(f *Failure) string {
 		return DelayTransientCommunicationFailure
 	case strings.HasPrefix(status, "4.3."):
 		return DelayInternalFailure
+	case status == "4.4.5":
+		return DelaySendingDeferral
 	}
 	return DelayGeneral
 }
