@@ -40,7 +40,9 @@ func TestSendAuthorizationParameters(t *testing.T) {
 	if err := e.st.PutAccountSettings(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	arnOf := func(name string) string { return fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", e.region, owner.ID, name) }
+	arnOf := func(name string) string {
+		return fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", e.region, owner.ID, name)
+	}
 	arn := arnOf("owner.example")
 	doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"%s"},`+
 		`"Action":["ses:SendEmail","ses:SendRawEmail"],"Resource":"%s"}]}`, e.acct, arn)
@@ -96,7 +98,38 @@ func TestSendAuthorizationParameters(t *testing.T) {
 		SourceArn: aws.String(strings.Replace(arn, e.region, "eu-west-3", 1)), Destination: dest, Message: msg})
 	wantErrCode(t, err, "InvalidParameterValue")
 
-	ms := e.claim(t, 3)
+	// The Return-Path alone may be the owner's: ReturnPathArn (v1),
+	// FeedbackForwardingEmailAddressIdentityArn (v2); without it the
+	// address is the delegate's to verify.
+	if _, err := e.v1.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("me@example.org"), ReturnPath: aws.String("bounces@owner.example"),
+		ReturnPathArn: aws.String(arn), Destination: dest, Message: msg}); err != nil {
+		t.Fatalf("v1 SendEmail with ReturnPathArn: %v", err)
+	}
+	_, err = e.v1.SendEmail(ctx, &ses.SendEmailInput{Source: aws.String("me@example.org"), ReturnPath: aws.String("bounces@owner.example"),
+		Destination: dest, Message: msg})
+	wantErrCode(t, err, "MessageRejected")
+	if _, err := e.v2.SendEmail(ctx, &sesv2.SendEmailInput{FromEmailAddress: aws.String("me@example.org"),
+		FeedbackForwardingEmailAddress: aws.String("bounces@owner.example"), FeedbackForwardingEmailAddressIdentityArn: aws.String(arn),
+		Destination: &v2types.Destination{ToAddresses: []string{"bo@example.com"}},
+		Content: &v2types.EmailContent{Simple: &v2types.Message{Subject: &v2types.Content{Data: aws.String("s")},
+			Body: &v2types.Body{Text: &v2types.Content{Data: aws.String("b")}}}}}); err != nil {
+		t.Fatalf("v2 SendEmail with FeedbackForwardingEmailAddressIdentityArn: %v", err)
+	}
+
+	ms := e.claim(t, 5)
+	for _, m := range ms[3:] {
+		// The Return-Path is the owner's, the From the delegate's own: its
+		// own key signs.
+		if m.env.MailFrom != "bounces@owner.example" || m.env.SigningAccountID != "" {
+			t.Errorf("%s: envelope sender %s, signing account %q; want the owner's bounces@owner.example, the delegate's",
+				m.env.Operation, m.env.MailFrom, m.env.SigningAccountID)
+		}
+	}
+	for _, m := range ms[:3] {
+		if m.env.SigningAccountID != owner.ID {
+			t.Errorf("%s: signing account %q; want %s", m.env.Operation, m.env.SigningAccountID, owner.ID)
+		}
+	}
 	for _, m := range ms {
 		if m.env.AccountID != e.acct || m.env.IdentityAccountID != owner.ID {
 			t.Errorf("%s spooled for %s as %q; want %s as %s", m.env.Operation, m.env.AccountID, m.env.IdentityAccountID, e.acct, owner.ID)

@@ -507,8 +507,8 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
 		if !ok {
-			// Under sending authorization the owner's identity signs.
-			sig, err = m.Signer.Sign(ctx, e.IdentityAccount(), e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
+			// Under sending authorization the From identity's owner signs.
+			sig, err = m.Signer.Sign(ctx, e.SigningAccount(), e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
 			if err != nil {
 				log.Warn("DKIM signing failed; retrying later", "err", err)
 				return &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}

@@ -37,12 +37,19 @@ import (
 // checked against the sender's own identities) and the owner accounts
 // whose sandbox also applies.
 type delegation struct {
-	covered map[string]bool // address → covered by a named identity
+	// covered: address → the account whose identity (named by an ARN)
+	// covers it.
+	covered map[string]string
 	owners  []ownerIdentity
-	// account is the owner account whose identity signs: that of the
-	// first ARN used (source, then from, then return path); "" when the
-	// message is sent under the sender's own identities.
-	account string
+}
+
+// accountOf is the owner account whose identity covers addr, "" when
+// addr is the sender's own (not delegated, or an ARN of its own account).
+func (d *delegation) accountOf(addr, sender string) string {
+	if a := d.covered[addr]; a != sender {
+		return a
+	}
+	return ""
 }
 
 type ownerIdentity struct {
@@ -149,21 +156,21 @@ func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feed
 	if ip, err := netip.ParseAddr(sub.Meta.SourceIP); err == nil {
 		req.SourceIP = ip
 	}
-	d.covered = map[string]bool{}
+	d.covered = map[string]string{}
 	for _, a := range arns {
 		used := false
 		for _, addr := range addrs {
 			if covers(a.name, addr) {
-				d.covered[addr], used = true, true
+				if _, ok := d.covered[addr]; !ok {
+					d.covered[addr] = a.account // the first ARN covering it: source, from, return path
+				}
+				used = true
 			}
 		}
 		if !used {
 			// The identity covers none of the message's addresses: it
 			// authorizes nothing here, as SES answers.
 			return d, seserr.SendingNotAuthorized(user, action, a.raw)
-		}
-		if d.account == "" {
-			d.account = a.account
 		}
 		o, err := s.ownerIdentity(ctx, a)
 		if err != nil {
@@ -190,9 +197,6 @@ func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feed
 		if policy.Decide(docs, req) != policy.Allow {
 			return d, seserr.SendingNotAuthorized(user, action, a.raw)
 		}
-	}
-	if d.account == sub.AccountID {
-		d.account = ""
 	}
 	return d, nil
 }

@@ -139,8 +139,8 @@ func TestDelegatedSending(t *testing.T) {
 					t.Fatal(err)
 				}
 				e, _ := h.claimOne(t)
-				if e.IdentityAccountID != h.owner || e.IdentityAccount() != h.owner || e.AccountID != h.account {
-					t.Errorf("spooled as account %s, identity account %q; want %s as %s", e.AccountID, e.IdentityAccountID, h.account, h.owner)
+				if e.IdentityAccountID != h.owner || e.IdentityAccount() != h.owner || e.SigningAccount() != h.owner || e.AccountID != h.account {
+					t.Errorf("spooled as account %s, identity account %q, signing %q; want %s as %s", e.AccountID, e.IdentityAccountID, e.SigningAccountID, h.account, h.owner)
 				}
 			case "denied":
 				wantReply(t, err, denied(h, arn, "ses:SendRawEmail"))
@@ -205,7 +205,15 @@ func TestDelegatedSendingRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h.claimOne(t)
+			e, _ := h.claimOne(t)
+			// Whose identities the envelope sender and the From address are.
+			wantIdentity, wantSigning := h.owner, h.owner
+			if strings.HasSuffix(tc.sub.MailFrom, "@verified.com") {
+				wantIdentity = ""
+			}
+			if e.IdentityAccountID != wantIdentity || e.SigningAccountID != wantSigning {
+				t.Errorf("identity account %q, signing account %q; want %q, %q", e.IdentityAccountID, e.SigningAccountID, wantIdentity, wantSigning)
+			}
 		})
 	}
 }

@@ -303,7 +303,12 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, err
 	}
-	a.meta.IdentityAccountID = dlg.account
+	// Whose identities the envelope sender and the From address are (the
+	// first for MAIL FROM, events and notifications, the second signs).
+	a.meta.IdentityAccountID = dlg.accountOf(sub.MailFrom, sub.AccountID)
+	if len(senders) > 0 {
+		a.meta.SigningAccountID = dlg.accountOf(senders[0], sub.AccountID)
+	}
 	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
 		return a, err
 	}
@@ -339,7 +344,7 @@ func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []st
 	if len(dlg.covered) > 0 {
 		own = nil
 		for _, a := range senders {
-			if dlg.covered[a] {
+			if _, ok := dlg.covered[a]; ok {
 				delegated = append(delegated, a)
 			} else {
 				own = append(own, a)
@@ -347,7 +352,7 @@ func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []st
 		}
 	}
 	mailFrom := sub.MailFrom
-	if dlg.covered[mailFrom] {
+	if _, ok := dlg.covered[mailFrom]; ok {
 		mailFrom = ""
 	}
 	if failed := unverified(ids, mailFrom, own, sub.Recipients, !production); len(failed) > 0 {

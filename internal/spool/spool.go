@@ -93,20 +93,33 @@ type Meta struct {
 	// accepted (SES's virus check; "Bad content"): it is never delivered
 	// and a Reject event is all that comes of it.
 	Rejected string `json:"rejected,omitempty"`
-	// IdentityAccountID, when set, is the account whose identity the
-	// message is sent as (sending authorization: a delegate sends as
-	// another account's identity). That account's identity signs it
-	// (DKIM), its MAIL FROM domain and identity notifications apply; the
-	// message stays the sending account's (quota, configuration set,
-	// events).
+	// IdentityAccountID, when set, is the account whose identity covers
+	// the envelope sender (sending authorization: a delegate sends as
+	// another account's identity): that identity's MAIL FROM domain and
+	// notifications apply, events name it (sourceArn). SigningAccountID,
+	// when set, is the account whose identity covers the From address:
+	// its key signs (DKIM). The message stays the sending account's
+	// (quota, configuration set, events' sendingAccountId).
 	IdentityAccountID string `json:"identity_account_id,omitempty"`
+	SigningAccountID  string `json:"signing_account_id,omitempty"`
 }
 
 // IdentityAccount is the account whose identities cover the message's
-// sender: the owner's under sending authorization, else the sender's.
+// envelope sender: the owner's under sending authorization, else the
+// sender's.
 func (env *Envelope) IdentityAccount() string {
 	if env.IdentityAccountID != "" {
 		return env.IdentityAccountID
+	}
+	return env.AccountID
+}
+
+// SigningAccount is the account whose identities cover the From address,
+// whose DKIM key signs: the owner's under sending authorization, else the
+// sender's.
+func (env *Envelope) SigningAccount() string {
+	if env.SigningAccountID != "" {
+		return env.SigningAccountID
 	}
 	return env.AccountID
 }
