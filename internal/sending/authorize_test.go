@@ -242,3 +242,26 @@ func TestDelegatedSendingSandbox(t *testing.T) {
 		t.Errorf("spooled %v", e.Recipients)
 	}
 }
+
+// X-SES-RETURN-PATH-ARN authorizes the Return-Path alone: the envelope
+// sender is the owner's (its MAIL FROM, its notifications), the From
+// address the delegate's own (its key signs); a later instance of the
+// header is ignored, as SES reads the first.
+func TestDelegatedReturnPathHeader(t *testing.T) {
+	t.Parallel()
+	h := newDelegationHarness(t)
+	h.allow(t, "owner.example", `{"StringEquals":{"ses:FeedbackAddress":"bounces@owner.example"}}`, "")
+	msg := "X-SES-RETURN-PATH-ARN: " + h.arn("owner.example") + "\r\nX-SES-RETURN-PATH-ARN: " + h.arn("bare.example") +
+		"\r\nFrom: me@example.org\r\nReturn-Path: <bounces@owner.example>\r\nSubject: s\r\n\r\nbody\r\n"
+	if _, err := h.send(t, Submission{MailFrom: "bounces@owner.example"}, msg); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := h.claimOne(t)
+	if e.IdentityAccountID != h.owner || e.SigningAccountID != "" || e.FeedbackTo != "bounces@owner.example" {
+		t.Errorf("identity account %q, signing account %q, feedback to %q; want %s, the delegate's, bounces@owner.example",
+			e.IdentityAccountID, e.SigningAccountID, e.FeedbackTo, h.owner)
+	}
+	// Without the header the owner's address is not the delegate's.
+	_, err := h.send(t, Submission{MailFrom: "bounces@owner.example"}, "From: me@example.org\r\nSubject: s\r\n\r\nbody\r\n")
+	wantReply(t, err, seserr.NotVerified(region, []string{"bounces@owner.example"}).SMTPReply())
+}
