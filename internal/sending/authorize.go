@@ -53,9 +53,8 @@ func (d *delegation) accountOf(addr, sender string) string {
 }
 
 type ownerIdentity struct {
-	arn, account, name string
-	ids                *identitySet
-	production         bool
+	ids        *identitySet
+	production bool
 }
 
 // identityARN is a parsed arn:aws:ses:REGION:ACCOUNT:identity/NAME.
@@ -103,12 +102,61 @@ func covers(name, addr string) bool {
 	return false
 }
 
-// authorize checks the submission's ARNs (and those its headers name);
-// none: the zero delegation. fromHeader is the From field's value (for
-// ses:FromAddress and ses:FromDisplayName), addrs every address the
+// authorize checks the ARNs of the submission and its headers (none: the
+// zero delegation). h is the message's header (its From field gives
+// ses:FromAddress and ses:FromDisplayName), feedbackTo the Return-Path
+// address when it is not the envelope sender, addrs every address the
 // message sends as (envelope sender, From, Sender, Return-Path).
 func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feedbackTo string, addrs []string, now time.Time) (delegation, error) {
 	var d delegation
+	arns, err := slotARNs(sub, h)
+	if err != nil || len(arns) == 0 {
+		return d, err
+	}
+	req := policyRequest(sub, h, feedbackTo, now)
+	d.covered = map[string]string{}
+	for _, a := range arns {
+		var mine []string // the addresses a covers
+		for _, addr := range addrs {
+			if covers(a.name, addr) && !slices.Contains(mine, addr) {
+				mine = append(mine, addr)
+				if _, ok := d.covered[addr]; !ok {
+					d.covered[addr] = a.account // the first ARN covering it: source, from, return path
+				}
+			}
+		}
+		if len(mine) == 0 {
+			// The identity covers none of the message's addresses: it
+			// authorizes nothing here, as SES answers.
+			return d, seserr.SendingNotAuthorized(req.PrincipalARN, req.Action, a.raw)
+		}
+		o, err := s.ownerIdentity(ctx, a)
+		if err != nil {
+			return d, err
+		}
+		if !o.ids.has(a.name) {
+			return d, seserr.NotVerified(sub.Region, mine)
+		}
+		d.owners = append(d.owners, o)
+		if a.account == sub.AccountID {
+			continue // one's own identity needs no policy
+		}
+		docs, err := s.identityPolicies(ctx, a)
+		if err != nil {
+			return d, err
+		}
+		req.Resource = a.canonical()
+		if policy.Decide(docs, req) != policy.Allow {
+			return d, seserr.SendingNotAuthorized(req.PrincipalARN, req.Action, a.raw)
+		}
+	}
+	return d, nil
+}
+
+// slotARNs reads the source, from and return-path ARNs, each the call's or
+// else its header's, without repeats; one that is not an identity ARN of
+// the submission's region is refused.
+func slotARNs(sub *Submission, h *header) ([]identityARN, error) {
 	slots := []struct{ param, header, name string }{
 		{sub.SourceArn, h.sourceArn, "SourceArn"},
 		{sub.FromArn, h.fromArn, "FromArn"},
@@ -125,26 +173,25 @@ func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feed
 		}
 		a, ok := parseIdentityARN(raw)
 		if !ok || a.region != sub.Region {
-			return d, seserr.InvalidIdentityArn(sl.name, raw, sub.Region)
+			return nil, seserr.InvalidIdentityArn(sl.name, raw, sub.Region)
 		}
-		dup := false
-		for _, b := range arns {
-			dup = dup || b.raw == a.raw
-		}
-		if !dup {
+		if !slices.ContainsFunc(arns, func(b identityARN) bool { return b.raw == a.raw }) {
 			arns = append(arns, a)
 		}
 	}
-	if len(arns) == 0 {
-		return d, nil
-	}
+	return arns, nil
+}
+
+// policyRequest is what the owner's policies are asked about the send
+// (Resource set per ARN). aws:SecureTransport is left out: sending does
+// not know how the message came.
+func policyRequest(sub *Submission, h *header, feedbackTo string, now time.Time) policy.Request {
 	action := sub.Action
 	if action == "" {
 		action = "ses:SendRawEmail" // SMTP
 	}
-	user := "arn:aws:iam::" + sub.AccountID + ":root"
-	req := policy.Request{Principal: sub.AccountID, PrincipalARN: user, Action: action,
-		Recipients: sub.Recipients, FeedbackAddress: feedbackTo, Time: now}
+	req := policy.Request{Principal: sub.AccountID, PrincipalARN: "arn:aws:iam::" + sub.AccountID + ":root",
+		Action: action, Recipients: sub.Recipients, FeedbackAddress: feedbackTo, Time: now}
 	if req.FeedbackAddress == "" {
 		req.FeedbackAddress = sub.MailFrom
 	}
@@ -156,55 +203,13 @@ func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feed
 	if ip, err := netip.ParseAddr(sub.Meta.SourceIP); err == nil {
 		req.SourceIP = ip
 	}
-	d.covered = map[string]string{}
-	for _, a := range arns {
-		used := false
-		for _, addr := range addrs {
-			if covers(a.name, addr) {
-				if _, ok := d.covered[addr]; !ok {
-					d.covered[addr] = a.account // the first ARN covering it: source, from, return path
-				}
-				used = true
-			}
-		}
-		if !used {
-			// The identity covers none of the message's addresses: it
-			// authorizes nothing here, as SES answers.
-			return d, seserr.SendingNotAuthorized(user, action, a.raw)
-		}
-		o, err := s.ownerIdentity(ctx, a)
-		if err != nil {
-			return d, err
-		}
-		if !o.ids.has(a.name) {
-			var failed []string
-			for _, addr := range addrs {
-				if covers(a.name, addr) && !slices.Contains(failed, addr) {
-					failed = append(failed, addr)
-				}
-			}
-			return d, seserr.NotVerified(sub.Region, failed)
-		}
-		d.owners = append(d.owners, o)
-		if a.account == sub.AccountID {
-			continue // one's own identity needs no policy
-		}
-		docs, err := s.identityPolicies(ctx, a)
-		if err != nil {
-			return d, err
-		}
-		req.Resource = a.canonical()
-		if policy.Decide(docs, req) != policy.Allow {
-			return d, seserr.SendingNotAuthorized(user, action, a.raw)
-		}
-	}
-	return d, nil
+	return req
 }
 
 // ownerIdentity reads what sending needs of the owner account: its
 // verified identities and whether it is out of the sandbox.
 func (s *Sender) ownerIdentity(ctx context.Context, a identityARN) (ownerIdentity, error) {
-	o := ownerIdentity{arn: a.raw, account: a.account, name: a.name}
+	var o ownerIdentity
 	key := accountRegion{a.account, a.region}
 	ids, err := s.identities.Get(ctx, key, func(ctx context.Context) (*identitySet, error) {
 		list, err := s.store.Identities(ctx, a.account, a.region)
