@@ -265,3 +265,28 @@ func TestDelegatedReturnPathHeader(t *testing.T) {
 	_, err := h.send(t, Submission{MailFrom: "bounces@owner.example"}, "From: me@example.org\r\nSubject: s\r\n\r\nbody\r\n")
 	wantReply(t, err, seserr.NotVerified(region, []string{"bounces@owner.example"}).SMTPReply())
 }
+
+// In development mode the owner's pending identity counts as verified,
+// but its policies still decide.
+func TestDelegatedSendingDevelopment(t *testing.T) {
+	t.Parallel()
+	h := newDelegationHarness(t)
+	h.allow(t, "pending.example", "", "")
+	dev := h.developmentSender(t)
+	send := func(identity string) error {
+		d, err := dev.NewDraft()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(d, "X-SES-SOURCE-ARN: "+h.arn(identity)+"\r\nFrom: a@"+identity+"\r\n\r\nbody\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = dev.Submit(context.Background(), &Submission{AccountID: h.account, Region: region, MailFrom: "a@" + identity,
+			Recipients: []string{"ann@rcpt.test"}, Draft: d, Via: "smtp"})
+		return err
+	}
+	if err := send("pending.example"); err != nil {
+		t.Fatalf("a pending identity with a policy, in development mode: %v", err)
+	}
+	wantReply(t, send("bare.example"), denied(h, h.arn("bare.example"), "ses:SendRawEmail"))
+}
