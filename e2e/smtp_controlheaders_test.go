@@ -50,6 +50,7 @@ func TestSMTPControlHeaders(t *testing.T) {
 	v2 := s.SESv2Client(t)
 	const domain = "signed.example"
 	easyDKIMDomain(t, v2, d, domain, e2eDKIMZone)
+	createNewsList(t, v2) // the list X-SES-LIST-MANAGEMENT-OPTIONS names
 	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{
 		ConfigurationSetName: aws.String("tls-required"),
 		DeliveryOptions:      &types.DeliveryOptions{TlsPolicy: types.TlsPolicyRequire},
@@ -122,6 +123,7 @@ func TestSMTPControlHeaders(t *testing.T) {
 func TestSMTPControlHeadersCaptured(t *testing.T) {
 	s := startProduction(t, testenv.Options{})
 	s.Verify("example.com")
+	createNewsList(t, s.SESv2Client(t))
 	if _, err := s.SESv2Client(t).CreateConfigurationSet(context.Background(), &sesv2.CreateConfigurationSetInput{
 		ConfigurationSetName: aws.String("open")}); err != nil {
 		t.Fatal(err)

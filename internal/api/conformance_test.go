@@ -93,7 +93,12 @@ type conformClients struct {
 	v2   *sesv2.Client
 	v1   *ses.Client
 	v2ip *sesv2.Client // on the server with dedicated IPs
-	acct string        // v2's and v1's account
+	// v2jobs is on the server with an object store (jobs), whose bucket
+	// holds jobsSource; jobs.acct is its account.
+	v2jobs     *sesv2.Client
+	jobs       *jobsEnv
+	jobsSource string
+	acct       string // v2's and v1's account
 }
 
 // conformStep is one successful call of one operation.
@@ -142,6 +147,9 @@ func TestOperationsConform(t *testing.T) {
 		v1:   ses.NewFromConfig(cfg(idRegion, e.url, e.creds)),
 		v2ip: sesv2.NewFromConfig(cfg(ipEnv.region, ipEnv.url, ipEnv.creds)),
 	}
+	c.jobs = newJobsEnv(t)
+	c.v2jobs = sesv2.NewFromConfig(cfg(c.jobs.region, c.jobs.url, c.jobs.creds))
+	c.jobsSource = c.jobs.put(t, "conform.csv", "a@example.com,BOUNCE\n")
 
 	steps := conformSteps(c)
 	covered, seenDeviations := map[string]bool{}, map[string]bool{}
@@ -436,6 +444,49 @@ func conformSteps(c conformClients) []conformStep {
 	})
 	v2s("GetEmailAddressInsights", func(ctx context.Context) error {
 		return ignore(v2.GetEmailAddressInsights(ctx, &sesv2.GetEmailAddressInsightsInput{EmailAddress: s("ann@example.com")}))
+	})
+
+	// v2: import and export jobs.
+	var importID, exportID string
+	v2s("CreateImportJob", func(ctx context.Context) error {
+		out, err := c.v2jobs.CreateImportJob(ctx, &sesv2.CreateImportJobInput{
+			ImportDestination: &v2types.ImportDestination{SuppressionListDestination: &v2types.SuppressionListDestination{
+				SuppressionListImportAction: v2types.SuppressionListImportActionPut}},
+			ImportDataSource: &v2types.ImportDataSource{S3Url: s(c.jobsSource), DataFormat: v2types.DataFormatCsv}})
+		if err == nil {
+			importID = aws.ToString(out.JobId)
+		}
+		return err
+	})
+	v2s("GetImportJob", func(ctx context.Context) error {
+		return ignore(c.v2jobs.GetImportJob(ctx, &sesv2.GetImportJobInput{JobId: s(importID)}))
+	})
+	v2s("ListImportJobs", func(ctx context.Context) error {
+		return ignore(c.v2jobs.ListImportJobs(ctx, &sesv2.ListImportJobsInput{}))
+	})
+	v2s("CreateExportJob", func(ctx context.Context) error {
+		out, err := c.v2jobs.CreateExportJob(ctx, &sesv2.CreateExportJobInput{
+			ExportDataSource: &v2types.ExportDataSource{MessageInsightsDataSource: &v2types.MessageInsightsDataSource{
+				StartDate: aws.Time(time.Now().Add(-time.Hour)), EndDate: aws.Time(time.Now())}},
+			ExportDestination: &v2types.ExportDestination{DataFormat: v2types.DataFormatJson, S3Url: s("s3://" + jobsBucket + "/exports/")}})
+		if err == nil {
+			exportID = aws.ToString(out.JobId)
+		}
+		return err
+	})
+	v2s("GetExportJob", func(ctx context.Context) error {
+		return ignore(c.v2jobs.GetExportJob(ctx, &sesv2.GetExportJobInput{JobId: s(exportID)}))
+	})
+	v2s("ListExportJobs", func(ctx context.Context) error {
+		return ignore(c.v2jobs.ListExportJobs(ctx, &sesv2.ListExportJobsInput{}))
+	})
+	v2s("CancelExportJob", func(ctx context.Context) error {
+		// A job that has not started yet, so the cancellation is certain.
+		if err := c.jobs.st.CreateDataJob(ctx, store.DataJob{AccountID: c.jobs.acct, Region: c.jobs.region, ID: "queued",
+			Kind: store.JobExport, Type: "MESSAGE_INSIGHTS", Status: store.JobCreated, Created: time.Now(), Request: []byte(`{}`)}); err != nil {
+			return err
+		}
+		return ignore(c.v2jobs.CancelExportJob(ctx, &sesv2.CancelExportJobInput{JobId: s("queued")}))
 	})
 
 	// v2: deletions.

@@ -52,6 +52,7 @@ type outbound struct {
 	tags       []messageTag
 	operation  string // SES's ses:operation: the v1 Action or the v2 operation
 	maxBytes   int64
+	listMgmt   *spool.ListManagement // v2 ListManagementOptions
 
 	// The content: exactly one of these.
 	simple   *sending.Simple // Subject, parts, Headers, Attachments; send adds the addresses
@@ -192,6 +193,7 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	sub := &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
 		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
+		Secure: s.secure(), APIVersion: apiVersion(ctx),
 	}
 	o.authorization(sub)
 	return s.cfg.Sender.Submit(ctx, sub)
@@ -256,7 +258,7 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 func sendMeta(ctx context.Context, o *outbound, feedbackTo string) spool.Meta {
 	p := principal(ctx)
 	m := spool.Meta{ConfigurationSet: o.configSet, FeedbackTo: feedbackTo, Operation: o.operation,
-		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID}
+		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID, ListManagement: o.listMgmt}
 	for _, t := range o.tags {
 		m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 	}
@@ -291,7 +293,8 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 	meta := sendMeta(ctx, o, "")
 	meta.RenderingFailure = failure
 	sub := &sending.Submission{AccountID: p.AccountID, Region: p.Region,
-		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta}
+		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta,
+		Secure: s.secure(), APIVersion: apiVersion(ctx)}
 	o.authorization(sub)
 	id, err := s.cfg.Sender.Submit(ctx, sub)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 )
 
 // SES v2 shapes of the sending operations (REST-JSON; blobs are base64,
@@ -56,6 +57,7 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 		FeedbackForwardingEmailAddress string
 		ConfigurationSetName           string
 		EmailTags                      []messageTag
+		ListManagementOptions          *listManagementV2
 		// Sending authorization.
 		FromEmailAddressIdentityArn               string
 		FeedbackForwardingEmailAddressIdentityArn string
@@ -73,7 +75,7 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 	}
 	o := &outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.EmailTags,
-		operation: "SendEmail"}
+		operation: "SendEmail", listMgmt: in.ListManagementOptions.spool()}
 	// FromEmailAddressIdentityArn authorizes the From address and the
 	// envelope sender: it overrides X-SES-SOURCE-ARN and X-SES-FROM-ARN.
 	o.sourceArn, o.fromArn, o.returnPathArn = in.FromEmailAddressIdentityArn, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn
@@ -167,6 +169,22 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		return nil, err
 	}
 	return map[string]any{"BulkEmailEntryResults": results}, nil
+}
+
+// listManagementV2 is ListManagementOptions: the contact list (required)
+// and topic the message is sent for.
+type listManagementV2 struct {
+	ContactListName string
+	TopicName       string
+}
+
+// spool is the options as the spool keeps them (nil when absent); sending
+// checks them (a missing ContactListName is its MissingParameter).
+func (o *listManagementV2) spool() *spool.ListManagement {
+	if o == nil {
+		return nil
+	}
+	return &spool.ListManagement{ContactList: o.ContactListName, Topic: o.TopicName}
 }
 
 // simple converts v2 Simple content. SES requires a Subject and a Body;

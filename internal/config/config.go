@@ -42,6 +42,7 @@ type Config struct {
 	Tracking     Tracking     `toml:"tracking"`
 	SNS          SNS          `toml:"sns"`
 	Accounts     Accounts     `toml:"accounts"`
+	S3           S3           `toml:"s3"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -216,8 +217,10 @@ type Verification struct {
 	// MailFromMXDomain: a custom MAIL FROM domain must have one MX,
 	// feedback-smtp.<region>.<MailFromMXDomain>.
 	MailFromMXDomain string `toml:"mail_from_mx_domain"`
-	// LinkBaseURL is how users reach the API listener, for the link in
-	// verification mail; "" = http://<api.listen>.
+	// LinkBaseURL is how users reach the API listener, for the links in
+	// verification mail, SNS confirmations and unsubscribe links (the
+	// one-click endpoint and the preference page); "" = http://<api.listen>
+	// (https with api.cert_file).
 	LinkBaseURL string `toml:"link_base_url"`
 	// Verification mail per account and region: a rate per second with a
 	// burst, and a cap over a rolling 24 hours (docs/api.md).
@@ -276,6 +279,17 @@ type Tracking struct {
 	// tracking URL ("https://track.example.com", no path); "" =
 	// http://<tracking.listen>, or http://<api.listen> without one.
 	BaseURL string `toml:"base_url"`
+}
+
+// LinkBaseURL is verification.link_base_url with its default filled in:
+// how users reach the API listener, the start of every link sesame puts in
+// mail that leads back to it (identity verification, SNS confirmation and
+// unsubscribe links, the preference page).
+func (c *Config) LinkBaseURL() string {
+	if c.Verification.LinkBaseURL != "" {
+		return strings.TrimSuffix(c.Verification.LinkBaseURL, "/")
+	}
+	return c.APIBaseURL()
 }
 
 // TrackingBaseURL is tracking.base_url with its default filled in.
@@ -396,6 +410,7 @@ func Default() Config {
 			MailPerDay:    1000,
 		},
 		Reputation: defaultReputation(),
+		S3:         defaultS3(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 	}
 }
@@ -619,6 +634,9 @@ func (c *Config) Validate() error {
 		if !validDomain(ns) {
 			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
+	}
+	if err := c.S3.validate(bad); err != nil {
+		return err
 	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err

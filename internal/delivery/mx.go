@@ -322,6 +322,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			pending = append(pending, r)
 		}
 	}
+	pending = m.unsubscribed(a, pending)
 	pending = m.simulate(a, pending)
 	pending, last := m.suppressed(ctx, a, pending, log)
 	if len(pending) > 0 {

@@ -668,3 +668,25 @@ func TestMXSuppressionUnreadableDefers(t *testing.T) {
 		t.Errorf("%d messages delivered once the list could be read, want 1", n)
 	}
 }
+
+// TestMXSkipsUnsubscribed: recipients sending found unsubscribed from the
+// message's contact list are never attempted: a Permanent bounce
+// (UnsubscribedRecipient) each, never the suppression list; the others are
+// delivered.
+func TestMXSkipsUnsubscribed(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("sender@example.com", spool.Meta{ListManagement: &spool.ListManagement{ContactList: "news"},
+		Unsubscribed: []string{"Left@c.test"}}, "ok@c.test", "left@c.test")
+	env.waitGone(id)
+	if got := env.sinks[0].Messages(); len(got) != 1 || len(got[0].Recipients) != 1 || got[0].Recipients[0] != "ok@c.test" {
+		t.Fatalf("sink got %+v", got)
+	}
+	bs := env.bounces(id)
+	if len(bs) != 1 || bs[0].Recipient != "left@c.test" || bs[0].Type != "Permanent" || bs[0].SubType != "UnsubscribedRecipient" {
+		t.Fatalf("bounces: %+v", bs)
+	}
+	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "left@c.test"); err == nil {
+		t.Error("an unsubscribed contact was put on the suppression list")
+	}
+}

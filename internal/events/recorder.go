@@ -539,8 +539,8 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, mailJSON []byte, res ou
 // counts is what res adds to the send statistics (GetSendStatistics and
 // the reputation rates) as SES counts: recipients tried, bounces (the hard
 // ones apart), complaints — never the mailbox simulator's recipients, a
-// bounce because the address is on the account's suppression list, or
-// sesame's own mail.
+// bounce because the address is on the account's suppression list or its
+// contact unsubscribed, or sesame's own mail.
 func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
 	var c store.SendCounts
 	if env.Via == spool.ViaSystem {
@@ -550,7 +550,7 @@ func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
 	case outcome.Sent:
 		c.DeliveryAttempts = notSimulated(env.Recipients)
 	case outcome.Bounced:
-		if res.BounceSubType != outcome.SubOnAccountSuppressionList {
+		if res.BounceSubType != outcome.SubOnAccountSuppressionList && res.BounceSubType != outcome.SubUnsubscribedRecipient {
 			c.Bounces = notSimulated(res.Recipients)
 			if res.BounceType == outcome.BouncePermanent {
 				c.HardBounces = c.Bounces

@@ -61,8 +61,8 @@ func FieldEnd(sec []byte) int {
 //     authorization: the identity ARN a delegate sends the envelope
 //     sender, the From address, the Return-Path as (sending/authorize.go),
 //     unless the API call named its own;
-//   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — contact lists
-//     (likewise only removed for now).
+//   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — the contact
+//     list the message is sent for (sending.ParseListManagementOptions).
 //
 // The first instance of a field is the one used. Sending reads them once,
 // in its header scan; the spool keeps the message as received; delivery

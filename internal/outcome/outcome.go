@@ -27,6 +27,13 @@ const (
 	SubMailboxFull              = "MailboxFull"
 	SubMessageTooLarge          = "MessageTooLarge"
 	SubContentRejected          = "ContentRejected"
+	// SubUnsubscribedRecipient: the recipient is a contact who unsubscribed
+	// from the message's contact list or topic. SES "issues a bounce event
+	// for a message that is sent to an unsubscribed contact" (developer
+	// guide, list management) without documenting its subtype [?]; this
+	// one is sesame's name for it. Like OnAccountSuppressionList, it never
+	// puts the address on the suppression list or counts as a bounce.
+	SubUnsubscribedRecipient = "UnsubscribedRecipient"
 )
 
 // Failure is a recipient's (or a whole attempt's) failed outcome, as an SMTP

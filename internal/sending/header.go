@@ -62,6 +62,8 @@ type header struct {
 	hasConfigSet, hasTags bool
 	// Sending authorization's (authorize.go); "" when absent.
 	sourceArn, fromArn, returnPathArn string
+	listMgmt              string // X-SES-LIST-MANAGEMENT-OPTIONS
+	hasListMgmt           bool
 }
 
 // bufPool recycles header read buffers: Submit is on the hot path.
@@ -180,6 +182,10 @@ func (h *header) control(name string, value []byte) {
 	case "x-ses-return-path-arn":
 		if h.returnPathArn == "" {
 			h.returnPathArn = unfold(value)
+		}
+	case "x-ses-list-management-options":
+		if !h.hasListMgmt {
+			h.listMgmt, h.hasListMgmt = unfold(value), true
 		}
 	}
 }

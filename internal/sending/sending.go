@@ -60,6 +60,11 @@ type Submission struct {
 	// for the owner's policies ("" = ses:SendRawEmail, SMTP's).
 	SourceArn, FromArn, ReturnPathArn string
 	Action                            string
+	// Secure and APIVersion are the request's aws:SecureTransport (TLS)
+	// and ses:ApiVersion ("1", "2"; "" over SMTP), for the caller's key
+	// policy (keypolicy.go).
+	Secure     bool
+	APIVersion string
 }
 
 // Config wires a Sender.
@@ -75,6 +80,10 @@ type Config struct {
 	// Tracking signs and places open and click tracking URLs; nil: no
 	// message is tracked.
 	Tracking *Tracking
+	// ListManagement signs and places unsubscribe links in mail sent
+	// with list management options; nil: such mail gets none (the
+	// unsubscribed are still skipped).
+	ListManagement *ListManagement
 	// BareLF is what a bare LF in raw API content becomes ([smtp] bare_lf:
 	// the rule SMTP's DATA follows too).
 	BareLF mailmsg.BareLF
@@ -102,11 +111,13 @@ type Sender struct {
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
-	keys       *ttlcache.Cache[string, store.AccessKey]
+	keys       *ttlcache.Cache[string, Key]                // keys.go
 	policies   *ttlcache.Cache[string, []*policy.Document] // policyKey → an identity's policies
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
+
+	listMgmt *ListManagement
 }
 
 type accountRegion struct{ account, region string }
@@ -117,7 +128,7 @@ func New(cfg Config) *Sender {
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
 		rules: newHeaderRules(), tracking: cfg.Tracking, bareLF: cfg.BareLF,
-		development: cfg.Development,
+		development: cfg.Development, listMgmt: cfg.ListManagement,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -137,12 +148,15 @@ func New(cfg Config) *Sender {
 	}
 	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
-	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
+	s.keys = ttlcache.New[string, Key](s.clk, cacheTTL, 0)
 	s.policies = ttlcache.New[string, []*policy.Document](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
 		s.tracking = nil
+	}
+	if s.listMgmt != nil && s.listMgmt.Links == nil {
+		s.listMgmt = nil
 	}
 	return s
 }
@@ -193,6 +207,12 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.As(err)
 	}
+	// After tracking: the placeholder is no URL, so the unsubscribe link
+	// is never made a click-tracking redirect.
+	if err := s.listManage(sub, &a.meta, id); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.As(err)
+	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
@@ -219,7 +239,8 @@ type admission struct {
 // admit runs SES's checks in SES's order: sending paused, configuration
 // set, size, header rules (and the configuration set and tags the control
 // headers name), recipient count, identities (and the sender identity's
-// default configuration set), quotas. Quota is reserved only when
+// default configuration set), list management options (and who is
+// unsubscribed), quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
@@ -292,6 +313,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
+	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids, a.meta.ConfigurationSet); err != nil {
+		return a, err
+	}
 	addrs := senders
 	if sub.MailFrom != "" {
 		addrs = append([]string{sub.MailFrom}, senders...)
@@ -313,6 +337,9 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
+		return a, err
+	}
+	if err := s.checkListManagement(ctx, sub, &a.header, &a.meta); err != nil {
 		return a, err
 	}
 
@@ -438,9 +465,7 @@ func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password st
 	if user == "" || password == "" {
 		return "", seserr.InvalidCredentials()
 	}
-	key, err := s.keys.Get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
-		return s.store.AccessKey(ctx, user)
-	})
+	key, err := s.key(ctx, user)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", seserr.InvalidCredentials()

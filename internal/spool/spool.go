@@ -102,6 +102,12 @@ type Meta struct {
 	// (quota, configuration set, events' sendingAccountId).
 	IdentityAccountID string `json:"identity_account_id,omitempty"`
 	SigningAccountID  string `json:"signing_account_id,omitempty"`
+	// ListManagement is the contact list (and topic) the message is sent
+	// for: API ListManagementOptions or X-SES-LIST-MANAGEMENT-OPTIONS.
+	ListManagement *ListManagement `json:"list_management,omitempty"`
+	// Unsubscribed are the recipients sending found unsubscribed from
+	// that list or topic: accepted, never delivered to, each a Bounce.
+	Unsubscribed []string `json:"unsubscribed,omitempty"`
 }
 
 // IdentityAccount is the account whose identities cover the message's
@@ -122,6 +128,12 @@ func (env *Envelope) SigningAccount() string {
 		return env.SigningAccountID
 	}
 	return env.AccountID
+}
+
+// ListManagement names a contact list and, optionally, one of its topics.
+type ListManagement struct {
+	ContactList string `json:"contact_list"`
+	Topic       string `json:"topic,omitempty"`
 }
 
 // Tag is one message tag.
