@@ -199,13 +199,11 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	return s.cfg.Sender.Submit(ctx, sub)
 }
 
-// authorization puts the call's sending-authorization ARNs in sub, with
-// the IAM action the owner's policies are asked about: ses: and the
-// operation (ses:SendEmail, ses:SendRawEmail, ses:SendTemplatedEmail,
-// ses:SendBulkTemplatedEmail, ses:SendBulkEmail).
+// authorization puts the call's sending-authorization ARNs in sub (the
+// IAM action the owner's policies are asked about is ses: and the
+// operation, Meta.Operation).
 func (o *outbound) authorization(sub *sending.Submission) {
 	sub.SourceArn, sub.FromArn, sub.ReturnPathArn = o.sourceArn, o.fromArn, o.returnPathArn
-	sub.Action = "ses:" + o.operation
 }
 
 // envelopeRecipients: To + Cc + Bcc (or v1 raw's Destinations), each an

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"sesame/internal/policy"
 	"sesame/internal/seserr"
@@ -37,24 +35,27 @@ import (
 // checked against the sender's own identities) and the owner accounts
 // whose sandbox also applies.
 type delegation struct {
-	// covered: address → the account whose identity (named by an ARN)
-	// covers it.
-	covered map[string]string
+	covered map[string]coverage // address → the named identity covering it
 	owners  []ownerIdentity
 }
+
+// coverage is the identity an ARN names for an address: its account and
+// its canonical ARN.
+type coverage struct{ account, arn string }
 
 // accountOf is the owner account whose identity covers addr, "" when
 // addr is the sender's own (not delegated, or an ARN of its own account).
 func (d *delegation) accountOf(addr, sender string) string {
-	if a := d.covered[addr]; a != sender {
-		return a
+	if c := d.covered[addr]; c.account != sender {
+		return c.account
 	}
 	return ""
 }
 
+// ownerIdentity is what sending needs of an owner account.
 type ownerIdentity struct {
-	ids        *identitySet
-	production bool
+	ids        *identitySet // its verified identities
+	production bool         // out of the sandbox
 }
 
 // identityARN is a parsed arn:aws:ses:REGION:ACCOUNT:identity/NAME.
@@ -103,32 +104,32 @@ func covers(name, addr string) bool {
 }
 
 // authorize checks the ARNs of the submission and its headers (none: the
-// zero delegation). h is the message's header (its From field gives
-// ses:FromAddress and ses:FromDisplayName), feedbackTo the Return-Path
-// address when it is not the envelope sender, addrs every address the
-// message sends as (envelope sender, From, Sender, Return-Path).
-func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feedbackTo string, addrs []string, now time.Time) (delegation, error) {
+// zero delegation). req is the send as the owner's policies see it (its
+// Resource is set per ARN), addrs every address the message sends as
+// (envelope sender, From, Sender, Return-Path).
+func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, req policy.Request, addrs []string) (delegation, error) {
 	var d delegation
 	arns, err := slotARNs(sub, h)
 	if err != nil || len(arns) == 0 {
 		return d, err
 	}
-	req := policyRequest(sub, h, feedbackTo, now)
-	d.covered = map[string]string{}
+	user := "arn:aws:iam::" + sub.AccountID + ":root"
+	d.covered = map[string]coverage{}
 	for _, a := range arns {
 		var mine []string // the addresses a covers
 		for _, addr := range addrs {
 			if covers(a.name, addr) && !slices.Contains(mine, addr) {
 				mine = append(mine, addr)
 				if _, ok := d.covered[addr]; !ok {
-					d.covered[addr] = a.account // the first ARN covering it: source, from, return path
+					// The first ARN covering it: source, from, return path.
+					d.covered[addr] = coverage{a.account, a.canonical()}
 				}
 			}
 		}
 		if len(mine) == 0 {
 			// The identity covers none of the message's addresses: it
 			// authorizes nothing here, as SES answers.
-			return d, seserr.SendingNotAuthorized(req.PrincipalARN, req.Action, a.raw)
+			return d, seserr.SendingNotAuthorized(user, req.Action, a.raw)
 		}
 		o, err := s.ownerIdentity(ctx, a)
 		if err != nil {
@@ -147,7 +148,7 @@ func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, feed
 		}
 		req.Resource = a.canonical()
 		if policy.Decide(docs, req) != policy.Allow {
-			return d, seserr.SendingNotAuthorized(req.PrincipalARN, req.Action, a.raw)
+			return d, seserr.SendingNotAuthorized(user, req.Action, a.raw)
 		}
 	}
 	return d, nil
@@ -180,30 +181,6 @@ func slotARNs(sub *Submission, h *header) ([]identityARN, error) {
 		}
 	}
 	return arns, nil
-}
-
-// policyRequest is what the owner's policies are asked about the send
-// (Resource set per ARN). aws:SecureTransport is left out: sending does
-// not know how the message came.
-func policyRequest(sub *Submission, h *header, feedbackTo string, now time.Time) policy.Request {
-	action := sub.Action
-	if action == "" {
-		action = "ses:SendRawEmail" // SMTP
-	}
-	req := policy.Request{Principal: sub.AccountID, PrincipalARN: "arn:aws:iam::" + sub.AccountID + ":root",
-		Action: action, Recipients: sub.Recipients, FeedbackAddress: feedbackTo, Time: now}
-	if req.FeedbackAddress == "" {
-		req.FeedbackAddress = sub.MailFrom
-	}
-	if h.hasFrom {
-		if list, err := addressParser.ParseList(h.from); err == nil && len(list) > 0 {
-			req.FromAddress, req.FromDisplayName = list[0].Address, list[0].Name
-		}
-	}
-	if ip, err := netip.ParseAddr(sub.Meta.SourceIP); err == nil {
-		req.SourceIP = ip
-	}
-	return req
 }
 
 // ownerIdentity reads what sending needs of the owner account: its

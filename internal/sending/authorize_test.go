@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 	"sesame/internal/store"
 )
 
@@ -188,7 +189,7 @@ func TestDelegatedSendingRefusals(t *testing.T) {
 			msg("", "a@owner.example"), seserr.NotVerified(region, []string{"a@owner.example"}).SMTPReply()},
 		{"the call's ARN beats the header's", Submission{MailFrom: "a@owner.example", SourceArn: h.arn("owner.example")},
 			msg("X-SES-SOURCE-ARN: "+h.arn("bare.example")+"\r\n", "a@owner.example"), ""},
-		{"the action is the call's", Submission{MailFrom: "a@bare.example", SourceArn: h.arn("bare.example"), Action: "ses:SendTemplatedEmail"},
+		{"the action is the call's", Submission{MailFrom: "a@bare.example", SourceArn: h.arn("bare.example"), Meta: spool.Meta{Operation: "SendTemplatedEmail"}},
 			msg("", "a@bare.example"), denied(h, h.arn("bare.example"), "ses:SendTemplatedEmail")},
 		{"each address its own ARN", Submission{MailFrom: "bounce@verified.com"},
 			msg("X-SES-FROM-ARN: "+h.arn("owner.example")+"\r\n", "news@owner.example"), ""},
@@ -289,4 +290,34 @@ func TestDelegatedSendingDevelopment(t *testing.T) {
 		t.Fatalf("a pending identity with a policy, in development mode: %v", err)
 	}
 	wantReply(t, send("bare.example"), denied(h, h.arn("bare.example"), "ses:SendRawEmail"))
+}
+
+// A delegate's access key acts on the owner's identity: its key policy is
+// asked about the owner's identity ARN, as IAM asks about the resource a
+// send names, and both that policy and the owner's must allow the send.
+func TestDelegatedSendingKeyPolicy(t *testing.T) {
+	t.Parallel()
+	h := newDelegationHarness(t)
+	h.allow(t, "owner.example", "", "")
+	ctx := context.Background()
+	scoped := func(resource string) string {
+		k, err := h.st.CreateScopedAccessKey(ctx, h.account, "", `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"`+resource+`"}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.ID
+	}
+	ownersOnly, delegatesOwn := scoped(h.arn("owner.example")), scoped(IdentityARN(region, h.account, "verified.com"))
+	msg := "X-SES-SOURCE-ARN: " + h.arn("owner.example") + "\r\nFrom: a@owner.example\r\n\r\nbody\r\n"
+	h.clk.Advance(2 * time.Second)
+	if err := h.submitAs(t, ownersOnly, "", "", true, "a@owner.example", []string{"ann@rcpt.test"}, msg); err != nil {
+		t.Fatalf("a key allowed the owner's identity: %v", err)
+	}
+	h.claimOne(t)
+	h.clk.Advance(2 * time.Second)
+	err := h.submitAs(t, delegatesOwn, "", "", true, "a@owner.example", []string{"ann@rcpt.test"}, msg)
+	if se := seserr.As(err); err == nil || se.SMTPCode != 554 || !strings.Contains(se.SMTPText, "on resource `"+h.arn("owner.example")+"'") {
+		t.Fatalf("a key allowed only the delegate's own identity: %v; want Access denied on %s", err, h.arn("owner.example"))
+	}
 }

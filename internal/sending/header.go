@@ -62,8 +62,8 @@ type header struct {
 	hasConfigSet, hasTags bool
 	// Sending authorization's (authorize.go); "" when absent.
 	sourceArn, fromArn, returnPathArn string
-	listMgmt              string // X-SES-LIST-MANAGEMENT-OPTIONS
-	hasListMgmt           bool
+	listMgmt                          string // X-SES-LIST-MANAGEMENT-OPTIONS
+	hasListMgmt                       bool
 }
 
 // bufPool recycles header read buffers: Submit is on the hot path.

@@ -55,11 +55,10 @@ type Submission struct {
 	// tags, where it came from: what later stages report on and act by).
 	Meta spool.Meta
 
-	// Sending authorization (authorize.go): identity ARNs the call gave
-	// (each beats its X-SES-*-ARN header), and the IAM action the send is
-	// for the owner's policies ("" = ses:SendRawEmail, SMTP's).
+	// SourceArn, FromArn and ReturnPathArn are the identity ARNs the call
+	// gave for sending authorization (authorize.go); each beats its
+	// X-SES-*-ARN header.
 	SourceArn, FromArn, ReturnPathArn string
-	Action                            string
 	// Secure and APIVersion are the request's aws:SecureTransport (TLS)
 	// and ses:ApiVersion ("1", "2"; "" over SMTP), for the caller's key
 	// policy (keypolicy.go).
@@ -313,8 +312,11 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids, a.meta.ConfigurationSet); err != nil {
-		return a, err
+	// The send as IAM sees it, for the owner's policies (sending
+	// authorization) and the caller's key policy.
+	req := s.sendRequest(sub, &a.header, senders, ids)
+	if a.meta.FeedbackTo != "" {
+		req.FeedbackAddress = a.meta.FeedbackTo // the Return-Path header's too
 	}
 	addrs := senders
 	if sub.MailFrom != "" {
@@ -323,7 +325,7 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if fb := a.meta.FeedbackTo; fb != "" && fb != sub.MailFrom {
 		addrs = append(addrs, fb)
 	}
-	dlg, err := s.authorize(ctx, sub, &a.header, a.meta.FeedbackTo, addrs, s.clk.Now())
+	dlg, err := s.authorize(ctx, sub, &a.header, req, addrs)
 	if err != nil {
 		return a, err
 	}
@@ -332,6 +334,12 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	a.meta.IdentityAccountID = dlg.accountOf(sub.MailFrom, sub.AccountID)
 	if len(senders) > 0 {
 		a.meta.SigningAccountID = dlg.accountOf(senders[0], sub.AccountID)
+		if c, ok := dlg.covered[senders[0]]; ok {
+			req.Resource = c.arn // a delegate's key acts on the owner's identity
+		}
+	}
+	if err := s.checkKeyPolicy(ctx, sub, req, a.meta.ConfigurationSet); err != nil {
+		return a, err
 	}
 	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
 		return a, err
