@@ -28,8 +28,12 @@ import (
 // and the owner's policies must allow the delegate (policy.Decide: a Deny
 // or no matching statement refuses). The send is the delegate's: its
 // quota, its sandbox — and the owner's sandbox too, both must be out of it
-// for unverified recipients. The owner's identity signs (spool.Meta.
-// IdentityAccountID tells delivery and events whose identity it is).
+// for unverified recipients. The owner's identities are the message's
+// where they cover its addresses: spool.Meta.SigningAccountID (the From
+// address's: its key signs) and IdentityAccountID (the envelope sender's:
+// MAIL FROM domain, notifications, events' sourceArn) tell delivery and
+// events. A delegate's own key policy is asked about the owner's identity
+// ARN (keypolicy.go).
 
 // delegation is what authorize learnt: the addresses the ARNs cover (not
 // checked against the sender's own identities) and the owner accounts
