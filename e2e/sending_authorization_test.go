@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	v1types "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -37,7 +38,8 @@ func TestSendingAuthorization(t *testing.T) {
 	d.SetA("mx.rcpt.test", "127.0.0.2")
 	d.SetMX("rcpt.test", 10, "mx.rcpt.test")
 	d.SetMX("other.test", 10, "mx.rcpt.test")
-	s := startMXServer(t, d, port, "[verification]\ncheck_interval = \"100ms\"\n")
+	fbAddr := testenv.FreeAddr(t)
+	s := startMXServer(t, d, port, fmt.Sprintf("[verification]\ncheck_interval = \"100ms\"\n[feedback]\nlisten = [%q]\n", fbAddr))
 	ctx := context.Background()
 	region := s.Regions[0]
 	owner := newTenant(s, s.Account, s.KeyID, s.Secret)
@@ -95,9 +97,11 @@ func TestSendingAuthorization(t *testing.T) {
 	// topic; the delegate's configuration set publishes to the delegate's.
 	ownerSub, delegateSub := newSNSSubscriber(t), newSNSSubscriber(t)
 	ownerTopic := tenantTopic(t, owner, "owner-deliveries", ownerSub)
-	if _, err := owner.v1.SetIdentityNotificationTopic(ctx, &ses.SetIdentityNotificationTopicInput{Identity: aws.String(domain),
-		NotificationType: "Delivery", SnsTopic: aws.String(ownerTopic)}); err != nil {
-		t.Fatal(err)
+	for _, typ := range []v1types.NotificationType{"Delivery", "Complaint"} {
+		if _, err := owner.v1.SetIdentityNotificationTopic(ctx, &ses.SetIdentityNotificationTopicInput{Identity: aws.String(domain),
+			NotificationType: typ, SnsTopic: aws.String(ownerTopic)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	snsEventSet(t, delegate.v2, "delegate-set", "to-sns", tenantTopic(t, delegate, "delegate-events", delegateSub),
 		v2types.EventTypeSend, v2types.EventTypeDelivery)
@@ -233,6 +237,36 @@ func TestSendingAuthorization(t *testing.T) {
 	if n := len(records(t, delegateSub)); n != 2 {
 		t.Errorf("the delegate's topic got %d event records; want Send and Delivery of one message", n)
 	}
+
+	// A complaint that comes back later (the feedback MX) is the
+	// delegate's (its suppression list) and notifies the owner's identity
+	// topic, as the delivery did.
+	var mailFrom string
+	for _, m := range sinks[0].Messages() {
+		if m.Recipients[0] == "dee@rcpt.test" {
+			mailFrom = m.From
+		}
+	}
+	waitFor(t, "the feedback MX to take the complaint", func() bool {
+		return sendFeedback(fbAddr, mailFrom, arfReport(aws.ToString(setOut.MessageId), "dee@rcpt.test")) == nil
+	})
+	waitFor(t, "the owner's Complaint notification", func() bool {
+		for _, r := range records(t, ownerSub) {
+			if r.NotificationType == "Complaint" {
+				if r.Mail.MessageID != aws.ToString(setOut.MessageId) || r.Mail.SendingAccountID != delegate.id || r.Mail.SourceArn != arn {
+					t.Errorf("owner's Complaint notification: message %s sendingAccountId=%s sourceArn=%s", r.Mail.MessageID,
+						r.Mail.SendingAccountID, r.Mail.SourceArn)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := delegate.v2.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("dee@rcpt.test")}); err != nil {
+		t.Errorf("the complaint is not on the delegate's suppression list: %v", err)
+	}
+	_, err = owner.v2.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("dee@rcpt.test")})
+	wantCode(t, err, "NotFoundException")
 }
 
 // tenantTopic creates an SNS topic of tn's account subscribed by sub.
