@@ -116,6 +116,17 @@ func TestSendAuthorizationParameters(t *testing.T) {
 		t.Fatalf("v2 SendEmail with FeedbackForwardingEmailAddressIdentityArn: %v", err)
 	}
 
+	// SendBulkEmail asks about ses:SendBulkEmail, which the policy does
+	// not grant: each entry fails with the refusal.
+	bulk, err := e.v2.SendBulkEmail(ctx, &sesv2.SendBulkEmailInput{FromEmailAddress: aws.String("news@owner.example"),
+		FromEmailAddressIdentityArn: aws.String(arn),
+		DefaultContent:              &v2types.BulkEmailContent{Template: &v2types.Template{TemplateName: aws.String("t"), TemplateData: aws.String("{}")}},
+		BulkEmailEntries:            []v2types.BulkEmailEntry{{Destination: &v2types.Destination{ToAddresses: []string{"dee@example.com"}}}}})
+	if err != nil || len(bulk.BulkEmailEntryResults) != 1 || bulk.BulkEmailEntryResults[0].Status != v2types.BulkEmailStatusFailed ||
+		aws.ToString(bulk.BulkEmailEntryResults[0].Error) != denied("ses:SendBulkEmail", arn) {
+		t.Errorf("SendBulkEmail as the owner without ses:SendBulkEmail: %+v, %v", bulk, err)
+	}
+
 	ms := e.claim(t, 5)
 	for _, m := range ms[3:] {
 		// The Return-Path is the owner's, the From the delegate's own: its
