@@ -367,6 +367,15 @@ func conformSteps(c conformClients) []conformStep {
 			SuccessRedirectionURL: s("https://brand.example/ok"), FailureRedirectionURL: s("https://brand.example/fail")}))
 	})
 
+	v2s("CreateEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.CreateEmailIdentityPolicy(ctx, &sesv2.CreateEmailIdentityPolicyInput{EmailIdentity: s("brand.example"),
+			PolicyName: s("delegate"), Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/brand.example") + `"}]}`)}))
+	})
+	v2s("UpdateEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.UpdateEmailIdentityPolicy(ctx, &sesv2.UpdateEmailIdentityPolicyInput{EmailIdentity: s("brand.example"),
+			PolicyName: s("delegate"), Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/brand.example") + `"}]}`)}))
+	})
+
 	// v2: reads.
 	v2s("GetAccount", func(ctx context.Context) error { return ignore(v2.GetAccount(ctx, &sesv2.GetAccountInput{})) })
 	v2s("ListEmailIdentities", func(ctx context.Context) error {
@@ -374,6 +383,9 @@ func conformSteps(c conformClients) []conformStep {
 	})
 	v2s("GetEmailIdentity", func(ctx context.Context) error {
 		return ignore(v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: s("brand.example")}))
+	})
+	v2s("GetEmailIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v2.GetEmailIdentityPolicies(ctx, &sesv2.GetEmailIdentityPoliciesInput{EmailIdentity: s("brand.example")}))
 	})
 	v2s("ListConfigurationSets", func(ctx context.Context) error {
 		return ignore(v2.ListConfigurationSets(ctx, &sesv2.ListConfigurationSetsInput{}))
@@ -478,6 +490,9 @@ func conformSteps(c conformClients) []conformStep {
 	})
 
 	// v2: deletions.
+	v2s("DeleteEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.DeleteEmailIdentityPolicy(ctx, &sesv2.DeleteEmailIdentityPolicyInput{EmailIdentity: s("brand.example"), PolicyName: s("delegate")}))
+	})
 	v2s("DeleteSuppressedDestination", func(ctx context.Context) error {
 		return ignore(v2.DeleteSuppressedDestination(ctx, &sesv2.DeleteSuppressedDestinationInput{EmailAddress: s("gone@example.com")}))
 	})
@@ -521,6 +536,10 @@ func conformSteps(c conformClients) []conformStep {
 
 	v1s("VerifyDomainIdentity", func(ctx context.Context) error {
 		return ignore(v1.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: s("v1.example")}))
+	})
+	v1s("PutIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v1.PutIdentityPolicy(ctx, &ses.PutIdentityPolicyInput{Identity: s("v1.example"), PolicyName: s("delegate"),
+			Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/v1.example") + `"}]}`)}))
 	})
 	v1s("VerifyDomainDkim", func(ctx context.Context) error {
 		return ignore(v1.VerifyDomainDkim(ctx, &ses.VerifyDomainDkimInput{Domain: s("v1.example")}))
@@ -642,6 +661,12 @@ func conformSteps(c conformClients) []conformStep {
 	v1s("GetIdentityNotificationAttributes", func(ctx context.Context) error {
 		return ignore(v1.GetIdentityNotificationAttributes(ctx, &ses.GetIdentityNotificationAttributesInput{Identities: ids}))
 	})
+	v1s("GetIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v1.GetIdentityPolicies(ctx, &ses.GetIdentityPoliciesInput{Identity: s("v1.example"), PolicyNames: []string{"delegate"}}))
+	})
+	v1s("ListIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v1.ListIdentityPolicies(ctx, &ses.ListIdentityPoliciesInput{Identity: s("v1.example")}))
+	})
 	v1s("ListConfigurationSets", func(ctx context.Context) error {
 		return ignore(v1.ListConfigurationSets(ctx, &ses.ListConfigurationSetsInput{}))
 	})
@@ -666,6 +691,9 @@ func conformSteps(c conformClients) []conformStep {
 	})
 	v1s("DeleteConfigurationSetTrackingOptions", func(ctx context.Context) error {
 		return ignore(v1.DeleteConfigurationSetTrackingOptions(ctx, &ses.DeleteConfigurationSetTrackingOptionsInput{ConfigurationSetName: s("cs1")}))
+	})
+	v1s("DeleteIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v1.DeleteIdentityPolicy(ctx, &ses.DeleteIdentityPolicyInput{Identity: s("v1.example"), PolicyName: s("delegate")}))
 	})
 	v1s("DeleteIdentity", func(ctx context.Context) error {
 		return ignore(v1.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: s("v1.example")}))

@@ -60,6 +60,12 @@ type outbound struct {
 	template *templateContent
 
 	rawDestinations []string // v1 SendRawEmail's Destinations
+
+	// Sending authorization: the identity ARNs the call names (v1
+	// SourceArn, FromArn, ReturnPathArn; v2 FromEmailAddressIdentityArn
+	// fills the first two, FeedbackForwardingEmailAddressIdentityArn the
+	// third). Each beats its X-SES-*-ARN header.
+	sourceArn, fromArn, returnPathArn string
 }
 
 // templateContent is Template content: a stored template or an inline one.
@@ -184,11 +190,20 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.Sender.Submit(ctx, &sending.Submission{
+	sub := &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
 		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
 		Secure: s.secure(), APIVersion: apiVersion(ctx),
-	})
+	}
+	o.authorization(sub)
+	return s.cfg.Sender.Submit(ctx, sub)
+}
+
+// authorization puts the call's sending-authorization ARNs in sub (the
+// IAM action the owner's policies are asked about is ses: and the
+// operation, Meta.Operation).
+func (o *outbound) authorization(sub *sending.Submission) {
+	sub.SourceArn, sub.FromArn, sub.ReturnPathArn = o.sourceArn, o.fromArn, o.returnPathArn
 }
 
 // envelopeRecipients: To + Cc + Bcc (or v1 raw's Destinations), each an
@@ -275,9 +290,11 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 	p := principal(ctx)
 	meta := sendMeta(ctx, o, "")
 	meta.RenderingFailure = failure
-	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,
+	sub := &sending.Submission{AccountID: p.AccountID, Region: p.Region,
 		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta,
-		Secure: s.secure(), APIVersion: apiVersion(ctx)})
+		Secure: s.secure(), APIVersion: apiVersion(ctx)}
+	o.authorization(sub)
+	id, err := s.cfg.Sender.Submit(ctx, sub)
 	if err != nil {
 		return "", err
 	}

@@ -58,7 +58,10 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 		ConfigurationSetName           string
 		EmailTags                      []messageTag
 		ListManagementOptions          *listManagementV2
-		Content                        *struct {
+		// Sending authorization.
+		FromEmailAddressIdentityArn               string
+		FeedbackForwardingEmailAddressIdentityArn string
+		Content                                   *struct {
 			Simple   *simpleV2
 			Raw      *struct{ Data []byte }
 			Template *templateV2
@@ -73,6 +76,9 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 	o := &outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.EmailTags,
 		operation: "SendEmail", listMgmt: in.ListManagementOptions.spool()}
+	// FromEmailAddressIdentityArn authorizes the From address and the
+	// envelope sender: it overrides X-SES-SOURCE-ARN and X-SES-FROM-ARN.
+	o.sourceArn, o.fromArn, o.returnPathArn = in.FromEmailAddressIdentityArn, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn
 	if d := in.Destination; d != nil {
 		o.to, o.cc, o.bcc = d.ToAddresses, d.CcAddresses, d.BccAddresses
 	}
@@ -120,8 +126,11 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		FeedbackForwardingEmailAddress string
 		ConfigurationSetName           string
 		DefaultEmailTags               []messageTag
-		DefaultContent                 *struct{ Template *templateV2 }
-		BulkEmailEntries               []struct {
+		// Sending authorization.
+		FromEmailAddressIdentityArn               string
+		FeedbackForwardingEmailAddressIdentityArn string
+		DefaultContent                            *struct{ Template *templateV2 }
+		BulkEmailEntries                          []struct {
 			Destination             *destinationV2
 			ReplacementTags         []messageTag
 			ReplacementHeaders      []headerV2
@@ -143,6 +152,7 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 	base := outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.DefaultEmailTags, template: tc,
 		operation: "SendBulkEmail"}
+	base.sourceArn, base.fromArn, base.returnPathArn = in.FromEmailAddressIdentityArn, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn
 	entries := make([]bulkEntry, len(in.BulkEmailEntries))
 	for i, e := range in.BulkEmailEntries {
 		if e.Destination != nil {

@@ -508,7 +508,8 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
 		if !ok {
-			sig, err = m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
+			// Under sending authorization the From identity's owner signs.
+			sig, err = m.Signer.Sign(ctx, e.SigningAccount(), e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
 			if err != nil {
 				log.Warn("DKIM signing failed; retrying later", "err", err)
 				return &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
@@ -702,9 +703,10 @@ func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (st
 // of the address, its domain and parent domains (as in sending).
 func (m *MX) identity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
 	m.lookups()
-	si, err := m.identities.Get(ctx, e.AccountID+"/"+e.Region+"/"+e.MailFrom, func(ctx context.Context) (senderIdentity, error) {
+	account := e.IdentityAccount() // the owner's, under sending authorization
+	si, err := m.identities.Get(ctx, account+"/"+e.Region+"/"+e.MailFrom, func(ctx context.Context) (senderIdentity, error) {
 		for _, n := range store.IdentityNames(e.MailFrom) {
-			id, err := m.Store.IdentityDetails(ctx, e.AccountID, e.Region, n)
+			id, err := m.Store.IdentityDetails(ctx, account, e.Region, n)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}

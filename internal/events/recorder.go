@@ -340,7 +340,8 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 				// message is gone; sesame's own mail takes none.
 				o.Sent = append(o.Sent, store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
 					Source: e.MailFrom, Recipients: e.Recipients, FeedbackTo: e.FeedbackTo,
-					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now})
+					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now,
+					IdentityAccountID: e.IdentityAccountID})
 			}
 		case outcome.Bounced:
 			for _, rcpt := range res.Recipients {
@@ -392,7 +393,7 @@ func (r *Recorder) mailInput(ctx context.Context, env *spool.Envelope, header []
 		SourceIP: env.SourceIP, CallerIdentity: env.CallerIdentity, SendingAccountID: env.AccountID,
 		Destination: env.Recipients, Header: header, Tags: tags(env)}
 	if id, ok := r.identity(ctx, env); ok {
-		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.AccountID + ":identity/" + id.Name
+		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.IdentityAccount() + ":identity/" + id.Name
 	}
 	return in
 }
@@ -425,9 +426,11 @@ func (r *Recorder) identity(ctx context.Context, env *spool.Envelope) (store.Ide
 	if env.MailFrom == "" || env.Via == spool.ViaSystem {
 		return store.IdentityDetails{}, false
 	}
-	si, err := r.identities.Get(ctx, env.AccountID+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (senderIdentity, error) {
+	// Under sending authorization the identity is the owner's.
+	account := env.IdentityAccount()
+	si, err := r.identities.Get(ctx, account+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (senderIdentity, error) {
 		for _, n := range store.IdentityNames(env.MailFrom) {
-			d, err := r.Store.IdentityDetails(ctx, env.AccountID, env.Region, n)
+			d, err := r.Store.IdentityDetails(ctx, account, env.Region, n)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -551,7 +554,7 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, mailJSON []byte, res ou
 	if err != nil {
 		return store.OutboxEvent{}, fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
 	}
-	return store.OutboxEvent{Key: key, AccountID: env.AccountID, Region: env.Region, MessageID: env.ID,
+	return store.OutboxEvent{Key: key, AccountID: env.AccountID, IdentityAccountID: env.IdentityAccountID, Region: env.Region, MessageID: env.ID,
 		EventType: rec.EventType, ConfigurationSet: env.ConfigurationSet, Source: env.MailFrom,
 		RemoteIP: res.RemoteIP, Record: b, Created: r.Clock.Now(), Counts: counts(env, res)}, nil
 }

@@ -58,7 +58,9 @@ func FieldEnd(sec []byte) int {
 //   - X-SES-MESSAGE-TAGS: n1=v1, n2=v2 — the message tags, unless the API
 //     call gave tags (SES never merges the two);
 //   - X-SES-SOURCE-ARN, X-SES-FROM-ARN, X-SES-RETURN-PATH-ARN — sending
-//     authorization (read when that lands; only removed for now);
+//     authorization: the identity ARN a delegate sends the envelope
+//     sender, the From address, the Return-Path as (sending/authorize.go),
+//     unless the API call named its own;
 //   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — the contact
 //     list the message is sent for (sending.ParseListManagementOptions).
 //

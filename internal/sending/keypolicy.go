@@ -31,7 +31,7 @@ const smtpOperation = "SendSmtpEmail"
 // call's or X-SES-CONFIGURATION-SET's; not an identity's default) needs
 // the action allowed on that set too, as IAM asks of every resource a
 // send names; the identity is decided first.
-func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header, senders []string, ids *identitySet, configSet string) error {
+func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, r policy.Request, configSet string) error {
 	keyID := sub.Meta.CallerIdentity
 	if keyID == "" {
 		return nil
@@ -49,7 +49,6 @@ func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header,
 	if !k.Scoped() {
 		return nil
 	}
-	r := s.sendRequest(sub, h, senders, ids)
 	if err := k.Authorize(r); err != nil || configSet == "" {
 		return err
 	}
@@ -57,7 +56,8 @@ func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, h *header,
 	return k.Authorize(r)
 }
 
-// sendRequest is the submission as IAM sees a send.
+// sendRequest is the submission as IAM sees a send (admit sets the
+// Resource of a delegate's send to the owner's identity).
 func (s *Sender) sendRequest(sub *Submission, h *header, senders []string, ids *identitySet) policy.Request {
 	op := sub.Meta.Operation
 	if op == "" || op == smtpOperation {

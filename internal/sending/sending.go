@@ -1,8 +1,10 @@
 // Package sending is the one place that decides whether a message may be
 // sent, for SMTP and the API alike: credentials, sending enabled, sender and
 // (in the sandbox) recipient identities, recipient count, header rules,
-// quotas. It prepares what it accepts (Message-ID, Date when missing) and
-// appends it to the spool; the MessageId it returns is SES's. In
+// quotas, and sending authorization (a delegate sending as another
+// account's identity, authorize.go). It prepares what it accepts
+// (Message-ID, Date when missing) and appends it to the spool; the
+// MessageId it returns is SES's. In
 // development mode ([accounts] development, development.go) it lifts the
 // sandbox, the quotas and the identity checks for every account, without
 // writing anything to the store.
@@ -23,6 +25,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/mailmsg"
 	"sesame/internal/metrics"
+	"sesame/internal/policy"
 	"sesame/internal/quota"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -51,6 +54,11 @@ type Submission struct {
 	// Meta is kept with the message in the spool (configuration set,
 	// tags, where it came from: what later stages report on and act by).
 	Meta spool.Meta
+
+	// SourceArn, FromArn and ReturnPathArn are the identity ARNs the call
+	// gave for sending authorization (authorize.go); each beats its
+	// X-SES-*-ARN header.
+	SourceArn, FromArn, ReturnPathArn string
 	// Secure and APIVersion are the request's aws:SecureTransport (TLS)
 	// and ses:ApiVersion ("1", "2"; "" over SMTP), for the caller's key
 	// policy (keypolicy.go).
@@ -102,7 +110,8 @@ type Sender struct {
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
-	keys       *ttlcache.Cache[string, Key] // keys.go
+	keys       *ttlcache.Cache[string, Key]                // keys.go
+	policies   *ttlcache.Cache[string, []*policy.Document] // policyKey → an identity's policies
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
@@ -139,6 +148,7 @@ func New(cfg Config) *Sender {
 	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
 	s.keys = ttlcache.New[string, Key](s.clk, cacheTTL, 0)
+	s.policies = ttlcache.New[string, []*policy.Document](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
@@ -302,10 +312,36 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if err := s.checkKeyPolicy(ctx, sub, &a.header, senders, ids, a.meta.ConfigurationSet); err != nil {
+	// The send as IAM sees it, for the owner's policies (sending
+	// authorization) and the caller's key policy.
+	req := s.sendRequest(sub, &a.header, senders, ids)
+	if a.meta.FeedbackTo != "" {
+		req.FeedbackAddress = a.meta.FeedbackTo // the Return-Path header's too
+	}
+	addrs := senders
+	if sub.MailFrom != "" {
+		addrs = append([]string{sub.MailFrom}, senders...)
+	}
+	if fb := a.meta.FeedbackTo; fb != "" && fb != sub.MailFrom {
+		addrs = append(addrs, fb)
+	}
+	dlg, err := s.authorize(ctx, sub, &a.header, req, addrs)
+	if err != nil {
 		return a, err
 	}
-	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
+	// Whose identities the envelope sender and the From address are (the
+	// first for MAIL FROM, events and notifications, the second signs).
+	a.meta.IdentityAccountID = dlg.accountOf(sub.MailFrom, sub.AccountID)
+	if len(senders) > 0 {
+		a.meta.SigningAccountID = dlg.accountOf(senders[0], sub.AccountID)
+		if c, ok := dlg.covered[senders[0]]; ok {
+			req.Resource = c.arn // a delegate's key acts on the owner's identity
+		}
+	}
+	if err := s.checkKeyPolicy(ctx, sub, req, a.meta.ConfigurationSet); err != nil {
+		return a, err
+	}
+	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
 		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
@@ -329,17 +365,46 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 
 // checkIdentities refuses mail whose senders (or, in the sandbox,
 // recipients) are not verified, or whose sender identity's unverified
-// custom MAIL FROM domain refuses mail. In development mode every identity
-// counts as verified and nothing is refused.
-func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool) error {
+// custom MAIL FROM domain refuses mail. Addresses another account's
+// identity covers (sending authorization, dlg) were checked against that
+// account's identities; its sandbox applies to the recipients too. In
+// development mode every identity counts as verified and nothing is
+// refused.
+func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool, dlg *delegation) error {
 	if s.development {
 		return nil
 	}
-	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !production); len(failed) > 0 {
+	own := senders
+	var delegated []string
+	if len(dlg.covered) > 0 {
+		own = nil
+		for _, a := range senders {
+			if _, ok := dlg.covered[a]; ok {
+				delegated = append(delegated, a)
+			} else {
+				own = append(own, a)
+			}
+		}
+	}
+	mailFrom := sub.MailFrom
+	if _, ok := dlg.covered[mailFrom]; ok {
+		mailFrom = ""
+	}
+	if failed := unverified(ids, mailFrom, own, sub.Recipients, !production); len(failed) > 0 {
 		return seserr.NotVerified(sub.Region, failed)
 	}
-	if id := ids.mailFromRefusal(senders); id != "" {
+	for _, o := range dlg.owners {
+		if failed := unverified(o.ids, "", nil, sub.Recipients, !o.production); len(failed) > 0 {
+			return seserr.NotVerified(sub.Region, failed)
+		}
+	}
+	if id := ids.mailFromRefusal(own); id != "" {
 		return seserr.MailFromDomainNotVerified(id)
+	}
+	for _, o := range dlg.owners {
+		if id := o.ids.mailFromRefusal(delegated); id != "" {
+			return seserr.MailFromDomainNotVerified(id)
+		}
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func (s *Store) TrackingKey(ctx context.Context) ([]byte, error) {
 // spool by the time it is opened.
 func (s *Store) SendEvent(ctx context.Context, messageID string) (OutboxEvent, error) {
 	rows, err := s.reads.QueryContext(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at FROM event_outbox
+		configuration_set, source, remote_ip, record, created_at, identity_account_id FROM event_outbox
 		WHERE message_id = ? AND event_type = 'Send' ORDER BY seq LIMIT 1`, messageID)
 	if err != nil {
 		return OutboxEvent{}, fmt.Errorf("store: send event of %s: %w", messageID, err)
