@@ -262,6 +262,11 @@ func (r *Runner) process(ctx context.Context, j store.DataJob) {
 	}
 	if err != nil {
 		log.Error("import/export job failed", "err", err)
+		if p.errMessage == "" {
+			// A failure the job did not describe (the store, say) is
+			// still a failure: never COMPLETED with what it did not do.
+			p.errMessage = seserr.JobFailedInSesame
+		}
 	}
 	status := store.JobCompleted
 	if p.errMessage != "" {

@@ -64,6 +64,7 @@ const (
 	JobNoEmailColumn   = "The CSV data source's header row must name an emailAddress column."
 	JobContactListGone = "The contact list does not exist."
 	JobInterrupted     = "The job was interrupted and could not be resumed."
+	JobFailedInSesame  = "The job failed inside sesame; the server log says why."
 )
 
 // JobReadFailed: the data source could not be read; code is the S3

@@ -193,8 +193,7 @@ func (s *Store) queryDataJobs(ctx context.Context, what, query string, args ...a
 // region made in [start, end), after the one numbered afterSeq, in order:
 // what an export reads, a page at a time.
 func (s *Store) AccountEvents(ctx context.Context, accountID, region string, start, end time.Time, afterSeq int64, limit int) ([]OutboxEvent, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at FROM event_outbox
+	rows, err := s.reads.QueryContext(ctx, `SELECT `+eventColumns+` FROM event_outbox
 		WHERE account_id = ? AND region = ? AND created_at >= ? AND created_at < ? AND seq > ?
 		ORDER BY seq LIMIT ?`, accountID, region, toDB(start), toDB(end), afterSeq, limit)
 	if err != nil {

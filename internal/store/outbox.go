@@ -144,8 +144,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes) error {
 
 // EventsAfter returns up to limit outbox events with Seq > after, in order.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
-	st, err := s.readStmt(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at, identity_account_id FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
+	st, err := s.readStmt(ctx, `SELECT `+eventColumns+` FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
 	}
@@ -159,14 +158,18 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]Outb
 // MessageEvents returns the outbox events of one message in the order
 // they were made.
 func (s *Store) MessageEvents(ctx context.Context, accountID, region, messageID string) ([]OutboxEvent, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at, identity_account_id FROM event_outbox
+	rows, err := s.reads.QueryContext(ctx, `SELECT `+eventColumns+` FROM event_outbox
 		WHERE message_id = ? AND account_id = ? AND region = ? ORDER BY seq`, messageID, accountID, region)
 	if err != nil {
 		return nil, fmt.Errorf("store: events of %s: %w", messageID, err)
 	}
 	return scanEvents(rows)
 }
+
+// eventColumns are the event_outbox columns scanEvents reads, in its order:
+// every query that hands rows to scanEvents selects exactly these.
+const eventColumns = `seq, event_key, account_id, region, message_id, event_type,
+	configuration_set, source, remote_ip, record, created_at, identity_account_id`
 
 func scanEvents(rows *sql.Rows) ([]OutboxEvent, error) {
 	defer rows.Close()
