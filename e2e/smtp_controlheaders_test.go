@@ -24,12 +24,15 @@ import (
 // headers and a DKIM signature python3-dkim verifies over what arrived.
 
 // controlHeaders are every control header SES reads and strips, one folded.
-func controlHeaders(set string) string {
+// The sending-authorization headers name identity, the sender's own (an
+// ARN of the sender's own account needs no policy).
+func controlHeaders(s *testenv.Server, set, identity string) string {
+	arn := "arn:aws:ses:" + s.Regions[0] + ":" + s.Account + ":identity/" + identity
 	return "X-SES-CONFIGURATION-SET: " + set + "\r\n" +
 		"X-SES-MESSAGE-TAGS: campaign=fall,\r\n tier=gold\r\n" +
-		"x-ses-source-arn: arn:aws:ses:us-east-1:123456789012:identity/signed.example\r\n" +
-		"X-SES-FROM-ARN: arn:aws:ses:us-east-1:123456789012:identity/signed.example\r\n" +
-		"X-SES-RETURN-PATH-ARN: arn:aws:ses:us-east-1:123456789012:identity/signed.example\r\n" +
+		"x-ses-source-arn: " + arn + "\r\n" +
+		"X-SES-FROM-ARN: " + arn + "\r\n" +
+		"X-SES-RETURN-PATH-ARN: " + arn + "\r\n" +
 		"X-SES-LIST-MANAGEMENT-OPTIONS: news; topic=sports\r\n"
 }
 
@@ -47,6 +50,7 @@ func TestSMTPControlHeaders(t *testing.T) {
 	v2 := s.SESv2Client(t)
 	const domain = "signed.example"
 	easyDKIMDomain(t, v2, d, domain, e2eDKIMZone)
+	createNewsList(t, v2) // the list X-SES-LIST-MANAGEMENT-OPTIONS names
 	if _, err := v2.CreateConfigurationSet(ctx, &sesv2.CreateConfigurationSetInput{
 		ConfigurationSetName: aws.String("tls-required"),
 		DeliveryOptions:      &types.DeliveryOptions{TlsPolicy: types.TlsPolicyRequire},
@@ -58,7 +62,7 @@ func TestSMTPControlHeaders(t *testing.T) {
 	msg := func(set, to, subject string) string {
 		h := ""
 		if set != "" {
-			h = controlHeaders(set)
+			h = controlHeaders(s, set, domain)
 		}
 		return h + "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\n\r\nHello over SMTP.\r\n"
 	}
@@ -119,12 +123,13 @@ func TestSMTPControlHeaders(t *testing.T) {
 func TestSMTPControlHeadersCaptured(t *testing.T) {
 	s := startProduction(t, testenv.Options{})
 	s.Verify("example.com")
+	createNewsList(t, s.SESv2Client(t))
 	if _, err := s.SESv2Client(t).CreateConfigurationSet(context.Background(), &sesv2.CreateConfigurationSetInput{
 		ConfigurationSetName: aws.String("open")}); err != nil {
 		t.Fatal(err)
 	}
 	submitRaw(t, s, "sender@example.com", []string{"success@simulator.amazonses.com"},
-		controlHeaders("open")+"From: sender@example.com\r\nTo: success@simulator.amazonses.com\r\nSubject: captured controls\r\n\r\nBody.\r\n")
+		controlHeaders(s, "open", "example.com")+"From: sender@example.com\r\nTo: success@simulator.amazonses.com\r\nSubject: captured controls\r\n\r\nBody.\r\n")
 	m := waitSubject(t, s, "captured controls")
 	if strings.Contains(strings.ToLower(m.RawData), "x-ses-") || !strings.Contains(m.RawData, "\r\nSubject: captured controls\r\n") {
 		t.Errorf("RawData:\n%s", m.RawData)

@@ -22,6 +22,7 @@ import (
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
+	"sesame/internal/importexport"
 	"sesame/internal/lowprio"
 	"sesame/internal/mailmsg"
 	"sesame/internal/queuectl"
@@ -108,6 +109,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lists, unsubHandler, err := newListManagement(ctx, cfg, st, clk, log)
+	if err != nil {
+		return err
+	}
 	bareLF, err := mailmsg.ParseBareLF(cfg.SMTP.BareLF)
 	if err != nil {
 		return fmt.Errorf("smtp.bare_lf: %w", err)
@@ -115,7 +120,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sender := sending.New(sending.Config{
 		Store: st, Spool: sp, Quota: limiter, Clock: clk,
 		Hostname: cfg.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Logger: log,
-		Tracking: tracks, BareLF: bareLF, Development: cfg.Accounts.Development,
+		Tracking: tracks, ListManagement: lists, BareLF: bareLF, Development: cfg.Accounts.Development,
 	})
 	defer sender.Close()
 	// events: what outcomes mean (records, DSNs, suppression) and their
@@ -161,10 +166,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain,
 		MailLimits:       verify.MailLimits{PerSecond: cfg.Verification.MailPerSecond, Burst: cfg.Verification.MailBurst, PerDay: cfg.Verification.MailPerDay},
 	})
-	linkBase := cfg.Verification.LinkBaseURL
-	if linkBase == "" {
-		linkBase = cfg.APIBaseURL()
-	}
+	linkBase := cfg.LinkBaseURL()
 	snsFrom := cfg.SNS.EmailFrom
 	if snsFrom == "" {
 		snsFrom = "no-reply@" + cfg.Hostname
@@ -191,6 +193,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metricsH := metricsHandler(sp, st, log)
+	// Import and export jobs reach only the configured [s3] endpoint;
+	// without one they are refused.
+	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
+		S3: importexport.S3Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
+			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
@@ -199,6 +206,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxConnections: cfg.API.MaxConnections, MaxInflight: cfg.API.MaxInflight,
 		HideCapturedMail: !cfg.CapturedMailOn() || cfg.API.CapturedMailListen != "",
 		DedicatedIPs:     cfg.Delivery.SourceIPs(),
+		Jobs:             jobs,
+		Unsubscribe:      unsubHandler,
 	}
 	var apiCert *certSource
 	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {
@@ -345,6 +354,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	// Jobs left CREATED or PROCESSING by the last run start again.
+	if err := jobs.Start(deliveryCtx); err != nil {
+		log.Error("import/export jobs not resumed", "err", err)
+	}
 	reputationDone := make(chan struct{})
 	go func() {
 		defer close(reputationDone)
@@ -397,6 +410,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	drains.Go(func() { capturedL.shutdown(shutCtx, log) })
 	drains.Wait()
 	stopDelivery()
+	jobs.Close() // a job cut short runs again at the next start
 	<-deliveryDone
 	<-verifyDone
 	<-snsDone

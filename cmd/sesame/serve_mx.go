@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 
 	"sesame/internal/clock"
@@ -41,6 +42,19 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 	if d.AllowPrivateDestinations {
 		log.Warn("delivery.allow_private_destinations is on: mail may go to loopback, private and other internal addresses")
 	}
+	var sources []delivery.Source
+	for i, a := range d.SourceAddresses {
+		sources = append(sources, delivery.Source{Addr: a.Addr(), EHLO: a.EHLOName})
+		// An address that is not (yet) the machine's fails each connection
+		// from it, temporarily: said once here rather than only in the
+		// queue's errors. Not fatal: an IPv6 address still in duplicate
+		// address detection at boot becomes usable moments later.
+		if ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: a.Addr().AsSlice()}); err != nil {
+			log.Warn("a source address cannot be bound; mail from it waits until it can", "key", fmt.Sprintf("delivery.source_addresses[%d]", i), "address", a.Addr(), "err", err)
+		} else {
+			ln.Close()
+		}
+	}
 	tlsAuth, err := newTLSAuth(cfg, clk, log.With("component", "delivery"))
 	if err != nil {
 		return nil, err
@@ -71,7 +85,9 @@ func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *event
 			Max:    d.RetryMax.Duration,
 			MaxAge: d.MaxAttemptAge.Duration,
 		},
-		Workers: d.Concurrency,
-		TLSAuth: tlsAuth,
+		Workers:               d.Concurrency,
+		TLSAuth:               tlsAuth,
+		Sources:               sources,
+		WarmupFullDailyVolume: d.WarmupFullDailyVolume,
 	}, nil
 }

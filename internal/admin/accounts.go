@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,13 +22,24 @@ type newKey struct {
 	AccessKeyID   string            `json:"access_key_id"`
 	Secret        string            `json:"secret_access_key"`
 	SMTPPasswords map[string]string `json:"smtp_passwords"`
+	// Name, UserARN and Policy: a key made with --name or --policy.
+	Name    string          `json:"name,omitempty"`
+	UserARN string          `json:"user_arn,omitempty"`
+	Policy  json.RawMessage `json:"policy,omitempty"`
 }
 
 // keyInfo is a key without its secret, for listings.
 type keyInfo struct {
 	AccessKeyID string    `json:"access_key_id"`
+	Name        string    `json:"name,omitempty"`
 	Active      bool      `json:"active"`
 	Created     time.Time `json:"created"`
+	// HasPolicy: the key is scoped by a policy (`key policy` shows it).
+	HasPolicy bool `json:"has_policy"`
+}
+
+func newKeyInfo(k store.AccessKey) keyInfo {
+	return keyInfo{AccessKeyID: k.ID, Name: k.Name, Active: k.Active, Created: k.Created, HasPolicy: k.Policy != ""}
 }
 
 type accountDetails struct {
@@ -41,7 +53,12 @@ type accountDetails struct {
 }
 
 func (a *admin) newKey(k store.AccessKey) newKey {
-	return newKey{AccountID: k.AccountID, AccessKeyID: k.ID, Secret: k.Secret, SMTPPasswords: a.smtpPasswords(k.Secret)}
+	nk := newKey{AccountID: k.AccountID, AccessKeyID: k.ID, Secret: k.Secret, SMTPPasswords: a.smtpPasswords(k.Secret),
+		Name: k.Name, Policy: policyJSON(k.Policy)}
+	if k.Name != "" || k.Policy != "" {
+		nk.UserARN = k.UserARN()
+	}
+	return nk
 }
 
 func (a *admin) accountCreate(ctx context.Context, name string, args []string) error {
@@ -200,12 +217,21 @@ func (a *admin) accountSet(ctx context.Context, name string, args []string) erro
 func (a *admin) keyCreate(ctx context.Context, name string, args []string) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	accountID := fs.String("account", "", "the account `ID` (default: the only account)")
+	keyName := fs.String("name", "", "the key's user `NAME` in refusals (arn:aws:iam::ACCOUNT:user/NAME; default: the key id)")
+	policyFile := fs.String("policy", "", "an IAM policy `FILE` (JSON) the key is held to, as a user with it attached")
 	return a.run(fs, name, args, 0, "", func([]string) error {
+		if err := checkUserName(*keyName); err != nil {
+			return commandErr(name, err.Error())
+		}
+		doc, err := readPolicy(*policyFile)
+		if err != nil {
+			return err
+		}
 		id, err := a.account(ctx, *accountID)
 		if err != nil {
 			return err
 		}
-		key, err := a.st.CreateAccessKey(ctx, id)
+		key, err := a.st.CreateScopedAccessKey(ctx, id, *keyName, doc)
 		if err != nil {
 			return err
 		}
@@ -236,7 +262,7 @@ func (a *admin) keyInfos(ctx context.Context, accountID string) ([]keyInfo, erro
 	}
 	infos := make([]keyInfo, 0, len(keys))
 	for _, k := range keys {
-		infos = append(infos, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created})
+		infos = append(infos, newKeyInfo(k))
 	}
 	return infos, nil
 }
@@ -269,7 +295,7 @@ func (a *admin) setKeyActive(ctx context.Context, name string, args []string, ac
 		return a.print(struct {
 			AccountID string `json:"account_id"`
 			keyInfo
-		}{k.AccountID, keyInfo{AccessKeyID: k.ID, Active: k.Active, Created: k.Created}})
+		}{k.AccountID, newKeyInfo(k)})
 	})
 }
 

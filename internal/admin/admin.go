@@ -60,8 +60,10 @@ func commands() []command {
 		{"account review", "[--account ID] [--region R] [--grant | --deny]",
 			"list pending production access requests (PutAccountDetails);\n" +
 				"--grant or --deny decides one (grant: as account set --production)", (*admin).accountReview},
-		{"key create", "[--account ID]", "add an access key; prints its secret and SMTP passwords", (*admin).keyCreate},
-		{"key list", "[--account ID]", "list an account's access keys (no secrets)", (*admin).keyList},
+		{"key create", "[--account ID] [--name NAME] [--policy FILE]", "add an access key; prints its secret and SMTP passwords;\n" +
+			"--policy: the key is held to that IAM policy (JSON)", (*admin).keyCreate},
+		{"key list", "[--account ID]", "list an account's access keys (no secrets; has_policy)", (*admin).keyList},
+		{"key policy", "--key ID [FILE | --clear]", "show a key's policy; FILE replaces it, --clear removes\nit (the key gets its account's full rights)", (*admin).keyPolicy},
 		{"key deactivate", "--key ID", "refuse a key from now on", (*admin).keyDeactivate},
 		{"key activate", "--key ID", "accept a key again", (*admin).keyActivate},
 		{"key delete", "--key ID", "delete a key for good (IAM's DeleteAccessKey)", (*admin).keyDelete},

@@ -96,7 +96,12 @@ type conformClients struct {
 	v2   *sesv2.Client
 	v1   *ses.Client
 	v2ip *sesv2.Client // on the server with dedicated IPs
-	acct string        // v2's and v1's account
+	// v2jobs is on the server with an object store (jobs), whose bucket
+	// holds jobsSource; jobs.acct is its account.
+	v2jobs     *sesv2.Client
+	jobs       *jobsEnv
+	jobsSource string
+	acct       string // v2's and v1's account
 }
 
 // conformStep is one successful call of one operation.
@@ -145,6 +150,9 @@ func TestOperationsConform(t *testing.T) {
 		v1:   ses.NewFromConfig(cfg(idRegion, e.url, e.creds)),
 		v2ip: sesv2.NewFromConfig(cfg(ipEnv.region, ipEnv.url, ipEnv.creds)),
 	}
+	c.jobs = newJobsEnv(t)
+	c.v2jobs = sesv2.NewFromConfig(cfg(c.jobs.region, c.jobs.url, c.jobs.creds))
+	c.jobsSource = c.jobs.put(t, "conform.csv", "a@example.com,BOUNCE\n")
 
 	steps := conformSteps(c)
 	covered, seenDeviations := map[string]bool{}, map[string]bool{}
@@ -362,6 +370,15 @@ func conformSteps(c conformClients) []conformStep {
 			SuccessRedirectionURL: s("https://brand.example/ok"), FailureRedirectionURL: s("https://brand.example/fail")}))
 	})
 
+	v2s("CreateEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.CreateEmailIdentityPolicy(ctx, &sesv2.CreateEmailIdentityPolicyInput{EmailIdentity: s("brand.example"),
+			PolicyName: s("delegate"), Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/brand.example") + `"}]}`)}))
+	})
+	v2s("UpdateEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.UpdateEmailIdentityPolicy(ctx, &sesv2.UpdateEmailIdentityPolicyInput{EmailIdentity: s("brand.example"),
+			PolicyName: s("delegate"), Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/brand.example") + `"}]}`)}))
+	})
+
 	// v2: reads.
 	v2s("GetAccount", func(ctx context.Context) error { return ignore(v2.GetAccount(ctx, &sesv2.GetAccountInput{})) })
 	v2s("ListEmailIdentities", func(ctx context.Context) error {
@@ -369,6 +386,9 @@ func conformSteps(c conformClients) []conformStep {
 	})
 	v2s("GetEmailIdentity", func(ctx context.Context) error {
 		return ignore(v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: s("brand.example")}))
+	})
+	v2s("GetEmailIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v2.GetEmailIdentityPolicies(ctx, &sesv2.GetEmailIdentityPoliciesInput{EmailIdentity: s("brand.example")}))
 	})
 	v2s("ListConfigurationSets", func(ctx context.Context) error {
 		return ignore(v2.ListConfigurationSets(ctx, &sesv2.ListConfigurationSetsInput{}))
@@ -429,7 +449,53 @@ func conformSteps(c conformClients) []conformStep {
 		return ignore(v2.GetEmailAddressInsights(ctx, &sesv2.GetEmailAddressInsightsInput{EmailAddress: s("ann@example.com")}))
 	})
 
+	// v2: import and export jobs.
+	var importID, exportID string
+	v2s("CreateImportJob", func(ctx context.Context) error {
+		out, err := c.v2jobs.CreateImportJob(ctx, &sesv2.CreateImportJobInput{
+			ImportDestination: &v2types.ImportDestination{SuppressionListDestination: &v2types.SuppressionListDestination{
+				SuppressionListImportAction: v2types.SuppressionListImportActionPut}},
+			ImportDataSource: &v2types.ImportDataSource{S3Url: s(c.jobsSource), DataFormat: v2types.DataFormatCsv}})
+		if err == nil {
+			importID = aws.ToString(out.JobId)
+		}
+		return err
+	})
+	v2s("GetImportJob", func(ctx context.Context) error {
+		return ignore(c.v2jobs.GetImportJob(ctx, &sesv2.GetImportJobInput{JobId: s(importID)}))
+	})
+	v2s("ListImportJobs", func(ctx context.Context) error {
+		return ignore(c.v2jobs.ListImportJobs(ctx, &sesv2.ListImportJobsInput{}))
+	})
+	v2s("CreateExportJob", func(ctx context.Context) error {
+		out, err := c.v2jobs.CreateExportJob(ctx, &sesv2.CreateExportJobInput{
+			ExportDataSource: &v2types.ExportDataSource{MessageInsightsDataSource: &v2types.MessageInsightsDataSource{
+				StartDate: aws.Time(time.Now().Add(-time.Hour)), EndDate: aws.Time(time.Now())}},
+			ExportDestination: &v2types.ExportDestination{DataFormat: v2types.DataFormatJson, S3Url: s("s3://" + jobsBucket + "/exports/")}})
+		if err == nil {
+			exportID = aws.ToString(out.JobId)
+		}
+		return err
+	})
+	v2s("GetExportJob", func(ctx context.Context) error {
+		return ignore(c.v2jobs.GetExportJob(ctx, &sesv2.GetExportJobInput{JobId: s(exportID)}))
+	})
+	v2s("ListExportJobs", func(ctx context.Context) error {
+		return ignore(c.v2jobs.ListExportJobs(ctx, &sesv2.ListExportJobsInput{}))
+	})
+	v2s("CancelExportJob", func(ctx context.Context) error {
+		// A job that has not started yet, so the cancellation is certain.
+		if err := c.jobs.st.CreateDataJob(ctx, store.DataJob{AccountID: c.jobs.acct, Region: c.jobs.region, ID: "queued",
+			Kind: store.JobExport, Type: "MESSAGE_INSIGHTS", Status: store.JobCreated, Created: time.Now(), Request: []byte(`{}`)}); err != nil {
+			return err
+		}
+		return ignore(c.v2jobs.CancelExportJob(ctx, &sesv2.CancelExportJobInput{JobId: s("queued")}))
+	})
+
 	// v2: deletions.
+	v2s("DeleteEmailIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v2.DeleteEmailIdentityPolicy(ctx, &sesv2.DeleteEmailIdentityPolicyInput{EmailIdentity: s("brand.example"), PolicyName: s("delegate")}))
+	})
 	v2s("DeleteSuppressedDestination", func(ctx context.Context) error {
 		return ignore(v2.DeleteSuppressedDestination(ctx, &sesv2.DeleteSuppressedDestinationInput{EmailAddress: s("gone@example.com")}))
 	})
@@ -473,6 +539,10 @@ func conformSteps(c conformClients) []conformStep {
 
 	v1s("VerifyDomainIdentity", func(ctx context.Context) error {
 		return ignore(v1.VerifyDomainIdentity(ctx, &ses.VerifyDomainIdentityInput{Domain: s("v1.example")}))
+	})
+	v1s("PutIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v1.PutIdentityPolicy(ctx, &ses.PutIdentityPolicyInput{Identity: s("v1.example"), PolicyName: s("delegate"),
+			Policy: s(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"ses:SendEmail","Resource":"` + arnOf("identity/v1.example") + `"}]}`)}))
 	})
 	v1s("VerifyDomainDkim", func(ctx context.Context) error {
 		return ignore(v1.VerifyDomainDkim(ctx, &ses.VerifyDomainDkimInput{Domain: s("v1.example")}))
@@ -594,6 +664,12 @@ func conformSteps(c conformClients) []conformStep {
 	v1s("GetIdentityNotificationAttributes", func(ctx context.Context) error {
 		return ignore(v1.GetIdentityNotificationAttributes(ctx, &ses.GetIdentityNotificationAttributesInput{Identities: ids}))
 	})
+	v1s("GetIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v1.GetIdentityPolicies(ctx, &ses.GetIdentityPoliciesInput{Identity: s("v1.example"), PolicyNames: []string{"delegate"}}))
+	})
+	v1s("ListIdentityPolicies", func(ctx context.Context) error {
+		return ignore(v1.ListIdentityPolicies(ctx, &ses.ListIdentityPoliciesInput{Identity: s("v1.example")}))
+	})
 	v1s("ListConfigurationSets", func(ctx context.Context) error {
 		return ignore(v1.ListConfigurationSets(ctx, &ses.ListConfigurationSetsInput{}))
 	})
@@ -618,6 +694,9 @@ func conformSteps(c conformClients) []conformStep {
 	})
 	v1s("DeleteConfigurationSetTrackingOptions", func(ctx context.Context) error {
 		return ignore(v1.DeleteConfigurationSetTrackingOptions(ctx, &ses.DeleteConfigurationSetTrackingOptionsInput{ConfigurationSetName: s("cs1")}))
+	})
+	v1s("DeleteIdentityPolicy", func(ctx context.Context) error {
+		return ignore(v1.DeleteIdentityPolicy(ctx, &ses.DeleteIdentityPolicyInput{Identity: s("v1.example"), PolicyName: s("delegate")}))
 	})
 	v1s("DeleteIdentity", func(ctx context.Context) error {
 		return ignore(v1.DeleteIdentity(ctx, &ses.DeleteIdentityInput{Identity: s("v1.example")}))

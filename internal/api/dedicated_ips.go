@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"time"
 
 	"sesame/internal/seserr"
 	"sesame/internal/store"
@@ -19,9 +20,10 @@ import (
 // The dedicated IPs are the operator's [[delivery.source_addresses]], the
 // same for every account (as SES's shared addresses are): each account sees
 // all of them, and puts them in its own pools and sets their warm-up
-// percentages for itself. Delivery does not bind to them yet: pools and
-// configuration sets' SendingPoolName are kept and read back, and mail still
-// leaves from the machine's default address.
+// percentages for itself. Delivery binds to them (internal/delivery,
+// sources.go): a configuration set's SendingPoolName sends from that pool's
+// addresses, other mail from the account's addresses in no pool, and a
+// warm-up percentage caps an address's daily volume.
 
 // SES's dedicated IP limits.
 const (
@@ -39,7 +41,7 @@ type DedicatedIPStore interface {
 	DeleteDedicatedIPPool(ctx context.Context, accountID, region, name string) error
 	DedicatedIPSettings(ctx context.Context, accountID, region string) (map[string]store.DedicatedIPSetting, error)
 	PutDedicatedIPInPool(ctx context.Context, accountID, region, ip, pool string) error
-	SetDedicatedIPWarmup(ctx context.Context, accountID, region, ip string, percentage int) error
+	SetDedicatedIPWarmup(ctx context.Context, accountID, region, ip string, percentage int, at time.Time) error
 	DedicatedIPAutoWarmup(ctx context.Context, accountID, region string) (bool, error)
 	SetDedicatedIPAutoWarmup(ctx context.Context, accountID, region string, on bool) error
 }
@@ -88,17 +90,29 @@ func (s *Server) dedicatedIP(text string) (netip.Addr, error) {
 	return netip.Addr{}, seserr.DedicatedIPDoesNotExist(text)
 }
 
-// dedicatedIPView is ip as the caller's settings make it.
-func dedicatedIPView(ip netip.Addr, settings map[string]store.DedicatedIPSetting) dedicatedIPV2 {
+// dedicatedIPView is ip as the caller's settings make it at now, with
+// automatic warm-up on or off (auto).
+func dedicatedIPView(ip netip.Addr, settings map[string]store.DedicatedIPSetting, auto bool, now time.Time) dedicatedIPV2 {
 	out := dedicatedIPV2{Ip: ip.String(), WarmupPercentage: 100}
 	if set, ok := settings[ip.String()]; ok {
-		out.PoolName, out.WarmupPercentage = set.PoolName, set.WarmupPercentage
+		out.PoolName, out.WarmupPercentage = set.PoolName, set.Percentage(auto, now)
 	}
 	out.WarmupStatus = "DONE"
 	if out.WarmupPercentage < 100 {
 		out.WarmupStatus = "IN_PROGRESS"
 	}
 	return out
+}
+
+// dedicatedIPSettings are the caller's settings and automatic warm-up switch.
+func (s *Server) dedicatedIPSettings(ctx context.Context) (map[string]store.DedicatedIPSetting, bool, error) {
+	p := principal(ctx)
+	settings, err := s.dedicatedIPStore().DedicatedIPSettings(ctx, p.AccountID, p.Region)
+	if err != nil {
+		return nil, false, err
+	}
+	auto, err := s.dedicatedIPStore().DedicatedIPAutoWarmup(ctx, p.AccountID, p.Region)
+	return settings, auto, err
 }
 
 // pool is the caller's pool of that name (NotFound otherwise).
@@ -183,8 +197,7 @@ func (s *Server) getDedicatedIPsV2(ctx context.Context, r *http.Request) (any, e
 			return nil, err
 		}
 	}
-	p := principal(ctx)
-	settings, err := s.dedicatedIPStore().DedicatedIPSettings(ctx, p.AccountID, p.Region)
+	settings, auto, err := s.dedicatedIPSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +207,7 @@ func (s *Server) getDedicatedIPsV2(ctx context.Context, r *http.Request) (any, e
 		if from.IsValid() && ip.Compare(from) <= 0 {
 			continue
 		}
-		v := dedicatedIPView(ip, settings)
+		v := dedicatedIPView(ip, settings, auto, s.clk.Now())
 		if poolName != "" && v.PoolName != poolName {
 			continue
 		}
@@ -216,12 +229,11 @@ func (s *Server) getDedicatedIPV2(ctx context.Context, r *http.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	p := principal(ctx)
-	settings, err := s.dedicatedIPStore().DedicatedIPSettings(ctx, p.AccountID, p.Region)
+	settings, auto, err := s.dedicatedIPSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"DedicatedIp": dedicatedIPView(ip, settings)}, nil
+	return map[string]any{"DedicatedIp": dedicatedIPView(ip, settings, auto, s.clk.Now())}, nil
 }
 
 func (s *Server) putDedicatedIPInPoolV2(ctx context.Context, r *http.Request) (any, error) {
@@ -260,11 +272,13 @@ func (s *Server) putDedicatedIPWarmupV2(ctx context.Context, r *http.Request) (a
 		return nil, err
 	}
 	p := principal(ctx)
-	return nil, s.dedicatedIPStore().SetDedicatedIPWarmup(ctx, p.AccountID, p.Region, ip.String(), *in.WarmupPercentage)
+	return nil, s.dedicatedIPStore().SetDedicatedIPWarmup(ctx, p.AccountID, p.Region, ip.String(), *in.WarmupPercentage, s.clk.Now())
 }
 
 // putAccountDedicatedIPWarmupV2 keeps the switch (GetAccount reads it
-// back); sesame warms nothing up by itself, so it changes nothing else.
+// back). On, an address in warm-up advances by itself over SES's 45-day
+// plan, and mail past its daily cap overflows to the account's addresses in
+// no pool (SES: to its shared addresses) instead of waiting for the next day.
 func (s *Server) putAccountDedicatedIPWarmupV2(ctx context.Context, r *http.Request) (any, error) {
 	var in struct{ AutoWarmupEnabled bool }
 	if err := decodeJSON(r, &in); err != nil {

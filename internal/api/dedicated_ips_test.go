@@ -346,3 +346,39 @@ func TestConfigurationSetSendingPoolV2(t *testing.T) {
 		DeliveryOptions: &v2types.DeliveryOptions{SendingPoolName: aws.String("pool")}})
 	wantErrCode(t, err, "NotFoundException")
 }
+
+// TestDedicatedIPAutomaticWarmupV2: a percentage set nine days ago shows as
+// set while automatic warm-up is off, and advanced by SES's 45-day plan
+// (100/45 a day: 10 + 20) once it is on.
+func TestDedicatedIPAutomaticWarmupV2(t *testing.T) {
+	t.Parallel()
+	e := newIPEnv(t, "127.0.0.2")
+	ctx := context.Background()
+	if err := e.st.SetDedicatedIPWarmup(ctx, e.acct, e.region, "127.0.0.2", 10, e.clk.Now().Add(-9*24*time.Hour-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	get := func() (int32, v2types.WarmupStatus) {
+		t.Helper()
+		out, err := e.v2.GetDedicatedIp(ctx, &sesv2.GetDedicatedIpInput{Ip: aws.String("127.0.0.2")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToInt32(out.DedicatedIp.WarmupPercentage), out.DedicatedIp.WarmupStatus
+	}
+	if p, st := get(); p != 10 || st != v2types.WarmupStatusInProgress {
+		t.Fatalf("automatic warm-up off: %d %s; want 10 IN_PROGRESS", p, st)
+	}
+	if _, err := e.v2.PutAccountDedicatedIpWarmupAttributes(ctx, &sesv2.PutAccountDedicatedIpWarmupAttributesInput{AutoWarmupEnabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if p, st := get(); p != 30 || st != v2types.WarmupStatusInProgress {
+		t.Fatalf("automatic warm-up on: %d %s; want 30 IN_PROGRESS", p, st)
+	}
+	if _, err := e.v2.PutDedicatedIpWarmupAttributes(ctx, &sesv2.PutDedicatedIpWarmupAttributesInput{Ip: aws.String("127.0.0.2"),
+		WarmupPercentage: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := get(); p != 5 {
+		t.Fatalf("after setting 5 again: %d; want 5 (the plan restarts from the value set)", p)
+	}
+}

@@ -46,8 +46,8 @@ func (s *Server) registerIdentities() {
 	s.handleV2("PUT /v1/email/identities/{EmailIdentity}/dkim/signing", s.putDkimSigningAttributesV2) // aws CLI 2.9.x
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/mail-from", s.putMailFromAttributesV2)
 	s.handleV2("PUT /v2/email/identities/{EmailIdentity}/feedback", s.putFeedbackAttributesV2) // notifications.go has the rule
-	s.handleV2("GET /v2/email/identities/{EmailIdentity}/policies", s.getIdentityPoliciesV2)
 	s.registerIdentitiesV1()
+	s.registerIdentityPolicies()
 }
 
 // v2Status spells a stored (v1-spelled) status as v2 does: PENDING,
@@ -286,6 +286,10 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
+	_, policies, err := s.identityPolicies(ctx, d.Name)
+	if err != nil {
+		return nil, err
+	}
 	mailFrom := map[string]any{"BehaviorOnMxFailure": d.MailFrom.Behavior}
 	if d.MailFrom.Domain != "" {
 		mailFrom["MailFromDomain"] = d.MailFrom.Domain
@@ -298,7 +302,7 @@ func (s *Server) getEmailIdentityV2(ctx context.Context, r *http.Request) (any, 
 		"VerificationStatus":       v2Status(d.Status),
 		"DkimAttributes":           dkimV2(d),
 		"MailFromAttributes":       mailFrom,
-		"Policies":                 map[string]string{},
+		"Policies":                 policiesMap(policies),
 		"Tags":                     tags,
 	}
 	if configSet != "" {
@@ -448,14 +452,6 @@ func (s *Server) putFeedbackAttributesV2(ctx context.Context, r *http.Request) (
 		return nil, err
 	}
 	return nil, s.setFeedbackForwarding(ctx, r.PathValue("EmailIdentity"), in.EmailForwardingEnabled, false)
-}
-
-// getIdentityPoliciesV2: sesame keeps no sending authorization policies.
-func (s *Server) getIdentityPoliciesV2(ctx context.Context, r *http.Request) (any, error) {
-	if _, err := s.identity(ctx, r.PathValue("EmailIdentity")); err != nil {
-		return nil, err
-	}
-	return map[string]any{"Policies": map[string]string{}}, nil
 }
 
 // --- the verification link --------------------------------------------------

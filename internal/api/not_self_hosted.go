@@ -10,7 +10,7 @@ import (
 
 // SES v2 operations that have no meaning for a self-hosted service, answered
 // as they are rather than as unknown operations: multi-region endpoints
-// (one sesame serves its configured regions), export jobs (not yet), tenants
+// (one sesame serves its configured regions), tenants
 // (sesame separates customers by account) and reputation entities (SES's
 // tenant reputation). Lists are empty, lookups are SES's NotFoundException,
 // and creating one is a BadRequest that says why. Nothing here touches the
@@ -21,11 +21,6 @@ func (s *Server) registerNotSelfHosted() {
 	s.handleV2("GET /v2/email/multi-region-endpoints", s.listMultiRegionEndpointsV2)
 	s.handleV2("GET /v2/email/multi-region-endpoints/{EndpointName}", s.getMultiRegionEndpointV2)
 	s.handleV2("DELETE /v2/email/multi-region-endpoints/{EndpointName}", s.getMultiRegionEndpointV2)
-
-	s.handleV2("POST /v2/email/export-jobs", s.createExportJobV2)
-	s.handleV2("POST /v2/email/list-export-jobs", s.listExportJobsV2)
-	s.handleV2("GET /v2/email/export-jobs/{JobId}", s.getExportJobV2)
-	s.handleV2("PUT /v2/email/export-jobs/{JobId}/cancel", s.getExportJobV2)
 
 	s.handleV2("POST /v2/email/tenants", s.createTenantV2)
 	s.handleV2("POST /v2/email/tenants/list", s.listTenantsV2)
@@ -131,21 +126,6 @@ func (s *Server) listMultiRegionEndpointsV2(ctx context.Context, r *http.Request
 // getMultiRegionEndpointV2 answers Get and Delete: there is none to find.
 func (s *Server) getMultiRegionEndpointV2(ctx context.Context, r *http.Request) (any, error) {
 	return nil, seserr.MultiRegionEndpointNotFound(r.PathValue("EndpointName"))
-}
-
-// --- Export jobs -----------------------------------------------------------
-
-func (s *Server) createExportJobV2(ctx context.Context, r *http.Request) (any, error) {
-	return refuseV2(r, seserr.NoExportJobs(), "ExportDataSource", "ExportDestination")
-}
-
-func (s *Server) listExportJobsV2(ctx context.Context, r *http.Request) (any, error) {
-	return emptyListV2(r, "ExportJobs")
-}
-
-// getExportJobV2 answers Get and Cancel: there is none to find.
-func (s *Server) getExportJobV2(ctx context.Context, r *http.Request) (any, error) {
-	return nil, seserr.ExportJobNotFound(r.PathValue("JobId"))
 }
 
 // --- Tenants -----------------------------------------------------------------

@@ -151,7 +151,7 @@ func TestDeliverabilityDashboardIsDisabled(t *testing.T) {
 	})
 }
 
-// Multi-region endpoints, export jobs, tenants and reputation entities:
+// Multi-region endpoints, tenants and reputation entities:
 // empty lists, NotFound for lookups, a BadRequest saying why for creation.
 func TestNotSelfHostedOperations(t *testing.T) {
 	t.Parallel()
@@ -161,10 +161,6 @@ func TestNotSelfHostedOperations(t *testing.T) {
 	mre, err := e.v2.ListMultiRegionEndpoints(ctx, &sesv2.ListMultiRegionEndpointsInput{PageSize: aws.Int32(5)})
 	if err != nil || len(mre.MultiRegionEndpoints) != 0 || mre.NextToken != nil {
 		t.Errorf("ListMultiRegionEndpoints = %+v, %v; want an empty list", mre, err)
-	}
-	jobs, err := e.v2.ListExportJobs(ctx, &sesv2.ListExportJobsInput{ExportSourceType: v2types.ExportSourceTypeMetricsData})
-	if err != nil || len(jobs.ExportJobs) != 0 {
-		t.Errorf("ListExportJobs = %+v, %v; want an empty list", jobs, err)
 	}
 	tenants, err := e.v2.ListTenants(ctx, &sesv2.ListTenantsInput{})
 	if err != nil || len(tenants.Tenants) != 0 {
@@ -198,25 +194,6 @@ func TestNotSelfHostedOperations(t *testing.T) {
 			_, err := e.v2.ListMultiRegionEndpoints(ctx, &sesv2.ListMultiRegionEndpointsInput{PageSize: aws.Int32(0)})
 			return err
 		}, "BadRequestException", "PageSize must be between 1 and 1000."},
-		{"CreateExportJob", func() error {
-			_, err := e.v2.CreateExportJob(ctx, &sesv2.CreateExportJobInput{
-				ExportDataSource: &v2types.ExportDataSource{MessageInsightsDataSource: &v2types.MessageInsightsDataSource{
-					StartDate: aws.Time(time.Now().Add(-time.Hour)), EndDate: aws.Time(time.Now())}},
-				ExportDestination: &v2types.ExportDestination{DataFormat: v2types.DataFormatJson}})
-			return err
-		}, "BadRequestException", "Export jobs are not available in sesame yet"},
-		{"GetExportJob", func() error {
-			_, err := e.v2.GetExportJob(ctx, &sesv2.GetExportJobInput{JobId: aws.String("j1")})
-			return err
-		}, "NotFoundException", "<j1>"},
-		{"CancelExportJob", func() error {
-			_, err := e.v2.CancelExportJob(ctx, &sesv2.CancelExportJobInput{JobId: aws.String("j1")})
-			return err
-		}, "NotFoundException", "<j1>"},
-		{"ListExportJobs(NextToken)", func() error {
-			_, err := e.v2.ListExportJobs(ctx, &sesv2.ListExportJobsInput{NextToken: aws.String("x")})
-			return err
-		}, "BadRequestException", "NextToken"},
 		{"CreateTenant", func() error {
 			_, err := e.v2.CreateTenant(ctx, &sesv2.CreateTenantInput{TenantName: aws.String("t")})
 			return err

@@ -52,6 +52,7 @@ type outbound struct {
 	tags       []messageTag
 	operation  string // SES's ses:operation: the v1 Action or the v2 operation
 	maxBytes   int64
+	listMgmt   *spool.ListManagement    // v2 ListManagementOptions
 	tracking   sending.TrackingOverride // v2 ConfigurationOverrides.Tracking
 
 	// The content: exactly one of these.
@@ -60,6 +61,12 @@ type outbound struct {
 	template *templateContent
 
 	rawDestinations []string // v1 SendRawEmail's Destinations
+
+	// Sending authorization: the identity ARNs the call names (v1
+	// SourceArn, FromArn, ReturnPathArn; v2 FromEmailAddressIdentityArn
+	// fills the first two, FeedbackForwardingEmailAddressIdentityArn the
+	// third). Each beats its X-SES-*-ARN header.
+	sourceArn, fromArn, returnPathArn string
 }
 
 // templateContent is Template content: a stored template or an inline one.
@@ -184,10 +191,20 @@ func (s *Server) submit(ctx context.Context, o *outbound) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.Sender.Submit(ctx, &sending.Submission{
+	sub := &sending.Submission{
 		AccountID: p.AccountID, Region: p.Region, MailFrom: mailFrom, Recipients: rcpts,
-		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo), Tracking: o.tracking,
-	})
+		Draft: d, Via: spool.ViaAPI, MaxBytes: o.maxBytes, Meta: sendMeta(ctx, o, feedbackTo),
+		Secure: s.secure(), APIVersion: apiVersion(ctx), Tracking: o.tracking,
+	}
+	o.authorization(sub)
+	return s.cfg.Sender.Submit(ctx, sub)
+}
+
+// authorization puts the call's sending-authorization ARNs in sub (the
+// IAM action the owner's policies are asked about is ses: and the
+// operation, Meta.Operation).
+func (o *outbound) authorization(sub *sending.Submission) {
+	sub.SourceArn, sub.FromArn, sub.ReturnPathArn = o.sourceArn, o.fromArn, o.returnPathArn
 }
 
 // envelopeRecipients: To + Cc + Bcc (or v1 raw's Destinations), each an
@@ -240,7 +257,7 @@ func rawAddresses(msg []byte) (from string, rcpts []string, err error) {
 func sendMeta(ctx context.Context, o *outbound, feedbackTo string) spool.Meta {
 	p := principal(ctx)
 	m := spool.Meta{ConfigurationSet: o.configSet, FeedbackTo: feedbackTo, Operation: o.operation,
-		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID}
+		SourceIP: clientIP(ctx), CallerIdentity: p.AccessKeyID, ListManagement: o.listMgmt}
 	for _, t := range o.tags {
 		m.Tags = append(m.Tags, spool.Tag{Name: t.Name, Value: t.Value})
 	}
@@ -274,8 +291,11 @@ func (s *Server) renderingFailure(ctx context.Context, o *outbound, rcpts []stri
 	p := principal(ctx)
 	meta := sendMeta(ctx, o, "")
 	meta.RenderingFailure = failure
-	id, err := s.cfg.Sender.Submit(ctx, &sending.Submission{AccountID: p.AccountID, Region: p.Region,
-		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta})
+	sub := &sending.Submission{AccountID: p.AccountID, Region: p.Region,
+		MailFrom: mailFrom, Recipients: rcpts, Draft: d, Via: spool.ViaAPI, Meta: meta,
+		Secure: s.secure(), APIVersion: apiVersion(ctx)}
+	o.authorization(sub)
+	id, err := s.cfg.Sender.Submit(ctx, sub)
 	if err != nil {
 		return "", err
 	}

@@ -29,6 +29,8 @@ func commonV1(q queryArgs) *outbound {
 		tags:       tagsV1(q, "Tags"),
 		maxBytes:   maxV1MessageBytes,
 		operation:  q.Get("Action"),
+		// FromArn is SendRawEmail's only; the others do not have it.
+		sourceArn: q.Get("SourceArn"), fromArn: q.Get("FromArn"), returnPathArn: q.Get("ReturnPathArn"),
 	}
 	return o
 }

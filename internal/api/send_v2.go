@@ -6,6 +6,7 @@ import (
 
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
+	"sesame/internal/spool"
 )
 
 // SES v2 shapes of the sending operations (REST-JSON; blobs are base64,
@@ -56,7 +57,11 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 		FeedbackForwardingEmailAddress string
 		ConfigurationSetName           string
 		EmailTags                      []messageTag
-		Content                        *struct {
+		ListManagementOptions          *listManagementV2
+		// Sending authorization.
+		FromEmailAddressIdentityArn               string
+		FeedbackForwardingEmailAddressIdentityArn string
+		Content                                   *struct {
 			Simple   *simpleV2
 			Raw      *struct{ Data []byte }
 			Template *templateV2
@@ -72,7 +77,10 @@ func (s *Server) sendEmailV2(ctx context.Context, r *http.Request) (any, error) 
 	}
 	o := &outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.EmailTags,
-		operation: "SendEmail"}
+		operation: "SendEmail", listMgmt: in.ListManagementOptions.spool()}
+	// FromEmailAddressIdentityArn authorizes the From address and the
+	// envelope sender: it overrides X-SES-SOURCE-ARN and X-SES-FROM-ARN.
+	o.sourceArn, o.fromArn, o.returnPathArn = in.FromEmailAddressIdentityArn, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn
 	if d := in.Destination; d != nil {
 		o.to, o.cc, o.bcc = d.ToAddresses, d.CcAddresses, d.BccAddresses
 	}
@@ -123,8 +131,11 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		FeedbackForwardingEmailAddress string
 		ConfigurationSetName           string
 		DefaultEmailTags               []messageTag
-		DefaultContent                 *struct{ Template *templateV2 }
-		BulkEmailEntries               []struct {
+		// Sending authorization.
+		FromEmailAddressIdentityArn               string
+		FeedbackForwardingEmailAddressIdentityArn string
+		DefaultContent                            *struct{ Template *templateV2 }
+		BulkEmailEntries                          []struct {
 			Destination             *destinationV2
 			ReplacementTags         []messageTag
 			ReplacementHeaders      []headerV2
@@ -148,6 +159,7 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 	base := outbound{from: in.FromEmailAddress, returnPath: in.FeedbackForwardingEmailAddress,
 		replyTo: in.ReplyToAddresses, configSet: in.ConfigurationSetName, tags: in.DefaultEmailTags, template: tc,
 		operation: "SendBulkEmail"}
+	base.sourceArn, base.fromArn, base.returnPathArn = in.FromEmailAddressIdentityArn, in.FromEmailAddressIdentityArn, in.FeedbackForwardingEmailAddressIdentityArn
 	entries := make([]bulkEntry, len(in.BulkEmailEntries))
 	for i, e := range in.BulkEmailEntries {
 		if e.Destination != nil {
@@ -167,6 +179,22 @@ func (s *Server) sendBulkEmailV2(ctx context.Context, r *http.Request) (any, err
 		return nil, err
 	}
 	return map[string]any{"BulkEmailEntryResults": results}, nil
+}
+
+// listManagementV2 is ListManagementOptions: the contact list (required)
+// and topic the message is sent for.
+type listManagementV2 struct {
+	ContactListName string
+	TopicName       string
+}
+
+// spool is the options as the spool keeps them (nil when absent); sending
+// checks them (a missing ContactListName is its MissingParameter).
+func (o *listManagementV2) spool() *spool.ListManagement {
+	if o == nil {
+		return nil
+	}
+	return &spool.ListManagement{ContactList: o.ContactListName, Topic: o.TopicName}
 }
 
 // simple converts v2 Simple content. SES requires a Subject and a Body;

@@ -26,6 +26,8 @@ import (
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
 	"sesame/internal/dnsx"
+	"sesame/internal/importexport"
+	"sesame/internal/listmgmt"
 	"sesame/internal/quota"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -64,6 +66,9 @@ type Config struct {
 	// Tracking serves open and click tracking URLs (/I0/…, /L0/…) on this
 	// listener, unsigned; nil: they are not served here.
 	Tracking http.Handler
+	// Unsubscribe serves unsubscribe links (listmgmt.Path: the one-click
+	// POST and the preference page), unauthenticated; nil: not served.
+	Unsubscribe http.Handler
 	// ReadTimeout bounds reading a whole request, body included, and
 	// writing its answer (default 60 s): a client that trickles a body
 	// holds a connection no longer. IdleTimeout closes a keep-alive
@@ -87,6 +92,9 @@ type Config struct {
 	FlushCaptured func(context.Context) error
 	// TLS, when set, makes Serve answer HTTPS only.
 	TLS *tls.Config
+	// Jobs creates and runs import and export jobs; nil: a runner without
+	// an object store, which refuses to create any (tests of other groups).
+	Jobs *importexport.Runner
 	// DedicatedIPs are the machine's sending addresses
 	// ([[delivery.source_addresses]]), every account's dedicated IPs.
 	DedicatedIPs []string
@@ -116,6 +124,9 @@ type Server struct {
 
 // New returns a server.
 func New(cfg Config) *Server {
+	if cfg.Jobs == nil {
+		cfg.Jobs = importexport.New(importexport.Config{Store: cfg.Store, Clock: cfg.Clock, Logger: cfg.Logger})
+	}
 	if cfg.Topics == nil && cfg.SNS != nil {
 		cfg.Topics = cfg.SNS
 	}
@@ -138,6 +149,9 @@ func New(cfg Config) *Server {
 		maxInflight = DefaultMaxInflight
 	}
 	s.inflight = make(inflight, maxInflight)
+	if cfg.Unsubscribe != nil {
+		s.open.Handle(listmgmt.Path, cfg.Unsubscribe)
+	}
 	s.open.HandleFunc("GET /_sesame/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -161,6 +175,7 @@ func New(cfg Config) *Server {
 	s.registerTags()
 	s.registerDedicatedIPs()
 	s.registerDeliverability()
+	s.registerImportExportJobs()
 	s.registerNotSelfHosted()
 	s.registerAWSOnly()
 	s.registerReceiptV1()
@@ -315,6 +330,11 @@ func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request, isV2 bool) 
 	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+	r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, strings.TrimPrefix(op.api, "v")))
+	if err := s.checkKeyPolicy(r, op, p, body); err != nil { // keypolicy.go
+		fail(err)
+		return
+	}
 	switch op.api {
 	case "sns":
 		s.serveSNS(w, r, body)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
+	"sesame/internal/listmgmt"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
@@ -398,7 +400,11 @@ func renderTemplate(t store.Template, data string) (rendered, error) {
 		if part == nil || r.failure != "" {
 			return nil, nil
 		}
-		tm, err := template.Parse(*part)
+		// {{amazonSESUnsubscribeUrl}} is SES's, not the data's: it stays
+		// in the rendered text (an escaped mustache renders it as
+		// written) for sending to replace with the unsubscribe link.
+		src := strings.ReplaceAll(*part, listmgmt.Placeholder, `\`+listmgmt.Placeholder)
+		tm, err := template.Parse(src)
 		if err != nil {
 			return nil, seserr.InvalidTemplate(t.Name, err.Error())
 		}

@@ -42,6 +42,7 @@ type Config struct {
 	Tracking     Tracking     `toml:"tracking"`
 	SNS          SNS          `toml:"sns"`
 	Accounts     Accounts     `toml:"accounts"`
+	S3           S3           `toml:"s3"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -189,8 +190,12 @@ type Delivery struct {
 
 	// SourceAddresses are the machine's sending addresses
 	// ([[delivery.source_addresses]]), shown by the API as dedicated IPs;
-	// delivery binds to them in a later version.
+	// delivery binds to them (pools, warm-up: docs/configuration.md).
 	SourceAddresses []SourceAddress `toml:"source_addresses"`
+	// WarmupFullDailyVolume is a source address's full daily volume, in
+	// recipients a UTC day: an address in warm-up at P% sends at most P%
+	// of it (SES's automatic warm-up plan ends at 50,000 a day).
+	WarmupFullDailyVolume int `toml:"warmup_full_daily_volume"`
 }
 
 // Destination overrides delivery limits for one recipient domain.
@@ -212,8 +217,10 @@ type Verification struct {
 	// MailFromMXDomain: a custom MAIL FROM domain must have one MX,
 	// feedback-smtp.<region>.<MailFromMXDomain>.
 	MailFromMXDomain string `toml:"mail_from_mx_domain"`
-	// LinkBaseURL is how users reach the API listener, for the link in
-	// verification mail; "" = http://<api.listen>.
+	// LinkBaseURL is how users reach the API listener, for the links in
+	// verification mail, SNS confirmations and unsubscribe links (the
+	// one-click endpoint and the preference page); "" = http://<api.listen>
+	// (https with api.cert_file).
 	LinkBaseURL string `toml:"link_base_url"`
 	// Verification mail per account and region: a rate per second with a
 	// burst, and a cap over a rolling 24 hours (docs/api.md).
@@ -272,6 +279,17 @@ type Tracking struct {
 	// tracking URL ("https://track.example.com", no path); "" =
 	// http://<tracking.listen>, or http://<api.listen> without one.
 	BaseURL string `toml:"base_url"`
+}
+
+// LinkBaseURL is verification.link_base_url with its default filled in:
+// how users reach the API listener, the start of every link sesame puts in
+// mail that leads back to it (identity verification, SNS confirmation and
+// unsubscribe links, the preference page).
+func (c *Config) LinkBaseURL() string {
+	if c.Verification.LinkBaseURL != "" {
+		return strings.TrimSuffix(c.Verification.LinkBaseURL, "/")
+	}
+	return c.APIBaseURL()
 }
 
 // TrackingBaseURL is tracking.base_url with its default filled in.
@@ -377,6 +395,7 @@ func Default() Config {
 			DNSMinTTL:                Duration{5 * time.Second},
 			MTASTS:                   true,
 			MTASTSPort:               443,
+			WarmupFullDailyVolume:    50000,
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Feedback: Feedback{MaxMessageBytes: 10 << 20, MaxBufferedBytes: 64 << 20},
@@ -391,6 +410,7 @@ func Default() Config {
 			MailPerDay:    1000,
 		},
 		Reputation: defaultReputation(),
+		S3:         defaultS3(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 	}
 }
@@ -615,6 +635,9 @@ func (c *Config) Validate() error {
 			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
 	}
+	if err := c.S3.validate(bad); err != nil {
+		return err
+	}
 	if err := c.Reputation.validate(bad); err != nil {
 		return err
 	}
@@ -745,6 +768,7 @@ func (d *Delivery) validate(bad func(key, format string, args ...any) error) err
 		{"delivery.max_connections_per_domain", d.MaxConnectionsPerDomain},
 		{"delivery.max_messages_per_connection", d.MaxMessagesPerConnection},
 		{"delivery.concurrency", d.Concurrency},
+		{"delivery.warmup_full_daily_volume", d.WarmupFullDailyVolume},
 	} {
 		if n.v < 1 {
 			return bad(n.key, "must be at least 1, got %d", n.v)

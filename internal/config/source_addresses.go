@@ -8,8 +8,8 @@ import (
 // SourceAddress is one [[delivery.source_addresses]] entry: an address of
 // this machine that mail may be sent from, and the name it introduces
 // itself with (EHLO) from there. The API shows them as dedicated IPs that
-// accounts put in their pools (docs/api.md); delivery does not bind to
-// them yet — a later version will.
+// accounts put in their pools (docs/api.md); delivery binds its
+// connections to them (internal/delivery, sources.go).
 type SourceAddress struct {
 	// Address is an IP literal, v4 or v6.
 	Address string `toml:"address"`

@@ -194,6 +194,7 @@ func (c *Capture) gather(ctx context.Context, entries []*spool.Entry) []*spool.E
 
 func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error {
 	msgs := make([]store.Captured, 0, len(batch))
+	raws := make(map[string][]byte, len(batch))
 	for _, e := range batch {
 		if e.RenderingFailure != "" || e.Rejected != "" {
 			continue // never mail: its event is all there is
@@ -202,15 +203,21 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 		if err != nil {
 			return err
 		}
+		raw = mailmsg.StripForDelivery(raw) // what MX mode would deliver: no control headers
+		raws[e.ID] = raw
+		rcpts := subscribed(&e.Envelope)
+		if len(rcpts) == 0 {
+			continue // every recipient unsubscribed: nobody gets it
+		}
 		msgs = append(msgs, store.Captured{
 			ID:         e.ID,
 			AccountID:  e.AccountID,
 			Region:     e.Region,
 			MailFrom:   e.MailFrom,
-			Recipients: e.Recipients,
-			Raw:        mailmsg.StripForDelivery(raw), // what MX mode would deliver: no control headers
+			Recipients: rcpts,
+			Raw:        raw,
 			Received:   e.Received,
-			Outcome:    outcome.Summarize(e.Recipients),
+			Outcome:    outcome.Summarize(rcpts),
 		})
 	}
 	now := time.Now()
@@ -223,7 +230,7 @@ func (c *Capture) captureBatch(ctx context.Context, batch []*spool.Entry) error 
 		if err := c.Store.AddCaptured(ctx, msgs); err != nil {
 			return fmt.Errorf("delivery: capture %d messages: %w", len(msgs), err)
 		}
-	} else if err := c.record(ctx, batch, msgs, results); err != nil {
+	} else if err := c.record(ctx, batch, msgs, raws, results); err != nil {
 		return fmt.Errorf("delivery: capture %d messages: %w", len(batch), err)
 	}
 	// The batch is kept: the delivery log, one line per recipient.
@@ -293,11 +300,7 @@ func (c *Capture) results(batch []*spool.Entry, now time.Time) [][]outcome.Resul
 
 // record hands the batch and its results to events: the captured mail is
 // stored with them in one transaction.
-func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store.Captured, results [][]outcome.Result) error {
-	raw := make(map[string][]byte, len(msgs))
-	for _, m := range msgs {
-		raw[m.ID] = m.Raw
-	}
+func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store.Captured, raw map[string][]byte, results [][]outcome.Result) error {
 	headers := make([][]byte, len(batch))
 	for i, e := range batch {
 		if e.RenderingFailure == "" && e.Rejected == "" {
@@ -311,7 +314,8 @@ func (c *Capture) record(ctx context.Context, batch []*spool.Entry, msgs []store
 func (c *Capture) captureResults(e *spool.Entry, now time.Time) []outcome.Result {
 	var out []outcome.Result
 	var delivered []string
-	for _, r := range e.Recipients {
+	out = append(out, unsubscribedResults(&e.Envelope, now)...)
+	for _, r := range subscribed(&e.Envelope) {
 		if o, simulated := outcome.Simulated(r); simulated {
 			out = append(out, simulatorResults(r, o, now)...)
 			continue

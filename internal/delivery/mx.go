@@ -46,8 +46,10 @@ type Events interface {
 }
 
 // MXStore is what MX needs of the store: the suppression list, a
-// configuration set's options, an identity's DKIM and MAIL FROM settings.
+// configuration set's options, an identity's DKIM and MAIL FROM settings,
+// the dedicated IP settings (sources.go).
 type MXStore interface {
+	SourceStore
 	SuppressedAmong(ctx context.Context, accountID, region string, addrs []string) (map[string]string, error)
 	ConfigurationSet(ctx context.Context, accountID, region, name string) (store.ConfigurationSet, error)
 	IdentityDetails(ctx context.Context, accountID, region, name string) (store.IdentityDetails, error)
@@ -73,8 +75,17 @@ type MX struct {
 	TLSAuth *TLSAuth
 	// Workers bounds the messages in flight (default 64).
 	Workers int
+	// Sources are the addresses mail may leave from
+	// ([[delivery.source_addresses]], sources.go); none: the system's
+	// default route.
+	Sources []Source
+	// WarmupFullDailyVolume is an address's full daily volume in
+	// recipients, of which a warm-up percentage allows its share
+	// (default DefaultWarmupFullDailyVolume).
+	WarmupFullDailyVolume int
 
-	cl *client
+	cl      *client
+	sources *sourcePicker
 
 	lookupsOnce sync.Once
 	identities  *ttlcache.Cache[string, senderIdentity]          // account/region/MAIL FROM
@@ -141,6 +152,12 @@ func (m *MX) lookups() {
 	m.lookupsOnce.Do(func() {
 		m.identities = ttlcache.New[string, senderIdentity](m.Clock, lookupTTL, maxLookups)
 		m.configSets = ttlcache.New[string, *store.ConfigurationSet](m.Clock, lookupTTL, maxLookups)
+		full := m.WarmupFullDailyVolume
+		if full <= 0 {
+			full = DefaultWarmupFullDailyVolume
+		}
+		m.sources = &sourcePicker{sources: m.Sources, full: full, store: m.Store, log: m.log(),
+			cache: ttlcache.New[string, accountSources](m.Clock, lookupTTL, maxLookups)}
 	})
 }
 
@@ -305,6 +322,7 @@ func (m *MX) deliver(ctx context.Context, e *spool.Entry) {
 			pending = append(pending, r)
 		}
 	}
+	pending = m.unsubscribed(a, pending)
 	pending = m.simulate(a, pending)
 	pending, last := m.suppressed(ctx, a, pending, log)
 	if len(pending) > 0 {
@@ -490,7 +508,8 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 	if m.Signer != nil {
 		sig, ok := m.cachedSignature(e.ID)
 		if !ok {
-			sig, err = m.Signer.Sign(ctx, e.AccountID, e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
+			// Under sending authorization the From identity's owner signs.
+			sig, err = m.Signer.Sign(ctx, e.SigningAccount(), e.Region, io.MultiReader(bytes.NewReader(header), bytes.NewReader(body)))
 			if err != nil {
 				log.Warn("DKIM signing failed; retrying later", "err", err)
 				return &outcome.Failure{Code: 451, Enhanced: "4.3.0", Text: "local error signing the message"}
@@ -535,7 +554,7 @@ func (m *MX) send(ctx context.Context, a *attempt, rcpts []string, log *slog.Log
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res := m.transaction(ctx, tx)
+			res := m.transaction(ctx, e, tx)
 			mu.Lock()
 			defer mu.Unlock()
 			var delivered []string
@@ -570,8 +589,9 @@ const (
 	parallelTx = 4
 )
 
-// transaction routes tx's domain and runs tx.
-func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
+// transaction routes tx's domain, picks the address it leaves from
+// (sources.go) and runs tx.
+func (m *MX) transaction(ctx context.Context, e *spool.Entry, tx *Transaction) Results {
 	hops, err := m.Router.Route(ctx, tx.Domain)
 	if err != nil {
 		var f *outcome.Failure
@@ -584,7 +604,32 @@ func (m *MX) transaction(ctx context.Context, tx *Transaction) Results {
 	if f != nil {
 		return allFailed(tx.Recipients, f)
 	}
-	return m.cl.Send(ctx, hops, tx)
+	m.lookups()
+	src, held, f := m.sources.pick(ctx, e, m.sendingPool(ctx, e), len(tx.Recipients), m.now())
+	if f != nil {
+		return allFailed(tx.Recipients, f)
+	}
+	tx.Source = src
+	res := m.cl.Send(ctx, hops, tx)
+	if held != nil {
+		sent := 0
+		for _, r := range tx.Recipients {
+			if res[r] == nil {
+				sent++
+			}
+		}
+		m.sources.release(context.WithoutCancel(ctx), held, sent)
+	}
+	return res
+}
+
+// sendingPool is the dedicated IP pool e's configuration set sends
+// through ("" = none).
+func (m *MX) sendingPool(ctx context.Context, e *spool.Entry) string {
+	if cs := m.configSet(ctx, e); cs != nil && cs.Options.Delivery != nil {
+		return cs.Options.Delivery.SendingPoolName
+	}
+	return ""
 }
 
 // bounce settles rcpt as undeliverable.
@@ -658,9 +703,10 @@ func (m *MX) envelope(ctx context.Context, e *spool.Entry, log *slog.Logger) (st
 // of the address, its domain and parent domains (as in sending).
 func (m *MX) identity(ctx context.Context, e *spool.Entry) (store.IdentityDetails, bool) {
 	m.lookups()
-	si, err := m.identities.Get(ctx, e.AccountID+"/"+e.Region+"/"+e.MailFrom, func(ctx context.Context) (senderIdentity, error) {
+	account := e.IdentityAccount() // the owner's, under sending authorization
+	si, err := m.identities.Get(ctx, account+"/"+e.Region+"/"+e.MailFrom, func(ctx context.Context) (senderIdentity, error) {
 		for _, n := range store.IdentityNames(e.MailFrom) {
-			id, err := m.Store.IdentityDetails(ctx, e.AccountID, e.Region, n)
+			id, err := m.Store.IdentityDetails(ctx, account, e.Region, n)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}

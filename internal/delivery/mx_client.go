@@ -13,12 +13,14 @@ import (
 	"sesame/internal/outcome"
 )
 
-// The SMTP client side of MX delivery: connections to receivers, reused
-// across messages to the same address and capped per destination — the set
-// of MX hosts a domain routes to, so that domains served by the same mail
-// exchangers share one cap (KumoMTA's "site"; Google Workspace's many
-// domains all lead to aspmx.l.google.com) — and one mail transaction per
-// (message, domain) that reports each recipient's outcome.
+// The SMTP client side of MX delivery: connections to receivers, bound to
+// the transaction's source address (sources.go), reused across messages
+// from the same source to the same address and capped per source and
+// destination — the set of MX hosts a domain routes to, so that domains
+// served by the same mail exchangers share one cap (KumoMTA's "site";
+// Google Workspace's many domains all lead to aspmx.l.google.com) — and
+// one mail transaction per (message, domain) that reports each recipient's
+// outcome.
 
 // ClientOptions tune the SMTP client; zero values mean defaults.
 type ClientOptions struct {
@@ -34,9 +36,10 @@ type ClientOptions struct {
 	// DataTimeout bounds the wait for the reply to the final dot (default
 	// 10 min, RFC 5321 §4.5.3.2.6).
 	DataTimeout time.Duration
-	// MaxConnsPerDomain caps simultaneous connections to one destination:
-	// the recipient domains that share the same MX hosts (default 20,
-	// Postfix's default_destination_concurrency_limit).
+	// MaxConnsPerDomain caps simultaneous connections from one source
+	// address to one destination: the recipient domains that share the
+	// same MX hosts (default 20, Postfix's
+	// default_destination_concurrency_limit).
 	MaxConnsPerDomain int
 	// MaxMessagesPerConn is how many transactions one connection carries
 	// before it is closed (default 100).
@@ -96,6 +99,9 @@ type Transaction struct {
 	RequireTLS bool
 	// UTF8 asks for SMTPUTF8 (RFC 6531): an address is not ASCII.
 	UTF8 bool
+	// Source is the local address and EHLO name the transaction leaves
+	// from (sources.go); the zero Source is the default route.
+	Source Source
 
 	// What the receiver that took the message said, set by Send when a
 	// recipient was delivered: its final reply, its host name and address,
@@ -119,13 +125,14 @@ type client struct {
 	log *slog.Logger
 
 	mu    sync.Mutex
-	idle  map[string][]*conn       // by ip:port
-	slots map[string]chan struct{} // by destination (destinationOf)
+	idle  map[string][]*conn       // by source and ip:port (connKey)
+	slots map[string]chan struct{} // by source and destination (destinationOf)
 	pace  map[string]time.Time     // by paced domain: when its next transaction may start
 }
 
 type conn struct {
 	s      *session
+	key    string // connKey: its source and addr
 	addr   string
 	host   string
 	tls    bool
@@ -163,10 +170,18 @@ func (cl *client) destinationOf(domain string, hops []Hop) (key string, limit in
 	return "mx " + strings.Join(slices.Compact(hosts), ","), cl.opt.MaxConnsPerDomain
 }
 
+// connKey names the idle connections a transaction from src to addr may
+// reuse: a connection speaks from one address with one EHLO name.
+func connKey(src Source, addr string) string {
+	return src.String() + " " + src.EHLO + " " + addr
+}
+
 // slot takes one of a destination's connection slots, then waits for the
-// domain's pace.
-func (cl *client) slot(ctx context.Context, domain string, hops []Hop) (func(), error) {
+// domain's pace. The cap is per source address: receivers limit the
+// connections of each client address.
+func (cl *client) slot(ctx context.Context, domain string, hops []Hop, src Source) (func(), error) {
 	key, limit := cl.destinationOf(domain, hops)
+	key = src.String() + " " + key
 	cl.mu.Lock()
 	ch, ok := cl.slots[key]
 	if !ok {
@@ -222,7 +237,7 @@ func (cl *client) wait(ctx context.Context, domain string) error {
 // be asked about get the last connection failure (temporary).
 func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results {
 	out := Results{}
-	release, err := cl.slot(ctx, tx.Domain, hops)
+	release, err := cl.slot(ctx, tx.Domain, hops, tx.Source)
 	if err != nil {
 		return allFailed(tx.Recipients, &outcome.Failure{Code: 451, Enhanced: "4.4.5", Text: "delivery interrupted"})
 	}
@@ -230,6 +245,10 @@ func (cl *client) Send(ctx context.Context, hops []Hop, tx *Transaction) Results
 	var last *outcome.Failure
 	for _, hop := range hops {
 		for _, ip := range hop.Addrs {
+			if !tx.Source.reaches(ip) {
+				last = &outcome.Failure{Code: 451, Enhanced: "4.4.4", Text: fmt.Sprintf("%s has no address of %s's family (IPv4/IPv6)", hop.Host, tx.Source), MTA: hop.Host}
+				continue
+			}
 			addr := net.JoinHostPort(ip.String(), cl.opt.Port)
 			res, fail := cl.try(ctx, hop.Host, addr, tx)
 			if fail == nil {
@@ -268,7 +287,7 @@ func allFailed(rcpts []string, f *outcome.Failure) Results {
 // next address (temporary) or give up (permanent).
 func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (Results, *outcome.Failure) {
 	for attempt := 0; ; attempt++ {
-		c, fail := cl.get(ctx, host, addr, tx.tlsFor(host))
+		c, fail := cl.get(ctx, host, addr, tx.Source, tx.tlsFor(host))
 		if fail != nil {
 			return nil, fail
 		}
@@ -287,12 +306,13 @@ func (cl *client) try(ctx context.Context, host, addr string, tx *Transaction) (
 	}
 }
 
-// get returns an idle connection to addr or dials one (greeting, EHLO,
-// STARTTLS when offered).
-func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*conn, *outcome.Failure) {
+// get returns an idle connection from src to addr or dials one (bound to
+// src, greeting, EHLO with src's name, STARTTLS when offered).
+func (cl *client) get(ctx context.Context, host, addr string, src Source, want hostTLS) (*conn, *outcome.Failure) {
 	now := time.Now()
+	key := connKey(src, addr)
 	cl.mu.Lock()
-	list := cl.idle[addr]
+	list := cl.idle[key]
 	for i := len(list) - 1; i >= 0; i-- {
 		c := list[i]
 		if now.Sub(c.idleAt) > cl.opt.IdleTimeout {
@@ -301,7 +321,7 @@ func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*co
 		if !want.accepts(c) {
 			continue
 		}
-		cl.idle[addr] = append(list[:i:i], list[i+1:]...)
+		cl.idle[key] = append(list[:i:i], list[i+1:]...)
 		cl.mu.Unlock()
 		c.reused = true
 		return c, nil
@@ -309,14 +329,25 @@ func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*co
 	cl.mu.Unlock()
 
 	d := net.Dialer{Timeout: cl.opt.ConnectTimeout}
+	ehlo := cl.opt.Hostname
+	if src.Addr.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: src.Addr.AsSlice()}
+		if src.EHLO != "" {
+			ehlo = src.EHLO
+		}
+	}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, &outcome.Failure{Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("connect to %s [%s]: %v", host, addr, err), MTA: host}
+		from := ""
+		if src.Addr.IsValid() {
+			from = " from " + src.Addr.String()
+		}
+		return nil, &outcome.Failure{Code: 451, Enhanced: "4.4.1", Text: fmt.Sprintf("connect to %s [%s]%s: %v", host, addr, from, err), MTA: host}
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	res := &tlsResult{}
-	sess, err := openSessionTLS(nc, host, cl.opt.Hostname, cl.opt.CommandTimeout, cl.opt.DataTimeout, want.config(host, res))
+	sess, err := openSessionTLS(nc, host, ehlo, cl.opt.CommandTimeout, cl.opt.DataTimeout, want.config(host, res))
 	if err != nil {
 		nc.Close()
 		f := dialFailure(err, host, addr)
@@ -327,7 +358,7 @@ func (cl *client) get(ctx context.Context, host, addr string, want hostTLS) (*co
 		sess.quit()
 		return nil, &outcome.Failure{Code: 451, Enhanced: "4.7.10", Text: fmt.Sprintf("%s [%s] does not offer STARTTLS and %s requires TLS", host, addr, want.why), MTA: host, RemoteIP: hostIP(addr)}
 	}
-	c := &conn{s: sess, addr: addr, host: host, tls: sess.tls, mode: want.mode, verified: sess.tls && res.verified}
+	c := &conn{s: sess, key: key, addr: addr, host: host, tls: sess.tls, mode: want.mode, verified: sess.tls && res.verified}
 	want.logSession(cl.log, host, addr, c, res)
 	return c, nil
 }
@@ -359,7 +390,7 @@ func (cl *client) put(c *conn) {
 	c.idleAt = time.Now()
 	c.reused = false
 	cl.mu.Lock()
-	cl.idle[c.addr] = append(cl.idle[c.addr], c)
+	cl.idle[c.key] = append(cl.idle[c.key], c)
 	cl.mu.Unlock()
 }
 

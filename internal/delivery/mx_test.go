@@ -100,8 +100,11 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 	// events gives the outcomes their meaning (records, DSNs, suppression).
 	env.rec = events.NewRecorder(st, env.dsns, sp, "out.sesame.test", "bounce.sesame.test", nil,
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// As in serve, the recorder outlives delivery: the last attempts
+	// record their outcomes on the way out.
+	recCtx, stopRecording := context.WithCancel(context.Background())
 	recDone := make(chan error, 1)
-	go func() { recDone <- env.rec.Run(ctx) }()
+	go func() { recDone <- env.rec.Run(recCtx) }()
 	env.mx = &MX{
 		Spool: sp, Store: st, Signer: fakeSigner{}, Events: env.rec,
 		Router:       &Router{Resolver: &dnsx.Client{Server: d.Addr, Timeout: time.Second}, AllowPrivate: true},
@@ -121,6 +124,7 @@ func startMXTB(t testing.TB, tune func(*MX), sinks ...testenv.SinkOptions) *mxEn
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
+		stopRecording()
 		<-recDone
 		sp.Close()
 	})
@@ -666,5 +670,27 @@ func TestMXSuppressionUnreadableDefers(t *testing.T) {
 	env.waitGone(id)
 	if n := len(env.sinks[0].Messages()); n != 1 {
 		t.Errorf("%d messages delivered once the list could be read, want 1", n)
+	}
+}
+
+// TestMXSkipsUnsubscribed: recipients sending found unsubscribed from the
+// message's contact list are never attempted: a Permanent bounce
+// (UnsubscribedRecipient) each, never the suppression list; the others are
+// delivered.
+func TestMXSkipsUnsubscribed(t *testing.T) {
+	env := startMX(t, nil, testenv.SinkOptions{})
+	env.dns.SetMX("c.test", 10, "mx2.test")
+	id := env.send("sender@example.com", spool.Meta{ListManagement: &spool.ListManagement{ContactList: "news"},
+		Unsubscribed: []string{"Left@c.test"}}, "ok@c.test", "left@c.test")
+	env.waitGone(id)
+	if got := env.sinks[0].Messages(); len(got) != 1 || len(got[0].Recipients) != 1 || got[0].Recipients[0] != "ok@c.test" {
+		t.Fatalf("sink got %+v", got)
+	}
+	bs := env.bounces(id)
+	if len(bs) != 1 || bs[0].Recipient != "left@c.test" || bs[0].Type != "Permanent" || bs[0].SubType != "UnsubscribedRecipient" {
+		t.Fatalf("bounces: %+v", bs)
+	}
+	if _, err := env.store.SuppressedDestination(context.Background(), testAccount, testRegion, "left@c.test"); err == nil {
+		t.Error("an unsubscribed contact was put on the suppression list")
 	}
 }

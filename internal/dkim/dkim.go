@@ -34,9 +34,11 @@ import (
 )
 
 // signedHeaders is the header set SES signs, in its order (spec §6 wire
-// form; §9: h= includes Feedback-ID). Only fields present are listed in h=.
+// form; §9: h= includes Feedback-ID), and the list management fields,
+// which RFC 8058 §4 requires the signature to cover for a one-click
+// unsubscribe to be honoured. Only fields present are listed in h=.
 var signedHeaders = []string{"From", "To", "Subject", "Message-ID", "Date", "MIME-Version",
-	"Content-Type", "Cc", "Reply-To", "Feedback-ID"}
+	"Content-Type", "Cc", "Reply-To", "Feedback-ID", "List-Unsubscribe", "List-Unsubscribe-Post"}
 
 // resolveTTL is how long a From address's signing identity is remembered:
 // the same second of staleness the rest of sesame allows after an API or

@@ -120,9 +120,11 @@ func feedbackTo(e *spool.Entry) string {
 // suppresses reports whether a bounce puts its address on the suppression
 // list (when the settings say BOUNCE): a Permanent bounce of a real
 // recipient. Not the mailbox simulator's (SES's simulator never touches
-// your list), not one that bounced because the address is on it already.
+// your list), not one that bounced because the address is on it already
+// or because the contact unsubscribed from a list.
 func suppresses(b store.Bounce) bool {
-	if b.Type != outcome.BouncePermanent || b.SubType == outcome.SubOnAccountSuppressionList {
+	if b.Type != outcome.BouncePermanent || b.SubType == outcome.SubOnAccountSuppressionList ||
+		b.SubType == outcome.SubUnsubscribedRecipient {
 		return false
 	}
 	_, simulated := outcome.Simulated(b.Recipient)

@@ -78,7 +78,7 @@ func (r *Recorder) Feedback(ctx context.Context, id string, rep *feedback.Report
 	}
 	e := &spool.Entry{Envelope: spool.Envelope{ID: sm.MessageID, AccountID: sm.AccountID, Region: sm.Region,
 		MailFrom: sm.Source, Recipients: sm.Recipients, Received: received,
-		Meta: spool.Meta{FeedbackTo: sm.FeedbackTo, ConfigurationSet: sm.ConfigurationSet}}}
+		Meta: spool.Meta{FeedbackTo: sm.FeedbackTo, ConfigurationSet: sm.ConfigurationSet, IdentityAccountID: sm.IdentityAccountID}}}
 	log := r.Logger.With("id", sm.MessageID, "feedback", string(rep.Kind))
 	switch rep.Kind {
 	case feedback.KindBounce:

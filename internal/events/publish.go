@@ -258,7 +258,13 @@ func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error 
 		default:
 			continue
 		}
-		topic, headers, err := p.Destinations.NotificationTopic(ctx, ev.AccountID, ev.Region, ev.Source, ev.EventType)
+		// The identity's owner's notifications (a delegate's message is
+		// sent as another account's identity: that account's settings).
+		owner := ev.AccountID
+		if ev.IdentityAccountID != "" {
+			owner = ev.IdentityAccountID
+		}
+		topic, headers, err := p.Destinations.NotificationTopic(ctx, owner, ev.Region, ev.Source, ev.EventType)
 		if err != nil {
 			return err
 		}

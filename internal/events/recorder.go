@@ -64,6 +64,7 @@ type Recorder struct {
 	Logger       *slog.Logger
 
 	reqs       chan *appendReq
+	stopped    chan struct{} // closed when Run returns: nobody answers reqs any more
 	appended   chan struct{} // a non-blocking nudge to the Publisher
 	identities *ttlcache.Cache[string, senderIdentity]
 	configSets *ttlcache.Cache[string, *store.ConfigurationSet]
@@ -106,7 +107,7 @@ func NewRecorder(st RecorderStore, system SystemSender, queue Queue, hostname, b
 		bounceDomain = hostname
 	}
 	return &Recorder{Store: st, System: system, Queue: queue, Hostname: hostname, BounceDomain: bounceDomain,
-		Clock: clk, Logger: log, reqs: make(chan *appendReq, 1024), appended: make(chan struct{}, 1),
+		Clock: clk, Logger: log, reqs: make(chan *appendReq, 1024), stopped: make(chan struct{}), appended: make(chan struct{}, 1),
 		identities: ttlcache.New[string, senderIdentity](clk, time.Second, 10000),
 		configSets: ttlcache.New[string, *store.ConfigurationSet](clk, time.Second, 10000)}
 }
@@ -119,6 +120,7 @@ func (r *Recorder) Appended() <-chan struct{} { return r.appended }
 // transaction ends go together in the next (group commit), so many
 // attempts share one fsync. It also prunes the sent log past its retention.
 func (r *Recorder) Run(ctx context.Context) error {
+	defer close(r.stopped)
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
 	r.pruneSent(ctx)
@@ -278,9 +280,30 @@ func (r *Recorder) commit(ctx context.Context, o store.Outcomes) error {
 	case r.reqs <- req:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.stopped:
+		return errRecorderStopped
 	}
-	return <-req.done
+	// A caller whose ctx cannot end (delivery records its last attempts
+	// without one) must not wait for ever on a Run that has returned; Run
+	// answers a request it took before it stops, so an answer is looked
+	// for once more.
+	select {
+	case err := <-req.done:
+		return err
+	case <-r.stopped:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return errRecorderStopped
+		}
+	}
 }
+
+// errRecorderStopped: the outcome was not recorded because Run has
+// returned; the caller treats it as any failed write (the attempt is
+// retried), so nothing is lost.
+var errRecorderStopped = errors.New("events: recorder stopped")
 
 // outcomes are the rows results make: a record per result where SES keeps
 // one, and an event record per result.
@@ -317,7 +340,8 @@ func (r *Recorder) outcomes(ctx context.Context, e *spool.Entry, header []byte, 
 				// message is gone; sesame's own mail takes none.
 				o.Sent = append(o.Sent, store.SentMessage{MessageID: e.ID, AccountID: e.AccountID, Region: e.Region,
 					Source: e.MailFrom, Recipients: e.Recipients, FeedbackTo: e.FeedbackTo,
-					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now})
+					ConfigurationSet: e.ConfigurationSet, BounceDomain: res.MailFrom[at+1:], Created: now,
+					IdentityAccountID: e.IdentityAccountID})
 			}
 		case outcome.Bounced:
 			for _, rcpt := range res.Recipients {
@@ -369,7 +393,7 @@ func (r *Recorder) mailInput(ctx context.Context, env *spool.Envelope, header []
 		SourceIP: env.SourceIP, CallerIdentity: env.CallerIdentity, SendingAccountID: env.AccountID,
 		Destination: env.Recipients, Header: header, Tags: tags(env)}
 	if id, ok := r.identity(ctx, env); ok {
-		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.AccountID + ":identity/" + id.Name
+		in.SourceArn = "arn:aws:ses:" + env.Region + ":" + env.IdentityAccount() + ":identity/" + id.Name
 	}
 	return in
 }
@@ -402,9 +426,11 @@ func (r *Recorder) identity(ctx context.Context, env *spool.Envelope) (store.Ide
 	if env.MailFrom == "" || env.Via == spool.ViaSystem {
 		return store.IdentityDetails{}, false
 	}
-	si, err := r.identities.Get(ctx, env.AccountID+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (senderIdentity, error) {
+	// Under sending authorization the identity is the owner's.
+	account := env.IdentityAccount()
+	si, err := r.identities.Get(ctx, account+"/"+env.Region+"/"+env.MailFrom, func(ctx context.Context) (senderIdentity, error) {
 		for _, n := range store.IdentityNames(env.MailFrom) {
-			d, err := r.Store.IdentityDetails(ctx, env.AccountID, env.Region, n)
+			d, err := r.Store.IdentityDetails(ctx, account, env.Region, n)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -528,7 +554,7 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, mailJSON []byte, res ou
 	if err != nil {
 		return store.OutboxEvent{}, fmt.Errorf("events: encoding a %s record: %w", rec.EventType, err)
 	}
-	return store.OutboxEvent{Key: key, AccountID: env.AccountID, Region: env.Region, MessageID: env.ID,
+	return store.OutboxEvent{Key: key, AccountID: env.AccountID, IdentityAccountID: env.IdentityAccountID, Region: env.Region, MessageID: env.ID,
 		EventType: rec.EventType, ConfigurationSet: env.ConfigurationSet, Source: env.MailFrom,
 		RemoteIP: res.RemoteIP, Record: b, Created: r.Clock.Now(), Counts: counts(env, res)}, nil
 }
@@ -536,8 +562,8 @@ func (r *Recorder) event(env *spool.Envelope, mail Mail, mailJSON []byte, res ou
 // counts is what res adds to the send statistics (GetSendStatistics and
 // the reputation rates) as SES counts: recipients tried, bounces (the hard
 // ones apart), complaints — never the mailbox simulator's recipients, a
-// bounce because the address is on the account's suppression list, or
-// sesame's own mail.
+// bounce because the address is on the account's suppression list or its
+// contact unsubscribed, or sesame's own mail.
 func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
 	var c store.SendCounts
 	if env.Via == spool.ViaSystem {
@@ -547,7 +573,7 @@ func counts(env *spool.Envelope, res outcome.Result) store.SendCounts {
 	case outcome.Sent:
 		c.DeliveryAttempts = notSimulated(env.Recipients)
 	case outcome.Bounced:
-		if res.BounceSubType != outcome.SubOnAccountSuppressionList {
+		if res.BounceSubType != outcome.SubOnAccountSuppressionList && res.BounceSubType != outcome.SubUnsubscribedRecipient {
 			c.Bounces = notSimulated(res.Recipients)
 			if res.BounceType == outcome.BouncePermanent {
 				c.HardBounces = c.Bounces

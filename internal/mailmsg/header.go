@@ -58,9 +58,11 @@ func FieldEnd(sec []byte) int {
 //   - X-SES-MESSAGE-TAGS: n1=v1, n2=v2 — the message tags, unless the API
 //     call gave tags (SES never merges the two);
 //   - X-SES-SOURCE-ARN, X-SES-FROM-ARN, X-SES-RETURN-PATH-ARN — sending
-//     authorization (read when that lands; only removed for now);
-//   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — contact lists
-//     (likewise only removed for now).
+//     authorization: the identity ARN a delegate sends the envelope
+//     sender, the From address, the Return-Path as (sending/authorize.go),
+//     unless the API call named its own;
+//   - X-SES-LIST-MANAGEMENT-OPTIONS: <list>; topic=<topic> — the contact
+//     list the message is sent for (sending.ParseListManagementOptions).
 //
 // The first instance of a field is the one used. Sending reads them once,
 // in its header scan; the spool keeps the message as received; delivery

@@ -27,6 +27,13 @@ const (
 	SubMailboxFull              = "MailboxFull"
 	SubMessageTooLarge          = "MessageTooLarge"
 	SubContentRejected          = "ContentRejected"
+	// SubUnsubscribedRecipient: the recipient is a contact who unsubscribed
+	// from the message's contact list or topic. SES "issues a bounce event
+	// for a message that is sent to an unsubscribed contact" (developer
+	// guide, list management) without documenting its subtype [?]; this
+	// one is sesame's name for it. Like OnAccountSuppressionList, it never
+	// puts the address on the suppression list or counts as a bounce.
+	SubUnsubscribedRecipient = "UnsubscribedRecipient"
 )
 
 // Failure is a recipient's (or a whole attempt's) failed outcome, as an SMTP
@@ -113,6 +120,10 @@ const (
 	DelaySpamDetected                  = "SpamDetected"
 	DelayRecipientServerError          = "RecipientServerError"
 	DelayTransientCommunicationFailure = "TransientCommunicationFailure"
+	// DelaySendingDeferral: sesame itself held the message back (a
+	// dedicated IP's warm-up cap), SES's "deemed it appropriate to
+	// internally defer the message".
+	DelaySendingDeferral = "SendingDeferral"
 )
 
 // DelayType gives SES's delayType for a temporary failure.
@@ -129,6 +140,8 @@ func DelayType(f *Failure) string {
 		return DelayTransientCommunicationFailure
 	case strings.HasPrefix(status, "4.3."):
 		return DelayInternalFailure
+	case status == "4.4.5":
+		return DelaySendingDeferral
 	}
 	return DelayGeneral
 }

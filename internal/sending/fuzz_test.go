@@ -34,3 +34,30 @@ func FuzzHeaderFields(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIdentityARN: the sending-authorization ARN parser takes any text
+// without panicking; what it accepts names a 12-digit account and an
+// identity, reads back the same from its canonical form, and covers only
+// addresses at or under its name.
+func FuzzIdentityARN(f *testing.F) {
+	f.Add("arn:aws:ses:us-east-1:123456789012:identity/example.com", "a@example.com")
+	f.Add("arn:aws:ses:us-east-1:123456789012:identity/Me+x@Example.COM", "me+x@example.com")
+	f.Add("arn:aws-cn:ses:cn-north-1:123456789012:identity/", "a@b")
+	f.Add("arn:aws:ses:r:1:identity/x:y/z", "x@y")
+	f.Fuzz(func(t *testing.T, raw, addr string) {
+		a, ok := parseIdentityARN(raw)
+		if !ok {
+			return
+		}
+		if len(a.account) != 12 || a.name == "" {
+			t.Fatalf("%q parsed as account %q, identity %q", raw, a.account, a.name)
+		}
+		b, ok := parseIdentityARN(a.canonical())
+		if !ok || b.account != a.account || b.region != a.region || b.canonical() != a.canonical() {
+			t.Fatalf("%q: canonical %q reads back as %+v, %v", raw, a.canonical(), b, ok)
+		}
+		if covers(a.name, addr) && !strings.Contains(strings.ToLower(addr), strings.ToLower(strings.TrimSuffix(a.name, "."))) {
+			t.Fatalf("identity %q covers %q", a.name, addr)
+		}
+	})
+}

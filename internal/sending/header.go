@@ -60,6 +60,10 @@ type header struct {
 	// SES's control headers (control.go), first instance of each.
 	configSet, tags       string
 	hasConfigSet, hasTags bool
+	// Sending authorization's (authorize.go); "" when absent.
+	sourceArn, fromArn, returnPathArn string
+	listMgmt                          string // X-SES-LIST-MANAGEMENT-OPTIONS
+	hasListMgmt                       bool
 }
 
 // bufPool recycles header read buffers: Submit is on the hot path.
@@ -166,6 +170,22 @@ func (h *header) control(name string, value []byte) {
 	case "x-ses-message-tags":
 		if !h.hasTags {
 			h.tags, h.hasTags = unfold(value), true
+		}
+	case "x-ses-source-arn":
+		if h.sourceArn == "" {
+			h.sourceArn = unfold(value)
+		}
+	case "x-ses-from-arn":
+		if h.fromArn == "" {
+			h.fromArn = unfold(value)
+		}
+	case "x-ses-return-path-arn":
+		if h.returnPathArn == "" {
+			h.returnPathArn = unfold(value)
+		}
+	case "x-ses-list-management-options":
+		if !h.hasListMgmt {
+			h.listMgmt, h.hasListMgmt = unfold(value), true
 		}
 	}
 }

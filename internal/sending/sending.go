@@ -1,8 +1,10 @@
 // Package sending is the one place that decides whether a message may be
 // sent, for SMTP and the API alike: credentials, sending enabled, sender and
 // (in the sandbox) recipient identities, recipient count, header rules,
-// quotas. It prepares what it accepts (Message-ID, Date when missing) and
-// appends it to the spool; the MessageId it returns is SES's. In
+// quotas, and sending authorization (a delegate sending as another
+// account's identity, authorize.go). It prepares what it accepts
+// (Message-ID, Date when missing) and appends it to the spool; the
+// MessageId it returns is SES's. In
 // development mode ([accounts] development, development.go) it lifts the
 // sandbox, the quotas and the identity checks for every account, without
 // writing anything to the store.
@@ -23,6 +25,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/mailmsg"
 	"sesame/internal/metrics"
+	"sesame/internal/policy"
 	"sesame/internal/quota"
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
@@ -54,6 +57,16 @@ type Submission struct {
 	// Tracking overrides the configuration set's open and click tracking
 	// for this message (v2 ConfigurationOverrides).
 	Tracking TrackingOverride
+
+	// SourceArn, FromArn and ReturnPathArn are the identity ARNs the call
+	// gave for sending authorization (authorize.go); each beats its
+	// X-SES-*-ARN header.
+	SourceArn, FromArn, ReturnPathArn string
+	// Secure and APIVersion are the request's aws:SecureTransport (TLS)
+	// and ses:ApiVersion ("1", "2"; "" over SMTP), for the caller's key
+	// policy (keypolicy.go).
+	Secure     bool
+	APIVersion string
 }
 
 // Config wires a Sender.
@@ -69,6 +82,10 @@ type Config struct {
 	// Tracking signs and places open and click tracking URLs; nil: no
 	// message is tracked.
 	Tracking *Tracking
+	// ListManagement signs and places unsubscribe links in mail sent
+	// with list management options; nil: such mail gets none (the
+	// unsubscribed are still skipped).
+	ListManagement *ListManagement
 	// BareLF is what a bare LF in raw API content becomes ([smtp] bare_lf:
 	// the rule SMTP's DATA follows too).
 	BareLF mailmsg.BareLF
@@ -96,10 +113,13 @@ type Sender struct {
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
-	keys       *ttlcache.Cache[string, store.AccessKey]
+	keys       *ttlcache.Cache[string, Key]                // keys.go
+	policies   *ttlcache.Cache[string, []*policy.Document] // policyKey → an identity's policies
 
 	tracking      *Tracking
 	trackingPlans *ttlcache.Cache[configSetKey, trackingPlan]
+
+	listMgmt *ListManagement
 }
 
 type accountRegion struct{ account, region string }
@@ -110,7 +130,7 @@ func New(cfg Config) *Sender {
 		store: cfg.Store, spool: cfg.Spool, quota: cfg.Quota,
 		clk: cfg.Clock, hostname: cfg.Hostname, maxBytes: cfg.MaxMessageBytes, logger: cfg.Logger,
 		rules: newHeaderRules(), tracking: cfg.Tracking, bareLF: cfg.BareLF,
-		development: cfg.Development,
+		development: cfg.Development, listMgmt: cfg.ListManagement,
 	}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -130,11 +150,15 @@ func New(cfg Config) *Sender {
 	}
 	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
-	s.keys = ttlcache.New[string, store.AccessKey](s.clk, cacheTTL, 0)
+	s.keys = ttlcache.New[string, Key](s.clk, cacheTTL, 0)
+	s.policies = ttlcache.New[string, []*policy.Document](s.clk, cacheTTL, 0)
 	s.configSets = ttlcache.New[configSetKey, store.ConfigurationSet](s.clk, cacheTTL, 0)
 	s.trackingPlans = ttlcache.New[configSetKey, trackingPlan](s.clk, cacheTTL, 0)
 	if s.tracking != nil && s.tracking.Links == nil {
 		s.tracking = nil
+	}
+	if s.listMgmt != nil && s.listMgmt.Links == nil {
+		s.listMgmt = nil
 	}
 	return s
 }
@@ -185,6 +209,12 @@ func (s *Sender) Submit(ctx context.Context, sub *Submission) (string, error) {
 		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
 		return "", seserr.As(err)
 	}
+	// After tracking: the placeholder is no URL, so the unsubscribe link
+	// is never made a click-tracking redirect.
+	if err := s.listManage(sub, &a.meta, id); err != nil {
+		s.quota.Refund(sub.AccountID, sub.Region, a.limits, len(sub.Recipients), a.daily)
+		return "", seserr.As(err)
+	}
 	env := &spool.Envelope{
 		ID: id, AccountID: sub.AccountID, Region: sub.Region,
 		MailFrom: sub.MailFrom, Recipients: sub.Recipients, Received: now, Via: sub.Via,
@@ -211,7 +241,8 @@ type admission struct {
 // admit runs SES's checks in SES's order: sending paused, configuration
 // set, size, header rules (and the configuration set and tags the control
 // headers name), recipient count, identities (and the sender identity's
-// default configuration set), quotas. Quota is reserved only when
+// default configuration set), list management options (and who is
+// unsubscribed), quotas. Quota is reserved only when
 // all the others passed, so a refused message costs the sender nothing.
 func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) {
 	var a admission
@@ -284,10 +315,42 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 	if err != nil {
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
-	if err := s.checkIdentities(ids, sub, senders, set.Production); err != nil {
+	// The send as IAM sees it, for the owner's policies (sending
+	// authorization) and the caller's key policy.
+	req := s.sendRequest(sub, &a.header, senders, ids)
+	if a.meta.FeedbackTo != "" {
+		req.FeedbackAddress = a.meta.FeedbackTo // the Return-Path header's too
+	}
+	addrs := senders
+	if sub.MailFrom != "" {
+		addrs = append([]string{sub.MailFrom}, senders...)
+	}
+	if fb := a.meta.FeedbackTo; fb != "" && fb != sub.MailFrom {
+		addrs = append(addrs, fb)
+	}
+	dlg, err := s.authorize(ctx, sub, &a.header, req, addrs)
+	if err != nil {
+		return a, err
+	}
+	// Whose identities the envelope sender and the From address are (the
+	// first for MAIL FROM, events and notifications, the second signs).
+	a.meta.IdentityAccountID = dlg.accountOf(sub.MailFrom, sub.AccountID)
+	if len(senders) > 0 {
+		a.meta.SigningAccountID = dlg.accountOf(senders[0], sub.AccountID)
+		if c, ok := dlg.covered[senders[0]]; ok {
+			req.Resource = c.arn // a delegate's key acts on the owner's identity
+		}
+	}
+	if err := s.checkKeyPolicy(ctx, sub, req, a.meta.ConfigurationSet); err != nil {
+		return a, err
+	}
+	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
 		return a, err
 	}
 	if a.meta.ConfigurationSet, err = s.withDefaultConfigSet(ctx, sub.AccountID, sub.Region, a.meta.ConfigurationSet, ids, senders); err != nil {
+		return a, err
+	}
+	if err := s.checkListManagement(ctx, sub, &a.header, &a.meta); err != nil {
 		return a, err
 	}
 
@@ -305,17 +368,46 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 
 // checkIdentities refuses mail whose senders (or, in the sandbox,
 // recipients) are not verified, or whose sender identity's unverified
-// custom MAIL FROM domain refuses mail. In development mode every identity
-// counts as verified and nothing is refused.
-func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool) error {
+// custom MAIL FROM domain refuses mail. Addresses another account's
+// identity covers (sending authorization, dlg) were checked against that
+// account's identities; its sandbox applies to the recipients too. In
+// development mode every identity counts as verified and nothing is
+// refused.
+func (s *Sender) checkIdentities(ids *identitySet, sub *Submission, senders []string, production bool, dlg *delegation) error {
 	if s.development {
 		return nil
 	}
-	if failed := unverified(ids, sub.MailFrom, senders, sub.Recipients, !production); len(failed) > 0 {
+	own := senders
+	var delegated []string
+	if len(dlg.covered) > 0 {
+		own = nil
+		for _, a := range senders {
+			if _, ok := dlg.covered[a]; ok {
+				delegated = append(delegated, a)
+			} else {
+				own = append(own, a)
+			}
+		}
+	}
+	mailFrom := sub.MailFrom
+	if _, ok := dlg.covered[mailFrom]; ok {
+		mailFrom = ""
+	}
+	if failed := unverified(ids, mailFrom, own, sub.Recipients, !production); len(failed) > 0 {
 		return seserr.NotVerified(sub.Region, failed)
 	}
-	if id := ids.mailFromRefusal(senders); id != "" {
+	for _, o := range dlg.owners {
+		if failed := unverified(o.ids, "", nil, sub.Recipients, !o.production); len(failed) > 0 {
+			return seserr.NotVerified(sub.Region, failed)
+		}
+	}
+	if id := ids.mailFromRefusal(own); id != "" {
 		return seserr.MailFromDomainNotVerified(id)
+	}
+	for _, o := range dlg.owners {
+		if id := o.ids.mailFromRefusal(delegated); id != "" {
+			return seserr.MailFromDomainNotVerified(id)
+		}
 	}
 	return nil
 }
@@ -384,9 +476,7 @@ func (s *Sender) AuthenticateSMTP(ctx context.Context, region, user, password st
 	if user == "" || password == "" {
 		return "", seserr.InvalidCredentials()
 	}
-	key, err := s.keys.Get(ctx, user, func(ctx context.Context) (store.AccessKey, error) {
-		return s.store.AccessKey(ctx, user)
-	})
+	key, err := s.key(ctx, user)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", seserr.InvalidCredentials()

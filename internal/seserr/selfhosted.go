@@ -4,7 +4,7 @@ import "fmt"
 
 // Answers of the SES operations that cannot be real for a self-hosted
 // service: the Deliverability dashboard, Virtual Deliverability Manager,
-// multi-region endpoints, export jobs, tenants, reputation entities and —
+// multi-region endpoints, tenants, reputation entities and —
 // until sesame receives mail — receipt rules. Each refusal says why, so a
 // tool that calls one learns what sesame offers instead; lookups of things
 // that cannot exist are SES's not-found errors.
@@ -67,17 +67,6 @@ func NoMultiRegionEndpoints() *Error {
 // MultiRegionEndpointNotFound: Get/DeleteMultiRegionEndpoint (there are none).
 func MultiRegionEndpointNotFound(name string) *Error {
 	return NotFound("NotFoundException", fmt.Sprintf("Multi-region endpoint <%s> does not exist.", name))
-}
-
-// NoExportJobs: CreateExportJob, until sesame exports.
-func NoExportJobs() *Error {
-	return BadRequest("Export jobs are not available in sesame yet; message insights are at GetMessageInsights " +
-		"and metrics at /metrics.")
-}
-
-// ExportJobNotFound: Get/CancelExportJob (there are none).
-func ExportJobNotFound(id string) *Error {
-	return NotFound("NotFoundException", fmt.Sprintf("Export job <%s> does not exist.", id))
 }
 
 // NoTenants: CreateTenant.

@@ -508,6 +508,7 @@ func (s *session) cmdData(arg string) bool {
 		Draft:      draft,
 		Via:        spool.ViaSMTP,
 		Meta:       spool.Meta{Operation: "SendSmtpEmail", SourceIP: s.remoteIP, CallerIdentity: s.keyID},
+		Secure:     s.tls,
 	})
 	if err != nil {
 		e := seserr.As(err)

@@ -93,6 +93,47 @@ type Meta struct {
 	// accepted (SES's virus check; "Bad content"): it is never delivered
 	// and a Reject event is all that comes of it.
 	Rejected string `json:"rejected,omitempty"`
+	// IdentityAccountID, when set, is the account whose identity covers
+	// the envelope sender (sending authorization: a delegate sends as
+	// another account's identity): that identity's MAIL FROM domain and
+	// notifications apply, events name it (sourceArn). SigningAccountID,
+	// when set, is the account whose identity covers the From address:
+	// its key signs (DKIM). The message stays the sending account's
+	// (quota, configuration set, events' sendingAccountId).
+	IdentityAccountID string `json:"identity_account_id,omitempty"`
+	SigningAccountID  string `json:"signing_account_id,omitempty"`
+	// ListManagement is the contact list (and topic) the message is sent
+	// for: API ListManagementOptions or X-SES-LIST-MANAGEMENT-OPTIONS.
+	ListManagement *ListManagement `json:"list_management,omitempty"`
+	// Unsubscribed are the recipients sending found unsubscribed from
+	// that list or topic: accepted, never delivered to, each a Bounce.
+	Unsubscribed []string `json:"unsubscribed,omitempty"`
+}
+
+// IdentityAccount is the account whose identities cover the message's
+// envelope sender: the owner's under sending authorization, else the
+// sender's.
+func (env *Envelope) IdentityAccount() string {
+	if env.IdentityAccountID != "" {
+		return env.IdentityAccountID
+	}
+	return env.AccountID
+}
+
+// SigningAccount is the account whose identities cover the From address,
+// whose DKIM key signs: the owner's under sending authorization, else the
+// sender's.
+func (env *Envelope) SigningAccount() string {
+	if env.SigningAccountID != "" {
+		return env.SigningAccountID
+	}
+	return env.AccountID
+}
+
+// ListManagement names a contact list and, optionally, one of its topics.
+type ListManagement struct {
+	ContactList string `json:"contact_list"`
+	Topic       string `json:"topic,omitempty"`
 }
 
 // Tag is one message tag.

@@ -21,6 +21,22 @@ type AccessKey struct {
 	Secret    string    `json:"secret_access_key"` // 40 chars base64-ish, decrypted
 	Active    bool      `json:"active"`
 	Created   time.Time `json:"created"`
+	// Name is the user name of the key's ARN (UserARN); "" = the key id.
+	Name string `json:"name,omitempty"`
+	// Policy is the key's IAM policy document as given ("" = none: the
+	// key may do whatever its account may). The store keeps it; parsing
+	// and enforcing it is sending's and api's business.
+	Policy string `json:"policy,omitempty"`
+}
+
+// UserARN is the key as an IAM user, as AWS's refusals name the caller:
+// arn:aws:iam::ACCOUNT:user/NAME.
+func (k AccessKey) UserARN() string {
+	name := k.Name
+	if name == "" {
+		name = k.ID
+	}
+	return "arn:aws:iam::" + k.AccountID + ":user/" + name
 }
 
 // idAttempts bounds retries on a random id that is already taken; with 10^12
@@ -97,6 +113,13 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 // CreateAccessKey adds an access key to an account (ErrNotFound if the
 // account does not exist).
 func (s *Store) CreateAccessKey(ctx context.Context, accountID string) (AccessKey, error) {
+	return s.CreateScopedAccessKey(ctx, accountID, "", "")
+}
+
+// CreateScopedAccessKey is CreateAccessKey with a name and a policy ("" =
+// none), stored with the key in one step: a key never exists, even for a
+// moment, with more rights than it was made with.
+func (s *Store) CreateScopedAccessKey(ctx context.Context, accountID, name, policy string) (AccessKey, error) {
 	var key AccessKey
 	err := s.inTx(ctx, "create access key", func(tx *sql.Tx) error {
 		var n int
@@ -108,7 +131,14 @@ func (s *Store) CreateAccessKey(ctx context.Context, accountID string) (AccessKe
 		}
 		var err error
 		key, err = s.insertAccessKey(ctx, tx, accountID, time.Now().UTC())
-		return err
+		if err != nil || (name == "" && policy == "") {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE access_keys SET name = ?, policy = ? WHERE id = ?`, name, policy, key.ID); err != nil {
+			return fmt.Errorf("store: create access key: %w", err)
+		}
+		key.Name, key.Policy = name, policy
+		return nil
 	})
 	return key, err
 }
@@ -138,8 +168,8 @@ func (s *Store) AccessKey(ctx context.Context, keyID string) (AccessKey, error) 
 	var active int
 	var created int64
 	err := s.reads.QueryRowContext(ctx,
-		`SELECT account_id, secret_sealed, active, created_at FROM access_keys WHERE id = ?`, keyID).
-		Scan(&k.AccountID, &sealed, &active, &created)
+		`SELECT account_id, secret_sealed, active, created_at, name, policy FROM access_keys WHERE id = ?`, keyID).
+		Scan(&k.AccountID, &sealed, &active, &created, &k.Name, &k.Policy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AccessKey{}, fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
 	}
@@ -157,7 +187,7 @@ func (s *Store) AccessKey(ctx context.Context, keyID string) (AccessKey, error) 
 // AccessKeys lists an account's keys, oldest first, secrets decrypted.
 func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]AccessKey, error) {
 	rows, err := s.reads.QueryContext(ctx,
-		`SELECT id, secret_sealed, active, created_at FROM access_keys WHERE account_id = ? ORDER BY created_at, id`, accountID)
+		`SELECT id, secret_sealed, active, created_at, name, policy FROM access_keys WHERE account_id = ? ORDER BY created_at, id`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("store: access keys of %s: %w", accountID, err)
 	}
@@ -168,7 +198,7 @@ func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]AccessKey, 
 		var sealed string
 		var active int
 		var created int64
-		if err := rows.Scan(&k.ID, &sealed, &active, &created); err != nil {
+		if err := rows.Scan(&k.ID, &sealed, &active, &created, &k.Name, &k.Policy); err != nil {
 			return nil, fmt.Errorf("store: access keys of %s: %w", accountID, err)
 		}
 		if k.Secret, err = s.openSecret(k.ID, sealed); err != nil {
@@ -189,6 +219,19 @@ func (s *Store) SetAccessKeyActive(ctx context.Context, keyID string, active boo
 	res, err := s.writes.ExecContext(ctx, `UPDATE access_keys SET active = ? WHERE id = ?`, boolDB(active), keyID)
 	if err != nil {
 		return fmt.Errorf("store: set access key %s active: %w", keyID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+	}
+	return nil
+}
+
+// SetAccessKeyPolicy replaces a key's policy; "" removes it, giving the
+// key its account's full rights again (ErrNotFound if the key is unknown).
+func (s *Store) SetAccessKeyPolicy(ctx context.Context, keyID, policy string) error {
+	res, err := s.writes.ExecContext(ctx, `UPDATE access_keys SET policy = ? WHERE id = ?`, policy, keyID)
+	if err != nil {
+		return fmt.Errorf("store: set access key %s policy: %w", keyID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)

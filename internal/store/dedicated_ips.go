@@ -33,6 +33,26 @@ type DedicatedIPSetting struct {
 	IP               string // canonical text
 	PoolName         string // "" for none
 	WarmupPercentage int
+	// WarmupSet is when WarmupPercentage was last set (zero: never).
+	WarmupSet time.Time
+}
+
+// WarmupPlanDays is how long SES's automatic warm-up plan takes an address
+// from nothing to its full daily volume ("over 45 days", SES's
+// announcement of automatic warm-up).
+const WarmupPlanDays = 45
+
+// Percentage is the address's warm-up percentage at now: as set, or, with
+// the account's automatic warm-up on, advanced from the value set by
+// 100/WarmupPlanDays a day since it was set (SES ramps an address over its
+// plan by itself), never past 100.
+func (d DedicatedIPSetting) Percentage(auto bool, now time.Time) int {
+	p := d.WarmupPercentage
+	if !auto || p >= 100 || d.WarmupSet.IsZero() || !now.After(d.WarmupSet) {
+		return p
+	}
+	days := int(now.Sub(d.WarmupSet) / (24 * time.Hour))
+	return min(100, p+days*100/WarmupPlanDays)
 }
 
 // ResourceDedicatedIPPool is the tag type of pools.
@@ -133,7 +153,7 @@ func (s *Store) DeleteDedicatedIPPool(ctx context.Context, accountID, region, na
 // DedicatedIPSettings is what the account set about its addresses, by
 // address (an address it set nothing about is absent).
 func (s *Store) DedicatedIPSettings(ctx context.Context, accountID, region string) (map[string]DedicatedIPSetting, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT ip, pool_name, warmup_percentage FROM dedicated_ips
+	rows, err := s.reads.QueryContext(ctx, `SELECT ip, pool_name, warmup_percentage, warmup_set_at FROM dedicated_ips
 		WHERE account_id = ? AND region = ?`, accountID, region)
 	if err != nil {
 		return nil, fmt.Errorf("store: dedicated IPs of %s in %s: %w", accountID, region, err)
@@ -142,8 +162,12 @@ func (s *Store) DedicatedIPSettings(ctx context.Context, accountID, region strin
 	out := map[string]DedicatedIPSetting{}
 	for rows.Next() {
 		var d DedicatedIPSetting
-		if err := rows.Scan(&d.IP, &d.PoolName, &d.WarmupPercentage); err != nil {
+		var set int64
+		if err := rows.Scan(&d.IP, &d.PoolName, &d.WarmupPercentage, &set); err != nil {
 			return nil, fmt.Errorf("store: dedicated IPs of %s in %s: %w", accountID, region, err)
+		}
+		if set != 0 {
+			d.WarmupSet = fromDB(set)
 		}
 		out[d.IP] = d
 	}
@@ -170,11 +194,13 @@ func (s *Store) PutDedicatedIPInPool(ctx context.Context, accountID, region, ip,
 	})
 }
 
-// SetDedicatedIPWarmup sets ip's warm-up percentage for the account.
-func (s *Store) SetDedicatedIPWarmup(ctx context.Context, accountID, region, ip string, percentage int) error {
-	if _, err := s.writes.ExecContext(ctx, `INSERT INTO dedicated_ips (account_id, region, ip, pool_name, warmup_percentage)
-		VALUES (?, ?, ?, '', ?) ON CONFLICT (account_id, region, ip) DO UPDATE SET warmup_percentage = excluded.warmup_percentage`,
-		accountID, region, ip, percentage); err != nil {
+// SetDedicatedIPWarmup sets ip's warm-up percentage for the account, as of
+// at (where automatic warm-up advances it from).
+func (s *Store) SetDedicatedIPWarmup(ctx context.Context, accountID, region, ip string, percentage int, at time.Time) error {
+	if _, err := s.writes.ExecContext(ctx, `INSERT INTO dedicated_ips (account_id, region, ip, pool_name, warmup_percentage, warmup_set_at)
+		VALUES (?, ?, ?, '', ?, ?) ON CONFLICT (account_id, region, ip) DO UPDATE SET warmup_percentage = excluded.warmup_percentage,
+		warmup_set_at = excluded.warmup_set_at`,
+		accountID, region, ip, percentage, toDB(at)); err != nil {
 		return fmt.Errorf("store: warm-up of dedicated IP %s of %s in %s: %w", ip, accountID, region, err)
 	}
 	return nil
@@ -200,4 +226,64 @@ func (s *Store) SetDedicatedIPAutoWarmup(ctx context.Context, accountID, region 
 		return fmt.Errorf("store: automatic warm-up of %s in %s: %w", accountID, region, err)
 	}
 	return nil
+}
+
+// ReserveDedicatedIPSends counts n more recipients sent from ip by the
+// account on day (UTC, "2006-01-02") if the day's count is still below
+// limit, and says whether it did: delivery asks before each transaction
+// from an address in warm-up, so concurrent deliveries cannot together go
+// past the cap. The transaction that reaches the cap goes whole (it may
+// pass the cap by up to n-1): refusing one larger than the room left would
+// keep a many-recipient message from a small cap for ever. A new day's
+// first reservation drops the rows of days past.
+func (s *Store) ReserveDedicatedIPSends(ctx context.Context, accountID, region, ip, day string, n, limit int) (bool, error) {
+	what := fmt.Sprintf("warm-up count of dedicated IP %s of %s in %s on %s", ip, accountID, region, day)
+	ok := false
+	err := s.inTx(ctx, what, func(tx *sql.Tx) error {
+		var sent int
+		err := tx.QueryRowContext(ctx, `SELECT sent FROM dedicated_ip_sends WHERE account_id = ? AND region = ? AND ip = ? AND day = ?`,
+			accountID, region, ip, day).Scan(&sent)
+		fresh := errors.Is(err, sql.ErrNoRows)
+		if err != nil && !fresh {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		if sent >= limit {
+			return nil
+		}
+		if fresh {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM dedicated_ip_sends WHERE day < ?`, day); err != nil {
+				return fmt.Errorf("store: %s: %w", what, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dedicated_ip_sends (account_id, region, ip, day, sent) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, region, ip, day) DO UPDATE SET sent = sent + excluded.sent`,
+			accountID, region, ip, day, n); err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		ok = true
+		return nil
+	})
+	return ok, err
+}
+
+// ReturnDedicatedIPSends gives back n reserved recipients that were not
+// sent after all (the receiver refused them or could not be reached).
+func (s *Store) ReturnDedicatedIPSends(ctx context.Context, accountID, region, ip, day string, n int) error {
+	if _, err := s.writes.ExecContext(ctx, `UPDATE dedicated_ip_sends SET sent = MAX(sent - ?, 0)
+		WHERE account_id = ? AND region = ? AND ip = ? AND day = ?`, n, accountID, region, ip, day); err != nil {
+		return fmt.Errorf("store: warm-up count of dedicated IP %s of %s in %s on %s: %w", ip, accountID, region, day, err)
+	}
+	return nil
+}
+
+// DedicatedIPSends is how many recipients the account sent from ip on day
+// while it was in warm-up.
+func (s *Store) DedicatedIPSends(ctx context.Context, accountID, region, ip, day string) (int, error) {
+	var n int
+	err := s.reads.QueryRowContext(ctx, `SELECT sent FROM dedicated_ip_sends WHERE account_id = ? AND region = ? AND ip = ? AND day = ?`,
+		accountID, region, ip, day).Scan(&n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: warm-up count of dedicated IP %s of %s in %s on %s: %w", ip, accountID, region, day, err)
+	}
+	return n, nil
 }

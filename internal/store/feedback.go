@@ -23,12 +23,15 @@ type SentMessage struct {
 	FeedbackTo       string // where DSNs and complaints go; '' = Source
 	ConfigurationSet string
 	BounceDomain     string // the domain of the MAIL FROM address it was sent with
-	Created          time.Time
+	// IdentityAccountID is the owner of the identity it was sent as
+	// (sending authorization); "" = AccountID.
+	IdentityAccountID string
+	Created           time.Time
 }
 
 func addSentMessages(ctx context.Context, tx *sql.Tx, ms []SentMessage) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sent_messages (message_id, account_id, region, source,
-		recipients, feedback_to, configuration_set, bounce_domain, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		recipients, feedback_to, configuration_set, bounce_domain, created_at, identity_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (message_id) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("store: add sent messages: %w", err)
@@ -37,7 +40,7 @@ func addSentMessages(ctx context.Context, tx *sql.Tx, ms []SentMessage) error {
 	for _, m := range ms {
 		if _, err := stmt.ExecContext(ctx, m.MessageID, m.AccountID, m.Region, m.Source,
 			strings.ToLower(strings.Join(m.Recipients, "\n")), m.FeedbackTo,
-			m.ConfigurationSet, strings.ToLower(m.BounceDomain), toDB(m.Created)); err != nil {
+			m.ConfigurationSet, strings.ToLower(m.BounceDomain), toDB(m.Created), m.IdentityAccountID); err != nil {
 			return fmt.Errorf("store: add sent message %s: %w", m.MessageID, err)
 		}
 	}
@@ -50,12 +53,12 @@ func (s *Store) GetSentMessage(ctx context.Context, messageID string) (SentMessa
 	var created int64
 	var rcpts string
 	st, err := s.readStmt(ctx, `SELECT message_id, account_id, region, source, recipients, feedback_to,
-		configuration_set, bounce_domain, created_at FROM sent_messages WHERE message_id = ?`)
+		configuration_set, bounce_domain, created_at, identity_account_id FROM sent_messages WHERE message_id = ?`)
 	if err != nil {
 		return SentMessage{}, false, fmt.Errorf("store: sent message %s: %w", messageID, err)
 	}
 	err = st.QueryRowContext(ctx, messageID).Scan(&m.MessageID, &m.AccountID, &m.Region, &m.Source, &rcpts,
-		&m.FeedbackTo, &m.ConfigurationSet, &m.BounceDomain, &created)
+		&m.FeedbackTo, &m.ConfigurationSet, &m.BounceDomain, &created, &m.IdentityAccountID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SentMessage{}, false, nil
 	}

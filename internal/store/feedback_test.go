@@ -13,7 +13,8 @@ func TestSentMessagesKeptOncePrunedByAge(t *testing.T) {
 	old := SentMessage{MessageID: "m-old", AccountID: "111122223333", Region: "us-east-1", Source: "a@example.com",
 		BounceDomain: "Bounce.Example.NET", Created: time.Unix(1000, 0)}
 	young := SentMessage{MessageID: "m-young", AccountID: "111122223333", Region: "eu-west-1", Source: "b@example.com",
-		Recipients: []string{"x@example.net", "y@example.org"}, FeedbackTo: "fb@example.com", ConfigurationSet: "cs", BounceDomain: "mail.example.com", Created: time.Unix(5000, 0)}
+		Recipients: []string{"x@example.net", "y@example.org"}, FeedbackTo: "fb@example.com", ConfigurationSet: "cs", BounceDomain: "mail.example.com", Created: time.Unix(5000, 0),
+		IdentityAccountID: "444455556666"}
 	if err := s.RecordOutcomes(ctx, Outcomes{Sent: []SentMessage{old, young}}); err != nil {
 		t.Fatal(err)
 	}

@@ -180,6 +180,9 @@ func (s *Store) DeleteIdentity(ctx context.Context, accountID, region, name stri
 			accountID, region, IdentityKey(name)); err != nil {
 			return fmt.Errorf("store: delete identity %s of %s in %s: %w", name, accountID, region, err)
 		}
+		if err := deleteIdentityPolicies(ctx, tx, accountID, region, IdentityKey(name)); err != nil {
+			return err
+		}
 		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceIdentity, Name: name})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -126,5 +127,24 @@ func TestCheckSchemaEmptyDataDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, dbFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("CheckSchema created the database (stat: %v)", err)
+	}
+}
+
+// docs/upgrading.md's schema table names every migration, so an operator
+// can tell what a schema version holds.
+func TestUpgradingDocListsEveryMigration(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/upgrading.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if row := fmt.Sprintf("| %d | %s |", m.version, m.name); !strings.Contains(string(doc), row) {
+			t.Errorf("docs/upgrading.md has no row %q", row)
+		}
 	}
 }

@@ -19,7 +19,11 @@ type OutboxEvent struct {
 	ConfigurationSet string
 	Source           string
 	RemoteIP         string // the receiving MTA's address, for identity notifications
-	Record           []byte // JSON
+	// IdentityAccountID is the account whose identity covers Source when
+	// it is not AccountID (sending authorization): its identity
+	// notifications apply. "" = AccountID.
+	IdentityAccountID string
+	Record            []byte // JSON
 	// Counts is what the event adds to its account's send statistics
 	// (GetSendStatistics, reputation), in the bucket of Created. The
 	// statistics change in the transaction that inserts the event, and only
@@ -40,7 +44,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []OutboxEvent) error {
 
 func appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO event_outbox (event_key, account_id, region, message_id,
-		event_type, configuration_set, source, remote_ip, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		event_type, configuration_set, source, remote_ip, record, created_at, identity_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_key) DO NOTHING`)
 	if err != nil {
 		return fmt.Errorf("store: append events: %w", err)
@@ -49,7 +53,7 @@ func appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
 	var tally statsTally
 	for _, e := range evs {
 		res, err := stmt.ExecContext(ctx, e.Key, e.AccountID, e.Region, e.MessageID, e.EventType,
-			e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created))
+			e.ConfigurationSet, e.Source, e.RemoteIP, string(e.Record), toDB(e.Created), e.IdentityAccountID)
 		if err != nil {
 			return fmt.Errorf("store: append event %s: %w", e.Key, err)
 		}
@@ -140,8 +144,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes) error {
 
 // EventsAfter returns up to limit outbox events with Seq > after, in order.
 func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]OutboxEvent, error) {
-	st, err := s.readStmt(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
+	st, err := s.readStmt(ctx, `SELECT `+eventColumns+` FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
 	}
@@ -155,14 +158,18 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]Outb
 // MessageEvents returns the outbox events of one message in the order
 // they were made.
 func (s *Store) MessageEvents(ctx context.Context, accountID, region, messageID string) ([]OutboxEvent, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at FROM event_outbox
+	rows, err := s.reads.QueryContext(ctx, `SELECT `+eventColumns+` FROM event_outbox
 		WHERE message_id = ? AND account_id = ? AND region = ? ORDER BY seq`, messageID, accountID, region)
 	if err != nil {
 		return nil, fmt.Errorf("store: events of %s: %w", messageID, err)
 	}
 	return scanEvents(rows)
 }
+
+// eventColumns are the event_outbox columns scanEvents reads, in its order:
+// every query that hands rows to scanEvents selects exactly these.
+const eventColumns = `seq, event_key, account_id, region, message_id, event_type,
+	configuration_set, source, remote_ip, record, created_at, identity_account_id`
 
 func scanEvents(rows *sql.Rows) ([]OutboxEvent, error) {
 	defer rows.Close()
@@ -172,7 +179,7 @@ func scanEvents(rows *sql.Rows) ([]OutboxEvent, error) {
 		var rec string
 		var created int64
 		if err := rows.Scan(&e.Seq, &e.Key, &e.AccountID, &e.Region, &e.MessageID, &e.EventType,
-			&e.ConfigurationSet, &e.Source, &e.RemoteIP, &rec, &created); err != nil {
+			&e.ConfigurationSet, &e.Source, &e.RemoteIP, &rec, &created, &e.IdentityAccountID); err != nil {
 			return nil, fmt.Errorf("store: read events: %w", err)
 		}
 		e.Record, e.Created = []byte(rec), fromDB(created)

@@ -45,8 +45,7 @@ func (s *Store) TrackingKey(ctx context.Context) ([]byte, error) {
 // take their mail object from it, since the message itself has left the
 // spool by the time it is opened.
 func (s *Store) SendEvent(ctx context.Context, messageID string) (OutboxEvent, error) {
-	rows, err := s.reads.QueryContext(ctx, `SELECT seq, event_key, account_id, region, message_id, event_type,
-		configuration_set, source, remote_ip, record, created_at FROM event_outbox
+	rows, err := s.reads.QueryContext(ctx, `SELECT `+eventColumns+` FROM event_outbox
 		WHERE message_id = ? AND event_type = 'Send' ORDER BY seq LIMIT 1`, messageID)
 	if err != nil {
 		return OutboxEvent{}, fmt.Errorf("store: send event of %s: %w", messageID, err)

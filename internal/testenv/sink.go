@@ -55,6 +55,9 @@ type SinkMessage struct {
 	Recipients []string
 	Data       []byte
 	TLS        bool
+	// Peer is the address the message came from and Helo the name the
+	// client gave in EHLO/HELO (source addresses, pools).
+	Peer, Helo string
 }
 
 // Sink is a running test MX.
@@ -215,8 +218,10 @@ func (ss *sinkSession) Data(r io.Reader) error {
 		return replyError(ss.sink.opt.RejectData)
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
+	peer, _, _ := net.SplitHostPort(ss.conn.Conn().RemoteAddr().String())
 	ss.sink.mu.Lock()
-	ss.sink.msgs = append(ss.sink.msgs, SinkMessage{From: ss.from, Recipients: ss.rcpt, Data: b, TLS: isTLS})
+	ss.sink.msgs = append(ss.sink.msgs, SinkMessage{From: ss.from, Recipients: ss.rcpt, Data: b, TLS: isTLS,
+		Peer: peer, Helo: ss.conn.Hostname()})
 	ss.sink.mu.Unlock()
 	return nil
 }

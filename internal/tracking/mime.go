@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
@@ -28,11 +29,27 @@ func (rw *Rewriter) Message(msg []byte) ([]byte, error) {
 	if rw.OpenURL == "" && rw.ClickURL == nil {
 		return nil, nil
 	}
-	out, changed, err := rw.entity(msg, 0)
+	return RewriteParts(msg, []string{"text/html"}, func(_ string, body []byte) []byte { return rw.HTML(body) })
+}
+
+// RewriteParts is Message's walk for any rewrite of text parts: fn gets
+// each part of one of the media types (text/plain, text/html) that is not
+// an attachment, decoded, and returns it, changed or not; other parts are
+// not even decoded. It returns the new message, or nil when fn changed
+// nothing. The same rules hold: only changed parts are re-encoded, in
+// their own Content-Transfer-Encoding.
+func RewriteParts(msg []byte, types []string, fn func(mediaType string, decoded []byte) []byte) ([]byte, error) {
+	out, changed, err := partWalk{types, fn}.entity(msg, 0)
 	if err != nil || !changed {
 		return nil, err
 	}
 	return out, nil
+}
+
+// partWalk rewrites the decoded text parts of the given media types.
+type partWalk struct {
+	types []string
+	fn    func(mediaType string, decoded []byte) []byte
 }
 
 // MayHaveHTML says whether msg could have an HTML part to rewrite: whether
@@ -52,16 +69,20 @@ func MayHaveHTML(msg []byte) bool {
 }
 
 // entity rewrites one MIME entity (header + body).
-func (rw *Rewriter) entity(b []byte, depth int) ([]byte, bool, error) {
+func (rw partWalk) entity(b []byte, depth int) ([]byte, bool, error) {
 	hdrLen, h, err := readHeader(b)
 	if err != nil {
 		// Not a header section go-message reads: nothing to rewrite safely.
 		return nil, false, nil
 	}
 	body := b[hdrLen:]
-	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		ct = "text/plain" // RFC 2045 §5.2's default
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, false, nil // RFC 2045's default, text/plain, or unreadable: not HTML
+		return nil, false, nil // unreadable: left alone
 	}
 	switch {
 	case strings.HasPrefix(mt, "multipart/"):
@@ -73,7 +94,7 @@ func (rw *Rewriter) entity(b []byte, depth int) ([]byte, bool, error) {
 			return nil, false, err
 		}
 		return concat(b[:hdrLen], nb), true, nil
-	case mt == "text/html":
+	case slices.Contains(rw.types, mt):
 		if disp, _, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && disp == "attachment" {
 			return nil, false, nil
 		}
@@ -86,11 +107,11 @@ func (rw *Rewriter) entity(b []byte, depth int) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, nil // broken encoding: sent as it came
 		}
-		html := rw.HTML(decoded)
-		if bytes.Equal(html, decoded) {
+		out := rw.fn(mt, decoded)
+		if bytes.Equal(out, decoded) {
 			return nil, false, nil
 		}
-		enc, err := encode(cte, html, eolOf(b[:hdrLen]))
+		enc, err := encode(cte, out, eolOf(b[:hdrLen]))
 		if err != nil {
 			return nil, false, err
 		}
@@ -116,7 +137,7 @@ func readHeader(b []byte) (int, textproto.Header, error) {
 // again with its writer would re-encode the ones left alone, so the
 // delimiter lines (RFC 2046 §5.1.1) are found here and only the rewritten
 // parts' bytes change.
-func (rw *Rewriter) multipart(body []byte, boundary string, depth int) ([]byte, bool, error) {
+func (rw partWalk) multipart(body []byte, boundary string, depth int) ([]byte, bool, error) {
 	parts := partSpans(body, boundary)
 	var out []byte
 	last, changed := 0, false
