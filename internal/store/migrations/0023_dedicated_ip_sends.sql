@@ -1,4 +1,4 @@
--- 0024: dedicated IPs as real source addresses (issue 11, item 4).
+-- 0023: dedicated IPs as real source addresses (issue 11, item 4).
 -- dedicated_ip_sends counts, per account, address and UTC day, the
 -- recipients delivery sent from an address while the account had it in
 -- warm-up (percentage below 100): the cap is that percentage of

@@ -1,4 +1,4 @@
--- 0025: SES v2 import and export jobs (issue 11, item 6), per account and
+-- 0024: SES v2 import and export jobs (issue 11, item 6), per account and
 -- region as in SES. A job is its request as given (JSON of the API's
 -- ImportDestination/ImportDataSource or ExportDataSource/ExportDestination)
 -- and its progress; the objects it reads and writes live in the configured

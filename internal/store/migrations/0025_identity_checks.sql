@@ -1,4 +1,4 @@
--- 0026: what GetEmailIdentity's VerificationInfo reports of an identity's
+-- 0025: what GetEmailIdentity's VerificationInfo reports of an identity's
 -- verification (issue 11, item 7): when the verifier last checked it
 -- (a domain's DNS records; an address's link followed or expired), when a
 -- check last succeeded, and why the last one failed (SES's
