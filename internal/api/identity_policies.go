@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 
 	"sesame/internal/policy"
+	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -44,12 +44,6 @@ func (s *Server) registerIdentityPolicies() {
 	s.handleV1("DeleteIdentityPolicy", s.deleteIdentityPolicyV1)
 }
 
-// IdentityARN is SES's ARN of an identity: what a policy's Resource names
-// and what a delegate passes as SourceArn.
-func IdentityARN(region, accountID, name string) string {
-	return fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", region, accountID, name)
-}
-
 // putIdentityPolicy validates and writes one policy of the caller's
 // identity name (an identity name or, in v1, its ARN).
 func (s *Server) putIdentityPolicy(ctx context.Context, name, policyName, doc string, how store.PolicyWrite) error {
@@ -61,7 +55,7 @@ func (s *Server) putIdentityPolicy(ctx context.Context, name, policyName, doc st
 		return err
 	}
 	p := principal(ctx)
-	if _, err := policy.Parse(doc, policy.Identity, IdentityARN(p.Region, p.AccountID, d.Name)); err != nil {
+	if _, err := policy.Parse(doc, policy.Identity, sending.IdentityARN(p.Region, p.AccountID, d.Name)); err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {
 			return seserr.InvalidPolicy(pe.Why)

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"sesame/internal/policy"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -69,7 +70,7 @@ type taggedResource struct {
 func parseResourceArn(arn string) (taggedResource, error) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "ses" ||
-		parts[3] == "" || !validAccountID(parts[4]) {
+		parts[3] == "" || !policy.IsAccountID(parts[4]) {
 		return taggedResource{}, seserr.InvalidResourceArn(arn)
 	}
 	typ, name, ok := strings.Cut(parts[5], "/")
@@ -78,18 +79,6 @@ func parseResourceArn(arn string) (taggedResource, error) {
 		return taggedResource{}, seserr.InvalidResourceArn(arn)
 	}
 	return taggedResource{kind: kind, Resource: store.Resource{AccountID: parts[4], Region: parts[3], Type: kind.typ, Name: name}}, nil
-}
-
-func validAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // callersResource parses arn and checks it is the caller's: for another

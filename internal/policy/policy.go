@@ -288,7 +288,7 @@ func parsePrincipal(v json.RawMessage) ([]string, error) {
 		switch k {
 		case "AWS":
 			for _, p := range list {
-				if p != "*" && !isAccountID(p) && !strings.HasPrefix(p, "arn:aws:iam::") {
+				if p != "*" && !IsAccountID(p) && !strings.HasPrefix(p, "arn:aws:iam::") {
 					return nil, invalid("Principal AWS %q is neither an account id nor an IAM ARN", p)
 				}
 				out = append(out, p)
@@ -306,7 +306,8 @@ func parsePrincipal(v json.RawMessage) ([]string, error) {
 	return out, nil
 }
 
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is an AWS account id: twelve digits.
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}
@@ -430,7 +431,7 @@ func matchesPrincipal(list []string, r *Request) bool {
 		switch {
 		case p == "*":
 			return true
-		case isAccountID(p):
+		case IsAccountID(p):
 			if p == r.Principal {
 				return true
 			}

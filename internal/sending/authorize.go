@@ -90,7 +90,7 @@ func parseIdentityARN(raw string) (identityARN, bool) {
 		return identityARN{}, false
 	}
 	name, ok := strings.CutPrefix(parts[5], "identity/")
-	if !ok || name == "" || len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+	if !ok || name == "" || !policy.IsAccountID(parts[4]) {
 		return identityARN{}, false
 	}
 	return identityARN{raw: raw, region: parts[3], account: parts[4], name: name}, true
