@@ -14,7 +14,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"strings"
 )
@@ -56,15 +56,21 @@ const sigBytes = 16 // 128 bits of HMAC-SHA256, as tracking's
 
 // URL is the link for t under base (scheme://host[:port], no path):
 // base/_sesame/unsubscribe?t=<payload>.<signature>, the payload the
-// token's fields as a base64url JSON array. One URL serves the one-click
+// token's fields, length-prefixed, in base64url. One URL serves the one-click
 // POST and the preference page alike.
 func (l *Links) URL(base string, t Token) string {
 	return strings.TrimSuffix(base, "/") + Path + "?t=" + l.Encode(t)
 }
 
-// Encode is the token's signed form (the t query parameter).
+// Encode is the token's signed form (the t query parameter). The fields
+// are length-prefixed bytes, not JSON, so any address reads back exactly
+// as it was (JSON would turn invalid UTF-8 into U+FFFD: another address).
 func (l *Links) Encode(t Token) string {
-	b, _ := json.Marshal([]string{t.AccountID, t.Region, t.List, t.Topic, t.Email, t.MessageID}) // strings: cannot fail
+	var b []byte
+	for _, f := range [...]string{t.AccountID, t.Region, t.List, t.Topic, t.Email, t.MessageID} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
 	payload := base64.RawURLEncoding.EncodeToString(b)
 	return payload + "." + l.sign(payload)
 }
@@ -79,8 +85,15 @@ func (l *Links) Parse(s string) (Token, error) {
 	if err != nil {
 		return Token{}, ErrInvalid
 	}
-	var f []string
-	if err := json.Unmarshal(b, &f); err != nil || len(f) != 6 || f[0] == "" || f[2] == "" || f[4] == "" {
+	var f [6]string
+	for i := range f {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return Token{}, ErrInvalid
+		}
+		f[i], b = string(b[k:k+int(n)]), b[k+int(n):]
+	}
+	if len(b) != 0 || f[0] == "" || f[2] == "" || f[4] == "" {
 		return Token{}, ErrInvalid
 	}
 	return Token{AccountID: f[0], Region: f[1], List: f[2], Topic: f[3], Email: f[4], MessageID: f[5]}, nil
