@@ -108,15 +108,24 @@ func covers(name, addr string) bool {
 }
 
 // authorize checks the ARNs of the submission and its headers (none: the
-// zero delegation). req is the send as the owner's policies see it (its
-// Resource is set per ARN), addrs every address the message sends as
-// (envelope sender, From, Sender, Return-Path).
-func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, req policy.Request, addrs []string) (delegation, error) {
+// zero delegation). The message sends as the envelope sender, the header
+// senders (From, Sender) and feedbackTo (the Return-Path); request builds
+// the send as the owner's policies see it (its Resource is set per ARN),
+// only when there is an ARN to decide.
+func (s *Sender) authorize(ctx context.Context, sub *Submission, h *header, senders []string, feedbackTo string, request func() policy.Request) (delegation, error) {
 	var d delegation
 	arns, err := slotARNs(sub, h)
 	if err != nil || len(arns) == 0 {
 		return d, err
 	}
+	addrs := senders
+	if sub.MailFrom != "" {
+		addrs = append([]string{sub.MailFrom}, senders...)
+	}
+	if feedbackTo != "" && feedbackTo != sub.MailFrom {
+		addrs = append(addrs[:len(addrs):len(addrs)], feedbackTo)
+	}
+	req := request()
 	user := "arn:aws:iam::" + sub.AccountID + ":root"
 	d.covered = map[string]coverage{}
 	for _, a := range arns {

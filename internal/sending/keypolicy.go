@@ -31,7 +31,7 @@ const smtpOperation = "SendSmtpEmail"
 // call's or X-SES-CONFIGURATION-SET's; not an identity's default) needs
 // the action allowed on that set too, as IAM asks of every resource a
 // send names; the identity is decided first.
-func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, r policy.Request, configSet string) error {
+func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, request func() policy.Request, configSet string) error {
 	keyID := sub.Meta.CallerIdentity
 	if keyID == "" {
 		return nil
@@ -49,6 +49,7 @@ func (s *Sender) checkKeyPolicy(ctx context.Context, sub *Submission, r policy.R
 	if !k.Scoped() {
 		return nil
 	}
+	r := request()
 	if err := k.Authorize(r); err != nil || configSet == "" {
 		return err
 	}

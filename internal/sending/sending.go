@@ -316,32 +316,34 @@ func (s *Sender) admit(ctx context.Context, sub *Submission) (admission, error) 
 		return a, seserr.TemporaryFailure().Wrap(fmt.Errorf("sending: identities of %s in %s: %w", sub.AccountID, sub.Region, err))
 	}
 	// The send as IAM sees it, for the owner's policies (sending
-	// authorization) and the caller's key policy.
-	req := s.sendRequest(sub, &a.header, senders, ids)
-	if a.meta.FeedbackTo != "" {
-		req.FeedbackAddress = a.meta.FeedbackTo // the Return-Path header's too
+	// authorization) and the caller's key policy: built only when one of
+	// them asks, as most sends name no ARN and come with an unscoped key.
+	request := func() policy.Request {
+		req := s.sendRequest(sub, &a.header, senders, ids)
+		if a.meta.FeedbackTo != "" {
+			req.FeedbackAddress = a.meta.FeedbackTo // the Return-Path header's too
+		}
+		return req
 	}
-	addrs := senders
-	if sub.MailFrom != "" {
-		addrs = append([]string{sub.MailFrom}, senders...)
-	}
-	if fb := a.meta.FeedbackTo; fb != "" && fb != sub.MailFrom {
-		addrs = append(addrs, fb)
-	}
-	dlg, err := s.authorize(ctx, sub, &a.header, req, addrs)
+	dlg, err := s.authorize(ctx, sub, &a.header, senders, a.meta.FeedbackTo, request)
 	if err != nil {
 		return a, err
 	}
 	// Whose identities the envelope sender and the From address are (the
 	// first for MAIL FROM, events and notifications, the second signs).
 	a.meta.IdentityAccountID = dlg.accountOf(sub.MailFrom, sub.AccountID)
+	keyRequest := request
 	if len(senders) > 0 {
 		a.meta.SigningAccountID = dlg.accountOf(senders[0], sub.AccountID)
 		if c, ok := dlg.covered[senders[0]]; ok {
-			req.Resource = c.arn // a delegate's key acts on the owner's identity
+			keyRequest = func() policy.Request {
+				req := request()
+				req.Resource = c.arn // a delegate's key acts on the owner's identity
+				return req
+			}
 		}
 	}
-	if err := s.checkKeyPolicy(ctx, sub, req, a.meta.ConfigurationSet); err != nil {
+	if err := s.checkKeyPolicy(ctx, sub, keyRequest, a.meta.ConfigurationSet); err != nil {
 		return a, err
 	}
 	if err := s.checkIdentities(ids, sub, senders, set.Production, &dlg); err != nil {
