@@ -43,6 +43,7 @@ type Config struct {
 	SNS          SNS          `toml:"sns"`
 	Accounts     Accounts     `toml:"accounts"`
 	S3           S3           `toml:"s3"`
+	Receiving    Receiving    `toml:"receiving"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -411,6 +412,7 @@ func Default() Config {
 		},
 		Reputation: defaultReputation(),
 		S3:         defaultS3(),
+		Receiving:  defaultReceiving(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 	}
 }
@@ -634,6 +636,9 @@ func (c *Config) Validate() error {
 		if !validDomain(ns) {
 			return bad("dns.nameservers", "%q is not a host name like \"ns1.example.net\"", ns)
 		}
+	}
+	if err := c.Receiving.validate(c.Regions, bad); err != nil {
+		return err
 	}
 	if err := c.S3.validate(bad); err != nil {
 		return err
