@@ -22,9 +22,11 @@ import (
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
 	"sesame/internal/events"
+	"sesame/internal/feedback"
 	"sesame/internal/importexport"
 	"sesame/internal/lowprio"
 	"sesame/internal/mailmsg"
+	"sesame/internal/objstore"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
 	"sesame/internal/sdnotify"
@@ -196,7 +198,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// Import and export jobs reach only the configured [s3] endpoint;
 	// without one they are refused.
 	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
-		S3: importexport.S3Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
+		S3: objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
 			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
@@ -264,7 +266,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		closeAll()
 		return err
 	}
-	fbL, err := bindFeedback(cfg, recorder, tlsConf, log)
+	var fbHandler feedback.Handler
+	if cfg.Delivery.Mode == "mx" {
+		fbHandler = recorder
+	}
+	fbL, err := bindInbound(cfg, fbHandler, nil, tlsConf, log)
 	if err != nil {
 		closeAll()
 		dnsL.close()
@@ -295,7 +301,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	errc := make(chan error, len(smtpLs)+len(cfg.Feedback.Listen)+7)
+	errc := make(chan error, len(smtpLs)+fbL.count()+8)
 	for _, l := range smtpLs {
 		go func() { errc <- smtpServer.Serve(l.l, l.implicit) }()
 	}

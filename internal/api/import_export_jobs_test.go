@@ -19,6 +19,7 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/importexport"
+	"sesame/internal/objstore"
 	"sesame/internal/store"
 	"sesame/internal/waitfor"
 )
@@ -50,7 +51,7 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(s3srv.Close)
 	clk := clock.NewFake(time.Now())
-	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, S3: importexport.S3Config{Endpoint: s3srv.URL,
+	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, S3: objstore.Config{Endpoint: s3srv.URL,
 		Region: "us-east-1", AccessKeyID: "AKIDJOBS", SecretAccessKey: "secret", PathStyle: true}})
 	t.Cleanup(jobs.Close)
 	srv := New(Config{Store: st, Regions: []string{"eu-west-1", "us-east-1"}, Clock: clk, Jobs: jobs})

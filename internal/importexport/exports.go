@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sesame/internal/events"
+	"sesame/internal/objstore"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -61,8 +62,8 @@ func (r *Runner) runExport(ctx context.Context, j store.DataJob) (progress, erro
 	if req.ExportDestination.DataFormat == FormatJSON {
 		body, ctype = t.jsonLines(), "application/x-ndjson"
 	}
-	if err := r.obj.put(ctx, dest, body, ctype); err != nil {
-		p.errMessage = seserr.JobWriteFailed(s3ErrorCode(err))
+	if err := r.obj.Put(ctx, dest.Bucket, dest.Key, body, ctype); err != nil {
+		p.errMessage = seserr.JobWriteFailed(objstore.ErrorCode(err))
 		return p, err
 	}
 	p.exported = int64(len(t.rows))

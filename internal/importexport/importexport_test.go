@@ -19,6 +19,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"sesame/internal/events"
+	"sesame/internal/objstore"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 	"sesame/internal/waitfor"
@@ -35,7 +36,7 @@ const (
 type env struct {
 	st  *store.Store
 	s3  *s3.Client
-	cfg S3Config
+	cfg objstore.Config
 }
 
 func newEnv(t *testing.T) *env {
@@ -51,7 +52,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(srv.Close)
-	cfg := S3Config{Endpoint: srv.URL, Region: region, AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", PathStyle: true}
+	cfg := objstore.Config{Endpoint: srv.URL, Region: region, AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", PathStyle: true}
 	client := s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
 	return &env{st: st, s3: client, cfg: cfg}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sesame/internal/objstore"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -64,9 +65,9 @@ func (r *Runner) runImport(ctx context.Context, j store.DataJob) (progress, erro
 		return progress{errMessage: seserr.JobInterrupted}, fmt.Errorf("import %s: request: %w", j.ID, err)
 	}
 	src, _ := ParseS3URL(req.ImportDataSource.S3Url, false)
-	body, err := r.obj.get(ctx, src)
+	body, err := r.obj.Get(ctx, src.Bucket, src.Key, maxObjectBytes)
 	if err != nil {
-		return progress{errMessage: seserr.JobReadFailed(s3ErrorCode(err))}, err
+		return progress{errMessage: seserr.JobReadFailed(objstore.ErrorCode(err))}, err
 	}
 	var recs []record
 	if req.ImportDataSource.DataFormat == FormatJSON {
@@ -111,7 +112,7 @@ func (r *Runner) runImport(ctx context.Context, j store.DataJob) (progress, erro
 	}
 	if len(failed) > 0 {
 		out := Location{Bucket: src.Bucket, Key: src.Key + "." + j.ID + ".failed.csv"}
-		if err := r.obj.put(ctx, out, failedRecordsCSV(failed), "text/csv"); err != nil {
+		if err := r.obj.Put(ctx, out.Bucket, out.Key, failedRecordsCSV(failed), "text/csv"); err != nil {
 			// The counts still stand; the operator's log says why the
 			// records are not there (a read-only bucket, say).
 			r.log.Warn("import job: failed records not written", "job", j.ID, "err", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"sesame/internal/clock"
+	"sesame/internal/objstore"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
@@ -48,7 +49,7 @@ type Store interface {
 // Config wires a Runner.
 type Config struct {
 	Store  Store
-	S3     S3Config
+	S3     objstore.Config
 	Clock  clock.Clock
 	Logger *slog.Logger
 	// Concurrency is how many jobs run at once (default 2).
@@ -59,7 +60,7 @@ type Config struct {
 type Runner struct {
 	cfg  Config
 	st   Store
-	obj  *objects
+	obj  *objstore.Store
 	clk  clock.Clock
 	log  *slog.Logger
 	slot chan struct{}
@@ -75,7 +76,7 @@ type Runner struct {
 func New(cfg Config) *Runner {
 	r := &Runner{cfg: cfg, st: cfg.Store, clk: cfg.Clock, log: cfg.Logger, cancel: map[string]context.CancelFunc{}}
 	if cfg.S3.Endpoint != "" {
-		r.obj = newObjects(cfg.S3)
+		r.obj = objstore.New(cfg.S3)
 	}
 	if r.clk == nil {
 		r.clk = clock.Real{}
@@ -198,7 +199,7 @@ func (r *Runner) ObjectURL(ctx context.Context, s3url string) (string, error) {
 	if !r.Enabled() {
 		return s3url, nil
 	}
-	return r.obj.URL(ctx, l)
+	return r.obj.URL(ctx, l.Bucket, l.Key, presignFor)
 }
 
 // run starts j in the background, once a slot is free.

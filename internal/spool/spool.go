@@ -58,6 +58,7 @@ const (
 	ViaSMTP   = "smtp"
 	ViaAPI    = "api"
 	ViaSystem = "system" // mail sesame itself sends: DSNs, verification, forwarded reports
+	ViaMX     = "mx"     // mail received by the inbound MX for the accounts' domains (its own spool)
 )
 
 // Meta is what later stages report on and act by: what the sending call
@@ -108,6 +109,18 @@ type Meta struct {
 	// Unsubscribed are the recipients sending found unsubscribed from
 	// that list or topic: accepted, never delivered to, each a Bounce.
 	Unsubscribed []string `json:"unsubscribed,omitempty"`
+	// Inbound is what the inbound MX knew of a received message's
+	// session (ViaMX only).
+	Inbound *Inbound `json:"inbound,omitempty"`
+}
+
+// Inbound describes a received message's SMTP session and who it is for.
+type Inbound struct {
+	Helo string `json:"helo,omitempty"` // the client's EHLO/HELO name
+	TLS  bool   `json:"tls,omitempty"`  // STARTTLS was in force
+	// Accounts[i] is the account whose receipt rules take Recipients[i]
+	// (a recipient two accounts verified appears once for each).
+	Accounts []string `json:"accounts"`
 }
 
 // IdentityAccount is the account whose identities cover the message's

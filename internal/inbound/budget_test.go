@@ -1,4 +1,4 @@
-package feedback
+package inbound
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
-	"time"
 
+	"sesame/internal/feedback"
 	"sesame/internal/waitfor"
 )
 
-// startServer runs a feedback MX with cfg (Handler and Logger filled in)
+// startServer runs an inbound MX with cfg (Feedback and Logger filled in)
 // on loopback; dial connects a new client to it.
-func startServer(t *testing.T, cfg ListenConfig) (srv *Server, dial func() *smtp.Client) {
+func startServer(t *testing.T, cfg Config) (srv *Server, dial func() *smtp.Client) {
 	t.Helper()
 	cfg.Hostname = "fb.sesame.test"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -56,9 +56,9 @@ func startData(t *testing.T, c *smtp.Client, rcpt string) io.WriteCloser {
 // it a message is refused for now (452), and the budget comes back when
 // the messages are done (issue 9: 10 MiB × 200 connections).
 func TestListenerSharedMemoryBudget(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}}
+	h := &fakeHandler{reports: map[string]*feedback.Report{}}
 	const maxMsg = 100 << 10
-	srv, dial := startServer(t, ListenConfig{Handler: h, MaxMessageBytes: maxMsg, MaxBufferedBytes: 1})
+	srv, dial := startServer(t, Config{Feedback: feedback.NewIntake(h, nil), MaxMessageBytes: maxMsg, MaxBufferedBytes: 1})
 	if want := int64(2*maxMsg + budgetChunk); srv.cfg.MaxBufferedBytes != want {
 		t.Fatalf("budget %d, want it raised to %d so one message always fits", srv.cfg.MaxBufferedBytes, want)
 	}
@@ -94,8 +94,8 @@ const testAutoReply = "From: someone@a.test\r\nTo: msg-1@bounces.test\r\nSubject
 // Non-report mail (forwarded to the sender) sent twice is forwarded once;
 // the same mail about another message, or other mail, is not a duplicate.
 func TestListenerForwardsOnce(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}}
-	_, dial := startServer(t, ListenConfig{Handler: h})
+	h := &fakeHandler{reports: map[string]*feedback.Report{}}
+	_, dial := startServer(t, Config{Feedback: feedback.NewIntake(h, nil)})
 	c := dial()
 	send := func(rcpt, msg string) {
 		t.Helper()
@@ -133,8 +133,8 @@ func TestListenerForwardsOnce(t *testing.T) {
 
 // A forward that failed is not remembered: the retry is handed on.
 func TestListenerForwardRetriedAfterFailure(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}, fail: true}
-	_, dial := startServer(t, ListenConfig{Handler: h})
+	h := &fakeHandler{reports: map[string]*feedback.Report{}, fail: true}
+	_, dial := startServer(t, Config{Feedback: feedback.NewIntake(h, nil)})
 	c := dial()
 	w := startData(t, c, "msg-1@bounces.test")
 	io.WriteString(w, testAutoReply)
@@ -151,21 +151,5 @@ func TestListenerForwardRetriedAfterFailure(t *testing.T) {
 	}
 	if h.calls != 1 {
 		t.Fatalf("calls %d", h.calls)
-	}
-}
-
-func TestForwardedSeenBounded(t *testing.T) {
-	f := newForwardedSeen()
-	f.max = 10
-	now := time.Unix(1e9, 0)
-	for i := range 100 {
-		f.add(string(rune('a'+i%26))+strings.Repeat("x", i), now)
-	}
-	if len(f.at) > 10 || len(f.order) > 10 {
-		t.Fatalf("%d entries, %d in order", len(f.at), len(f.order))
-	}
-	f.add("late", now.Add(dedupeTTL))
-	if len(f.at) != 1 || !f.seen("late", now.Add(dedupeTTL)) {
-		t.Fatalf("expired entries kept: %d", len(f.at))
 	}
 }

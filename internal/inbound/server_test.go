@@ -1,4 +1,4 @@
-package feedback
+package inbound
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"sesame/internal/feedback"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +17,7 @@ import (
 type fakeHandler struct {
 	mu      sync.Mutex
 	fail    bool
-	reports map[string]*Report
+	reports map[string]*feedback.Report
 	calls   int
 }
 
@@ -30,7 +31,7 @@ func (h *fakeHandler) KnownBounceAddress(_ context.Context, local, domain string
 	return strings.HasPrefix(strings.ToLower(local), "msg-"), nil
 }
 
-func (h *fakeHandler) Feedback(_ context.Context, id string, rep *Report, _ []byte) error {
+func (h *fakeHandler) Feedback(_ context.Context, id string, rep *feedback.Report, _ []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.fail {
@@ -48,9 +49,9 @@ const testDSN = "From: MAILER-DAEMON@mx.a.test\r\nTo: msg-1@bounces.test\r\nSubj
 	"Final-Recipient: rfc822; y@a.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B--\r\n"
 
 // dialListener starts a feedback MX over h on loopback and connects to it.
-func dialListener(t *testing.T, h Handler, maxBytes int64) *smtp.Client {
+func dialListener(t *testing.T, h feedback.Handler, maxBytes int64) *smtp.Client {
 	t.Helper()
-	srv := NewServer(ListenConfig{Hostname: "fb.sesame.test", Handler: h, MaxMessageBytes: maxBytes,
+	srv := NewServer(Config{Hostname: "fb.sesame.test", Feedback: feedback.NewIntake(h, nil), MaxMessageBytes: maxBytes,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +68,7 @@ func dialListener(t *testing.T, h Handler, maxBytes int64) *smtp.Client {
 }
 
 func TestListener(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}}
+	h := &fakeHandler{reports: map[string]*feedback.Report{}}
 	c := dialListener(t, h, 0)
 	if err := c.Hello("mx.a.test"); err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestListener(t *testing.T) {
 	}
 	for _, id := range []string{"msg-1", "msg-2"} { // lower-cased, as sesame's ids are
 		rep := h.reports[id]
-		if rep == nil || rep.Kind != KindBounce || len(rep.Recipients) != 1 || rep.Recipients[0].Recipient != "y@a.test" {
+		if rep == nil || rep.Kind != feedback.KindBounce || len(rep.Recipients) != 1 || rep.Recipients[0].Recipient != "y@a.test" {
 			t.Errorf("report for %s: %+v", id, rep)
 		}
 	}
@@ -140,7 +141,7 @@ func TestListener(t *testing.T) {
 // TestListenerRefusesOversize: a report past MaxMessageBytes gets 552 and
 // is not applied.
 func TestListenerRefusesOversize(t *testing.T) {
-	h := &fakeHandler{reports: map[string]*Report{}}
+	h := &fakeHandler{reports: map[string]*feedback.Report{}}
 	c := dialListener(t, h, 1024)
 	if err := c.Mail(""); err != nil {
 		t.Fatal(err)

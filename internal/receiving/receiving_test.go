@@ -1,0 +1,358 @@
+package receiving
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/smtp"
+	"net/textproto"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"sesame/internal/clock"
+	"sesame/internal/inbound"
+	"sesame/internal/objstore"
+	"sesame/internal/receipt"
+	"sesame/internal/spool"
+	"sesame/internal/waitfor"
+)
+
+const (
+	acct   = "111122223333"
+	other  = "444455556666"
+	region = "us-east-1"
+	bucket = "inbox"
+)
+
+// memRules is the store's side of receiving, in memory: the package's
+// subject is what is done with rules, not how they are kept.
+type memRules struct {
+	mu       sync.Mutex
+	verified map[string][]string // domain -> accounts
+	sets     map[string]*receipt.RuleSet
+	filters  map[string][]receipt.Filter
+}
+
+func (m *memRules) AccountsReceiving(_ context.Context, _, rcpt string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.verified[strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])], nil
+}
+
+func (m *memRules) ActiveReceiptRuleSet(_ context.Context, a, _ string) (*receipt.RuleSet, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sets[a], nil
+}
+
+func (m *memRules) ReceiptFilters(_ context.Context, a, _ string) ([]receipt.Filter, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.filters[a], nil
+}
+
+type fixedChecker struct{ scans []bool }
+
+func (c *fixedChecker) Check(_ context.Context, in VerdictInput) Verdicts {
+	c.scans = append(c.scans, in.Scan)
+	return Verdicts{SPF: "PASS", DKIM: "GRAY", DMARC: "GRAY", Spam: "PASS", Virus: "PASS",
+		Headers: []byte("X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n")}
+}
+
+type publication struct{ topic, subject, message string }
+
+type topicLog struct {
+	mu   sync.Mutex
+	pubs []publication
+}
+
+func (l *topicLog) Publish(_ context.Context, topic, subject, message string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pubs = append(l.pubs, publication{topic, subject, message})
+	return nil
+}
+
+func (l *topicLog) all() []publication {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]publication(nil), l.pubs...)
+}
+
+// flakyObjects fails its first n puts as a store that is down would.
+type flakyObjects struct {
+	Objects
+	mu    sync.Mutex
+	fails int
+	puts  int
+}
+
+func (f *flakyObjects) Put(ctx context.Context, bucket, key string, body []byte, ct string) error {
+	f.mu.Lock()
+	f.puts++
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return errors.New("connection refused")
+	}
+	return f.Objects.Put(ctx, bucket, key, body, ct)
+}
+
+type harness struct {
+	rules  *memRules
+	sp     *spool.Spool
+	addr   string
+	topics *topicLog
+	obj    *objstore.Store
+	proc   *Processor
+	clk    *clock.Fake
+}
+
+// start runs an inbound MX with an Acceptor, and a Processor storing to a
+// real S3-protocol server (gofakes3 on loopback).
+func start(t *testing.T, rules *memRules, tweak func(*Processor)) *harness {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clk := clock.NewFake(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
+	sp, err := spool.Open(t.TempDir(), spool.Options{Logger: log, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	backend := s3mem.New()
+	if err := backend.CreateBucket(bucket); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(s3srv.Close)
+	obj := objstore.New(objstore.Config{Endpoint: s3srv.URL, Region: region, AccessKeyID: "AKIDTEST",
+		SecretAccessKey: "secret", PathStyle: true})
+	h := &harness{rules: rules, sp: sp, topics: &topicLog{}, obj: obj, clk: clk}
+	h.proc = &Processor{Spool: sp, Rules: rules, Checker: &fixedChecker{}, Objects: obj, Topics: h.topics,
+		Hostname: "mx.sesame.test", Clock: clk, Logger: log}
+	if tweak != nil {
+		tweak(h.proc)
+	}
+	srv := inbound.NewServer(inbound.Config{Hostname: "mx.sesame.test", Logger: log,
+		Receiver: &Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clk, Logger: log}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	h.addr = ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.proc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return h
+}
+
+// send delivers msg to rcpts; the error is the first refusal.
+func (h *harness) send(t *testing.T, from string, rcpts []string, msg string) error {
+	t.Helper()
+	c, err := smtp.Dial(h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("client.example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	for _, r := range rcpts {
+		if err := c.Rcpt(r); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	io.WriteString(w, msg)
+	return w.Close()
+}
+
+const testMsg = "From: Ann <ann@example.org>\r\nTo: Bob <bob@example.com>, carol@example.com\r\n" +
+	"Subject: Hello\r\nMessage-ID: <m1@example.org>\r\n\r\nHi Bob.\r\n"
+
+func TestRulesRunInOrder(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "store", Enabled: true, Recipients: []string{"example.com"}, Actions: []receipt.Action{
+				{AddHeaderAction: &receipt.AddHeaderAction{HeaderName: "X-Stored", HeaderValue: "yes"}},
+				{S3Action: &receipt.S3Action{BucketName: bucket, ObjectKeyPrefix: "in/", TopicArn: "arn:aws:sns:us-east-1:" + acct + ":s3"}},
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":full", Encoding: receipt.EncodingBase64}},
+			}},
+			{Name: "disabled", Enabled: false, Actions: []receipt.Action{
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":never"}}}},
+			{Name: "stop", Enabled: true, ScanEnabled: true, Recipients: []string{"bob@example.com"}, Actions: []receipt.Action{
+				{StopAction: &receipt.StopAction{Scope: "RuleSet", TopicArn: "arn:aws:sns:us-east-1:" + acct + ":stop"}}}},
+			{Name: "after-stop", Enabled: true, Actions: []receipt.Action{
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":never"}}}},
+		}}},
+	}
+	h := start(t, rules, nil)
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com", "Carol@Example.com"}, testMsg); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the message processed", func() bool { return len(h.topics.all()) == 3 && h.sp.Len() == 0 })
+
+	pubs := h.topics.all()
+	if pubs[0].topic != "arn:aws:sns:us-east-1:"+acct+":s3" || pubs[1].topic != "arn:aws:sns:us-east-1:"+acct+":full" ||
+		pubs[2].topic != "arn:aws:sns:us-east-1:"+acct+":stop" {
+		t.Fatalf("published to %v", pubs)
+	}
+	var n Notification
+	if err := json.Unmarshal([]byte(pubs[0].message), &n); err != nil {
+		t.Fatal(err)
+	}
+	if pubs[0].subject != "Amazon SES Email Receipt Notification" || n.NotificationType != "Received" {
+		t.Errorf("subject %q, type %q", pubs[0].subject, n.NotificationType)
+	}
+	id := n.Mail.MessageID
+	if len(id) != 40 || n.Receipt.Action.Type != "S3" || n.Receipt.Action.ObjectKey != "in/"+id ||
+		n.Receipt.Action.BucketName != bucket || n.Content != "" {
+		t.Errorf("S3 notification: %+v", n)
+	}
+	if got := strings.Join(n.Receipt.Recipients, ","); got != "bob@example.com,Carol@Example.com" {
+		t.Errorf("receipt.recipients %s", got)
+	}
+	if got := strings.Join(n.Mail.Destination, ","); got != "bob@example.com,carol@example.com" {
+		t.Errorf("mail.destination %s", got)
+	}
+	if n.Mail.CommonHeaders.MessageID != "<m1@example.org>" || n.Mail.Source != "ann@example.org" {
+		t.Errorf("mail: %+v %+v", n.Mail, n.Mail.CommonHeaders)
+	}
+	// The rule without ScanEnabled says so; the stop rule scans.
+	if n.Receipt.SpamVerdict.Status != "DISABLED" || n.Receipt.SPFVerdict.Status != "PASS" {
+		t.Errorf("verdicts %+v", n.Receipt)
+	}
+	if c := h.proc.Checker.(*fixedChecker); len(c.scans) != 1 || !c.scans[0] {
+		t.Errorf("scan asked %v, want once with scanning (a matching rule has ScanEnabled)", c.scans)
+	}
+
+	obj, err := h.obj.Get(context.Background(), bucket, "in/"+id, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := string(obj)
+	for _, want := range []string{"X-Stored: yes\r\nReturn-Path: <ann@example.org>\r\nReceived: from client.example.org",
+		"X-SES-Spam-Verdict: PASS\r\n", testMsg} {
+		if !strings.Contains(stored, want) {
+			t.Errorf("stored object lacks %q:\n%s", want, stored)
+		}
+	}
+	var full Notification
+	if err := json.Unmarshal([]byte(pubs[1].message), &full); err != nil {
+		t.Fatal(err)
+	}
+	content, err := base64.StdEncoding.DecodeString(full.Content)
+	if err != nil || string(content) != stored {
+		t.Errorf("SNS content (%v) differs from the stored object:\n%s", err, content)
+	}
+	if full.Receipt.Action.Encoding != "BASE64" {
+		t.Errorf("SNS action %+v", full.Receipt.Action)
+	}
+}
+
+func TestRecipientRefusals(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}, "blocked.test": {other}, "tls.test": {acct}, "norule.test": {acct}},
+		sets: map[string]*receipt.RuleSet{
+			acct: {Name: "a", Rules: []receipt.Rule{
+				{Name: "tls", Enabled: true, TLSPolicy: receipt.TLSRequire, Recipients: []string{"tls.test"}},
+				{Name: "plain", Enabled: true, Recipients: []string{"example.com", ".sub.example.com"}},
+			}},
+			other: {Name: "b", Rules: []receipt.Rule{{Name: "all", Enabled: true}}},
+		},
+		filters: map[string][]receipt.Filter{other: {{Name: "all", IPFilter: receipt.IPFilter{Policy: receipt.PolicyBlock, Cidr: "0.0.0.0/0"}}}},
+	}
+	h := start(t, rules, nil)
+	for _, c := range []struct {
+		rcpt string
+		want string // "" = accepted
+	}{
+		{"bob@example.com", ""},
+		{"x@unknown.test", "550 5.1.1 Requested action not taken: mailbox unavailable"},
+		{"x@norule.test", "550 5.1.1 Requested action not taken: mailbox unavailable"},
+		{"x@blocked.test", "554 5.7.1 Access denied"},
+		{"x@tls.test", "530 5.7.0 Must issue a STARTTLS command first"},
+	} {
+		err := h.send(t, "ann@example.org", []string{c.rcpt}, testMsg)
+		got := ""
+		var pe *textproto.Error
+		if errors.As(err, &pe) {
+			got = fmt.Sprintf("%d %s", pe.Code, pe.Msg)
+		} else if err != nil {
+			t.Fatalf("%s: %v", c.rcpt, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.rcpt, got, c.want)
+		}
+	}
+	// An Allow filter beats an overlapping Block.
+	rules.mu.Lock()
+	rules.filters[other] = append(rules.filters[other], receipt.Filter{Name: "me",
+		IPFilter: receipt.IPFilter{Policy: receipt.PolicyAllow, Cidr: "127.0.0.0/8"}})
+	rules.mu.Unlock()
+	if err := h.send(t, "ann@example.org", []string{"x@blocked.test"}, testMsg); err != nil {
+		t.Errorf("allowed client refused: %v", err)
+	}
+}
+
+// An action that fails for now keeps the message; the next try does not
+// run again what the first one finished.
+func TestTemporaryFailureRetried(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "r", Enabled: true, Actions: []receipt.Action{
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":first"}},
+				{S3Action: &receipt.S3Action{BucketName: bucket}},
+			}},
+		}}},
+	}
+	var flaky *flakyObjects
+	h := start(t, rules, func(p *Processor) {
+		flaky = &flakyObjects{Objects: p.Objects, fails: 1}
+		p.Objects = flaky
+	})
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com"}, testMsg); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the first try", func() bool {
+		flaky.mu.Lock()
+		defer flaky.mu.Unlock()
+		return flaky.puts == 1
+	})
+	waitfor.True(t, "the message deferred", func() bool {
+		es := h.sp.Entries()
+		return len(es) == 1 && es[0].State.Attempts == 1 && !es[0].Claimed
+	})
+	h.clk.Advance(Backoff(1))
+	h.sp.Wake()
+	waitfor.True(t, "the retry to finish", func() bool { return h.sp.Len() == 0 })
+	if got := len(h.topics.all()); got != 1 {
+		t.Errorf("the SNS action ran %d times, want once", got)
+	}
+	if flaky.puts != 2 {
+		t.Errorf("%d puts, want 2", flaky.puts)
+	}
+}

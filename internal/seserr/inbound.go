@@ -1,0 +1,33 @@
+package seserr
+
+// The inbound MX's replies to the mail servers that deliver to sesame's
+// receiving domains. SES's inbound endpoint answers with these codes; the
+// texts follow it where it is known and Postfix's kind elsewhere. Each
+// SMTPText starts with its enhanced status code (RFC 3463).
+
+// InboundTooBig: a message over the size the listener takes.
+func InboundTooBig() *Error {
+	return &Error{SMTPCode: 552, SMTPText: "5.3.4 Message size exceeds fixed maximum message size"}
+}
+
+// InboundUnknownRecipient: no account verified the recipient's domain (or
+// address), or no rule of the account's active rule set matches it.
+func InboundUnknownRecipient() *Error {
+	return &Error{SMTPCode: 550, SMTPText: "5.1.1 Requested action not taken: mailbox unavailable"}
+}
+
+// InboundAccessDenied: the account's IP address filters block the client.
+func InboundAccessDenied() *Error {
+	return &Error{SMTPCode: 554, SMTPText: "5.7.1 Access denied"}
+}
+
+// InboundTLSRequired: a rule matching the recipient has TlsPolicy
+// Require and the session is not encrypted.
+func InboundTLSRequired() *Error {
+	return &Error{SMTPCode: 530, SMTPText: "5.7.0 Must issue a STARTTLS command first"}
+}
+
+// InboundTemporary: a lookup or the spool failed; the sender retries.
+func InboundTemporary() *Error {
+	return &Error{SMTPCode: 451, SMTPText: "4.3.0 Local error, try again later"}
+}
