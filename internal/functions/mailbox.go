@@ -181,7 +181,11 @@ func (iv *Invoker) sessionError(ctx context.Context, err error, rcpts []string) 
 // deliveryError names a delivery cut by its timeout (the connection was
 // closed under it) as such.
 func (iv *Invoker) deliveryError(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// go-smtp's own per-command deadline may fire at the same moment as
+	// ctx's: a deadline passed counts, not only ctx's verdict (ctx runs
+	// on the wall clock, not on Options.Clock).
+	dl, ok := ctx.Deadline()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || (ok && !time.Now().Before(dl)) {
 		return fmt.Errorf("not done within %v: %w", iv.opt.DeliveryTimeout, err)
 	}
 	return err
