@@ -53,6 +53,10 @@ func (iv *Invoker) deliver(ctx context.Context, u *url.URL, msg Message) error {
 		return iv.sessionError(ctx, err, msg.Recipients)
 	}
 	opts := &smtp.MailOptions{Size: int64(len(msg.Message)), UTF8: !ascii(msg.MailFrom, msg.Recipients)}
+	if ok, _ := c.Extension("SMTPUTF8"); opts.UTF8 && !ok {
+		// RFC 6531 §3.4: no downgrade of an address; no retry will change it.
+		return &Error{Err: errors.New("the server does not offer SMTPUTF8, which the addresses need")}
+	}
 	if err := c.Mail(msg.MailFrom, opts); err != nil {
 		return iv.sessionError(ctx, err, msg.Recipients)
 	}
@@ -143,7 +147,7 @@ func result(delivered []string, failed []RecipientError, lost error) error {
 	e := &Error{Delivered: delivered, Failed: failed, Temporary: true}
 	var parts []string
 	if len(delivered) > 0 {
-		parts = append(parts, fmt.Sprintf("delivered to %d of %d", len(delivered), len(delivered)+len(failed)))
+		parts = append(parts, "delivered to "+strings.Join(delivered, ", "))
 	}
 	if len(failed) > 0 {
 		refused := make([]string, len(failed))
@@ -288,10 +292,17 @@ func (iv *Invoker) startTLS(conn net.Conn, host string) (net.Conn, error) {
 // read by startTLS and by go-smtp are judged alike.
 func protoError(err error) error {
 	var pe *textproto.Error
-	if errors.As(err, &pe) {
-		return &smtp.SMTPError{Code: pe.Code, EnhancedCode: smtp.NoEnhancedCode, Message: pe.Msg}
+	if !errors.As(err, &pe) {
+		return err
 	}
-	return err
+	e := &smtp.SMTPError{Code: pe.Code, EnhancedCode: smtp.NoEnhancedCode, Message: pe.Msg}
+	if code, text, ok := strings.Cut(pe.Msg, " "); ok {
+		var c smtp.EnhancedCode
+		if n, _ := fmt.Sscanf(code, "%d.%d.%d", &c[0], &c[1], &c[2]); n == 3 && c[0] == pe.Code/100 {
+			e.EnhancedCode, e.Message = c, text
+		}
+	}
+	return e
 }
 
 // greetedConn is a connection whose first read is a greeting already

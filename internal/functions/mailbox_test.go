@@ -335,10 +335,13 @@ func TestSMTPSmtpSinkRefusals(t *testing.T) {
 		args      []string
 		temporary bool
 		code      int
+		enhanced  string
 	}{
-		{"RCPT 4xx", []string{"-r", "RCPT"}, true, 450},
-		{"end of data 5xx", []string{"-f", "."}, false, 500},
-		{"MAIL 421", []string{"-Q", "MAIL"}, true, 421},
+		{"greeting 5xx", []string{"-f", "CONNECT"}, false, 500, "5.3.0"},
+		{"EHLO 4xx", []string{"-r", "EHLO,HELO"}, true, 450, "4.3.0"},
+		{"MAIL 421", []string{"-Q", "MAIL"}, true, 421, "4.0.0"},
+		{"RCPT 4xx", []string{"-r", "RCPT"}, true, 450, "4.3.0"},
+		{"end of data 5xx", []string{"-f", "."}, false, 500, "5.3.0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -347,9 +350,38 @@ func TestSMTPSmtpSinkRefusals(t *testing.T) {
 			_, err := iv.Invoke(context.Background(), arn, "", nil,
 				Message{MailFrom: "a@sender.test", Recipients: []string{"u1@x.test", "u2@x.test"}, Message: []byte(mime)})
 			var e *Error
-			if !errors.As(err, &e) || IsTemporary(err) != tc.temporary || len(e.Failed) != 2 || e.Failed[0].Code != tc.code || len(e.Delivered) != 0 {
-				t.Errorf("error %v (%+v); want both recipients refused %d, temporary %v", err, e, tc.code, tc.temporary)
+			if !errors.As(err, &e) || IsTemporary(err) != tc.temporary || len(e.Failed) != 2 || len(e.Delivered) != 0 ||
+				e.Failed[0].Code != tc.code || e.Failed[1].EnhancedCode != tc.enhanced {
+				t.Errorf("error %v (%+v); want both recipients refused %d %s, temporary %v", err, e, tc.code, tc.enhanced, tc.temporary)
 			}
 		})
+	}
+}
+
+func TestMailboxAddressesAndNullSender(t *testing.T) {
+	t.Parallel()
+	// go-smtp's LMTP server as configured here offers no SMTPUTF8: an
+	// internationalised address cannot be delivered, now or later.
+	mb := startMailbox(t, &mailbox{})
+	iv, _ := newInvoker(t, map[string]string{arn: "lmtp://" + mb.addr}, Options{})
+	_, err := iv.Invoke(context.Background(), arn, "", nil, Message{MailFrom: "a@sender.test", Recipients: []string{"jörg@x.test"}, Message: []byte(mime)})
+	if err == nil || IsTemporary(err) || !strings.Contains(err.Error(), "SMTPUTF8") {
+		t.Errorf("UTF-8 address to a server without SMTPUTF8: error = %v; want a permanent one", err)
+	}
+	// A bounce (null reverse-path) is delivered as one.
+	if _, err := iv.Invoke(context.Background(), arn, "", nil, Message{MailFrom: "", Recipients: []string{"u1@x.test"}, Message: []byte(mime)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mb.received(); len(got) != 1 || got[0].from != "" || !slices.Equal(got[0].to, []string{"u1@x.test"}) {
+		t.Errorf("mailbox got %+v; want one message from <>", got)
+	}
+	// The test sinks offer SMTPUTF8: it goes through.
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{})
+	iv, _ = newInvoker(t, map[string]string{arn: "smtp://127.0.0.2:" + port}, Options{})
+	if _, err := iv.Invoke(context.Background(), arn, "", nil, Message{MailFrom: "ä@sender.test", Recipients: []string{"jörg@x.test", "jörg@x.test"}, Message: []byte(mime)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sinks[0].Messages(); len(got) != 1 || got[0].From != "ä@sender.test" || !slices.Equal(got[0].Recipients, []string{"jörg@x.test"}) {
+		t.Errorf("sink got %+v; want one message to jörg@x.test once", got)
 	}
 }
