@@ -102,7 +102,7 @@ func disposition(body []byte) (d string, ok bool) {
 		return d, true
 	}
 	if len(d) > 40 {
-		d = d[:40] + "…"
+		d = strings.ToValidUTF8(d[:40], "") + "…" // a whole rune cut in two is dropped
 	}
 	return d, false
 }

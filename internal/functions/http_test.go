@@ -304,3 +304,19 @@ func TestNewChecksTargets(t *testing.T) {
 		t.Errorf("smtp without a port: host %q, want port 25", h)
 	}
 }
+
+// FuzzDisposition: any answer a function gives yields one of SES's three
+// dispositions, or an unknown value short enough for a log line.
+func FuzzDisposition(f *testing.F) {
+	for _, s := range []string{`{"disposition":"STOP_RULE"}`, `{"disposition":"stop_rule_set"}`, ``, `null`, `[1]`,
+		`{"disposition":7}`, `{"disposition":"` + strings.Repeat("é", 50) + `"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, ok := disposition(body)
+		known := d == DispositionContinue || d == DispositionStopRule || d == DispositionStopRuleSet
+		if ok != known || len(d) > 43 || d == "" {
+			t.Errorf("disposition(%q) = %q, %v", body, d, ok)
+		}
+	})
+}
