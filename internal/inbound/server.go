@@ -38,9 +38,9 @@ type Receiver interface {
 	// for which accounts; an error that is a *seserr.Error is the reply,
 	// any other a temporary failure.
 	Recipient(ctx context.Context, s *Session, rcpt string) (Route, error)
-	// Accept keeps msg for the routes Recipient gave durably; errors as
-	// Recipient's.
-	Accept(ctx context.Context, s *Session, from string, routes []Route, msg io.Reader) error
+	// Accept keeps msg for the routes Recipient gave durably and returns
+	// its id; errors as Recipient's.
+	Accept(ctx context.Context, s *Session, from string, routes []Route, msg io.Reader) (id string, err error)
 }
 
 // Route is an accepted recipient and the accounts whose rules take it.
@@ -227,10 +227,11 @@ func (ss *session) Data(r io.Reader) error {
 	defer cancel()
 	if len(ss.ids) == 0 {
 		// Received mail only: streamed into the spool, never held whole.
-		if err := ss.s.cfg.Receiver.Accept(ctx, ss.info(), ss.from, ss.routes, r); err != nil {
+		id, err := ss.s.cfg.Receiver.Accept(ctx, ss.info(), ss.from, ss.routes, r)
+		if err != nil {
 			return ss.replyFor(err, "accepting a message")
 		}
-		return nil
+		return queued(id)
 	}
 	raw, reserved, err := readBudgeted(io.LimitReader(r, ss.s.cfg.FeedbackMaxBytes+1), ss.s.budget)
 	if errors.Is(err, errBusy) {
@@ -252,9 +253,19 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.replyFor(err, "applying feedback")
 	}
 	if len(ss.routes) > 0 {
-		if err := ss.s.cfg.Receiver.Accept(ctx, ss.info(), ss.from, ss.routes, bytes.NewReader(raw)); err != nil {
+		id, err := ss.s.cfg.Receiver.Accept(ctx, ss.info(), ss.from, ss.routes, bytes.NewReader(raw))
+		if err != nil {
 			return ss.replyFor(err, "accepting a message")
 		}
+		return queued(id)
 	}
 	return nil
+}
+
+// queued is the reply to a received message's DATA, naming its id as
+// Postfix names its queue id, so a sending MTA's log ties its delivery to
+// the message sesame keeps. (go-smtp sends an *SMTPError's code as it is,
+// 250 included.)
+func queued(id string) error {
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + id}
 }

@@ -103,14 +103,14 @@ func (a *Acceptor) Recipient(ctx context.Context, s *inbound.Session, rcpt strin
 
 // Accept spools the message once for every route; it returns after the
 // spool has it on disk.
-func (a *Acceptor) Accept(ctx context.Context, s *inbound.Session, from string, routes []inbound.Route, msg io.Reader) error {
+func (a *Acceptor) Accept(ctx context.Context, s *inbound.Session, from string, routes []inbound.Route, msg io.Reader) (string, error) {
 	d, err := a.Spool.NewDraft()
 	if err != nil {
-		return fmt.Errorf("receiving: draft: %w", err)
+		return "", fmt.Errorf("receiving: draft: %w", err)
 	}
 	if _, err := io.Copy(d, msg); err != nil {
 		d.Discard()
-		return err // the reader's error: too large, or the client went away
+		return "", err // the reader's error: too large, or the client went away
 	}
 	env := &spool.Envelope{
 		ID:       NewMessageID(),
@@ -130,13 +130,14 @@ func (a *Acceptor) Accept(ctx context.Context, s *inbound.Session, from string, 
 		}
 	}
 	env.AccountID = env.Inbound.Accounts[0]
+	size := d.Size()
 	if err := a.Spool.Append(ctx, env, nil, d); err != nil {
-		return fmt.Errorf("receiving: spool %s: %w", env.ID, err)
+		return "", fmt.Errorf("receiving: spool %s: %w", env.ID, err)
 	}
 	metrics.Received()
 	a.log().Info("received", "id", env.ID, "from", from, "rcpts", len(env.Recipients), "remote", s.Remote.Addr(),
-		"size", d.Size())
-	return nil
+		"size", size)
+	return env.ID, nil
 }
 
 func (a *Acceptor) log() *slog.Logger {
