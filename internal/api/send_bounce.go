@@ -18,7 +18,7 @@ import (
 // SES v1 SendBounce: bounce a message sesame received for the caller, up
 // to 24 hours after it arrived, with a DSN to its envelope sender from a
 // verified identity of the caller's (or one whose owner's sending
-// authorization policy allows ses:SendBounce: BounceSenderArn). Checks in
+// authorization policy allows the caller ses:SendRawEmail: BounceSenderArn). Checks in
 // order: the parameters, the message, its recipients, the sender.
 
 // bounceTypes are SES's BounceType values, each with the reply code,
@@ -221,7 +221,7 @@ func containsFold(list []string, s string) bool {
 // identity of the caller's covers it (the rule Submit applies to a
 // sender); with arn, the identity it names covers it and is verified in
 // its owner's account, and — another account's — the owner's policies
-// allow the caller ses:SendBounce on it (sending authorization).
+// allow the caller ses:SendRawEmail on it (sending authorization).
 func (s *Server) bounceSenderAllowed(ctx context.Context, account, region, addr, arn string) error {
 	if arn == "" {
 		ok, err := s.cfg.Sender.SenderVerified(ctx, account, region, addr)
@@ -262,7 +262,10 @@ func (s *Server) bounceSenderAllowed(ctx context.Context, account, region, addr,
 			docs = append(docs, doc)
 		}
 	}
-	r := policy.Request{Principal: account, PrincipalARN: user, Action: "ses:SendBounce", Resource: canonical,
+	// An identity policy grants only the sending actions (SES's guide);
+	// the DSN is a raw message sesame writes, so ses:SendRawEmail is the
+	// grant that lets a delegate bounce as the identity.
+	r := policy.Request{Principal: account, PrincipalARN: user, Action: "ses:SendRawEmail", Resource: canonical,
 		FromAddress: addr, APIVersion: "1", Time: s.clk.Now(), SecureTransport: true}
 	if policy.Decide(docs, r) != policy.Allow {
 		return seserr.SendingNotAuthorized(user, "ses:SendBounce", arn)

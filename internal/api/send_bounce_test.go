@@ -139,3 +139,49 @@ func TestSendBounceRefusals(t *testing.T) {
 	}
 	e.claim(t, 1)
 }
+
+// BounceSenderArn naming another account's identity: its owner's policy
+// must allow the caller ses:SendRawEmail on it (identity policies grant
+// only sending actions; the DSN is a raw message).
+func TestSendBounceDelegatedSender(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	ctx := context.Background()
+	owner, _, err := e.st.CreateAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.PutIdentity(ctx, store.Identity{AccountID: owner.ID, Region: e.region, Name: "owner.example",
+		Type: store.Domain, Status: store.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	e.receive(t, "rcv-d", "bob@sender.example", e.clk.Now().Add(-time.Minute))
+	arn := "arn:aws:ses:" + e.region + ":" + owner.ID + ":identity/owner.example"
+	bounceAs := func() error {
+		_, err := e.v1.SendBounce(ctx, &ses.SendBounceInput{OriginalMessageId: aws.String("rcv-d"),
+			BounceSender: aws.String("postmaster@owner.example"), BounceSenderArn: aws.String(arn),
+			BouncedRecipientInfoList: []v1types.BouncedRecipientInfo{{Recipient: aws.String("gone@verified.com"), BounceType: v1types.BounceTypeDoesNotExist}}})
+		return err
+	}
+	denied := "User `arn:aws:iam::" + e.acct + ":root' is not authorized to perform `ses:SendBounce' on resource `" + arn + "'"
+	wantAPIError(t, bounceAs(), "AccessDenied", denied) // no policy yet
+	allow := func(action string) {
+		t.Helper()
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + e.acct + `"},` +
+			`"Action":["` + action + `"],"Resource":"` + arn + `"}]}`
+		if err := e.st.PutIdentityPolicy(ctx, owner.ID, e.region, "owner.example", store.IdentityPolicy{Name: "p", Policy: doc},
+			store.PolicyUpsert, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allow("ses:SendTemplatedEmail") // another action allows nothing here
+	wantAPIError(t, bounceAs(), "AccessDenied", denied)
+	allow("ses:SendRawEmail")
+	if err := bounceAs(); err != nil {
+		t.Fatal(err)
+	}
+	got := e.claim(t, 1)[0]
+	if got.env.AccountID != e.acct || !strings.Contains(got.raw, "From: postmaster@owner.example\r\n") {
+		t.Errorf("the DSN: %+v\n%s", got.env, got.raw)
+	}
+}

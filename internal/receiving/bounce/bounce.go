@@ -94,8 +94,13 @@ func (b *Bouncer) Bounce(ctx context.Context, r BounceRequest) (string, error) {
 	if mta == "" {
 		mta = "dns; " + b.hostname
 	}
+	from := r.Sender
+	if from == "" {
+		// SES requires a BounceAction's Sender; a DSN still needs a From.
+		from = "MAILER-DAEMON@" + b.hostname
+	}
 	d := mailmsg.DSN{
-		From:           r.Sender,
+		From:           from,
 		To:             r.To,
 		Subject:        "Delivery Status Notification (Failure)",
 		Explanation:    r.Explanation,

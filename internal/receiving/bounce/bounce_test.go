@@ -132,6 +132,12 @@ func TestBounceDetails(t *testing.T) {
 			t.Errorf("no %q in\n%s", s, sys.sent[0].Message)
 		}
 	}
+	// Without a Sender, the DSN is MAILER-DAEMON's of the hostname.
+	if _, err := New(sys, "mx.in.example").Bounce(context.Background(), BounceRequest{To: "b@x.example",
+		Recipients: []string{"x@in.example"}, SmtpReplyCode: "550"}); err != nil ||
+		!bytes.Contains(sys.sent[len(sys.sent)-1].Message, []byte("From: MAILER-DAEMON@mx.in.example\r\n")) {
+		t.Errorf("no default From: %v", err)
+	}
 	sys.err = errors.New("disk full")
 	if _, err := New(sys, "mx").Bounce(context.Background(), BounceRequest{To: "b@x.example", Recipients: []string{"x@in.example"}}); err == nil ||
 		!strings.Contains(err.Error(), "disk full") {
