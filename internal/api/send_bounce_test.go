@@ -185,3 +185,25 @@ func TestSendBounceDelegatedSender(t *testing.T) {
 		t.Errorf("the DSN: %+v\n%s", got.env, got.raw)
 	}
 }
+
+// A bounce is mail the account asks for: not while its sending is paused.
+func TestSendBouncePausedAccount(t *testing.T) {
+	t.Parallel()
+	e := newSendEnv(t, true)
+	ctx := context.Background()
+	e.receive(t, "rcv-p", "bob@sender.example", e.clk.Now().Add(-time.Minute))
+	set, err := e.st.AccountSettings(ctx, e.acct, e.region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.SendingEnabled = false
+	if err := e.st.PutAccountSettings(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.v1.SendBounce(ctx, &ses.SendBounceInput{OriginalMessageId: aws.String("rcv-p"), BounceSender: aws.String("mailer@verified.com"),
+		BouncedRecipientInfoList: []v1types.BouncedRecipientInfo{{Recipient: aws.String("gone@verified.com"), BounceType: v1types.BounceTypeDoesNotExist}}})
+	if code := errCode(err); code != "AccountSendingPausedException" {
+		t.Fatalf("SendBounce of a paused account: %v", err)
+	}
+	e.claim(t, 0)
+}
