@@ -29,6 +29,7 @@ import (
 	"sesame/internal/objstore"
 	"sesame/internal/queuectl"
 	"sesame/internal/quota"
+	"sesame/internal/receiving/bounce"
 	"sesame/internal/sdnotify"
 	"sesame/internal/sending"
 	"sesame/internal/smtpd"
@@ -200,8 +201,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
 		S3: objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
 			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
+	// One Bouncer sends receiving's DSNs (SendBounce here; the receipt
+	// rules' BounceAction takes the same one).
+	bouncer := bounce.New(sender, cfg.Hostname)
 	apiCfg := api.Config{
-		Store: st, Sender: sender, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
+		Store: st, Sender: sender, Bouncer: bouncer, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
 		Router:      dnsx.NewRouter(cfg.Delivery.Resolver),
 		ReadTimeout: cfg.API.ReadTimeout.Duration, IdleTimeout: cfg.API.IdleTimeout.Duration,

@@ -334,7 +334,7 @@ func TestReceiptRulesV1(t *testing.T) {
 			_, err := e.v1.SendBounce(ctx, &ses.SendBounceInput{OriginalMessageId: aws.String("m1"), BounceSender: aws.String("mailer@example.com"),
 				BouncedRecipientInfoList: []v1types.BouncedRecipientInfo{{Recipient: aws.String("a@example.com"), BounceType: v1types.BounceTypeDoesNotExist}}})
 			return err
-		}, "MessageRejected", "has not received message <m1>"},
+		}, "MessageRejected", "Message m1 was not received by this account in this region within the last 24 hours"},
 		{"ListReceiptRuleSets(NextToken)", func() error {
 			_, err := e.v1.ListReceiptRuleSets(ctx, &ses.ListReceiptRuleSetsInput{NextToken: aws.String("x")})
 			return err

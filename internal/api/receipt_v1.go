@@ -7,8 +7,9 @@ import (
 	"sesame/internal/seserr"
 )
 
-// SES v1's receiving operations — receipt rule sets, receipt rules, IP
-// filters and SendBounce — until sesame receives mail (a separate issue).
+// SES v1's receiving operations — receipt rule sets, receipt rules and IP
+// filters — until sesame receives mail (a separate issue); SendBounce is in
+// send_bounce.go.
 // They answer what is true today: there are no rule sets, rules or
 // filters, none is active, and none can be created or changed yet (a
 // BadRequest, v1 InvalidParameterValue, that says so). Required parameters
@@ -111,11 +112,4 @@ func (s *Server) setActiveReceiptRuleSetV1(ctx context.Context, q queryArgs) (an
 		return nil, nil
 	}
 	return nil, seserr.ReceivingNotImplemented()
-}
-
-func (s *Server) sendBounceV1(ctx context.Context, q queryArgs) (any, error) {
-	if err := requireV1(q, "OriginalMessageId", "BounceSender", "BouncedRecipientInfoList"); err != nil {
-		return nil, err
-	}
-	return nil, seserr.NotReceived(q.Get("OriginalMessageId"))
 }

@@ -30,6 +30,7 @@ import (
 	"sesame/internal/clock"
 	"sesame/internal/mailmsg"
 	"sesame/internal/quota"
+	"sesame/internal/receiving/bounce"
 	"sesame/internal/sending"
 	"sesame/internal/spool"
 	"sesame/internal/store"
@@ -90,7 +91,7 @@ func newSendEnv(t *testing.T, production bool) *sendEnv {
 	sender := sending.New(sending.Config{Store: st, Spool: sp, Quota: limiter, Clock: clk, Hostname: "mail.test", Logger: quiet()})
 	t.Cleanup(func() { sender.Close() })
 	logs := &lockedBuffer{}
-	srv := New(Config{Store: st, Sender: sender, Quota: limiter, Regions: []string{region}, Clock: clk,
+	srv := New(Config{Store: st, Sender: sender, Bouncer: bounce.New(sender, "mail.test"), Quota: limiter, Regions: []string{region}, Clock: clk,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)

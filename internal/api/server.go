@@ -29,6 +29,7 @@ import (
 	"sesame/internal/importexport"
 	"sesame/internal/listmgmt"
 	"sesame/internal/quota"
+	"sesame/internal/receiving/bounce"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
 	"sesame/internal/sns"
@@ -95,6 +96,9 @@ type Config struct {
 	// Jobs creates and runs import and export jobs; nil: a runner without
 	// an object store, which refuses to create any (tests of other groups).
 	Jobs *importexport.Runner
+	// Bouncer sends SendBounce's DSNs; nil: SendBounce answers a
+	// temporary failure (tests of other groups).
+	Bouncer *bounce.Bouncer
 	// DedicatedIPs are the machine's sending addresses
 	// ([[delivery.source_addresses]]), every account's dedicated IPs.
 	DedicatedIPs []string

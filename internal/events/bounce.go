@@ -194,11 +194,11 @@ func readHeaderOf(e *spool.Entry) []byte {
 	return mailmsg.StripForDelivery(h.Bytes())
 }
 
-// composeDSN writes an RFC 3464 delivery status notification (multipart/
-// report, RFC 6522) about bounces of e, from MAILER-DAEMON of the bounce
-// domain, without Message-ID and Date (SubmitSystem adds them). It is made
-// from the bounce records alone, so a DSN sent on a later attempt says
-// what the first would have.
+// composeDSN writes an RFC 3464 delivery status notification about
+// bounces of e, from MAILER-DAEMON of the bounce domain, without
+// Message-ID and Date (SubmitSystem adds them). It is made from the bounce
+// records alone, so a DSN sent on a later attempt says what the first
+// would have.
 func composeDSN(hostname, bounceDomain, to string, e *spool.Entry, bounces []store.Bounce, origHeader []byte) []byte {
 	var human strings.Builder
 	human.WriteString("An error occurred while trying to deliver the mail to the following recipients:\n\n")
@@ -209,56 +209,27 @@ func composeDSN(hostname, bounceDomain, to string, e *spool.Entry, bounces []sto
 		}
 		fmt.Fprintf(&human, "  %s: %s\n", x.Recipient, reply)
 	}
-	// RFC 3464 §2.2: per-message fields, then a block per recipient.
-	var status strings.Builder
-	fmt.Fprintf(&status, "Reporting-MTA: dns; %s\n", hostname)
-	fmt.Fprintf(&status, "X-SES-Message-ID: %s\n", e.ID)
+	d := mailmsg.DSN{
+		From:           "Mail Delivery Subsystem <MAILER-DAEMON@" + bounceDomain + ">",
+		To:             to,
+		Subject:        "Delivery Status Notification (Failure)",
+		Explanation:    human.String(),
+		ReportingMTA:   "dns; " + hostname,
+		Fields:         []mailmsg.Field{{Name: "X-SES-Message-ID", Value: e.ID}},
+		OriginalHeader: origHeader,
+	}
 	if !e.Received.IsZero() {
-		fmt.Fprintf(&status, "Arrival-Date: %s\n", e.Received.UTC().Format(time.RFC1123Z))
+		d.Fields = append(d.Fields, mailmsg.Field{Name: "Arrival-Date", Value: mailmsg.FormatDate(e.Received)})
 	}
 	for _, x := range bounces {
-		status.WriteString("\n")
-		fmt.Fprintf(&status, "Final-Recipient: rfc822; %s\n", x.Recipient)
-		status.WriteString("Action: failed\n")
-		fmt.Fprintf(&status, "Status: %s\n", x.Status)
+		r := mailmsg.DSNRecipient{FinalRecipient: x.Recipient, Action: "failed", Status: x.Status,
+			DiagnosticCode: x.Diagnostic, LastAttempt: x.Created}
 		// Only a receiver's reply has a Diagnostic-Code (diagnosticOf); its
 		// host is then the Remote-MTA.
 		if x.RemoteMTA != "" && x.Diagnostic != "" {
-			fmt.Fprintf(&status, "Remote-MTA: dns; %s\n", x.RemoteMTA)
+			r.RemoteMTA = "dns; " + x.RemoteMTA
 		}
-		if x.Diagnostic != "" {
-			fmt.Fprintf(&status, "Diagnostic-Code: %s\n", x.Diagnostic)
-		}
-		fmt.Fprintf(&status, "Last-Attempt-Date: %s\n", x.Created.UTC().Format(time.RFC1123Z))
+		d.Recipients = append(d.Recipients, r)
 	}
-	return composeReport("Mail Delivery Subsystem <MAILER-DAEMON@"+bounceDomain+">", to,
-		"Delivery Status Notification (Failure)", "delivery-status",
-		humanReadable(human.String()),
-		mailmsg.Raw("message/delivery-status", []byte(status.String())),
-		mailmsg.Raw("text/rfc822-headers", origHeader))
-}
-
-// composeReport writes a multipart/report message (RFC 6522) of sesame's
-// own: a DSN or a complaint report, without Message-ID and Date
-// (SubmitSystem adds them).
-func composeReport(from, to, subject, reportType string, parts ...*mailmsg.Part) []byte {
-	m := mailmsg.Multipart("report", mailmsg.Boundary(), map[string]string{"report-type": reportType}, parts...)
-	m.Header = append([]mailmsg.Field{
-		{Name: "From", Value: from},
-		{Name: "To", Value: to},
-		{Name: "Subject", Value: subject},
-		{Name: "MIME-Version", Value: "1.0"},
-	}, m.Header...)
-	m.Header = append(m.Header, mailmsg.Field{Name: "Auto-Submitted", Value: "auto-replied"})
-	return m.Bytes()
-}
-
-// humanReadable is a report's first part. A recipient's address or a
-// receiver's reply may be beyond ASCII (SMTPUTF8), which us-ascii cannot
-// label.
-func humanReadable(text string) *mailmsg.Part {
-	if b, ok := mailmsg.SevenBit([]byte(text)); ok {
-		return mailmsg.Raw("text/plain; charset=us-ascii", b)
-	}
-	return mailmsg.Text("text/plain", text)
+	return d.Bytes()
 }

@@ -61,8 +61,8 @@ func composeSimulatedComplaint(bounceDomain, to string, e *spool.Entry, rcpt str
 	fmt.Fprintf(&report, "Original-Rcpt-To: %s\n", rcpt)
 	fmt.Fprintf(&report, "Arrival-Date: %s\n", at.UTC().Format(time.RFC1123Z))
 	fmt.Fprintf(&report, "X-SES-Message-ID: %s\n", e.ID)
-	return composeReport("complaints@"+bounceDomain, to, "Complaint about your message", "feedback-report",
-		humanReadable("The recipient "+rcpt+" marked your message as spam (mailbox simulator).\n"),
+	return mailmsg.Report("complaints@"+bounceDomain, to, "Complaint about your message", "feedback-report",
+		mailmsg.HumanReadable("The recipient "+rcpt+" marked your message as spam (mailbox simulator).\n"),
 		mailmsg.Raw("message/feedback-report", []byte(report.String())),
 		mailmsg.Raw("text/rfc822-headers", origHeader))
 }

@@ -107,14 +107,6 @@ func RuleSetDoesNotExist(name string) *Error {
 	return NotFound("RuleSetDoesNotExist", "Rule set does not exist: "+name)
 }
 
-// NotReceived: SendBounce of a message sesame did not receive (it receives none yet).
-func NotReceived(id string) *Error {
-	e := BadRequest(fmt.Sprintf("sesame has not received message <%s>: SendBounce bounces mail received "+
-		"through SES, and sesame does not receive mail yet.", id))
-	e.APICode, e.QueryCode = "MessageRejected", "MessageRejected"
-	return e
-}
-
 // NoTenantSuppression: SuppressionScope TENANT (PutConfigurationSetSuppressionOptions,
 // CreateConfigurationSet).
 func NoTenantSuppression() *Error {

@@ -57,6 +57,10 @@ type Store struct {
 	// prunedBefore is the send_counts horizon (Unix seconds) of the last
 	// prune, so AddSendCounts prunes about once an hour of counter time.
 	prunedBefore atomic.Int64
+	// receivedPrunedAt is the received-message time (Unix seconds) of the
+	// last prune of received_messages, so PutReceivedMessage prunes about
+	// once a minute.
+	receivedPrunedAt atomic.Int64
 
 	// stmts are hot queries prepared once on the readers (readStmt):
 	// SQLite's parser costs more than running them.
