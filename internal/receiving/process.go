@@ -21,7 +21,9 @@ import (
 	"sesame/internal/metrics"
 	"sesame/internal/objstore"
 	"sesame/internal/receipt"
+	"sesame/internal/receiving/bounce"
 	"sesame/internal/spool"
+	"sesame/internal/store"
 )
 
 // ErrTemporary marks an action's failure that a later try may not have
@@ -77,39 +79,16 @@ type Forward struct {
 }
 
 // Bouncer sends the DSN of a BounceAction (or of an SNS action's
-// message over its limit) through sesame's outbound path.
+// message over its limit) through sesame's outbound path
+// (internal/receiving/bounce).
 type Bouncer interface {
-	Bounce(ctx context.Context, b Bounce) (messageID string, err error)
-}
-
-// Bounce is one DSN to send.
-type Bounce struct {
-	AccountID, Region                  string
-	Sender                             string // the DSN's From
-	To                                 string // the received message's MAIL FROM
-	Recipients                         []string
-	SmtpReplyCode, StatusCode, Message string
-	OriginalHeader                     []byte
-	Arrival                            time.Time
-	OriginalMessageID                  string
+	Bounce(ctx context.Context, r bounce.BounceRequest) (messageID string, err error)
 }
 
 // Records keeps what happened to each received message (sesame admin,
-// SendBounce).
+// SendBounce): the store.
 type Records interface {
-	PutReceived(ctx context.Context, r Record) error
-}
-
-// Record is one account's view of one received message.
-type Record struct {
-	ID, AccountID, Region         string
-	Received                      time.Time
-	MailFrom                      string
-	Recipients                    []string
-	From, Subject, MessageID      string
-	Header                        []byte
-	SPF, DKIM, DMARC, Spam, Virus string
-	Actions                       []string
+	PutReceivedMessage(ctx context.Context, m store.ReceivedMessage) error
 }
 
 // Processor runs the receipt rules of received mail.
@@ -224,7 +203,7 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 			continue
 		}
 		if p.Records != nil && rec != nil {
-			if err := p.Records.PutReceived(ctx, *rec); err != nil {
+			if err := p.Records.PutReceivedMessage(ctx, *rec); err != nil {
 				log.Warn("receiving: recording a received message", "err", err)
 			}
 		}
@@ -379,12 +358,12 @@ func (m *message) doneWith(key string) (disposition string, ok bool) {
 // runAccount runs one account's rules for its recipients of m. It returns
 // the record of what was done, or an error when an action failed
 // temporarily (the actions done so far are in m.newDone).
-func (p *Processor) runAccount(ctx context.Context, m *message, g group, set *receipt.RuleSet, log *slog.Logger) (*Record, error) {
+func (p *Processor) runAccount(ctx context.Context, m *message, g group, set *receipt.RuleSet, log *slog.Logger) (*store.ReceivedMessage, error) {
 	e := m.e
 	content := append(p.traceHeaders(e, m.verdicts), m.raw...)
 	hdr := mailmsg.HeaderSection(m.raw)
 	mailObj := newMail(e.ID, e.MailFrom, e.Received, mailmsg.HeaderSection(content))
-	rec := &Record{
+	rec := &store.ReceivedMessage{
 		ID: e.ID, AccountID: g.account, Region: e.Region, Received: e.Received, MailFrom: e.MailFrom,
 		Recipients: g.rcpts, Header: hdr, SPF: m.verdicts.SPF, DKIM: m.verdicts.DKIM, DMARC: m.verdicts.DMARC,
 		Spam: m.verdicts.Spam, Virus: m.verdicts.Virus, MessageID: mailObj.CommonHeaders.MessageID,
@@ -559,7 +538,7 @@ func (p *Processor) bounce(ctx context.Context, m *message, account string, rcpt
 	if p.Bouncer == nil {
 		return "", errors.New("bounces cannot be sent")
 	}
-	id, err := p.Bouncer.Bounce(ctx, Bounce{
+	id, err := p.Bouncer.Bounce(ctx, bounce.BounceRequest{
 		AccountID: account, Region: m.e.Region, Sender: sender, To: m.e.MailFrom, Recipients: rcpts,
 		SmtpReplyCode: code, StatusCode: status, Message: text, OriginalHeader: mailmsg.HeaderSection(m.raw),
 		Arrival: m.e.Received, OriginalMessageID: m.e.ID,
