@@ -35,8 +35,9 @@ func (v Verdicts) Headers(in Input, hostname string) []byte {
 func (v Verdicts) receivedSPF(in Input) string {
 	ip := in.IP.Unmap().String()
 	domain := clean(v.SPFDomain)
+	result := v.SPFResult
 	var comment string
-	switch v.SPFResult {
+	switch result {
 	case "pass":
 		comment = "domain of " + domain + " designates " + ip + " as permitted sender"
 	case "fail":
@@ -47,12 +48,8 @@ func (v Verdicts) receivedSPF(in Input) string {
 		comment = ip + " is neither permitted nor denied by domain of " + domain
 	case "temperror":
 		comment = "Error in retrieving data from DNS"
-	default:
-		comment = "Error in processing SPF Record"
-	}
-	result := v.SPFResult
-	if result == "" {
-		result = "permerror"
+	default: // permerror, and anything this package never gives
+		result, comment = "permerror", "Error in processing SPF Record"
 	}
 	envelopeFrom := in.MailFrom
 	if envelopeFrom == "" {

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +68,23 @@ func TestAuthenticationResults(t *testing.T) {
 	if got := string(v.AuthenticationResults(in, "mx.sesame.test")); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+}
+
+// Whatever a client says in HELO and MAIL FROM, Headers renders exactly
+// its fields, one line each.
+func FuzzHeaders(f *testing.F) {
+	f.Add("mail.example.com", "a@example.com", "pass", "example.com")
+	f.Add("h\r\nX-Evil: 1", "\n", "fail", "x;y")
+	f.Fuzz(func(t *testing.T, helo, mailFrom, result, domain string) {
+		v := Verdicts{Spam: Pass, Virus: Fail, SPFResult: result, SPFDomain: domain}
+		h := string(v.Headers(Input{IP: netip.MustParseAddr("192.0.2.1"), Helo: helo, MailFrom: mailFrom}, "mx.test"))
+		lines := strings.Split(strings.TrimSuffix(h, "\r\n"), "\r\n")
+		if len(lines) != 3 || !strings.HasPrefix(lines[0], "X-SES-Spam-Verdict: ") ||
+			!strings.HasPrefix(lines[1], "X-SES-Virus-Verdict: ") || !strings.HasPrefix(lines[2], "Received-SPF: ") {
+			t.Fatalf("headers %q", h)
+		}
+		if strings.ContainsAny(lines[2], "\r\n") {
+			t.Fatalf("a line break inside Received-SPF: %q", lines[2])
+		}
+	})
 }
