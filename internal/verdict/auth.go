@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"blitiri.com.ar/go/spf"
@@ -99,16 +100,38 @@ type dmarcOutcome struct {
 	fromDomain string
 }
 
-// checkDMARC evaluates the From domain's DMARC policy (RFC 7489 §6.6)
-// against the SPF and DKIM outcomes.
+// dmarcRank orders outcomes for a message with several author domains:
+// the worst one is the message's.
+var dmarcRank = map[string]int{Gray: 0, Pass: 1, ProcessingFailed: 2, Fail: 3}
+
+// policyRank orders DMARC policies by strictness.
+var policyRank = map[string]int{"": 0, "none": 1, "quarantine": 2, "reject": 3}
+
+// checkDMARC evaluates the DMARC policy of the message's author domain
+// (RFC 7489 §6.6) against the SPF and DKIM outcomes. A message with
+// several author domains (several From addresses or fields) is checked
+// for each, as §6.6.1 allows, and gets the worst outcome: adding a second
+// author must not turn a spoofed From's FAIL into GRAY.
 func (c *Checker) checkDMARC(ctx context.Context, msg []byte, spfRes spfOutcome, dk dkimOutcome) dmarcOutcome {
-	from := fromDomain(msg)
-	out := dmarcOutcome{fromDomain: from}
-	if from == "" {
-		// No single author domain: there is no policy to evaluate.
-		out.status = Gray
-		return out
+	domains := fromDomains(msg)
+	if len(domains) == 0 {
+		// No author domain: there is no policy to evaluate.
+		return dmarcOutcome{status: Gray}
 	}
+	var worst dmarcOutcome
+	for i, from := range domains {
+		out := c.checkDMARCDomain(ctx, from, spfRes, dk)
+		if i == 0 || dmarcRank[out.status] > dmarcRank[worst.status] ||
+			(out.status == Fail && policyRank[out.policy] > policyRank[worst.policy]) {
+			worst = out
+		}
+	}
+	return worst
+}
+
+// checkDMARCDomain evaluates one author domain's policy.
+func (c *Checker) checkDMARCDomain(ctx context.Context, from string, spfRes spfOutcome, dk dkimOutcome) dmarcOutcome {
+	out := dmarcOutcome{fromDomain: from}
 	rec, orgLevel, err := c.lookupPolicy(ctx, from)
 	switch {
 	case err != nil:
@@ -187,23 +210,27 @@ func orgDomain(domain string) string {
 	return org
 }
 
-// fromDomain is the domain of the message's author: its one From header
-// with one address (RFC 7489 §6.6.1); "" when there is none, several, or
-// it cannot be parsed.
-func fromDomain(msg []byte) string {
+// fromDomains are the distinct domains of the message's authors, the
+// addresses of its From fields (RFC 7489 §6.6.1), in order; none when it
+// has no From or one that cannot be parsed.
+func fromDomains(msg []byte) []string {
 	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(msg)))
 	if err != nil {
-		return ""
+		return nil
 	}
-	values := h.Values("From")
-	if len(values) != 1 {
-		return ""
+	var out []string
+	for _, value := range h.Values("From") {
+		addrs, err := mail.ParseAddressList(value)
+		if err != nil {
+			return nil
+		}
+		for _, a := range addrs {
+			if d := domainOf(a.Address); d != "" && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
 	}
-	addrs, err := mail.ParseAddressList(values[0])
-	if err != nil || len(addrs) != 1 {
-		return ""
-	}
-	return domainOf(addrs[0].Address)
+	return out
 }
 
 // domainOf is the lower-cased domain of an address.

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +164,10 @@ func TestCheckAuthentication(t *testing.T) {
 		{"key lookup fails: DKIM and DMARC cannot say", otherIP, "x.example", "a@other.test",
 			sign(t, message("a@keyfail.test"), "keyfail.test"),
 			Verdicts{SPF: Gray, SPFResult: "none", DKIM: ProcessingFailed, DMARC: ProcessingFailed}},
+		{"a second author does not hide a spoofed one", permittedIP, "x.example", "bounce@bulk.test",
+			sign(t, []byte(strings.Replace(string(message("ceo@victim.test")), "From: Sender <ceo@victim.test>",
+				"From: ceo@victim.test, a@bulk.test", 1)), "bulk.test"),
+			Verdicts{SPF: Pass, SPFResult: "pass", DKIM: Pass, DMARC: Fail, DMARCPolicy: "reject"}},
 		{"policy lookup fails", otherIP, "x.example", "a@other.test", message("a@policyfail.test"),
 			Verdicts{SPF: Gray, SPFResult: "none", DKIM: Gray, DMARC: ProcessingFailed}},
 		{"null sender: the HELO name is checked and aligned", permittedIP, "mail.helo.test", "", message("a@helo.test"),
@@ -217,19 +222,22 @@ func silentDNS(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
-func TestFromDomain(t *testing.T) {
+func TestFromDomains(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ header, want string }{
-		{"From: a@Example.COM\r\n", "example.com"},
-		{"From: \"A, B\" <a@x.test>\r\n", "x.test"},
-		{"From: a@x.test, b@y.test\r\n", ""},
-		{"From: a@x.test\r\nFrom: b@x.test\r\n", ""},
-		{"To: a@x.test\r\n", ""},
-		{"From: not an address\r\n", ""},
+	tests := []struct {
+		header string
+		want   []string
+	}{
+		{"From: a@Example.COM\r\n", []string{"example.com"}},
+		{"From: \"A, B\" <a@x.test>\r\n", []string{"x.test"}},
+		{"From: a@x.test, b@y.test, c@X.test\r\n", []string{"x.test", "y.test"}},
+		{"From: a@x.test\r\nFrom: b@z.test\r\n", []string{"x.test", "z.test"}},
+		{"To: a@x.test\r\n", nil},
+		{"From: not an address\r\n", nil},
 	}
 	for _, tc := range tests {
-		if got := fromDomain([]byte(tc.header + "\r\nbody\r\n")); got != tc.want {
-			t.Errorf("fromDomain(%q) = %q, want %q", strings.TrimSpace(tc.header), got, tc.want)
+		if got := fromDomains([]byte(tc.header + "\r\nbody\r\n")); !slices.Equal(got, tc.want) {
+			t.Errorf("fromDomains(%q) = %q, want %q", strings.TrimSpace(tc.header), got, tc.want)
 		}
 	}
 }

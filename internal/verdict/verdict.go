@@ -31,7 +31,9 @@
 //     policy the domain asks for (p, or sp for a subdomain);
 //     PROCESSING_FAILED when the policy lookup failed, or when nothing
 //     passed and SPF or a DKIM key lookup failed temporarily (the verdict
-//     might have been PASS).
+//     might have been PASS). A message with several author domains gets
+//     the worst of their outcomes (RFC 7489 §6.6.1), so a second From
+//     address cannot hide a spoofed one.
 //   - Spam and virus: DISABLED when the matching rule does not scan
 //     (Input.Scan false) or no scanner is configured; PROCESSING_FAILED when
 //     the scanner cannot be reached, errs or times out.
@@ -107,8 +109,8 @@ type Verdicts struct {
 	// DKIMDomains are the d= domains of the signatures that verified, in
 	// the message's order.
 	DKIMDomains []string
-	// FromDomain is the From header's domain DMARC evaluated ("" when the
-	// message has no usable From).
+	// FromDomain is the author (From) domain whose DMARC outcome is the
+	// verdict ("" when the message has no usable From).
 	FromDomain string
 }
 
