@@ -111,7 +111,9 @@ func (s *scanner) startDaemon(dir, path string, args []string, ready func() bool
 	defer out.Close()
 	s.cmd = exec.Command(path, args...)
 	s.cmd.Stdout, s.cmd.Stderr = out, out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so stop reaches rspamd's workers too; and ended with
+	// the test binary should TestMain not get to stop it (a test timeout).
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", path, err)
 	}
