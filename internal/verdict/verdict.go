@@ -134,8 +134,8 @@ type Config struct {
 	// ClamdAddress is "unix:/path" or "tcp:host:port"; "" = no virus
 	// scanner.
 	ClamdAddress string
-	// Hostname is sesame's hostname (the authserv-id of
-	// Authentication-Results).
+	// Hostname is sesame's hostname, kept for the caller's Headers and
+	// AuthenticationResults (the authserv-id); Check does not use it.
 	Hostname string
 	// Timeout bounds SPF, DKIM and DMARC together (default 10 s): past it
 	// what has not finished is PROCESSING_FAILED.
@@ -196,12 +196,15 @@ func New(cfg Config) *Checker {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Checker{cfg: cfg, dns: resolver{cfg: &cfg}}
+	c := &Checker{cfg: cfg}
+	c.dns = resolver{cfg: &c.cfg}
+	return c
 }
 
 // Check computes the message's verdicts. It never fails: a check that
-// cannot finish is PROCESSING_FAILED (GRAY where SES's meaning is "no
-// answer"), and it returns by the configured timeouts.
+// cannot finish is PROCESSING_FAILED, and Check returns within the
+// configured timeouts (Timeout for SPF, DKIM and DMARC; ScanTimeout for
+// the scanners, which run side by side with them).
 func (c *Checker) Check(ctx context.Context, in Input) Verdicts {
 	v := Verdicts{Spam: Disabled, Virus: Disabled}
 	var wg sync.WaitGroup
