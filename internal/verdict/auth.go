@@ -35,6 +35,9 @@ func (c *Checker) checkSPF(ctx context.Context, in Input) spfOutcome {
 		sender = "postmaster@" + in.Helo
 	}
 	domain := domainOf(sender)
+	if domain == "" {
+		domain = strings.ToLower(in.Helo) // as the library does for a sender without a domain
+	}
 	res, err := spf.CheckHostWithSender(in.IP.Unmap().AsSlice(), in.Helo, sender,
 		spf.WithContext(ctx), spf.WithResolver(c.dns))
 	if res == spf.TempError || res == spf.PermError {

@@ -90,6 +90,10 @@ func TestSPFMechanisms(t *testing.T) {
 		{"inc.test", "192.0.2.31", "fail"},
 		{"nomx.test", "192.0.2.10", "fail"},
 	}
+	// A MAIL FROM without a domain is checked, and named, by its HELO.
+	if got := c.checkSPF(context.Background(), Input{IP: netip.MustParseAddr("192.0.2.10"), Helo: "MX.test", MailFrom: "postmaster"}); got.result != "pass" || got.domain != "mx.test" {
+		t.Errorf("MAIL FROM without a domain: SPF %s for %q, want pass for mx.test", got.result, got.domain)
+	}
 	for _, tc := range tests {
 		t.Run(tc.domain+"/"+tc.ip, func(t *testing.T) {
 			t.Parallel()
