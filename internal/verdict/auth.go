@@ -25,6 +25,9 @@ type spfOutcome struct {
 	status string // SES's
 	result string // RFC 7208's
 	domain string // the domain checked
+	// decidedBy is the domain whose record decided the result (an
+	// include's for a pass through one).
+	decidedBy string
 }
 
 // checkSPF checks the MAIL FROM identity (RFC 7208 §2.4); for the null
@@ -38,12 +41,16 @@ func (c *Checker) checkSPF(ctx context.Context, in Input) spfOutcome {
 	if domain == "" {
 		domain = strings.ToLower(in.Helo) // as the library does for a sender without a domain
 	}
+	var decider decidingDomain
 	res, err := spf.CheckHostWithSender(in.IP.Unmap().AsSlice(), in.Helo, sender,
-		spf.WithContext(ctx), spf.WithResolver(c.dns))
+		spf.WithContext(ctx), spf.WithResolver(c.dns), spf.WithTraceFunc(decider.trace))
 	if res == spf.TempError || res == spf.PermError {
 		c.cfg.Log.Info("verdict: spf", "domain", domain, "ip", in.IP, "result", string(res), "err", err)
 	}
-	out := spfOutcome{result: string(res), domain: domain}
+	out := spfOutcome{result: string(res), domain: domain, decidedBy: decider.decided}
+	if out.decidedBy == "" {
+		out.decidedBy = domain
+	}
 	switch res {
 	case spf.Pass:
 		out.status = Pass

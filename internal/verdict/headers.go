@@ -17,8 +17,8 @@ import (
 // stands where RFC 7208 §9.1 puts the receiver's name), so parsers written
 // for SES's mail read ours; hostname is not part of it and is kept for the
 // caller's other headers (see AuthenticationResults). The domain named is
-// the one checked (SES names an include's domain when the pass came from
-// one). Each line ends in CRLF.
+// the one whose record decided (SPFDecidedBy: an include's for a pass
+// through one, as SES names _spf.google.com). Each line ends in CRLF.
 func (v Verdicts) Headers(in Input, hostname string) []byte {
 	var b strings.Builder
 	if v.Spam != "" && v.Spam != Disabled {
@@ -34,7 +34,10 @@ func (v Verdicts) Headers(in Input, hostname string) []byte {
 // receivedSPF is Received-SPF's value (RFC 7208 §9.1) in SES's wording.
 func (v Verdicts) receivedSPF(in Input) string {
 	ip := in.IP.Unmap().String()
-	domain := clean(v.SPFDomain)
+	domain := clean(v.SPFDecidedBy)
+	if domain == "" {
+		domain = clean(v.SPFDomain)
+	}
 	result := v.SPFResult
 	var comment string
 	switch result {

@@ -22,6 +22,11 @@ func TestHeaders(t *testing.T) {
 			"X-SES-Spam-Verdict: FAIL\r\n" +
 				"X-SES-Virus-Verdict: PASS\r\n" +
 				"Received-SPF: pass (spfCheck: domain of vlayer.xyz designates 209.85.128.51 as permitted sender) client-ip=209.85.128.51; envelope-from=artur@vlayer.xyz; helo=mail-wm1-f51.google.com;\r\n"},
+		{"pass through an include names the include", Verdicts{Spam: Pass, Virus: Pass, SPFResult: "pass", SPFDomain: "gmail.com", SPFDecidedBy: "_spf.google.com"},
+			Input{IP: netip.MustParseAddr("74.125.82.45"), Helo: "mail-wm0-f45.google.com", MailFrom: "ryanlchandler@gmail.com"},
+			"X-SES-Spam-Verdict: PASS\r\n" +
+				"X-SES-Virus-Verdict: PASS\r\n" +
+				"Received-SPF: pass (spfCheck: domain of _spf.google.com designates 74.125.82.45 as permitted sender) client-ip=74.125.82.45; envelope-from=ryanlchandler@gmail.com; helo=mail-wm0-f45.google.com;\r\n"},
 		{"fail, not scanned", Verdicts{Spam: Disabled, Virus: Disabled, SPFResult: "fail", SPFDomain: "earthlink.net"},
 			Input{IP: netip.MustParseAddr("45.76.207.151"), Helo: "sms1004.com", MailFrom: "info@earthlink.net"},
 			"Received-SPF: fail (spfCheck: domain of earthlink.net does not designate 45.76.207.151 as permitted sender) client-ip=45.76.207.151; envelope-from=info@earthlink.net; helo=sms1004.com;\r\n"},

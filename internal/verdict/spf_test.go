@@ -75,20 +75,27 @@ func TestSPFMechanisms(t *testing.T) {
 		`inc.test. 60 IN TXT "v=spf1 include:_spf.provider.test -all"`,
 		`_spf.provider.test. 60 IN TXT "v=spf1 ip4:192.0.2.30 ~all"`,
 		`nomx.test. 60 IN TXT "v=spf1 mx -all"`,
+		`twoinc.test. 60 IN TXT "v=spf1 include:_spf.other.test include:_spf.provider.test ip4:192.0.2.40 -all"`,
+		`_spf.other.test. 60 IN TXT "v=spf1 ip4:198.51.100.0/24 ~all"`,
+		`redir.test. 60 IN TXT "v=spf1 redirect=_spf.provider.test"`,
 	)
 	c := New(Config{Timeout: 5 * time.Second}.WithResolver(addr))
 	tests := []struct {
 		domain, ip string
 		want       string
+		decidedBy  string // "" = domain
 	}{
-		{"mx.test", "192.0.2.10", "pass"},
-		{"mx.test", "192.0.2.11", "fail"},
-		{"a.test", "2001:db8::a", "pass"},
-		{"a.test", "2001:db8::b", "fail"},
-		{"partial.test", "192.0.2.20", "pass"},
-		{"inc.test", "192.0.2.30", "pass"},
-		{"inc.test", "192.0.2.31", "fail"},
-		{"nomx.test", "192.0.2.10", "fail"},
+		{"mx.test", "192.0.2.10", "pass", ""},
+		{"mx.test", "192.0.2.11", "fail", ""},
+		{"a.test", "2001:db8::a", "pass", ""},
+		{"a.test", "2001:db8::b", "fail", ""},
+		{"partial.test", "192.0.2.20", "pass", ""},
+		{"inc.test", "192.0.2.30", "pass", "_spf.provider.test"},
+		{"inc.test", "192.0.2.31", "fail", ""},
+		{"twoinc.test", "192.0.2.30", "pass", "_spf.provider.test"},
+		{"twoinc.test", "192.0.2.40", "pass", ""},
+		{"redir.test", "192.0.2.30", "pass", "_spf.provider.test"},
+		{"nomx.test", "192.0.2.10", "fail", ""},
 	}
 	// A MAIL FROM without a domain is checked, and named, by its HELO.
 	if got := c.checkSPF(context.Background(), Input{IP: netip.MustParseAddr("192.0.2.10"), Helo: "MX.test", MailFrom: "postmaster"}); got.result != "pass" || got.domain != "mx.test" {
@@ -98,8 +105,13 @@ func TestSPFMechanisms(t *testing.T) {
 		t.Run(tc.domain+"/"+tc.ip, func(t *testing.T) {
 			t.Parallel()
 			got := c.checkSPF(context.Background(), Input{IP: netip.MustParseAddr(tc.ip), Helo: "h.example", MailFrom: "a@" + tc.domain})
-			if got.result != tc.want || got.domain != tc.domain {
-				t.Errorf("SPF %s for %s, want %s for %s", got.result, got.domain, tc.want, tc.domain)
+			decidedBy := tc.decidedBy
+			if decidedBy == "" {
+				decidedBy = tc.domain
+			}
+			if got.result != tc.want || got.domain != tc.domain || got.decidedBy != decidedBy {
+				t.Errorf("SPF %s for %s decided by %s, want %s for %s decided by %s",
+					got.result, got.domain, got.decidedBy, tc.want, tc.domain, decidedBy)
 			}
 		})
 	}

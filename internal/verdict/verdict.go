@@ -106,6 +106,10 @@ type Verdicts struct {
 	// SPFDomain is the domain SPF checked: the MAIL FROM domain, or the
 	// HELO name for the null sender.
 	SPFDomain string
+	// SPFDecidedBy is the domain whose SPF record decided the result: an
+	// include's for a pass through one, else SPFDomain. Received-SPF names
+	// it, as SES does.
+	SPFDecidedBy string
 	// DKIMDomains are the d= domains of the signatures that verified, in
 	// the message's order.
 	DKIMDomains []string
@@ -232,7 +236,7 @@ func (c *Checker) authenticate(ctx context.Context, in Input, v *Verdicts) {
 	wg.Go(func() { spf = c.checkSPF(ctx, in) })
 	wg.Go(func() { dk = c.checkDKIM(ctx, in.Message) })
 	wg.Wait()
-	v.SPF, v.SPFResult, v.SPFDomain = spf.status, spf.result, spf.domain
+	v.SPF, v.SPFResult, v.SPFDomain, v.SPFDecidedBy = spf.status, spf.result, spf.domain, spf.decidedBy
 	v.DKIM, v.DKIMDomains = dk.status, dk.passed
 	dm := c.checkDMARC(ctx, in.Message, spf, dk)
 	v.DMARC, v.DMARCPolicy, v.FromDomain = dm.status, dm.policy, dm.fromDomain
