@@ -124,33 +124,59 @@ func StartSinks(t testing.TB, opts ...SinkOptions) ([]*Sink, string) {
 		}
 		sinks := make([]*Sink, len(opts))
 		for i, o := range opts {
-			s := &Sink{Addr: lns[i].Addr().String(), opt: o, tries: map[string]int{}}
-			srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
-			srv.Domain = fmt.Sprintf("mx%d.sink.test", i+2)
-			srv.ReadTimeout = time.Minute
-			srv.WriteTimeout = time.Minute
-			srv.EnableSMTPUTF8 = true
-			srv.MaxMessageBytes = 50 << 20
-			srv.MaxRecipients = 1000
-			if o.StartTLS {
-				if cert == nil {
-					cert = selfSignedCert(t)
-				}
-				srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+			if o.StartTLS && o.TLSCert == nil && cert == nil {
+				cert = selfSignedCert(t)
 			}
-			if o.TLSCert != nil {
-				srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.TLSCert}}
-			}
-			s.server = srv
-			go func(ln net.Listener) { _ = srv.Serve(ln) }(lns[i])
-			t.Cleanup(func() { _ = srv.Close() })
-			sinks[i] = s
+			sinks[i] = serveSink(t, lns[i], fmt.Sprintf("mx%d.sink.test", i+2), o, cert)
 		}
 		return sinks, port
 	}
 	t.Fatal("testenv: sink: no port free on every 127.0.0.x address")
 	return nil, ""
 }
+
+// StartSinkAt starts one sink on addr (host:port), failing the test if the
+// address is taken: a receiver that comes back on the port it went down on
+// (Close), for a sending MTA's retries. It stops when the test ends.
+func StartSinkAt(t testing.TB, addr string, opt SinkOptions) *Sink {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("testenv: sink: %v", err)
+	}
+	var cert *tls.Certificate
+	if opt.StartTLS && opt.TLSCert == nil {
+		cert = selfSignedCert(t)
+	}
+	return serveSink(t, ln, "mx.sink.test", opt, cert)
+}
+
+// serveSink serves a sink on ln until the test ends (or Close); cert is the
+// STARTTLS certificate when opt asks for one and brings none.
+func serveSink(t testing.TB, ln net.Listener, domain string, o SinkOptions, cert *tls.Certificate) *Sink {
+	s := &Sink{Addr: ln.Addr().String(), opt: o, tries: map[string]int{}}
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = domain
+	srv.ReadTimeout = time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.EnableSMTPUTF8 = true
+	srv.MaxMessageBytes = 50 << 20
+	srv.MaxRecipients = 1000
+	if o.StartTLS && cert != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+	}
+	if o.TLSCert != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*o.TLSCert}}
+	}
+	s.server = srv
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return s
+}
+
+// Close stops the sink now: its port refuses connections (a receiver that
+// is down) and open sessions are cut. What it accepted stays readable.
+func (s *Sink) Close() { _ = s.server.Close() }
 
 func (s *Sink) newSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
