@@ -76,6 +76,11 @@ func receiptRulesCLI(t *testing.T, s *testenv.Server) {
 		t.Fatal(err)
 	}
 
+	// A bounce action's Sender must be a verified identity.
+	const bouncer = "bounces-cli@example.com"
+	aws(nil, "verify-email-identity", "--email-address", bouncer)
+	followVerificationLink(t, s, bouncer)
+
 	aws(nil, "create-receipt-filter", "--filter", "Name=cli-block,IpFilter={Policy=Block,Cidr=0.0.0.0/0}")
 	aws(nil, "create-receipt-filter", "--filter", "Name=cli-allow,IpFilter={Policy=Allow,Cidr=127.0.0.1}")
 	var filters struct {
@@ -100,8 +105,8 @@ func receiptRulesCLI(t *testing.T, s *testenv.Server) {
 		{"S3Action":{"BucketName":"mail","ObjectKeyPrefix":"cli/"}},
 		{"SNSAction":{"TopicArn":%q}},
 		{"LambdaAction":{"FunctionArn":%q,"InvocationType":"RequestResponse","TopicArn":%[1]q}},
-		{"BounceAction":{"SmtpReplyCode":"550","StatusCode":"5.1.1","Message":"No such user","Sender":"mailer@example.com"}},
-		{"StopAction":{"Scope":"RuleSet"}}]}`, topic.TopicArn, receiptFunction)
+		{"BounceAction":{"SmtpReplyCode":"550","StatusCode":"5.1.1","Message":"No such user","Sender":%[3]q}},
+		{"StopAction":{"Scope":"RuleSet"}}]}`, topic.TopicArn, receiptFunction, bouncer)
 	aws(nil, "create-receipt-rule", "--rule-set-name", "cli-set", "--rule", every)
 	aws(nil, "create-receipt-rule", "--rule-set-name", "cli-set", "--rule", `{"Name":"a"}`)
 	aws(nil, "create-receipt-rule", "--rule-set-name", "cli-set", "--after", "every", "--rule", `{"Name":"b","Enabled":true}`)

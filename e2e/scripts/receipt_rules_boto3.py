@@ -10,7 +10,9 @@ AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, FUNCTION (a Lambda
 function ARN mapped in [receiving] functions).
 """
 import os
+import subprocess
 import sys
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -35,6 +37,14 @@ def refused(code, say, call, **args):
 
 
 topic = sns.create_topic(Name="inbound")["TopicArn"]
+
+# A bounce action's Sender must be a verified identity: verify one by its link.
+bouncer = "bounces-boto3@example.com"
+ses.verify_email_identity(EmailAddress=bouncer)
+link = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)), "captured.py"),
+                       "link", bouncer], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+with urllib.request.urlopen(link, timeout=10) as resp:
+    assert resp.status == 200, resp.status
 
 # IP filters: block everyone, allow the loopback address.
 ses.create_receipt_filter(Filter={"Name": "block-all", "IpFilter": {"Policy": "Block", "Cidr": "0.0.0.0/0"}})
@@ -70,7 +80,7 @@ every = {
         {"SNSAction": {"TopicArn": topic, "Encoding": "Base64"}},
         {"LambdaAction": {"FunctionArn": function, "InvocationType": "Event"}},
         {"BounceAction": {"SmtpReplyCode": "550", "StatusCode": "5.1.1", "Message": "Mailbox does not exist",
-                          "Sender": "mailer-daemon@example.com", "TopicArn": topic}},
+                          "Sender": bouncer, "TopicArn": topic}},
         {"StopAction": {"Scope": "RuleSet", "TopicArn": topic}},
     ],
 }
@@ -104,6 +114,8 @@ refused("InvalidLambdaFunction", "Could not invoke Lambda function", ses.create_
         Rule={"Name": "x", "Actions": [{"LambdaAction": {"FunctionArn": function + "-other"}}]})
 refused("InvalidParameterValue", "Stop action, if any, must be placed at the end", ses.create_receipt_rule, RuleSetName="inbound",
         Rule={"Name": "x", "Actions": [{"StopAction": {"Scope": "RuleSet"}}, {"SNSAction": {"TopicArn": topic}}]})
+refused("InvalidParameterValue", "Identity is not verified: someone@example.net", ses.create_receipt_rule, RuleSetName="inbound",
+        Rule={"Name": "x", "Actions": [{"BounceAction": {"SmtpReplyCode": "550", "Message": "no", "Sender": "someone@example.net"}}]})
 refused("LimitExceeded", "Too many actions", ses.create_receipt_rule, RuleSetName="inbound",
         Rule={"Name": "x", "Actions": [{"AddHeaderAction": {"HeaderName": "X-A", "HeaderValue": "1"}}] * 11})
 

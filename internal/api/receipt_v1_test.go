@@ -41,6 +41,11 @@ func newReceiptEnv(t *testing.T) (*acctEnv, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Bounce actions send as example.com: a verified identity.
+	if err := st.PutIdentity(context.Background(), store.Identity{AccountID: acct.ID, Region: "eu-west-1",
+		Name: "example.com", Status: store.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
 	topic := fmt.Sprintf(testTopic, acct.ID)
 	clk := clock.NewFake(time.Now())
 	srv := New(Config{Store: st, Regions: []string{"eu-west-1", "us-east-1"}, Clock: clk,
@@ -339,6 +344,10 @@ func TestReceiptRulesV1(t *testing.T) {
 			return add("", rule("x", v1types.ReceiptAction{BounceAction: &v1types.BounceAction{SmtpReplyCode: aws.String("550"),
 				Message: aws.String("no"), Sender: aws.String("m@example.com"), TopicArn: aws.String("arn:aws:sns:eu-west-1:1:other")}}))
 		}, "InvalidSnsTopic", "Could not publish to SNS topic"},
+		{"unverified bounce sender", func() error {
+			return add("", rule("x", v1types.ReceiptAction{BounceAction: &v1types.BounceAction{SmtpReplyCode: aws.String("550"),
+				Message: aws.String("no"), Sender: aws.String("m@example.net")}}))
+		}, "InvalidParameterValue", "Identity is not verified: m@example.net"},
 		{"unmapped function", func() error {
 			return add("", rule("x", v1types.ReceiptAction{LambdaAction: &v1types.LambdaAction{FunctionArn: aws.String(testFunction + "2")}}))
 		}, "InvalidLambdaFunction", "Could not invoke Lambda function: " + testFunction + "2"},

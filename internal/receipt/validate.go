@@ -276,12 +276,17 @@ type Targets struct {
 	Functions map[string]string
 	// S3 reports whether sesame has an object store ([s3] endpoint).
 	S3 bool
+	// SenderVerified reports whether an address may send as the caller: it
+	// or its domain is a verified identity of the account.
+	SenderVerified func(ctx context.Context, addr string) (bool, error)
 }
 
 // Check verifies, per action in order, that its TopicArn is an existing
 // topic (InvalidSnsTopic), its S3 bucket can be written (sesame: an [s3]
-// endpoint is configured; the bucket itself is not probed), and its
-// function is mapped (InvalidLambdaFunction).
+// endpoint is configured; the bucket itself is not probed), its function
+// is mapped (InvalidLambdaFunction), and a bounce's Sender is a verified
+// identity of the account (the bounce is mail sent as it). A nil lookup
+// finds nothing.
 func (t Targets) Check(ctx context.Context, r *Rule) error {
 	for _, a := range r.Actions {
 		if arn := a.topicArn(); arn != "" {
@@ -302,6 +307,18 @@ func (t Targets) Check(ctx context.Context, r *Rule) error {
 		if a.LambdaAction != nil {
 			if _, ok := t.Functions[a.LambdaAction.FunctionArn]; !ok {
 				return seserr.InvalidLambdaFunction(a.LambdaAction.FunctionArn)
+			}
+		}
+		if a.BounceAction != nil {
+			ok := false
+			if t.SenderVerified != nil {
+				var err error
+				if ok, err = t.SenderVerified(ctx, a.BounceAction.Sender); err != nil {
+					return fmt.Errorf("receipt: rule %s: %w", r.Name, err)
+				}
+			}
+			if !ok {
+				return seserr.BounceSenderNotVerified(a.BounceAction.Sender)
 			}
 		}
 	}

@@ -112,7 +112,13 @@ func TestValidateRule(t *testing.T) {
 func TestTargetsCheck(t *testing.T) {
 	t.Parallel()
 	topics := func(ctx context.Context, arn string) (bool, error) { return arn == "arn:topic", nil }
-	targets := Targets{TopicExists: topics, Functions: map[string]string{"arn:fn": "http://x"}, S3: true}
+	verified := func(ctx context.Context, addr string) (bool, error) {
+		return strings.HasSuffix(addr, "@example.com"), nil
+	}
+	targets := Targets{TopicExists: topics, Functions: map[string]string{"arn:fn": "http://x"}, S3: true, SenderVerified: verified}
+	bounce := func(sender string) Action {
+		return Action{BounceAction: &BounceAction{SmtpReplyCode: "550", Message: "m", Sender: sender}}
+	}
 	for _, tc := range []struct {
 		name      string
 		a         Action
@@ -126,6 +132,9 @@ func TestTargetsCheck(t *testing.T) {
 		{"lambda unmapped", Action{LambdaAction: &LambdaAction{FunctionArn: "arn:fn2"}}, targets, "InvalidLambdaFunction", "[receiving] functions"},
 		{"s3", Action{S3Action: &S3Action{BucketName: "b"}}, targets, "", ""},
 		{"s3 without a store", Action{S3Action: &S3Action{BucketName: "b"}}, Targets{TopicExists: topics}, "InvalidS3Configuration", "Could not write to bucket: b"},
+		{"bounce", bounce("b@example.com"), targets, "", ""},
+		{"bounce unverified", bounce("b@example.net"), targets, "InvalidParameterValue", "Identity is not verified: b@example.net"},
+		{"bounce without a lookup", bounce("b@example.com"), Targets{}, "InvalidParameterValue", "Identity is not verified"},
 		{"s3 topic first", Action{S3Action: &S3Action{BucketName: "b", TopicArn: "arn:x"}}, Targets{}, "InvalidSnsTopic", "arn:x"},
 	} {
 		r := Rule{Name: "r", Actions: []Action{tc.a}}

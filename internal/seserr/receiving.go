@@ -11,8 +11,8 @@ import (
 // InvalidLambdaFunction, LimitExceeded; all 400, Sender). The texts are
 // SES's as recorded against AWS where a recording exists: "Rule set does
 // not exist: NAME", "Could not write to bucket: NAME" (AWS CloudFormation
-// logs quoted in aws-cdk#30375), and the name, reorder, CIDR, stop-action
-// and limit texts probed on SES by the floci emulator (floci-io/floci
+// logs quoted in aws-cdk#30375), and the name, reorder, CIDR, stop-action,
+// bounce-sender and limit texts probed on SES by the floci emulator (floci-io/floci
 // SesReceiptRuleService, 2026). Where sesame refuses what SES would accept
 // (WorkMail, Connect, an unmapped function), the text says why.
 
@@ -166,6 +166,12 @@ func InvalidS3Configuration(bucket string) *Error {
 		" (sesame writes received mail only to the object store configured in [s3] endpoint)")
 	e.QueryCode = "InvalidS3Configuration"
 	return e
+}
+
+// BounceSenderNotVerified: a BounceAction's Sender that is not a verified
+// identity (address or domain) of the account.
+func BounceSenderNotVerified(sender string) *Error {
+	return BadRequest("Identity is not verified: " + sender)
 }
 
 // ReorderDuplicate: ReorderReceiptRuleSet naming a rule twice.
