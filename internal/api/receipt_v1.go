@@ -190,7 +190,7 @@ func (s *Server) deleteReceiptRuleSetV1(ctx context.Context, q queryArgs) (any, 
 	p := principal(ctx)
 	err = s.cfg.Store.DeleteReceiptRuleSet(ctx, p.AccountID, p.Region, name)
 	switch {
-	case errors.Is(err, store.ErrInUse):
+	case errors.Is(err, store.ErrRuleSetActive):
 		return nil, seserr.CannotDeleteActiveRuleSet(name)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, nil

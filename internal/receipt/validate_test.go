@@ -144,3 +144,23 @@ func TestTargetsCheck(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidateFilter: any filter is either refused with an SES error or
+// has a range Allowed can use.
+func FuzzValidateFilter(f *testing.F) {
+	f.Add("all", "Block", "0.0.0.0/0")
+	f.Add("v6", "Allow", "2001:db8::/32")
+	f.Add("x", "Allow", "::ffff:1.2.3.4")
+	f.Fuzz(func(t *testing.T, name, policy, cidr string) {
+		flt := Filter{Name: name, IPFilter: IPFilter{Policy: policy, Cidr: cidr}}
+		if err := ValidateFilter(flt); err != nil {
+			if seserr.As(err).QueryCode == "" {
+				t.Fatalf("%+v: %v has no SES code", flt, err)
+			}
+			return
+		}
+		if _, ok := parseCidr(cidr); !ok {
+			t.Fatalf("accepted %q, which Allowed cannot read", cidr)
+		}
+	})
+}

@@ -11,9 +11,9 @@ import (
 	"sesame/internal/receipt"
 )
 
-// ErrInUse is returned (wrapped) when a row cannot be deleted because
-// something depends on it (the active receipt rule set).
-var ErrInUse = errors.New("store: in use")
+// ErrRuleSetActive is returned (wrapped) when the rule set to delete is
+// the active one (SES's CannotDelete).
+var ErrRuleSetActive = errors.New("store: in use")
 
 // --- IP filters --------------------------------------------------------------
 
@@ -154,7 +154,7 @@ func ruleSetExists(ctx context.Context, q querier, accountID, region, name strin
 }
 
 // DeleteReceiptRuleSet removes a rule set and its rules: ErrNotFound if
-// absent, ErrInUse if it is the active set (SES's CannotDelete).
+// absent, ErrRuleSetActive if it is the active set.
 func (s *Store) DeleteReceiptRuleSet(ctx context.Context, accountID, region, name string) error {
 	what := fmt.Sprintf("delete receipt rule set %s of %s in %s", name, accountID, region)
 	return s.inTx(ctx, what, func(tx *sql.Tx) error {
@@ -164,7 +164,7 @@ func (s *Store) DeleteReceiptRuleSet(ctx context.Context, accountID, region, nam
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 		if active > 0 {
-			return fmt.Errorf("store: %s: active: %w", what, ErrInUse)
+			return fmt.Errorf("store: %s: active: %w", what, ErrRuleSetActive)
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM receipt_rule_sets WHERE account_id = ? AND region = ? AND name = ?`,
 			accountID, region, name)

@@ -139,8 +139,8 @@ func TestReceiptRuleSets(t *testing.T) {
 	if other, err := s.ActiveReceiptRuleSet(ctx, "a", "r2"); other != nil || err != nil {
 		t.Errorf("another region's active set = %+v, %v", other, err)
 	}
-	if err := s.DeleteReceiptRuleSet(ctx, "a", "r", "two"); !errors.Is(err, ErrInUse) {
-		t.Errorf("deleting the active set: %v, want ErrInUse", err)
+	if err := s.DeleteReceiptRuleSet(ctx, "a", "r", "two"); !errors.Is(err, ErrRuleSetActive) {
+		t.Errorf("deleting the active set: %v, want ErrRuleSetActive", err)
 	}
 	if err := s.DeleteReceiptRuleSet(ctx, "a", "r", "one"); err != nil {
 		t.Fatal(err)
