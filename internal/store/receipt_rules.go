@@ -13,7 +13,7 @@ import (
 
 // ErrRuleSetActive is returned (wrapped) when the rule set to delete is
 // the active one (SES's CannotDelete).
-var ErrRuleSetActive = errors.New("store: in use")
+var ErrRuleSetActive = errors.New("store: rule set is active")
 
 // --- IP filters --------------------------------------------------------------
 
