@@ -214,6 +214,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DedicatedIPs:     cfg.Delivery.SourceIPs(),
 		Jobs:             jobs,
 		Unsubscribe:      unsubHandler,
+		// Receipt rules may name only the functions and object store
+		// sesame can reach.
+		ReceivingFunctions: cfg.Receiving.Functions,
+		ReceivingS3:        cfg.S3.Enabled(),
 	}
 	var apiCert *certSource
 	if apiCfg.TLS, apiCert, err = apiTLS(cfg); err != nil {

@@ -244,92 +244,12 @@ func TestNotSelfHostedOperations(t *testing.T) {
 	})
 }
 
-// SES v1's receiving operations: no rule sets, rules or filters, none
-// active; creating or changing one says receiving is not implemented yet.
-func TestReceiptRulesV1(t *testing.T) {
+// SendBounce: sesame has received no message to bounce.
+func TestSendBounceV1(t *testing.T) {
 	t.Parallel()
 	e := newAcctEnv(t)
 	ctx := context.Background()
-
-	sets, err := e.v1.ListReceiptRuleSets(ctx, &ses.ListReceiptRuleSetsInput{})
-	if err != nil || len(sets.RuleSets) != 0 || sets.NextToken != nil {
-		t.Errorf("ListReceiptRuleSets = %+v, %v; want an empty list", sets, err)
-	}
-	filters, err := e.v1.ListReceiptFilters(ctx, &ses.ListReceiptFiltersInput{})
-	if err != nil || len(filters.Filters) != 0 {
-		t.Errorf("ListReceiptFilters = %+v, %v; want an empty list", filters, err)
-	}
-	active, err := e.v1.DescribeActiveReceiptRuleSet(ctx, &ses.DescribeActiveReceiptRuleSetInput{})
-	if err != nil || active.Metadata != nil || len(active.Rules) != 0 {
-		t.Errorf("DescribeActiveReceiptRuleSet = %+v, %v; want no active rule set", active, err)
-	}
-	for name, call := range map[string]func() error{
-		"SetActiveReceiptRuleSet()": func() error {
-			_, err := e.v1.SetActiveReceiptRuleSet(ctx, &ses.SetActiveReceiptRuleSetInput{})
-			return err
-		},
-		"DeleteReceiptRuleSet": func() error {
-			_, err := e.v1.DeleteReceiptRuleSet(ctx, &ses.DeleteReceiptRuleSetInput{RuleSetName: aws.String("rs")})
-			return err
-		},
-		"DeleteReceiptFilter": func() error {
-			_, err := e.v1.DeleteReceiptFilter(ctx, &ses.DeleteReceiptFilterInput{FilterName: aws.String("f")})
-			return err
-		},
-	} {
-		if err := call(); err != nil {
-			t.Errorf("%s: %v, want success (there is nothing to undo)", name, err)
-		}
-	}
-
-	const notYet = "sesame does not receive mail yet"
-	rule := &v1types.ReceiptRule{Name: aws.String("r")}
 	checkRefusals(t, []refusal{
-		{"DescribeReceiptRuleSet", func() error {
-			_, err := e.v1.DescribeReceiptRuleSet(ctx, &ses.DescribeReceiptRuleSetInput{RuleSetName: aws.String("rs")})
-			return err
-		}, "RuleSetDoesNotExist", "Rule set does not exist: rs"},
-		{"DescribeReceiptRule", func() error {
-			_, err := e.v1.DescribeReceiptRule(ctx, &ses.DescribeReceiptRuleInput{RuleSetName: aws.String("rs"), RuleName: aws.String("r")})
-			return err
-		}, "RuleSetDoesNotExist", "Rule set does not exist: rs"},
-		{"DeleteReceiptRule", func() error {
-			_, err := e.v1.DeleteReceiptRule(ctx, &ses.DeleteReceiptRuleInput{RuleSetName: aws.String("rs"), RuleName: aws.String("r")})
-			return err
-		}, "RuleSetDoesNotExist", "Rule set does not exist: rs"},
-		{"CreateReceiptRuleSet", func() error {
-			_, err := e.v1.CreateReceiptRuleSet(ctx, &ses.CreateReceiptRuleSetInput{RuleSetName: aws.String("rs")})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"CloneReceiptRuleSet", func() error {
-			_, err := e.v1.CloneReceiptRuleSet(ctx, &ses.CloneReceiptRuleSetInput{RuleSetName: aws.String("rs2"), OriginalRuleSetName: aws.String("rs")})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"CreateReceiptFilter", func() error {
-			_, err := e.v1.CreateReceiptFilter(ctx, &ses.CreateReceiptFilterInput{Filter: &v1types.ReceiptFilter{Name: aws.String("f"),
-				IpFilter: &v1types.ReceiptIpFilter{Cidr: aws.String("192.0.2.0/24"), Policy: v1types.ReceiptFilterPolicyBlock}}})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"CreateReceiptRule", func() error {
-			_, err := e.v1.CreateReceiptRule(ctx, &ses.CreateReceiptRuleInput{RuleSetName: aws.String("rs"), Rule: rule})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"UpdateReceiptRule", func() error {
-			_, err := e.v1.UpdateReceiptRule(ctx, &ses.UpdateReceiptRuleInput{RuleSetName: aws.String("rs"), Rule: rule})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"ReorderReceiptRuleSet", func() error {
-			_, err := e.v1.ReorderReceiptRuleSet(ctx, &ses.ReorderReceiptRuleSetInput{RuleSetName: aws.String("rs"), RuleNames: []string{"r"}})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"SetReceiptRulePosition", func() error {
-			_, err := e.v1.SetReceiptRulePosition(ctx, &ses.SetReceiptRulePositionInput{RuleSetName: aws.String("rs"), RuleName: aws.String("r")})
-			return err
-		}, "InvalidParameterValue", notYet},
-		{"SetActiveReceiptRuleSet(rs)", func() error {
-			_, err := e.v1.SetActiveReceiptRuleSet(ctx, &ses.SetActiveReceiptRuleSetInput{RuleSetName: aws.String("rs")})
-			return err
-		}, "InvalidParameterValue", notYet},
 		{"SendBounce", func() error {
 			_, err := e.v1.SendBounce(ctx, &ses.SendBounceInput{OriginalMessageId: aws.String("m1"), BounceSender: aws.String("mailer@example.com"),
 				BouncedRecipientInfoList: []v1types.BouncedRecipientInfo{{Recipient: aws.String("a@example.com"), BounceType: v1types.BounceTypeDoesNotExist}}})

@@ -102,6 +102,14 @@ type Config struct {
 	// DedicatedIPs are the machine's sending addresses
 	// ([[delivery.source_addresses]]), every account's dedicated IPs.
 	DedicatedIPs []string
+	// ReceivingFunctions are the Lambda function ARNs a receipt rule's
+	// LambdaAction may name ([receiving] functions: ARN → where sesame
+	// delivers it); another ARN is InvalidLambdaFunction.
+	ReceivingFunctions map[string]string
+	// ReceivingS3 says sesame has an object store ([s3] endpoint), so a
+	// receipt rule may have an S3Action; without one it is
+	// InvalidS3Configuration.
+	ReceivingS3 bool
 }
 
 // Topics is what the API asks of SNS.

@@ -60,10 +60,10 @@ const (
 // ManifestFormat is the version of backup.json's layout.
 const ManifestFormat = 1
 
-// ErrInUse says a server (or a restore) holds the data dir (errors.Is).
-var ErrInUse = errors.New("data dir in use")
+// ErrRuleSetActive says a server (or a restore) holds the data dir (errors.Is).
+var ErrRuleSetActive = errors.New("data dir in use")
 
-// refusal is an ErrInUse or ErrNotEmpty (kind, for errors.Is) that tells
+// refusal is an ErrRuleSetActive or ErrNotEmpty (kind, for errors.Is) that tells
 // the whole story in its own words.
 type refusal struct {
 	kind error
@@ -73,7 +73,7 @@ type refusal struct {
 func (e refusal) Error() string        { return e.msg }
 func (e refusal) Is(target error) bool { return target == e.kind }
 
-func inUse(msg string) error { return refusal{ErrInUse, msg} }
+func inUse(msg string) error { return refusal{ErrRuleSetActive, msg} }
 
 // Manifest is backup.json.
 type Manifest struct {

@@ -95,13 +95,6 @@ func NoReputationEntities(ref string) *Error {
 
 // --- Receiving (SES v1 receipt rules) --------------------------------------
 
-// ReceivingNotImplemented: a receipt rule, rule set or filter would be
-// created or changed. Receiving is a separate sesame issue.
-func ReceivingNotImplemented() *Error {
-	return BadRequest("sesame does not receive mail yet: receipt rule sets, receipt rules and IP filters " +
-		"cannot be created or changed.")
-}
-
 // RuleSetDoesNotExist: v1 RuleSetDoesNotExist, SES's text.
 func RuleSetDoesNotExist(name string) *Error {
 	return NotFound("RuleSetDoesNotExist", "Rule set does not exist: "+name)
