@@ -24,6 +24,7 @@ import (
 	"sesame/internal/events"
 	"sesame/internal/feedback"
 	"sesame/internal/importexport"
+	"sesame/internal/inbound"
 	"sesame/internal/lowprio"
 	"sesame/internal/mailmsg"
 	"sesame/internal/objstore"
@@ -204,6 +205,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// One Bouncer sends receiving's DSNs (SendBounce here; the receipt
 	// rules' BounceAction takes the same one).
 	bouncer := bounce.New(sender, cfg.Hostname)
+	recv, err := newReceiving(cfg, st, topics, bouncer, clk, log)
+	if err != nil {
+		return err
+	}
+	var recvAcceptor inbound.Receiver
+	if recv != nil {
+		defer recv.spool.Close()
+		recvAcceptor = recv.acceptor
+	}
 	apiCfg := api.Config{
 		Store: st, Sender: sender, Bouncer: bouncer, Quota: limiter, Regions: cfg.Regions, Clock: clk, Logger: log,
 		BaseURL: linkBase, Verifier: verifier, SNS: topics, Metrics: onAPIListener(cfg, metricsH),
@@ -278,7 +288,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if cfg.Delivery.Mode == "mx" {
 		fbHandler = recorder
 	}
-	fbL, err := bindInbound(cfg, fbHandler, nil, tlsConf, log)
+	fbL, err := bindInbound(cfg, fbHandler, recvAcceptor, tlsConf, log)
 	if err != nil {
 		closeAll()
 		dnsL.close()
@@ -372,6 +382,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := jobs.Start(deliveryCtx); err != nil {
 		log.Error("import/export jobs not resumed", "err", err)
 	}
+	receivingDone := make(chan struct{})
+	go func() {
+		defer close(receivingDone)
+		if recv == nil {
+			return
+		}
+		if err := recv.proc.Run(deliveryCtx); err != nil {
+			errc <- err
+		}
+	}()
 	reputationDone := make(chan struct{})
 	go func() {
 		defer close(reputationDone)
@@ -383,7 +403,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
-		"api", cfg.API.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
+		"api", cfg.API.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","),
+		"receiving", strings.Join(cfg.Receiving.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
 		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
 
 	if err := notify.Ready(); err != nil {
@@ -430,6 +451,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-snsDone
 	<-publishDone
 	<-reputationDone
+	<-receivingDone
 	stopRecording()
 	<-recordDone
 	log.Info("drained", "smtp_sessions", smtpRep.Sessions, "smtp_idle_closed", smtpRep.Idle,

@@ -82,6 +82,10 @@ func commands() []command {
 			"bounces recorded by delivery and the feedback MX", (*admin).bounceList},
 		{"complaint list", "[--account ID] [--region R] [--message MESSAGEID] [--limit N]",
 			"complaints from feedback loops and the simulator", (*admin).complaintList},
+		{"receiving rules", "[--account ID] [--region R]", "the active receipt rule set and its rules (as SES's\n" +
+			"DescribeActiveReceiptRuleSet shows them; {} when none is active)", (*admin).receivingRules},
+		{"receiving messages", "[--account ID] [--region R] [--limit N]", "the last messages the inbound MX received, newest\n" +
+			"first, with their SPF/DKIM/DMARC/spam/virus verdicts and the actions run", (*admin).receivingMessages},
 		{"message show", "[--account ID] [--region R] MESSAGEID", "a message's events (send, delivery, bounce, …) per\n" +
 			"the event outbox, oldest first", (*admin).messageShow},
 		{"queue list", "", "the queued messages, oldest first (like postqueue -p)", (*admin).queueList},

@@ -37,7 +37,8 @@ type VerdictInput struct {
 	Helo     string
 	MailFrom string
 	Message  []byte
-	Scan     bool // a matching rule has ScanEnabled
+	Rcpts    []string // the envelope recipients
+	Scan     bool     // a matching rule has ScanEnabled
 }
 
 // Verdicts are SES's verdicts of one message (PASS, FAIL, GRAY,
@@ -192,7 +193,7 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 			scan = scan || r.rule.ScanEnabled
 		}
 	}
-	in := VerdictInput{Helo: e.Inbound.Helo, MailFrom: e.MailFrom, Message: raw, Scan: scan}
+	in := VerdictInput{Helo: e.Inbound.Helo, MailFrom: e.MailFrom, Message: raw, Rcpts: e.Recipients, Scan: scan}
 	in.IP, _ = netip.ParseAddr(e.SourceIP)
 	m.verdicts = p.Checker.Check(ctx, in)
 	var failed error
