@@ -307,14 +307,15 @@ func TestReceivingEndToEnd(t *testing.T) {
 		}
 		return false
 	})
-	for _, want := range []string{"X-Archived: yes\r\n", "Return-Path: <alice@sender.test>\r\n", "X-SES-Spam-Verdict: ",
-		"X-SES-Virus-Verdict: ", "Received-SPF: pass", "DKIM-Signature: "} {
+	for _, want := range []string{"X-Archived: yes\r\n", "Return-Path: <alice@sender.test>\r\n",
+		"Received-SPF: pass", "DKIM-Signature: ", "\r\n\r\nHello there.\r\n"} {
 		if !bytes.Contains(obj, []byte(want)) {
 			t.Errorf("stored message lacks %q:\n%s", want, obj)
 		}
 	}
-	if !bytes.HasSuffix(obj, msg) {
-		t.Errorf("the stored message does not end with the message as sent")
+	// No rule of this message scans: no spam or virus headers (as SES).
+	if bytes.Contains(obj, []byte("X-SES-Spam-Verdict")) {
+		t.Errorf("spam verdict header without scanning:\n%s", obj)
 	}
 	id := strings.TrimPrefix(objKey, "mail/")
 
@@ -448,7 +449,7 @@ func TestReceivingEndToEnd(t *testing.T) {
 
 	// The operator's view.
 	var recent []map[string]any
-	srv.Admin(&recent, "receiving", "messages", "--account", srv.Account)
+	srv.Admin(&recent, "receiving", "messages", "--account", srv.Account, "--limit", "500")
 	found := false
 	for _, m := range recent {
 		if m["id"] == id {
