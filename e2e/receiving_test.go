@@ -61,6 +61,7 @@ type lambdaFunction struct {
 	mu          sync.Mutex
 	events      []map[string]any
 	disposition string
+	delay       time.Duration // how long each call takes
 }
 
 func (f *lambdaFunction) serve(w http.ResponseWriter, r *http.Request) {
@@ -71,8 +72,9 @@ func (f *lambdaFunction) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.events = append(f.events, ev)
-	d := f.disposition
+	d, delay := f.disposition, f.delay
 	f.mu.Unlock()
+	time.Sleep(delay)
 	if d != "" {
 		fmt.Fprintf(w, `{"disposition":%q}`, d)
 	}
@@ -492,4 +494,3 @@ func waitCapturedTo(t *testing.T, srv *testenv.Server, rcpt string) testenv.Capt
 	return got
 }
 
-var _ = time.Second
