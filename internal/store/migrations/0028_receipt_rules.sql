@@ -1,4 +1,4 @@
--- 0026: SES v1 receiving (issue 12): IP filters, receipt rule sets, their
+-- 0028: SES v1 receiving (issue 12): IP filters, receipt rule sets, their
 -- rules in order, and the active set, per account and region as in SES.
 -- The inbound MX reads the filters and the active set with its rules for
 -- every message: each is one indexed query (primary keys below).
