@@ -183,6 +183,9 @@ func (ss *session) replyFor(err error, what string) error {
 	if errors.As(err, &se) {
 		return se // go-smtp's own, e.g. ErrDataTooLarge from the reader
 	}
+	if errors.Is(err, smtp.ErrTooLongLine) {
+		return reply(seserr.InboundLineTooLong())
+	}
 	ss.s.cfg.Logger.Warn("inbound: "+what, "from", ss.from, "remote", ss.remote, "err", err)
 	return errTemporary
 }

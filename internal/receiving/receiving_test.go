@@ -24,6 +24,7 @@ import (
 	"sesame/internal/inbound"
 	"sesame/internal/objstore"
 	"sesame/internal/receipt"
+	"sesame/internal/receiving/bounce"
 	"sesame/internal/spool"
 	"sesame/internal/waitfor"
 )
@@ -354,5 +355,130 @@ func TestTemporaryFailureRetried(t *testing.T) {
 	}
 	if flaky.puts != 2 {
 		t.Errorf("%d puts, want 2", flaky.puts)
+	}
+}
+
+// fnFake answers each function ARN with a disposition.
+type fnFake struct {
+	mu    sync.Mutex
+	disps map[string]string
+	calls []string
+}
+
+func (f *fnFake) Invoke(_ context.Context, arn, _ string, _ []byte, _ Forward) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, arn)
+	return f.disps[arn], nil
+}
+
+type bounceLog struct {
+	mu  sync.Mutex
+	got []bounce.BounceRequest
+}
+
+func (b *bounceLog) Bounce(_ context.Context, r bounce.BounceRequest) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got = append(b.got, r)
+	return "dsn-1", nil
+}
+
+// A RequestResponse function's disposition decides what runs next:
+// STOP_RULE skips the rest of its rule, STOP_RULE_SET every later rule.
+func TestFunctionDispositions(t *testing.T) {
+	fn := func(name string) receipt.Action {
+		return receipt.Action{LambdaAction: &receipt.LambdaAction{FunctionArn: "arn:aws:lambda:us-east-1:" + acct + ":function:" + name,
+			InvocationType: receipt.InvocationRequestResponse}}
+	}
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "one", Enabled: true, Actions: []receipt.Action{fn("stop-rule"), fn("skipped")}},
+			{Name: "two", Enabled: true, Actions: []receipt.Action{fn("continue"), fn("stop-set"), fn("skipped-too")}},
+			{Name: "three", Enabled: true, Actions: []receipt.Action{fn("never")}},
+		}}},
+	}
+	f := &fnFake{disps: map[string]string{}}
+	for _, n := range []string{"stop-rule", "continue", "stop-set"} {
+		f.disps["arn:aws:lambda:us-east-1:"+acct+":function:"+n] = map[string]string{
+			"stop-rule": "STOP_RULE", "continue": "CONTINUE", "stop-set": "STOP_RULE_SET"}[n]
+	}
+	h := start(t, rules, func(p *Processor) { p.Functions = f })
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com"}, testMsg); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the message processed", func() bool { return h.sp.Len() == 0 })
+	var got []string
+	for _, c := range f.calls {
+		got = append(got, c[strings.LastIndexByte(c, ':')+1:])
+	}
+	if strings.Join(got, ",") != "stop-rule,continue,stop-set" {
+		t.Errorf("functions called: %v", got)
+	}
+}
+
+// A message over the SNS action's 150 KB is bounced, as SES does.
+func TestSNSActionTooLargeBounces(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "sns", Enabled: true, Actions: []receipt.Action{
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":big"}}}},
+		}}},
+	}
+	b := &bounceLog{}
+	h := start(t, rules, func(p *Processor) { p.Bouncer = b })
+	big := testMsg + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n", 160<<10/66)
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com"}, big); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the message processed", func() bool { return h.sp.Len() == 0 })
+	if n := len(h.topics.all()); n != 0 {
+		t.Errorf("%d publications of a message over 150 KB", n)
+	}
+	if len(b.got) != 1 || b.got[0].To != "ann@example.org" || b.got[0].SmtpReplyCode != "552" ||
+		b.got[0].StatusCode != "5.3.4" || strings.Join(b.got[0].Recipients, ",") != "bob@example.com" {
+		t.Errorf("bounces: %+v", b.got)
+	}
+}
+
+// The listener's limits: the size (552 5.3.4) and the recipients of one
+// transaction.
+func TestReceivingLimits(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets:     map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{{Name: "all", Enabled: true}}}},
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sp, err := spool.Open(t.TempDir(), spool.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	srv := inbound.NewServer(inbound.Config{Hostname: "mx.sesame.test", Logger: log, MaxMessageBytes: 4096, MaxRecipients: 3,
+		Receiver: &Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clock.Real{}, Logger: log}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	h := &harness{addr: ln.Addr().String()}
+	err = h.send(t, "ann@example.org", []string{"bob@example.com"}, testMsg+strings.Repeat(strings.Repeat("x", 98)+"\r\n", 50))
+	var pe *textproto.Error
+	if !errors.As(err, &pe) || pe.Code != 552 || pe.Msg != "5.3.4 Maximum message size exceeded" {
+		t.Errorf("oversize: %v", err)
+	}
+	err = h.send(t, "ann@example.org", []string{"bob@example.com"}, "Subject: x\r\n\r\n"+strings.Repeat("x", 3000)+"\r\n")
+	if !errors.As(err, &pe) || pe.Code != 500 {
+		t.Errorf("a 3,000-byte line: %v", err)
+	}
+	err = h.send(t, "ann@example.org", []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"}, testMsg)
+	if !errors.As(err, &pe) || pe.Code != 452 {
+		t.Errorf("a fourth recipient: %v", err)
+	}
+	if sp.Len() != 0 {
+		t.Errorf("%d messages spooled", sp.Len())
 	}
 }

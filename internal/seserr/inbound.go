@@ -31,3 +31,9 @@ func InboundTLSRequired() *Error {
 func InboundTemporary() *Error {
 	return &Error{SMTPCode: 451, SMTPText: "4.3.0 Local error, try again later"}
 }
+
+// InboundLineTooLong: a line of the message is longer than the server
+// reads (RFC 5321 §4.5.3.1.6 allows 1,000 octets; go-smtp reads more).
+func InboundLineTooLong() *Error {
+	return &Error{SMTPCode: 500, SMTPText: "5.5.2 Line too long"}
+}
