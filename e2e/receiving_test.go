@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/johannesboyne/gofakes3"
@@ -206,11 +207,11 @@ type receivedNotification struct {
 		}
 	}
 	Receipt struct {
-		Recipients                                            []string
-		SpamVerdict, VirusVerdict, SPFVerdict, DKIMVerdict    struct{ Status string }
-		DMARCVerdict                                          struct{ Status string }
-		DMARCPolicy                                           string
-		Action                                                map[string]string
+		Recipients                                         []string
+		SpamVerdict, VirusVerdict, SPFVerdict, DKIMVerdict struct{ Status string }
+		DMARCVerdict                                       struct{ Status string }
+		DMARCPolicy                                        string
+		Action                                             map[string]string
 	}
 }
 
@@ -494,3 +495,65 @@ func waitCapturedTo(t *testing.T, srv *testenv.Server, rcpt string) testenv.Capt
 	return got
 }
 
+// One inbound MX in mx mode: the bounce addresses of sent mail (feedback)
+// and the accounts' domains (receiving) on the same listener, even in one
+// transaction; STARTTLS offered, and a rule with TlsPolicy Require taking
+// mail only over it.
+func TestInboundMXServesFeedbackAndReceiving(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("a.test", 10, "mx2.test")
+	inAddr := testenv.FreeAddr(t)
+	s := startMXServer(t, d, port, fmt.Sprintf("[receiving]\nlisten = [%q]\n", inAddr))
+	s.Verify("example.com")
+	s.Verify("inbox.test")
+	activateRules(t, s,
+		sestypes.ReceiptRule{Name: aws.String("secure"), Enabled: true, TlsPolicy: sestypes.TlsPolicyRequire,
+			Recipients: []string{"secure@inbox.test"}, Actions: []sestypes.ReceiptAction{
+				{AddHeaderAction: &sestypes.AddHeaderAction{HeaderName: aws.String("X-Secure"), HeaderValue: aws.String("1")}}}},
+		sestypes.ReceiptRule{Name: aws.String("inbox"), Enabled: true, Recipients: []string{"inbox.test"}, Actions: []sestypes.ReceiptAction{
+			{AddHeaderAction: &sestypes.AddHeaderAction{HeaderName: aws.String("X-Inbox"), HeaderValue: aws.String("1")}}}},
+	)
+
+	smtpSendTo(t, s, "sender@example.com", "feedback on the inbound MX", "gone@a.test")
+	waitFor(t, "delivery", func() bool { return len(sinks[0].Messages()) == 1 })
+	bounceAddr := sinks[0].Messages()[0].From
+	id, _, _ := strings.Cut(bounceAddr, "@")
+
+	// One transaction to a bounce address and a received address: the
+	// DSN is applied and the message received.
+	waitFor(t, "the inbound MX to take the DSN and the mail", func() bool {
+		return sendInbound(inAddr, "", []string{bounceAddr, "bob@inbox.test"}, []byte(strings.ReplaceAll(asyncDSN(id, "gone@a.test"), "\n", "\r\n"))) == nil
+	})
+	cl := s.SESv2Client(t)
+	got, err := cl.GetSuppressedDestination(context.Background(), &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("gone@a.test")})
+	if err != nil || string(got.SuppressedDestination.Reason) != "BOUNCE" {
+		t.Fatalf("the DSN to the receiving listener: suppression %v, %v", got, err)
+	}
+	var recent []map[string]any
+	waitFor(t, "the received message's record", func() bool {
+		s.Admin(&recent, "receiving", "messages")
+		return len(recent) == 1
+	})
+	if fmt.Sprint(recent[0]["recipients"]) != "[bob@inbox.test]" || fmt.Sprint(recent[0]["actions"]) != "[AddHeader X-Inbox]" {
+		t.Errorf("received: %v", recent[0])
+	}
+
+	// TlsPolicy Require: refused in clear text, taken after STARTTLS (swaks).
+	if got := smtpReply(sendInbound(inAddr, "alice@sender.test", []string{"secure@inbox.test"}, []byte("Subject: s\r\n\r\ns\r\n"))); got != "530 5.7.0 Must issue a STARTTLS command first" {
+		t.Errorf("clear text to a TLS-only rule: %q", got)
+	}
+	out, err := exec.Command(testenv.Tool(t, "swaks"), "--server", inAddr, "--tls", "--from", "alice@sender.test",
+		"--to", "secure@inbox.test", "--header", "Subject: over TLS").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "250 2.0.0 Ok: queued as ") {
+		t.Fatalf("swaks --tls: %v\n%s", err, out)
+	}
+	waitFor(t, "the TLS message's record", func() bool {
+		s.Admin(&recent, "receiving", "messages")
+		return len(recent) == 2
+	})
+	if fmt.Sprint(recent[0]["recipients"]) != "[secure@inbox.test]" || recent[0]["subject"] != "over TLS" {
+		t.Errorf("received over TLS: %v", recent[0])
+	}
+}

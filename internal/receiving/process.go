@@ -400,6 +400,7 @@ rules:
 				content = append([]byte(a.AddHeaderAction.HeaderName+": "+a.AddHeaderAction.HeaderValue+"\r\n"), content...)
 				mailObj = newMail(e.ID, e.MailFrom, e.Received, mailmsg.HeaderSection(content))
 				metrics.ReceiptAction(typ, "ok")
+				rec.Actions = append(rec.Actions, "AddHeader "+a.AddHeaderAction.HeaderName)
 				continue
 			}
 			disp, done := m.doneWith(key)
