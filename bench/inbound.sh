@@ -210,7 +210,8 @@ start_sesame() {
 	[ -n "$id" ] && [ "$SES_SECRET" != null ] || die "unexpected output of 'sesame admin account create': $acct"
 	ses admin -c "$cfg" identity verify --account "$id" --region "$REGION" "${TO#*@}" >/dev/null ||
 		die "identity verify ${TO#*@} failed"
-	ses serve -c "$cfg" >>"$WORK/sesame.log" 2>&1 &
+	# The binary itself, not the ses function: $! must be sesame, not a subshell.
+	"$WORK/bin/sesame" serve -c "$cfg" >>"$WORK/sesame.log" 2>&1 &
 	SESAME_PID=$!
 	wait_listen "$SES_API" "$SESAME_PID" || die "sesame API not listening: $(tail -5 "$WORK/sesame.log")"
 	wait_listen "$SES_MX" "$SESAME_PID" || die "sesame's inbound MX not listening on $SES_MX: $(tail -5 "$WORK/sesame.log")"
