@@ -5,6 +5,9 @@
 #   postfix    127.0.0.1:2525  plain SMTP, relays everything to [127.0.0.1]:2526
 #              127.0.0.1:2588  STARTTLS required, then AUTH PLAIN/LOGIN (Cyrus sasldb),
 #                              relays to the sink too: the same TLS+AUTH work sesame does
+#              127.0.0.1:2529  plain SMTP, no AUTH: an MX whose mail stays in the queue
+#                              (every message on the hold queue: accepted, durable, never
+#                              delivered; bench/inbound.sh empties it between runs)
 #   SASL user  bench@bench.local / benchpass
 #
 # Postfix keeps its stock Debian settings otherwise (in_flow_delay = 1s, ...):
@@ -21,6 +24,7 @@ set -euo pipefail
 
 PF_PLAIN=2525
 PF_SUB=2588
+PF_HOLD=2529
 SINK_PORT=2526
 SASL_USER=bench SASL_DOMAIN=bench.local SASL_PASS=benchpass
 STATE=${BENCH_STATE:-/tmp/sesame-bench-postfix}
@@ -94,6 +98,10 @@ configure() {
 	)
 	# Not chrooted ("n" in the 5th column), so smtpd reads the sasldb in place.
 	postconf -M "127.0.0.1:$PF_SUB/inet=127.0.0.1:$PF_SUB inet n - n - - smtpd ${opts[*]}"
+	# The inbound MX: HOLD from a recipient restriction puts the whole
+	# message on the hold queue (access(5)); cleanup writes it there, fsynced,
+	# before the 250, and the queue manager never picks it up.
+	postconf -M "127.0.0.1:$PF_HOLD/inet=127.0.0.1:$PF_HOLD inet n - y - - smtpd -o syslog_name=postfix/bench-inbound -o smtpd_recipient_restrictions=check_client_access,static:HOLD"
 	mkdir -p "$CONF/sasl"
 	cat >"$CONF/sasl/smtpd.conf" <<-EOF
 		pwcheck_method: auxprop
@@ -105,7 +113,7 @@ configure() {
 	chown root:postfix "$CONF/sasl/sasldb2"
 	chmod 640 "$CONF/sasl/sasldb2"
 	postfix check
-	log "configured: plain 127.0.0.1:$PF_PLAIN, STARTTLS+AUTH 127.0.0.1:$PF_SUB -> smtp-sink 127.0.0.1:$SINK_PORT"
+	log "configured: plain 127.0.0.1:$PF_PLAIN, STARTTLS+AUTH 127.0.0.1:$PF_SUB -> smtp-sink 127.0.0.1:$SINK_PORT; inbound (hold queue) 127.0.0.1:$PF_HOLD"
 }
 
 listening() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
@@ -154,6 +162,7 @@ start() {
 	fi
 	wait_listen "$PF_PLAIN"
 	wait_listen "$PF_SUB"
+	wait_listen "$PF_HOLD"
 	log "postfix running"
 }
 
@@ -161,7 +170,7 @@ stop() {
 	if postfix status >/dev/null 2>&1; then
 		postfix stop >/dev/null 2>&1 || true
 		for _ in $(seq 100); do
-			listening "$PF_SUB" || listening "$PF_PLAIN" || break
+			listening "$PF_SUB" || listening "$PF_PLAIN" || listening "$PF_HOLD" || break
 			sleep 0.1
 		done
 		log "postfix stopped"
@@ -185,7 +194,7 @@ restore() {
 status() {
 	postfix status 2>&1 || true
 	if sink_running; then echo "smtp-sink running (pid $(cat "$SINK_PID_FILE"))"; else echo "smtp-sink not running"; fi
-	ss -Hltn "( sport = :$PF_PLAIN or sport = :$PF_SUB or sport = :$SINK_PORT )"
+	ss -Hltn "( sport = :$PF_PLAIN or sport = :$PF_SUB or sport = :$PF_HOLD or sport = :$SINK_PORT )"
 }
 
 case "${1:-}" in

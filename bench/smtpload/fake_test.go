@@ -35,6 +35,8 @@ type fakeServer struct {
 	rejected  int
 	dropped   int
 	sizes     map[int]int
+	kept      [][]byte // the messages as received, when keep is set
+	keep      bool
 	froms     map[string]int
 	sessions  int
 	authed    int
@@ -140,6 +142,9 @@ func (f *fakeServer) serve(conn net.Conn) {
 			n := f.n
 			f.n++
 			f.sizes[msg.Len()]++
+			if f.keep {
+				f.kept = append(f.kept, bytes.Clone(msg.Bytes()))
+			}
 			from, _, _ := strings.Cut(strings.TrimPrefix(msg.String(), "From: "), "\r\n")
 			f.froms[from]++
 			drop, reject := f.dropAt(n), f.rejectAt(n)
