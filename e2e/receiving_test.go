@@ -311,7 +311,8 @@ func TestReceivingEndToEnd(t *testing.T) {
 		return false
 	})
 	for _, want := range []string{"X-Archived: yes\r\n", "Return-Path: <alice@sender.test>\r\n",
-		"Received-SPF: pass", "DKIM-Signature: ", "\r\n\r\nHello there.\r\n"} {
+		"Received-SPF: pass", " dkim=pass header.i=@sender.test;\r\n", " dmarc=pass header.from=sender.test;\r\n",
+		"DKIM-Signature: ", "\r\n\r\nHello there.\r\n"} {
 		if !bytes.Contains(obj, []byte(want)) {
 			t.Errorf("stored message lacks %q:\n%s", want, obj)
 		}

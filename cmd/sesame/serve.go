@@ -383,6 +383,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		log.Error("import/export jobs not resumed", "err", err)
 	}
 	receivingDone := make(chan struct{})
+	if recv != nil {
+		// Received mail waits while mail is arriving and the server is
+		// busy: the inbound MX answers first (receiving.Processor.Hold).
+		recv.proc.Hold = func() bool { return recv.acceptor.Arriving() && busy.Busy() }
+	}
 	go func() {
 		defer close(receivingDone)
 		if recv == nil {

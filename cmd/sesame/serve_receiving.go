@@ -58,8 +58,8 @@ func newReceiving(cfg config.Config, st *store.Store, topics *sns.Service, bounc
 		p.Objects = objstore.New(objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region,
 			AccessKeyID: cfg.S3.AccessKeyID, SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle})
 	}
-	return &receivingSide{spool: sp, proc: p,
-		acceptor: &receiving.Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clk, Logger: log}}, nil
+	acceptor := &receiving.Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clk, Logger: log}
+	return &receivingSide{spool: sp, proc: p, acceptor: acceptor}, nil
 }
 
 type verdictChecker struct {
@@ -71,7 +71,9 @@ func (v verdictChecker) Check(ctx context.Context, in receiving.VerdictInput) re
 	vin := verdict.Input{IP: in.IP, Helo: in.Helo, MailFrom: in.MailFrom, Message: in.Message, Rcpt: in.Rcpts, Scan: in.Scan}
 	r := v.c.Check(ctx, vin)
 	return receiving.Verdicts{SPF: r.SPF, DKIM: r.DKIM, DMARC: r.DMARC, Spam: r.Spam, Virus: r.Virus,
-		DMARCPolicy: r.DMARCPolicy, Headers: r.Headers(vin, v.hostname)}
+		DMARCPolicy: r.DMARCPolicy,
+		// SES writes Authentication-Results right after Received-SPF.
+		Headers: append(r.Headers(vin, v.hostname), r.AuthenticationResults(vin, v.hostname)...)}
 }
 
 // receivingTopics publishes receipt notifications to sesame's topics.

@@ -18,6 +18,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	"sesame/internal/clock"
 	"sesame/internal/inbound"
@@ -44,6 +46,8 @@ type Acceptor struct {
 	Spool  *spool.Spool
 	Clock  clock.Clock
 	Logger *slog.Logger
+
+	lastData atomic.Int64 // unix nanoseconds of the last DATA begun or ended
 }
 
 var _ inbound.Receiver = (*Acceptor)(nil)
@@ -104,6 +108,8 @@ func (a *Acceptor) Recipient(ctx context.Context, s *inbound.Session, rcpt strin
 // Accept spools the message once for every route; it returns after the
 // spool has it on disk.
 func (a *Acceptor) Accept(ctx context.Context, s *inbound.Session, from string, routes []inbound.Route, msg io.Reader) (string, error) {
+	a.lastData.Store(a.Clock.Now().UnixNano())
+	defer func() { a.lastData.Store(a.Clock.Now().UnixNano()) }()
 	d, err := a.Spool.NewDraft()
 	if err != nil {
 		return "", fmt.Errorf("receiving: draft: %w", err)
@@ -138,6 +144,16 @@ func (a *Acceptor) Accept(ctx context.Context, s *inbound.Session, from string, 
 	a.log().Info("received", "id", env.ID, "from", from, "rcpts", len(env.Recipients), "remote", s.Remote.Addr(),
 		"size", size)
 	return env.ID, nil
+}
+
+// arrivingWithin is how recent the last DATA must be for mail to count as
+// arriving.
+const arrivingWithin = 100 * time.Millisecond
+
+// Arriving reports whether a message was being received in the last
+// 100 ms: the Processor's Hold.
+func (a *Acceptor) Arriving() bool {
+	return a.Clock.Now().UnixNano()-a.lastData.Load() < int64(arrivingWithin)
 }
 
 func (a *Acceptor) log() *slog.Logger {

@@ -110,6 +110,12 @@ type Processor struct {
 	// MaxAttempts bounds the tries of a message whose actions fail
 	// temporarily (default 12, about a day with Backoff's doubling).
 	MaxAttempts int
+	// Hold, when set, says mail is arriving (Acceptor.Arriving): the
+	// inbound MX answers first, so a message waits while it holds, but
+	// never longer than MaxHold (default 10 s) after it was accepted. A
+	// burst is absorbed by the spool, on disk, and processed right after.
+	Hold    func() bool
+	MaxHold time.Duration
 }
 
 // snsContentLimit is the SNS action's limit: a bigger message bounces.
@@ -142,6 +148,18 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("receiving: claim: %w", err)
 		}
+		if wait := p.held(es[0]); wait > 0 {
+			// The oldest message is young and mail is arriving: it keeps
+			// its place, the next look is after a short wait.
+			p.Spool.Release(es[0].ID)
+			<-sem
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil
+			}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -149,6 +167,22 @@ func (p *Processor) Run(ctx context.Context) error {
 			p.process(ctx, es[0])
 		}()
 	}
+}
+
+// held is how long e waits before it is processed (0: not at all).
+func (p *Processor) held(e *spool.Entry) time.Duration {
+	if p.Hold == nil || !p.Hold() {
+		return 0
+	}
+	maxHold := p.MaxHold
+	if maxHold <= 0 {
+		maxHold = 10 * time.Second
+	}
+	left := maxHold - p.Clock.Now().Sub(e.Received)
+	if left <= 0 {
+		return 0
+	}
+	return min(left, 20*time.Millisecond)
 }
 
 func (p *Processor) log() *slog.Logger {
