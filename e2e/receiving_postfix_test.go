@@ -25,6 +25,16 @@ import (
 // activateRules makes one rule set with rules active for the account.
 func activateRules(t *testing.T, srv *testenv.Server, rules ...sestypes.ReceiptRule) {
 	t.Helper()
+	createRuleSet(t, srv, rules...)
+	if _, err := srv.SESClient(t).SetActiveReceiptRuleSet(context.Background(),
+		&ses.SetActiveReceiptRuleSetInput{RuleSetName: aws.String("main")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createRuleSet makes the rule set "main" with rules, in order.
+func createRuleSet(t *testing.T, srv *testenv.Server, rules ...sestypes.ReceiptRule) {
+	t.Helper()
 	ctx := context.Background()
 	v1 := srv.SESClient(t)
 	if _, err := v1.CreateReceiptRuleSet(ctx, &ses.CreateReceiptRuleSetInput{RuleSetName: aws.String("main")}); err != nil {
@@ -40,9 +50,6 @@ func activateRules(t *testing.T, srv *testenv.Server, rules ...sestypes.ReceiptR
 			t.Fatalf("CreateReceiptRule %s: %v", *r.Name, err)
 		}
 		after = *r.Name
-	}
-	if _, err := v1.SetActiveReceiptRuleSet(ctx, &ses.SetActiveReceiptRuleSetInput{RuleSetName: aws.String("main")}); err != nil {
-		t.Fatal(err)
 	}
 }
 

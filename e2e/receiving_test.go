@@ -236,36 +236,22 @@ func TestReceivingEndToEnd(t *testing.T) {
 
 	hook := "arn:aws:lambda:us-east-1:" + fnAccount + ":function:hook"
 	mailbox := "arn:aws:lambda:us-east-1:" + fnAccount + ":function:mailbox"
-	if _, err := v1.CreateReceiptRuleSet(ctx, &ses.CreateReceiptRuleSetInput{RuleSetName: aws.String("main")}); err != nil {
-		t.Fatal(err)
-	}
-	rules := []sestypes.ReceiptRule{
-		{Name: aws.String("archive"), Enabled: true, Recipients: []string{"example.com"}, Actions: []sestypes.ReceiptAction{
+	createRuleSet(t, srv,
+		sestypes.ReceiptRule{Name: aws.String("archive"), Enabled: true, Recipients: []string{"example.com"}, Actions: []sestypes.ReceiptAction{
 			{AddHeaderAction: &sestypes.AddHeaderAction{HeaderName: aws.String("X-Archived"), HeaderValue: aws.String("yes")}},
 			{S3Action: &sestypes.S3Action{BucketName: aws.String("inbox"), ObjectKeyPrefix: aws.String("mail/"), TopicArn: topic.TopicArn}},
 			{LambdaAction: &sestypes.LambdaAction{FunctionArn: aws.String(hook), InvocationType: sestypes.InvocationTypeRequestResponse}},
 		}},
-		{Name: aws.String("bob"), Enabled: true, Recipients: []string{"bob@example.com"}, Actions: []sestypes.ReceiptAction{
+		sestypes.ReceiptRule{Name: aws.String("bob"), Enabled: true, Recipients: []string{"bob@example.com"}, Actions: []sestypes.ReceiptAction{
 			{SNSAction: &sestypes.SNSAction{TopicArn: topic.TopicArn, Encoding: sestypes.SNSActionEncodingUtf8}},
 			{LambdaAction: &sestypes.LambdaAction{FunctionArn: aws.String(mailbox)}},
 		}},
-		{Name: aws.String("nobody"), Enabled: true, Recipients: []string{"nobody@example.com"}, Actions: []sestypes.ReceiptAction{
+		sestypes.ReceiptRule{Name: aws.String("nobody"), Enabled: true, Recipients: []string{"nobody@example.com"}, Actions: []sestypes.ReceiptAction{
 			{BounceAction: &sestypes.BounceAction{SmtpReplyCode: aws.String("550"), StatusCode: aws.String("5.1.1"),
 				Message: aws.String("Mailbox does not exist"), Sender: aws.String("mailer-daemon@example.com")}},
 			{StopAction: &sestypes.StopAction{Scope: sestypes.StopScopeRuleSet}},
 		}},
-	}
-	after := ""
-	for _, r := range rules {
-		in := &ses.CreateReceiptRuleInput{RuleSetName: aws.String("main"), Rule: &r}
-		if after != "" {
-			in.After = aws.String(after)
-		}
-		if _, err := v1.CreateReceiptRule(ctx, in); err != nil {
-			t.Fatalf("CreateReceiptRule %s: %v", *r.Name, err)
-		}
-		after = *r.Name
-	}
+	)
 	// Before a set is active, nothing is received.
 	if got := smtpReply(sendInbound(inAddr, "alice@sender.test", []string{"bob@example.com"}, p.signed(t, "bob@example.com", "early"))); !strings.HasPrefix(got, "550 5.1.1") {
 		t.Fatalf("with no active rule set: %q, want 550 5.1.1", got)
