@@ -49,7 +49,8 @@ func newReceiving(cfg config.Config, st *store.Store, topics *sns.Service, bounc
 	p := &receiving.Processor{
 		Spool: sp, Rules: rules,
 		Checker: verdictChecker{c: verdict.New(verdict.Config{RspamdURL: cfg.Receiving.RspamdURL,
-			ClamdAddress: cfg.Receiving.ClamdAddress, Hostname: cfg.Hostname}.WithResolver(cfg.Delivery.Resolver)),
+			ClamdAddress: cfg.Receiving.ClamdAddress, Hostname: cfg.Hostname,
+			CacheTXT: cfg.Delivery.DNSMinTTL.Duration}.WithResolver(cfg.Delivery.Resolver)),
 			hostname: cfg.Hostname},
 		Topics: receivingTopics{topics}, Functions: receivingFunctions{fns}, Bouncer: bouncer,
 		Records: st, Hostname: cfg.Hostname, Clock: clk, Logger: log,

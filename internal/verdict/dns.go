@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
+	"time"
 
 	"sesame/internal/dnsx"
+	"sesame/internal/ttlcache"
 )
 
 // resolver puts Config's lookups behind the interface blitiri.com.ar/go/spf
@@ -82,4 +85,33 @@ func (r resolver) LookupAddr(ctx context.Context, addr string) ([]string, error)
 // txtFunc is LookupTXT for go-msgauth, which takes no context.
 func (r resolver) txtFunc(ctx context.Context) func(string) ([]string, error) {
 	return func(name string) ([]string, error) { return r.LookupTXT(ctx, name) }
+}
+
+// txtAnswer is a kept TXT answer: the records, or that there are none.
+type txtAnswer struct {
+	txt      []string
+	notFound bool
+}
+
+// cachedTXT keeps lookup's answers for ttl (ttlcache: one lookup per name
+// while others of the same name wait for it).
+func cachedTXT(lookup func(context.Context, string) ([]string, error), ttl time.Duration) func(context.Context, string) ([]string, error) {
+	// Names come from the mail (MAIL FROM, From, d=): bounded.
+	c := ttlcache.New[string, txtAnswer](nil, ttl, 100000)
+	return func(ctx context.Context, name string) ([]string, error) {
+		a, err := c.Get(ctx, strings.ToLower(name), func(ctx context.Context) (txtAnswer, error) {
+			txt, err := lookup(ctx, name)
+			if dnsx.IsNotFound(err) {
+				return txtAnswer{notFound: true}, nil
+			}
+			return txtAnswer{txt: txt}, err
+		})
+		switch {
+		case err != nil:
+			return nil, err
+		case a.notFound:
+			return nil, dnsx.ErrNotFound
+		}
+		return a.txt, nil
+	}
 }

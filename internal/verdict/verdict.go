@@ -124,6 +124,11 @@ type Config struct {
 	// TXT). Errors: dnsx.ErrNotFound (wrapped) for "no such record", any
 	// other error is a failed lookup.
 	LookupTXT func(ctx context.Context, name string) ([]string, error)
+	// CacheTXT, when set, keeps TXT answers (SPF, DKIM keys, DMARC
+	// policies), "no such record" included, this long: a busy MX asks
+	// once per sender domain, not three times per message. Temporary
+	// failures are not kept.
+	CacheTXT time.Duration
 	// LookupMX and LookupIP are dnsx.Router's, for SPF's mx and a
 	// mechanisms.
 	LookupMX func(ctx context.Context, name string) ([]dnsx.MX, time.Duration, error)
@@ -187,6 +192,9 @@ func New(cfg Config) *Checker {
 		if cfg.LookupIP == nil {
 			cfg.LookupIP = sys.LookupIP
 		}
+	}
+	if cfg.CacheTXT > 0 {
+		cfg.LookupTXT = cachedTXT(cfg.LookupTXT, cfg.CacheTXT)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
