@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/ses/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/johannesboyne/gofakes3"
@@ -542,5 +543,58 @@ func TestInboundMXServesFeedbackAndReceiving(t *testing.T) {
 	})
 	if fmt.Sprint(recent[0]["recipients"]) != "[secure@inbox.test]" || recent[0]["subject"] != "over TLS" {
 		t.Errorf("received over TLS: %v", recent[0])
+	}
+}
+
+// What sesame sends comes back in as PASS: mail signed by its outbound path
+// (a BYODKIM key), delivered by its MX delivery to its own inbound MX, is
+// checked there with the key from DNS — SPF of the bounce domain, DKIM of
+// the From domain, DMARC aligned through DKIM.
+func TestOwnOutboundMailVerifiesOnTheWayIn(t *testing.T) {
+	d := testenv.StartDNS(t)
+	inAddr := testenv.FreeAddr(t)
+	_, inPort, _ := strings.Cut(inAddr, ":")
+	d.SetA("mx.inbox.test", "127.0.0.1")
+	d.SetMX("inbox.test", 10, "mx.inbox.test")
+	d.SetTXT("bounces.sesame.test", "v=spf1 ip4:127.0.0.0/8 -all")
+	d.SetTXT("_dmarc.byo.example", "v=DMARC1; p=reject")
+	s := startMXServer(t, d, inPort, fmt.Sprintf("[receiving]\nlisten = [%q]\n[verification]\ncheck_interval = \"100ms\"\n", inAddr))
+	s.Verify("inbox.test")
+	activateRules(t, s, sestypes.ReceiptRule{Name: aws.String("all"), Enabled: true, Actions: []sestypes.ReceiptAction{
+		{AddHeaderAction: &sestypes.AddHeaderAction{HeaderName: aws.String("X-Seen"), HeaderValue: aws.String("1")}}}})
+
+	// The sender's domain signs with its own key (BYODKIM), published at d.
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("byo.example")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if _, err := v2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
+		EmailIdentity: aws.String("byo.example"), SigningAttributesOrigin: v2types.DkimSigningAttributesOriginExternal,
+		SigningAttributes: &v2types.DkimSigningAttributes{DomainSigningSelector: aws.String("s1"),
+			DomainSigningPrivateKey: aws.String(base64.StdEncoding.EncodeToString(der))}}); err != nil {
+		t.Fatal(err)
+	}
+	d.SetTXT("s1._domainkey.byo.example", "v=DKIM1; k=rsa; p="+base64.StdEncoding.EncodeToString(pub))
+	waitIdentity(t, v2, "byo.example", func(g *sesv2.GetEmailIdentityOutput) bool {
+		return g.VerifiedForSendingStatus && g.DkimAttributes != nil && g.DkimAttributes.Status == v2types.DkimStatusSuccess
+	})
+	time.Sleep(1100 * time.Millisecond) // the signer's one-second identity cache
+
+	smtpSendTo(t, s, "news@byo.example", "round trip", "bob@inbox.test")
+	var recent []map[string]any
+	waitFor(t, "the message to come back in", func() bool {
+		s.Admin(&recent, "receiving", "messages")
+		return len(recent) == 1
+	})
+	m := recent[0]
+	if m["spf"] != "PASS" || m["dkim"] != "PASS" || m["dmarc"] != "PASS" || m["subject"] != "round trip" {
+		t.Errorf("verdicts of sesame's own mail: %v", m)
 	}
 }
