@@ -58,7 +58,7 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 		return enc.Encode(map[string]any{
 			"backup": words[0], "data_dir": m.DataDir, "created": m.Created.Format(time.RFC3339),
 			"sesame_version": m.SesameVersion, "schema_version": m.SchemaVersion,
-			"spool_pending": m.SpoolPending, "files": len(m.Files), "bytes": bytes,
+			"spool_pending": m.SpoolPending, "inbound_pending": m.InboundPending, "files": len(m.Files), "bytes": bytes,
 		})
 	default: // restore
 		res, err := backup.Restore(ctx, words[0], cfg.DataDir, backup.RestoreOptions{Force: *force})
@@ -68,7 +68,8 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 		out := map[string]any{
 			"restored": cfg.DataDir, "backup": words[0], "created": res.Manifest.Created.Format(time.RFC3339),
 			"sesame_version": res.Manifest.SesameVersion, "schema_version": res.Manifest.SchemaVersion,
-			"spool_pending": res.Manifest.SpoolPending, "files": len(res.Manifest.Files),
+			"spool_pending": res.Manifest.SpoolPending, "inbound_pending": res.Manifest.InboundPending,
+			"files": len(res.Manifest.Files),
 		}
 		if res.MovedAside != "" {
 			out["moved_aside"] = res.MovedAside

@@ -3,7 +3,8 @@
 //
 // A backup holds, beside a manifest (backup.json: versions, time, every
 // file's size and SHA-256), a transactionally consistent copy of the
-// database (SQLite's VACUUM INTO), the spool, secret.key (without it the
+// database (SQLite's VACUUM INTO), the spool and the spool of received
+// mail, secret.key (without it the
 // stored access key secrets cannot be decrypted) and every other regular
 // file of the data dir (tls/, the MTA-STS cache, the first-start
 // credentials). It leaves out what belongs to a running process: the
@@ -55,6 +56,9 @@ const (
 	LockFile = "sesame.lock"
 	// SpoolDir is the spool's directory in the data dir.
 	SpoolDir = "spool"
+	// InboundSpoolDir is the spool of received mail (internal/receiving),
+	// copied the same way.
+	InboundSpoolDir = "inbound"
 )
 
 // ManifestFormat is the version of backup.json's layout.
@@ -82,9 +86,11 @@ type Manifest struct {
 	SchemaVersion int       `json:"schema_version"`
 	Created       time.Time `json:"created"`
 	DataDir       string    `json:"data_dir"` // where it was taken from, for the operator
-	// SpoolPending is how many messages the copied spool holds.
-	SpoolPending int    `json:"spool_pending"`
-	Files        []File `json:"files"`
+	// SpoolPending is how many messages the copied spool holds;
+	// InboundPending how many received messages await their actions.
+	SpoolPending   int    `json:"spool_pending"`
+	InboundPending int    `json:"inbound_pending"`
+	Files          []File `json:"files"`
 }
 
 // File is one file of a backup.
@@ -132,6 +138,12 @@ func Create(ctx context.Context, dataDir, dir string, opt Options) (*Manifest, e
 
 	// The spool first, then the database: see the package comment.
 	if m.SpoolPending, err = copySpool(filepath.Join(dataDir, SpoolDir), filepath.Join(dir, SpoolDir)); err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	// Received mail leaves its spool once its actions ran: nothing in the
+	// database decides it, so its order against the database copy does
+	// not matter (at worst a message's actions run again after a restore).
+	if m.InboundPending, err = copySpool(filepath.Join(dataDir, InboundSpoolDir), filepath.Join(dir, InboundSpoolDir)); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	if opt.afterSpool != nil {
@@ -257,7 +269,7 @@ func schemaOfCopy(ctx context.Context, path string) (int, error) {
 func skipped(rel string, d fs.DirEntry) bool {
 	name := d.Name()
 	switch {
-	case rel == SpoolDir && d.IsDir():
+	case (rel == SpoolDir || rel == InboundSpoolDir) && d.IsDir():
 		return true
 	case rel == store.DatabaseFile, strings.HasPrefix(rel, store.DatabaseFile+"-"): // -wal, -shm, -journal
 		return true

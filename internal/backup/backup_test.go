@@ -78,6 +78,13 @@ func dataDir(t *testing.T) (dir string, key store.AccessKey) {
 		t.Fatal(err)
 	}
 	sp.Close()
+	in := openSpool(t, filepath.Join(dir, InboundSpoolDir), spool.Options{})
+	for i := range 2 {
+		if err := appendMsg(t, in, fmt.Sprintf("r%d", i), 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.Close()
 	return dir, key
 }
 
@@ -101,8 +108,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.SchemaVersion != store.KnownSchema() || m.SesameVersion != "test 1.0" || m.SpoolPending != 5 {
-		t.Errorf("manifest schema %d, version %q, pending %d; want %d, test 1.0, 5", m.SchemaVersion, m.SesameVersion, m.SpoolPending, store.KnownSchema())
+	if m.SchemaVersion != store.KnownSchema() || m.SesameVersion != "test 1.0" || m.SpoolPending != 5 || m.InboundPending != 2 {
+		t.Errorf("manifest schema %d, version %q, pending %d, inbound %d; want %d, test 1.0, 5, 2", m.SchemaVersion,
+			m.SesameVersion, m.SpoolPending, m.InboundPending, store.KnownSchema())
 	}
 	if fi, err := os.Stat(bk); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("backup dir mode: %v %v; want 0700", fi.Mode(), err)
@@ -148,6 +156,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	p := pending(t, filepath.Join(target, SpoolDir))
 	if len(p) != 5 || p["m0"] || !p["big"] || !p["m4"] {
 		t.Errorf("restored spool pending %v; want m1..m4 and big", p)
+	}
+	if p := pending(t, filepath.Join(target, InboundSpoolDir)); len(p) != 2 || !p["r0"] || !p["r1"] {
+		t.Errorf("restored inbound spool pending %v; want r0, r1", p)
 	}
 	if b, _ := os.ReadFile(filepath.Join(target, "tls", "cert.pem")); string(b) != "cert" {
 		t.Errorf("tls/cert.pem = %q", b)
