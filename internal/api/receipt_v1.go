@@ -320,31 +320,13 @@ func (s *Server) checkedRule(ctx context.Context, q queryArgs, set string) (rece
 		return r, ruleSetErr(err, set)
 	}
 	targets := receipt.Targets{TopicExists: s.topicExists, Functions: s.cfg.ReceivingFunctions, S3: s.cfg.ReceivingS3,
-		SenderVerified: s.senderVerified}
+		SenderVerified: func(ctx context.Context, addr string) (bool, error) {
+			if s.cfg.Sender == nil {
+				return false, seserr.TemporaryFailure().Wrap(errors.New("api: no sender to check a bounce sender"))
+			}
+			return s.cfg.Sender.SenderVerified(ctx, p.AccountID, p.Region, addr)
+		}}
 	return r, targets.Check(ctx, &r)
-}
-
-// senderVerified: the address, or its domain, is a verified identity of
-// the caller in the region.
-func (s *Server) senderVerified(ctx context.Context, addr string) (bool, error) {
-	p := principal(ctx)
-	names := []string{addr}
-	if at := strings.LastIndexByte(addr, '@'); at > 0 && at < len(addr)-1 {
-		names = append(names, addr[at+1:])
-	}
-	for _, name := range names {
-		id, err := s.cfg.Store.Identity(ctx, p.AccountID, p.Region, name)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if id.Status == store.StatusSuccess {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // createReceiptRuleV1: the rule goes after After, or first without it.

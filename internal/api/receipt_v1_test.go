@@ -15,6 +15,7 @@ import (
 	v1types "github.com/aws/aws-sdk-go-v2/service/ses/types"
 
 	"sesame/internal/clock"
+	"sesame/internal/sending"
 	"sesame/internal/store"
 )
 
@@ -48,7 +49,10 @@ func newReceiptEnv(t *testing.T) (*acctEnv, string) {
 	}
 	topic := fmt.Sprintf(testTopic, acct.ID)
 	clk := clock.NewFake(time.Now())
-	srv := New(Config{Store: st, Regions: []string{"eu-west-1", "us-east-1"}, Clock: clk,
+	// The sender decides whether a bounce action's Sender is verified.
+	sender := sending.New(sending.Config{Store: st, Clock: clk, Logger: quiet()})
+	t.Cleanup(func() { sender.Close() })
+	srv := New(Config{Store: st, Sender: sender, Regions: []string{"eu-west-1", "us-east-1"}, Clock: clk,
 		Topics:             topicSet{topic: true},
 		ReceivingFunctions: map[string]string{testFunction: "http://127.0.0.1:9/"},
 		ReceivingS3:        true})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"sesame/internal/mailmsg"
-	"sesame/internal/policy"
 	"sesame/internal/receiving/bounce"
 	"sesame/internal/sending"
 	"sesame/internal/seserr"
@@ -88,7 +87,10 @@ func (s *Server) sendBounceV1(ctx context.Context, q queryArgs) (any, error) {
 	if s.cfg.Bouncer == nil || s.cfg.Sender == nil {
 		return nil, seserr.TemporaryFailure().Wrap(errors.New("api: SendBounce needs a sender and a bouncer"))
 	}
-	if err := s.bounceSenderAllowed(ctx, p.AccountID, p.Region, sender.Address, q.Get("BounceSenderArn")); err != nil {
+	// The DSN's From gets a submission's sender check (sending
+	// authorization included: another account's identity by its policy).
+	if err := s.cfg.Sender.SenderAllowed(ctx, p.AccountID, p.Region, sender.Address, q.Get("BounceSenderArn"),
+		"BounceSenderArn", "ses:SendBounce"); err != nil {
 		return nil, err
 	}
 
@@ -211,86 +213,6 @@ func parseDsnDate(v string) (time.Time, error) {
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// bounceSenderAllowed checks the DSN's From: without arn, a verified
-// identity of the caller's covers it (the rule Submit applies to a
-// sender); with arn, the identity it names covers it and is verified in
-// its owner's account, and — another account's — the owner's policies
-// allow the caller ses:SendRawEmail on it (sending authorization).
-func (s *Server) bounceSenderAllowed(ctx context.Context, account, region, addr, arn string) error {
-	if arn == "" {
-		ok, err := s.cfg.Sender.SenderVerified(ctx, account, region, addr)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return seserr.NotVerified(region, []string{addr})
-		}
-		return nil
-	}
-	owner, name, ok := parseSESIdentityARN(arn, region)
-	if !ok {
-		return seserr.InvalidIdentityArn("BounceSenderArn", arn, region)
-	}
-	user := "arn:aws:iam::" + account + ":root"
-	canonical := "arn:aws:ses:" + region + ":" + owner + ":identity/" + store.IdentityKey(name)
-	if !identityCovers(name, addr) {
-		return seserr.SendingNotAuthorized(user, "ses:SendBounce", arn)
-	}
-	id, err := s.cfg.Store.Identity(ctx, owner, region, name)
-	if errors.Is(err, store.ErrNotFound) || err == nil && id.Status != store.StatusSuccess && !s.cfg.Sender.Development() {
-		return seserr.NotVerified(region, []string{addr})
-	}
-	if err != nil {
-		return seserr.TemporaryFailure().Wrap(err)
-	}
-	if owner == account {
-		return nil
-	}
-	list, err := s.cfg.Store.IdentityPolicies(ctx, owner, region, name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return seserr.TemporaryFailure().Wrap(err)
-	}
-	var docs []*policy.Document
-	for _, p := range list {
-		if doc, err := policy.Parse(p.Policy, policy.Identity, canonical); err == nil {
-			docs = append(docs, doc)
-		}
-	}
-	// An identity policy grants only the sending actions (SES's guide);
-	// the DSN is a raw message sesame writes, so ses:SendRawEmail is the
-	// grant that lets a delegate bounce as the identity.
-	r := policy.Request{Principal: account, PrincipalARN: user, Action: "ses:SendRawEmail", Resource: canonical,
-		FromAddress: addr, APIVersion: "1", Time: s.clk.Now(), SecureTransport: true}
-	if policy.Decide(docs, r) != policy.Allow {
-		return seserr.SendingNotAuthorized(user, "ses:SendBounce", arn)
-	}
-	return nil
-}
-
-// parseSESIdentityARN reads arn:aws:ses:REGION:ACCOUNT:identity/NAME of
-// region.
-func parseSESIdentityARN(arn, region string) (account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "ses" ||
-		parts[3] != region || !policy.IsAccountID(parts[4]) {
-		return "", "", false
-	}
-	name, ok = strings.CutPrefix(parts[5], "identity/")
-	return parts[4], name, ok && name != ""
-}
-
-// identityCovers reports whether identity name covers addr (the address
-// itself, its domain or a parent domain).
-func identityCovers(name, addr string) bool {
-	key := store.IdentityKey(strings.TrimSuffix(name, "."))
-	for _, n := range store.IdentityNames(addr) {
-		if store.IdentityKey(n) == key {
 			return true
 		}
 	}

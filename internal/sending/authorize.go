@@ -258,3 +258,53 @@ func (s *identitySet) has(name string) bool {
 	_, ok := s.addresses[strings.ToLower(domain)][local]
 	return ok
 }
+
+// SenderAllowed is the sender check of a message sesame writes for
+// account on its request (SendBounce's BounceSender and BounceSenderArn),
+// by the rules a submission's sender gets: without arn, a verified
+// identity of the account's covers addr; with arn (an identity of region,
+// given as parameter arnParam), that identity covers addr and is verified
+// in its owner's account, and — another account's — the owner's policies
+// allow ses:SendRawEmail on it (the message is a raw one sesame writes;
+// identity policies grant only the sending actions). call names the
+// operation in a refusal.
+func (s *Sender) SenderAllowed(ctx context.Context, account, region, addr, arn, arnParam, call string) error {
+	if arn == "" {
+		ok, err := s.SenderVerified(ctx, account, region, addr)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return seserr.NotVerified(region, []string{addr})
+		}
+		return nil
+	}
+	a, ok := parseIdentityARN(arn)
+	if !ok || a.region != region {
+		return seserr.InvalidIdentityArn(arnParam, arn, region)
+	}
+	user := "arn:aws:iam::" + account + ":root"
+	if !covers(a.name, addr) {
+		return seserr.SendingNotAuthorized(user, call, arn)
+	}
+	o, err := s.ownerIdentity(ctx, a)
+	if err != nil {
+		return err
+	}
+	if !o.ids.has(a.name) {
+		return seserr.NotVerified(region, []string{addr})
+	}
+	if a.account == account {
+		return nil
+	}
+	docs, err := s.identityPolicies(ctx, a)
+	if err != nil {
+		return err
+	}
+	r := policy.Request{Principal: account, PrincipalARN: user, Action: "ses:SendRawEmail", Resource: a.canonical(),
+		FromAddress: addr, APIVersion: "1", Time: s.clk.Now(), SecureTransport: true}
+	if policy.Decide(docs, r) != policy.Allow {
+		return seserr.SendingNotAuthorized(user, call, arn)
+	}
+	return nil
+}
