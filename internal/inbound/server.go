@@ -270,5 +270,5 @@ func (ss *session) Data(r io.Reader) error {
 // the message sesame keeps. (go-smtp sends an *SMTPError's code as it is,
 // 250 included.)
 func queued(id string) error {
-	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok: queued as " + id}
+	return reply(seserr.InboundQueued(id))
 }

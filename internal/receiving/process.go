@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"sesame/internal/objstore"
 	"sesame/internal/receipt"
 	"sesame/internal/receiving/bounce"
+	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 )
@@ -509,8 +511,10 @@ func (p *Processor) runAction(ctx context.Context, a receipt.Action, m *message,
 		s := a.SNSAction
 		if len(content) > snsContentLimit {
 			// SES bounces mail too big for the SNS action.
-			_, err := p.bounce(ctx, m, account, rcpts, "mailer-daemon@"+p.Hostname, "552", "5.3.4",
-				"Message too large for the SNS action (150 KB)")
+			// From MAILER-DAEMON (the bouncer's default sender).
+			tooBig := seserr.InboundSNSContentTooLarge()
+			status, text, _ := strings.Cut(tooBig.SMTPText, " ")
+			_, err := p.bounce(ctx, m, account, rcpts, "", strconv.Itoa(tooBig.SMTPCode), status, text)
 			if err != nil {
 				return "", "", err
 			}

@@ -37,3 +37,15 @@ func InboundTemporary() *Error {
 func InboundLineTooLong() *Error {
 	return &Error{SMTPCode: 500, SMTPText: "5.5.2 Line too long"}
 }
+
+// InboundSNSContentTooLarge: the DSN's reason when a received message is
+// too big for a receipt rule's SNS action (150 KB), which SES bounces.
+func InboundSNSContentTooLarge() *Error {
+	return &Error{SMTPCode: 552, SMTPText: "5.3.4 Message too large for the SNS action (150 KB)"}
+}
+
+// InboundQueued: the reply to a received message's DATA, naming its id as
+// Postfix names its queue id.
+func InboundQueued(id string) *Error {
+	return &Error{SMTPCode: 250, SMTPText: "2.0.0 Ok: queued as " + id}
+}
