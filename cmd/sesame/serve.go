@@ -42,8 +42,9 @@ import (
 
 const serveUsage = `Usage: sesame serve [-c FILE] [--data DIR]
 
-Runs the SMTP endpoint, the SES and SNS APIs and delivery, with the data in
-data_dir (the first start creates an account: see
+Runs the SMTP endpoint, the SES and SNS APIs, delivery and, with
+[receiving] listen, the inbound MX that receives mail by receipt rules,
+with the data in data_dir (the first start creates an account: see
 <data_dir>/first-start-credentials.txt).
 
 Signals: SIGHUP reloads log.level and the TLS certificate files (other keys
