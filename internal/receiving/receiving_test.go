@@ -482,3 +482,41 @@ func TestReceivingLimits(t *testing.T) {
 		t.Errorf("%d messages spooled", sp.Len())
 	}
 }
+
+// Whatever a sender sends is kept and processed: a message without a
+// header, an empty one, a broken field, 8-bit bytes, the null sender.
+func TestOddMessagesAreProcessed(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "store", Enabled: true, Actions: []receipt.Action{
+				{S3Action: &receipt.S3Action{BucketName: bucket, TopicArn: "arn:aws:sns:us-east-1:" + acct + ":t"}}}},
+		}}},
+	}
+	h := start(t, rules, nil)
+	msgs := []string{
+		"just a body line, no header\r\n",
+		"\r\n",
+		"Subject ohne Doppelpunkt\r\nFrom: =?bogus?Q?x?= <\r\n\r\nbody\r\n",
+		"Subject: caf\xe9 \xff\r\nTo: \xc3\x28@example.com\r\n\r\n\x00\x01\r\n",
+	}
+	for i, m := range msgs {
+		from := "ann@example.org"
+		if i == 1 {
+			from = ""
+		}
+		if err := h.send(t, from, []string{"bob@example.com"}, m); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	waitfor.True(t, "every message processed", func() bool { return len(h.topics.all()) == len(msgs) && h.sp.Len() == 0 })
+	for _, p := range h.topics.all() {
+		var n Notification
+		if err := json.Unmarshal([]byte(p.message), &n); err != nil {
+			t.Fatalf("notification: %v", err)
+		}
+		if _, err := h.obj.Get(context.Background(), bucket, n.Mail.MessageID, 1<<20); err != nil {
+			t.Errorf("object of %s: %v", n.Mail.MessageID, err)
+		}
+	}
+}
