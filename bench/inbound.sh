@@ -65,12 +65,6 @@ SESAME_PID='' DNS_PID='' S3_PID='' PF_STARTED=''
 
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-stop_pid() { # stop_pid PID: TERM one process we started, and reap it
-	[ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
 cleanup() {
 	local rc=$?
 	stop_pid "$SESAME_PID"
@@ -98,13 +92,6 @@ wait_listen() { # wait_listen ADDR [PID]: until ADDR listens (and PID still runs
 		sleep 0.1
 	done
 	return 1
-}
-
-# Busy CPU time of the whole machine so far, in clock ticks.
-busy_ticks() {
-	local a
-	read -ra a </proc/stat
-	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
 }
 
 ses() { "$WORK/bin/sesame" "$@"; }

@@ -28,6 +28,20 @@ wait_quiet() {
 	echo "$busy"
 }
 
+# Busy CPU time of the whole machine so far, in clock ticks.
+busy_ticks() {
+	local a
+	read -ra a </proc/stat
+	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
+}
+
+# stop_pid PID: TERM one process the script started, and reap it.
+stop_pid() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # field NAME reads NAME=value from a RESULT line, without its /s or ms unit.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" | sed 's#/s$##; s/ms$//'; }
 

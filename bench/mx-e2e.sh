@@ -69,12 +69,6 @@ SESAME_PID='' DNS_PID='' CHECK_PID='' FLAKY_PID='' PF_STARTED=''
 
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-stop_pid() { # stop_pid PID: TERM one process we started, and reap it
-	[ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
 cleanup() {
 	local rc=$?
 	stop_pid "$SESAME_PID"

@@ -88,13 +88,6 @@ json_get() {
 }
 
 
-# Busy CPU time of the whole machine so far, in clock ticks.
-busy_ticks() {
-	local a
-	read -ra a </proc/stat
-	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
-}
-
 
 # Memory in kB, as "RSS PSS": sesame's one process, or the sum over Postfix's
 # processes (master and everything running as the postfix user, except our
