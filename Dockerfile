@@ -32,7 +32,7 @@ USER 65532:65532
 VOLUME /data
 # 2587 STARTTLS, 2465 TLS (SES's SMTP ports), 8787 the APIs and /_aws/ses,
 # 2525 the feedback MX (mode "mx" only).
-EXPOSE 2587 2465 8787 2525
+EXPOSE 2587 2465 8787 8788 2525
 
 # No HEALTHCHECK: scratch has no shell or curl to run one; probe
 # http://HOST:8787/_sesame/health from outside (docs/container.md).

@@ -66,5 +66,7 @@ sesame_base_config() {
 		max_connection_age = "1h"
 		[api]
 		listen = "$SES_API"
+		[console]
+		listen = ""
 	EOF
 }

@@ -219,8 +219,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "sesame.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[smtp]\nstarttls_listen = [%q]\ntls_listen = [%q]\n[api]\nlisten = %q\n",
-		data, testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t))), 0o644)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[smtp]\nstarttls_listen = [%q]\ntls_listen = [%q]\n[api]\nlisten = %q\n[console]\nlisten = %q\n",
+		data, testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t))), 0o644)
 	bin := testenv.Binary(t)
 	if out, err := exec.Command(bin, "admin", "-c", cfg, "account", "create").CombinedOutput(); err != nil {
 		t.Fatalf("account create: %v\n%s", err, out)
@@ -254,8 +254,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 func TestSecondServerOnDataDirRefused(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	cfg := filepath.Join(t.TempDir(), "second.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[smtp]\nstarttls_listen = [%q]\ntls_listen = [%q]\n[api]\nlisten = %q\n",
-		s.Dir, testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t))), 0o644)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[smtp]\nstarttls_listen = [%q]\ntls_listen = [%q]\n[api]\nlisten = %q\n[console]\nlisten = %q\n",
+		s.Dir, testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t), testenv.FreeAddr(t))), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, testenv.Binary(t), "serve", "-c", cfg).CombinedOutput()

@@ -56,6 +56,9 @@ func firstStart(ctx context.Context, st *store.Store, cfg config.Config, cf conf
 		fmt.Fprintf(&b, "  SMTP password for %-13s %s\n", r+":", awsauth.SMTPPassword(key.Secret, r))
 	}
 	fmt.Fprintf(&b, "\n  These are shown once; the secret is stored encrypted in %s.\n", cfg.DataDir)
+	if u := cfg.ConsoleBaseURL(); u != "" {
+		fmt.Fprintf(&b, "\n  Web console: %s — sign in with this access key id and secret.\n", u)
+	}
 	tryIt(&b, cfg, cf, key)
 	_, err = io.WriteString(out, b.String())
 	return err

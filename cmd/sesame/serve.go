@@ -241,6 +241,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		apiCfg.FlushCaptured = c.Flush // /_aws/ses lists every acknowledged message
 	}
 	apiServer := api.New(apiCfg)
+	consoleServer, err := newConsole(cfg, st, apiServer, apiCfg.FlushCaptured, clk, log)
+	if err != nil {
+		return err
+	}
 
 	// Bind everything before serving anything, so a port in use fails the
 	// start cleanly instead of leaving half a server running.
@@ -319,6 +323,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		trackL.close()
 		return err
 	}
+	consoleL, err := bindConsole(cfg, consoleServer)
+	if err != nil {
+		closeAll()
+		dnsL.close()
+		fbL.close()
+		metricsL.close()
+		trackL.close()
+		capturedL.close()
+		return err
+	}
 
 	errc := make(chan error, len(smtpLs)+fbL.count()+8)
 	for _, l := range smtpLs {
@@ -332,6 +346,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	metricsL.serve(errc)
 	trackL.serve(errc)
 	capturedL.serve(errc)
+	consoleL.serve(errc)
 	deliveryCtx, stopDelivery := context.WithCancel(context.Background())
 	deliveryDone := make(chan struct{})
 	go func() {
@@ -409,7 +424,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
-		"api", cfg.API.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","),
+		"api", cfg.API.Listen, "console", cfg.ConsoleBaseURL(), "feedback", strings.Join(cfg.Feedback.Listen, ","),
 		"receiving", strings.Join(cfg.Receiving.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
 		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
 
@@ -449,6 +464,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	drains.Go(func() { metricsL.shutdown(shutCtx, log) })
 	drains.Go(func() { trackL.shutdown(shutCtx, log) })
 	drains.Go(func() { capturedL.shutdown(shutCtx, log) })
+	drains.Go(func() { consoleL.shutdown(shutCtx, log) })
 	drains.Wait()
 	stopDelivery()
 	jobs.Close() // a job cut short runs again at the next start

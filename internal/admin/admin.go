@@ -94,6 +94,8 @@ func commands() []command {
 		{"queue delete", "ID...", "remove messages from the queue for good (postsuper -d)", (*admin).queueDelete},
 		{"auth unlock", "IP", "clear the SMTP AUTH lockout of an address in the running\nserver", (*admin).authUnlock},
 		{"auth list", "", "the addresses the running server's SMTP AUTH lockout\nrefuses now", (*admin).authList},
+		{"console-token", "[--ttl DURATION]", "a token that signs the operator in to the web console\n" +
+			"([console] listen) until it expires (default 12h)", (*admin).consoleToken},
 		{"backup", "DIR", "copy the data dir into DIR (new or empty); works while\nthe server runs", nil},
 		{"restore", "[--force] DIR", "copy a backup into the data dir; the server must be\n" +
 			"stopped; --force: over a data dir that is not empty", nil},
@@ -227,6 +229,9 @@ type Options struct {
 	// for `identity records`: a custom MAIL FROM domain's MX and SPF.
 	MailFromMXDomain string
 	Hostname         string
+	// ConsoleURL is how the web console is reached (console-token prints
+	// it); "" when it is off.
+	ConsoleURL string
 	// OpenStore opens the store when RunWith is given none: only once a
 	// command's line has parsed, so asking for help opens (and creates)
 	// nothing. The caller closes it.
@@ -246,7 +251,8 @@ func RunWith(ctx context.Context, st *store.Store, opt Options, args []string, s
 		regions = []string{defaultRegion}
 	}
 	a := &admin{st: st, openStore: opt.OpenStore, regions: regions, dkimDomain: opt.DKIMCNAMEDomain,
-		queue: opt.Queue, server: opt.Server, out: stdout, mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname}
+		queue: opt.Queue, server: opt.Server, out: stdout, mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname,
+		consoleURL: opt.ConsoleURL}
 	a.defaultDomains()
 	c, rest, err := resolve(args, stdout)
 	if err != nil || c.name == "" {
@@ -311,6 +317,7 @@ type admin struct {
 	dkimDomain string
 	mailFromMX string
 	hostname   string
+	consoleURL string
 	queue      func(ctx context.Context) (queuectl.Queue, error)
 	server     func(ctx context.Context) (queuectl.AuthControl, error)
 	out        io.Writer

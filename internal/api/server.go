@@ -282,43 +282,104 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // at most the operation's own limit is read, and the signature checked
 // over it.
 func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request, isV2 bool) {
-	service := ""
-	fail := func(err error) {
-		switch {
-		case service == awsauth.ServiceSNS:
-			s.writeSNSError(w, r, err)
-		case isV2:
-			s.writeV2Error(w, r, err)
-		default:
-			s.writeV1Error(w, r, err)
-		}
-	}
-	refuse := func(err error) { // before the body is read
-		refuseBody(w, r)
-		fail(err)
-	}
+	e := s.newExchange(w, r, isV2)
 	if !s.inflight.tryAcquire() {
-		refuse(seserr.TooManyRequests())
+		e.refuse(seserr.TooManyRequests())
 		return
 	}
 	defer s.inflight.release()
 	pending, err := s.auth.Check(r.Context(), r, s.lookupKey, s.clk.Now())
 	if err != nil {
-		refuse(err)
+		e.refuse(err)
 		return
 	}
-	claimed := pending.Principal()
-	if !s.regionConfigured(claimed.Region) {
-		refuse(unknownRegion(claimed.Region))
+	op, body, ok := e.admit(pending.Principal())
+	if !ok {
 		return
 	}
-	service = claimed.Service
-	op, err := s.operationOf(r, claimed, isV2)
+	p, err := s.auth.Finish(pending, r, body)
 	if err != nil {
-		refuse(err)
+		e.fail(err)
 		return
 	}
-	var body []byte
+	e.dispatch(op, p, body)
+}
+
+// ServeAs serves one SES request (v2 REST-JSON or v1 Query) as p without a
+// signature: the web console's way in, for a user it signed in with that
+// access key's secret. Everything after the signature holds as for a
+// signed request: the slot among requests in flight, the region, the
+// operation and its body limit, the key's policy, and the operation's own
+// rules (sandbox, quotas, sending authorization).
+func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, p awsauth.Principal) {
+	reqID := uuid.NewString()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, reqID))
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		r = r.WithContext(context.WithValue(r.Context(), clientIPKey{}, host))
+	}
+	path := r.URL.Path
+	e := s.newExchange(w, r, strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/email/"))
+	if !s.inflight.tryAcquire() {
+		e.refuse(seserr.TooManyRequests())
+		return
+	}
+	defer s.inflight.release()
+	if p.Service == "" {
+		p.Service = awsauth.Service
+	}
+	if op, body, ok := e.admit(p); ok {
+		e.dispatch(op, p, body)
+	}
+}
+
+// exchange is one SES/SNS request on its way through serveSigned or
+// ServeAs, with the protocol its errors are answered in.
+type exchange struct {
+	s       *Server
+	w       http.ResponseWriter
+	r       *http.Request
+	isV2    bool
+	service string
+}
+
+func (s *Server) newExchange(w http.ResponseWriter, r *http.Request, isV2 bool) *exchange {
+	return &exchange{s: s, w: w, r: r, isV2: isV2}
+}
+
+// fail answers err in the request's protocol.
+func (e *exchange) fail(err error) {
+	switch {
+	case e.service == awsauth.ServiceSNS:
+		e.s.writeSNSError(e.w, e.r, err)
+	case e.isV2:
+		e.s.writeV2Error(e.w, e.r, err)
+	default:
+		e.s.writeV1Error(e.w, e.r, err)
+	}
+}
+
+// refuse answers err before the body is read.
+func (e *exchange) refuse(err error) {
+	refuseBody(e.w, e.r)
+	e.fail(err)
+}
+
+// admit checks the claimed principal's region and the operation, then
+// reads at most the operation's limit of body; ok is false when it has
+// answered with an error.
+func (e *exchange) admit(claimed awsauth.Principal) (op operation, body []byte, ok bool) {
+	s, r := e.s, e.r
+	if !s.regionConfigured(claimed.Region) {
+		e.refuse(unknownRegion(claimed.Region))
+		return op, nil, false
+	}
+	e.service = claimed.Service
+	op, err := s.operationOf(r, claimed, e.isV2)
+	if err != nil {
+		e.refuse(err)
+		return op, nil, false
+	}
 	switch {
 	case op.api == "v2" || op.action != "":
 		body, err = readBody(r, nil, op.limit.bytes)
@@ -328,23 +389,25 @@ func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request, isV2 bool) 
 		body, op.limit, err = readQueryBody(r, v1BodyLimit)
 	}
 	if errors.Is(err, errBodyTooLarge) {
-		refuse(op.limit.refusal())
-		return
+		e.refuse(op.limit.refusal())
+		return op, nil, false
 	}
 	if err != nil {
-		refuse(seserr.UnreadableBody().Wrap(err))
-		return
+		e.refuse(seserr.UnreadableBody().Wrap(err))
+		return op, nil, false
 	}
-	p, err := s.auth.Finish(pending, r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
+	return op, body, true
+}
+
+// dispatch checks the key's policy and runs the operation as p.
+func (e *exchange) dispatch(op operation, p awsauth.Principal, body []byte) {
+	s, w, r := e.s, e.w, e.r
 	r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 	r = r.WithContext(context.WithValue(r.Context(), apiVersionKey{}, strings.TrimPrefix(op.api, "v")))
+	e.r = r
 	if err := s.checkKeyPolicy(r, op, p, body); err != nil { // keypolicy.go
-		fail(err)
+		e.fail(err)
 		return
 	}
 	switch op.api {

@@ -44,6 +44,7 @@ type Config struct {
 	Accounts     Accounts     `toml:"accounts"`
 	S3           S3           `toml:"s3"`
 	Receiving    Receiving    `toml:"receiving"`
+	Console      Console      `toml:"console"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -282,6 +283,31 @@ type Tracking struct {
 	BaseURL string `toml:"base_url"`
 }
 
+// Console configures the web console's listener.
+type Console struct {
+	// Listen is its address; "" turns the console off.
+	Listen string `toml:"listen"`
+	// CertFile and KeyFile, both set, make it HTTPS only (and its session
+	// cookie Secure).
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// SessionTimeout is how long a sign-in lasts (the AWS console's 12
+	// hours); a session idle for an hour ends sooner.
+	SessionTimeout Duration `toml:"session_timeout"`
+}
+
+// ConsoleBaseURL is how the console is reached: https when it has a
+// certificate; "" when it is off.
+func (c *Config) ConsoleBaseURL() string {
+	switch {
+	case c.Console.Listen == "":
+		return ""
+	case c.Console.CertFile != "":
+		return "https://" + c.Console.Listen
+	}
+	return "http://" + c.Console.Listen
+}
+
 // LinkBaseURL is verification.link_base_url with its default filled in:
 // how users reach the API listener, the start of every link sesame puts in
 // mail that leads back to it (identity verification, SNS confirmation and
@@ -414,6 +440,7 @@ func Default() Config {
 		S3:         defaultS3(),
 		Receiving:  defaultReceiving(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
+		Console:    Console{Listen: "127.0.0.1:8788", SessionTimeout: Duration{12 * time.Hour}},
 	}
 }
 
@@ -599,6 +626,17 @@ func (c *Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.Tracking.Listen); err != nil {
 			return bad("tracking.listen", "%q is not host:port", c.Tracking.Listen)
 		}
+	}
+	if c.Console.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Console.Listen); err != nil {
+			return bad("console.listen", "%q is not host:port", c.Console.Listen)
+		}
+	}
+	if (c.Console.CertFile == "") != (c.Console.KeyFile == "") {
+		return bad("console.cert_file", "console.cert_file and console.key_file go together")
+	}
+	if d := c.Console.SessionTimeout.Duration; d < time.Minute || d > 7*24*time.Hour {
+		return bad("console.session_timeout", "must be between 1m and 168h, got %s", d)
 	}
 	if u := c.Tracking.BaseURL; u != "" {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" ||

@@ -92,8 +92,10 @@ type Options struct {
 	// come before any table, so Extra should only add tables, e.g. "[log]\nlevel = \"debug\"").
 	SMTPExtra string // lines added to the [smtp] table
 	APIExtra  string // lines added to the [api] table (e.g. APITLSConfig's cert_file/key_file)
-	Regions   []string
-	Extra     string // tables appended at the end of the config (e.g. "[verification]\n…")
+	// ConsoleExtra is lines added to the [console] table.
+	ConsoleExtra string
+	Regions      []string
+	Extra        string // tables appended at the end of the config (e.g. "[verification]\n…")
 }
 
 // Server is a running sesame process.
@@ -104,6 +106,7 @@ type Server struct {
 	SMTP    string // STARTTLS listener host:port
 	SMTPS   string // TLS-wrapper listener host:port
 	API     string // API listener host:port
+	Console string // web console listener host:port
 	Regions []string
 	cmd     *exec.Cmd
 	Stdout  *syncBuffer
@@ -133,7 +136,7 @@ func Start(t testing.TB, opt Options) *Server {
 	// connection's ephemeral port) before sesame binds it: then sesame
 	// exits at once, and the start is tried again on other ports.
 	for try := 1; ; try++ {
-		s.SMTP, s.SMTPS, s.API = FreeAddr(t), FreeAddr(t), FreeAddr(t)
+		s.SMTP, s.SMTPS, s.API, s.Console = FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
 		cfg := fmt.Sprintf(`data_dir = %q
 hostname = "sesame.test"
 regions = [%s]
@@ -144,10 +147,14 @@ tls_listen = [%q]
 [api]
 listen = %q
 %s
+[console]
+listen = %q
+%s
 [log]
 level = "debug"
 %s
-`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, allowPrivateDestinations(opt.Extra))
+`, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, s.Console, opt.ConsoleExtra,
+			allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}

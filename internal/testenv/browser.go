@@ -1,0 +1,186 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Browser is Debian's headless Chromium driven over the DevTools protocol
+// (chromedp), for the web console's tests. Everything the page logs as an
+// error (console.error, an uncaught exception, a refused resource or CSP
+// violation) is collected; the test fails at its end if there was any.
+type Browser struct {
+	t   testing.TB
+	Ctx context.Context
+
+	mu     sync.Mutex
+	errors []string
+	shots  int
+}
+
+// StartBrowser starts Chromium (package chromium, installed by .ci/run)
+// with a 1280×900 window; it is closed when the test ends.
+func StartBrowser(t testing.TB) *Browser {
+	t.Helper()
+	exe := Tool(t, "chromium")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // tests run as root in CI
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	b := &Browser{t: t, Ctx: ctx}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			b.addError("exception: " + ev.ExceptionDetails.Error())
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.APITypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`))
+				}
+				b.addError("console.error: " + strings.Join(parts, " "))
+			}
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.LevelError {
+				b.addError(fmt.Sprintf("%s: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+			}
+		}
+	})
+	// The first Run starts the browser.
+	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.errors {
+			t.Errorf("browser console: %s", e)
+		}
+	})
+	return b
+}
+
+func (b *Browser) addError(s string) {
+	b.mu.Lock()
+	b.errors = append(b.errors, s)
+	b.mu.Unlock()
+}
+
+// ExpectErrors forgets the errors logged so far whose text contains
+// substr (a test that provokes one, e.g. a 403, says so).
+func (b *Browser) ExpectErrors(substr string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.errors[:0]
+	for _, e := range b.errors {
+		if !strings.Contains(e, substr) {
+			kept = append(kept, e)
+		}
+	}
+	b.errors = kept
+}
+
+// Run runs actions with a deadline of 30 s, failing the test on error.
+func (b *Browser) Run(actions ...chromedp.Action) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var url string
+		chromedp.Run(b.Ctx, chromedp.Location(&url))
+		b.Screenshot("failure")
+		b.t.Fatalf("browser at %s: %v", url, err)
+	}
+}
+
+// Text is the text content of the first node matching sel (waiting for it).
+func (b *Browser) Text(sel string) string {
+	b.t.Helper()
+	var s string
+	b.Run(chromedp.Text(sel, &s, chromedp.ByQuery))
+	return s
+}
+
+// Phone switches to a phone-size viewport (390×844) until Desktop.
+func (b *Browser) Phone() {
+	b.t.Helper()
+	b.Run(emulation.SetDeviceMetricsOverride(390, 844, 3, true))
+}
+
+// Desktop goes back to the 1280-px window.
+func (b *Browser) Desktop() {
+	b.t.Helper()
+	b.Run(emulation.ClearDeviceMetricsOverride())
+}
+
+// Screenshot writes the whole page as NN-name.png into the test's
+// artifact directory (kept with `go test -artifacts -outputdir DIR`, or
+// under $SESAME_SCREENSHOTS when it is set) and returns its path.
+func (b *Browser) Screenshot(name string) string {
+	b.t.Helper()
+	var png []byte
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	dir := os.Getenv("SESAME_SCREENSHOTS")
+	if dir == "" {
+		if at, ok := b.t.(interface{ ArtifactDir() string }); ok {
+			dir = at.ArtifactDir()
+		} else {
+			dir = b.t.TempDir()
+		}
+	}
+	b.mu.Lock()
+	b.shots++
+	n := b.shots
+	b.mu.Unlock()
+	path := filepath.Join(dir, fmt.Sprintf("%s-%02d-%s.png", sanitize(b.t.Name()), n, name))
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			b.t.Logf("screenshot %s: %v", name, err)
+		}
+	}
+	return path
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == ':' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// NodeCount is how many nodes match sel right now (no waiting).
+func (b *Browser) NodeCount(sel string) int {
+	b.t.Helper()
+	var nodes []*cdp.Node
+	b.Run(chromedp.Nodes(sel, &nodes, chromedp.ByQueryAll, chromedp.AtLeast(0)))
+	return len(nodes)
+}
