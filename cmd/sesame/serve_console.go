@@ -39,7 +39,8 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 			return adminpkg.RunWith(ctx, st, opt, args, out)
 		},
 		Secure: cfg.Console.CertFile != "", SessionTimeout: cfg.Console.SessionTimeout.Duration,
-		APIEndpoint: cfg.APIBaseURL(), Clock: clk, Logger: log.With("component", "console"),
+		DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain, MailFromMXDomain: cfg.Verification.MailFromMXDomain,
+		Hostname: cfg.Hostname, APIEndpoint: cfg.APIBaseURL(), Clock: clk, Logger: log.With("component", "console"),
 	})
 }
 

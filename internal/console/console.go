@@ -64,6 +64,11 @@ type Config struct {
 	Secure bool
 	// SessionTimeout is how long a sign-in lasts (default 12 hours).
 	SessionTimeout time.Duration
+	// DKIMCNAMEDomain, MailFromMXDomain and Hostname are what a domain's
+	// DNS records point at (verification.dkim_cname_domain,
+	// verification.mail_from_mx_domain, hostname), as `sesame admin
+	// identity records` prints them.
+	DKIMCNAMEDomain, MailFromMXDomain, Hostname string
 	// APIEndpoint is the SES API's address, shown to users for their SDKs.
 	APIEndpoint string
 	Clock       clock.Clock
