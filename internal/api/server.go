@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -327,6 +328,17 @@ func (s *Server) ServeAs(w http.ResponseWriter, r *http.Request, p awsauth.Princ
 	defer s.inflight.release()
 	if p.Service == "" {
 		p.Service = awsauth.Service
+	}
+	// The key is looked up as a signed request's is: a key deactivated or
+	// deleted since the sign-in acts no more.
+	_, account, err := s.lookupKey(r.Context(), p.AccessKeyID)
+	switch {
+	case errors.Is(err, awsauth.ErrUnknownKey) || (err == nil && account != p.AccountID):
+		e.refuse(seserr.InvalidCredentials().Wrap(fmt.Errorf("api: access key %q: %w", p.AccessKeyID, awsauth.ErrUnknownKey)))
+		return
+	case err != nil:
+		e.refuse(seserr.TemporaryFailure().Wrap(fmt.Errorf("api: look up access key %q: %w", p.AccessKeyID, err)))
+		return
 	}
 	if op, body, ok := e.admit(p); ok {
 		e.dispatch(op, p, body)
