@@ -42,9 +42,12 @@ import (
 
 const serveUsage = `Usage: sesame serve [-c FILE] [--data DIR]
 
-Runs the SMTP endpoint, the SES and SNS APIs, delivery and, with
-[receiving] listen, the inbound MX that receives mail by receipt rules,
-with the data in data_dir (the first start creates an account: see
+Runs the SMTP endpoint, the SES and SNS APIs, the web console
+([console] listen, default http://127.0.0.1:8788: sign in with an access
+key id and secret, or as the operator with a token from
+sesame admin console-token), delivery and, with [receiving] listen, the
+inbound MX that receives mail by receipt rules, with the data in data_dir
+(the first start creates an account: see
 <data_dir>/first-start-credentials.txt).
 
 Signals: SIGHUP reloads log.level and the TLS certificate files (other keys
