@@ -135,11 +135,55 @@ func (b *Browser) Desktop() {
 	b.Run(emulation.ClearDeviceMetricsOverride())
 }
 
+// usability is the check every screenshot runs on its page: what a person
+// with a keyboard, a screen reader or a phone would trip over.
+const usability = `(() => {
+  const problems = [];
+  const visible = el => !el.closest('[hidden]') && el.getClientRects().length > 0;
+  document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(el => {
+    if (!visible(el)) return;
+    const labelled = (el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]')) ||
+      el.closest('label') || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.getAttribute('title');
+    if (!labelled) problems.push('a ' + el.tagName.toLowerCase() + ' without a label (name=' + el.name + ')');
+  });
+  document.querySelectorAll('button, a[href]').forEach(el => {
+    if (!visible(el)) return;
+    if (!(el.textContent.trim() || el.getAttribute('aria-label') || el.getAttribute('title')))
+      problems.push('a ' + el.tagName.toLowerCase() + ' without a name: ' + el.outerHTML.slice(0, 100));
+    if (el.getAttribute('tabindex') === '-1') problems.push('not reachable by keyboard: ' + el.outerHTML.slice(0, 100));
+  });
+  document.querySelectorAll('img:not([alt])').forEach(el => problems.push('an image without alt: ' + el.src));
+  if (!document.querySelector('h1')) problems.push('no h1');
+  const wide = document.documentElement.scrollWidth;
+  if (wide > window.innerWidth + 1) problems.push('the page is wider (' + wide + ' px) than the viewport (' + window.innerWidth + ' px)');
+  return problems;
+})()`
+
+// CheckUsable fails the test for what the usability check finds on the
+// page shown (Screenshot runs it too).
+func (b *Browser) CheckUsable(name string) {
+	b.t.Helper()
+	var problems []string
+	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, chromedp.Evaluate(usability, &problems)); err != nil {
+		b.t.Errorf("usability check of %s: %v", name, err)
+		return
+	}
+	for _, p := range problems {
+		b.t.Errorf("page %s: %s", name, p)
+	}
+}
+
 // Screenshot writes the whole page as NN-name.png into the test's
 // artifact directory (kept with `go test -artifacts -outputdir DIR`, or
-// under $SESAME_SCREENSHOTS when it is set) and returns its path.
+// under $SESAME_SCREENSHOTS when it is set) and returns its path. It runs
+// CheckUsable on the page first: every page a test looks at is checked.
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
+	if name != "failure" {
+		b.CheckUsable(name)
+	}
 	var png []byte
 	ctx, cancel := context.WithTimeout(b.Ctx, 30*time.Second)
 	defer cancel()
