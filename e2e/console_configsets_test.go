@@ -102,6 +102,11 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	b.Screenshot("configset")
 	b.Phone()
 	b.Screenshot("configset-phone")
+	var width int
+	b.Run(chromedp.Evaluate(`document.documentElement.scrollWidth`, &width))
+	if width > 390 {
+		t.Errorf("on a phone the page is %d px wide, want it to fit 390", width)
+	}
 	b.Desktop()
 
 	// Disable it: the API keeps its types and topic, disabled.
