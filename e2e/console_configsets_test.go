@@ -84,12 +84,29 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		t.Errorf("no destinations: %q", got)
 	}
 
-	// An SNS event destination for bounces, complaints and deliveries.
+	// An SNS event destination for bounces, complaints and deliveries: to
+	// a topic that does not exist first (SES's error, the form kept), then
+	// to the account's topic.
 	b.Run(
 		chromedp.SendKeys("#dest-name", "to-sns", chromedp.ByQuery),
 		chromedp.Click(`input[name=event_types][value=BOUNCE]`, chromedp.ByQuery),
 		chromedp.Click(`input[name=event_types][value=COMPLAINT]`, chromedp.ByQuery),
 		chromedp.Click(`input[name=event_types][value=DELIVERY]`, chromedp.ByQuery),
+		chromedp.SendKeys("#dest-topic", topicARN+"-missing", chromedp.ByQuery),
+	)
+	csSubmit(b, "#add-dest button[type=submit]", ".alert")
+	b.ExpectErrors("400")
+	if got := b.Text(".alert"); !strings.Contains(got, "BadRequestException") || !strings.Contains(got, "-missing> not found") {
+		t.Errorf("a missing topic shows %q, want SES's error", got)
+	}
+	b.Screenshot("configset-error")
+	var kept []string
+	b.Run(chromedp.Evaluate(`[...document.querySelectorAll("input[name=event_types]:checked")].map(e => e.value)`, &kept))
+	if strings.Join(kept, ",") != "BOUNCE,COMPLAINT,DELIVERY" {
+		t.Errorf("the form kept the event types %v", kept)
+	}
+	b.Run(
+		chromedp.Evaluate(`document.querySelector("#dest-topic").value = ""`, nil),
 		chromedp.SendKeys("#dest-topic", topicARN, chromedp.ByQuery),
 	)
 	csSubmit(b, "#add-dest button[type=submit]", `tr[data-dest="to-sns"]`)
