@@ -148,6 +148,25 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		t.Errorf("after Pause sending: %q", got)
 	}
 
+	// Override the suppression list (bounces only); a maximum delivery time.
+	b.Run(chromedp.Click(`#suppression-form input[value=BOUNCE]`, chromedp.ByQuery))
+	csSubmit(b, "#suppression-form button", ".flash")
+	if got := b.Text("#cs-suppression"); !strings.Contains(got, "Overrides the account: suppressed for BOUNCE") {
+		t.Errorf("after saving the suppression settings: %q", got)
+	}
+	b.Run(chromedp.SendKeys("#d-max", "600", chromedp.ByQuery))
+	csSubmit(b, "#delivery-form button", ".flash")
+	set, err = v2.GetConfigurationSet(ctx, &sesv2.GetConfigurationSetInput{ConfigurationSetName: aws.String("news-tracking")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sup := set.SuppressionOptions; sup == nil || len(sup.SuppressedReasons) != 1 || sup.SuppressedReasons[0] != v2types.SuppressionListReasonBounce {
+		t.Errorf("suppression options = %+v", set.SuppressionOptions)
+	}
+	if del := set.DeliveryOptions; del == nil || aws.ToInt64(del.MaxDeliverySeconds) != 600 || del.TlsPolicy != v2types.TlsPolicyRequire {
+		t.Errorf("delivery options = %+v", set.DeliveryOptions)
+	}
+
 	// Delete the destination (confirmed), then the set.
 	csSubmit(b, `tr[data-dest="to-sns"] form[action$="/delete"] button`, "#dests-empty")
 	csSubmit(b, "#danger button", ".flash")
@@ -157,6 +176,13 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	b.Text("#configsets-empty")
 	_, err = v2.GetConfigurationSet(ctx, &sesv2.GetConfigurationSetInput{ConfigurationSetName: aws.String("news-tracking")})
 	wantCode(t, err, "NotFoundException")
+
+	// A set that is not there: SES's not-found error in the page's place.
+	consoleGo(b, s, "/us-east-1/configuration-sets/news-tracking")
+	b.ExpectErrors("404")
+	if got := b.Text(".alert"); !strings.Contains(got, "NotFoundException") {
+		t.Errorf("a deleted set's page says %q", got)
+	}
 
 	// The list with a few sets.
 	for _, n := range []string{"marketing", "transactional"} {
