@@ -37,6 +37,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	if got := b.Text("#configsets-empty"); !strings.Contains(got, "No configuration sets yet") {
 		t.Errorf("empty list says %q", got)
 	}
+	b.Screenshot("configsets-empty")
 
 	// A name SES refuses: its error, and the form keeps what was typed.
 	b.Run(chromedp.SendKeys("#cs-name", "bad name!", chromedp.ByQuery))
