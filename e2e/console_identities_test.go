@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sesame/internal/testenv"
+	"sesame/internal/waitfor"
 )
 
 // identityRecord is a row of the console's DNS records table, or of
@@ -26,6 +27,17 @@ func acceptDialogs(b *testenv.Browser) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
 			go chromedp.Run(b.Ctx, page.HandleJavaScriptDialog(true))
 		}
+	})
+}
+
+// waitFlash waits for the page after a form's POST: its flash says substr
+// (the page before may show another flash, so a selector is not enough).
+func waitFlash(t *testing.T, b *testenv.Browser, substr string) {
+	t.Helper()
+	waitfor.True(t, "a flash saying "+substr, func() bool {
+		var got string
+		err := chromedp.Run(b.Ctx, chromedp.Evaluate(`(document.querySelector(".flash") || {}).textContent || ""`, &got))
+		return err == nil && strings.Contains(got, substr)
 	})
 }
 
@@ -55,9 +67,7 @@ func TestConsoleIdentities(t *testing.T) {
 	if got := b.Text("main h1"); got != "example.com" {
 		t.Fatalf("after create the page is %q, want example.com's", got)
 	}
-	if got := b.Text(".flash"); !strings.Contains(got, "Created the identity example.com") {
-		t.Errorf("flash %q", got)
-	}
+	waitFlash(t, b, "Created the identity example.com.")
 	if got := b.Text("#verification-status"); got != "PENDING" {
 		t.Errorf("a new domain's status is %q", got)
 	}
@@ -92,10 +102,15 @@ func TestConsoleIdentities(t *testing.T) {
 	b.Run(
 		chromedp.SendKeys("#mail_from", "bounce.example.com", chromedp.ByQuery),
 		chromedp.Submit("#mail_from", chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
 	)
+	waitFlash(t, b, "The MAIL FROM domain is bounce.example.com")
 	if got := b.Text("#dns-records"); !strings.Contains(got, "10 feedback-smtp.us-east-1.") || !strings.Contains(got, "v=spf1 a:") {
 		t.Errorf("MAIL FROM records missing:\n%s", got)
+	}
+	b.Run(chromedp.Click("#dkim button", chromedp.ByQuery))
+	waitFlash(t, b, "DKIM signing is off")
+	if got := b.Text("#dkim"); !strings.Contains(got, "Enable DKIM signing") {
+		t.Errorf("after disabling, the DKIM section says %q", got)
 	}
 
 	// An address: pending until its link is followed.
@@ -105,15 +120,13 @@ func TestConsoleIdentities(t *testing.T) {
 		chromedp.WaitVisible("#email", chromedp.ByQuery),
 		chromedp.SendKeys("#email", "sender@example.org", chromedp.ByQuery),
 		chromedp.Click(`#create-identity button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#verification-status", chromedp.ByQuery),
 	)
+	waitFlash(t, b, "Created the identity sender@example.org.")
 	if got := b.Text("#verification-status"); got != "PENDING" {
 		t.Errorf("a new address's status is %q", got)
 	}
-	b.Run(chromedp.Click(`form[action$="/resend"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
-	if got := b.Text(".flash"); !strings.Contains(got, "sent the verification mail to sender@example.org again") {
-		t.Errorf("resend flash %q", got)
-	}
+	b.Run(chromedp.Click(`form[action$="/resend"] button`, chromedp.ByQuery))
+	waitFlash(t, b, "sent the verification mail to sender@example.org again")
 
 	// A bad address keeps the form, with SES's words.
 	consoleGo(b, s, "/us-east-1/identities")
@@ -146,10 +159,8 @@ func TestConsoleIdentities(t *testing.T) {
 
 	// Delete the address (console.js asks first).
 	consoleGo(b, s, "/us-east-1/identities/sender@example.org")
-	b.Run(chromedp.Click(`#delete button`, chromedp.ByQuery), chromedp.WaitVisible("#create-identity", chromedp.ByQuery))
-	if got := b.Text(".flash"); !strings.Contains(got, "Deleted the identity sender@example.org") {
-		t.Errorf("delete flash %q", got)
-	}
+	b.Run(chromedp.Click(`#delete button`, chromedp.ByQuery))
+	waitFlash(t, b, "Deleted the identity sender@example.org.")
 	if got := b.Text("#identities"); strings.Contains(got, "sender@example.org") {
 		t.Errorf("the deleted address is still listed:\n%s", got)
 	}
