@@ -125,6 +125,7 @@ func TestConsoleIdentities(t *testing.T) {
 	if got := b.Text("#verification-status"); got != "PENDING" {
 		t.Errorf("a new address's status is %q", got)
 	}
+	b.Screenshot("identity-email")
 	b.Run(chromedp.Click(`form[action$="/resend"] button`, chromedp.ByQuery))
 	waitFlash(t, b, "sent the verification mail to sender@example.org again")
 
