@@ -10,16 +10,12 @@ import (
 
 	"sesame/internal/dkim"
 	"sesame/internal/store"
+	"sesame/internal/verify"
 )
 
-// Record is one DNS record a domain's owner publishes for its identity.
-// Name and a CNAME's or MX's host are written without the trailing dot.
-type Record struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	Value   string `json:"value"`
-	Purpose string `json:"purpose"`
-}
+// Record is one DNS record a domain's owner publishes for its identity
+// (verify.Records composes them, for the console too).
+type Record = verify.Record
 
 // recordTTL is the TTL the zone snippet gives the records: an hour, the
 // usual default; DKIM keys themselves live in sesame's zone (dkim.ZoneTTL).
@@ -83,56 +79,21 @@ func (a *admin) defaultDomains() {
 	}
 }
 
-// recordsFor lists what d's owner publishes: DKIM (Easy DKIM's three
-// CNAMEs into verification.dkim_cname_domain, or BYODKIM's key), the
-// custom MAIL FROM domain's MX and SPF, the v1 _amazonses token while the
-// domain waits for it, and a DMARC policy to start from.
+// recordsFor lists what d's owner publishes (verify.Records), with
+// BYODKIM's public key computed from the key sesame holds.
 func (a *admin) recordsFor(d store.IdentityDetails) ([]Record, error) {
-	var out []Record
-	switch d.DKIM.Origin {
-	case store.DKIMOriginAWS:
-		if a.dkimDomain == "" {
-			return nil, errors.New("no DKIM CNAME domain: set verification.dkim_cname_domain (or hostname)")
-		}
-		for i, tok := range d.DKIM.Tokens {
-			purpose := "Easy DKIM: points at the public key sesame publishes (its [dns] listener or `dkim zone`)"
-			if i == 0 {
-				purpose += "; mail is signed with this selector now"
-			}
-			tok = strings.ToLower(tok)
-			out = append(out, Record{Name: tok + "._domainkey." + d.Name, Type: "CNAME",
-				Value: tok + "." + a.dkimDomain, Purpose: purpose})
-		}
-	case store.DKIMOriginExternal:
+	in := verify.RecordsInput{Domain: d.Name, Region: d.Region, DKIMOrigin: d.DKIM.Origin, DKIMTokens: d.DKIM.Tokens,
+		DKIMSelector: d.DKIM.Selector, MailFromDomain: d.MailFrom.Domain, DomainToken: d.DomainToken,
+		Status: d.Status, DKIMStatus: d.DKIM.Status,
+		DKIMCNAMEDomain: a.dkimDomain, MailFromMXDomain: a.mailFromMX, Hostname: a.hostname}
+	if d.DKIM.Origin == store.DKIMOriginExternal {
 		value, err := dkim.PublicKeyRecord(d.DKIM.PrivateKey)
 		if err != nil {
 			return nil, fmt.Errorf("DKIM key of %s: %w", d.Name, err)
 		}
-		out = append(out, Record{Name: d.DKIM.Selector + "._domainkey." + d.Name, Type: "TXT", Value: value,
-			Purpose: "BYODKIM: the public half of the key mail is signed with"})
+		in.DKIMPublicKeyTXT = value
 	}
-	if mf := d.MailFrom.Domain; mf != "" {
-		if a.mailFromMX == "" || a.hostname == "" {
-			return nil, errors.New("no MAIL FROM MX domain: set verification.mail_from_mx_domain and hostname")
-		}
-		out = append(out,
-			Record{Name: mf, Type: "MX", Value: "10 feedback-smtp." + d.Region + "." + a.mailFromMX,
-				Purpose: "custom MAIL FROM: bounces and complaints reach sesame's feedback MX (the operator makes this host resolve to it)"},
-			// SES's "include:amazonses.com" names Amazon's senders; sesame
-			// sends from its own host, whose address hostname's A/AAAA
-			// records give (the host a receiver's PTR check also expects).
-			Record{Name: mf, Type: "TXT", Value: "v=spf1 a:" + a.hostname + " ~all",
-				Purpose: "SPF for the MAIL FROM domain: mail comes from the addresses " + a.hostname +
-					" resolves to; use ip4:/ip6: instead if sesame sends from another address"})
-	}
-	if d.DomainToken != "" && d.Status != store.StatusSuccess && d.DKIM.Status != store.StatusSuccess {
-		out = append(out, Record{Name: "_amazonses." + d.Name, Type: "TXT", Value: d.DomainToken,
-			Purpose: "domain verification (v1 VerifyDomainIdentity); not needed once the domain is verified"})
-	}
-	out = append(out, Record{Name: "_dmarc." + d.Name, Type: "TXT",
-		Value:   "v=DMARC1; p=none; rua=mailto:dmarc@" + d.Name,
-		Purpose: "DMARC, a suggestion: p=none only asks for reports (to a mailbox that must exist); move to quarantine or reject once they show your mail passing"})
-	return out, nil
+	return verify.Records(in)
 }
 
 // writeRecordsZone writes records as a zone-file snippet with absolute

@@ -31,7 +31,7 @@ import (
 	"sesame/internal/store"
 )
 
-//go:embed web/static web/templates
+//go:embed web/static all:web/templates
 var webFS embed.FS
 
 // API is what the console asks of the SES API: to serve a request as a
