@@ -126,9 +126,18 @@ type dkimAttributesV2 struct {
 	LastKeyGenerationTimestamp *epochTime `json:",omitempty"`
 }
 
+// dkimTokensV2 is v2's Tokens: Easy DKIM's CNAME tokens, or with BYODKIM
+// the selector of the user's public key, as SES answers.
+func dkimTokensV2(d store.IdentityDetails) []string {
+	if d.DKIM.Origin == store.DKIMOriginExternal && d.DKIM.Selector != "" {
+		return []string{d.DKIM.Selector}
+	}
+	return d.DKIM.Tokens
+}
+
 func dkimV2(d store.IdentityDetails) dkimAttributesV2 {
 	out := dkimAttributesV2{SigningEnabled: d.DKIM.SigningEnabled, Status: v2Status(d.DKIM.Status),
-		Tokens: d.DKIM.Tokens, SigningAttributesOrigin: d.DKIM.Origin,
+		Tokens: dkimTokensV2(d), SigningAttributesOrigin: d.DKIM.Origin,
 		CurrentSigningKeyLength: d.DKIM.KeyLength, NextSigningKeyLength: d.DKIM.NextKeyLength}
 	if out.SigningAttributesOrigin == "" {
 		out.SigningAttributesOrigin = store.DKIMOriginAWS
@@ -423,8 +432,8 @@ func (s *Server) putDkimSigningAttributesV2(ctx context.Context, r *http.Request
 		return nil, err
 	}
 	out := map[string]any{"DkimStatus": v2Status(d.DKIM.Status)}
-	if len(d.DKIM.Tokens) > 0 {
-		out["DkimTokens"] = d.DKIM.Tokens
+	if t := dkimTokensV2(d); len(t) > 0 {
+		out["DkimTokens"] = t
 	}
 	return out, nil
 }

@@ -274,11 +274,12 @@ func TestDomainIdentityV2(t *testing.T) {
 	sig, err := e.v2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
 		EmailIdentity: aws.String("example.com"), SigningAttributesOrigin: v2types.DkimSigningAttributesOriginExternal,
 		SigningAttributes: &v2types.DkimSigningAttributes{DomainSigningSelector: aws.String("sel"), DomainSigningPrivateKey: aws.String(pk)}})
-	if err != nil || sig.DkimStatus != v2types.DkimStatusPending || len(sig.DkimTokens) != 0 {
+	if err != nil || sig.DkimStatus != v2types.DkimStatusPending || !slices.Equal(sig.DkimTokens, []string{"sel"}) {
 		t.Fatalf("BYODKIM: %+v %v", sig, err)
 	}
 	got, _ = e.v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	if got.DkimAttributes.SigningAttributesOrigin != v2types.DkimSigningAttributesOriginExternal {
+	if got.DkimAttributes.SigningAttributesOrigin != v2types.DkimSigningAttributesOriginExternal ||
+		!slices.Equal(got.DkimAttributes.Tokens, []string{"sel"}) {
 		t.Fatalf("origin %s", got.DkimAttributes.SigningAttributesOrigin)
 	}
 	_, err = e.v2.PutEmailIdentityDkimSigningAttributes(ctx, &sesv2.PutEmailIdentityDkimSigningAttributesInput{
