@@ -28,6 +28,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
+	"sesame/internal/reputation"
 	"sesame/internal/store"
 )
 
@@ -73,6 +74,10 @@ type Config struct {
 	APIEndpoint string
 	Clock       clock.Clock
 	Logger      *slog.Logger
+
+	// Thresholds are the bounce and complaint rates the statistics page
+	// draws ([reputation]; zero: SES's published ones).
+	Thresholds reputation.Thresholds
 }
 
 // Server serves the console.
@@ -98,6 +103,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 12 * time.Hour
+	}
+	if cfg.Thresholds == (reputation.Thresholds{}) {
+		cfg.Thresholds = reputation.SESThresholds
 	}
 	if len(cfg.Regions) == 0 {
 		cfg.Regions = []string{"us-east-1"}
