@@ -160,13 +160,18 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /region", s.switchRegion)
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
-	m.Handle("GET /{region}/{$}", s.account(s.dashboard))
+	// A region's pages are on a mux of their own: on the main one,
+	// "GET /{region}/statistics" and "GET /assets/{file}" would both match
+	// /assets/statistics with neither more specific, which ServeMux refuses.
+	regional := http.NewServeMux()
+	regional.Handle("GET /{region}/{$}", s.account(s.dashboard))
 	for _, reg := range accountPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
-			m.Handle(method+" /{region}"+path, s.account(h))
+			regional.Handle(method+" /{region}"+path, s.account(h))
 		}
 	}
+	m.Handle("/{region}/", regional)
 	for _, reg := range operatorPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
