@@ -63,6 +63,9 @@ func TestConsoleStatsSuppressionList(t *testing.T) {
 		t.Errorf("search by address: %q", got)
 	}
 	b.Screenshot("suppression")
+	b.Phone()
+	b.Screenshot("suppression-phone")
+	b.Desktop()
 	// A reason that does not match: nothing, and a way back.
 	consoleGo(b, s, "/us-east-1/suppression?reason=COMPLAINT")
 	if got := b.Text("#suppression-empty"); !strings.Contains(got, "No addresses match") {

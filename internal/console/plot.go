@@ -194,8 +194,13 @@ func (p Plot) SVG() template.HTML {
 	ticks, layout := timeTicks(p.From, p.To)
 	for _, t := range ticks {
 		x := p.x(t)
-		fmt.Fprintf(&b, `<line class="xgrid" x1="%.1f" x2="%.1f" y1="%g" y2="%g"/><text class="xtick" x="%.1f" y="%g">%s</text>`,
-			x, x, padTop, plotH-padBott, x, plotH-8, esc(t.UTC().Format(layout)))
+		// A label at the right edge ends there instead of being cut off.
+		anchor := ""
+		if x > plotW-padRight-24 {
+			anchor = ` text-anchor="end"`
+		}
+		fmt.Fprintf(&b, `<line class="xgrid" x1="%.1f" x2="%.1f" y1="%g" y2="%g"/><text class="xtick" x="%.1f" y="%g"%s>%s</text>`,
+			x, x, padTop, plotH-padBott, x, plotH-8, anchor, esc(t.UTC().Format(layout)))
 	}
 	b.WriteString(`</g>`)
 
