@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,7 +55,7 @@ type suppressionData struct {
 	Found    *types.SuppressedDestination
 	NotFound bool
 	List     []types.SuppressedDestinationSummary
-	NextPage string // the query string of the next page, "" on the last
+	NextPage template.URL // the next page's address, "" on the last
 	// Reasons is the account's automatic suppression (GetAccount).
 	Bounce, Complaint bool
 	// Add is the add form's input, kept when it failed.
@@ -137,7 +138,8 @@ func (s *Server) suppressionData(r *http.Request, v *view, f suppressionFilter) 
 	if tok := aws.ToString(out.NextToken); tok != "" {
 		q := f.query()
 		q.Set("token", tok)
-		d.NextPage = q.Encode()
+		// Already a URL: html/template would escape its "=" and "&" again.
+		d.NextPage = template.URL(v.URL("/suppression") + "?" + q.Encode())
 	}
 	return d, nil
 }
