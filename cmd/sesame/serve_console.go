@@ -14,6 +14,7 @@ import (
 	"sesame/internal/config"
 	"sesame/internal/console"
 	"sesame/internal/queuectl"
+	"sesame/internal/reputation"
 	"sesame/internal/store"
 )
 
@@ -40,7 +41,10 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 		},
 		Secure: cfg.Console.CertFile != "", SessionTimeout: cfg.Console.SessionTimeout.Duration,
 		DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain, MailFromMXDomain: cfg.Verification.MailFromMXDomain,
-		Hostname: cfg.Hostname, APIEndpoint: cfg.APIBaseURL(), Clock: clk, Logger: log.With("component", "console"),
+		Hostname: cfg.Hostname, APIEndpoint: cfg.APIBaseURL(),
+		Thresholds: reputation.Thresholds{BounceReview: cfg.Reputation.BounceReview, BouncePause: cfg.Reputation.BouncePause,
+			ComplaintReview: cfg.Reputation.ComplaintReview, ComplaintPause: cfg.Reputation.ComplaintPause},
+		Clock: clk, Logger: log.With("component", "console"),
 	})
 }
 

@@ -28,6 +28,7 @@ import (
 
 	"sesame/internal/awsauth"
 	"sesame/internal/clock"
+	"sesame/internal/reputation"
 	"sesame/internal/store"
 )
 
@@ -73,6 +74,10 @@ type Config struct {
 	APIEndpoint string
 	Clock       clock.Clock
 	Logger      *slog.Logger
+
+	// Thresholds are the bounce and complaint rates the statistics page
+	// draws ([reputation]; zero: SES's published ones).
+	Thresholds reputation.Thresholds
 }
 
 // Server serves the console.
@@ -98,6 +103,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 12 * time.Hour
+	}
+	if cfg.Thresholds == (reputation.Thresholds{}) {
+		cfg.Thresholds = reputation.SESThresholds
 	}
 	if len(cfg.Regions) == 0 {
 		cfg.Regions = []string{"us-east-1"}
@@ -149,8 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // operator's under /operator/, behind s.operator.
 func (s *Server) routes() {
 	m := s.mux
-	// The assets are served before the mux (ServeHTTP): a "GET
-	// /assets/{file}" pattern would conflict with every "GET /{region}/page".
+	// The assets are served before the mux (ServeHTTP).
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
@@ -158,13 +165,18 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /region", s.switchRegion)
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
-	m.Handle("GET /{region}/{$}", s.account(s.dashboard))
+	// A region's pages are on a mux of their own: on the main one,
+	// "GET /{region}/statistics" and "GET /assets/{file}" would both match
+	// /assets/statistics with neither more specific, which ServeMux refuses.
+	regional := http.NewServeMux()
+	regional.Handle("GET /{region}/{$}", s.account(s.dashboard))
 	for _, reg := range accountPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
-			m.Handle(method+" /{region}"+path, s.account(h))
+			regional.Handle(method+" /{region}"+path, s.account(h))
 		}
 	}
+	m.Handle("/{region}/", regional)
 	for _, reg := range operatorPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
