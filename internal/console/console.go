@@ -54,6 +54,9 @@ type Config struct {
 	Regions []string // the first is the default
 	// Capture says delivery keeps mail (capture mode): the mailbox pages.
 	Capture bool
+	// Receiving says the inbound MX listens ([receiving] listen): receipt
+	// rules act on mail only then, which the receiving pages say.
+	Receiving bool
 	// FlushCaptured, when set, returns once every acknowledged message is
 	// in the captured mail (delivery.Capture.Flush).
 	FlushCaptured func(context.Context) error
