@@ -156,10 +156,16 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
 	m.Handle("GET /{region}/{$}", s.account(s.dashboard))
+	// Each region's pages are registered under its literal name: a
+	// "/{region}/x" pattern would conflict with "/assets/{file}" (both
+	// match "/assets/x" and neither is more specific), which ServeMux
+	// refuses with a panic.
 	for _, reg := range accountPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
-			m.Handle(method+" /{region}"+path, s.account(h))
+			for _, region := range s.cfg.Regions {
+				m.Handle(method+" /"+region+path, withRegion(region, s.account(h)))
+			}
 		}
 	}
 	for _, reg := range operatorPages {
@@ -168,6 +174,15 @@ func (s *Server) routes() {
 			m.Handle(method+" /operator"+path, s.operator(h))
 		}
 	}
+}
+
+// withRegion gives h the region its pattern names literally, as
+// r.PathValue("region").
+func withRegion(region string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.SetPathValue("region", region)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // accountPages and operatorPages are the page groups: each returns its
