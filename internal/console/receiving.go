@@ -161,6 +161,7 @@ type ruleSetData struct {
 
 // ruleRow is one rule as the table shows it.
 type ruleRow struct {
+	Position    int // 1 for the first rule
 	Name        string
 	Enabled     bool
 	TLSPolicy   string
@@ -208,8 +209,8 @@ func (s *Server) showRuleSet(w http.ResponseWriter, r *http.Request, v *view, st
 	if out.Metadata != nil {
 		d.Created = out.Metadata.CreatedTimestamp
 	}
-	for _, rule := range out.Rules {
-		row := ruleRow{Name: aws.ToString(rule.Name), Enabled: rule.Enabled, TLSPolicy: string(rule.TlsPolicy),
+	for i, rule := range out.Rules {
+		row := ruleRow{Position: i + 1, Name: aws.ToString(rule.Name), Enabled: rule.Enabled, TLSPolicy: string(rule.TlsPolicy),
 			ScanEnabled: rule.ScanEnabled, Recipients: rule.Recipients}
 		for _, a := range rule.Actions {
 			row.Actions = append(row.Actions, actionSummary(a))
