@@ -107,6 +107,7 @@ func TestConsoleOperator(t *testing.T) {
 	}
 	// The new key signs in; its session does not open the operator's pages.
 	consoleSignInAs(t, b, s, keyID, secret)
+	b.Run(chromedp.WaitVisible("#region-select", chromedp.ByQuery))
 	if got := b.Text("main h1"); !strings.Contains(got, "Account dashboard") {
 		t.Fatalf("the new key's sign-in lands on %q", got)
 	}

@@ -25,7 +25,7 @@ func TestConsoleReceiving(t *testing.T) {
 	consoleSignIn(t, b, s)
 
 	consoleGo(b, s, "/us-east-1/receiving")
-	if n := b.NodeCount("#receiving-off"); n != 0 {
+	if n := b.NodeCount("#receiving-off"); n != 0 || !strings.Contains(b.Text("#receiving-on"), "inbound MX takes mail") {
 		t.Errorf("with [receiving] listen set the page says receiving is off")
 	}
 	if got := b.Text("main"); !strings.Contains(got, "No rule sets yet") || !strings.Contains(got, "No rule set is active") {
@@ -50,7 +50,7 @@ func TestConsoleReceiving(t *testing.T) {
 		chromedp.SendKeys("#header-value", "yes", chromedp.ByQuery),
 		chromedp.Click("#then-stop", chromedp.ByQuery),
 		chromedp.Submit("#rule-name", chromedp.ByQuery),
-		chromedp.WaitVisible("#rules", chromedp.ByQuery),
+		chromedp.WaitVisible("#rule-tag-and-stop", chromedp.ByQuery),
 	)
 	// The second, after it: a bounce.
 	b.Run(
@@ -60,7 +60,7 @@ func TestConsoleReceiving(t *testing.T) {
 		chromedp.WaitVisible("#bounce-sender", chromedp.ByQuery),
 		chromedp.SendKeys("#bounce-sender", "postmaster@example.com", chromedp.ByQuery),
 		chromedp.Submit("#rule-name", chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("#rule-bounce-rest", chromedp.ByQuery),
 	)
 	rules := b.Text("#rules")
 	for _, want := range []string{"tag-and-stop", "support@example.com, example.com", "Add header: X-Console: yes",
@@ -85,7 +85,7 @@ func TestConsoleReceiving(t *testing.T) {
 	}
 
 	// Activate the set.
-	b.Run(chromedp.Click("#activate", chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	b.Run(chromedp.Click("#activate", chromedp.ByQuery), chromedp.WaitVisible("main h1 .badge.ok", chromedp.ByQuery))
 	if got := b.Text("main h1"); !strings.Contains(got, "Active") || strings.Contains(got, "Inactive") {
 		t.Errorf("after activating, the rule set is headed %q", got)
 	}
