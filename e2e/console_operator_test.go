@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,16 +10,10 @@ import (
 	"sesame/internal/testenv"
 )
 
-// The operator signs in with an admin token, creates an account (its
-// secret shown once), puts a region in production with a higher send rate
-// (what `sesame admin account show` then says), and sees the queue. The
-// operator's session does not open an account's pages, nor an account's
-// session the operator's.
-func TestConsoleOperator(t *testing.T) {
-	t.Parallel()
-	s := testenv.Start(t, testenv.Options{})
-	b := testenv.StartBrowser(t)
-
+// consoleOperatorSignIn signs in on the sign-in form's Operator tab with
+// a token from `sesame admin console-token`, landing on the accounts.
+func consoleOperatorSignIn(t *testing.T, b *testenv.Browser, s *testenv.Server) {
+	t.Helper()
 	var tok struct {
 		Token string `json:"token"`
 	}
@@ -32,6 +27,19 @@ func TestConsoleOperator(t *testing.T) {
 		chromedp.Submit("#admin_token", chromedp.ByQuery),
 		chromedp.WaitVisible("#create-account", chromedp.ByQuery),
 	)
+}
+
+// The operator signs in with an admin token, creates an account (its
+// secret shown once), puts a region in production with a higher send rate
+// (what `sesame admin account show` then says), and sees the queue. The
+// operator's session does not open an account's pages, nor an account's
+// session the operator's.
+func TestConsoleOperator(t *testing.T) {
+	t.Parallel()
+	s := testenv.Start(t, testenv.Options{})
+	b := testenv.StartBrowser(t)
+
+	consoleOperatorSignIn(t, b, s)
 	if got := b.Text("main h1"); got != "Accounts" {
 		t.Fatalf("the operator lands on %q, want Accounts", got)
 	}
@@ -117,5 +125,44 @@ func TestConsoleOperator(t *testing.T) {
 	consoleGo(b, s, "/operator/accounts")
 	if got := b.Text("main h1"); !strings.Contains(got, "Sign in") {
 		t.Errorf("an account opening the operator's accounts sees %q, want the sign-in form", got)
+	}
+}
+
+// A deferred message (a greylisting receiver, retry_min 1h) on the queue
+// page with its error, its detail page, and Retry: delivered at once.
+func TestConsoleOperatorQueue(t *testing.T) {
+	t.Parallel()
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{Greylist: 1})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("grey.test", 10, "mx2.test")
+	s := startProduction(t, testenv.Options{Extra: fmt.Sprintf("[delivery]\nmode = \"mx\"\nresolver = %q\nmx_port = %s\n"+
+		"retry_min = \"1h\"\nretry_max = \"2h\"\n", d.Addr, port)})
+	s.Verify("example.com")
+	smtpSendTo(t, s, "sender@example.com", "queued", "u@grey.test")
+	var q []struct {
+		ID       string `json:"id"`
+		Attempts int    `json:"attempts"`
+	}
+	waitFor(t, "a deferral", func() bool { s.Admin(&q, "queue", "list"); return len(q) == 1 && q[0].Attempts == 1 })
+
+	b := testenv.StartBrowser(t)
+	consoleOperatorSignIn(t, b, s)
+	consoleGo(b, s, "/operator/queue")
+	if got := b.Text("#queue"); !strings.Contains(got, q[0].ID) || !strings.Contains(got, "u@grey.test") || !strings.Contains(got, "451") {
+		t.Errorf("the queue page lacks the deferred message:\n%s", got)
+	}
+	b.Screenshot("operator-queue-deferred")
+	consoleGo(b, s, "/operator/queue/"+q[0].ID)
+	if got := b.Text("main"); !strings.Contains(got, "Subject: queued") || !strings.Contains(got, "sender@example.com") {
+		t.Errorf("the queued message's page says:\n%s", got)
+	}
+	b.Screenshot("operator-queue-message")
+	b.Run(chromedp.Click(`form[action$="/retry"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	waitFor(t, "delivery after Retry", func() bool { return len(sinks[0].Messages()) == 1 })
+	waitFor(t, "an empty queue", func() bool { s.Admin(&q, "queue", "list"); return len(q) == 0 })
+	consoleGo(b, s, "/operator/queue")
+	if n := b.NodeCount("#queue-empty"); n != 1 {
+		t.Errorf("after the delivery the queue page is not empty")
 	}
 }
