@@ -156,6 +156,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 
 	m.Handle("GET /{region}/{$}", s.account(s.dashboard))
+	// Any other page: the console's own 404 (or the sign-in form), not
+	// ServeMux's plain text; every registered pattern is more specific.
+	m.Handle("GET /{region}/{rest...}", s.account(func(http.ResponseWriter, *http.Request, *view) error { return errNoSuchPage }))
 	// Each region's pages are registered under its literal name: a
 	// "/{region}/x" pattern would conflict with "/assets/{file}" (both
 	// match "/assets/x" and neither is more specific), which ServeMux

@@ -146,3 +146,19 @@ func TestOperatorQueuePages(t *testing.T) {
 		t.Errorf("ran %q", ran)
 	}
 }
+
+func TestRegionPagesRouted(t *testing.T) {
+	s, sess := operatorServer(t, nil)
+	acct := s.sessions.create(false, "123456789012", "AKIAAAAAAAAAAAAAAAAA")
+	get := func(sess *session, path string) (int, string) { return operatorGet(t, s, sess, path) }
+	// An account page in a configured region reaches its handler (here:
+	// the sign-in form for the operator, whose session is not an account's).
+	if code, _ := get(sess, "/eu-west-1/receiving"); code != http.StatusSeeOther {
+		t.Errorf("the operator opening /eu-west-1/receiving: %d, want the sign-in redirect", code)
+	}
+	for _, p := range []string{"/eu-west-1/no-such-page", "/xx-west-9/receiving", "/operator/no-such-page", "/assets/no-such-file.css"} {
+		if code, body := get(acct, p); code != http.StatusNotFound || (!strings.HasPrefix(p, "/assets/") && !strings.Contains(body, "There is no such page")) {
+			t.Errorf("%s: %d\n%s", p, code, body)
+		}
+	}
+}
