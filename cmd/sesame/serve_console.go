@@ -35,7 +35,7 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 	}
 	return console.New(console.Config{
 		API: apiServer, Store: st, Regions: cfg.Regions,
-		Capture: cfg.Delivery.Mode == "capture", FlushCaptured: flush,
+		Capture: cfg.Delivery.Mode == "capture", FlushCaptured: flush, Receiving: cfg.Receiving.Enabled(),
 		Admin: func(ctx context.Context, args []string, out io.Writer) error {
 			return adminpkg.RunWith(ctx, st, opt, args, out)
 		},

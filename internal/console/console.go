@@ -55,6 +55,9 @@ type Config struct {
 	Regions []string // the first is the default
 	// Capture says delivery keeps mail (capture mode): the mailbox pages.
 	Capture bool
+	// Receiving says the inbound MX listens ([receiving] listen): receipt
+	// rules act on mail only then, which the receiving pages say.
+	Receiving bool
 	// FlushCaptured, when set, returns once every acknowledged message is
 	// in the captured mail (delivery.Capture.Flush).
 	FlushCaptured func(context.Context) error
@@ -170,6 +173,9 @@ func (s *Server) routes() {
 	// /assets/statistics with neither more specific, which ServeMux refuses.
 	regional := http.NewServeMux()
 	regional.Handle("GET /{region}/{$}", s.account(s.dashboard))
+	// Any other page: the console's own 404 (or the sign-in form), not
+	// ServeMux's plain text; every registered pattern is more specific.
+	regional.Handle("GET /{region}/{rest...}", s.account(func(http.ResponseWriter, *http.Request, *view) error { return errNoSuchPage }))
 	for _, reg := range accountPages {
 		for pattern, h := range reg(s) {
 			method, path, _ := strings.Cut(pattern, " ")
