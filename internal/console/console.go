@@ -136,6 +136,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, errCrossSite)
 		return
 	}
+	if f, ok := strings.CutPrefix(r.URL.Path, "/assets/"); ok && f != "" && !strings.Contains(f, "/") &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.cacheable(s.static).ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -144,7 +149,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // operator's under /operator/, behind s.operator.
 func (s *Server) routes() {
 	m := s.mux
-	m.Handle("GET /assets/{file}", s.cacheable(s.static))
+	// The assets are served before the mux (ServeHTTP): a "GET
+	// /assets/{file}" pattern would conflict with every "GET /{region}/page".
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
