@@ -17,6 +17,9 @@ func consoleURL(s *testenv.Server) string { return "http://" + s.Console }
 func consoleSignIn(t *testing.T, b *testenv.Browser, s *testenv.Server) {
 	t.Helper()
 	consoleSignInAs(t, b, s, s.KeyID, s.Secret)
+	// The sign-in form has a main h1 too: wait for the signed-in frame's
+	// navigation, or a slow answer reads the form's heading.
+	b.Run(chromedp.WaitVisible("nav.side", chromedp.ByQuery))
 	if got := b.Text("h1"); !strings.Contains(got, "Account dashboard") {
 		t.Fatalf("after sign-in the page says %q, want the account dashboard", got)
 	}

@@ -79,8 +79,11 @@ func TestConsoleTemplates(t *testing.T) {
 	if got := b.Text("#render-subject"); got != "Hello Ada" {
 		t.Errorf("rendered subject %q, want Hello Ada", got)
 	}
-	if n := b.NodeCount(`#render iframe.message[sandbox]`); n != 1 {
-		t.Errorf("%d sandboxed frames for the HTML part, want 1", n)
+	var srcdoc string
+	var ok bool
+	b.Run(chromedp.AttributeValue("#render iframe.message[sandbox]", "srcdoc", &srcdoc, &ok, chromedp.ByQuery))
+	if !strings.Contains(srcdoc, "<h1>Hi Ada</h1>") {
+		t.Errorf("the HTML part's sandboxed frame shows %q, want <h1>Hi Ada</h1>", srcdoc)
 	}
 
 	// Create: the stored template, rendered by TestRenderEmailTemplate
@@ -170,6 +173,7 @@ func TestConsoleTemplatesSendTest(t *testing.T) {
 	if n := b.NodeCount(`#sent a[href="/us-east-1/mailbox/` + id + `"]`); n != 1 {
 		t.Errorf("no captured mail link for %s", id)
 	}
+	b.Screenshot("send-test-sent")
 
 	// With a template instead of subject and body.
 	consoleGo(b, s, "/us-east-1/send-test")
