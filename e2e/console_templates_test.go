@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -129,8 +130,31 @@ func TestConsoleTemplates(t *testing.T) {
 	b.Phone()
 	consoleGo(b, s, "/us-east-1/templates/welcome")
 	consoleWaitText(t, b, "#render-text", "Hi name")
+	// A frame outside the viewport is not painted in a full-page shot.
+	b.Run(chromedp.ScrollIntoView("#render iframe", chromedp.ByQuery))
 	b.Screenshot("template-editor-phone")
 	b.Desktop()
+
+	// Without JavaScript the Render button posts the form and answers the
+	// whole editor; deleting needs no confirm dialog then.
+	b.Run(emulation.SetScriptExecutionDisabled(true))
+	consoleGo(b, s, "/us-east-1/templates/welcome")
+	b.Run(
+		chromedp.SetValue("#tpl-data", `{"name":"Linus"}`, chromedp.ByQuery),
+		chromedp.Click("#render-button", chromedp.ByQuery),
+	)
+	consoleWaitText(t, b, "#render-text", "Hi Linus")
+	b.Run(
+		chromedp.Click(`form[data-confirm] button.danger`, chromedp.ByQuery),
+		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+	)
+	if got := b.Text(".flash"); !strings.Contains(got, "Template welcome deleted") {
+		t.Errorf("flash after delete: %q", got)
+	}
+	if got := b.Text("main"); !strings.Contains(got, "No templates yet") {
+		t.Errorf("after deleting the only template the list says:\n%s", got)
+	}
+	b.Run(emulation.SetScriptExecutionDisabled(false))
 }
 
 // Send test email: from a verified address to the mailbox simulator, the

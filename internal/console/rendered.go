@@ -74,6 +74,11 @@ func (m *renderedMessage) walk(contentType, encoding string, body io.Reader, n *
 		return fmt.Errorf("decode a %s part: %w", mt, err)
 	}
 	text := string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")))
+	if *n == 1 {
+		// A message of one part ends its body with a line break of the
+		// message's own (in a multipart the break belongs to the boundary).
+		text = strings.TrimSuffix(text, "\n")
+	}
 	switch mt {
 	case "text/plain":
 		if !m.HasText {

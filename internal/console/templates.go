@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -40,8 +41,13 @@ const templateListPage = 100
 
 // templatesData fills templates.html.
 type templatesData struct {
-	Templates []types.EmailTemplateMetadata
+	Templates []templateRow
 	Next      string // the next page's token
+}
+
+type templateRow struct {
+	Name, Path string // Path: the editor's, below the region
+	Created    *time.Time
 }
 
 // templates lists the region's templates, a page at a time.
@@ -54,8 +60,13 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, v *view) erro
 	if err != nil {
 		return err
 	}
-	return v.Render(w, "templates", "Email templates", templatesData{Templates: out.TemplatesMetadata,
-		Next: aws.ToString(out.NextToken)})
+	d := templatesData{Next: aws.ToString(out.NextToken)}
+	for _, m := range out.TemplatesMetadata {
+		name := aws.ToString(m.TemplateName)
+		d.Templates = append(d.Templates, templateRow{Name: name, Path: "/templates/" + url.PathEscape(name),
+			Created: m.CreatedTimestamp})
+	}
+	return v.Render(w, "templates", "Email templates", d)
 }
 
 // templateEditor fills template.html: the editor's fields and the render.
@@ -154,6 +165,9 @@ func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request, v *view)
 func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, v *view) error {
 	ed := editorForm(r)
 	ed.Name = r.PathValue("name")
+	if ed.Name == "" { // through renderTemplatePreview
+		ed.Name = r.PostFormValue("stored")
+	}
 	_, err := v.SESv2().UpdateEmailTemplate(r.Context(), &sesv2.UpdateEmailTemplateInput{
 		TemplateName: aws.String(ed.Name), TemplateContent: ed.content()})
 	if err != nil {
@@ -185,6 +199,11 @@ func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, v *view)
 // htmx, its live render while typing: the render alone for htmx, the whole
 // editor for a plain form post.
 func (s *Server) renderTemplatePreview(w http.ResponseWriter, r *http.Request, v *view) error {
+	if r.PostFormValue("action") == "save" {
+		// The Save button of a template named "render": its form posts
+		// to /templates/render, which this route answers.
+		return s.updateTemplate(w, r, v)
+	}
 	ed := editorForm(r)
 	ed.New = r.PostFormValue("stored") == ""
 	if !ed.New {
