@@ -101,7 +101,6 @@ func TestConsoleTemplates(t *testing.T) {
 	b.Run(chromedp.SendKeys("#tpl-text", kb.End+" See you soon.", chromedp.ByQuery))
 	consoleWaitText(t, b, "#render-text", "welcome aboard. See you soon.")
 	consoleWaitText(t, b, "#render", "once saved")
-	b.Screenshot("template-editor")
 	b.Run(chromedp.Click(`#template-form button.primary`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
 	if got := b.Text(".flash"); !strings.Contains(got, "Template welcome saved") {
 		t.Errorf("flash after save: %q", got)
@@ -113,6 +112,10 @@ func TestConsoleTemplates(t *testing.T) {
 	if got := aws.ToString(tpl.TemplateContent.Text); got != "Hi {{name}}, welcome aboard. See you soon." {
 		t.Errorf("stored text part %q", got)
 	}
+	// (A page load waits for the rendered HTML's frame; a swap does not.)
+	consoleGo(b, s, `/us-east-1/templates/welcome?data={"name":"Ada"}`)
+	consoleWaitText(t, b, "#render-text", "Hi Ada, welcome aboard. See you soon.")
+	b.Screenshot("template-editor")
 
 	// Sample data that is not JSON: SES's own error, from TestRenderEmailTemplate.
 	b.Run(consoleRetype("#tpl-data", `{"name":`))
