@@ -260,6 +260,12 @@ func checkTemplate(name string, parts ...*string) error {
 	if len(name) > maxTemplateName {
 		return seserr.InvalidTemplate(name, "the name is longer than 64 characters")
 	}
+	return checkTemplateParts(name, parts...)
+}
+
+// checkTemplateParts is checkTemplate's check of the parts: SES's size
+// limit and valid Handlebars.
+func checkTemplateParts(name string, parts ...*string) error {
 	size := 0
 	for _, p := range parts {
 		if p != nil {
@@ -359,6 +365,12 @@ func (s *Server) testRender(ctx context.Context, name, data string) (string, err
 	if err != nil {
 		return "", err
 	}
+	return renderTest(t, data, s.clk.Now())
+}
+
+// renderTest is TestRender*'s answer for t over data: the rendered MIME
+// message, or SES's error.
+func renderTest(t store.Template, data string, now time.Time) (string, error) {
 	r, err := renderTemplate(t, data)
 	if err != nil {
 		return "", err
@@ -370,7 +382,22 @@ func (s *Server) testRender(ctx context.Context, name, data string) (string, err
 	if err != nil {
 		return "", err
 	}
-	return "Date: " + s.clk.Now().UTC().Format(time.RFC1123Z) + "\r\n" + string(msg), nil
+	return "Date: " + now.UTC().Format(time.RFC1123Z) + "\r\n" + string(msg), nil
+}
+
+// TestRenderContent renders template parts that are not stored (the web
+// console's preview of an edit not yet saved) exactly as
+// TestRenderEmailTemplate renders a stored template: the checks
+// CreateEmailTemplate makes of the parts (InvalidTemplate), the same data
+// decoding (InvalidRenderingParameter), the same missing-attribute failure
+// (MissingRenderingAttribute) and the same MIME message. SES has no
+// operation that renders content it does not store, so this is a function,
+// not an API route. name only names the template in error texts.
+func TestRenderContent(name string, subject, text, html *string, data string, now time.Time) (string, error) {
+	if err := checkTemplateParts(name, subject, text, html); err != nil {
+		return "", err
+	}
+	return renderTest(store.Template{Name: name, Subject: subject, Text: text, HTML: html}, data, now)
 }
 
 // rendered is a template rendered over one TemplateData; failure is SES's
