@@ -31,7 +31,9 @@ import (
 	"sesame/internal/store"
 )
 
-//go:embed web/static web/templates
+// all: keeps the shared partials, whose names start with "_".
+//
+//go:embed web/static all:web/templates
 var webFS embed.FS
 
 // API is what the console asks of the SES API: to serve a request as a
@@ -139,6 +141,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, errCrossSite)
 		return
 	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/assets/"); ok && r.Method == http.MethodGet && rest != "" && !strings.Contains(rest, "/") {
+		s.cacheable(s.static).ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -147,7 +153,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // operator's under /operator/, behind s.operator.
 func (s *Server) routes() {
 	m := s.mux
-	m.Handle("GET /assets/{file}", s.cacheable(s.static))
+	// The assets are served before the mux (ServeHTTP): a pattern
+	// "GET /assets/{file}" would conflict with every two-segment page
+	// "GET /{region}/name" (each matches paths the other does not).
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /signin", s.signInPage)
 	m.HandleFunc("POST /signin", s.signIn)
