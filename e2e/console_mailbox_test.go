@@ -6,14 +6,17 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"sesame/internal/testenv"
+	"sesame/internal/waitfor"
 )
 
 // mailboxRaw is a message with a text part, an HTML part and a PDF
@@ -82,12 +85,33 @@ func TestConsoleMailbox(t *testing.T) {
 	if want := "/us-east-1/mailbox/" + id + "/html"; src != want || !sandboxed {
 		t.Errorf("iframe src = %q (sandbox attribute %v); want %q", src, sandboxed, want)
 	}
-	// The frame's document is sandboxed (an opaque origin, maybe another
-	// process): the harness fails the test on the error a refused frame
-	// logs, and its document is read where the browser loads it alone.
-	b.Screenshot("mailbox-html")
+	// The sandboxed frame's document lives in a process of its own (an
+	// opaque origin): the test finds it among the browser's targets and
+	// reads it there. A frame the browser refused would log an error,
+	// which fails the test.
+	var frameID target.ID
+	waitfor.True(t, "the message's HTML frame to load", func() bool {
+		targets, err := chromedp.Targets(b.Ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range targets {
+			if ti.Type == "iframe" && strings.HasSuffix(ti.URL, src) {
+				frameID = ti.TargetID
+				return true
+			}
+		}
+		return false
+	})
+	fctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithTargetID(frameID))
+	defer cancel()
 	var frameText string
-	b.Run(chromedp.Navigate(consoleURL(s)+src), chromedp.Text("#hello", &frameText, chromedp.ByQuery))
+	tctx, tcancel := context.WithTimeout(fctx, 30*time.Second)
+	defer tcancel()
+	if err := chromedp.Run(tctx, chromedp.Text("#hello", &frameText, chromedp.ByQuery)); err != nil {
+		t.Fatalf("reading the HTML frame: %v", err)
+	}
+	b.Screenshot("mailbox-html")
 	if frameText != "Invoice 42 in HTML" {
 		t.Errorf("the frame shows %q", frameText)
 	}
