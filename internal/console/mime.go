@@ -55,7 +55,13 @@ func parseMail(raw []byte) *mailView {
 		if err != nil {
 			v = f.Value()
 		}
-		mv.Fields = append(mv.Fields, headerField{Name: f.Key(), Value: v})
+		name := f.Key() // canonical ("Message-Id") unless the raw field says how it was written
+		if raw, err := f.Raw(); err == nil {
+			if n, _, ok := bytes.Cut(raw, []byte(":")); ok {
+				name = string(bytes.TrimSpace(n))
+			}
+		}
+		mv.Fields = append(mv.Fields, headerField{Name: name, Value: v})
 	}
 	mv.From, mv.To, mv.Subject, mv.Date = decoded(mh, "From"), decoded(mh, "To"), decoded(mh, "Subject"), hdr.Get("Date")
 
