@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -185,6 +187,7 @@ func TestConsoleMailbox(t *testing.T) {
 
 	// Another account, signed in in the same browser, sees none of it.
 	var other struct {
+		AccountID   string `json:"account_id"`
 		AccessKeyID string `json:"access_key_id"`
 		Secret      string `json:"secret_access_key"`
 	}
@@ -212,6 +215,39 @@ func TestConsoleMailbox(t *testing.T) {
 	consoleGo(b, s, "/us-east-1/messages?q=rcpt@example.com")
 	if got := b.Text("main"); strings.Contains(got, id) || !strings.Contains(got, "No messages to") {
 		t.Errorf("the other account's search by recipient:\n%s", got)
+	}
+
+	// The other account's "Delete all" (confirmed in the browser's dialog)
+	// deletes its own message, not the first account's.
+	s.Admin(nil, "identity", "verify", "--account", other.AccountID, "--region", "us-east-1", "other@example.com")
+	if _, err := s.SESv2Client(t, func(o *sesv2.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(other.AccessKeyID, other.Secret, "")
+	}).SendEmail(context.Background(), &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String("other@example.com"),
+		Destination:      &types.Destination{ToAddresses: []string{"other@example.com"}},
+		Content: &types.EmailContent{Simple: &types.Message{Subject: &types.Content{Data: aws.String("The other account's")},
+			Body: &types.Body{Text: &types.Content{Data: aws.String("hello")}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	consoleGo(b, s, "/us-east-1/mailbox")
+	if got := b.Text("table.mailbox tbody"); !strings.Contains(got, "The other account's") || strings.Contains(got, "invoice") {
+		t.Errorf("the other account's mailbox with its message:\n%s", got)
+	}
+	chromedp.ListenTarget(b.Ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(b.Ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	b.Run(chromedp.Click(`form[action$="/mailbox/delete"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	if got := b.Text(".flash"); got != "Deleted 1 captured message." {
+		t.Errorf("delete all says %q", got)
+	}
+	if got := b.Text("main"); !strings.Contains(got, "No captured mail yet") {
+		t.Errorf("after delete all:\n%s", got)
+	}
+	if left := s.Captured(""); len(left) != 1 || left[0].ID != id {
+		t.Errorf("captured mail after the other account's delete all: %+v", left)
 	}
 }
 
