@@ -94,8 +94,8 @@ func (s *Server) mailbox(w http.ResponseWriter, r *http.Request, v *view) error 
 	d.Total = len(msgs)
 	q := strings.ToLower(d.Query)
 	for _, m := range slices.Backward(msgs) {
-		mv := parseMail(m.Raw)
-		row := mailboxRow{ID: m.ID, From: mv.From, To: mv.To, Subject: mv.Subject, Received: m.Received, Size: byteSize(len(m.Raw))}
+		row := mailboxRow{ID: m.ID, Received: m.Received, Size: byteSize(len(m.Raw))}
+		row.From, row.To, row.Subject = mailSummary(m.Raw)
 		if row.From == "" {
 			row.From = m.MailFrom
 		}

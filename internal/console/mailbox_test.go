@@ -91,6 +91,15 @@ func get(s *Server, sess *session, path string) *httptest.ResponseRecorder {
 	return w
 }
 
+func post(s *Server, sess *session, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", path, strings.NewReader(url.Values{"csrf": {sess.CSRF}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.ID})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	return w
+}
+
 func TestMailboxIsTheAccounts(t *testing.T) {
 	s, st, sess := mailboxServer(t, true)
 	w := get(s, sess, "/us-east-1/mailbox")
@@ -120,14 +129,13 @@ func TestMailboxIsTheAccounts(t *testing.T) {
 		t.Errorf("attachment 2 of 1: %d", w.Code)
 	}
 
-	// Delete all deletes this account's mail only.
-	req := httptest.NewRequest("POST", "/us-east-1/mailbox/delete", strings.NewReader(url.Values{"csrf": {sess.CSRF}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.ID})
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, req)
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("delete all: %d %s", rec.Code, rec.Body)
+	// Deleting another account's message finds nothing; delete all
+	// deletes this account's mail only.
+	if w := post(s, sess, "/us-east-1/mailbox/theirs/delete"); w.Code != 404 {
+		t.Errorf("delete another account's message: %d", w.Code)
+	}
+	if w := post(s, sess, "/us-east-1/mailbox/delete"); w.Code != http.StatusSeeOther {
+		t.Fatalf("delete all: %d %s", w.Code, w.Body)
 	}
 	left, err := st.Captured(context.Background(), store.CaptureFilter{})
 	if err != nil || len(left) != 1 || left[0].ID != "theirs" {

@@ -44,6 +44,13 @@ type attachment struct {
 	data        []byte
 }
 
+// mailSummary is what the mailbox list shows of raw: its header's From,
+// To and Subject, decoded (the body is not read).
+func mailSummary(raw []byte) (from, to, subject string) {
+	mh := message.Header{Header: mailmsg.Fields(mailmsg.HeaderSection(raw))}
+	return decoded(mh, "From"), decoded(mh, "To"), decoded(mh, "Subject")
+}
+
 // parseMail reads raw; a message that is not MIME at all still shows its
 // header and raw text.
 func parseMail(raw []byte) *mailView {
