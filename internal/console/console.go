@@ -141,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, errCrossSite)
 		return
 	}
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/assets/"); ok && r.Method == http.MethodGet && rest != "" && !strings.Contains(rest, "/") {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/assets/"); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) && rest != "" && !strings.Contains(rest, "/") {
 		s.cacheable(s.static).ServeHTTP(w, r)
 		return
 	}
