@@ -45,6 +45,9 @@ type API interface {
 type Store interface {
 	AccessKey(ctx context.Context, keyID string) (store.AccessKey, error)
 	Captured(ctx context.Context, f store.CaptureFilter) ([]store.Captured, error)
+	DeleteCaptured(ctx context.Context, f store.CaptureFilter) (int, error)
+	// MessagesTo: message search by recipient, which SES has no operation for.
+	MessagesTo(ctx context.Context, accountID, region, address string, scan, limit int) ([]string, error)
 	ConsoleTokenValid(ctx context.Context, token string, now time.Time) (bool, error)
 }
 

@@ -24,6 +24,13 @@ type Captured struct {
 type CaptureFilter struct {
 	ID    string // message id
 	Email string // matches the envelope sender or any recipient, ignoring case
+	// AccountID and Region scope the filter to one account's mail of one
+	// region (the console's mailbox); /_aws/ses leaves them empty.
+	AccountID string
+	Region    string
+	// Limit keeps only the newest Limit messages that match (still listed
+	// oldest first); 0 = all.
+	Limit int
 }
 
 // where returns the filter as a WHERE clause on captured (aliased c) and its
@@ -41,6 +48,21 @@ func (f CaptureFilter) where() (string, []any) {
 		conds = append(conds, `(c.mail_from_lc = ? OR c.id IN
 			(SELECT r.message_id FROM capture_recipients r WHERE r.address_lc = ?))`)
 		args = append(args, e, e)
+	}
+	if f.AccountID != "" {
+		conds = append(conds, "c.account_id = ?")
+		args = append(args, f.AccountID)
+	}
+	if f.Region != "" {
+		conds = append(conds, "c.region = ?")
+		args = append(args, f.Region)
+	}
+	if f.Limit > 0 {
+		// The newest matches, by the same conditions on a second alias.
+		inner := CaptureFilter{ID: f.ID, Email: f.Email, AccountID: f.AccountID, Region: f.Region}
+		w, a := inner.where()
+		conds = []string{`c.id IN (SELECT c.id FROM captured c` + w + ` ORDER BY c.received_at DESC, c.id DESC LIMIT ?)`}
+		args = append(a, f.Limit)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -272,4 +275,52 @@ func (s *Store) LastEventSeq(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: last event: %w", err)
 	}
 	return seq, nil
+}
+
+// MessagesTo returns the ids of the account's newest messages in region
+// that were sent to address (one of their envelope recipients, ignoring
+// case), newest first, at most limit, looking through the account's last
+// scan Send records there. SES has no such operation; the console's
+// message search asks it for the ids and asks GetMessageInsights for the
+// rest. The index of events by account and time (0024) bounds the scan;
+// LIKE only narrows it, each candidate's mail.destination decides.
+func (s *Store) MessagesTo(ctx context.Context, accountID, region, address string, scan, limit int) ([]string, error) {
+	addr := strings.ToLower(strings.TrimSpace(address))
+	if addr == "" || limit <= 0 {
+		return nil, nil
+	}
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(addr) + "%"
+	rows, err := s.reads.QueryContext(ctx, `SELECT message_id, record FROM
+		(SELECT seq, message_id, record, created_at FROM event_outbox
+		 WHERE account_id = ? AND region = ? AND event_type = 'Send'
+		 ORDER BY created_at DESC, seq DESC LIMIT ?) recent
+		WHERE LOWER(record) LIKE ? ESCAPE '\'
+		ORDER BY created_at DESC, seq DESC`, accountID, region, scan, like)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages to %s: %w", address, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() && len(ids) < limit {
+		var id, rec string
+		if err := rows.Scan(&id, &rec); err != nil {
+			return nil, fmt.Errorf("store: messages to %s: %w", address, err)
+		}
+		var r struct {
+			Mail struct {
+				Destination []string `json:"destination"`
+			} `json:"mail"`
+		}
+		if json.Unmarshal([]byte(rec), &r) != nil {
+			continue
+		}
+		if slices.ContainsFunc(r.Mail.Destination, func(d string) bool { return strings.EqualFold(d, addr) }) &&
+			!slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: messages to %s: %w", address, err)
+	}
+	return ids, nil
 }

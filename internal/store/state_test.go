@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -235,5 +236,57 @@ func TestSendCounts(t *testing.T) {
 	got, _ = s.SendCountsSince(ctx, "a", "us-east-1", time.Time{})
 	if len(got) != 1 || got[0].N != 1 {
 		t.Errorf("after a later add = %+v; want only the new counter", got)
+	}
+}
+
+// TestCapturedByAccount: the console's mailbox sees one account's mail of
+// one region, and Limit keeps the newest.
+func TestCapturedByAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var msgs []Captured
+	for i, ar := range [][2]string{{"a", "r1"}, {"a", "r1"}, {"a", "r1"}, {"b", "r1"}, {"a", "r2"}} {
+		msgs = append(msgs, Captured{ID: fmt.Sprint("m", i), AccountID: ar[0], Region: ar[1], MailFrom: "s@example.com",
+			Recipients: []string{"x@example.org"}, Raw: []byte("Subject: s\r\n\r\nx"), Received: t0.Add(time.Duration(i) * time.Second),
+			Outcome: "delivered"})
+	}
+	if err := s.AddCaptured(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f CaptureFilter) []string {
+		t.Helper()
+		got, err := s.Captured(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range got {
+			out = append(out, m.ID)
+			if len(m.Recipients) != 1 {
+				t.Errorf("%s recipients = %v", m.ID, m.Recipients)
+			}
+		}
+		return out
+	}
+	if got := ids(CaptureFilter{AccountID: "a", Region: "r1"}); !reflect.DeepEqual(got, []string{"m0", "m1", "m2"}) {
+		t.Errorf("account a, r1 = %v", got)
+	}
+	if got := ids(CaptureFilter{AccountID: "a", Region: "r1", Limit: 2}); !reflect.DeepEqual(got, []string{"m1", "m2"}) {
+		t.Errorf("account a, r1, newest 2 = %v", got)
+	}
+	if got := ids(CaptureFilter{AccountID: "b", Region: "r1", ID: "m0"}); got != nil {
+		t.Errorf("account b sees a's m0: %v", got)
+	}
+	if got := ids(CaptureFilter{AccountID: "a", Region: "r1", Email: "X@example.org", Limit: 10}); len(got) != 3 {
+		t.Errorf("account a by email = %v", got)
+	}
+	n, err := s.DeleteCaptured(ctx, CaptureFilter{AccountID: "a", Region: "r1"})
+	if err != nil || n != 3 {
+		t.Fatalf("DeleteCaptured(a, r1) = %d, %v; want 3", n, err)
+	}
+	if got := ids(CaptureFilter{}); !reflect.DeepEqual(got, []string{"m3", "m4"}) {
+		t.Errorf("after deleting a's r1 mail: %v", got)
 	}
 }
