@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	v2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"sesame/internal/testenv"
@@ -23,7 +22,6 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	t.Parallel()
 	s := testenv.Start(t, testenv.Options{})
 	b := testenv.StartBrowser(t)
-	csAcceptConfirms(b)
 	ctx := context.Background()
 	v2 := s.SESv2Client(t)
 	topic, err := s.SNSClient(t).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("console-events")})
@@ -41,7 +39,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 
 	// A name SES refuses: its error, and the form keeps what was typed.
 	b.Run(chromedp.SendKeys("#cs-name", "bad name!", chromedp.ByQuery))
-	csSubmit(b, "#create-configset button[type=submit]", "main h1")
+	b.ClickAndWait("#create-configset button[type=submit]", "main h1")
 	b.ExpectErrors("400")
 	if got := b.Text(".alert"); !strings.Contains(got, "BadRequestException") || !strings.Contains(got, "<bad name!> is invalid") {
 		t.Errorf("a bad name shows %q, want SES's BadRequestException", got)
@@ -61,7 +59,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		chromedp.SetValue("#cs-tls", "REQUIRE", chromedp.ByQuery),
 		chromedp.Click(`input[name=reputation_metrics]`, chromedp.ByQuery),
 	)
-	csSubmit(b, "#create-configset button[type=submit]", ".flash")
+	b.ClickAndWait("#create-configset button[type=submit]", ".flash")
 	if got := b.Text(".flash"); !strings.Contains(got, "news-tracking created") {
 		t.Errorf("flash = %q", got)
 	}
@@ -95,7 +93,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		chromedp.Click(`input[name=event_types][value=DELIVERY]`, chromedp.ByQuery),
 		chromedp.SendKeys("#dest-topic", topicARN+"-missing", chromedp.ByQuery),
 	)
-	csSubmit(b, "#add-dest button[type=submit]", ".alert")
+	b.ClickAndWait("#add-dest button[type=submit]", ".alert")
 	b.ExpectErrors("400")
 	if got := b.Text(".alert"); !strings.Contains(got, "BadRequestException") || !strings.Contains(got, "-missing> not found") {
 		t.Errorf("a missing topic shows %q, want SES's error", got)
@@ -110,7 +108,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector("#dest-topic").value = ""`, nil),
 		chromedp.SendKeys("#dest-topic", topicARN, chromedp.ByQuery),
 	)
-	csSubmit(b, "#add-dest button[type=submit]", `tr[data-dest="to-sns"]`)
+	b.ClickAndWait("#add-dest button[type=submit]", `tr[data-dest="to-sns"]`)
 	row := b.Text(`tr[data-dest="to-sns"]`)
 	for _, want := range []string{"Enabled", "BOUNCE, COMPLAINT, DELIVERY", "Amazon SNS", topicARN} {
 		if !strings.Contains(row, want) {
@@ -128,7 +126,7 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	b.Desktop()
 
 	// Disable it: the API keeps its types and topic, disabled.
-	csSubmit(b, `tr[data-dest="to-sns"] form[action$="/state"] button`, ".flash")
+	b.ClickAndWait(`tr[data-dest="to-sns"] form[action$="/state"] button`, ".flash")
 	if got := b.Text(`tr[data-dest="to-sns"]`); !strings.Contains(got, "Disabled") {
 		t.Errorf("after Disable the row says %q", got)
 	}
@@ -144,19 +142,19 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	}
 
 	// Pause sending with the set.
-	csSubmit(b, "#sending-form button", ".flash")
+	b.ClickAndWait("#sending-form button", ".flash")
 	if got := b.Text("#cs-sending"); !strings.Contains(got, "Paused") {
 		t.Errorf("after Pause sending: %q", got)
 	}
 
 	// Override the suppression list (bounces only); a maximum delivery time.
 	b.Run(chromedp.Click(`#suppression-form input[value=BOUNCE]`, chromedp.ByQuery))
-	csSubmit(b, "#suppression-form button", ".flash")
+	b.ClickAndWait("#suppression-form button", ".flash")
 	if got := b.Text("#cs-suppression"); !strings.Contains(got, "Overrides the account: suppressed for BOUNCE") {
 		t.Errorf("after saving the suppression settings: %q", got)
 	}
 	b.Run(chromedp.SendKeys("#d-max", "600", chromedp.ByQuery))
-	csSubmit(b, "#delivery-form button", ".flash")
+	b.ClickAndWait("#delivery-form button", ".flash")
 	set, err = v2.GetConfigurationSet(ctx, &sesv2.GetConfigurationSetInput{ConfigurationSetName: aws.String("news-tracking")})
 	if err != nil {
 		t.Fatal(err)
@@ -169,8 +167,8 @@ func TestConsoleConfigurationSets(t *testing.T) {
 	}
 
 	// Delete the destination (confirmed), then the set.
-	csSubmit(b, `tr[data-dest="to-sns"] form[action$="/delete"] button`, "#dests-empty")
-	csSubmit(b, "#danger button", ".flash")
+	b.ClickAndWait(`tr[data-dest="to-sns"] form[action$="/delete"] button`, "#dests-empty")
+	b.ClickAndWait("#danger button", ".flash")
 	if got := b.Text(".flash"); !strings.Contains(got, "news-tracking deleted") {
 		t.Errorf("flash = %q", got)
 	}
@@ -196,23 +194,4 @@ func TestConsoleConfigurationSets(t *testing.T) {
 		t.Errorf("list = %q", got)
 	}
 	b.Screenshot("configsets")
-}
-
-// csAcceptConfirms answers every confirm() (forms with data-confirm) with OK.
-func csAcceptConfirms(b *testenv.Browser) {
-	chromedp.ListenTarget(b.Ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			go chromedp.Run(b.Ctx, page.HandleJavaScriptDialog(true))
-		}
-	})
-}
-
-// csSubmit clicks a form's button and waits for want on the page that
-// answers (not the page the click was on).
-func csSubmit(b *testenv.Browser, button, want string) {
-	b.Run(
-		chromedp.Evaluate(`document.body.dataset.stale = "1"`, nil),
-		chromedp.Click(button, chromedp.ByQuery),
-		chromedp.WaitVisible("body:not([data-stale]) "+want, chromedp.ByQuery),
-	)
 }

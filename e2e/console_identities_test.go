@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"sesame/internal/testenv"
@@ -19,15 +18,6 @@ type identityRecord struct {
 	Name  string `json:"name"`
 	Type  string `json:"type"`
 	Value string `json:"value"`
-}
-
-// acceptDialogs answers every confirm() with OK (the delete forms ask).
-func acceptDialogs(b *testenv.Browser) {
-	chromedp.ListenTarget(b.Ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			go chromedp.Run(b.Ctx, page.HandleJavaScriptDialog(true))
-		}
-	})
 }
 
 // waitFlash waits for the page after a form's POST: its flash says substr
@@ -48,7 +38,6 @@ func TestConsoleIdentities(t *testing.T) {
 	t.Parallel()
 	s := testenv.Start(t, testenv.Options{})
 	b := testenv.StartBrowser(t)
-	acceptDialogs(b)
 	consoleSignIn(t, b, s)
 
 	consoleGo(b, s, "/us-east-1/identities")

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -234,12 +233,7 @@ func TestConsoleMailbox(t *testing.T) {
 	if got := b.Text("table.mailbox tbody"); !strings.Contains(got, "The other account's") || strings.Contains(got, "invoice") {
 		t.Errorf("the other account's mailbox with its message:\n%s", got)
 	}
-	chromedp.ListenTarget(b.Ctx, func(ev any) {
-		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			go chromedp.Run(b.Ctx, page.HandleJavaScriptDialog(true))
-		}
-	})
-	b.Run(chromedp.Click(`form[action$="/mailbox/delete"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	b.ClickAndWait(`form[action$="/mailbox/delete"] button`, ".flash")
 	if got := b.Text(".flash"); got != "Deleted 1 captured message." {
 		t.Errorf("delete all says %q", got)
 	}

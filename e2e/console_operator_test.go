@@ -78,8 +78,9 @@ func TestConsoleOperator(t *testing.T) {
 	b.Run(
 		chromedp.SetValue("#access-us-east-1", "production", chromedp.ByQuery),
 		chromedp.SetValue("#rate-us-east-1", "14", chromedp.ByQuery),
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
 		chromedp.Click(`#settings-us-east-1 button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) .flash", chromedp.ByQuery),
 	)
 	if got := b.Text("#settings-us-east-1 h3"); !strings.Contains(got, "Production") {
 		t.Errorf("after saving, the region says %q, want Production", got)
@@ -158,7 +159,7 @@ func TestConsoleOperatorQueue(t *testing.T) {
 		t.Errorf("the queued message's page says:\n%s", got)
 	}
 	b.Screenshot("operator-queue-message")
-	b.Run(chromedp.Click(`form[action$="/retry"] button`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	b.ClickAndWait(`form[action$="/retry"] button`, ".flash")
 	waitFor(t, "delivery after Retry", func() bool { return len(sinks[0].Messages()) == 1 })
 	waitFor(t, "an empty queue", func() bool { s.Admin(&q, "queue", "list"); return len(q) == 0 })
 	consoleGo(b, s, "/operator/queue")

@@ -32,8 +32,9 @@ func TestConsoleStatsSuppressionList(t *testing.T) {
 	b.Run(
 		chromedp.SendKeys("#add-address", "x@example.net", chromedp.ByQuery),
 		chromedp.SetValue("#add-reason", "BOUNCE", chromedp.ByQuery),
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
 		chromedp.Click("#add-submit", chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) .flash", chromedp.ByQuery),
 	)
 	if got := b.Text(".flash"); !strings.Contains(got, "x@example.net is on the suppression list (BOUNCE)") {
 		t.Errorf("after adding: %q", got)
@@ -77,8 +78,9 @@ func TestConsoleStatsSuppressionList(t *testing.T) {
 	b.Run(
 		chromedp.Click("#suppressed a.danger", chromedp.ByQuery),
 		chromedp.WaitVisible("#remove-confirm", chromedp.ByQuery),
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
 		chromedp.Click("#remove-confirm", chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) .flash", chromedp.ByQuery),
 	)
 	if got := b.Text(".flash"); !strings.Contains(got, "x@example.net was removed") {
 		t.Errorf("after removing: %q", got)
@@ -90,8 +92,9 @@ func TestConsoleStatsSuppressionList(t *testing.T) {
 	// The account-level setting: complaints only.
 	b.Run(
 		chromedp.Click("#auto-bounce", chromedp.ByQuery), // was on (SES's default)
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
 		chromedp.Click("#settings-submit", chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) .flash", chromedp.ByQuery),
 	)
 	acct, err := v2.GetAccount(ctx, &sesv2.GetAccountInput{})
 	if err != nil {

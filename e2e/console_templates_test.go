@@ -89,7 +89,7 @@ func TestConsoleTemplates(t *testing.T) {
 
 	// Create: the stored template, rendered by TestRenderEmailTemplate
 	// over the sample data typed before.
-	b.Run(chromedp.Click(`#template-form button.primary`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	b.ClickAndWait(`#template-form button.primary`, ".flash")
 	if got := b.Text(".flash"); !strings.Contains(got, "Template welcome created") {
 		t.Errorf("flash after create: %q", got)
 	}
@@ -101,7 +101,7 @@ func TestConsoleTemplates(t *testing.T) {
 	b.Run(chromedp.SendKeys("#tpl-text", kb.End+" See you soon.", chromedp.ByQuery))
 	consoleWaitText(t, b, "#render-text", "welcome aboard. See you soon.")
 	consoleWaitText(t, b, "#render", "once saved")
-	b.Run(chromedp.Click(`#template-form button.primary`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	b.ClickAndWait(`#template-form button.primary`, ".flash")
 	if got := b.Text(".flash"); !strings.Contains(got, "Template welcome saved") {
 		t.Errorf("flash after save: %q", got)
 	}
@@ -148,8 +148,9 @@ func TestConsoleTemplates(t *testing.T) {
 	)
 	consoleWaitText(t, b, "#render-text", "Hi Linus")
 	b.Run(
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
 		chromedp.Click(`form[data-confirm] button.danger`, chromedp.ByQuery),
-		chromedp.WaitVisible(".flash", chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) .flash", chromedp.ByQuery),
 	)
 	if got := b.Text(".flash"); !strings.Contains(got, "Template welcome deleted") {
 		t.Errorf("flash after delete: %q", got)

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -64,6 +65,10 @@ func StartBrowser(t testing.TB) *Browser {
 			if ev.Entry.Level == log.LevelError {
 				b.addError(fmt.Sprintf("%s: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
 			}
+		case *page.EventJavascriptDialogOpening:
+			// A confirm() (the console's delete forms ask) is answered OK,
+			// as a person going ahead would; a test of "Cancel" is not needed.
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
 		}
 	})
 	// The first Run starts the browser.
@@ -115,6 +120,18 @@ func (b *Browser) Run(actions ...chromedp.Action) {
 		b.Screenshot("failure")
 		b.t.Fatalf("browser at %s: %v", url, err)
 	}
+}
+
+// ClickAndWait clicks sel and waits for want on the page the click leads
+// to — not on the page clicked, which may show the same selector (a flash
+// from the last form): the old page is marked first.
+func (b *Browser) ClickAndWait(sel, want string) {
+	b.t.Helper()
+	b.Run(
+		chromedp.SetAttributeValue("html", "data-stale", "1", chromedp.ByQuery),
+		chromedp.Click(sel, chromedp.ByQuery),
+		chromedp.WaitVisible("html:not([data-stale]) "+want, chromedp.ByQuery),
+	)
 }
 
 // Text is the text content of the first node matching sel (waiting for it).
