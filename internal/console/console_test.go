@@ -48,6 +48,7 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	regions := []string{"us-east-1", "eu-west-1"}
 	apiSrv := api.New(api.Config{Store: st, Regions: regions, Clock: clk, Logger: quiet()})
 	cfg := Config{API: apiSrv, Store: st, Regions: regions, Clock: clk, Logger: quiet(),
+		DKIMCNAMEDomain: "dkim.sesame.test", MailFromMXDomain: "sesame.test", Hostname: "sesame.test",
 		Admin: func(ctx context.Context, args []string, out io.Writer) error { return nil }}
 	for _, m := range mod {
 		m(&cfg)
@@ -363,5 +364,40 @@ func TestOperatorSignIn(t *testing.T) {
 	e.clk.Advance(time.Hour)
 	if resp := signIn(e.browser(), "sesame-op-test"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("an expired admin token: %d, want 401", resp.StatusCode)
+	}
+}
+
+// An account sees only its own resources: the pages act as the signed-in
+// key, so another account's identity is not found and not listed.
+func TestAccountSeesOnlyItsOwn(t *testing.T) {
+	e := newEnv(t)
+	a := e.browser()
+	e.signIn(a, e.keyID, e.secret)
+	_, _, token := e.get(a, "/us-east-1/identities")
+	resp := e.post(a, "/us-east-1/identities", url.Values{"csrf": {token}, "kind": {"domain"}, "domain": {"mine.example"},
+		"key_length": {"RSA_2048_BIT"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create identity: %d\n%s", resp.StatusCode, body(resp))
+	}
+	if status, page, _ := e.get(a, "/us-east-1/identities/mine.example"); status != http.StatusOK || !strings.Contains(page, "_domainkey.mine.example") {
+		t.Fatalf("its own identity: %d", status)
+	}
+
+	other, key, err := e.st.CreateAccount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	e.signIn(b, key.ID, key.Secret)
+	status, page, _ := e.get(b, "/us-east-1/identities/mine.example")
+	if status != http.StatusNotFound || !strings.Contains(page, "NotFoundException") {
+		t.Errorf("account %s opens account %s's identity: %d\n%s", other.ID, e.account, status, page)
+	}
+	if _, page, _ := e.get(b, "/us-east-1/identities"); strings.Contains(page, "mine.example") {
+		t.Errorf("account %s's identity list shows another account's identity", other.ID)
+	}
+	// The same account in another region is another namespace, as in SES.
+	if status, _, _ := e.get(a, "/eu-west-1/identities/mine.example"); status != http.StatusNotFound {
+		t.Errorf("the identity in another region: %d, want 404", status)
 	}
 }
