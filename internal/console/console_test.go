@@ -62,6 +62,32 @@ func newEnv(t *testing.T, mod ...func(*Config)) *env {
 	return &env{t: t, st: st, clk: clk, console: c, url: hs.URL, account: acct.ID, keyID: key.ID, secret: key.Secret}
 }
 
+// session is a session of the env's account made directly, for tests of
+// pages (sign-in has tests of its own).
+func (e *env) session() *session { return e.console.sessions.create(false, e.account, e.keyID) }
+
+// do serves one request of sess in process; a form gets sess's CSRF token.
+func (e *env) do(sess *session, method, path string, form url.Values) *httptest.ResponseRecorder {
+	var body io.Reader
+	if form != nil {
+		form.Set("csrf", sess.CSRF)
+		body = strings.NewReader(form.Encode())
+	}
+	r := httptest.NewRequest(method, path, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.ID})
+	w := httptest.NewRecorder()
+	e.console.ServeHTTP(w, r)
+	return w
+}
+
+// view is a view of sess in us-east-1, for its SDK clients.
+func (e *env) view(sess *session) *view {
+	return &view{s: e.console, Session: sess, Region: "us-east-1", remote: "127.0.0.1:1"}
+}
+
 // browser is a client with a cookie jar that does not follow redirects.
 func (e *env) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)

@@ -7,8 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,59 +17,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
-	"sesame/internal/api"
 	"sesame/internal/store"
 	"sesame/internal/verify"
 )
 
-// identitiesEnv is a console over an in-process API server with one
-// signed-in session (made directly: sign-in has its own tests).
+// identitiesEnv is an env with one session of its account, and the DNS
+// record domains of a real configuration.
 type identitiesEnv struct {
-	srv  *Server
+	*env
 	sess *session
 }
 
 func newIdentitiesEnv(t *testing.T) *identitiesEnv {
-	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	acct, key, err := st.CreateAccount(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := api.New(api.Config{Store: st, Regions: []string{"us-east-1"}, Logger: quiet})
-	srv, err := New(Config{API: a, Store: st, Regions: []string{"us-east-1"}, DKIMCNAMEDomain: "dkim.mail.example.net",
-		MailFromMXDomain: "mail.example.net", Hostname: "mail.example.net", Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &identitiesEnv{srv: srv, sess: srv.sessions.create(false, acct.ID, key.ID)}
+	e := newEnv(t, func(c *Config) {
+		c.DKIMCNAMEDomain, c.MailFromMXDomain, c.Hostname = "dkim.mail.example.net", "mail.example.net", "mail.example.net"
+	})
+	return &identitiesEnv{env: e, sess: e.session()}
 }
 
 func (e *identitiesEnv) do(method, path string, form url.Values) *httptest.ResponseRecorder {
-	var body io.Reader
-	if form != nil {
-		form.Set("csrf", e.sess.CSRF)
-		body = strings.NewReader(form.Encode())
-	}
-	r := httptest.NewRequest(method, path, body)
-	if form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: e.sess.ID})
-	w := httptest.NewRecorder()
-	e.srv.ServeHTTP(w, r)
-	return w
+	return e.env.do(e.sess, method, path, form)
 }
 
-// view is a view of the session, for its SDK clients.
-func (e *identitiesEnv) view() *view {
-	return &view{s: e.srv, Session: e.sess, Region: "us-east-1", remote: "127.0.0.1:1"}
-}
+func (e *identitiesEnv) view() *view { return e.env.view(e.sess) }
 
 func TestConsoleIdentityCreateAndRecords(t *testing.T) {
 	e := newIdentitiesEnv(t)

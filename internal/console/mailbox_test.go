@@ -62,25 +62,17 @@ func TestParseMail(t *testing.T) {
 // account a and one of account b, with a session of account a.
 func mailboxServer(t *testing.T, capture bool) (*Server, *store.Store, *session) {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	e := newEnv(t, func(c *Config) { c.Capture = capture })
 	now := time.Now()
-	if err := st.AddCaptured(context.Background(), []store.Captured{
-		{ID: "mine", AccountID: "a", Region: "us-east-1", MailFrom: "j@example.com", Recipients: []string{"bob@example.org"},
+	if err := e.st.AddCaptured(context.Background(), []store.Captured{
+		{ID: "mine", AccountID: e.account, Region: "us-east-1", MailFrom: "j@example.com", Recipients: []string{"bob@example.org"},
 			Raw: []byte(testMail), Received: now, Outcome: "delivered"},
 		{ID: "theirs", AccountID: "b", Region: "us-east-1", MailFrom: "x@example.net", Recipients: []string{"bob@example.org"},
 			Raw: []byte("Subject: secret\r\n\r\nx"), Received: now, Outcome: "delivered"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Store: st, Capture: capture, Regions: []string{"us-east-1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, st, s.sessions.create(false, "a", "AKIAA")
+	return e.console, e.st, e.session()
 }
 
 func get(s *Server, sess *session, path string) *httptest.ResponseRecorder {

@@ -4,18 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"sesame/internal/api"
-	"sesame/internal/clock"
 	"sesame/internal/store"
 )
 
@@ -30,34 +25,11 @@ type statsConsole struct {
 	csrf    string
 }
 
-var statsCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 func newStatsConsole(t *testing.T) *statsConsole {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	acct, key, err := st.CreateAccount(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := clock.NewFake(time.Now())
-	regions := []string{"us-east-1"}
-	c, err := New(Config{API: api.New(api.Config{Store: st, Regions: regions, Clock: clk, Logger: log}),
-		Store: st, Regions: regions, Clock: clk, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(c)
-	t.Cleanup(hs.Close)
-	jar, _ := cookiejar.New(nil)
-	sc := &statsConsole{t: t, st: st, account: acct.ID, url: hs.URL,
-		c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	sc.get("/signin")
-	if resp := sc.post("/signin", url.Values{"access_key_id": {key.ID}, "secret_access_key": {key.Secret}}); resp.StatusCode != http.StatusSeeOther {
+	e := newEnv(t)
+	sc := &statsConsole{t: t, st: e.st, account: e.account, url: e.url, c: e.browser()}
+	if resp := e.signIn(sc.c, e.keyID, e.secret); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %s", resp.Status)
 	}
 	sc.get("/us-east-1/")
@@ -72,7 +44,7 @@ func (sc *statsConsole) get(path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if m := statsCSRF.FindSubmatch(b); m != nil {
+	if m := hiddenCSRF.FindSubmatch(b); m != nil {
 		sc.csrf = string(m[1])
 	}
 	return resp.StatusCode, string(b)
