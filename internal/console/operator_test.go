@@ -97,7 +97,7 @@ func TestOperatorAccountPage(t *testing.T) {
 	// A refused `account set`: its message, without the usage, in the page.
 	w := operatorPost(t, s, sess, "/operator/accounts/123456789012/settings/us-east-1", url.Values{"access": {"production"},
 		"max_send_rate": {"-3"}, "sending_enabled": {"true"}})
-	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "--max-send-rate must be above 0, not -3") ||
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "--max-send-rate must be above 0, not -3") ||
 		strings.Contains(w.Body.String(), "Usage:") {
 		t.Errorf("a refused account set: %d\n%s", w.Code, w.Body.String())
 	}
@@ -138,7 +138,7 @@ func TestOperatorQueuePages(t *testing.T) {
 	if w := operatorPost(t, s, sess, "/operator/queue/retry-all", url.Values{}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/operator/queue" {
 		t.Errorf("retry all: %d %s", w.Code, w.Header().Get("Location"))
 	}
-	if w := operatorPost(t, s, sess, "/operator/queue/q2/delete", url.Values{}); w.Code != http.StatusBadRequest ||
+	if w := operatorPost(t, s, sess, "/operator/queue/q2/delete", url.Values{}); w.Code != http.StatusOK ||
 		!strings.Contains(w.Body.String(), "queue: no message q2") {
 		t.Errorf("a refused delete: %d\n%s", w.Code, w.Body.String())
 	}

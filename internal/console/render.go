@@ -55,8 +55,16 @@ func (v *view) Render(w http.ResponseWriter, page, title string, data any) error
 	return v.RenderStatus(w, http.StatusOK, page, title, data)
 }
 
-// RenderStatus is Render with a status (a form shown again with its error).
+// RenderStatus is Render with a status: a form shown again with its error.
+// A refused form (a 4xx error: SES's validation, a name taken) answers 200,
+// as Django's and Rails' re-rendered forms do: the page is the form, shown
+// as asked, with SES's error in it — a 4xx page load would also be an
+// error in the browser's console. sesame's own failures (5xx) keep their
+// status.
 func (v *view) RenderStatus(w http.ResponseWriter, status int, page, title string, data any) error {
+	if status >= 400 && status < 500 {
+		status = http.StatusOK
+	}
 	v.Title, v.Data = title, data
 	if v.Nav == "" {
 		v.Nav = page

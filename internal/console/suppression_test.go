@@ -132,7 +132,7 @@ func TestSuppressionAddRefused(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	body := string(b)
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "BadRequestException") ||
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "BadRequestException") ||
 		!strings.Contains(body, `value="not-an-address"`) || !strings.Contains(body, `value="COMPLAINT" selected`) {
 		t.Errorf("%s\n%s", resp.Status, body)
 	}
