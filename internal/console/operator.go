@@ -64,8 +64,7 @@ func (s *Server) runAdmin(ctx context.Context, out any, args ...string) error {
 // its message without the usage text a command-line mistake carries.
 func adminFailure(err error) error {
 	msg, _, _ := strings.Cut(err.Error(), "\n\n")
-	return &seserr.Error{HTTPStatus: http.StatusBadRequest, APICode: "ValidationException",
-		QueryCode: "ValidationError", Message: strings.TrimSpace(msg), Cause: err}
+	return seserr.ConsoleAdminRefused(strings.TrimSpace(msg)).Wrap(err)
 }
 
 // The shapes of the admin commands' output (internal/admin).

@@ -54,3 +54,10 @@ func ConsoleNoSuchPage() *Error {
 func ConsoleNoOperatorView() *Error {
 	return consoleErr(404, "NotFoundException", "This server has no operator view.")
 }
+
+// ConsoleAdminRefused: an admin command the operator's page ran refused
+// what it was asked (msg is the command's own message, as on the command
+// line).
+func ConsoleAdminRefused(msg string) *Error {
+	return consoleErr(400, "ValidationException", msg)
+}
