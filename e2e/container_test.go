@@ -165,7 +165,7 @@ func (d dockerfile) exposedPorts(t *testing.T) []int {
 func listenerPorts(t *testing.T, c config.Config) []int {
 	t.Helper()
 	var ports []int
-	for _, addr := range slices.Concat(c.SMTP.StartTLSListen, c.SMTP.TLSListen, []string{c.API.Listen}, c.Feedback.Listen) {
+	for _, addr := range slices.Concat(c.SMTP.StartTLSListen, c.SMTP.TLSListen, []string{c.API.Listen, c.Console.Listen}, c.Feedback.Listen) {
 		host, port, _ := strings.Cut(addr, ":")
 		if host != "0.0.0.0" {
 			t.Errorf("listener %s: the image's config listens on 0.0.0.0 (a container's loopback is its own)", addr)
