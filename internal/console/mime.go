@@ -68,7 +68,7 @@ func parseMail(raw []byte) *mailView {
 				name = string(bytes.TrimSpace(n))
 			}
 		}
-		mv.Fields = append(mv.Fields, headerField{Name: name, Value: v})
+		mv.Fields = append(mv.Fields, headerField{Name: showable(name), Value: showable(v)})
 	}
 	mv.From, mv.To, mv.Subject, mv.Date = decoded(mh, "From"), decoded(mh, "To"), decoded(mh, "Subject"), hdr.Get("Date")
 
@@ -102,7 +102,7 @@ func parseMail(raw []byte) *mailView {
 		isBody := disp != "attachment" && name == ""
 		switch {
 		case isBody && typ == "text/plain" && !mv.HasText:
-			mv.Text, mv.HasText = string(body), true
+			mv.Text, mv.HasText = showable(string(body)), true
 		case isBody && typ == "text/html" && !mv.HasHTML:
 			mv.HTML, mv.HasHTML = string(body), true
 		default:
@@ -112,7 +112,7 @@ func parseMail(raw []byte) *mailView {
 			if name == "" {
 				name = fmt.Sprintf("part-%d", len(mv.Attachments)+1)
 			}
-			mv.Attachments = append(mv.Attachments, attachment{N: len(mv.Attachments) + 1, Name: name,
+			mv.Attachments = append(mv.Attachments, attachment{N: len(mv.Attachments) + 1, Name: showable(name),
 				ContentType: typ, Size: byteSize(len(body)), data: body})
 		}
 		return nil
@@ -126,10 +126,15 @@ func parseMail(raw []byte) *mailView {
 // decoded is a header field with its encoded words decoded.
 func decoded(h message.Header, name string) string {
 	if v, err := h.Text(name); err == nil {
-		return v
+		return showable(v)
 	}
-	return h.Get(name)
+	return showable(h.Get(name))
 }
+
+// showable is s with bytes that are not UTF-8 (8-bit headers, an encoded
+// word or a body whose charset lied) shown as U+FFFD, as a mail reader
+// does, rather than sent to the browser as they are.
+func showable(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // contentDisposition is an attachment's Content-Disposition, its name
 // encoded as RFC 2231 says when it is not plain ASCII.

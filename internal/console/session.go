@@ -135,13 +135,6 @@ func (ss *sessions) end(r *http.Request) {
 	}
 }
 
-// count is how many sessions the table holds.
-func (ss *sessions) count() int {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return len(ss.byID)
-}
-
 // cookie is a console cookie: HttpOnly, SameSite=Lax (a link from a mail
 // into the console keeps its session; a form from elsewhere does not),
 // Secure when the console serves HTTPS.
