@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"sesame/internal/waitfor"
 )
 
 // Browser is Debian's headless Chromium driven over the DevTools protocol
@@ -38,13 +40,20 @@ type Browser struct {
 func StartBrowser(t testing.TB) *Browser {
 	t.Helper()
 	exe := Tool(t, "chromium")
+	// Not t.TempDir: Chromium's helper processes may still be writing to
+	// the profile for a moment after the browser is gone, which makes
+	// TempDir's own removal fail the test; the cleanup below retries.
+	profile, err := os.MkdirTemp("", "sesame-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // tests run as root in CI
 		chromedp.WindowSize(1280, 900),
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
@@ -75,11 +84,13 @@ func StartBrowser(t testing.TB) *Browser {
 	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
 		cancelCtx()
 		cancelAlloc()
+		os.RemoveAll(profile)
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
+		waitfor.Within(t, "Chromium's profile removed", 10*time.Second, func() bool { return os.RemoveAll(profile) == nil })
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for _, e := range b.errors {
