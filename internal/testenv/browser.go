@@ -42,7 +42,7 @@ func StartBrowser(t testing.TB) *Browser {
 	exe := Tool(t, "chromium")
 	// Not t.TempDir: Chromium's helper processes may still be writing to
 	// the profile for a moment after the browser is gone, which makes
-	// TempDir's own removal fail the test; the cleanup below retries.
+	// TempDir's own removal fail the test; the cleanup below waits for them.
 	profile, err := os.MkdirTemp("", "sesame-chromium-")
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,12 @@ func StartBrowser(t testing.TB) *Browser {
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
-		waitfor.Within(t, "Chromium's profile removed", 10*time.Second, func() bool { return os.RemoveAll(profile) == nil })
+		// The browser's helper processes (network service, cache) end a
+		// moment after it and write to the profile on their way out.
+		waitfor.Within(t, "Chromium's processes to end", 15*time.Second, func() bool { return !processesUsing(profile) })
+		if err := os.RemoveAll(profile); err != nil {
+			t.Errorf("remove Chromium's profile: %v", err)
+		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for _, e := range b.errors {
@@ -98,6 +103,18 @@ func StartBrowser(t testing.TB) *Browser {
 		}
 	})
 	return b
+}
+
+// processesUsing says whether a process on the machine has dir in its
+// command line (Linux: /proc/*/cmdline).
+func processesUsing(dir string) bool {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), dir) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Browser) addError(s string) {
