@@ -287,54 +287,48 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if apiL != nil {
 		closers = append(closers, apiL)
 	}
-	dnsL, err := bindDNS(cfg, st, clk, log)
-	if err != nil {
+	// The optional listeners: each bound one is released if a later one
+	// cannot be.
+	var bound []interface{ close() }
+	failBind := func(err error) error {
 		closeAll()
+		for _, l := range bound {
+			l.close()
+		}
 		return err
 	}
+	dnsL, err := bindDNS(cfg, st, clk, log)
+	if err != nil {
+		return failBind(err)
+	}
+	bound = append(bound, dnsL)
 	var fbHandler feedback.Handler
 	if cfg.Delivery.Mode == "mx" {
 		fbHandler = recorder
 	}
 	fbL, err := bindInbound(cfg, fbHandler, recvAcceptor, tlsConf, log)
 	if err != nil {
-		closeAll()
-		dnsL.close()
-		return err
+		return failBind(err)
 	}
+	bound = append(bound, fbL)
 	metricsL, err := bindMetrics(cfg, metricsH)
 	if err != nil {
-		closeAll()
-		dnsL.close()
-		fbL.close()
-		return err
+		return failBind(err)
 	}
+	bound = append(bound, metricsL)
 	trackL, err := bindTracking(cfg, trackHandler)
 	if err != nil {
-		closeAll()
-		dnsL.close()
-		fbL.close()
-		metricsL.close()
-		return err
+		return failBind(err)
 	}
+	bound = append(bound, trackL)
 	capturedL, err := bindCapturedMail(cfg, apiServer.CapturedMailHandler())
 	if err != nil {
-		closeAll()
-		dnsL.close()
-		fbL.close()
-		metricsL.close()
-		trackL.close()
-		return err
+		return failBind(err)
 	}
+	bound = append(bound, capturedL)
 	consoleL, err := bindConsole(cfg, consoleServer)
 	if err != nil {
-		closeAll()
-		dnsL.close()
-		fbL.close()
-		metricsL.close()
-		trackL.close()
-		capturedL.close()
-		return err
+		return failBind(err)
 	}
 
 	errc := make(chan error, len(smtpLs)+fbL.count()+8)
