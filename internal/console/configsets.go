@@ -321,7 +321,7 @@ func (s *Server) putConfigSetDelivery(w http.ResponseWriter, r *http.Request, v 
 	if m := strings.TrimSpace(r.PostFormValue("max_delivery_seconds")); m != "" {
 		n, err := strconv.ParseInt(m, 10, 64)
 		if err != nil {
-			v.Error = "Maximum delivery time: " + strconv.Quote(m) + " is not a number of seconds."
+			v.Error = seserr.ConsoleNotSeconds("Maximum delivery time", m).Message
 			return s.showConfigSet(w, r, v, http.StatusBadRequest, destForm{Enabled: true})
 		}
 		in.MaxDeliverySeconds = aws.Int64(n)

@@ -17,7 +17,6 @@ package console
 import (
 	"context"
 	"embed"
-	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -283,6 +282,3 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
-
-// ErrNoOperator is returned by operator pages when Config.Admin is nil.
-var ErrNoOperator = errors.New("console: no operator view in this server")

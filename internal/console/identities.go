@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"sesame/internal/seserr"
 	"sesame/internal/verify"
 )
 
@@ -104,22 +105,22 @@ func (s *Server) createIdentity(w http.ResponseWriter, r *http.Request, v *view)
 		}
 	default:
 		f.Kind = "domain"
-		v.Error = "Choose whether the identity is a domain or an email address."
+		v.Error = seserr.ConsoleIdentityKindMissing().Message
 		return s.renderIdentities(w, r, v, http.StatusBadRequest, f)
 	}
 	name := aws.ToString(in.EmailIdentity)
 	// The form's two fields say which kind the user meant: an address in
 	// the domain field would otherwise become an address identity.
 	if f.Kind == "domain" && strings.Contains(name, "@") {
-		v.Error = "A domain has no @: choose \"Email address\" to verify " + name + "."
+		v.Error = seserr.ConsoleDomainHasAt(name).Message
 		return s.renderIdentities(w, r, v, http.StatusBadRequest, f)
 	}
 	if f.Kind == "email" && name != "" && !strings.Contains(name, "@") {
-		v.Error = "An email address needs an @: choose \"Domain\" to verify " + name + "."
+		v.Error = seserr.ConsoleAddressNeedsAt(name).Message
 		return s.renderIdentities(w, r, v, http.StatusBadRequest, f)
 	}
 	if f.UseMailFrom && f.MailFrom == "" {
-		v.Error = "Enter the custom MAIL FROM domain, or untick \"Use a custom MAIL FROM domain\"."
+		v.Error = seserr.ConsoleMailFromDomainMissing().Message
 		return s.renderIdentities(w, r, v, http.StatusBadRequest, f)
 	}
 	if _, err := v.SESv2().CreateEmailIdentity(r.Context(), in); err != nil {

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sesame/internal/seserr"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func (s *Server) suppressionData(r *http.Request, v *view, f suppressionFilter) 
 	if f.From != "" {
 		t, err := time.Parse(time.DateOnly, f.From)
 		if err != nil {
-			v.Error = "The start date must be a date (YYYY-MM-DD)."
+			v.Error = seserr.ConsoleNotADate("start").Message
 			return d, nil
 		}
 		in.StartDate = &t
@@ -119,7 +120,7 @@ func (s *Server) suppressionData(r *http.Request, v *view, f suppressionFilter) 
 	if f.To != "" {
 		t, err := time.Parse(time.DateOnly, f.To)
 		if err != nil {
-			v.Error = "The end date must be a date (YYYY-MM-DD)."
+			v.Error = seserr.ConsoleNotADate("end").Message
 			return d, nil
 		}
 		t = t.Add(24*time.Hour - time.Second)

@@ -61,3 +61,37 @@ func ConsoleNoOperatorView() *Error {
 func ConsoleAdminRefused(msg string) *Error {
 	return consoleErr(400, "ValidationException", msg)
 }
+
+// The console's own form checks, made before an SES operation is called
+// (what the SDK cannot carry, or a choice the form's fields contradict).
+
+// ConsoleIdentityKindMissing: neither "Domain" nor "Email address" chosen.
+func ConsoleIdentityKindMissing() *Error {
+	return consoleErr(400, "ValidationException", "Choose whether the identity is a domain or an email address.")
+}
+
+// ConsoleDomainHasAt: an address typed in the domain field.
+func ConsoleDomainHasAt(name string) *Error {
+	return consoleErr(400, "ValidationException", "A domain has no @: choose \"Email address\" to verify "+name+".")
+}
+
+// ConsoleAddressNeedsAt: a domain typed in the address field.
+func ConsoleAddressNeedsAt(name string) *Error {
+	return consoleErr(400, "ValidationException", "An email address needs an @: choose \"Domain\" to verify "+name+".")
+}
+
+// ConsoleMailFromDomainMissing: the custom MAIL FROM box ticked, no domain.
+func ConsoleMailFromDomainMissing() *Error {
+	return consoleErr(400, "ValidationException", "Enter the custom MAIL FROM domain, or untick \"Use a custom MAIL FROM domain\".")
+}
+
+// ConsoleNotSeconds: a field of seconds that is not a whole number.
+func ConsoleNotSeconds(field, value string) *Error {
+	return consoleErr(400, "ValidationException", fmt.Sprintf("%s: %q is not a number of seconds.", field, value))
+}
+
+// ConsoleNotADate: a date field that is not YYYY-MM-DD; which is "start"
+// or "end".
+func ConsoleNotADate(which string) *Error {
+	return consoleErr(400, "ValidationException", "The "+which+" date must be a date (YYYY-MM-DD).")
+}
