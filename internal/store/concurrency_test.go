@@ -83,7 +83,7 @@ func TestConcurrentHandlesWrite(t *testing.T) {
 // The same across processes: the test binary re-runs itself as a writer.
 func TestConcurrentProcessesWrite(t *testing.T) {
 	if dir := os.Getenv("SESAME_STORE_WRITER_DIR"); dir != "" {
-		s, err := Open(dir)
+		s, err := OpenWith(context.Background(), Options{DataDir: dir, URL: os.Getenv("SESAME_STORE_WRITER_URL")})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -99,7 +99,8 @@ func TestConcurrentProcessesWrite(t *testing.T) {
 	dir := t.TempDir()
 	s := openTest(t, dir) // created and migrated before the children race
 	child := exec.Command(os.Args[0], "-test.run=^TestConcurrentProcessesWrite$")
-	child.Env = append(os.Environ(), "SESAME_STORE_WRITER_DIR="+dir, "SESAME_STORE_WRITER_TAG=child")
+	child.Env = append(os.Environ(), "SESAME_STORE_WRITER_DIR="+dir, "SESAME_STORE_WRITER_TAG=child",
+		"SESAME_STORE_WRITER_URL="+testOptions(t, dir).URL)
 	out := make(chan error, 1)
 	go func() {
 		b, err := child.CombinedOutput()
@@ -122,11 +123,12 @@ func TestConcurrentProcessesWrite(t *testing.T) {
 func TestConcurrentFirstOpen(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	opts := testOptions(t, dir)
 	var wg sync.WaitGroup
 	stores := make([]*Store, 4)
 	errs := make([]error, 4)
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = Open(dir) })
+		wg.Go(func() { stores[i], errs[i] = OpenWith(context.Background(), opts) })
 	}
 	wg.Wait()
 	for i, err := range errs {

@@ -256,7 +256,7 @@ func (s *Store) ReserveDedicatedIPSends(ctx context.Context, accountID, region, 
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO dedicated_ip_sends (account_id, region, ip, day, sent) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (account_id, region, ip, day) DO UPDATE SET sent = sent + excluded.sent`,
+			ON CONFLICT (account_id, region, ip, day) DO UPDATE SET sent = dedicated_ip_sends.sent + excluded.sent`,
 			accountID, region, ip, day, n); err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
@@ -269,8 +269,8 @@ func (s *Store) ReserveDedicatedIPSends(ctx context.Context, accountID, region, 
 // ReturnDedicatedIPSends gives back n reserved recipients that were not
 // sent after all (the receiver refused them or could not be reached).
 func (s *Store) ReturnDedicatedIPSends(ctx context.Context, accountID, region, ip, day string, n int) error {
-	if _, err := s.writes.ExecContext(ctx, `UPDATE dedicated_ip_sends SET sent = MAX(sent - ?, 0)
-		WHERE account_id = ? AND region = ? AND ip = ? AND day = ?`, n, accountID, region, ip, day); err != nil {
+	if _, err := s.writes.ExecContext(ctx, `UPDATE dedicated_ip_sends SET sent = CASE WHEN sent > ? THEN sent - ? ELSE 0 END
+		WHERE account_id = ? AND region = ? AND ip = ? AND day = ?`, n, n, accountID, region, ip, day); err != nil {
 		return fmt.Errorf("store: warm-up count of dedicated IP %s of %s in %s on %s: %w", ip, accountID, region, day, err)
 	}
 	return nil

@@ -19,7 +19,11 @@ import (
 // migrations holds the schema's history, one numbered file per step
 // (NNNN_what.sql). A file, once released, never changes: fixes are new files.
 //
-//go:embed migrations/*.sql
+// A file of the same name in migrations/postgres replaces one on PostgreSQL,
+// where a step must be spelled otherwise (a data move using SQLite's JSON
+// functions, say); the rest are translated (pgMigration).
+//
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // migration is one numbered schema step.
@@ -59,17 +63,43 @@ func loadMigrations() ([]migration, error) {
 }
 
 // migrate applies the migrations the database has not seen, each in its own
-// transaction with its schema_migrations row. Transactions begin IMMEDIATE, so
-// two processes opening a new data dir at once apply each step exactly once.
-func migrate(ctx context.Context, db *sql.DB) error {
+// transaction with its schema_migrations row. On SQLite transactions begin
+// IMMEDIATE, and on PostgreSQL the steps run under an advisory lock, so two
+// processes opening a new database at once apply each step exactly once.
+func migrate(ctx context.Context, db *sql.DB, pg bool) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	return applyMigrations(ctx, db, ms)
+	if !pg {
+		return applyMigrations(ctx, db, ms, false)
+	}
+	for i := range ms {
+		if own, err := migrations.ReadFile("migrations/postgres/" + ms[i].name); err == nil {
+			ms[i].sql = string(own)
+		}
+		ms[i].sql = pgMigration(ms[i].sql)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, migrationLock); err != nil {
+		return fmt.Errorf("take the migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, migrationLock)
+	return applyMigrations(ctx, conn, ms, true)
 }
 
-func applyMigrations(ctx context.Context, db *sql.DB, ms []migration) error {
+// migrator is the database or the one connection that holds the lock.
+type migrator interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func applyMigrations(ctx context.Context, db migrator, ms []migration, pg bool) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -79,7 +109,7 @@ func applyMigrations(ctx context.Context, db *sql.DB, ms []migration) error {
 	}
 	// A newer sesame's database is refused before anything is applied
 	// (downgrades are not supported: restore a backup instead).
-	if err := checkSchema(ctx, db, ms); err != nil {
+	if err := checkSchema(ctx, db, ms, pg); err != nil {
 		return err
 	}
 	for _, m := range ms {
@@ -90,7 +120,7 @@ func applyMigrations(ctx context.Context, db *sql.DB, ms []migration) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
+func applyMigration(ctx context.Context, db migrator, m migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: begin: %w", m.name, err)
@@ -153,9 +183,14 @@ func (e *NewerSchemaError) Error() string {
 // database without schema_migrations: a new one).
 func schemaVersion(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int, error) {
+}, pg bool) (int, error) {
+	exists := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if pg {
+		exists = `SELECT COUNT(*) FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`
+	}
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, exists).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if n == 0 {
@@ -169,8 +204,8 @@ func schemaVersion(ctx context.Context, q interface {
 }
 
 // checkSchema refuses a database migrated past the newest of ms.
-func checkSchema(ctx context.Context, db *sql.DB, ms []migration) error {
-	have, err := schemaVersion(ctx, db)
+func checkSchema(ctx context.Context, db migrator, ms []migration, pg bool) error {
+	have, err := schemaVersion(ctx, db, pg)
 	if err != nil {
 		return err
 	}
@@ -197,7 +232,7 @@ func SchemaVersion(dataDir string) (int, error) {
 		return 0, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	defer db.Close()
-	v, err := schemaVersion(context.Background(), db)
+	v, err := schemaVersion(context.Background(), db, false)
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: %w", path, err)
 	}

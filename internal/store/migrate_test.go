@@ -28,7 +28,7 @@ func TestMigrationFailureRollsBack(t *testing.T) {
 		{version: 2, name: "0002_b.sql", sql: "CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);"},
 		{version: 3, name: "0003_c.sql", sql: "CREATE TABLE c (x INTEGER);"},
 	}
-	if err := applyMigrations(ctx, db, steps); err == nil {
+	if err := applyMigrations(ctx, db, steps, false); err == nil {
 		t.Fatal("a broken migration applied without error")
 	}
 	tables := func() map[string]bool {
@@ -49,7 +49,7 @@ func TestMigrationFailureRollsBack(t *testing.T) {
 		t.Errorf("after a failed step 2 tables = %v; want a only", got)
 	}
 	steps[1].sql = "CREATE TABLE b (x INTEGER);"
-	if err := applyMigrations(ctx, db, steps); err != nil {
+	if err := applyMigrations(ctx, db, steps, false); err != nil {
 		t.Fatalf("fixed migrations: %v", err) // would fail if step 1 ran again
 	}
 	if got := tables(); !got["a"] || !got["b"] || !got["c"] {
@@ -79,6 +79,7 @@ func TestEmbeddedMigrationsNumbered(t *testing.T) {
 // this binary knows) is refused by Open, naming the data dir and both
 // versions, and nothing is written to it.
 func TestNewerSchemaRefused(t *testing.T) {
+	sqliteOnly(t)
 	t.Parallel()
 	dir := t.TempDir()
 	st, err := Open(dir)

@@ -23,7 +23,7 @@ func (s *Store) CreateReceiptFilter(ctx context.Context, accountID, region strin
 	what := fmt.Sprintf("create receipt filter %s of %s in %s", f.Name, accountID, region)
 	return s.inTx(ctx, what, func(tx *sql.Tx) error {
 		var taken, n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM receipt_filters
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) FROM receipt_filters
 			WHERE account_id = ? AND region = ?`, f.Name, accountID, region).Scan(&n, &taken); err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
@@ -122,7 +122,7 @@ func (s *Store) CloneReceiptRuleSet(ctx context.Context, accountID, region, name
 
 func insertRuleSet(ctx context.Context, tx *sql.Tx, what, accountID, region, name string, created time.Time, max int) error {
 	var taken, n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM receipt_rule_sets
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) FROM receipt_rule_sets
 		WHERE account_id = ? AND region = ?`, name, accountID, region).Scan(&n, &taken); err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}

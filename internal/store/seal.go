@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -18,12 +19,12 @@ import (
 // (a backup, a bug report) does not leak credentials.
 const sealKeyFile = "secret.key"
 
-// loadSealKey reads the data dir's key, creating it on first use.
-func loadSealKey(dataDir string) (cipher.AEAD, error) {
-	path := filepath.Join(dataDir, sealKeyFile)
+// loadSealKey reads the key file, creating it first when create is set
+// and it does not exist (errors then wrap fs.ErrNotExist).
+func loadSealKey(path string, create bool) (cipher.AEAD, error) {
 	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		key, err = createSealKey(dataDir, path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		key, err = createSealKey(filepath.Dir(path), path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: secret key %s: %w", path, err)
@@ -40,6 +41,46 @@ func loadSealKey(dataDir string) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("store: secret key %s: %w", path, err)
 	}
 	return aead, nil
+}
+
+// SecretKeyError refuses a secret key that is not the one the database's
+// secrets were sealed with (or a missing one, on a shared database that
+// has sealed some). Its text is for the operator.
+type SecretKeyError struct {
+	Path    string
+	Missing bool
+}
+
+func (e *SecretKeyError) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("secret key %s does not exist, and the shared database already holds secrets sealed with "+
+			"another node's key: copy secret.key from a node of the cluster to %s (or set [store] secret_key_file)", e.Path, e.Path)
+	}
+	return fmt.Sprintf("secret key %s is not the key this database's secrets were sealed with: "+
+		"use the key file of the installation (every node of a cluster needs the same one)", e.Path)
+}
+
+// keyCheckText is sealed with the key into store_meta when a database
+// first meets a key, so a later open with another key is refused at start
+// rather than failing on the first secret it reads.
+const keyCheckText = "sesame secret key check"
+
+// checkSecretKey records the key's check value, or compares it with the
+// one recorded. Two nodes racing with different new keys: one insert wins,
+// and the other node is refused.
+func (s *Store) checkSecretKey(ctx context.Context, path string) error {
+	if _, err := s.writes.ExecContext(ctx, `INSERT INTO store_meta (name, value) VALUES ('secret_key_check', ?)
+		ON CONFLICT (name) DO NOTHING`, s.sealSecret("store_meta", keyCheckText)); err != nil {
+		return fmt.Errorf("store: record secret key check: %w", err)
+	}
+	var sealed string
+	if err := s.writes.QueryRowContext(ctx, `SELECT value FROM store_meta WHERE name = 'secret_key_check'`).Scan(&sealed); err != nil {
+		return fmt.Errorf("store: read secret key check: %w", err)
+	}
+	if got, err := s.openSecret("store_meta", sealed); err != nil || got != keyCheckText {
+		return &SecretKeyError{Path: path}
+	}
+	return nil
 }
 
 // createSealKey writes a new key to a temporary file, syncs it, and links it

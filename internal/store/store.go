@@ -2,7 +2,8 @@
 // keys (secrets encrypted at rest), identities, per-region account settings,
 // captured mail and send counters. Everything is keyed by account and region,
 // as in SES. SQLite (modernc.org/sqlite, pure Go) in the data dir is the
-// embedded default; SQL stays portable for PostgreSQL later.
+// embedded default; PostgreSQL (pgx, pooled), shared by the nodes of a
+// cluster, runs the same SQL (postgres.go says how).
 //
 // The store never decides policy; it answers and records. Several processes
 // (the server and `sesame admin`) may hold it open at once: every write is a
@@ -15,9 +16,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +57,9 @@ type Store struct {
 	writes *sql.DB
 	reads  *sql.DB
 	seal   cipher.AEAD
+	// pg is set on PostgreSQL, where writes and reads are one pool and
+	// write transactions are SERIALIZABLE, retried when they collide.
+	pg bool
 
 	// prunedBefore is the send_counts horizon (Unix seconds) of the last
 	// prune, so AddSendCounts prunes about once an hour of counter time.
@@ -87,13 +94,51 @@ func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// Open opens (creating and migrating if needed) the store in dataDir:
-// the database file and the key that encrypts secrets at rest.
+// Options say where the store is.
+type Options struct {
+	// DataDir holds the secret key (unless SecretKeyFile names another)
+	// and, on the embedded default, the database.
+	DataDir string
+	// URL is "" for the embedded SQLite database in DataDir, or a
+	// postgres:// URL of a database the nodes of a cluster share.
+	URL string
+	// SecretKeyFile is the key that seals secrets at rest; "" means
+	// DataDir/secret.key. Every node of a cluster needs the same key.
+	SecretKeyFile string
+}
+
+// Postgres reports whether url names a PostgreSQL database.
+func Postgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open opens (creating and migrating if needed) the embedded store in
+// dataDir: the database file and the key that encrypts secrets at rest.
 func Open(dataDir string) (*Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("store: create data dir %s: %w", dataDir, err)
+	return OpenWith(context.Background(), Options{DataDir: dataDir})
+}
+
+// OpenWith opens (creating and migrating if needed) the store o names.
+func OpenWith(ctx context.Context, o Options) (*Store, error) {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data dir %s: %w", o.DataDir, err)
 	}
-	aead, err := loadSealKey(dataDir)
+	keyFile := o.SecretKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(o.DataDir, sealKeyFile)
+	}
+	switch {
+	case o.URL == "":
+		return openSQLite(ctx, o.DataDir, keyFile)
+	case Postgres(o.URL):
+		return openPG(ctx, o.URL, keyFile)
+	default:
+		return nil, fmt.Errorf("store: url %q: want postgres://… or empty (embedded SQLite)", RedactURL(o.URL))
+	}
+}
+
+func openSQLite(ctx context.Context, dataDir, keyFile string) (*Store, error) {
+	aead, err := loadSealKey(keyFile, true)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +155,7 @@ func Open(dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	writes.SetMaxOpenConns(1)
-	if err := migrate(context.Background(), writes); err != nil {
+	if err := migrate(ctx, writes, false); err != nil {
 		writes.Close()
 		if newer := (*NewerSchemaError)(nil); errors.As(err, &newer) {
 			newer.DataDir = dataDir
@@ -125,7 +170,63 @@ func Open(dataDir string) (*Store, error) {
 	}
 	reads.SetMaxOpenConns(maxReaders)
 	reads.SetMaxIdleConns(maxReaders)
-	return &Store{writes: writes, reads: reads, seal: aead}, nil
+	st := &Store{writes: writes, reads: reads, seal: aead}
+	if err := st.checkSecretKey(ctx, keyFile); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func openPG(ctx context.Context, url, keyFile string) (*Store, error) {
+	where := RedactURL(url)
+	db, err := openPostgres(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", where, err)
+	}
+	if err := migrate(ctx, db, true); err != nil {
+		db.Close()
+		if newer := (*NewerSchemaError)(nil); errors.As(err, &newer) {
+			newer.DataDir = where
+			return nil, newer
+		}
+		return nil, fmt.Errorf("store: %s: %w", where, err)
+	}
+	// A node without the key file only creates one for a database that
+	// has never sealed anything: a second key would make the first
+	// node's secrets unreadable here.
+	aead, err := loadSealKey(keyFile, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		var n int
+		if qerr := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM store_meta WHERE name = 'secret_key_check'`).Scan(&n); qerr != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %s: %w", where, qerr)
+		}
+		if n > 0 {
+			db.Close()
+			return nil, &SecretKeyError{Path: keyFile, Missing: true}
+		}
+		aead, err = loadSealKey(keyFile, true)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	st := &Store{writes: db, reads: db, seal: aead, pg: true}
+	if err := st.checkSecretKey(ctx, keyFile); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// RedactURL is url without its password, for logs and errors.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
 }
 
 // dsn builds the modernc.org/sqlite data source name. synchronous=FULL:
@@ -154,12 +255,39 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
+	if s.pg {
+		return errors.Join(append(errs, s.writes.Close())...)
+	}
 	return errors.Join(append(errs, s.reads.Close(), s.writes.Close())...)
 }
 
-// inTx runs fn in a write transaction and commits it.
+// inTx runs fn in a write transaction and commits it. On PostgreSQL the
+// transaction is SERIALIZABLE, as every write is on SQLite's single writer:
+// a read-then-write never acts on a row another node changed meanwhile.
+// PostgreSQL refuses the loser of such a race, and fn runs again.
 func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
-	tx, err := s.writes.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.pg {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, what, opts, fn)
+		if err == nil || !s.pg || !pgRetryable(err) || attempt == txAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*rand.IntN(5)+1) * time.Millisecond):
+		}
+	}
+}
+
+// txAttempts bounds the runs of one write transaction on PostgreSQL.
+const txAttempts = 20
+
+func (s *Store) tryTx(ctx context.Context, what string, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := s.writes.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func openTest(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(dir)
+	s, err := OpenWith(context.Background(), testOptions(t, dir))
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
@@ -21,6 +21,7 @@ func openTest(t *testing.T, dir string) *Store {
 }
 
 func TestOpenSetsDurablePragmas(t *testing.T) {
+	sqliteOnly(t)
 	t.Parallel()
 	s := openTest(t, t.TempDir())
 	ctx := context.Background()
@@ -139,6 +140,7 @@ func TestAccountsAndKeysPersist(t *testing.T) {
 }
 
 func TestSecretsEncryptedAtRest(t *testing.T) {
+	sqliteOnly(t)
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -171,28 +173,47 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 			t.Errorf("%s contains the secret in clear", name)
 		}
 	}
+}
 
-	// With another data dir's key the secret must not open.
-	other := t.TempDir()
-	if err := os.WriteFile(filepath.Join(other, sealKeyFile), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+// A secret key other than the one the database's secrets were sealed with
+// is refused at open, on both engines (on PostgreSQL: a node given another
+// node's database without the cluster's key file).
+func TestOtherSecretKeyRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := openTest(t, dir)
+	if _, _, err := s.CreateAccount(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{dbFile} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(other, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	s.Close()
+
+	other := filepath.Join(t.TempDir(), "other.key")
+	if err := os.WriteFile(other, bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	s2 := openTest(t, other)
-	if _, err := s2.AccessKey(ctx, key.ID); err == nil {
-		t.Error("secret opened with the wrong secret.key")
+	o := testOptions(t, dir)
+	o.SecretKeyFile = other
+	_, err := OpenWith(ctx, o)
+	var keyErr *SecretKeyError
+	if !errors.As(err, &keyErr) || keyErr.Missing || keyErr.Path != other {
+		t.Fatalf("Open with another key = %v; want a SecretKeyError naming %s", err, other)
+	}
+	if onPostgres {
+		// A node with no key file at all does not make itself a new one.
+		o.SecretKeyFile = filepath.Join(t.TempDir(), "secret.key")
+		_, err := OpenWith(ctx, o)
+		if !errors.As(err, &keyErr) || !keyErr.Missing {
+			t.Fatalf("Open without a key file = %v; want a SecretKeyError (missing)", err)
+		}
+		if _, serr := os.Stat(o.SecretKeyFile); serr == nil {
+			t.Error("a key file was created for a database sealed with another key")
+		}
 	}
 }
 
 func TestSealKeyIsKeptAcrossOpens(t *testing.T) {
+	sqliteOnly(t)
 	t.Parallel()
 	dir := t.TempDir()
 	s := openTest(t, dir)
@@ -218,13 +239,14 @@ func TestOpenRejectsShortSealKey(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, sealKeyFile), []byte("short"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(dir); err == nil {
+	if s, err := OpenWith(context.Background(), testOptions(t, dir)); err == nil {
 		s.Close()
 		t.Fatal("Open with a 5-byte secret.key succeeded")
 	}
 }
 
 func TestDatabaseFileIsPrivate(t *testing.T) {
+	sqliteOnly(t)
 	t.Parallel()
 	dir := t.TempDir()
 	openTest(t, dir)

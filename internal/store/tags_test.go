@@ -145,7 +145,7 @@ func TestMigration0016MovesConfigurationSetTags(t *testing.T) {
 			step = append(step, m)
 		}
 	}
-	if err := applyMigrations(ctx, db, before); err != nil {
+	if err := applyMigrations(ctx, db, before, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO configuration_sets (account_id, region, name, created_at, options, tags) VALUES
@@ -153,7 +153,7 @@ func TestMigration0016MovesConfigurationSetTags(t *testing.T) {
 		('a', 'r', 'none', ?, '{}', '[]')`, toDB(time.Now()), toDB(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if err := applyMigrations(ctx, db, step); err != nil {
+	if err := applyMigrations(ctx, db, step, false); err != nil {
 		t.Fatal(err)
 	}
 	got, err := resourceTags(ctx, db, Resource{AccountID: "a", Region: "r", Type: ResourceConfigurationSet, Name: "one"})

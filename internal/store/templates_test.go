@@ -11,7 +11,7 @@ import (
 func TestTemplates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := Open(filepath.Join(t.TempDir(), "data"))
+	st, err := OpenWith(ctx, testOptions(t, filepath.Join(t.TempDir(), "data")))
 	if err != nil {
 		t.Fatal(err)
 	}
