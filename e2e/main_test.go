@@ -7,5 +7,6 @@ import (
 	"sesame/internal/testenv"
 )
 
-// TestMain removes the sesame binary the tests built once they are done.
-func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+// TestMain runs the suite on servers with the embedded store, then on
+// PostgreSQL-backed servers, and removes the sesame binary it built.
+func TestMain(m *testing.M) { os.Exit(testenv.MainBothStores(m)) }

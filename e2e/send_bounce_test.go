@@ -30,14 +30,11 @@ func TestSendBounceWithBoto3(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	s.Verify("bounce.test")
 
-	st, err := store.Open(s.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := s.OpenStore()
 	const original = "0100019abc-received-1"
 	header := "From: Bob <bob@sender.example>\r\nTo: gone@bounce.test, full@bounce.test\r\n" +
 		"Subject: Are you there?\r\nMessage-ID: <q1@sender.example>\r\n"
-	err = st.PutReceivedMessage(context.Background(), store.ReceivedMessage{
+	err := st.PutReceivedMessage(context.Background(), store.ReceivedMessage{
 		ID: original, AccountID: s.Account, Region: s.Regions[0], Received: time.Now().Add(-time.Minute),
 		MailFrom: "bounces+q1@sender.example", Recipients: []string{"gone@bounce.test", "full@bounce.test"},
 		From: "Bob <bob@sender.example>", Subject: "Are you there?", MessageID: "<q1@sender.example>",

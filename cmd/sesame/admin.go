@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	adminpkg "sesame/internal/admin"
@@ -34,6 +35,10 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	}
 	// backup/restore are dispatched here, before the store is opened.
 	if rest[0] == "backup" || rest[0] == "restore" {
+		if cfg.Store.URL != "" && !slices.ContainsFunc(rest[1:], isHelpWord) {
+			return usageError{fmt.Errorf("admin %s: the state is in PostgreSQL ([store] url), not in the data dir: "+
+				"back it up with pg_dump and pg_restore (docs/cluster.md); admin %s copies the embedded database only", rest[0], rest[0])}
+		}
 		return adminBackup(cfg, rest, stdout, stderr)
 	}
 	var st *store.Store
@@ -46,7 +51,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 				return nil, fmt.Errorf("data dir: %w", err)
 			}
 			var err error
-			st, err = store.Open(cfg.DataDir)
+			st, err = store.OpenWith(ctx, storeOptions(cfg))
 			return st, err
 		},
 		Queue: queueOpener(cfg),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,14 +33,10 @@ func warnDevelopment(cfg config.Config, log *slog.Logger) {
 // --data DIR the server was started with and fitting the delivery mode
 // and development mode.
 func firstStart(ctx context.Context, st *store.Store, cfg config.Config, cf configFlags, out io.Writer) error {
-	accounts, err := st.Accounts(ctx)
-	if err != nil {
-		return err
-	}
-	if len(accounts) > 0 {
+	acct, key, err := st.CreateFirstAccount(ctx)
+	if errors.Is(err, store.ErrHasAccounts) {
 		return nil
 	}
-	acct, key, err := st.CreateAccount(ctx)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"sesame/internal/api"
 	"sesame/internal/backup"
 	"sesame/internal/clock"
+	"sesame/internal/config"
 	"sesame/internal/delivery"
 	"sesame/internal/dkim"
 	"sesame/internal/dnsx"
@@ -59,6 +60,12 @@ STOPPING. docs/guide-operating.md says more.
 Flags:
 `
 
+// storeOptions say where cfg keeps the state: the embedded database in the
+// data dir, or the PostgreSQL database [store] url names.
+func storeOptions(cfg config.Config) store.Options {
+	return store.Options{DataDir: cfg.DataDir, URL: cfg.Store.URL, SecretKeyFile: cfg.Store.SecretKeyFile}
+}
+
 func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -95,7 +102,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer dirLock.Close()
-	st, err := store.Open(cfg.DataDir)
+	st, err := store.OpenWith(ctx, storeOptions(cfg))
 	if err != nil {
 		return err
 	}

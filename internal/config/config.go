@@ -45,6 +45,18 @@ type Config struct {
 	S3           S3           `toml:"s3"`
 	Receiving    Receiving    `toml:"receiving"`
 	Console      Console      `toml:"console"`
+	Store        Store        `toml:"store"`
+}
+
+// Store says where sesame's state (not its queue) lives.
+type Store struct {
+	// URL is "" for the embedded SQLite database in data_dir, or a
+	// postgres:// URL of the database the nodes of a cluster share.
+	URL string `toml:"url"`
+	// SecretKeyFile is the key that seals secrets (access key secrets, DKIM
+	// keys) in the database; "" means data_dir/secret.key. Every node of a
+	// cluster needs the same key.
+	SecretKeyFile string `toml:"secret_key_file"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -521,6 +533,12 @@ func (c *Config) Validate() error {
 		}
 		if slices.Contains(c.Regions[:i], r) {
 			return bad("regions", "%q is listed twice", r)
+		}
+	}
+	if u := c.Store.URL; u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "postgres" && p.Scheme != "postgresql") {
+			return bad("store.url", "must be empty (the embedded database in data_dir) or a URL like postgres://user@host:5432/sesame")
 		}
 	}
 	if d := c.ShutdownTimeout.Duration; d <= 0 || d > time.Hour {

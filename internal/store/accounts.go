@@ -45,10 +45,34 @@ const idAttempts = 5
 
 // CreateAccount makes an account and its first access key.
 func (s *Store) CreateAccount(ctx context.Context) (Account, AccessKey, error) {
+	return s.createAccount(ctx, false)
+}
+
+// ErrHasAccounts is CreateFirstAccount's answer when an account exists.
+var ErrHasAccounts = errors.New("store: the store already has accounts")
+
+// CreateFirstAccount creates an account only when there is none, in one
+// transaction: of several nodes starting together on a new shared
+// database, one creates it and the others get ErrHasAccounts.
+func (s *Store) CreateFirstAccount(ctx context.Context) (Account, AccessKey, error) {
+	return s.createAccount(ctx, true)
+}
+
+func (s *Store) createAccount(ctx context.Context, onlyFirst bool) (Account, AccessKey, error) {
 	now := time.Now().UTC()
 	var acct Account
 	var key AccessKey
 	err := s.inTx(ctx, "create account", func(tx *sql.Tx) error {
+		acct = Account{}
+		if onlyFirst {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
+				return fmt.Errorf("store: create first account: %w", err)
+			}
+			if n > 0 {
+				return ErrHasAccounts
+			}
+		}
 		for range idAttempts {
 			id := newAccountID()
 			res, err := tx.ExecContext(ctx,

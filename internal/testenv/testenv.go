@@ -24,6 +24,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sesame/internal/pgtest"
+	"sesame/internal/store"
 )
 
 var (
@@ -66,6 +69,38 @@ func Main(m *testing.M) int {
 	return code
 }
 
+// StoreEnv chooses the engine of the servers Start starts: "postgres" (a
+// fresh PostgreSQL database per server, on pgtest's server) or "sqlite"
+// (the embedded default).
+const StoreEnv = "SESAME_TEST_STORE"
+
+// MainBothStores is Main running the package's tests twice: on servers
+// with the embedded SQLite store, then on servers sharing nothing but a
+// PostgreSQL server, each with a database of its own. $SESAME_TEST_STORE
+// set to one engine runs that one only.
+func MainBothStores(m *testing.M) int {
+	if os.Getenv(StoreEnv) != "" {
+		return Main(m)
+	}
+	code := m.Run()
+	if code == 0 {
+		if err := pgtest.Available(); err != nil && os.Getenv("CI") == "" {
+			fmt.Fprintf(os.Stderr, "testenv: the PostgreSQL pass is skipped: %v\n", err)
+		} else {
+			fmt.Fprintln(os.Stderr, "testenv: the same tests on PostgreSQL-backed servers")
+			os.Setenv(StoreEnv, "postgres")
+			code = m.Run()
+		}
+	}
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	return code
+}
+
+// OnPostgres reports whether Start's servers keep their state in PostgreSQL.
+func OnPostgres() bool { return os.Getenv(StoreEnv) == "postgres" }
+
 func moduleRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
@@ -96,6 +131,9 @@ type Options struct {
 	ConsoleExtra string
 	Regions      []string
 	Extra        string // tables appended at the end of the config (e.g. "[verification]\n…")
+	// StoreURL is the [store] url; "" gives the server a database of its
+	// own on the engine $SESAME_TEST_STORE names (SQLite by default).
+	StoreURL string
 }
 
 // Server is a running sesame process.
@@ -107,14 +145,17 @@ type Server struct {
 	SMTPS   string // TLS-wrapper listener host:port
 	API     string // API listener host:port
 	Console string // web console listener host:port
-	Regions []string
-	cmd     *exec.Cmd
-	Stdout  *syncBuffer
-	Stderr  *syncBuffer
-	KeyID   string // first account's access key id, from the first-start banner
-	Secret  string
-	Account string
-	exited  chan struct{}
+	// StoreURL is the PostgreSQL database the server keeps its state in
+	// ("" for the embedded one in Dir).
+	StoreURL string
+	Regions  []string
+	cmd      *exec.Cmd
+	Stdout   *syncBuffer
+	Stderr   *syncBuffer
+	KeyID    string // first account's access key id, from the first-start banner
+	Secret   string
+	Account  string
+	exited   chan struct{}
 }
 
 // Start writes a config and starts sesame; the process is stopped when the
@@ -137,6 +178,16 @@ func Start(t testing.TB, opt Options) *Server {
 	// exits at once, and the start is tried again on other ports.
 	for try := 1; ; try++ {
 		s.SMTP, s.SMTPS, s.API, s.Console = FreeAddr(t), FreeAddr(t), FreeAddr(t), FreeAddr(t)
+		// Each try starts from an empty database, as from an empty data
+		// dir: the first start's banner comes again.
+		s.StoreURL = opt.StoreURL
+		if s.StoreURL == "" && OnPostgres() {
+			s.StoreURL = pgtest.NewDatabase(t, 6)
+		}
+		storeTable := ""
+		if s.StoreURL != "" {
+			storeTable = fmt.Sprintf("[store]\nurl = %q\n", s.StoreURL)
+		}
 		cfg := fmt.Sprintf(`data_dir = %q
 hostname = "sesame.test"
 regions = [%s]
@@ -153,8 +204,9 @@ listen = %q
 [log]
 level = "debug"
 %s
+%s
 `, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, s.Console, opt.ConsoleExtra,
-			allowPrivateDestinations(opt.Extra))
+			storeTable, allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -222,6 +274,18 @@ func (s *Server) start(bin string, retry ...bool) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// OpenStore opens the server's store beside it, as `sesame admin` does
+// (both engines take several processes); it is closed when the test ends.
+func (s *Server) OpenStore() *store.Store {
+	s.t.Helper()
+	st, err := store.OpenWith(context.Background(), store.Options{DataDir: s.Dir, URL: s.StoreURL})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // Restart starts the process again on the same config and data. A process
