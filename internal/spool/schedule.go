@@ -23,6 +23,9 @@ type DeliveryState struct {
 	NextAttempt  time.Time `json:"next,omitzero"`  // zero = due now
 	LastError    string    `json:"last_error,omitempty"`
 	FirstAttempt time.Time `json:"first,omitzero"`
+	// Adopting, while set, is the spool directory the message is being
+	// adopted from (adopt.go): it is held until that spool lets it go.
+	Adopting string `json:"adopting,omitempty"`
 }
 
 // ErrNotPending is returned for an id the spool does not hold (never
