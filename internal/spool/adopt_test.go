@@ -106,6 +106,9 @@ func TestAdoptInterrupted(t *testing.T) {
 
 	live = openT(t, liveDir, Options{})
 	defer live.Close()
+	if n, err := live.RetryAll(context.Background()); n != 0 || err != nil {
+		t.Fatalf("retry all released %d held copies (%v)", n, err)
+	}
 	if got := claimNow(t, live); len(got) != 0 {
 		t.Fatalf("held copies were handed out for delivery: %v", got)
 	}

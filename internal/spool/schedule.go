@@ -134,12 +134,13 @@ func (s *Spool) Retry(ctx context.Context, id string) error {
 }
 
 // RetryAll makes every deferred message due now, durably, and returns how
-// many it changed.
+// many it changed. A message held by an adoption under way is not deferred
+// but held (adopt.go): it stays so.
 func (s *Spool) RetryAll(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	var all []newState
 	for _, it := range s.items {
-		if !it.entry.State.NextAttempt.IsZero() {
+		if !it.entry.State.NextAttempt.IsZero() && it.entry.State.Adopting == "" {
 			st := it.entry.clone().State
 			st.NextAttempt = time.Time{}
 			all = append(all, newState{id: it.entry.ID, st: st})
