@@ -92,6 +92,8 @@ func commands() []command {
 		{"queue show", "ID", "one message, with its header fields", (*admin).queueShow},
 		{"queue retry", "ID | --all", "make a deferred message (or all) due now (postqueue -i/-f)", (*admin).queueRetry},
 		{"queue delete", "ID...", "remove messages from the queue for good (postsuper -d)", (*admin).queueDelete},
+		{"spool adopt", "DIR", "move a dead node's queued mail (DIR: its spool\n" +
+			"directory) into this node's spool, each message once;\nrun it again after an interruption", (*admin).spoolAdopt},
 		{"auth unlock", "IP", "clear the SMTP AUTH lockout of an address in the running\nserver", (*admin).authUnlock},
 		{"auth list", "", "the addresses the running server's SMTP AUTH lockout\nrefuses now", (*admin).authList},
 		{"console-token", "[--ttl DURATION]", "a token that signs the operator in to the web console\n" +

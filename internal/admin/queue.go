@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"path/filepath"
 
 	"sesame/internal/queuectl"
 )
@@ -99,5 +100,28 @@ func (a *admin) queueDelete(ctx context.Context, name string, args []string) err
 			return err
 		}
 		return a.print(map[string]int{"deleted": len(pos)})
+	})
+}
+
+// spoolAdopt moves a dead node's queued mail into this node's spool
+// (spool.Adopt): through the running server, or into the data dir's spool
+// when none runs, as the queue commands do.
+func (a *admin) spoolAdopt(ctx context.Context, name string, args []string) error {
+	a.withoutStore()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return a.run(fs, name, args, 1, "the dead node's spool directory", func(pos []string) error {
+		// The server resolves the path, and its working directory is not
+		// ours.
+		dir, err := filepath.Abs(pos[0])
+		if err != nil {
+			return err
+		}
+		return a.withQueue(ctx, func(q queuectl.Queue) error {
+			res, err := q.Adopt(ctx, dir)
+			if err != nil {
+				return err
+			}
+			return a.print(res)
+		})
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"sesame/internal/queuectl"
+	"sesame/internal/seserr"
 	"sesame/internal/spool"
 )
 
@@ -146,5 +148,83 @@ func TestQueueCommands(t *testing.T) {
 	}
 	if ms := list(); len(ms) != 1 || ms["m3"].ID != "m3" || ms["m3"].NextAttempt != nil {
 		t.Fatalf("after retry --all and delete: %+v", ms)
+	}
+}
+
+// TestSpoolAdopt runs `spool adopt` against a live control socket, then
+// against the stopped server's spool directory: it prints what it moved,
+// and refuses a directory in use, one that is not a spool and the server's
+// own spool with their texts.
+func TestSpoolAdopt(t *testing.T) {
+	data := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	open := func(dir string) *spool.Spool {
+		t.Helper()
+		sp, err := spool.Open(dir, spool.Options{Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	own := filepath.Join(data, "spool")
+	live := open(own)
+	srv, err := queuectl.Listen(filepath.Join(data, queuectl.SocketName), live, nil, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := RunWith(context.Background(), nil, Options{Queue: func(ctx context.Context) (queuectl.Queue, error) {
+			return queuectl.Open(ctx, data, quiet)
+		}}, args, &out)
+		return out.String(), err
+	}
+	dead := []string{filepath.Join(t.TempDir(), "spool"), filepath.Join(t.TempDir(), "spool")}
+	for i, dir := range dead {
+		sp := open(dir)
+		queueMessage(t, sp, fmt.Sprintf("d%d-1", i))
+		queueMessage(t, sp, fmt.Sprintf("d%d-2", i))
+		sp.Close()
+	}
+	busyDir := filepath.Join(t.TempDir(), "spool")
+	busy := open(busyDir)
+	defer busy.Close()
+	for _, phase := range []string{"live server", "stopped server"} {
+		dir := dead[0]
+		if phase == "stopped server" {
+			dir = dead[1]
+		}
+		out, err := run("spool", "adopt", dir)
+		var got queuectl.Adopted
+		if err != nil || json.Unmarshal([]byte(out), &got) != nil || got != (queuectl.Adopted{Adopted: 2, Source: dir}) {
+			t.Fatalf("%s: spool adopt: %s, %v", phase, out, err)
+		}
+		for _, tc := range []struct {
+			dir  string
+			want error
+		}{
+			{busyDir, seserr.SpoolInUse},
+			{t.TempDir(), seserr.SpoolNotASpool},
+			{own, seserr.SpoolIsOwn},
+		} {
+			if _, err := run("spool", "adopt", tc.dir); err == nil || !strings.Contains(err.Error(), tc.want.Error()) {
+				t.Errorf("%s: adopt %s: %v, want %q", phase, tc.dir, err, tc.want)
+			}
+		}
+		if _, err := run("spool", "adopt"); err == nil {
+			t.Errorf("%s: adopt without DIR accepted", phase)
+		}
+		if phase == "live server" {
+			if n := live.Len(); n != 2 {
+				t.Fatalf("live spool holds %d, want 2", n)
+			}
+			srv.Close()
+			live.Close()
+		}
+	}
+	live = open(own)
+	defer live.Close()
+	if n := live.Len(); n != 4 {
+		t.Errorf("spool holds %d after both adoptions, want 4", n)
 	}
 }

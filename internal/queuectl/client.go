@@ -1,6 +1,7 @@
 package queuectl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,6 +95,17 @@ func (q *Remote) Delete(ctx context.Context, ids ...string) error {
 	return errors.Join(errs...)
 }
 
+// Adopt asks the server to adopt the spool in dir, which must be absolute
+// (the server's working directory is not the caller's).
+func (q *Remote) Adopt(ctx context.Context, dir string) (Adopted, error) {
+	body, err := json.Marshal(adoptRequest{Dir: dir})
+	if err != nil {
+		return Adopted{}, err
+	}
+	var a Adopted
+	return a, q.send(ctx, http.MethodPost, "/spool/adopt", body, &a)
+}
+
 func (q *Remote) UnlockAuth(ctx context.Context, ip string) (int, error) {
 	var u Unlocked
 	return u.Cleared, q.do(ctx, http.MethodPost, "/auth/unlock/"+url.PathEscape(ip), &u)
@@ -110,9 +122,21 @@ func (q *Remote) Close() error {
 }
 
 func (q *Remote) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://sesame"+path, nil)
+	return q.send(ctx, method, path, nil, out)
+}
+
+// send is do with a JSON request body (nil: none).
+func (q *Remote) send(ctx context.Context, method, path string, in []byte, out any) error {
+	var reqBody io.Reader
+	if in != nil {
+		reqBody = bytes.NewReader(in)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://sesame"+path, reqBody)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := q.c.Do(req)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Package queuectl is the running server's control socket, and the
 // operator's view of the spool through it (`sesame admin queue`, like
-// postqueue/postsuper): list, show, retry and delete queued messages. The
+// postqueue/postsuper): list, show, retry and delete queued messages, and
+// adopt a dead node's spool (`sesame admin spool adopt`). The
 // spool directory is locked by the process that has it open, so when
 // `sesame serve` runs, admin talks to it over a unix socket (<data
 // dir>/control.sock, mode 0600: whoever may read the data directory may
@@ -67,7 +68,20 @@ type Queue interface {
 	Retry(ctx context.Context, id string) error
 	RetryAll(ctx context.Context) (int, error)
 	Delete(ctx context.Context, ids ...string) error
+	// Adopt moves the pending messages of another node's spool directory
+	// (an absolute path, as the server sees it) into this queue
+	// (spool.Adopt).
+	Adopt(ctx context.Context, dir string) (Adopted, error)
 	Close() error
+}
+
+// Adopted is what `spool adopt` did: messages copied into this node's
+// spool, messages it held already (an earlier, interrupted run), and
+// the directory they came from.
+type Adopted struct {
+	Adopted int    `json:"adopted"`
+	Skipped int    `json:"skipped"`
+	Source  string `json:"source"`
 }
 
 // SocketName is the control socket's name in the data directory.
@@ -131,6 +145,11 @@ func (l *local) Retry(ctx context.Context, id string) error { return l.sp.Retry(
 func (l *local) RetryAll(ctx context.Context) (int, error) { return l.sp.RetryAll(ctx) }
 
 func (l *local) Delete(ctx context.Context, ids ...string) error { return l.sp.Delete(ctx, ids...) }
+
+func (l *local) Adopt(ctx context.Context, dir string) (Adopted, error) {
+	res, err := l.sp.Adopt(ctx, dir)
+	return Adopted{Adopted: res.Adopted, Skipped: res.Skipped, Source: dir}, err
+}
 
 func (l *local) Close() error {
 	if l.owned {

@@ -26,16 +26,23 @@ import (
 //	POST   /queue/{id}/retry   → {"retried": 1}
 //	POST   /queue/retry        → {"retried": n} (every deferred message)
 //	DELETE /queue/{id}         → {"deleted": 1}
+//	POST   /spool/adopt        {"dir": DIR} → Adopted
 //	POST   /auth/unlock/{ip}   → {"ip": ip, "cleared": n} (SMTP AUTH lockout)
 //	GET    /auth/locks         → []AuthLock
 //
 // Errors are {"error": "..."} with 404 for an id not queued, 400 for an
-// address that is not one.
+// address that is not one or a directory adopt refuses, 409 for a spool
+// directory another process holds.
 
 // counted is the body of retry and delete answers.
 type counted struct {
 	Retried int `json:"retried,omitempty"`
 	Deleted int `json:"deleted,omitempty"`
+}
+
+// adoptRequest is the body of POST /spool/adopt.
+type adoptRequest struct {
+	Dir string `json:"dir"`
 }
 
 type errorBody struct {
@@ -101,6 +108,15 @@ func Listen(path string, sp *spool.Spool, auth AuthLockout, log *slog.Logger) (*
 	mux.HandleFunc("DELETE /queue/{id}", func(w http.ResponseWriter, r *http.Request) {
 		err := q.Delete(r.Context(), r.PathValue("id"))
 		reply(w, counted{Deleted: 1}, err)
+	})
+	mux.HandleFunc("POST /spool/adopt", func(w http.ResponseWriter, r *http.Request) {
+		var req adoptRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil || !filepath.IsAbs(req.Dir) {
+			replyStatus(w, http.StatusBadRequest, errors.New(`want {"dir": an absolute path}`))
+			return
+		}
+		res, err := q.Adopt(r.Context(), req.Dir)
+		reply(w, res, err)
 	})
 	mux.HandleFunc("POST /auth/unlock/{ip}", func(w http.ResponseWriter, r *http.Request) {
 		ip, err := netip.ParseAddr(r.PathValue("ip"))
@@ -206,8 +222,13 @@ func authLocks(m map[string][]time.Time) []AuthLock {
 func reply(w http.ResponseWriter, v any, err error) {
 	if err != nil {
 		code := http.StatusInternalServerError
-		if errors.Is(err, spool.ErrNotPending) {
+		switch {
+		case errors.Is(err, spool.ErrNotPending):
 			code = http.StatusNotFound
+		case errors.Is(err, spool.ErrNotSpool), errors.Is(err, spool.ErrOwnSpool):
+			code = http.StatusBadRequest
+		case errors.Is(err, spool.ErrInUse):
+			code = http.StatusConflict
 		}
 		replyStatus(w, code, err)
 		return

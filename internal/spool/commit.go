@@ -37,6 +37,14 @@ type commitReq struct {
 // Once the record is handed to the committer, Append waits for the sync even
 // if ctx ends, so that a failed Append never leaves a message behind.
 func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Draft) error {
+	return s.appendMessage(ctx, env, prefix, d, nil)
+}
+
+// appendMessage is Append, with a delivery state when st is not nil: the
+// message and its state then go in one move record (recovery adds the
+// message of a move record whose id it does not hold), so that no restart
+// sees the message without its state.
+func (s *Spool) appendMessage(ctx context.Context, env *Envelope, prefix []byte, d *Draft, st *DeliveryState) error {
 	if d == nil {
 		return errors.New("spool: append: no draft")
 	}
@@ -64,17 +72,34 @@ func (s *Spool) Append(ctx context.Context, env *Envelope, prefix []byte, d *Dra
 		d.Discard()
 		return fmt.Errorf("spool: append %s: envelope: %w", env.ID, err)
 	}
+	var stJSON []byte
+	if st != nil {
+		if stJSON, err = json.Marshal(st); err != nil {
+			d.Discard()
+			return fmt.Errorf("spool: append %s: state: %w", env.ID, err)
+		}
+	}
 	mem, body, size, err := d.take()
 	if err != nil {
 		return fmt.Errorf("spool: append %s: %w", env.ID, err)
 	}
 	it := &item{entry: Entry{Envelope: env.clone(), Size: int64(len(prefix)) + size}}
+	if st != nil {
+		it.entry.State = *st
+		it.entry.State.Done = slices.Clone(st.Done)
+	}
+	encode := func(body string, size int64, inline ...[]byte) []byte {
+		if st == nil {
+			return encodeMessage(envJSON, body, size, inline...)
+		}
+		return encodeMove(envJSON, stJSON, body, size, slices.Concat(inline...))
+	}
 	var frame []byte
 	if body == "" {
-		frame = encodeMessage(envJSON, "", 0, prefix, mem)
+		frame = encode("", 0, prefix, mem)
 		it.entry.inline = int64(len(prefix) + len(mem))
 	} else {
-		frame = encodeMessage(envJSON, body, size, prefix)
+		frame = encode(body, size, prefix)
 		it.entry.inline = int64(len(prefix))
 		it.entry.body = filepath.Join(s.dir, body)
 		it.entry.bodySize = size

@@ -23,6 +23,9 @@ type DeliveryState struct {
 	NextAttempt  time.Time `json:"next,omitzero"`  // zero = due now
 	LastError    string    `json:"last_error,omitempty"`
 	FirstAttempt time.Time `json:"first,omitzero"`
+	// Adopting, while set, is the spool directory the message is being
+	// adopted from (adopt.go): it is held until that spool lets it go.
+	Adopting string `json:"adopting,omitempty"`
 }
 
 // ErrNotPending is returned for an id the spool does not hold (never
@@ -131,12 +134,13 @@ func (s *Spool) Retry(ctx context.Context, id string) error {
 }
 
 // RetryAll makes every deferred message due now, durably, and returns how
-// many it changed.
+// many it changed. A message held by an adoption under way is not deferred
+// but held (adopt.go): it stays so.
 func (s *Spool) RetryAll(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	var all []newState
 	for _, it := range s.items {
-		if !it.entry.State.NextAttempt.IsZero() {
+		if !it.entry.State.NextAttempt.IsZero() && it.entry.State.Adopting == "" {
 			st := it.entry.clone().State
 			st.NextAttempt = time.Time{}
 			all = append(all, newState{id: it.entry.ID, st: st})

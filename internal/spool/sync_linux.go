@@ -39,7 +39,10 @@ func lockDir(dir string) (*os.File, error) {
 	}
 	if err2 != nil {
 		f.Close()
-		return nil, fmt.Errorf("spool: lock %s (in use by another process?): %w", dir, err2)
+		if err2 == syscall.EWOULDBLOCK {
+			return nil, fmt.Errorf("spool: lock %s: %w", dir, ErrInUse)
+		}
+		return nil, fmt.Errorf("spool: lock %s: %w", dir, err2)
 	}
 	return f, nil
 }
