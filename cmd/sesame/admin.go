@@ -46,7 +46,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,
 		ConsoleURL: cfg.ConsoleBaseURL(),
 		// Opened once the command's line has parsed: help creates nothing.
-		OpenStore: func() (*store.Store, error) {
+		OpenStore: func() (adminpkg.Store, error) {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 				return nil, fmt.Errorf("data dir: %w", err)
 			}

@@ -219,7 +219,7 @@ func CommandUsage(name string, fs *flag.FlagSet) string {
 
 // Run executes the command in args (the words after "sesame admin").
 // Mistakes in the command line come back as errors that include the usage.
-func Run(ctx context.Context, st *store.Store, regions []string, args []string, stdout io.Writer) error {
+func Run(ctx context.Context, st Store, regions []string, args []string, stdout io.Writer) error {
 	return RunWith(ctx, st, Options{Regions: regions}, args, stdout)
 }
 
@@ -237,7 +237,7 @@ type Options struct {
 	// OpenStore opens the store when RunWith is given none: only once a
 	// command's line has parsed, so asking for help opens (and creates)
 	// nothing. The caller closes it.
-	OpenStore func() (*store.Store, error)
+	OpenStore func() (Store, error)
 	// Queue opens the mail queue for the queue commands (queue.go).
 	Queue func(ctx context.Context) (queuectl.Queue, error)
 	// Server reaches the running server's control socket for the auth
@@ -246,8 +246,9 @@ type Options struct {
 }
 
 // RunWith is Run with every configuration value the commands use. st may
-// be nil when opt.OpenStore is set.
-func RunWith(ctx context.Context, st *store.Store, opt Options, args []string, stdout io.Writer) error {
+// be nil when opt.OpenStore is set (an untyped nil: a nil *store.Store in
+// the interface is not nil).
+func RunWith(ctx context.Context, st Store, opt Options, args []string, stdout io.Writer) error {
 	regions := opt.Regions
 	if len(regions) == 0 {
 		regions = []string{defaultRegion}
@@ -313,8 +314,8 @@ func resolve(args []string, w io.Writer) (command, []string, error) {
 }
 
 type admin struct {
-	st         *store.Store
-	openStore  func() (*store.Store, error)
+	st         Store
+	openStore  func() (Store, error)
 	regions    []string
 	dkimDomain string
 	mailFromMX string

@@ -361,7 +361,7 @@ func TestHelp(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		opened := false
-		err := RunWith(context.Background(), nil, Options{OpenStore: func() (*store.Store, error) {
+		err := RunWith(context.Background(), nil, Options{OpenStore: func() (Store, error) {
 			opened = true
 			return f.st, nil
 		}}, tc.args, &out)
@@ -506,3 +506,6 @@ func TestBounceAndComplaintLists(t *testing.T) {
 		t.Errorf("another region: %s", out)
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

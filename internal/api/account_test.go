@@ -277,3 +277,6 @@ func TestGetSendStatisticsV1(t *testing.T) {
 		t.Errorf("fresh account: %d data points", len(got.SendDataPoints))
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

@@ -40,7 +40,7 @@ import (
 
 // Config wires a Server.
 type Config struct {
-	Store   *store.Store
+	Store   Store
 	Sender  *sending.Sender // nil: sending operations answer 500 (tests of other groups)
 	Quota   *quota.Limiter  // for SentLast24Hours (GetAccount, GetSendQuota)
 	Regions []string        // configured regions; a request signed for another is refused

@@ -31,10 +31,18 @@ type CaptureEvents interface {
 	RecordCaptured(ctx context.Context, captured []store.Captured, entries []*spool.Entry, headers [][]byte, results [][]outcome.Result) error
 }
 
+// CaptureStore is what Capture needs of the state store, declared here
+// rather than taken as *store.Store so the package depends on these methods
+// only, whichever backend (SQLite, PostgreSQL) or test fake serves them;
+// *store.Store implements it.
+type CaptureStore interface {
+	AddCaptured(ctx context.Context, msgs []store.Captured) error
+}
+
 // Capture moves spooled messages into the store's captured mail.
 type Capture struct {
 	Spool  *spool.Spool
-	Store  *store.Store
+	Store  CaptureStore
 	Events CaptureEvents // nil: captured mail only, no records
 	// Hostname names sesame in the Delivery events' smtpResponse.
 	Hostname string

@@ -115,3 +115,6 @@ func TestCaptureMovesSpoolToStore(t *testing.T) {
 	}
 	sp.Close()
 }
+
+// The server passes a *store.Store as the CaptureStore.
+var _ CaptureStore = (*store.Store)(nil)

@@ -54,7 +54,7 @@ const maxHeaderBytes = 1 << 20
 // Signer signs messages with their sender's DKIM key. It is safe for
 // concurrent use.
 type Signer struct {
-	st  *store.Store
+	st  Store
 	clk clock.Clock
 	log *slog.Logger
 
@@ -75,7 +75,7 @@ type signingKey struct {
 }
 
 // New returns a Signer reading identities from st.
-func New(st *store.Store, clk clock.Clock, logger *slog.Logger) *Signer {
+func New(st Store, clk clock.Clock, logger *slog.Logger) *Signer {
 	if clk == nil {
 		clk = clock.Real{}
 	}

@@ -332,3 +332,6 @@ func FuzzSign(f *testing.F) {
 		}
 	})
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

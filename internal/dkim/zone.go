@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"sesame/internal/store"
 )
 
 // ZoneTTL is the TTL of the published key records: short enough that a
@@ -30,7 +28,7 @@ type Record struct {
 // account in region ("" = all regions). Each identity's three tokens name
 // the same key: sesame signs with the first and keeps one key per identity,
 // so all three CNAMEs SES hands out resolve to a usable record.
-func Records(ctx context.Context, st *store.Store, region string) ([]Record, error) {
+func Records(ctx context.Context, st Store, region string) ([]Record, error) {
 	ids, err := st.EasyDKIMIdentities(ctx, region)
 	if err != nil {
 		return nil, fmt.Errorf("dkim: zone records: %w", err)

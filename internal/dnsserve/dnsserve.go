@@ -22,7 +22,6 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/dkim"
-	"sesame/internal/store"
 )
 
 // SOA timers (RFC 1035 §3.3.13). The minimum is the negative-caching TTL
@@ -41,7 +40,7 @@ const ednsSize = 1232
 
 // Config configures a Server.
 type Config struct {
-	Store *store.Store
+	Store Store
 	// Zone is the DKIM CNAME domain (verification.dkim_cname_domain).
 	Zone string
 	// Nameservers are the zone's NS names (the first is the SOA MNAME).

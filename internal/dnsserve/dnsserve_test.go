@@ -239,3 +239,6 @@ func TestNotQuery(t *testing.T) {
 		t.Fatalf("NOTIFY: %s", dns.RcodeToString[in.Rcode])
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

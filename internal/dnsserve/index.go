@@ -11,14 +11,13 @@ import (
 
 	"sesame/internal/clock"
 	"sesame/internal/dkim"
-	"sesame/internal/store"
 )
 
 // index is the zone's records as last read from the store, reloaded by
 // the first query after it is MaxAge old. Public halves are derived once
 // per private key (parsing an RSA key costs far more than the query).
 type index struct {
-	st     *store.Store
+	st     Store
 	clk    clock.Clock
 	maxAge time.Duration
 
@@ -36,7 +35,7 @@ type snapshot struct {
 	loaded  time.Time
 }
 
-func newIndex(st *store.Store, clk clock.Clock, maxAge time.Duration) *index {
+func newIndex(st Store, clk clock.Clock, maxAge time.Duration) *index {
 	return &index{st: st, clk: clk, maxAge: maxAge, public: map[string]string{}}
 }
 

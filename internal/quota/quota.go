@@ -45,7 +45,7 @@ type Limits struct {
 
 // Limiter tracks send rates and 24-hour counts.
 type Limiter struct {
-	st     *store.Store
+	st     Store
 	clk    clock.Clock
 	logger *slog.Logger
 
@@ -81,8 +81,9 @@ type counter struct {
 }
 
 // New returns a Limiter counting into st and starts its background flush.
-// A nil st keeps counts in memory only (tests).
-func New(st *store.Store, clk clock.Clock, logger *slog.Logger) *Limiter {
+// A nil st keeps counts in memory only (tests); it must be an untyped nil,
+// as a nil *store.Store in the interface is not nil.
+func New(st Store, clk clock.Clock, logger *slog.Logger) *Limiter {
 	if clk == nil {
 		clk = clock.Real{}
 	}

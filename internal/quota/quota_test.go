@@ -361,3 +361,6 @@ func TestConcurrentReserve(t *testing.T) {
 		t.Fatalf("admitted %d, daily refusals %d, rate refusals %d; want 150, 250, 0", admitted.Load(), daily.Load(), rate.Load())
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

@@ -463,3 +463,6 @@ func TestServiceRun(t *testing.T) {
 		t.Fatalf("reputation %+v", r)
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"sesame/internal/clock"
-	"sesame/internal/store"
 )
 
 // Store is everything the Service needs of the store.
@@ -69,5 +68,3 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return nil
 }
-
-var _ Store = (*store.Store)(nil)

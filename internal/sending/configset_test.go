@@ -45,3 +45,6 @@ func TestSubmitChecksConfigurationSet(t *testing.T) {
 		}
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)

@@ -71,7 +71,7 @@ type Submission struct {
 
 // Config wires a Sender.
 type Config struct {
-	Store *store.Store
+	Store Store
 	Spool *spool.Spool
 	// Quota counts sends; nil makes the Sender own one (closed by Close).
 	Quota           *quota.Limiter
@@ -96,7 +96,7 @@ type Config struct {
 
 // Sender applies SES's policy and spools what passes.
 type Sender struct {
-	store     *store.Store
+	store     Store
 	spool     *spool.Spool
 	quota     *quota.Limiter
 	ownsQuota bool

@@ -60,7 +60,7 @@ func (v *Verifier) Changed(account, region string) {
 
 // Config wires a Verifier.
 type Config struct {
-	Store    *store.Store
+	Store    Store
 	Resolver dnsx.Resolver
 	Sender   SystemSender // nil: email identities are created but no mail goes out
 	Clock    clock.Clock

@@ -431,3 +431,6 @@ func TestRunChecksWhenKicked(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The server passes a *store.Store as the Store.
+var _ Store = (*store.Store)(nil)
