@@ -134,6 +134,34 @@ type Options struct {
 	// StoreURL is the [store] url; "" gives the server a database of its
 	// own on the engine $SESAME_TEST_STORE names (SQLite by default).
 	StoreURL string
+	// Postgres gives the server a fresh PostgreSQL database whatever
+	// $SESAME_TEST_STORE says (when StoreURL is "").
+	Postgres bool
+	// SecretKeyFile is the [store] secret_key_file ("" for the data dir's).
+	SecretKeyFile string
+	// joining: the store already has the first account (a cluster node
+	// after the first), so no first-start banner comes.
+	joining bool
+}
+
+// StartCluster starts n nodes sharing one fresh PostgreSQL database (or
+// opt.StoreURL, which must then be empty of accounts) and the first node's secret key, as an operator runs a
+// cluster: every node has its own data dir, spool and ports. The first
+// node creates the account; the others carry its credentials.
+func StartCluster(t testing.TB, n int, opt Options) []*Server {
+	t.Helper()
+	opt.Postgres = true
+	first := Start(t, opt)
+	nodes := []*Server{first}
+	opt.StoreURL = first.StoreURL
+	opt.SecretKeyFile = filepath.Join(first.Dir, "secret.key")
+	opt.joining = true
+	for range n - 1 {
+		node := Start(t, opt)
+		node.KeyID, node.Secret, node.Account = first.KeyID, first.Secret, first.Account
+		nodes = append(nodes, node)
+	}
+	return nodes
 }
 
 // Server is a running sesame process.
@@ -181,12 +209,12 @@ func Start(t testing.TB, opt Options) *Server {
 		// Each try starts from an empty database, as from an empty data
 		// dir: the first start's banner comes again.
 		s.StoreURL = opt.StoreURL
-		if s.StoreURL == "" && OnPostgres() {
+		if s.StoreURL == "" && (opt.Postgres || OnPostgres()) {
 			s.StoreURL = pgtest.NewDatabase(t, 6)
 		}
 		storeTable := ""
 		if s.StoreURL != "" {
-			storeTable = fmt.Sprintf("[store]\nurl = %q\n", s.StoreURL)
+			storeTable = fmt.Sprintf("[store]\nurl = %q\nsecret_key_file = %q\n", s.StoreURL, opt.SecretKeyFile)
 		}
 		cfg := fmt.Sprintf(`data_dir = %q
 hostname = "sesame.test"
@@ -224,7 +252,9 @@ level = "debug"
 			t.Logf("sesame stderr:\n%s", tail(s.Stderr.String(), 8000))
 		}
 	})
-	s.parseBanner()
+	if !opt.joining {
+		s.parseBanner()
+	}
 	return s
 }
 
