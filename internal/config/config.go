@@ -45,6 +45,7 @@ type Config struct {
 	S3           S3           `toml:"s3"`
 	Receiving    Receiving    `toml:"receiving"`
 	Console      Console      `toml:"console"`
+	Cluster      Cluster      `toml:"cluster"`
 }
 
 // SMTP configures the SES SMTP endpoint.
@@ -441,6 +442,7 @@ func Default() Config {
 		Receiving:  defaultReceiving(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 		Console:    Console{Listen: "127.0.0.1:8788", SessionTimeout: Duration{12 * time.Hour}},
+		Cluster:    defaultCluster(),
 	}
 }
 
@@ -477,6 +479,7 @@ func (c *Config) derive() {
 	if c.Verification.MailFromMXDomain == "" {
 		c.Verification.MailFromMXDomain = c.Hostname
 	}
+	c.Cluster.deriveNodeName()
 }
 
 // Parse decodes TOML text over c, refusing keys sesame does not know.
@@ -682,6 +685,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Reputation.validate(bad); err != nil {
+		return err
+	}
+	if err := c.Cluster.validate(bad); err != nil {
 		return err
 	}
 	if d := c.API.ReadTimeout.Duration; d < time.Second || d > time.Hour {
