@@ -200,7 +200,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	metricsH := metricsHandler(sp, st, log)
+	metricsH := metricsHandler(sp, st, cfg.Cluster.NodeName, log)
 	// Import and export jobs reach only the configured [s3] endpoint;
 	// without one they are refused.
 	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),

@@ -17,7 +17,9 @@ import (
 // status` on any node sees which servers share the database and which have
 // gone quiet.
 type heartbeat struct {
-	Store    interface{ ClusterHeartbeat(context.Context, store.ClusterNode) error }
+	Store interface {
+		ClusterHeartbeat(context.Context, store.ClusterNode) error
+	}
 	Clock    clock.Clock
 	Interval time.Duration
 	// Node is the row's fixed part (name, version, start, listeners);

@@ -95,7 +95,11 @@ type Options struct {
 	// ConsoleExtra is lines added to the [console] table.
 	ConsoleExtra string
 	Regions      []string
-	Extra        string // tables appended at the end of the config (e.g. "[verification]\n…")
+	// NodeName is [cluster] node_name (default "sesame-test"): the node
+	// label of every metric (ScrapeNodeMetrics) and the server's row in
+	// `admin cluster status`.
+	NodeName string
+	Extra    string // tables appended at the end of the config (e.g. "[verification]\n…")
 }
 
 // Server is a running sesame process.
@@ -108,6 +112,7 @@ type Server struct {
 	API     string // API listener host:port
 	Console string // web console listener host:port
 	Regions []string
+	Node    string // [cluster] node_name
 	cmd     *exec.Cmd
 	Stdout  *syncBuffer
 	Stderr  *syncBuffer
@@ -127,7 +132,11 @@ func Start(t testing.TB, opt Options) *Server {
 	if len(regions) == 0 {
 		regions = []string{"us-east-1"}
 	}
-	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions}
+	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions,
+		Node: opt.NodeName}
+	if s.Node == "" {
+		s.Node = "sesame-test"
+	}
 	quoted := make([]string, len(regions))
 	for i, r := range regions {
 		quoted[i] = fmt.Sprintf("%q", r)
@@ -152,9 +161,11 @@ listen = %q
 %s
 [log]
 level = "debug"
+[cluster]
+node_name = %q
 %s
 `, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, s.Console, opt.ConsoleExtra,
-			allowPrivateDestinations(opt.Extra))
+			s.Node, allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
