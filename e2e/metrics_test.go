@@ -40,7 +40,7 @@ func TestMetricsAndInsights(t *testing.T) {
 	api := s.APIURL() + "/metrics"
 	var m map[string]float64
 	waitFor(t, "deliveries, the bounce and their publishing on /metrics", func() bool {
-		m = testenv.ScrapeMetrics(t, api)
+		m = testenv.ScrapeNodeMetrics(t, api, s.Node)
 		return m["sesame_recipients_delivered_total"] == 2 &&
 			m[`sesame_recipients_bounced_total{bounce_type="Permanent"}`] == 1 &&
 			m["sesame_events_published_total"] == 5 && m["sesame_events_outbox_backlog"] == 0
@@ -60,9 +60,9 @@ func TestMetricsAndInsights(t *testing.T) {
 		}
 	}
 	waitFor(t, "an empty queue on /metrics", func() bool {
-		return testenv.ScrapeMetrics(t, api)["sesame_queue_messages"] == 0
+		return testenv.ScrapeNodeMetrics(t, api, s.Node)["sesame_queue_messages"] == 0
 	})
-	own := testenv.ScrapeMetrics(t, "http://"+metricsAddr+"/metrics")
+	own := testenv.ScrapeNodeMetrics(t, "http://"+metricsAddr+"/metrics", s.Node)
 	if own[`sesame_messages_accepted_total{protocol="smtp"}`] != 1 {
 		t.Errorf("the metrics listener shows %v accepted SMTP messages, want 1", own[`sesame_messages_accepted_total{protocol="smtp"}`])
 	}

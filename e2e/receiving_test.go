@@ -458,7 +458,7 @@ func TestReceivingEndToEnd(t *testing.T) {
 	if active["Name"] != "main" {
 		t.Errorf("admin receiving rules: %v", active)
 	}
-	metrics := testenv.ScrapeMetrics(t, "http://"+srv.API+"/metrics")
+	metrics := testenv.ScrapeNodeMetrics(t, "http://"+srv.API+"/metrics", srv.Node)
 	if metrics[`sesame_receipt_actions_total{result="ok",type="S3"}`] < 2 || metrics[`sesame_received_recipients_refused_total{reason="filter"}`] < 1 {
 		t.Errorf("metrics: S3 ok %v, refused by filter %v", metrics[`sesame_receipt_actions_total{result="ok",type="S3"}`],
 			metrics[`sesame_received_recipients_refused_total{reason="filter"}`])

@@ -39,7 +39,7 @@ func TestReliabilityLoadHeldShort(t *testing.T) {
 	s := startProduction(t, testenv.Options{SMTPExtra: "idle_timeout = \"3s\"\nmax_connections = 2000\n"})
 	s.Verify("example.com")
 	metricsURL := "http://" + s.API + "/metrics"
-	goroutines := func() int { return int(testenv.ScrapeMetrics(t, metricsURL)["go_goroutines"]) }
+	goroutines := func() int { return int(testenv.ScrapeNodeMetrics(t, metricsURL, s.Node)["go_goroutines"]) }
 	time.Sleep(1100 * time.Millisecond) // admin changes reach the running server within a second
 	baseG, baseF := goroutines(), openFiles(t, s.PID())
 

@@ -207,7 +207,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	metricsH := metricsHandler(sp, st, log)
+	metricsH := metricsHandler(sp, st, cfg.Cluster.NodeName, log)
 	// Import and export jobs reach only the configured [s3] endpoint;
 	// without one they are refused.
 	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
@@ -337,6 +337,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return failBind(err)
 	}
+	bound = append(bound, consoleL)
+	// This node's row in cluster_nodes, written once everything is bound
+	// and before anything serves: a node that says it serves is listed.
+	beats := newHeartbeat(cfg, st, sp.Len, clk, log)
+	if err := beats.beat(ctx); err != nil {
+		return failBind(err)
+	}
 
 	errc := make(chan error, len(smtpLs)+fbL.count()+8)
 	for _, l := range smtpLs {
@@ -425,12 +432,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
+	heartbeatDone := make(chan struct{})
+	go func() {
+		defer close(heartbeatDone)
+		beats.run(deliveryCtx)
+	}()
+
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
 		"api", cfg.API.Listen, "console", cfg.ConsoleBaseURL(), "feedback", strings.Join(cfg.Feedback.Listen, ","),
 		"receiving", strings.Join(cfg.Receiving.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
-		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len())
+		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len(), "node", cfg.Cluster.NodeName)
 
 	if err := notify.Ready(); err != nil {
 		log.Warn("sd_notify", "err", err)
@@ -478,6 +491,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-publishDone
 	<-reputationDone
 	<-receivingDone
+	<-heartbeatDone
 	stopRecording()
 	<-recordDone
 	log.Info("drained", "smtp_sessions", smtpRep.Sessions, "smtp_idle_closed", smtpRep.Idle,

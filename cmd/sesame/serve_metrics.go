@@ -14,9 +14,10 @@ import (
 
 // metricsHandler serves GET /metrics: the process's counters and the
 // levels of the spool, the event outbox and SNS's queue, read at scrape
-// time.
-func metricsHandler(sp *spool.Spool, st *store.Store, log *slog.Logger) http.Handler {
+// time; each labelled node=<[cluster] node_name>.
+func metricsHandler(sp *spool.Spool, st *store.Store, node string, log *slog.Logger) http.Handler {
 	return metrics.Handler(metrics.Sources{
+		Node: node,
 		Queue: func() metrics.QueueStats {
 			s := sp.Stats()
 			return metrics.QueueStats{Pending: s.Pending, Deferred: s.Deferred, Oldest: sp.Oldest()}

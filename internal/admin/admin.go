@@ -18,14 +18,19 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"sesame/internal/awsauth"
+	"sesame/internal/clock"
 	"sesame/internal/queuectl"
 	"sesame/internal/store"
 )
 
 // defaultRegion is used when the configuration names none.
 const defaultRegion = "us-east-1"
+
+// defaultHeartbeat is [cluster] heartbeat's default.
+const defaultHeartbeat = 5 * time.Second
 
 // command is one command of `sesame admin`. One table (commands) lists
 // them all: it renders Usage(), each group's list ("sesame admin key") and
@@ -96,6 +101,8 @@ func commands() []command {
 			"directory) into this node's spool, each message once;\nrun it again after an interruption", (*admin).spoolAdopt},
 		{"auth unlock", "IP", "clear the SMTP AUTH lockout of an address in the running\nserver", (*admin).authUnlock},
 		{"auth list", "", "the addresses the running server's SMTP AUTH lockout\nrefuses now", (*admin).authList},
+		{"cluster status", "", "the servers sharing this database: version, start,\n" +
+			"last heartbeat, spool depth; alive = seen within 3\nheartbeats ([cluster] heartbeat)", (*admin).clusterStatus},
 		{"console-token", "[--ttl DURATION]", "a token that signs the operator in to the web console\n" +
 			"([console] listen) until it expires (default 12h)", (*admin).consoleToken},
 		{"backup", "DIR", "copy the data dir into DIR (new or empty); works while\nthe server runs", nil},
@@ -234,6 +241,11 @@ type Options struct {
 	// ConsoleURL is how the web console is reached (console-token prints
 	// it); "" when it is off.
 	ConsoleURL string
+	// Heartbeat is [cluster] heartbeat, by which `cluster status` judges
+	// a node alive (default 5s); Clock tells its time (default the wall
+	// clock).
+	Heartbeat time.Duration
+	Clock     clock.Clock
 	// OpenStore opens the store when RunWith is given none: only once a
 	// command's line has parsed, so asking for help opens (and creates)
 	// nothing. The caller closes it.
@@ -255,7 +267,13 @@ func RunWith(ctx context.Context, st Store, opt Options, args []string, stdout i
 	}
 	a := &admin{st: st, openStore: opt.OpenStore, regions: regions, dkimDomain: opt.DKIMCNAMEDomain,
 		queue: opt.Queue, server: opt.Server, out: stdout, mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname,
-		consoleURL: opt.ConsoleURL}
+		consoleURL: opt.ConsoleURL, heartbeat: opt.Heartbeat, clock: opt.Clock}
+	if a.heartbeat <= 0 {
+		a.heartbeat = defaultHeartbeat
+	}
+	if a.clock == nil {
+		a.clock = clock.Real{}
+	}
 	a.defaultDomains()
 	c, rest, err := resolve(args, stdout)
 	if err != nil || c.name == "" {
@@ -321,6 +339,8 @@ type admin struct {
 	mailFromMX string
 	hostname   string
 	consoleURL string
+	heartbeat  time.Duration
+	clock      clock.Clock
 	queue      func(ctx context.Context) (queuectl.Queue, error)
 	server     func(ctx context.Context) (queuectl.AuthControl, error)
 	out        io.Writer

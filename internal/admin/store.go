@@ -25,6 +25,7 @@ type Store interface {
 	ActiveReceiptRuleSet(ctx context.Context, accountID, region string) (*receipt.RuleSet, error)
 	AddConsoleToken(ctx context.Context, token string, now, expires time.Time) error
 	Bounces(ctx context.Context, accountID, region, messageID string, limit int) ([]store.Bounce, error)
+	ClusterNodes(ctx context.Context) ([]store.ClusterNode, error)
 	Complaints(ctx context.Context, accountID, region, messageID string, limit int) ([]store.Complaint, error)
 	CreateAccount(ctx context.Context) (store.Account, store.AccessKey, error)
 	CreateIdentity(ctx context.Context, d store.IdentityDetails, max int) error

@@ -46,6 +46,7 @@ type Config struct {
 	Receiving    Receiving    `toml:"receiving"`
 	Console      Console      `toml:"console"`
 	Store        Store        `toml:"store"`
+	Cluster      Cluster      `toml:"cluster"`
 }
 
 // Store says where sesame's state (not its queue) lives.
@@ -453,6 +454,7 @@ func Default() Config {
 		Receiving:  defaultReceiving(),
 		SNS:        SNS{DeferWhenBusy: 0.4, DeferMax: Duration{10 * time.Second}},
 		Console:    Console{Listen: "127.0.0.1:8788", SessionTimeout: Duration{12 * time.Hour}},
+		Cluster:    defaultCluster(),
 	}
 }
 
@@ -489,6 +491,7 @@ func (c *Config) derive() {
 	if c.Verification.MailFromMXDomain == "" {
 		c.Verification.MailFromMXDomain = c.Hostname
 	}
+	c.Cluster.deriveNodeName()
 }
 
 // Parse decodes TOML text over c, refusing keys sesame does not know.
@@ -700,6 +703,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Reputation.validate(bad); err != nil {
+		return err
+	}
+	if err := c.Cluster.validate(bad); err != nil {
 		return err
 	}
 	if d := c.API.ReadTimeout.Duration; d < time.Second || d > time.Hour {

@@ -29,6 +29,9 @@ type Sources struct {
 	// SNSBacklog counts SNS deliveries waiting for their subscriber
 	// (store.SNSBacklog).
 	SNSBacklog func(ctx context.Context) (int64, error)
+	// Node is [cluster] node_name: the label node on every metric; ""
+	// leaves it out.
+	Node string
 	// Now is the clock the queue's age is measured by (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -138,11 +141,17 @@ func refresh[T any](cache *cached[T], now time.Time, read func() (T, error)) cac
 }
 
 // Handler serves the Prometheus text format: the process-wide counters
-// and src's levels.
+// and src's levels, each with the constant label node=src.Node when it is
+// set.
 func Handler(src Sources) http.Handler {
-	levels := prometheus.NewRegistry()
-	levels.MustRegister(NewCollector(src))
-	return promhttp.HandlerFor(prometheus.Gatherers{registry, levels}, promhttp.HandlerOpts{
+	reg := prometheus.NewRegistry()
+	var r prometheus.Registerer = reg
+	if src.Node != "" {
+		r = prometheus.WrapRegistererWith(prometheus.Labels{"node": src.Node}, reg)
+	}
+	r.MustRegister(processWide...)
+	r.MustRegister(NewCollector(src))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
 	})
 }

@@ -24,20 +24,24 @@ import (
 	"sesame/internal/outcome"
 )
 
-// registry holds the counters and the Go runtime and process collectors;
-// Handler adds the scrape-time gauges beside it.
-var registry = prometheus.NewRegistry()
+// processWide are the counters and the Go runtime and process collectors.
+// They are not registered here but by each Handler, into a registry of its
+// own that labels them with the node's name (known only once the
+// configuration is read, long after these load); a collector may sit in
+// several registries.
+var processWide []prometheus.Collector
+
+func register[C prometheus.Collector](c C) C {
+	processWide = append(processWide, c)
+	return c
+}
 
 func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	v := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
-	registry.MustRegister(v)
-	return v
+	return register(prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels))
 }
 
 func counter(name, help string) prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-	registry.MustRegister(c)
-	return c
+	return register(prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help}))
 }
 
 // Label values. Every label has a small, fixed set of values, so a
@@ -76,8 +80,7 @@ var (
 			Help: "Time from a message's acceptance to its delivery, per delivered recipient.",
 			// 10 ms (capture, a local MX) up to a day of retries.
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 14 * 3600, 24 * 3600}})
-		registry.MustRegister(h)
-		return h
+		return register(h)
 	}()
 
 	recorded = counterVec("sesame_events_recorded_total",
@@ -105,7 +108,8 @@ var (
 )
 
 func init() {
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	register(collectors.NewGoCollector())
+	register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
 // Accepted counts a message spooled for sending; via is the envelope's

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,4 +183,29 @@ func BenchmarkAccepted(b *testing.B) {
 			Accepted(ProtocolSMTP)
 		}
 	})
+}
+
+// With a node name every metric — counters, the scrape-time levels, the Go
+// runtime's — carries it as the label node.
+func TestNodeLabel(t *testing.T) {
+	h := Handler(Sources{Node: "mx-1", Queue: func() QueueStats { return QueueStats{Pending: 3} }})
+	Accepted(ProtocolAPI)
+	m := scrape(t, h)
+	for _, k := range []string{`sesame_queue_messages{node="mx-1"}`, `sesame_recipients_delivered_total{node="mx-1"}`,
+		`go_goroutines{node="mx-1"}`} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s missing from the scrape", k)
+		}
+	}
+	if m[`sesame_queue_messages{node="mx-1"}`] != 3 {
+		t.Errorf(`sesame_queue_messages{node="mx-1"} = %v, want 3`, m[`sesame_queue_messages{node="mx-1"}`])
+	}
+	if _, ok := m[`sesame_messages_accepted_total{node="mx-1",protocol="api"}`]; !ok {
+		t.Error(`sesame_messages_accepted_total{node="mx-1",protocol="api"} missing: labels are sorted, node first`)
+	}
+	for k := range m {
+		if !strings.Contains(k, `node="mx-1"`) {
+			t.Errorf("%s has no node label", k)
+		}
+	}
 }

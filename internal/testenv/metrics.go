@@ -48,3 +48,33 @@ func ScrapeMetrics(t testing.TB, url string) map[string]float64 {
 	}
 	return m
 }
+
+// ScrapeNodeMetrics is ScrapeMetrics of a server whose metrics carry the
+// label node=<node> ([cluster] node_name): it fails the test when a sample
+// lacks it, and returns the samples without it, so the rest of a test
+// reads as for a single server (`sesame_queue_messages`).
+func ScrapeNodeMetrics(t testing.TB, url, node string) map[string]float64 {
+	t.Helper()
+	label := fmt.Sprintf("node=%q", node)
+	out := map[string]float64{}
+	for k, v := range ScrapeMetrics(t, url) {
+		name, labels, ok := strings.Cut(strings.TrimSuffix(k, "}"), "{")
+		var rest []string
+		found := false
+		for l := range strings.SplitSeq(labels, ",") {
+			if l == label {
+				found = true
+			} else if l != "" {
+				rest = append(rest, l)
+			}
+		}
+		if !ok || !found {
+			t.Fatalf("%s: sample %s has no label %s", url, k, label)
+		}
+		if len(rest) > 0 {
+			name += "{" + strings.Join(rest, ",") + "}"
+		}
+		out[name] = v
+	}
+	return out
+}

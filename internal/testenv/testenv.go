@@ -130,7 +130,11 @@ type Options struct {
 	// ConsoleExtra is lines added to the [console] table.
 	ConsoleExtra string
 	Regions      []string
-	Extra        string // tables appended at the end of the config (e.g. "[verification]\n…")
+	// NodeName is [cluster] node_name (default "sesame-test"): the node
+	// label of every metric (ScrapeNodeMetrics) and the server's row in
+	// `admin cluster status`.
+	NodeName string
+	Extra    string // tables appended at the end of the config (e.g. "[verification]\n…")
 	// StoreURL is the [store] url; "" gives the server a database of its
 	// own on the engine $SESAME_TEST_STORE names (SQLite by default).
 	StoreURL string
@@ -144,19 +148,26 @@ type Options struct {
 	joining bool
 }
 
-// StartCluster starts n nodes sharing one fresh PostgreSQL database (or
-// opt.StoreURL, which must then be empty of accounts) and the first node's secret key, as an operator runs a
-// cluster: every node has its own data dir, spool and ports. The first
-// node creates the account; the others carry its credentials.
+// StartCluster starts n nodes (node-0, node-1, …) sharing one fresh
+// PostgreSQL database and the first node's secret key, as an operator
+// runs a cluster: every node has its own data dir, spool and ports. The
+// first node creates the account; the others carry its credentials.
 func StartCluster(t testing.TB, n int, opt Options) []*Server {
 	t.Helper()
 	opt.Postgres = true
+	named := opt.NodeName == ""
+	if named {
+		opt.NodeName = "node-0"
+	}
 	first := Start(t, opt)
 	nodes := []*Server{first}
 	opt.StoreURL = first.StoreURL
 	opt.SecretKeyFile = filepath.Join(first.Dir, "secret.key")
 	opt.joining = true
-	for range n - 1 {
+	for i := range n - 1 {
+		if named {
+			opt.NodeName = fmt.Sprintf("node-%d", i+1)
+		}
 		node := Start(t, opt)
 		node.KeyID, node.Secret, node.Account = first.KeyID, first.Secret, first.Account
 		nodes = append(nodes, node)
@@ -177,6 +188,7 @@ type Server struct {
 	// ("" for the embedded one in Dir).
 	StoreURL string
 	Regions  []string
+	Node     string // [cluster] node_name
 	cmd      *exec.Cmd
 	Stdout   *syncBuffer
 	Stderr   *syncBuffer
@@ -196,7 +208,11 @@ func Start(t testing.TB, opt Options) *Server {
 	if len(regions) == 0 {
 		regions = []string{"us-east-1"}
 	}
-	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions}
+	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions,
+		Node: opt.NodeName}
+	if s.Node == "" {
+		s.Node = "sesame-test"
+	}
 	quoted := make([]string, len(regions))
 	for i, r := range regions {
 		quoted[i] = fmt.Sprintf("%q", r)
@@ -231,10 +247,12 @@ listen = %q
 %s
 [log]
 level = "debug"
+[cluster]
+node_name = %q
 %s
 %s
 `, s.Dir, strings.Join(quoted, ", "), s.SMTP, s.SMTPS, opt.SMTPExtra, s.API, opt.APIExtra, s.Console, opt.ConsoleExtra,
-			storeTable, allowPrivateDestinations(opt.Extra))
+			s.Node, storeTable, allowPrivateDestinations(opt.Extra))
 		if err := os.WriteFile(s.Config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
