@@ -69,7 +69,12 @@ func TestCopyInto(t *testing.T) {
 	if err := src.SetEventCursor(ctx, "sns", 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.AddSendCounts(ctx, []SendCount{{AccountID: acct.ID, Region: region, Minute: now, N: 7}}); err != nil {
+	// More rows than one INSERT takes: full batches and a remainder.
+	var sends []SendCount
+	for i := range copyBatch*2 + 17 {
+		sends = append(sends, SendCount{AccountID: acct.ID, Region: region, Minute: now.Add(-time.Duration(i) * time.Minute), N: 7})
+	}
+	if err := src.AddSendCounts(ctx, sends); err != nil {
 		t.Fatal(err)
 	}
 
@@ -130,6 +135,12 @@ func TestCopyInto(t *testing.T) {
 	}
 	if tmpl.Subject == nil || *tmpl.Subject != subject {
 		t.Errorf("template subject in the target: %v", tmpl.Subject)
+	}
+	if n := counts["send_counts"]; n != copyBatch*2+17 {
+		t.Errorf("send_counts: copied %d rows, want %d", n, copyBatch*2+17)
+	}
+	if got, err := dst.SendCountsSince(ctx, acct.ID, region, now.Add(-time.Hour)); err != nil || len(got) != 61 || got[0].N != 7 {
+		t.Errorf("send counts of the last hour in the target: %d rows, %v", len(got), err)
 	}
 	if cur, err := dst.EventCursor(ctx, "sns"); err != nil || cur != 2 {
 		t.Errorf("event cursor in the target: %d, %v", cur, err)
