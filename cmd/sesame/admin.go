@@ -41,6 +41,9 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		}
 		return adminBackup(cfg, rest, stdout, stderr)
 	}
+	if rest[0] == "migrate" {
+		return adminMigrate(cfg, rest, stdout, stderr)
+	}
 	var st *store.Store
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,

@@ -45,7 +45,7 @@ type command struct {
 	// summary says what it does; "\n" breaks it into lines.
 	summary string
 	// run is the implementation; nil marks a command cmd/sesame dispatches
-	// itself before the store is opened (backup, restore).
+	// itself before the store is opened (backup, restore, migrate).
 	run func(a *admin, ctx context.Context, name string, args []string) error
 }
 
@@ -108,6 +108,8 @@ func commands() []command {
 		{"backup", "DIR", "copy the data dir into DIR (new or empty); works while\nthe server runs", nil},
 		{"restore", "[--force] DIR", "copy a backup into the data dir; the server must be\n" +
 			"stopped; --force: over a data dir that is not empty", nil},
+		{"migrate", "--to postgres://…", "copy the embedded database into a new PostgreSQL\n" +
+			"database, to move to a cluster; the server must be stopped", nil},
 	}
 }
 
@@ -190,7 +192,7 @@ func GroupUsage(g string) string {
 
 // CommandUsage is one command's help: its synopsis, its summary and, when
 // fs is not nil, its flags. cmd/sesame uses it for the commands it
-// dispatches itself (backup, restore).
+// dispatches itself (backup, restore, migrate).
 func CommandUsage(name string, fs *flag.FlagSet) string {
 	c, ok := lookup(name)
 	if !ok {

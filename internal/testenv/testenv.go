@@ -143,6 +143,10 @@ type Options struct {
 	Postgres bool
 	// SecretKeyFile is the [store] secret_key_file ("" for the data dir's).
 	SecretKeyFile string
+	// HasAccount: StoreURL's database already holds the first account
+	// (one `sesame admin migrate` filled), so no first-start banner comes;
+	// the test sets the Server's KeyID, Secret and Account itself.
+	HasAccount bool
 	// joining: the store already has the first account (a cluster node
 	// after the first), so no first-start banner comes.
 	joining bool
@@ -270,7 +274,7 @@ node_name = %q
 			t.Logf("sesame stderr:\n%s", tail(s.Stderr.String(), 8000))
 		}
 	})
-	if !opt.joining {
+	if !opt.joining && !opt.HasAccount {
 		s.parseBanner()
 	}
 	return s
