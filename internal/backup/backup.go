@@ -64,10 +64,10 @@ const (
 // ManifestFormat is the version of backup.json's layout.
 const ManifestFormat = 1
 
-// ErrRuleSetActive says a server (or a restore) holds the data dir (errors.Is).
-var ErrRuleSetActive = errors.New("data dir in use")
+// ErrDataDirInUse says a server (or a restore) holds the data dir (errors.Is).
+var ErrDataDirInUse = errors.New("data dir in use")
 
-// refusal is an ErrRuleSetActive or ErrNotEmpty (kind, for errors.Is) that tells
+// refusal is an ErrDataDirInUse or ErrNotEmpty (kind, for errors.Is) that tells
 // the whole story in its own words.
 type refusal struct {
 	kind error
@@ -77,7 +77,7 @@ type refusal struct {
 func (e refusal) Error() string        { return e.msg }
 func (e refusal) Is(target error) bool { return target == e.kind }
 
-func inUse(msg string) error { return refusal{ErrRuleSetActive, msg} }
+func inUse(msg string) error { return refusal{ErrDataDirInUse, msg} }
 
 // Manifest is backup.json.
 type Manifest struct {

@@ -353,10 +353,10 @@ func TestRestoreRefusals(t *testing.T) {
 		}
 		defer lock.Close()
 		_, err = Restore(ctx, bk, target, RestoreOptions{Force: true})
-		if !errors.Is(err, ErrRuleSetActive) || !strings.Contains(err.Error(), "a server is running on data dir "+target) {
+		if !errors.Is(err, ErrDataDirInUse) || !strings.Contains(err.Error(), "a server is running on data dir "+target) {
 			t.Errorf("restore under a lock: %v", err)
 		}
-		if _, err := LockDataDir(target); !errors.Is(err, ErrRuleSetActive) {
+		if _, err := LockDataDir(target); !errors.Is(err, ErrDataDirInUse) {
 			t.Errorf("second lock: %v", err)
 		}
 	})

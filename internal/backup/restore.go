@@ -147,7 +147,7 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 		return nil, inUse(fmt.Sprintf("restore: a server is running on data dir %s (its control socket answers): stop it first", dataDir))
 	}
 	lock, err := LockDataDir(dataDir)
-	if errors.Is(err, ErrRuleSetActive) {
+	if errors.Is(err, ErrDataDirInUse) {
 		return nil, inUse(fmt.Sprintf("restore: a server is running on data dir %s (it holds %s): stop it first", dataDir, LockFile))
 	}
 	if err != nil {
