@@ -104,3 +104,11 @@ func (c *Cache[K, V]) fresh(s *cacheSnapshot[V]) bool {
 	age := c.clk.Now().Sub(s.at)
 	return age >= 0 && age < c.ttl
 }
+
+// Clear removes every key: the next Get of each loads it (a change
+// notification said anything may have changed).
+func (c *Cache[K, V]) Clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
