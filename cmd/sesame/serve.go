@@ -138,6 +138,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Tracking: tracks, ListManagement: lists, BareLF: bareLF, Development: cfg.Accounts.Development,
 	})
 	defer sender.Close()
+	// Account changes made through another node or `sesame admin` drop
+	// the sender's cached settings at once (store.Watch).
+	st.Watch(ctx, sender.Changed)
 	// events: what outcomes mean (records, DSNs, suppression) and their
 	// event records; the feedback MX reports there too.
 	recorder := events.NewRecorder(st, sender, sp, cfg.Hostname, cfg.Delivery.BounceDomain, clk, log.With("component", "events"))

@@ -1,14 +1,48 @@
 package sending
 
+import (
+	"sesame/internal/store"
+)
+
 // IdentitiesChanged drops the cached identities of account in region, so
 // the next submission reloads them: a change made through this process (an
 // identity verified, deleted, its MAIL FROM changed) applies to the very
-// next message, not up to cacheTTL later. Changes made by another process
-// (`sesame admin`) still arrive within cacheTTL.
+// next message, not up to cacheTTL later. Identity changes made by another
+// process (`sesame admin`, another node) are not announced yet (Changed)
+// and arrive within cacheTTL.
 //
 // Call it after the change is committed: a load that begins afterwards
 // reads the new state; one already under way finishes into the dropped
 // entry and serves only its own callers.
 func (s *Sender) IdentitiesChanged(account, region string) {
 	s.identities.Forget(accountRegion{account, region})
+}
+
+// Changed drops what a change announced by the store (store.Watch) made
+// stale: another node or `sesame admin` paused the account, changed its
+// enforcement status or limits, paused or changed a configuration set. With it, such changes apply within the
+// store's notification delay (well under a second) instead of cacheTTL.
+// It only touches the caches, as Watch asks.
+func (s *Sender) Changed(c store.Change) {
+	if c.All {
+		s.settings.Clear()
+		s.identities.Clear()
+		s.keys.Clear()
+		s.policies.Clear()
+		s.configSets.Clear()
+		s.trackingPlans.Clear()
+		return
+	}
+	switch c.Topic {
+	case store.TopicAccount:
+		if account, region, ok := store.SplitAccountKey(c.Key); ok {
+			s.settings.Forget(accountRegion{account, region})
+		}
+	case store.TopicConfigSet:
+		if account, region, name, ok := store.SplitConfigSetKey(c.Key); ok {
+			k := configSetKey{account, region, name}
+			s.configSets.Forget(k)
+			s.trackingPlans.Forget(k)
+		}
+	}
 }

@@ -109,7 +109,7 @@ type Sender struct {
 	// development: see development.go.
 	development bool
 
-	// Policy data, kept for cacheTTL.
+	// Policy data, kept for cacheTTL (settings: settingsTTL).
 	settings   *ttlcache.Cache[accountRegion, store.AccountSettings]
 	identities *ttlcache.Cache[accountRegion, *identitySet]
 	configSets *ttlcache.Cache[configSetKey, store.ConfigurationSet]
@@ -148,7 +148,7 @@ func New(cfg Config) *Sender {
 		s.quota = quota.New(cfg.Store, s.clk, s.logger)
 		s.ownsQuota = true
 	}
-	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, cacheTTL, 0)
+	s.settings = ttlcache.New[accountRegion, store.AccountSettings](s.clk, settingsTTL, 0)
 	s.identities = ttlcache.New[accountRegion, *identitySet](s.clk, cacheTTL, 0)
 	s.keys = ttlcache.New[string, Key](s.clk, cacheTTL, 0)
 	s.policies = ttlcache.New[string, []*policy.Document](s.clk, cacheTTL, 0)
@@ -525,3 +525,9 @@ func (s *Sender) CheckAddress(addr string) error { return CheckAddress(addr) }
 // reach a running server within a second (DESIGN.md), and the hot path must
 // not query the store per message.
 const cacheTTL = time.Second
+
+// settingsTTL bounds how stale an account's settings may be. Every write of
+// them is announced (store.Watch → Changed), which drops the cached copy in
+// well under a second on every node; the TTL is only the safety net for an
+// announcement lost while the store's watcher reconnects.
+const settingsTTL = 30 * time.Second

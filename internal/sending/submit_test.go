@@ -18,6 +18,7 @@ import (
 	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
+	"sesame/internal/waitfor"
 )
 
 const region = "us-east-1"
@@ -299,6 +300,9 @@ func TestSubmitSeesAdminChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	// Identities reach the sender within cacheTTL; settings changes are
+	// announced and reach it through the store's watcher at once.
+	h.st.Watch(t.Context(), h.s.Changed)
 	send := func(from string) error {
 		_, err := h.submit(t, from, []string{"me@example.org"}, "From: "+from+"\r\n\r\n")
 		return err
@@ -316,15 +320,19 @@ func TestSubmitSeesAdminChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clk.Advance(cacheTTL)
-	wantReply(t, send("new@fresh.net"), seserr.SendingPaused().SMTPReply())
+	err = nil
+	waitfor.Within(t, "the pause to reach the sender", time.Second, func() bool {
+		err = send("new@fresh.net")
+		return err != nil && seserr.As(err).SMTPReply() == seserr.SendingPaused().SMTPReply()
+	})
+	wantReply(t, err, seserr.SendingPaused().SMTPReply())
 	set.SendingEnabled = true
 	if err := admin.PutAccountSettings(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Advance(cacheTTL)
-	if err := send("new@fresh.net"); err != nil {
-		t.Fatalf("newly verified domain after 1 s: %v", err)
-	}
+	waitfor.Within(t, "the newly verified domain of a resumed account to be accepted", time.Second, func() bool {
+		return send("new@fresh.net") == nil
+	})
 }
 
 func TestAuthenticateSMTP(t *testing.T) {

@@ -168,6 +168,9 @@ func (s *Store) DecideReview(ctx context.Context, accountID, region string, gran
 				def.EnforcementStatus); err != nil {
 				return fmt.Errorf("store: grant production to %s in %s: %w", accountID, region, err)
 			}
+			if err := s.announce(ctx, tx, TopicAccount, AccountKey(accountID, region)); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE account_details SET review_status = ?, reviewed_at = ?
 			WHERE account_id = ? AND region = ?`, d.ReviewStatus, toDB(now), accountID, region); err != nil {

@@ -128,7 +128,10 @@ func (s *Store) CreateConfigurationSet(ctx context.Context, cs ConfigurationSet,
 		if err := deleteResourceTags(ctx, tx, r); err != nil {
 			return err
 		}
-		return upsertTags(ctx, tx, r, cs.Tags)
+		if err := upsertTags(ctx, tx, r, cs.Tags); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, TopicConfigSet, ConfigSetKey(cs.AccountID, cs.Region, cs.Name))
 	})
 }
 
@@ -219,7 +222,7 @@ func (s *Store) UpdateConfigurationSetOptions(ctx context.Context, accountID, re
 			WHERE account_id = ? AND region = ? AND name = ?`, opts, accountID, region, name); err != nil {
 			return fmt.Errorf("store: update configuration set %s of %s in %s: %w", name, accountID, region, err)
 		}
-		return nil
+		return s.announce(ctx, tx, TopicConfigSet, ConfigSetKey(accountID, region, name))
 	})
 }
 
@@ -239,7 +242,10 @@ func (s *Store) DeleteConfigurationSet(ctx context.Context, accountID, region, n
 			accountID, region, name); err != nil {
 			return fmt.Errorf("store: delete event destinations of configuration set %s of %s in %s: %w", name, accountID, region, err)
 		}
-		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceConfigurationSet, Name: name})
+		if err := deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceConfigurationSet, Name: name}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, TopicConfigSet, ConfigSetKey(accountID, region, name))
 	})
 }
 

@@ -31,14 +31,14 @@ const pgMaxConns = 16
 // openPostgres opens a pooled database/sql handle on a PostgreSQL URL.
 // pool_max_conns in the URL's query sets the pool's size, as it does for
 // pgx's own pool.
-func openPostgres(raw string) (*sql.DB, error) {
+func openPostgres(raw string) (*sql.DB, *pgx.ConnConfig, error) {
 	conns := pgMaxConns
 	if u, err := url.Parse(raw); err == nil {
 		q := u.Query()
 		if v := q.Get("pool_max_conns"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return nil, fmt.Errorf("pool_max_conns %q: want a number ≥ 1", v)
+				return nil, nil, fmt.Errorf("pool_max_conns %q: want a number ≥ 1", v)
 			}
 			conns = n
 			q.Del("pool_max_conns")
@@ -48,12 +48,12 @@ func openPostgres(raw string) (*sql.DB, error) {
 	}
 	cfg, err := pgx.ParseConfig(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse url: %w", err)
+		return nil, nil, fmt.Errorf("parse url: %w", err)
 	}
 	db := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
-	return db, nil
+	return db, cfg, nil
 }
 
 // pgConnector hands out connections that take ? placeholders.

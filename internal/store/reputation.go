@@ -261,11 +261,14 @@ func (s *Store) PutReputation(ctx context.Context, r Reputation) error {
 // meanwhile alone.
 func (s *Store) SetAccountSendingEnabled(ctx context.Context, accountID, region string, enabled bool) error {
 	d := DefaultSettings(accountID, region)
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO account_settings
-		(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, region) DO UPDATE SET sending_enabled = excluded.sending_enabled`,
-		accountID, region, boolDB(d.Production), boolDB(enabled), d.MaxSendRate, d.Max24HourSend, d.EnforcementStatus)
+	err := s.announceTx(ctx, "set sending", TopicAccount, AccountKey(accountID, region), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO account_settings
+			(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, region) DO UPDATE SET sending_enabled = excluded.sending_enabled`,
+			accountID, region, boolDB(d.Production), boolDB(enabled), d.MaxSendRate, d.Max24HourSend, d.EnforcementStatus)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: set sending of %s in %s: %w", accountID, region, err)
 	}
@@ -276,12 +279,15 @@ func (s *Store) SetAccountSendingEnabled(ctx context.Context, accountID, region 
 // settings in a region.
 func (s *Store) SetEnforcementStatus(ctx context.Context, accountID, region, status string) error {
 	d := DefaultSettings(accountID, region)
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO account_settings
-		(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, region) DO UPDATE SET enforcement_status = excluded.enforcement_status`,
-		accountID, region, boolDB(d.Production), boolDB(d.SendingEnabled), d.MaxSendRate, d.Max24HourSend,
-		enforcementOrHealthy(status))
+	err := s.announceTx(ctx, "set enforcement status", TopicAccount, AccountKey(accountID, region), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO account_settings
+			(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, region) DO UPDATE SET enforcement_status = excluded.enforcement_status`,
+			accountID, region, boolDB(d.Production), boolDB(d.SendingEnabled), d.MaxSendRate, d.Max24HourSend,
+			enforcementOrHealthy(status))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: set enforcement status of %s in %s: %w", accountID, region, err)
 	}

@@ -54,15 +54,18 @@ func (s *Store) AccountSettings(ctx context.Context, accountID, region string) (
 
 // PutAccountSettings writes the settings.
 func (s *Store) PutAccountSettings(ctx context.Context, set AccountSettings) error {
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO account_settings
-		(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, region) DO UPDATE SET
-		production = excluded.production, sending_enabled = excluded.sending_enabled,
-		max_send_rate = excluded.max_send_rate, max_24hour_send = excluded.max_24hour_send,
-		enforcement_status = excluded.enforcement_status`,
-		set.AccountID, set.Region, boolDB(set.Production), boolDB(set.SendingEnabled), set.MaxSendRate, set.Max24HourSend,
-		enforcementOrHealthy(set.EnforcementStatus))
+	err := s.announceTx(ctx, "put settings", TopicAccount, AccountKey(set.AccountID, set.Region), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO account_settings
+			(account_id, region, production, sending_enabled, max_send_rate, max_24hour_send, enforcement_status)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, region) DO UPDATE SET
+			production = excluded.production, sending_enabled = excluded.sending_enabled,
+			max_send_rate = excluded.max_send_rate, max_24hour_send = excluded.max_24hour_send,
+			enforcement_status = excluded.enforcement_status`,
+			set.AccountID, set.Region, boolDB(set.Production), boolDB(set.SendingEnabled), set.MaxSendRate, set.Max24HourSend,
+			enforcementOrHealthy(set.EnforcementStatus))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: put settings of %s in %s: %w", set.AccountID, set.Region, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -60,6 +61,15 @@ type Store struct {
 	// pg is set on PostgreSQL, where writes and reads are one pool and
 	// write transactions are SERIALIZABLE, retried when they collide.
 	pg bool
+	// pgCfg is the connection config of the PostgreSQL URL: the change
+	// watcher (changes.go) LISTENs on a connection of its own.
+	pgCfg *pgx.ConnConfig
+
+	// watch fans announced changes out to Watch's callbacks (changes.go).
+	watch watcher
+	// changesPrunedAt is when (Unix seconds) announce last pruned
+	// store_changes on SQLite.
+	changesPrunedAt atomic.Int64
 
 	// prunedBefore is the send_counts horizon (Unix seconds) of the last
 	// prune, so AddSendCounts prunes about once an hour of counter time.
@@ -180,7 +190,7 @@ func openSQLite(ctx context.Context, dataDir, keyFile string) (*Store, error) {
 
 func openPG(ctx context.Context, url, keyFile string) (*Store, error) {
 	where := RedactURL(url)
-	db, err := openPostgres(url)
+	db, pgCfg, err := openPostgres(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", where, err)
 	}
@@ -212,7 +222,7 @@ func openPG(ctx context.Context, url, keyFile string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	st := &Store{writes: db, reads: db, seal: aead, pg: true}
+	st := &Store{writes: db, reads: db, seal: aead, pg: true, pgCfg: pgCfg}
 	if err := st.checkSecretKey(ctx, keyFile); err != nil {
 		st.Close()
 		return nil, err
@@ -248,6 +258,7 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.watch.stop()
 	var errs []error
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {

@@ -231,9 +231,12 @@ func (s *Store) SuppressedReasons(ctx context.Context, accountID, region string)
 // PutSuppressedReasons sets the account's suppression setting in a region
 // (an empty list: nothing is added automatically).
 func (s *Store) PutSuppressedReasons(ctx context.Context, accountID, region string, reasons []string) error {
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO account_suppression (account_id, region, reasons) VALUES (?, ?, ?)
-		ON CONFLICT (account_id, region) DO UPDATE SET reasons = excluded.reasons`,
-		accountID, region, strings.Join(reasons, ","))
+	err := s.announceTx(ctx, "put suppressed reasons", TopicSuppression, AccountKey(accountID, region), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO account_suppression (account_id, region, reasons) VALUES (?, ?, ?)
+			ON CONFLICT (account_id, region) DO UPDATE SET reasons = excluded.reasons`,
+			accountID, region, strings.Join(reasons, ","))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: put suppressed reasons of %s in %s: %w", accountID, region, err)
 	}

@@ -2,7 +2,9 @@
 // that the per-message paths (sending's policy checks, delivery's and DKIM
 // signing's identity lookups) do not query the store per message, while a
 // change made by `sesame admin` still reaches a running server within the
-// TTL (DESIGN.md: within a second). It knows nothing of what it caches.
+// TTL (DESIGN.md: within a second), or at once where the store announces the
+// change (store.Watch) and the owner calls Forget or Clear. It knows nothing
+// of what it caches.
 package ttlcache
 
 import (
@@ -103,4 +105,12 @@ func (c *Cache[K, V]) Forget(k K) {
 func (c *Cache[K, V]) fresh(s *cacheSnapshot[V]) bool {
 	age := c.clk.Now().Sub(s.at)
 	return age >= 0 && age < c.ttl
+}
+
+// Clear removes every key: the next Get of each loads it (a change
+// notification said anything may have changed).
+func (c *Cache[K, V]) Clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
 }

@@ -112,3 +112,26 @@ func TestBound(t *testing.T) {
 		t.Errorf("%d loads, want exactly one for the forgotten key", loads-before)
 	}
 }
+
+// TestClear: after Clear every key loads again, though none went stale.
+func TestClear(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := New[int, int](clock.NewFake(t0), time.Hour, 0)
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+	for k := range 3 {
+		c.Get(ctx, k, load)
+	}
+	c.Get(ctx, 0, load)
+	if loads != 3 {
+		t.Fatalf("%d loads before Clear, want 3", loads)
+	}
+	c.Clear()
+	for k := range 3 {
+		c.Get(ctx, k, load)
+	}
+	if loads != 6 {
+		t.Errorf("%d loads after Clear, want 6", loads)
+	}
+}
