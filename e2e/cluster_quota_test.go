@@ -130,7 +130,7 @@ func TestClusterSendRate(t *testing.T) {
 	var accepted, refused atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	deadline := start.Add(4 * time.Second)
+	deadline := start.Add(3 * time.Second)
 	for i := range nodes {
 		for range 3 {
 			wg.Go(func() {
@@ -155,6 +155,7 @@ func TestClusterSendRate(t *testing.T) {
 	if got := accepted.Load(); got > hi || got < lo {
 		t.Errorf("accepted %d in %.1f s at %d/s through 3 nodes (%d refused); want %d..%d", got, secs, rate, refused.Load(), lo, hi)
 	}
+	t.Logf("accepted %d, refused %d in %.1f s", accepted.Load(), refused.Load(), secs)
 	if refused.Load() == 0 {
 		t.Error("nothing refused: the senders did not reach the rate")
 	}
