@@ -94,6 +94,8 @@ func quotaUnits(lim Limits) int64 {
 	return int64(math.Floor(lim.Max24HourSend))
 }
 
+// roll moves the demand counts on to now's second: a batch is sized by
+// what the node counted this second and the last.
 func (s *shared) roll(now time.Time) {
 	sec := now.Unix()
 	if sec == s.second {
