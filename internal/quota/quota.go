@@ -12,6 +12,10 @@
 // once a second and on Close. A crash loses at most the increments of the last
 // second or so, which only ever lets an account send slightly more, never
 // blocks it wrongly: a deliberate trade for no SQL write per message.
+//
+// That is for a store one node has to itself (SQLite). When the store is
+// shared by several nodes (PostgreSQL), both limits are leased from it in
+// batches instead, so they hold across the nodes: see lease.go.
 package quota
 
 import (
@@ -46,6 +50,7 @@ type Limits struct {
 // Limiter tracks send rates and 24-hour counts.
 type Limiter struct {
 	st     Store
+	ls     LeaseStore // non-nil when the store is shared: limits are leased
 	clk    clock.Clock
 	logger *slog.Logger
 
@@ -78,6 +83,9 @@ type counter struct {
 
 	// pending are increments not yet in the store, by minute.
 	pending map[int64]int64
+
+	// shared is the state when leasing from a shared store.
+	shared shared
 }
 
 // New returns a Limiter counting into st and starts its background flush.
@@ -96,6 +104,9 @@ func New(st Store, clk clock.Clock, logger *slog.Logger) *Limiter {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	if ls, ok := st.(LeaseStore); ok && ls.Shared() {
+		l.ls = ls
+	}
 	go l.flushLoop()
 	return l
 }
@@ -106,6 +117,9 @@ func (l *Limiter) Close() error {
 	<-l.done
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
+	if l.ls != nil {
+		return l.returnLeases(ctx, true)
+	}
 	return l.Flush(ctx)
 }
 
@@ -142,6 +156,11 @@ func (l *Limiter) Reserve(ctx context.Context, accountID, region string, lim Lim
 	c, err := l.counter(ctx, accountID, region)
 	if err != nil {
 		return err
+	}
+	if l.ls != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return l.reserveShared(ctx, c, accountRegion{accountID, region}, lim, rate, daily)
 	}
 	now := l.clk.Now()
 	minute := minuteOf(now)
@@ -185,6 +204,10 @@ func (l *Limiter) Refund(accountID, region string, lim Limits, rate, daily int) 
 	minute := minuteOf(l.clk.Now())
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if l.ls != nil {
+		l.refundShared(c, lim, rate, daily)
+		return
+	}
 	if lim.MaxSendRate > 0 {
 		c.tokens = min(c.tokens+float64(rate), lim.MaxSendRate)
 	}
@@ -200,6 +223,9 @@ func (l *Limiter) Refund(accountID, region string, lim Limits, rate, daily int) 
 func (l *Limiter) SentLast24Hours(accountID, region string) float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
+	if l.ls != nil {
+		return l.sentShared(ctx, accountID, region)
+	}
 	c, err := l.counter(ctx, accountID, region)
 	if err != nil {
 		l.logger.Warn("quota: loading send counts", "account", accountID, "region", region, "err", err)
@@ -213,9 +239,13 @@ func (l *Limiter) SentLast24Hours(accountID, region string) float64 {
 	return float64(c.total)
 }
 
-// Flush writes pending increments to the store. Increments that fail to
+// Flush writes pending increments to the store (or, when leasing, gives
+// back the units of leases past their time). Increments that fail to
 // write stay pending for the next flush.
 func (l *Limiter) Flush(ctx context.Context) error {
+	if l.ls != nil {
+		return l.returnLeases(ctx, false)
+	}
 	if l.st == nil {
 		return nil
 	}
@@ -275,7 +305,7 @@ func (l *Limiter) counter(ctx context.Context, accountID, region string) (*count
 		l.accounts[k] = c
 	}
 	l.mu.Unlock()
-	if c.loaded.Load() {
+	if c.loaded.Load() || l.ls != nil {
 		return c, nil
 	}
 
