@@ -247,6 +247,11 @@ func dsn(path string, readOnly bool) string {
 }
 
 // Close closes the database.
+// Shared reports whether other nodes may use this store too (PostgreSQL):
+// work that must run once in a cluster then runs under a lease
+// (internal/lease).
+func (s *Store) Shared() bool { return s.pg }
+
 func (s *Store) Close() error {
 	var errs []error
 	s.stmtMu.Lock()
