@@ -211,7 +211,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	metricsH := metricsHandler(sp, st, log)
 	// Import and export jobs reach only the configured [s3] endpoint;
 	// without one they are refused.
-	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
+	// This node's name in leases and job claims.
+	node := lease.NodeID(cfg.DataDir)
+	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"), Holder: node,
 		S3: objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
 			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
 	// One Bouncer sends receiving's DSNs (SendBounce here; the receipt
@@ -362,7 +364,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}()
 	// Work that runs on one node of a cluster at a time, each under its
 	// lease (docs/events.md, "In a cluster"); alone (SQLite), at once.
-	leases := &lease.Runner{Holder: lease.NodeID(), Clock: clk, Logger: log}
+	leases := &lease.Runner{Holder: node, Clock: clk, Logger: log}
 	if st.Shared() {
 		leases.Store = st
 	}

@@ -15,11 +15,9 @@ package lease
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sesame/internal/clock"
@@ -40,7 +38,7 @@ type Runner struct {
 	// Store keeps the leases; nil means this node is alone (a SQLite
 	// store): work runs at once, with no lease to wait for after a crash.
 	Store Store
-	// Holder names this node in the leases table (NodeID()).
+	// Holder names this node in the leases table (NodeID).
 	Holder string
 	// TTL is how long a taken lease lasts (default DefaultTTL); it is
 	// renewed every TTL/3, and asked for every TTL/3 by the other nodes.
@@ -49,16 +47,19 @@ type Runner struct {
 	Logger *slog.Logger
 }
 
-// NodeID names this process among the nodes of a cluster: host name,
-// process id and a random part (a restarted process is another holder).
-func NodeID() string {
+// NodeID names this node among the nodes of a cluster: its host name and
+// data directory. One process at a time runs on a data directory (it is
+// locked), so a node restarted after a crash is the same holder and takes
+// its leases and claims back at once, while two nodes on one host differ.
+func NodeID(dataDir string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
 	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	return host + ":" + dataDir
 }
 
 // Run runs work whenever this node holds the lease name, until ctx ends.

@@ -222,3 +222,105 @@ func TestTwoPublishersPublishEachEventOnce(t *testing.T) {
 		t.Errorf("%d deliveries, want %d", len(ds), appenders*perAppender)
 	}
 }
+
+// Import/export jobs are claimed per row: a job goes to one node at a time,
+// a node renews its claims, another takes a job once its claim ran out, and
+// a node restarted (same holder) takes its own jobs back at once.
+func TestDataJobClaims(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := openTest(t, dir), openTest(t, dir)
+	now := time.Unix(1_800_000_000, 0)
+	const ttl = time.Minute
+	job := func(id, holder string) DataJob {
+		j := DataJob{AccountID: "1", Region: "us-east-1", ID: id, Kind: JobImport, Type: "SUPPRESSION_LIST",
+			Request: []byte(`{}`), Status: JobCreated, Created: now}
+		if holder != "" {
+			j.ClaimedBy, j.ClaimedUntil = holder, now.Add(ttl)
+		}
+		return j
+	}
+	for _, j := range []DataJob{job("left", ""), job("a-made", "node-a"), job("b-made", "node-b")} {
+		if err := a.CreateDataJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(js []DataJob) []string {
+		var out []string
+		for _, j := range js {
+			out = append(out, j.ID)
+		}
+		return out
+	}
+	claim := func(st *Store, holder string, at time.Duration, want ...string) {
+		t.Helper()
+		js, err := st.ClaimDataJobs(ctx, holder, now.Add(at), ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(js); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s claims at +%v: %v, want %v", holder, at, got, want)
+		}
+	}
+	claim(a, "node-a", 0, "a-made", "left")   // unclaimed, and its own
+	claim(b, "node-b", time.Second, "b-made") // not a's
+	held, err := a.RenewDataJobClaims(ctx, "node-a", now.Add(30*time.Second), ttl)
+	if err != nil || !held["left"] || !held["a-made"] || held["b-made"] {
+		t.Fatalf("a renews: %v, %v", held, err)
+	}
+	claim(b, "node-b", 80*time.Second, "b-made") // a's renewed claims last to +90 s
+	claim(b, "node-b", 91*time.Second, "a-made", "b-made", "left")
+	held, err = a.RenewDataJobClaims(ctx, "node-a", now.Add(92*time.Second), ttl)
+	if err != nil || len(held) != 0 {
+		t.Fatalf("a renews after b took its jobs: %v, %v; want none held", held, err)
+	}
+	// A finished job is nobody's work.
+	if _, err := a.UpdateDataJob(ctx, "1", "us-east-1", JobImport, "left", func(j *DataJob) error {
+		j.Status = JobCompleted
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	claim(a, "node-a", time.Hour, "a-made", "b-made")
+}
+
+// Nodes claiming at once get each job once between them.
+func TestDataJobClaimRace(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	stores := []*Store{openTest(t, dir), openTest(t, dir)}
+	now := time.Unix(1_800_000_000, 0)
+	for i := range 20 {
+		if err := stores[0].CreateDataJob(ctx, DataJob{AccountID: "1", Region: "us-east-1", ID: fmt.Sprint("j", i),
+			Kind: JobExport, Type: "METRICS_DATA", Request: []byte(`{}`), Status: JobCreated, Created: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	got := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			js, err := stores[i%2].ClaimDataJobs(ctx, fmt.Sprint("node-", i), now, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, j := range js {
+				got[j.ID]++
+			}
+		})
+	}
+	wg.Wait()
+	if len(got) != 20 {
+		t.Errorf("%d jobs claimed, want 20", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("job %s claimed %d times", id, n)
+		}
+	}
+}
