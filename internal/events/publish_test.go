@@ -152,3 +152,33 @@ func TestPublisherDefersWhileBusy(t *testing.T) {
 		<-done
 	})
 }
+
+// Two Publishers on one outbox (two nodes while a lease passes) publish
+// each record once: the one whose cursor move comes second publishes
+// nothing and goes on from the other's cursor.
+func TestPublishersShareTheCursor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &outboxFake{}
+		for i := range 2500 {
+			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
+				Record: []byte(`{}`)})
+		}
+		topics := &topicsFake{outbox: o}
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		for range 2 {
+			p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics}
+			wg.Go(func() { p.Run(ctx) })
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 2500 {
+			t.Errorf("published %d, want each of 2500 once", n)
+		}
+		if c, _ := o.EventCursor(ctx, cursorName); c != 2500 {
+			t.Errorf("cursor = %d, want 2500", c)
+		}
+		cancel()
+		wg.Wait()
+	})
+}

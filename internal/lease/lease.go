@@ -106,7 +106,11 @@ func (r *Runner) Run(ctx context.Context, name string, work func(ctx context.Con
 
 // take asks for the lease once.
 func (r *Runner) take(ctx context.Context, name string, log *slog.Logger) bool {
-	ok, err := r.Store.TakeLease(ctx, name, r.Holder, r.clock().Now(), r.ttl())
+	// A store that does not answer must not hold the work past the lease:
+	// an answer later than TTL/3 counts as a failure.
+	tctx, cancel := context.WithTimeout(ctx, r.ttl()/3)
+	defer cancel()
+	ok, err := r.Store.TakeLease(tctx, name, r.Holder, r.clock().Now(), r.ttl())
 	if err != nil && ctx.Err() == nil {
 		log.Warn("lease: taking", "err", err)
 	}
