@@ -166,13 +166,6 @@ func (s *Store) DataJobs(ctx context.Context, accountID, region string, q DataJo
 	return s.queryDataJobs(ctx, "jobs of "+accountID, query, args...)
 }
 
-// UnfinishedDataJobs lists every account's jobs that are CREATED or
-// PROCESSING, oldest first: the runner's work after a start.
-func (s *Store) UnfinishedDataJobs(ctx context.Context) ([]DataJob, error) {
-	return s.queryDataJobs(ctx, "unfinished jobs", `SELECT `+dataJobColumns+` FROM import_export_jobs
-		WHERE status IN (?, ?) ORDER BY created_at, job_id`, JobCreated, JobProcessing)
-}
-
 // ClaimDataJobs claims for holder, until now+ttl, the unfinished jobs
 // nobody runs: whose claim ran out (their node died or stopped) or is
 // holder's own (holder restarted), oldest first, and returns them. On

@@ -223,18 +223,6 @@ func (s *Store) EventCursor(ctx context.Context, name string) (int64, error) {
 	return seq, nil
 }
 
-// SetEventCursor records how far the named outbox reader got.
-func (s *Store) SetEventCursor(ctx context.Context, name string, seq int64) error {
-	return s.inTx(ctx, "set event cursor", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO event_cursors (name, seq) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, name, seq)
-		if err != nil {
-			return fmt.Errorf("store: set event cursor %s: %w", name, err)
-		}
-		return nil
-	})
-}
-
 // CursorMove moves the named outbox cursor From → To, only if it is still
 // at From: a reader that lost its lease while publishing cannot move it
 // again after another node did (ErrCursorMoved).
