@@ -161,6 +161,14 @@ func (r *Runner) claim(ctx context.Context) error {
 // renew extends the claims of the jobs running here; one another node
 // claimed meanwhile (this node could not renew in time) stops here.
 func (r *Runner) renew(ctx context.Context) {
+	// Only jobs running before the renewal are judged by it: one created
+	// meanwhile may have been committed after it looked.
+	r.mu.Lock()
+	before := map[string]context.CancelFunc{}
+	for id, stop := range r.cancel {
+		before[id] = stop
+	}
+	r.mu.Unlock()
 	held, err := r.st.RenewDataJobClaims(ctx, r.cfg.Holder, r.clk.Now(), r.cfg.ClaimTTL)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -168,11 +176,9 @@ func (r *Runner) renew(ctx context.Context) {
 		}
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id, stop := range r.cancel {
+	for id, stop := range before {
 		if !held[id] {
-			r.log.Warn("import/export job claimed by another node; stopped here", "job", id)
+			r.log.Info("import/export job finished, cancelled or claimed elsewhere; stopped here", "job", id)
 			stop()
 		}
 	}
