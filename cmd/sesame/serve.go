@@ -26,6 +26,7 @@ import (
 	"sesame/internal/feedback"
 	"sesame/internal/importexport"
 	"sesame/internal/inbound"
+	"sesame/internal/lease"
 	"sesame/internal/lowprio"
 	"sesame/internal/mailmsg"
 	"sesame/internal/objstore"
@@ -213,7 +214,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	metricsH := metricsHandler(sp, st, cfg.Cluster.NodeName, log)
 	// Import and export jobs reach only the configured [s3] endpoint;
 	// without one they are refused.
-	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"),
+	// This node's name in leases and job claims.
+	node := lease.NodeID(cfg.DataDir)
+	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"), Holder: node,
 		S3: objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
 			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
 	// One Bouncer sends receiving's DSNs (SendBounce here; the receipt
@@ -369,10 +372,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			errc <- err
 		}
 	}()
+	// Work that runs on one node of a cluster at a time, each under its
+	// lease (docs/events.md, "In a cluster"); alone (SQLite), at once.
+	leases := &lease.Runner{Holder: node, Clock: clk, Logger: log}
+	if st.Shared() {
+		leases.Store = st
+	}
 	verifyDone := make(chan struct{})
 	go func() {
 		defer close(verifyDone)
-		if err := verifier.Run(deliveryCtx); err != nil {
+		if err := leases.Run(deliveryCtx, "verify", verifier.Run); err != nil {
 			errc <- err
 		}
 	}()
@@ -380,7 +389,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	snsDone := make(chan struct{})
 	go func() {
 		defer close(snsDone)
-		if err := topics.Run(deliveryCtx); err != nil {
+		if err := leases.Run(deliveryCtx, "sns-deliveries", topics.Run); err != nil {
 			errc <- err
 		}
 	}()
@@ -404,7 +413,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	publishDone := make(chan struct{})
 	go func() {
 		defer close(publishDone)
-		if err := publisher.Run(deliveryCtx); err != nil {
+		if err := leases.Run(deliveryCtx, "publish-events", publisher.Run); err != nil {
 			errc <- err
 		}
 	}()
@@ -430,7 +439,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	reputationDone := make(chan struct{})
 	go func() {
 		defer close(reputationDone)
-		if err := newReputation(cfg.Reputation, st, clk, log).Run(deliveryCtx); err != nil {
+		if err := leases.Run(deliveryCtx, "reputation", newReputation(cfg.Reputation, st, clk, log).Run); err != nil {
 			errc <- err
 		}
 	}()
@@ -509,11 +518,10 @@ type snsTopics struct{ s *sns.Service }
 
 func (t snsTopics) Starved() bool { return t.s.HelperStarved() }
 
-func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication) error {
+func (t snsTopics) Publish(ctx context.Context, pubs []events.Publication, move store.CursorMove) error {
 	out := make([]sns.Publication, len(pubs))
 	for i, p := range pubs {
 		out[i] = sns.Publication{TopicArn: p.TopicArn, Subject: p.Subject, Message: p.Message}
 	}
-	_, err := t.s.Publish(ctx, out)
-	return err
+	return t.s.PublishEvents(ctx, out, move)
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -18,9 +19,13 @@ type Publication struct {
 
 // Topics publishes to SNS-compatible topics (internal/sns, adapted in
 // cmd/sesame). Publish returns once the publications are durably queued
-// for the topics' subscribers; a topic that no longer exists is skipped.
+// for the topics' subscribers, in the transaction that applies move (the
+// outbox cursor past the records they came from), so each record is
+// queued exactly once however many nodes publish; store.ErrCursorMoved
+// says another node moved the cursor first, and nothing was queued. A topic
+// that no longer exists is skipped.
 type Topics interface {
-	Publish(ctx context.Context, pubs []Publication) error
+	Publish(ctx context.Context, pubs []Publication, move store.CursorMove) error
 	// Starved says the topics have more to sign and send than CPU to do it
 	// with (the server is busy with mail): the Publisher holds back, the
 	// records wait in the outbox, and a burst of mail is not slowed by
@@ -44,14 +49,17 @@ type Destinations interface {
 type PublisherStore interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]store.OutboxEvent, error)
 	EventCursor(ctx context.Context, name string) (int64, error)
-	SetEventCursor(ctx context.Context, name string, seq int64) error
+	MoveEventCursor(ctx context.Context, m store.CursorMove) error
 	PruneEvents(ctx context.Context, cutoff, sendCutoff time.Time, passed int64, limit int) (int64, error)
 	PublishesAnything(ctx context.Context) (bool, error)
 	LastEventSeq(ctx context.Context) (int64, error)
 }
 
 // Publisher reads the outbox in order and publishes each record where its
-// configuration set and its identity say.
+// configuration set and its identity say. In a cluster one node runs it at
+// a time (internal/lease); the cursor moves only from where this Publisher
+// last saw it, so a node that kept publishing past its lease queues
+// nothing twice.
 type Publisher struct {
 	Store        PublisherStore
 	Destinations Destinations
@@ -154,13 +162,27 @@ func (p *Publisher) Run(ctx context.Context) error {
 			more = more || len(evs) < n // the rest waits: ask again at once
 		}
 		if err == nil && len(evs) > 0 {
-			err = p.publish(ctx, evs)
-			if err == nil {
-				cursor = evs[len(evs)-1].Seq
-				err = p.Store.SetEventCursor(ctx, cursorName, cursor)
+			move := store.CursorMove{Name: cursorName, From: cursor, To: evs[len(evs)-1].Seq}
+			var pubs []Publication
+			pubs, err = p.publications(ctx, evs)
+			switch {
+			case err != nil:
+			case len(pubs) == 0:
+				err = p.Store.MoveEventCursor(ctx, move)
+			default:
+				err = p.Topics.Publish(ctx, pubs, move)
 			}
 			if err == nil {
+				cursor = move.To
 				metrics.EventsPublished(len(evs))
+			}
+		}
+		if errors.Is(err, store.ErrCursorMoved) {
+			// Another node published these (it held the lease meanwhile):
+			// go on from where it got.
+			log.Info("events: another node published meanwhile; reading its cursor")
+			if c, cerr := p.Store.EventCursor(ctx, cursorName); cerr == nil {
+				cursor, err = c, nil
 			}
 		}
 		if err != nil {
@@ -230,7 +252,12 @@ func (p *Publisher) passBy(ctx context.Context, cursor int64) (int64, bool) {
 		return cursor, false
 	}
 	if last > cursor {
-		if err := p.Store.SetEventCursor(ctx, cursorName, last); err != nil {
+		if err := p.Store.MoveEventCursor(ctx, store.CursorMove{Name: cursorName, From: cursor, To: last}); err != nil {
+			if errors.Is(err, store.ErrCursorMoved) {
+				if c, err := p.Store.EventCursor(ctx, cursorName); err == nil {
+					return c, false
+				}
+			}
 			return cursor, false
 		}
 		// Seqs are dense (nothing is deleted past the cursor): the count
@@ -240,14 +267,14 @@ func (p *Publisher) passBy(ctx context.Context, cursor int64) (int64, bool) {
 	return max(last, cursor), true
 }
 
-// publish sends one batch of records where they go.
-func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error {
+// publications are where one batch of records goes.
+func (p *Publisher) publications(ctx context.Context, evs []store.OutboxEvent) ([]Publication, error) {
 	var pubs []Publication
 	for _, ev := range evs {
 		if ev.ConfigurationSet != "" {
 			topics, err := p.Destinations.EventTopics(ctx, ev.AccountID, ev.Region, ev.ConfigurationSet, ev.EventType)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, t := range topics {
 				pubs = append(pubs, Publication{TopicArn: t, Subject: Subject, Message: string(ev.Record)})
@@ -266,7 +293,7 @@ func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error 
 		}
 		topic, headers, err := p.Destinations.NotificationTopic(ctx, owner, ev.Region, ev.Source, ev.EventType)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if topic == "" {
 			continue
@@ -296,10 +323,7 @@ func (p *Publisher) publish(ctx context.Context, evs []store.OutboxEvent) error 
 		}
 		pubs = append(pubs, Publication{TopicArn: topic, Message: string(b)})
 	}
-	if len(pubs) == 0 {
-		return nil
-	}
-	return p.Topics.Publish(ctx, pubs)
+	return pubs, nil
 }
 
 // prune deletes published records older than cutoff, a chunk at a time.

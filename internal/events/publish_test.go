@@ -29,11 +29,18 @@ func (o *outboxFake) EventsAfter(_ context.Context, after int64, limit int) ([]s
 	}
 	return out, nil
 }
-func (o *outboxFake) EventCursor(context.Context, string) (int64, error) { return o.cursor, nil }
-func (o *outboxFake) SetEventCursor(_ context.Context, _ string, seq int64) error {
+func (o *outboxFake) EventCursor(context.Context, string) (int64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.cursor = seq
+	return o.cursor, nil
+}
+func (o *outboxFake) MoveEventCursor(_ context.Context, m store.CursorMove) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cursor != m.From {
+		return store.ErrCursorMoved
+	}
+	o.cursor = m.To
 	return nil
 }
 func (o *outboxFake) PruneEvents(context.Context, time.Time, time.Time, int64, int) (int64, error) {
@@ -50,9 +57,13 @@ func (o *outboxFake) LastEventSeq(context.Context) (int64, error) {
 type topicsFake struct {
 	starved   atomic.Bool
 	published atomic.Int64
+	outbox    *outboxFake
 }
 
-func (f *topicsFake) Publish(_ context.Context, pubs []Publication) error {
+func (f *topicsFake) Publish(ctx context.Context, pubs []Publication, move store.CursorMove) error {
+	if err := f.outbox.MoveEventCursor(ctx, move); err != nil {
+		return err
+	}
 	f.published.Add(int64(len(pubs)))
 	return nil
 }
@@ -76,7 +87,7 @@ func TestPublisherHoldsBackWhileStarved(t *testing.T) {
 			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
 				Record: []byte(`{}`)})
 		}
-		topics := &topicsFake{}
+		topics := &topicsFake{outbox: o}
 		topics.starved.Store(true)
 		p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics}
 		ctx, cancel := context.WithCancel(t.Context())
@@ -112,7 +123,7 @@ func TestPublisherDefersWhileBusy(t *testing.T) {
 			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
 				Record: []byte(`{}`), Created: start.Add(-age)})
 		}
-		topics := &topicsFake{}
+		topics := &topicsFake{outbox: o}
 		var busy atomic.Bool
 		busy.Store(true)
 		p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics, Busy: busy.Load, MaxDefer: 5 * time.Second}
@@ -139,5 +150,35 @@ func TestPublisherDefersWhileBusy(t *testing.T) {
 		}
 		cancel()
 		<-done
+	})
+}
+
+// Two Publishers on one outbox (two nodes while a lease passes) publish
+// each record once: the one whose cursor move comes second publishes
+// nothing and goes on from the other's cursor.
+func TestPublishersShareTheCursor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := &outboxFake{}
+		for i := range 2500 {
+			o.evs = append(o.evs, store.OutboxEvent{Seq: int64(i + 1), ConfigurationSet: "set", EventType: TypeSend,
+				Record: []byte(`{}`)})
+		}
+		topics := &topicsFake{outbox: o}
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		for range 2 {
+			p := &Publisher{Store: o, Destinations: oneTopic{}, Topics: topics}
+			wg.Go(func() { p.Run(ctx) })
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if n := topics.published.Load(); n != 2500 {
+			t.Errorf("published %d, want each of 2500 once", n)
+		}
+		if c, _ := o.EventCursor(ctx, cursorName); c != 2500 {
+			t.Errorf("cursor = %d, want 2500", c)
+		}
+		cancel()
+		wg.Wait()
 	})
 }

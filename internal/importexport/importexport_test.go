@@ -443,3 +443,35 @@ func TestParseS3URL(t *testing.T) {
 		}
 	}
 }
+
+// A job another node claimed is left to it while its claim is renewed;
+// once the claim runs out (the node died) this node's sweep takes the job
+// and runs it.
+func TestJobOfDeadNodeTakenOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	src := e.put(t, "orphan.csv", "o@example.com,BOUNCE\n")
+	req, _ := json.Marshal(suppressionImport(ActionPut, src, FormatCSV))
+	claimTTL := 600 * time.Millisecond
+	j := store.DataJob{AccountID: acct, Region: region, ID: "orphan-job", Kind: store.JobImport, Type: TypeSuppressionList,
+		Request: req, Status: store.JobProcessing, Created: time.Now(),
+		ClaimedBy: "dead-node", ClaimedUntil: time.Now().Add(claimTTL)}
+	if err := e.st.CreateDataJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	r := New(Config{Store: e.st, S3: e.cfg, Holder: "live-node", ClaimTTL: claimTTL})
+	t.Cleanup(r.Close)
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.st.DataJob(ctx, acct, region, store.JobImport, "orphan-job"); got.Finished() {
+		t.Fatalf("job run while the other node's claim held: %+v", got)
+	}
+	if got := e.finished(t, store.JobImport, "orphan-job"); got.Status != store.JobCompleted || got.Processed != 1 {
+		t.Errorf("taken-over job = %+v; want COMPLETED with 1 processed", got)
+	}
+	if _, err := e.st.SuppressedDestination(ctx, acct, region, "o@example.com"); err != nil {
+		t.Error(err)
+	}
+}

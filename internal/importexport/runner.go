@@ -5,7 +5,10 @@
 // and run in the background, a few at a time; a job that was CREATED or
 // PROCESSING when sesame stopped runs again from the start at the next
 // start (an import's PUT and DELETE may be repeated, an export rewrites its
-// object).
+// object). In a cluster each job is claimed by the node that runs it (the
+// one it was created on), renewed while it runs; a node claims and runs
+// again the jobs whose claims ran out, so a dead node's jobs move to
+// another within ClaimTTL.
 //
 // It never reaches AWS: without a configured endpoint there is no runner,
 // and it talks to that endpoint only.
@@ -32,7 +35,8 @@ import (
 type Store interface {
 	CreateDataJob(ctx context.Context, j store.DataJob) error
 	UpdateDataJob(ctx context.Context, accountID, region, kind, id string, fn func(*store.DataJob) error) (store.DataJob, error)
-	UnfinishedDataJobs(ctx context.Context) ([]store.DataJob, error)
+	ClaimDataJobs(ctx context.Context, holder string, now time.Time, ttl time.Duration) ([]store.DataJob, error)
+	RenewDataJobClaims(ctx context.Context, holder string, now time.Time, ttl time.Duration) (map[string]bool, error)
 
 	PutSuppressedDestination(ctx context.Context, d store.SuppressedDestination) error
 	DeleteSuppressedDestination(ctx context.Context, accountID, region, addr string) error
@@ -54,6 +58,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Concurrency is how many jobs run at once (default 2).
 	Concurrency int
+	// Holder names this node in the jobs' claims (lease.NodeID: the same
+	// after a restart, so a node takes its own jobs back at once).
+	Holder string
+	// ClaimTTL is how long a claim lasts unrenewed (default a minute): how
+	// long a dead node's jobs wait for another node.
+	ClaimTTL time.Duration
 }
 
 // Runner creates and runs jobs.
@@ -89,6 +99,9 @@ func New(cfg Config) *Runner {
 		n = 2
 	}
 	r.slot = make(chan struct{}, n)
+	if r.cfg.ClaimTTL <= 0 {
+		r.cfg.ClaimTTL = time.Minute
+	}
 	r.ctx, r.stop = context.WithCancel(context.Background())
 	return r
 }
@@ -98,20 +111,77 @@ func New(cfg Config) *Runner {
 // finds unfinished as they are until one is configured.
 func (r *Runner) Enabled() bool { return r.obj != nil }
 
-// Start runs again every job left CREATED or PROCESSING.
+// Start runs again every job left CREATED or PROCESSING that no other
+// node runs, and then, until Close, renews the claims of the jobs running
+// here and takes over those whose node stopped renewing.
 func (r *Runner) Start(ctx context.Context) error {
 	if !r.Enabled() {
 		return nil
 	}
-	jobs, err := r.st.UnfinishedDataJobs(ctx)
+	if err := r.claim(ctx); err != nil {
+		return err
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-time.After(r.cfg.ClaimTTL / 3):
+			}
+			r.renew(r.ctx)
+			if err := r.claim(r.ctx); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("import/export: claiming jobs", "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
+// claim runs the unfinished jobs nobody else runs.
+func (r *Runner) claim(ctx context.Context) error {
+	jobs, err := r.st.ClaimDataJobs(ctx, r.cfg.Holder, r.clk.Now(), r.cfg.ClaimTTL)
 	if err != nil {
 		return fmt.Errorf("importexport: resume: %w", err)
 	}
 	for _, j := range jobs {
+		r.mu.Lock()
+		_, running := r.cancel[j.ID]
+		r.mu.Unlock()
+		if running {
+			continue
+		}
 		r.log.Info("import/export job resumed", "job", j.ID, "kind", j.Kind, "account", j.AccountID, "was", j.Status)
 		r.run(j)
 	}
 	return nil
+}
+
+// renew extends the claims of the jobs running here; one another node
+// claimed meanwhile (this node could not renew in time) stops here.
+func (r *Runner) renew(ctx context.Context) {
+	// Only jobs running before the renewal are judged by it: one created
+	// meanwhile may have been committed after it looked.
+	r.mu.Lock()
+	before := map[string]context.CancelFunc{}
+	for id, stop := range r.cancel {
+		before[id] = stop
+	}
+	r.mu.Unlock()
+	held, err := r.st.RenewDataJobClaims(ctx, r.cfg.Holder, r.clk.Now(), r.cfg.ClaimTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("import/export: renewing job claims", "err", err)
+		}
+		return
+	}
+	for id, stop := range before {
+		if !held[id] {
+			r.log.Info("import/export job finished, cancelled or claimed elsewhere; stopped here", "job", id)
+			stop()
+		}
+	}
 }
 
 // Close stops the running jobs (they stay PROCESSING, to run again at the
@@ -157,7 +227,8 @@ func (r *Runner) create(ctx context.Context, accountID, region, kind, typ string
 		return "", fmt.Errorf("importexport: %w", err)
 	}
 	j := store.DataJob{AccountID: accountID, Region: region, ID: uuid.NewString(), Kind: kind, Type: typ,
-		Request: b, Status: store.JobCreated, Created: r.clk.Now()}
+		Request: b, Status: store.JobCreated, Created: r.clk.Now(),
+		ClaimedBy: r.cfg.Holder, ClaimedUntil: r.clk.Now().Add(r.cfg.ClaimTTL)}
 	if err := r.st.CreateDataJob(ctx, j); err != nil {
 		return "", err
 	}

@@ -75,12 +75,21 @@ func (s *Service) prepare(p *pending) {
 	})
 }
 
-// Run delivers queued messages until ctx ends.
+// Run delivers queued messages until ctx ends. In a cluster one node runs
+// it at a time (internal/lease); it starts from the store each time, and
+// forgets its lanes when it ends, for the next node to deliver from the
+// store.
 func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	s.mu.Lock()
+	s.running, s.lanes, s.loaded = true, map[string]*lane{}, 0
+	s.mu.Unlock()
 	defer func() {
 		wg.Wait()
 		s.flush(context.WithoutCancel(ctx))
+		s.mu.Lock()
+		s.running, s.lanes, s.loaded = false, map[string]*lane{}, 0
+		s.mu.Unlock()
 	}()
 	tick := time.NewTicker(s.cfg.PollInterval)
 	defer tick.Stop()
@@ -147,7 +156,7 @@ func (s *Service) queueRow(d store.SNSDelivery) {
 // committed rows in between) the loader reads them in order.
 func (s *Service) handOff(rows []*store.SNSDelivery) {
 	s.mu.Lock()
-	if len(rows) > 0 && rows[0].Seq == s.loaded+1 {
+	if s.running && len(rows) > 0 && rows[0].Seq == s.loaded+1 {
 		for _, d := range rows {
 			s.queueRow(*d)
 		}

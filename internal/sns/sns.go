@@ -55,6 +55,7 @@ type Store interface {
 	UnsubscribeSNS(ctx context.Context, sub store.SNSSubscription, farewell *store.SNSDelivery, now, pruneBefore time.Time) error
 	RestoreSNSSubscription(ctx context.Context, token string, notBefore time.Time) (store.SNSSubscription, error)
 	EnqueueSNSDeliveries(ctx context.Context, ds []*store.SNSDelivery) error
+	PublishEvents(ctx context.Context, m store.CursorMove, ds []*store.SNSDelivery) error
 	SNSDeliveries(ctx context.Context, subscriptionARN string, fromSeq, toSeq int64, limit int) ([]store.SNSDelivery, error)
 	DeleteSNSDeliveries(ctx context.Context, seqs []int64) error
 	SNSSigningKey(ctx context.Context, create func() (string, []byte, string, error)) (string, []byte, string, error)
@@ -127,8 +128,13 @@ type Service struct {
 	sem          chan struct{} // requests in flight
 	signers      chan struct{} // envelopes being signed
 
-	mu    sync.Mutex
-	lanes map[string]*lane
+	mu sync.Mutex
+	// running is set while Run delivers (on the node that holds the
+	// deliveries' lease, in a cluster): rows committed meanwhile go
+	// straight to their lanes; otherwise they wait in the store for the
+	// node that delivers.
+	running bool
+	lanes   map[string]*lane
 	// loaded is the highest seq handed to a lane (or skipped for a lane in
 	// overflow, which re-reads it from the store).
 	loaded int64
@@ -215,6 +221,19 @@ type Publication struct {
 // durably, all in one transaction, and returns the SNS MessageIds in order;
 // a publication to a topic that does not exist is skipped (its id "").
 func (s *Service) Publish(ctx context.Context, pubs []Publication) ([]string, error) {
+	return s.publish(ctx, pubs, nil)
+}
+
+// PublishEvents is Publish for the event publisher: the rows are committed
+// with move (the outbox cursor past the records they came from) in one
+// transaction, so a record is queued once however many nodes publish;
+// store.ErrCursorMoved when another node moved the cursor first.
+func (s *Service) PublishEvents(ctx context.Context, pubs []Publication, move store.CursorMove) error {
+	_, err := s.publish(ctx, pubs, &move)
+	return err
+}
+
+func (s *Service) publish(ctx context.Context, pubs []Publication, move *store.CursorMove) ([]string, error) {
 	ids := make([]string, len(pubs))
 	var rows []*store.SNSDelivery
 	f := s.newFanout()
@@ -234,7 +253,13 @@ func (s *Service) Publish(ctx context.Context, pubs []Publication) ([]string, er
 		ids[i] = ds.id
 		rows = append(rows, ds.rows...)
 	}
-	if err := s.st.EnqueueSNSDeliveries(ctx, rows); err != nil {
+	var err error
+	if move != nil {
+		err = s.st.PublishEvents(ctx, *move, rows)
+	} else {
+		err = s.st.EnqueueSNSDeliveries(ctx, rows)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("sns: publish: %w", err)
 	}
 	s.handOff(rows)

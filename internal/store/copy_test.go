@@ -66,7 +66,7 @@ func TestCopyInto(t *testing.T) {
 	if err := src.AppendEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.SetEventCursor(ctx, "sns", 2); err != nil {
+	if err := src.MoveEventCursor(ctx, CursorMove{Name: "sns", From: 0, To: 2}); err != nil {
 		t.Fatal(err)
 	}
 	// More rows than one INSERT takes: full batches and a remainder.

@@ -44,6 +44,10 @@ type DataJob struct {
 	Object             string
 	ErrorMessage       string // why the job FAILED
 	Created, Completed time.Time
+	// ClaimedBy is the node running the job until ClaimedUntil (set by
+	// CreateDataJob; ClaimDataJobs and RenewDataJobClaims move them).
+	ClaimedBy    string
+	ClaimedUntil time.Time
 }
 
 // Finished: the job will not change again.
@@ -89,10 +93,10 @@ func completedDB(t time.Time) int64 {
 
 // CreateDataJob adds a job; its id is a fresh UUID.
 func (s *Store) CreateDataJob(ctx context.Context, j DataJob) error {
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO import_export_jobs (`+dataJobColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.writes.ExecContext(ctx, `INSERT INTO import_export_jobs (`+dataJobColumns+`, claimed_by, claimed_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.AccountID, j.Region, j.ID, j.Kind, j.Type, string(j.Request), j.Status, j.Processed, j.Failed, j.Exported,
-		j.Object, j.ErrorMessage, toDB(j.Created), completedDB(j.Completed))
+		j.Object, j.ErrorMessage, toDB(j.Created), completedDB(j.Completed), j.ClaimedBy, completedDB(j.ClaimedUntil))
 	if err != nil {
 		return fmt.Errorf("store: create job %s of %s in %s: %w", j.ID, j.AccountID, j.Region, err)
 	}
@@ -162,11 +166,76 @@ func (s *Store) DataJobs(ctx context.Context, accountID, region string, q DataJo
 	return s.queryDataJobs(ctx, "jobs of "+accountID, query, args...)
 }
 
-// UnfinishedDataJobs lists every account's jobs that are CREATED or
-// PROCESSING, oldest first: the runner's work after a start.
-func (s *Store) UnfinishedDataJobs(ctx context.Context) ([]DataJob, error) {
-	return s.queryDataJobs(ctx, "unfinished jobs", `SELECT `+dataJobColumns+` FROM import_export_jobs
-		WHERE status IN (?, ?) ORDER BY created_at, job_id`, JobCreated, JobProcessing)
+// ClaimDataJobs claims for holder, until now+ttl, the unfinished jobs
+// nobody runs: whose claim ran out (their node died or stopped) or is
+// holder's own (holder restarted), oldest first, and returns them. On
+// PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED, so nodes claiming
+// at once each get other jobs; SQLite has one writer.
+func (s *Store) ClaimDataJobs(ctx context.Context, holder string, now time.Time, ttl time.Duration) ([]DataJob, error) {
+	var out []DataJob
+	err := s.inTx(ctx, "claim jobs", func(tx *sql.Tx) error {
+		q := `SELECT ` + dataJobColumns + ` FROM import_export_jobs
+			WHERE status IN (?, ?) AND (claimed_until <= ? OR claimed_by = ?) ORDER BY created_at, job_id`
+		if s.pg {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		rows, err := tx.QueryContext(ctx, q, JobCreated, JobProcessing, toDB(now), holder)
+		if err != nil {
+			return fmt.Errorf("store: claim jobs: %w", err)
+		}
+		out = out[:0]
+		for rows.Next() {
+			j, err := scanDataJob(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: claim jobs: %w", err)
+			}
+			j.ClaimedBy, j.ClaimedUntil = holder, now.Add(ttl)
+			out = append(out, j)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: claim jobs: %w", err)
+		}
+		for _, j := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE import_export_jobs SET claimed_by = ?, claimed_until = ?
+				WHERE account_id = ? AND region = ? AND job_id = ?`, holder, toDB(j.ClaimedUntil), j.AccountID, j.Region, j.ID); err != nil {
+				return fmt.Errorf("store: claim job %s: %w", j.ID, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RenewDataJobClaims extends holder's claims on its unfinished jobs to
+// now+ttl and returns the ids of the jobs holder still has; a running job
+// not among them was claimed by another node (holder's claim ran out) and
+// must stop.
+func (s *Store) RenewDataJobClaims(ctx context.Context, holder string, now time.Time, ttl time.Duration) (map[string]bool, error) {
+	held := map[string]bool{}
+	err := s.inTx(ctx, "renew job claims", func(tx *sql.Tx) error {
+		clear(held)
+		if _, err := tx.ExecContext(ctx, `UPDATE import_export_jobs SET claimed_until = ?
+			WHERE claimed_by = ? AND status IN (?, ?)`, toDB(now.Add(ttl)), holder, JobCreated, JobProcessing); err != nil {
+			return fmt.Errorf("store: renew job claims: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT job_id FROM import_export_jobs WHERE claimed_by = ? AND status IN (?, ?)`,
+			holder, JobCreated, JobProcessing)
+		if err != nil {
+			return fmt.Errorf("store: renew job claims: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("store: renew job claims: %w", err)
+			}
+			held[id] = true
+		}
+		return rows.Err()
+	})
+	return held, err
 }
 
 func (s *Store) queryDataJobs(ctx context.Context, what, query string, args ...any) ([]DataJob, error) {

@@ -42,10 +42,26 @@ func (s *Store) AppendEvents(ctx context.Context, evs []OutboxEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, "append events", func(tx *sql.Tx) error { return appendEvents(ctx, tx, evs) })
+	return s.inTx(ctx, "append events", func(tx *sql.Tx) error { return s.appendEvents(ctx, tx, evs) })
 }
 
-func appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
+// outboxAppendLock is the PostgreSQL advisory lock that appends to the
+// outbox take (any constant: it only has to be the same everywhere).
+const outboxAppendLock = 0x5e5a3e0012
+
+func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, evs []OutboxEvent) error {
+	if s.pg {
+		// Readers follow the outbox by seq (a cursor), so a seq must never
+		// become visible after a higher one: on PostgreSQL seq is an
+		// identity column, drawn at insert and committed whenever its
+		// transaction commits, and a reader that passed 7 before 6
+		// committed would never see 6. Appends hold this lock from their
+		// first insert to their commit, so seqs commit in order. (SQLite has
+		// one writer: they do anyway.)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(outboxAppendLock)); err != nil {
+			return fmt.Errorf("store: append events: lock: %w", err)
+		}
+	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO event_outbox (event_key, account_id, region, message_id,
 		event_type, configuration_set, source, remote_ip, record, created_at, identity_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (event_key) DO NOTHING`)
@@ -139,7 +155,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes) error {
 			}
 		}
 		if len(o.Events) > 0 {
-			return appendEvents(ctx, tx, o.Events)
+			return s.appendEvents(ctx, tx, o.Events)
 		}
 		return nil
 	})
@@ -207,16 +223,54 @@ func (s *Store) EventCursor(ctx context.Context, name string) (int64, error) {
 	return seq, nil
 }
 
-// SetEventCursor records how far the named outbox reader got.
-func (s *Store) SetEventCursor(ctx context.Context, name string, seq int64) error {
-	return s.inTx(ctx, "set event cursor", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO event_cursors (name, seq) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`, name, seq)
-		if err != nil {
-			return fmt.Errorf("store: set event cursor %s: %w", name, err)
+// CursorMove moves the named outbox cursor From → To, only if it is still
+// at From: a reader that lost its lease while publishing cannot move it
+// again after another node did (ErrCursorMoved).
+type CursorMove struct {
+	Name     string
+	From, To int64
+}
+
+// ErrCursorMoved says an outbox cursor was not where a CursorMove expected
+// it: another node moved it meanwhile.
+var ErrCursorMoved = errors.New("store: the event cursor moved meanwhile")
+
+// MoveEventCursor applies m alone (records that publish nothing).
+func (s *Store) MoveEventCursor(ctx context.Context, m CursorMove) error {
+	return s.inTx(ctx, "move event cursor", func(tx *sql.Tx) error { return moveCursor(ctx, tx, m) })
+}
+
+// PublishEvents commits SNS deliveries made from outbox records together
+// with the cursor move past those records, in one transaction: each record
+// becomes its deliveries exactly once, however many nodes publish and
+// whenever one dies (ErrCursorMoved: another published them first, and
+// nothing was written). Each delivery gets its Seq, in slice order.
+func (s *Store) PublishEvents(ctx context.Context, m CursorMove, ds []*SNSDelivery) error {
+	return s.inTx(ctx, "publish events", func(tx *sql.Tx) error {
+		if err := moveCursor(ctx, tx, m); err != nil {
+			return err
 		}
-		return nil
+		if len(ds) == 0 {
+			return nil
+		}
+		return enqueueSNS(ctx, tx, ds)
 	})
+}
+
+func moveCursor(ctx context.Context, tx *sql.Tx, m CursorMove) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO event_cursors (name, seq) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE event_cursors.seq = ?`, m.Name, m.To, m.From)
+	if err != nil {
+		return fmt.Errorf("store: move event cursor %s: %w", m.Name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: move event cursor %s: %w", m.Name, err)
+	}
+	if n == 0 {
+		return ErrCursorMoved
+	}
+	return nil
 }
 
 // OutboxBacklog is how many outbox events lie past the named reader's

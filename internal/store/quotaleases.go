@@ -15,8 +15,9 @@ import (
 // quota decides the batch sizes; these methods only grant atomically).
 
 // Shared reports whether other nodes may use this store at the same time
-// (PostgreSQL), so that limits must be leased from it rather than counted
-// in one process's memory.
+// (PostgreSQL): limits are then leased from it rather than counted in one
+// process's memory, and work that must run once in a cluster runs under a
+// lease (internal/lease).
 func (s *Store) Shared() bool { return s.pg }
 
 // quotaWindowMinutes is the rolling 24-hour quota's window in minutes.
