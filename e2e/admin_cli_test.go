@@ -63,11 +63,19 @@ func TestAdminCLI(t *testing.T) {
 		if status != 0 || json.Unmarshal([]byte(out), &acct) != nil || acct.AccountID == "" {
 			t.Fatalf("account create -c: exit %d\n%s%s", status, out, errOut)
 		}
-		out, errOut, status = sesameCLI(t, "admin", "account", "list", "--data="+s.Dir)
+		// --data alone names the embedded store; a server on PostgreSQL
+		// keeps its state where its config says, so -c comes along there.
+		withStore := func(args ...string) []string {
+			if s.StoreURL != "" {
+				return append(args, "-c", s.Config)
+			}
+			return args
+		}
+		out, errOut, status = sesameCLI(t, withStore("admin", "account", "list", "--data="+s.Dir)...)
 		if status != 0 || strings.Count(out, `"account_id"`) != 2 || !strings.Contains(out, acct.AccountID) {
 			t.Errorf("account list --data=: exit %d\n%s%s", status, out, errOut)
 		}
-		out, errOut, status = sesameCLI(t, "admin", "key", "list", "--account", acct.AccountID, "--data", s.Dir)
+		out, errOut, status = sesameCLI(t, withStore("admin", "key", "list", "--account", acct.AccountID, "--data", s.Dir)...)
 		if status != 0 || strings.Count(out, `"access_key_id"`) != 1 {
 			t.Errorf("key list --data DIR: exit %d\n%s%s", status, out, errOut)
 		}

@@ -85,7 +85,7 @@ func (s *Store) CreateContactList(ctx context.Context, l ContactList, max int) e
 	what := fmt.Sprintf("create contact list %s of %s in %s", l.Name, l.AccountID, l.Region)
 	return s.inTx(ctx, what, func(tx *sql.Tx) error {
 		var n, same int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM contact_lists
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) FROM contact_lists
 			WHERE account_id = ? AND region = ?`, l.Name, l.AccountID, l.Region).Scan(&n, &same); err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}

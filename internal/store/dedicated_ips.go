@@ -67,7 +67,7 @@ func (s *Store) CreateDedicatedIPPool(ctx context.Context, p DedicatedIPPool, ma
 	what := fmt.Sprintf("create dedicated IP pool %s of %s in %s", p.Name, p.AccountID, p.Region)
 	return s.inTx(ctx, what, func(tx *sql.Tx) error {
 		var exists, n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM dedicated_ip_pools
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN name = ? THEN 1 ELSE 0 END), 0) FROM dedicated_ip_pools
 			WHERE account_id = ? AND region = ?`, p.Name, p.AccountID, p.Region).Scan(&n, &exists); err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}

@@ -190,16 +190,17 @@ type Server struct {
 	Console string // web console listener host:port
 	// StoreURL is the PostgreSQL database the server keeps its state in
 	// ("" for the embedded one in Dir).
-	StoreURL string
-	Regions  []string
-	Node     string // [cluster] node_name
-	cmd      *exec.Cmd
-	Stdout   *syncBuffer
-	Stderr   *syncBuffer
-	KeyID    string // first account's access key id, from the first-start banner
-	Secret   string
-	Account  string
-	exited   chan struct{}
+	StoreURL      string
+	secretKeyFile string // [store] secret_key_file ("" for the data dir's)
+	Regions       []string
+	Node          string // [cluster] node_name
+	cmd           *exec.Cmd
+	Stdout        *syncBuffer
+	Stderr        *syncBuffer
+	KeyID         string // first account's access key id, from the first-start banner
+	Secret        string
+	Account       string
+	exited        chan struct{}
 }
 
 // Start writes a config and starts sesame; the process is stopped when the
@@ -213,7 +214,7 @@ func Start(t testing.TB, opt Options) *Server {
 		regions = []string{"us-east-1"}
 	}
 	s := &Server{t: t, Dir: filepath.Join(dir, "data"), Config: filepath.Join(dir, "sesame.toml"), Regions: regions,
-		Node: opt.NodeName}
+		Node: opt.NodeName, secretKeyFile: opt.SecretKeyFile}
 	if s.Node == "" {
 		s.Node = "sesame-test"
 	}
@@ -332,7 +333,7 @@ func (s *Server) start(bin string, retry ...bool) bool {
 // (both engines take several processes); it is closed when the test ends.
 func (s *Server) OpenStore() *store.Store {
 	s.t.Helper()
-	st, err := store.OpenWith(context.Background(), store.Options{DataDir: s.Dir, URL: s.StoreURL})
+	st, err := store.OpenWith(context.Background(), store.Options{DataDir: s.Dir, URL: s.StoreURL, SecretKeyFile: s.secretKeyFile})
 	if err != nil {
 		s.t.Fatal(err)
 	}
