@@ -212,10 +212,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metricsH := metricsHandler(sp, st, cfg.Cluster.NodeName, log)
-	// Import and export jobs reach only the configured [s3] endpoint;
-	// without one they are refused.
 	// This node's name in leases and job claims.
 	node := lease.NodeID(cfg.DataDir)
+	// Import and export jobs reach only the configured [s3] endpoint;
+	// without one they are refused.
 	jobs := importexport.New(importexport.Config{Store: st, Clock: clk, Logger: log.With("component", "importexport"), Holder: node,
 		S3: objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region, AccessKeyID: cfg.S3.AccessKeyID,
 			SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle}})
