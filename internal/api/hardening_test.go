@@ -357,7 +357,8 @@ func TestAPIConnectionCap(t *testing.T) {
 		held = append(held, c)
 	}
 	waitfor.True(t, "both connections to be accepted", func() bool {
-		return len(e.s.listener().slots) == 2
+		l := e.s.listener() // nil until Serve has begun, in its own goroutine
+		return l != nil && len(l.slots) == 2
 	})
 	// Not answered while both slots are held: a wait of a second, far more
 	// than a loopback answer takes when the listener is not full.
