@@ -289,13 +289,15 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(time.Duration(attempt*rand.IntN(5)+1) * time.Millisecond):
+		case <-time.After(time.Duration(rand.IntN(min(1<<attempt, 50))+1) * time.Millisecond):
 		}
 	}
 }
 
-// txAttempts bounds the runs of one write transaction on PostgreSQL.
-const txAttempts = 20
+// txAttempts bounds the runs of one write transaction on PostgreSQL. A
+// transaction that keeps losing to a busy peer backs off at random, up to
+// 50 ms a time, so that it lands between the peer's transactions.
+const txAttempts = 50
 
 func (s *Store) tryTx(ctx context.Context, what string, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
 	tx, err := s.writes.BeginTx(ctx, opts)
