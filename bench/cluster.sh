@@ -7,9 +7,11 @@
 # are interleaved, each after the CPU has gone quiet:
 #   sqlite   one node, [store] url = ""                       (the default)
 #   pg       one node, [store] url = postgres://…/sesame_bench
-#   pg3      three nodes on that database, each taking a third of the load
-#            at the same time (one smtpload per node; the combined rate is
-#            all messages over the slowest node's time)
+#   pg3      three nodes on that database, each taking the one node's load
+#            (CONNS connections, MSGS messages) at the same time: one
+#            smtpload per node, the combined rate is all messages over the
+#            slowest node's time. SPLIT=1 splits CONNS and MSGS over the
+#            nodes instead (the same total load as one node).
 # For every PostgreSQL run it also reads the database's committed
 # transactions (pg_stat_database.xact_commit, which counts every statement
 # outside a transaction as one) and prints them per accepted message: the
@@ -17,7 +19,8 @@
 #
 # Usage (root, from anywhere):   bench/cluster.sh
 # Environment (defaults):
-#   KINDS="sqlite pg pg3"  CONNS=21  MSGS=21000  REPEAT=3  SIZE=2000  RUN_LIMIT=120
+#   KINDS="sqlite pg pg3"  CONNS=21  MSGS=21000  REPEAT=3  SIZE=2000  RUN_LIMIT=120  SPLIT=0
+#   NODE_PROCS=$(nproc)    GOMAXPROCS of each node
 #   PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 #   WAIT_QUIET=30 QUIET_PCT=15   WORK=/var/tmp/sesame-bench-cluster
 # Loopback only; node i listens on 127.0.0.1:46i7 (STARTTLS), 44i5 (TLS), 47i7 (API).
@@ -36,6 +39,7 @@ RUN_LIMIT=${RUN_LIMIT:-120}
 WAIT_QUIET=${WAIT_QUIET:-30}
 QUIET_PCT=${QUIET_PCT:-15}
 WORK=${WORK:-/var/tmp/sesame-bench-cluster}
+SPLIT=${SPLIT:-0}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 PG_DB=sesame_bench
 PG_URL=${PG_ADMIN%%/postgres\?*}/$PG_DB?sslmode=disable
@@ -96,7 +100,7 @@ start_nodes() {
 	"$ses" admin -c "$WORK/node0.toml" identity verify --account "$id" --region "$REGION" example.com >/dev/null
 	PIDS=()
 	for ((i = 0; i < n; i++)); do
-		"$ses" serve -c "$WORK/node$i.toml" >"$WORK/node$i.log" 2>&1 &
+		GOMAXPROCS=${NODE_PROCS:-$(nproc)} "$ses" serve -c "$WORK/node$i.toml" >"$WORK/node$i.log" 2>&1 &
 		PIDS+=($!)
 	done
 	for ((i = 0; i < n; i++)); do
@@ -120,23 +124,30 @@ stop_nodes() {
 
 # run_kind KIND: one measured run, one line in $RESULTS.
 run_kind() {
-	local kind=$1 n=1 url="" busy x0 x1 t0 t1 i total=0 errs=0 outs=() rate per
+	local kind=$1 n=1 url="" busy x0 x1 c0 cpu t0 t1 i total=0 errs=0 outs=() rate per conns=$CONNS msgs=$MSGS
 	case $kind in
 	pg) url=$PG_URL ;;
 	pg3) url=$PG_URL n=3 ;;
 	esac
+	if [ "$SPLIT" = 1 ]; then
+		conns=$((CONNS / n)) msgs=$((MSGS / n))
+	fi
 	start_nodes "$n" "$url"
 	busy=$(wait_quiet)
 	[ -z "$url" ] || x0=$(xacts)
+	c0=$(busy_ticks)
 	t0=$(date +%s.%N)
 	for ((i = 0; i < n; i++)); do
 		"$WORK/bin/smtpload" -q -addr "127.0.0.1:46${i}7" -starttls -user "$SES_USER" -pass "$SES_PASS" \
-			-from "$FROM" -to "$TO" -conns $((CONNS / n)) -msgs $((MSGS / n)) -size "$SIZE" \
+			-from "$FROM" -to "$TO" -conns "$conns" -msgs "$msgs" -size "$SIZE" \
 			-duration "${RUN_LIMIT}s" -max-errors 100 </dev/null >"$WORK/load$i.out" 2>&1 &
 		outs+=($!)
 	done
 	for i in "${outs[@]}"; do wait "$i" || true; done
 	t1=$(date +%s.%N)
+	# CPU the whole machine spent per 1,000 accepted messages: servers, load
+	# generators, PostgreSQL and the kernel together.
+	cpu=$(awk -v t="$(($(busy_ticks) - c0))" -v hz="$(getconf CLK_TCK)" -v n="$((n * msgs))" 'BEGIN {printf "%.2f", t / hz / n * 1000}')
 	for ((i = 0; i < n; i++)); do
 		total=$((total + $(tail -1 "$WORK/load$i.out" | field msgs)))
 		errs=$((errs + $(tail -1 "$WORK/load$i.out" | field errors)))
@@ -149,7 +160,7 @@ run_kind() {
 		per=$(awk -v d="$((x1 - x0))" -v n="$total" 'BEGIN {printf "%.3f", (n > 0 ? d / n : 0)}')
 	fi
 	stop_nodes
-	echo "kind=$kind nodes=$n busy_before=$busy% msgs=$total errors=$errs rate=$rate/s xacts_per_msg=$per" | tee -a "$RESULTS"
+	echo "kind=$kind nodes=$n busy_before=$busy% msgs=$total errors=$errs rate=$rate/s xacts_per_msg=$per cpu_s_per_1k=$cpu" | tee -a "$RESULTS"
 }
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) {print "n/a"; exit}
@@ -166,14 +177,15 @@ for ((r = 1; r <= REPEAT; r++)); do
 done
 
 echo
-echo "==== medians of $REPEAT runs: $MSGS ${SIZE}-byte messages over $CONNS connections, STARTTLS + AUTH PLAIN, capture mode ===="
+echo "==== medians of $REPEAT runs: $MSGS ${SIZE}-byte messages over $CONNS connections$([ "$SPLIT" = 1 ] && echo ' split over the nodes' || echo ' per node'), STARTTLS + AUTH PLAIN, capture mode ===="
 echo "# $(date -Is) $(nproc) vCPU, sesame $(git -C "$ROOT" log -1 --format=%h 2>/dev/null || echo '?'), $(psql_admin 'SHOW server_version')"
 declare -A med
 for k in $KINDS; do
 	sel=$(grep "^kind=$k " "$RESULTS")
 	med[$k]=$(field rate <<<"$sel" | median)
-	printf '%-7s %7s msg/s   xacts/msg %s   runs: %s\n' "$k" "${med[$k]}" \
-		"$(field xacts_per_msg <<<"$sel" | tr '\n' ' ')" "$(field rate <<<"$sel" | tr '\n' ' ')"
+	printf '%-7s %7s msg/s   cpu_s/1k %s   xacts/msg %s   runs: %s\n' "$k" "${med[$k]}" \
+		"$(field cpu_s_per_1k <<<"$sel" | tr '\n' ' ')" "$(field xacts_per_msg <<<"$sel" | tr '\n' ' ')" \
+		"$(field rate <<<"$sel" | tr '\n' ' ')"
 done
 if [ -n "${med[pg]:-}" ] && [ -n "${med[sqlite]:-}" ]; then
 	awk -v a="${med[pg]}" -v b="${med[sqlite]}" 'BEGIN {r = a / b; printf "PostgreSQL / SQLite, one node: %.2f  (target >= 0.90: %s)\n", r, (r >= 0.9 ? "met" : "MISSED")}'
