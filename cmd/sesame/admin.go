@@ -10,6 +10,7 @@ import (
 
 	adminpkg "sesame/internal/admin"
 	"sesame/internal/queuectl"
+	"sesame/internal/seserr"
 	"sesame/internal/store"
 )
 
@@ -36,8 +37,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	// backup/restore are dispatched here, before the store is opened.
 	if rest[0] == "backup" || rest[0] == "restore" {
 		if cfg.Store.URL != "" && !slices.ContainsFunc(rest[1:], isHelpWord) {
-			return usageError{fmt.Errorf("admin %s: the state is in PostgreSQL ([store] url), not in the data dir: "+
-				"back it up with pg_dump and pg_restore (docs/cluster.md); admin %s copies the embedded database only", rest[0], rest[0])}
+			return fmt.Errorf("admin %s: %w", rest[0], seserr.BackupOnPostgres)
 		}
 		return adminBackup(cfg, rest, stdout, stderr)
 	}

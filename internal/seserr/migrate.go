@@ -15,3 +15,8 @@ var (
 	// MigrateSourceNotEmbedded: the source is not the embedded database.
 	MigrateSourceNotEmbedded = errors.New("migrate copies the embedded SQLite database; this store is already PostgreSQL")
 )
+
+// BackupOnPostgres: `sesame admin backup` and `restore` copy the embedded
+// database, and this installation keeps its state in PostgreSQL.
+var BackupOnPostgres = errors.New("the state is in PostgreSQL ([store] url), not in the data dir: " +
+	"back it up with pg_dump and pg_restore (docs/cluster.md); backup and restore copy the embedded database only")
