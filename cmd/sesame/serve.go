@@ -50,7 +50,9 @@ key id and secret, or as the operator with a token from
 sesame admin console-token), delivery and, with [receiving] listen, the
 inbound MX that receives mail by receipt rules, with the data in data_dir
 (the first start creates an account: see
-<data_dir>/first-start-credentials.txt).
+<data_dir>/first-start-credentials.txt). With [store] url =
+"postgres://…" the state is in PostgreSQL instead, shared by the nodes of
+a cluster; each node keeps its own queue (docs/cluster.md).
 
 Signals: SIGHUP reloads log.level and the TLS certificate files (other keys
 need a restart); SIGTERM and SIGINT drain — in-flight SMTP transactions and
