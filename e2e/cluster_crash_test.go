@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/testenv"
@@ -20,7 +26,19 @@ func TestClusterNodeKilledUnderLoad(t *testing.T) {
 	nodes := testenv.StartCluster(t, 3, testenv.Options{SMTPExtra: "max_messages_per_connection = 100000"})
 	nodes[0].Verify("example.com")
 	nodes[0].Production()
-	time.Sleep(1100 * time.Millisecond) // admin changes reach the running servers within a second
+	// Each node sees the verified identity and production access (its
+	// caches follow within a second) once it sends through its API.
+	for i, n := range nodes {
+		v2 := n.SESv2Client(t)
+		waitfor.Within(t, fmt.Sprintf("node %d to send as example.com", i), 5*time.Second, func() bool {
+			_, err := v2.SendEmail(context.Background(), &sesv2.SendEmailInput{
+				FromEmailAddress: aws.String("sender@example.com"),
+				Destination:      &types.Destination{ToAddresses: []string{"rcpt@example.net"}},
+				Content:          simple("ready", "body", ""),
+			})
+			return err == nil
+		})
+	}
 	pw := awsauth.SMTPPassword(nodes[0].Secret, nodes[0].Regions[0])
 
 	var mu sync.Mutex
