@@ -8,8 +8,7 @@ import (
 // the next submission reloads them: a change made through this process (an
 // identity verified, deleted, its MAIL FROM changed) applies to the very
 // next message, not up to cacheTTL later. Identity changes made by another
-// process (`sesame admin`, another node) are not announced yet (Changed)
-// and arrive within cacheTTL.
+// process (`sesame admin`, another node) arrive through Changed.
 //
 // Call it after the change is committed: a load that begins afterwards
 // reads the new state; one already under way finishes into the dropped
@@ -20,9 +19,11 @@ func (s *Sender) IdentitiesChanged(account, region string) {
 
 // Changed drops what a change announced by the store (store.Watch) made
 // stale: another node or `sesame admin` paused the account, changed its
-// enforcement status or limits, paused or changed a configuration set. With it, such changes apply within the
-// store's notification delay (well under a second) instead of cacheTTL.
-// It only touches the caches, as Watch asks.
+// enforcement status or limits, paused or changed a configuration set,
+// created, verified, changed or deleted an identity or its policies,
+// created, deactivated, deleted or scoped an access key. With it, such
+// changes apply within the store's notification delay (well under a
+// second) instead of cacheTTL. It only touches the caches, as Watch asks.
 func (s *Sender) Changed(c store.Change) {
 	if c.All {
 		s.settings.Clear()
@@ -44,5 +45,14 @@ func (s *Sender) Changed(c store.Change) {
 			s.configSets.Forget(k)
 			s.trackingPlans.Forget(k)
 		}
+	case store.TopicIdentity:
+		// The identities are cached per account and region (a domain
+		// covers its addresses), the policies per identity.
+		if account, region, name, ok := store.SplitIdentityChangeKey(c.Key); ok {
+			s.identities.Forget(accountRegion{account, region})
+			s.policies.Forget(policyKey(account, region, name))
+		}
+	case store.TopicAccessKey:
+		s.keys.Forget(c.Key) // a Key carries its parsed policy too
 	}
 }

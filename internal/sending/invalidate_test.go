@@ -2,6 +2,7 @@ package sending
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -70,4 +71,65 @@ func TestChangedDropsCachedSettings(t *testing.T) {
 		return err != nil && seserr.As(err).APICode == seserr.SendingPaused().APICode
 	})
 
+}
+
+// An identity deleted and an access key deleted or deactivated through
+// another store handle (another node, `sesame admin`) are refused within a
+// second once the Sender watches the store, though the fake clock never
+// lets the cached identities and keys go stale.
+func TestChangedDropsCachedIdentitiesAndKeys(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(s *store.AccountSettings) { s.Production = true }, 0)
+	ctx := t.Context()
+	msg := "From: a@verified.com\r\nSubject: x\r\n\r\nbody\r\n"
+	rcpt := []string{"someone@example.net"}
+	var all atomic.Bool
+	h.st.Watch(ctx, func(c store.Change) {
+		h.s.Changed(c)
+		if c.All {
+			all.Store(true)
+		}
+	})
+	waitfor.Within(t, "the watcher's start", time.Second, all.Load)
+	second, err := h.st.CreateAccessKey(ctx, h.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cache the identities and both keys.
+	if _, err := h.submit(t, "a@verified.com", rcpt, msg); err != nil {
+		t.Fatalf("before the deletion: %v", err)
+	}
+	for _, id := range []string{h.key.ID, second.ID} {
+		if k, err := h.s.AccessKey(ctx, id); err != nil || !k.Active {
+			t.Fatalf("key %s before the change: %+v, %v", id, k, err)
+		}
+	}
+
+	admin, err := store.Open(filepath.Join(h.dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.DeleteIdentity(ctx, h.account, region, "verified.com"); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Within(t, "the deleted identity to reach the sender", time.Second, func() bool {
+		_, err := h.submit(t, "a@verified.com", rcpt, msg)
+		return err != nil && seserr.As(err).APICode == seserr.NotVerified(region, nil).APICode
+	})
+
+	if err := admin.DeleteAccessKey(ctx, h.key.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Within(t, "the deleted key to reach the sender", time.Second, func() bool {
+		_, err := h.s.AccessKey(ctx, h.key.ID)
+		return errors.Is(err, store.ErrNotFound)
+	})
+	if err := admin.SetAccessKeyActive(ctx, second.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Within(t, "the deactivated key to reach the sender", time.Second, func() bool {
+		k, err := h.s.AccessKey(ctx, second.ID)
+		return err == nil && !k.Active
+	})
 }

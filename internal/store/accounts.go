@@ -178,6 +178,9 @@ func (s *Store) insertAccessKey(ctx context.Context, tx *sql.Tx, accountID strin
 			return AccessKey{}, fmt.Errorf("store: create access key: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
+			if err := s.announce(ctx, tx, TopicAccessKey, id); err != nil {
+				return AccessKey{}, err
+			}
 			return AccessKey{ID: id, AccountID: accountID, Secret: secret, Active: true, Created: fromDB(toDB(now))}, nil
 		}
 	}
@@ -240,39 +243,45 @@ func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]AccessKey, 
 
 // SetAccessKeyActive activates or deactivates a key (ErrNotFound if unknown).
 func (s *Store) SetAccessKeyActive(ctx context.Context, keyID string, active bool) error {
-	res, err := s.writes.ExecContext(ctx, `UPDATE access_keys SET active = ? WHERE id = ?`, boolDB(active), keyID)
-	if err != nil {
-		return fmt.Errorf("store: set access key %s active: %w", keyID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
-	}
-	return nil
+	return s.announceTx(ctx, "set access key active", TopicAccessKey, keyID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET active = ? WHERE id = ?`, boolDB(active), keyID)
+		if err != nil {
+			return fmt.Errorf("store: set access key %s active: %w", keyID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // SetAccessKeyPolicy replaces a key's policy; "" removes it, giving the
 // key its account's full rights again (ErrNotFound if the key is unknown).
 func (s *Store) SetAccessKeyPolicy(ctx context.Context, keyID, policy string) error {
-	res, err := s.writes.ExecContext(ctx, `UPDATE access_keys SET policy = ? WHERE id = ?`, policy, keyID)
-	if err != nil {
-		return fmt.Errorf("store: set access key %s policy: %w", keyID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
-	}
-	return nil
+	return s.announceTx(ctx, "set access key policy", TopicAccessKey, keyID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE access_keys SET policy = ? WHERE id = ?`, policy, keyID)
+		if err != nil {
+			return fmt.Errorf("store: set access key %s policy: %w", keyID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // DeleteAccessKey removes a key for good (ErrNotFound if unknown), as IAM's
 // DeleteAccessKey: nothing else refers to a key by its id, so nothing else
 // changes.
 func (s *Store) DeleteAccessKey(ctx context.Context, keyID string) error {
-	res, err := s.writes.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, keyID)
-	if err != nil {
-		return fmt.Errorf("store: delete access key %s: %w", keyID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
-	}
-	return nil
+	return s.announceTx(ctx, "delete access key", TopicAccessKey, keyID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, keyID)
+		if err != nil {
+			return fmt.Errorf("store: delete access key %s: %w", keyID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: access key %s: %w", keyID, ErrNotFound)
+		}
+		return nil
+	})
 }

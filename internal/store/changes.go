@@ -44,6 +44,13 @@ const (
 	// TopicConfigSet: a configuration set created, changed (its sending
 	// paused or resumed, its options) or deleted. Key: ConfigSetKey.
 	TopicConfigSet = "configset"
+	// TopicIdentity: an identity created, deleted or changed (verification
+	// status, DKIM, MAIL FROM, default configuration set, notifications) or
+	// its sending authorization policies changed. Key: IdentityChangeKey.
+	TopicIdentity = "identity"
+	// TopicAccessKey: an access key created, deleted, activated or
+	// deactivated, or its policy changed. Key: the key's id.
+	TopicAccessKey = "accesskey"
 )
 
 // AccountKey is the Key of a change to account's state in region.
@@ -53,6 +60,17 @@ func AccountKey(account, region string) string { return account + "/" + region }
 // in region.
 func ConfigSetKey(account, region, name string) string {
 	return AccountKey(account, region) + "/" + name
+}
+
+// IdentityChangeKey is the Key of a change to identity name of account in
+// region (the name as the store keys it: domains lower-case).
+func IdentityChangeKey(account, region, name string) string {
+	return AccountKey(account, region) + "/" + IdentityKey(name)
+}
+
+// SplitIdentityChangeKey is IdentityChangeKey's inverse.
+func SplitIdentityChangeKey(key string) (account, region, name string, ok bool) {
+	return SplitConfigSetKey(key) // the same shape: account/region/name
 }
 
 // SplitConfigSetKey is ConfigSetKey's inverse.

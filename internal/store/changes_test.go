@@ -86,6 +86,97 @@ func TestWatchSeesChangesOfAnotherHandle(t *testing.T) {
 	}
 }
 
+// Writes of identities (their details, notifications, policies) and of
+// access keys (their state and policies) reach another handle's watcher
+// too: the servers cache them per message.
+func TestWatchSeesIdentityAndKeyChanges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writer, watcher := openTest(t, dir), openTest(t, dir)
+	ctx := t.Context()
+	var log changeLog
+	watcher.Watch(ctx, log.add)
+	waitfor.Within(t, "the watcher's first Change{All}", time.Second, func() bool { return log.has(Change{All: true}) })
+
+	acct, first, err := writer.CreateAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Within(t, "the first key's creation", time.Second, func() bool {
+		return log.has(Change{Topic: TopicAccessKey, Key: first.ID})
+	})
+	const region = "us-east-1"
+	// Domains are announced lower-case, as the store keys them.
+	domain := Change{Topic: TopicIdentity, Key: IdentityChangeKey(acct.ID, region, "example.com")}
+	addr := Change{Topic: TopicIdentity, Key: IdentityChangeKey(acct.ID, region, "Me@example.org")}
+	var second AccessKey
+	secondKey := func() Change { return Change{Topic: TopicAccessKey, Key: second.ID} }
+	for _, tc := range []struct {
+		name  string
+		write func() error
+		want  func() Change
+	}{
+		{"CreateIdentity", func() error {
+			return writer.CreateIdentity(ctx, IdentityDetails{Identity: Identity{AccountID: acct.ID, Region: region, Name: "Example.COM"}}, 10)
+		}, func() Change { return domain }},
+		{"UpdateIdentity", func() error {
+			_, err := writer.UpdateIdentity(ctx, acct.ID, region, "example.com", func(d *IdentityDetails) error {
+				d.Status = StatusSuccess
+				return nil
+			})
+			return err
+		}, func() Change { return domain }},
+		{"UpdateIdentityNotifications", func() error {
+			_, err := writer.UpdateIdentityNotifications(ctx, acct.ID, region, "example.com", func(*IdentityNotifications) error { return nil })
+			return err
+		}, func() Change { return domain }},
+		{"PutIdentityPolicy", func() error {
+			return writer.PutIdentityPolicy(ctx, acct.ID, region, "example.com", IdentityPolicy{Name: "p", Policy: "{}"}, PolicyUpsert, 20)
+		}, func() Change { return domain }},
+		{"PutIdentityPolicy again", func() error {
+			return writer.PutIdentityPolicy(ctx, acct.ID, region, "example.com", IdentityPolicy{Name: "p", Policy: "{ }"}, PolicyUpsert, 20)
+		}, func() Change { return domain }},
+		{"DeleteIdentityPolicy", func() error { return writer.DeleteIdentityPolicy(ctx, acct.ID, region, "example.com", "p") },
+			func() Change { return domain }},
+		{"DeleteIdentity", func() error { return writer.DeleteIdentity(ctx, acct.ID, region, "EXAMPLE.com") },
+			func() Change { return domain }},
+		{"PutIdentity", func() error {
+			return writer.PutIdentity(ctx, Identity{AccountID: acct.ID, Region: region, Name: "Me@example.org"})
+		}, func() Change { return addr }},
+		{"CreateScopedAccessKey", func() error {
+			second, err = writer.CreateScopedAccessKey(ctx, acct.ID, "scoped", "")
+			return err
+		}, secondKey},
+		{"SetAccessKeyPolicy", func() error { return writer.SetAccessKeyPolicy(ctx, second.ID, "{}") }, secondKey},
+		{"SetAccessKeyActive", func() error { return writer.SetAccessKeyActive(ctx, second.ID, false) }, secondKey},
+		{"DeleteAccessKey", func() error { return writer.DeleteAccessKey(ctx, second.ID) }, secondKey},
+	} {
+		log.reset()
+		if err := tc.write(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		want := tc.want()
+		waitfor.Within(t, tc.name+"'s change at the other handle", time.Second, func() bool { return log.has(want) })
+	}
+	// A write that fails (an unknown key) announces nothing.
+	log.reset()
+	if err := writer.DeleteAccessKey(ctx, second.ID); err == nil {
+		t.Fatal("deleted a key twice")
+	}
+	if err := writer.SetAccessKeyActive(ctx, first.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.Within(t, "the later change", time.Second, func() bool {
+		return log.has(Change{Topic: TopicAccessKey, Key: first.ID})
+	})
+	if log.has(secondKey()) {
+		t.Error("a failed write was announced")
+	}
+	if a, r, n, ok := SplitIdentityChangeKey(addr.Key); !ok || a != acct.ID || r != region || n != "Me@example.org" {
+		t.Errorf("SplitIdentityChangeKey(%q) = %q, %q, %q, %v", addr.Key, a, r, n, ok)
+	}
+}
+
 // A rolled-back write announces nothing; a callback whose context ended
 // hears nothing more; Close stops the watcher.
 func TestWatchRollbackAndStop(t *testing.T) {

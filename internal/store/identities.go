@@ -114,15 +114,17 @@ func (s *Store) PutIdentity(ctx context.Context, id Identity) error {
 		id.Created = time.Now()
 	}
 	name := IdentityKey(id.Name)
-	_, err := s.writes.ExecContext(ctx, `INSERT INTO identities (account_id, region, name, type, status, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, region, name) DO UPDATE SET
-		type = excluded.type, status = excluded.status, created_at = excluded.created_at`,
-		id.AccountID, id.Region, name, string(id.Type), id.Status, toDB(id.Created))
-	if err != nil {
-		return fmt.Errorf("store: put identity %s of %s in %s: %w", name, id.AccountID, id.Region, err)
-	}
-	return nil
+	return s.announceTx(ctx, "put identity "+name, TopicIdentity, IdentityChangeKey(id.AccountID, id.Region, name), func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO identities (account_id, region, name, type, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, region, name) DO UPDATE SET
+			type = excluded.type, status = excluded.status, created_at = excluded.created_at`,
+			id.AccountID, id.Region, name, string(id.Type), id.Status, toDB(id.Created))
+		if err != nil {
+			return fmt.Errorf("store: put identity %s of %s in %s: %w", name, id.AccountID, id.Region, err)
+		}
+		return nil
+	})
 }
 
 // Identity looks one up (ErrNotFound if absent). A domain matches in any case.
@@ -183,6 +185,9 @@ func (s *Store) DeleteIdentity(ctx context.Context, accountID, region, name stri
 		if err := deleteIdentityPolicies(ctx, tx, accountID, region, IdentityKey(name)); err != nil {
 			return err
 		}
-		return deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceIdentity, Name: name})
+		if err := deleteResourceTags(ctx, tx, Resource{AccountID: accountID, Region: region, Type: ResourceIdentity, Name: name}); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, name))
 	})
 }

@@ -215,7 +215,7 @@ func (s *Store) CreateIdentity(ctx context.Context, d IdentityDetails, max int) 
 		if err != nil {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
-		return nil
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(d.AccountID, d.Region, d.Name))
 	})
 }
 
@@ -269,7 +269,7 @@ func (s *Store) UpdateIdentity(ctx context.Context, accountID, region, name stri
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 		out = d
-		return nil
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, key))
 	})
 	return out, err
 }

@@ -81,7 +81,7 @@ func (s *Store) UpdateIdentityNotifications(ctx context.Context, accountID, regi
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 		out = n
-		return nil
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, key))
 	})
 	return out, err
 }

@@ -55,7 +55,7 @@ func (s *Store) PutIdentityPolicy(ctx context.Context, accountID, region, identi
 		case n > 0 && how == PolicyCreate:
 			return fmt.Errorf("store: policy %s of %s: %w", p.Name, r, ErrExists)
 		case n > 0:
-			return nil
+			return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, r.key()))
 		case how == PolicyUpdate:
 			return fmt.Errorf("store: policy %s of %s: %w", p.Name, r, ErrNotFound)
 		}
@@ -71,7 +71,7 @@ func (s *Store) PutIdentityPolicy(ctx context.Context, accountID, region, identi
 			VALUES (?, ?, ?, ?, ?, ?)`, accountID, region, r.key(), p.Name, p.Policy, time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("store: policy %s of %s: %w", p.Name, r, err)
 		}
-		return nil
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, r.key()))
 	})
 }
 
@@ -126,7 +126,7 @@ func (s *Store) DeleteIdentityPolicy(ctx context.Context, accountID, region, ide
 		} else if n == 0 {
 			return fmt.Errorf("store: policy %s of %s: %w", name, r, ErrNotFound)
 		}
-		return nil
+		return s.announce(ctx, tx, TopicIdentity, IdentityChangeKey(accountID, region, r.key()))
 	})
 }
 
