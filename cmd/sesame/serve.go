@@ -141,8 +141,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Tracking: tracks, ListManagement: lists, BareLF: bareLF, Development: cfg.Accounts.Development,
 	})
 	defer sender.Close()
-	// Account changes made through another node or `sesame admin` drop
-	// the sender's cached settings at once (store.Watch).
+	// Changes made through another node or `sesame admin` (account
+	// settings, configuration sets, identities, access keys) drop what
+	// the sender cached of them at once (store.Watch).
 	st.Watch(ctx, sender.Changed)
 	// events: what outcomes mean (records, DSNs, suppression) and their
 	// event records; the feedback MX reports there too.
