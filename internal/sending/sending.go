@@ -528,6 +528,7 @@ const cacheTTL = time.Second
 
 // settingsTTL bounds how stale an account's settings may be. Every write of
 // them is announced (store.Watch → Changed), which drops the cached copy in
-// well under a second on every node; the TTL is only the safety net for an
-// announcement lost while the store's watcher reconnects.
-const settingsTTL = 30 * time.Second
+// well under a second on every node that watches; the TTL is the same as the
+// other caches', so a Sender whose process watches nothing (a test, an
+// embedding) still sees a pause within a second.
+const settingsTTL = cacheTTL
