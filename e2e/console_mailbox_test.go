@@ -79,7 +79,7 @@ func TestConsoleMailbox(t *testing.T) {
 	b.Screenshot("mailbox-list")
 
 	// The message opens on its HTML part, in a sandboxed frame.
-	b.Run(chromedp.Click("table.mailbox tbody a", chromedp.ByQuery), chromedp.WaitVisible("iframe.message", chromedp.ByQuery))
+	b.ClickAndWait("table.mailbox tbody a", "iframe.message")
 	var src string
 	var sandboxed bool
 	b.Run(chromedp.AttributeValue("iframe.message", "src", &src, &sandboxed, chromedp.ByQuery))
@@ -173,7 +173,7 @@ func TestConsoleMailbox(t *testing.T) {
 		}
 	}
 	b.Screenshot("messages-search")
-	b.Run(chromedp.Click(".message-result h2 a", chromedp.ByQuery), chromedp.WaitVisible("table.events", chromedp.ByQuery))
+	b.ClickAndWait(".message-result h2 a", "table.events")
 	if got := b.Text("main"); !strings.Contains(got, id) || !strings.Contains(got, "Delivery") {
 		t.Errorf("message page:\n%s", got)
 	}
@@ -191,7 +191,7 @@ func TestConsoleMailbox(t *testing.T) {
 		Secret      string `json:"secret_access_key"`
 	}
 	s.Admin(&other, "account", "create")
-	b.Run(chromedp.Click(`form[action="/signout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#access_key_id", chromedp.ByQuery))
+	b.ClickAndWait(`form[action="/signout"] button`, "#access_key_id")
 	consoleSignInAs(t, b, s, other.AccessKeyID, other.Secret)
 	if got := b.Text("main h1"); !strings.Contains(got, "Account dashboard") {
 		t.Fatalf("the other account's sign-in shows %q", got)
