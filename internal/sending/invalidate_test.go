@@ -46,14 +46,7 @@ func TestChangedDropsCachedSettings(t *testing.T) {
 	ctx := t.Context()
 	msg := "From: a@verified.com\r\nSubject: x\r\n\r\nbody\r\n"
 	rcpt := []string{"someone@example.net"}
-	var all atomic.Bool
-	h.st.Watch(ctx, func(c store.Change) {
-		h.s.Changed(c)
-		if c.All {
-			all.Store(true)
-		}
-	})
-	waitfor.Within(t, "the watcher's start", time.Second, all.Load)
+	watchStore(t, h)
 	if _, err := h.submit(t, "a@verified.com", rcpt, msg); err != nil {
 		t.Fatalf("before the pause: %v", err) // the settings are cached now
 	}
@@ -83,14 +76,7 @@ func TestChangedDropsCachedIdentitiesAndKeys(t *testing.T) {
 	ctx := t.Context()
 	msg := "From: a@verified.com\r\nSubject: x\r\n\r\nbody\r\n"
 	rcpt := []string{"someone@example.net"}
-	var all atomic.Bool
-	h.st.Watch(ctx, func(c store.Change) {
-		h.s.Changed(c)
-		if c.All {
-			all.Store(true)
-		}
-	})
-	waitfor.Within(t, "the watcher's start", time.Second, all.Load)
+	watchStore(t, h)
 	second, err := h.st.CreateAccessKey(ctx, h.account)
 	if err != nil {
 		t.Fatal(err)
@@ -132,4 +118,18 @@ func TestChangedDropsCachedIdentitiesAndKeys(t *testing.T) {
 		k, err := h.s.AccessKey(ctx, second.ID)
 		return err == nil && !k.Active
 	})
+}
+
+// watchStore makes h's Sender hear the store's change notices, as serve
+// wires it, and waits until the watcher runs.
+func watchStore(t *testing.T, h *harness) {
+	t.Helper()
+	var all atomic.Bool
+	h.st.Watch(t.Context(), func(c store.Change) {
+		h.s.Changed(c)
+		if c.All {
+			all.Store(true)
+		}
+	})
+	waitfor.Within(t, "the watcher's start", time.Second, all.Load)
 }
