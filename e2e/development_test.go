@@ -131,6 +131,7 @@ func runDevelopmentBoto3(t *testing.T, s *testenv.Server, mode, sender, rcpt, ta
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("development_boto3.py (MODE=%s): %v\n%s%s", mode, err, stdout.String(), stderr.String())
 	}
+	t.Logf("development_boto3.py (MODE=%s):\n%s", mode, stderr.String())
 	return strings.Fields(stdout.String())
 }
 

@@ -148,6 +148,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// events: what outcomes mean (records, DSNs, suppression) and their
 	// event records; the feedback MX reports there too.
 	recorder := events.NewRecorder(st, sender, sp, cfg.Hostname, cfg.Delivery.BounceDomain, clk, log.With("component", "events"))
+	recorder.Development = cfg.Accounts.Development
 	deliver, err := newDeliverer(cfg, sp, st, recorder, clk, log)
 	if err != nil {
 		return err
