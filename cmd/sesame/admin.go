@@ -47,7 +47,8 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	var st *store.Store
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,
-		ConsoleURL: cfg.ConsoleBaseURL(), Heartbeat: cfg.Cluster.Heartbeat.Duration,
+		SourceAddresses: cfg.Delivery.SourceAddressList(),
+		ConsoleURL:      cfg.ConsoleBaseURL(), Heartbeat: cfg.Cluster.Heartbeat.Duration,
 		// Opened once the command's line has parsed: help creates nothing.
 		OpenStore: func() (adminpkg.Store, error) {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {

@@ -240,6 +240,8 @@ type Options struct {
 	// for `identity records`: a custom MAIL FROM domain's MX and SPF.
 	MailFromMXDomain string
 	Hostname         string
+	// SourceAddresses ([[delivery.source_addresses]]) go in that SPF record.
+	SourceAddresses []string
 	// ConsoleURL is how the web console is reached (console-token prints
 	// it); "" when it is off.
 	ConsoleURL string
@@ -269,6 +271,7 @@ func RunWith(ctx context.Context, st Store, opt Options, args []string, stdout i
 	}
 	a := &admin{st: st, openStore: opt.OpenStore, regions: regions, dkimDomain: opt.DKIMCNAMEDomain,
 		queue: opt.Queue, server: opt.Server, out: stdout, mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname,
+		sources:    opt.SourceAddresses,
 		consoleURL: opt.ConsoleURL, heartbeat: opt.Heartbeat, clock: opt.Clock}
 	if a.heartbeat <= 0 {
 		a.heartbeat = defaultHeartbeat
@@ -340,6 +343,7 @@ type admin struct {
 	dkimDomain string
 	mailFromMX string
 	hostname   string
+	sources    []string
 	consoleURL string
 	heartbeat  time.Duration
 	clock      clock.Clock
