@@ -163,6 +163,16 @@ const anywhereNote = `-c FILE (the config) and --data DIR (the data directory) m
 on the command line, as for "sesame serve".
 `
 
+// CommandNames are the names of every command, in Usage's order ("account
+// create", …, "backup"), for tests that try each.
+func CommandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
 // Usage lists every command.
 func Usage() string {
 	var b strings.Builder
