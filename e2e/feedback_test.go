@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/smtp"
 	"net/textproto"
 	"os"
@@ -230,4 +231,93 @@ func sendFeedback(addr, rcpt, data string) error {
 		}
 	}
 	return transaction(c, "", []string{rcpt}, data)
+}
+
+// TestFeedbackAtCustomMailFrom: a domain published exactly as `sesame admin
+// identity records` prints it — Easy DKIM CNAMEs, and for its custom MAIL
+// FROM domain an MX under the operator's own hostname, never Amazon's — is
+// verified, its mail goes out DKIM-signed with the MAIL FROM domain as the
+// envelope sender, and a late bounce sent where that MX record leads (the
+// operator points feedback-smtp.<region>.<hostname> at sesame) reaches the
+// feedback MX, which takes it for the message and suppresses the address.
+func TestFeedbackAtCustomMailFrom(t *testing.T) {
+	d := testenv.StartDNS(t)
+	sinks, port := testenv.StartSinks(t, testenv.SinkOptions{StartTLS: true})
+	d.SetA("mx2.test", "127.0.0.2")
+	d.SetMX("a.test", 10, "mx2.test")
+	fbAddr := testenv.FreeAddr(t)
+	fbHost, fbPort, _ := net.SplitHostPort(fbAddr)
+	s := startMXServer(t, d, port, fmt.Sprintf("[feedback]\nlisten = [%q]\n[verification]\ncheck_interval = \"100ms\"\n", fbAddr))
+	// The operator's one record for every custom MAIL FROM domain of the
+	// region: feedback-smtp.<region>.<hostname> is the feedback MX's address.
+	d.SetA("feedback-smtp."+s.Regions[0]+".sesame.test", fbHost)
+
+	const domain, mailFrom = "mf.example", "bounce.mf.example"
+	v2 := s.SESv2Client(t)
+	ctx := context.Background()
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(domain)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v2.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{
+		EmailIdentity: aws.String(domain), MailFromDomain: aws.String(mailFrom),
+		BehaviorOnMxFailure: "REJECT_MESSAGE"}); err != nil {
+		t.Fatal(err)
+	}
+	var records []struct{ Name, Type, Value string }
+	s.Admin(&records, "identity", "records", "--account", s.Account, domain)
+	var mx string
+	for _, r := range records {
+		switch r.Type {
+		case "CNAME":
+			d.SetCNAME(r.Name, r.Value)
+		case "TXT":
+			d.SetTXT(r.Name, r.Value)
+		case "MX":
+			_, mx, _ = strings.Cut(r.Value, " ")
+			d.SetMX(r.Name, 10, mx)
+		}
+	}
+	if mx != "feedback-smtp."+s.Regions[0]+".sesame.test" {
+		t.Fatalf("the MAIL FROM MX record names %q, want the feedback MX under the server's hostname; records: %v", mx, records)
+	}
+	waitFor(t, "the domain and its MAIL FROM domain verified", func() bool {
+		g, err := v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(domain)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g.VerifiedForSendingStatus && g.MailFromAttributes != nil && g.MailFromAttributes.MailFromDomainStatus == "SUCCESS"
+	})
+
+	smtpSendTo(t, s, "news@"+domain, "custom mail from", "gone@a.test")
+	waitFor(t, "delivery", func() bool { return len(sinks[0].Messages()) == 1 })
+	msg := sinks[0].Messages()[0]
+	id, envDomain, _ := strings.Cut(msg.From, "@")
+	if envDomain != mailFrom || !strings.Contains(string(msg.Data), "d="+domain+";") {
+		t.Fatalf("MAIL FROM %q, want <message id>@%s; DKIM-signed by %s:\n%s", msg.From, mailFrom, domain, msg.Data)
+	}
+
+	// The receiver's late bounce goes where DNS sends it: the MAIL FROM
+	// domain's MX, that host's address, the port the feedback MX listens on.
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp", d.Addr)
+	}}
+	mxs, err := r.LookupMX(ctx, mailFrom)
+	if err != nil || len(mxs) != 1 {
+		t.Fatalf("MX %s: %v %v", mailFrom, mxs, err)
+	}
+	addrs, err := r.LookupHost(ctx, strings.TrimSuffix(mxs[0].Host, "."))
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("the address of %s: %v %v", mxs[0].Host, addrs, err)
+	}
+	waitFor(t, "the feedback MX to take the bounce", func() bool {
+		return sendFeedback(net.JoinHostPort(addrs[0], fbPort), msg.From, asyncDSN(id, "gone@a.test")) == nil
+	})
+	got, err := v2.GetSuppressedDestination(ctx, &sesv2.GetSuppressedDestinationInput{EmailAddress: aws.String("gone@a.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SuppressedDestination.Reason != "BOUNCE" || aws.ToString(got.SuppressedDestination.Attributes.MessageId) != id {
+		t.Errorf("gone@a.test suppressed for %s (message %s), want BOUNCE (%s)", got.SuppressedDestination.Reason,
+			aws.ToString(got.SuppressedDestination.Attributes.MessageId), id)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	adminpkg "sesame/internal/admin"
+	"sesame/internal/config"
 	"sesame/internal/queuectl"
 	"sesame/internal/seserr"
 	"sesame/internal/store"
@@ -32,7 +33,12 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := cf.load()
 	if err != nil {
-		return err
+		// A command's help needs no configuration either: the defaults
+		// stand in (help opens nothing), so a broken file does not hide it.
+		if !helpAsked(rest) {
+			return err
+		}
+		cfg = config.Default()
 	}
 	// backup/restore are dispatched here, before the store is opened.
 	if rest[0] == "backup" || rest[0] == "restore" {
@@ -47,7 +53,8 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	var st *store.Store
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,
-		ConsoleURL: cfg.ConsoleBaseURL(), Heartbeat: cfg.Cluster.Heartbeat.Duration,
+		SourceAddresses: cfg.Delivery.SourceAddressList(),
+		ConsoleURL:      cfg.ConsoleBaseURL(), Heartbeat: cfg.Cluster.Heartbeat.Duration,
 		// Opened once the command's line has parsed: help creates nothing.
 		OpenStore: func() (adminpkg.Store, error) {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -74,6 +81,20 @@ func admin(args []string, stdout, stderr io.Writer) error {
 
 func isHelpWord(arg string) bool {
 	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// helpAsked says whether args ask a command for its help (-h, --help
+// among its flags, before a lone "--").
+func helpAsked(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // configFlagsAnywhere takes -c FILE and --data DIR out of args wherever

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	adminpkg "sesame/internal/admin"
 )
 
 // TestConfigFlagsAnywhere: -c and --data are taken from any position, in
@@ -75,6 +77,12 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"admin", "key", "create", "--help", "-c", cfg}, 0, "Usage: sesame admin key create [--account ID]", ""},
 		{[]string{"admin", "nosuch", "-c", cfg}, 2, "", `unknown command "nosuch"`},
 		{[]string{"admin", "key", "nosuch", "-c", cfg}, 2, "", `unknown command "key nosuch"`},
+		{[]string{"serve", "--help"}, 0, "Usage: sesame serve", ""},
+		{[]string{"serve", "--bogus"}, 2, "", "Usage: sesame serve"},
+		{[]string{"smtp-password", "--help"}, 0, "Usage: sesame smtp-password --secret SECRET", ""},
+		{[]string{"smtp-password"}, 2, "", "--secret is required\n\nUsage: sesame smtp-password"},
+		{[]string{"admin", "backup", "-c", cfg}, 2, "", "backup needs one directory (the backup)\n\nUsage: sesame admin backup DIR"},
+		{[]string{"admin", "restore", "--nosuch", "x", "-c", cfg}, 2, "", "Usage: sesame admin restore [--force] DIR"},
 		{[]string{"admin", "key", "list", "-c"}, 2, "", "flag needs an argument: -c"},
 		{[]string{"admin", "account", "list", "-c", "/nonexistent.toml"}, 2, "", "nonexistent.toml"},
 		{[]string{"admin", "auth", "unlock", "127.0.0.1", "-c", cfg}, 2, "",
@@ -129,5 +137,31 @@ func TestAdminConfigAfterCommand(t *testing.T) {
 	}
 	if n := len(admin("account", "list", "--data", filepath.Join(dir, "other"))); n != 1 {
 		t.Errorf("%d accounts in --data's, want 1", n)
+	}
+}
+
+// TestEveryAdminCommandHelp: each command of the admin table, those
+// cmd/sesame runs itself (backup, restore, migrate) included, answers
+// --help with its own usage on stdout and exit 0, opening nothing — also
+// when the config file named does not exist.
+func TestEveryAdminCommandHelp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sesame.toml")
+	if err := os.WriteFile(cfg, []byte("data_dir = \""+filepath.Join(dir, "data")+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range adminpkg.CommandNames() {
+		for _, conf := range []string{cfg, filepath.Join(dir, "nonexistent.toml")} {
+			args := append(append([]string{"admin"}, strings.Fields(name)...), "--help", "-c", conf)
+			var stdout, stderr bytes.Buffer
+			status := run(args, &stdout, &stderr)
+			if status != 0 || !strings.HasPrefix(stdout.String(), "Usage: sesame admin "+name) || stderr.Len() > 0 {
+				t.Errorf("%q: exit %d\nstdout: %s\nstderr: %s", args, status, &stdout, &stderr)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+		t.Errorf("data dir: %v; want none made", err)
 	}
 }

@@ -8,34 +8,36 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
+	adminpkg "sesame/internal/admin"
 	"sesame/internal/backup"
 	"sesame/internal/config"
 )
-
-const backupUsage = `Usage:
-  sesame admin [-c FILE] [--data DIR] backup DIR
-      copy the data dir, while the server runs, into DIR (new or empty)
-  sesame admin [-c FILE] [--data DIR] restore [--force] DIR
-      put the backup in DIR into the data dir; the server must be stopped;
-      --force moves a non-empty data dir aside to <data dir>.before-restore-<time>
-`
 
 // adminBackup runs `admin backup` and `admin restore` (args[0]). They
 // never open the store: backup reads the data dir as it is, restore must
 // not create or migrate the data dir it is about to fill.
 func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("admin "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, backupUsage) }
-	force := fs.Bool("force", false, "restore: move a non-empty data dir aside first")
+	force := new(bool)
+	if args[0] == "restore" {
+		fs.BoolVar(force, "force", false, "move a non-empty data dir aside to <data dir>.before-restore-<time> first")
+	} else if slices.ContainsFunc(args[1:], func(a string) bool { return a == "-force" || a == "--force" }) {
+		return usageError{errors.New("backup has no --force: give a new or an empty directory")}
+	}
+	usage := adminpkg.CommandUsage(args[0], fs)
 	words, err := parseInterspersed(fs, args[1:])
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
 		return err
 	}
+	if err != nil {
+		return usageError{fmt.Errorf("%w\n\n%s", err, usage)}
+	}
 	if len(words) != 1 {
-		return usageError{fmt.Errorf("%s needs one directory (the backup)\n\n%s", args[0], backupUsage)}
+		return usageError{fmt.Errorf("%s needs one directory (the backup)\n\n%s", args[0], usage)}
 	}
 	ctx := context.Background()
 	enc := json.NewEncoder(stdout)
@@ -43,9 +45,6 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 	enc.SetIndent("", "  ")
 	switch args[0] {
 	case "backup":
-		if *force {
-			return usageError{errors.New("backup has no --force: give a new or an empty directory")}
-		}
 		m, err := backup.Create(ctx, cfg.DataDir, words[0], backup.Options{Version: version(),
 			Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 		if err != nil {
@@ -80,7 +79,11 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 
 // parseInterspersed parses flags before, between and after the words
 // (people type `restore DIR --force` as often as `restore --force DIR`).
+// The flag package's own messages are silenced: the caller prints the
+// usage, on stdout when help was asked for.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	var words []string
 	for {
 		if err := fs.Parse(args); err != nil {

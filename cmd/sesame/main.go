@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/config"
@@ -112,16 +113,53 @@ func (c *configFlags) load() (config.Config, error) {
 	return cfg, nil
 }
 
+// parseFlags parses args with fs. Help asked for (-h, --help) is printed
+// on stdout, where a reader pipes it, and ends the command with status 0;
+// a mistake is an error followed by the usage (on stderr, exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, usage func() string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage())
+		return err
+	case err != nil:
+		return usageError{fmt.Errorf("%w\n\n%s", err, usage())}
+	}
+	return nil
+}
+
+// flagDefaults is fs's flags as the flag package lists them.
+func flagDefaults(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+const smtpPasswordUsage = `Usage: sesame smtp-password --secret SECRET [--region REGION]
+
+Prints the SES SMTP password of a secret access key, derived as AWS derives
+it; an SMTP password is good in one region only.
+
+Flags:
+`
+
 func smtpPassword(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("smtp-password", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	secret := fs.String("secret", "", "the secret access key")
 	region := fs.String("region", "us-east-1", "the `REGION` the password is for (SMTP passwords are per region)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	usage := func() string { return smtpPasswordUsage + flagDefaults(fs) }
+	if err := parseFlags(fs, args, usage, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q\n\n%s", fs.Arg(0), usage())}
 	}
 	if *secret == "" {
-		return usageError{errors.New("--secret is required")}
+		return usageError{fmt.Errorf("--secret is required\n\n%s", usage())}
 	}
 	fmt.Fprintln(stdout, awsauth.SMTPPassword(*secret, *region))
 	return nil

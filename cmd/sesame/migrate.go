@@ -25,12 +25,14 @@ import (
 // still written would lose what comes after).
 func adminMigrate(cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("admin migrate", flag.ContinueOnError)
-	flags.SetOutput(stderr)
 	to := flags.String("to", "", "the PostgreSQL database to copy into (postgres://…; new, or without accounts)")
-	flags.Usage = func() { fmt.Fprint(stderr, adminpkg.CommandUsage("migrate", flags)) }
 	words, err := parseInterspersed(flags, args[1:])
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, adminpkg.CommandUsage("migrate", flags))
 		return err
+	}
+	if err != nil {
+		return usageError{fmt.Errorf("%w\n\n%s", err, adminpkg.CommandUsage("migrate", flags))}
 	}
 	if len(words) > 0 {
 		return usageError{fmt.Errorf("migrate takes no arguments (got %q)\n\n%s", words, adminpkg.CommandUsage("migrate", flags))}

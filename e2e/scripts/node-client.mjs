@@ -129,6 +129,21 @@ await expectError('MessageRejected', new SendEmailCommand({
   Content: { Simple: { Subject: { Data: 'x' }, Body: { Text: { Data: 'x' } } } },
 }));
 await expectError('NotFoundException', new GetEmailTemplateCommand({ TemplateName: `${TAG}-missing` }));
+// TemplateData given as an object (not JSON.stringify'd): this SDK sends it
+// as it is; the answer names the member and what it must be, in the API's
+// words, not the server's JSON decoder's.
+try {
+  await client.send(new SendEmailCommand({
+    FromEmailAddress: SENDER,
+    Destination: { ToAddresses: [RCPT] },
+    Content: { Template: { TemplateName: `${TAG}-welcome`, TemplateData: { name: 'Nod' } } },
+  }));
+  assert.fail('SendEmailCommand with an object as TemplateData succeeded');
+} catch (err) {
+  assert.equal(err.name, 'BadRequestException', String(err));
+  assert.equal(err.message, 'Could not parse the request body: Content.Template.TemplateData must be a string ' +
+    '(the data as JSON text), not an object.');
+}
 
 step("nodemailer's SES transport (SendEmailCommand with Raw content)");
 const transport = nodemailer.createTransport({ SES: { sesClient: client, SendEmailCommand } });

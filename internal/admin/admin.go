@@ -163,6 +163,16 @@ const anywhereNote = `-c FILE (the config) and --data DIR (the data directory) m
 on the command line, as for "sesame serve".
 `
 
+// CommandNames are the names of every command, in Usage's order ("account
+// create", …, "backup"), for tests that try each.
+func CommandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
 // Usage lists every command.
 func Usage() string {
 	var b strings.Builder
@@ -240,6 +250,8 @@ type Options struct {
 	// for `identity records`: a custom MAIL FROM domain's MX and SPF.
 	MailFromMXDomain string
 	Hostname         string
+	// SourceAddresses ([[delivery.source_addresses]]) go in that SPF record.
+	SourceAddresses []string
 	// ConsoleURL is how the web console is reached (console-token prints
 	// it); "" when it is off.
 	ConsoleURL string
@@ -269,6 +281,7 @@ func RunWith(ctx context.Context, st Store, opt Options, args []string, stdout i
 	}
 	a := &admin{st: st, openStore: opt.OpenStore, regions: regions, dkimDomain: opt.DKIMCNAMEDomain,
 		queue: opt.Queue, server: opt.Server, out: stdout, mailFromMX: opt.MailFromMXDomain, hostname: opt.Hostname,
+		sources:    opt.SourceAddresses,
 		consoleURL: opt.ConsoleURL, heartbeat: opt.Heartbeat, clock: opt.Clock}
 	if a.heartbeat <= 0 {
 		a.heartbeat = defaultHeartbeat
@@ -340,6 +353,7 @@ type admin struct {
 	dkimDomain string
 	mailFromMX string
 	hostname   string
+	sources    []string
 	consoleURL string
 	heartbeat  time.Duration
 	clock      clock.Clock

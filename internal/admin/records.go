@@ -85,7 +85,8 @@ func (a *admin) recordsFor(d store.IdentityDetails) ([]Record, error) {
 	in := verify.RecordsInput{Domain: d.Name, Region: d.Region, DKIMOrigin: d.DKIM.Origin, DKIMTokens: d.DKIM.Tokens,
 		DKIMSelector: d.DKIM.Selector, MailFromDomain: d.MailFrom.Domain, DomainToken: d.DomainToken,
 		Status: d.Status, DKIMStatus: d.DKIM.Status,
-		DKIMCNAMEDomain: a.dkimDomain, MailFromMXDomain: a.mailFromMX, Hostname: a.hostname}
+		DKIMCNAMEDomain: a.dkimDomain, MailFromMXDomain: a.mailFromMX, Hostname: a.hostname,
+		SourceAddresses: a.sources}
 	if d.DKIM.Origin == store.DKIMOriginExternal {
 		value, err := dkim.PublicKeyRecord(d.DKIM.PrivateKey)
 		if err != nil {

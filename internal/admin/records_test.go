@@ -160,6 +160,7 @@ func TestIdentityRecords(t *testing.T) {
 	}
 	opt := identityOpt
 	opt.MailFromMXDomain = "feedback.example.net"
+	opt.SourceAddresses = []string{"192.0.2.25"} // [[delivery.source_addresses]]: in the SPF record
 	out, err := f.runWith(t, opt, "identity", "records", "--region", "eu-west-1", "example.test.")
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +175,7 @@ func TestIdentityRecords(t *testing.T) {
 	}
 	want = append(want,
 		"bounce.example.test MX 10 feedback-smtp.eu-west-1.feedback.example.net",
-		"bounce.example.test TXT v=spf1 a:mail.example.net ~all",
+		"bounce.example.test TXT v=spf1 a:mail.example.net ip4:192.0.2.25 ~all",
 		"_dmarc.example.test TXT v=DMARC1; p=none; rua=mailto:dmarc@example.test")
 	var have []string
 	for _, r := range got {

@@ -54,7 +54,9 @@ func newSNSEnv(t *testing.T) *snsEnv {
 	hs.Start()
 	t.Cleanup(hs.Close)
 	clk := clock.NewFake(time.Now())
-	svc, err := sns.New(sns.Config{Store: st, BaseURL: hs.URL, Clock: clk, PollInterval: 5 * time.Millisecond})
+	// An SQS API no test reaches: sqs subscriptions need one to be accepted.
+	svc, err := sns.New(sns.Config{Store: st, BaseURL: hs.URL, Clock: clk, PollInterval: 5 * time.Millisecond,
+		SQS: sns.SQSConfig{Endpoint: "http://127.0.0.1:9"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -363,8 +363,10 @@ type SNS struct {
 	// no-reply@<hostname>.
 	EmailFrom string `toml:"email_from"`
 	// SQSEndpoint is the SQS API that sqs subscriptions' queues live in
-	// (e.g. "http://127.0.0.1:9324" for ElasticMQ); "" = AWS's endpoint of
-	// the queue's region.
+	// (e.g. "http://127.0.0.1:9324" for ElasticMQ); "" = none: sqs
+	// subscriptions are refused. Never AWS's by default: with the AWS
+	// SDK's default credentials (an instance role) an API user could
+	// otherwise make sesame write to the operator's AWS queues.
 	SQSEndpoint string `toml:"sqs_endpoint"`
 	// SQSAccessKeyID and SQSSecretAccessKey sign the SQS requests; empty =
 	// the AWS SDK's default chain (AWS_* environment, ~/.aws files, an

@@ -60,3 +60,14 @@ func (d *Delivery) SourceIPs() []string {
 	}
 	return ips
 }
+
+// SourceAddressList is the sending addresses as IP literals, in the
+// configured order (for the SPF record `sesame admin identity records`
+// prints).
+func (d Delivery) SourceAddressList() []string {
+	out := make([]string, 0, len(d.SourceAddresses))
+	for _, a := range d.SourceAddresses {
+		out = append(out, a.Addr().String())
+	}
+	return out
+}

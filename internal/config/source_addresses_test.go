@@ -33,6 +33,9 @@ ehlo_name = "mail2.example.net"
 		got[1].Addr().String() != "2001:db8::25" || got[1].EHLOName != "mail2.example.net" {
 		t.Errorf("parsed: %+v", got)
 	}
+	if l := c.Delivery.SourceAddressList(); strings.Join(l, " ") != "127.0.0.2 2001:db8::25" {
+		t.Errorf("SourceAddressList = %v", l)
+	}
 
 	entry := func(addr, name string) string {
 		return "[[delivery.source_addresses]]\naddress = \"" + addr + "\"\nehlo_name = \"" + name + "\"\n"

@@ -75,6 +75,9 @@ type Config struct {
 	// verification.mail_from_mx_domain, hostname), as `sesame admin
 	// identity records` prints them.
 	DKIMCNAMEDomain, MailFromMXDomain, Hostname string
+	// SourceAddresses ([[delivery.source_addresses]]) go in the MAIL FROM
+	// domain's SPF record.
+	SourceAddresses []string
 	// APIEndpoint is the SES API's address, shown to users for their SDKs.
 	APIEndpoint string
 	Clock       clock.Clock

@@ -202,7 +202,8 @@ func (s *Server) renderIdentity(w http.ResponseWriter, r *http.Request, v *view,
 // GetEmailIdentity has none), BYODKIM's public key only the user has.
 func (s *Server) identityRecords(r *http.Request, v *view, name string, id *sesv2.GetEmailIdentityOutput) ([]verify.Record, error) {
 	in := verify.RecordsInput{Domain: strings.ToLower(name), Region: v.Region, Status: string(id.VerificationStatus),
-		DKIMCNAMEDomain: s.cfg.DKIMCNAMEDomain, MailFromMXDomain: s.cfg.MailFromMXDomain, Hostname: s.cfg.Hostname}
+		DKIMCNAMEDomain: s.cfg.DKIMCNAMEDomain, MailFromMXDomain: s.cfg.MailFromMXDomain, Hostname: s.cfg.Hostname,
+		SourceAddresses: s.cfg.SourceAddresses}
 	if dk := id.DkimAttributes; dk != nil {
 		in.DKIMStatus = string(dk.Status)
 		// GetEmailIdentity reports the origin as AWS_SES even when DKIM was

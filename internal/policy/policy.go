@@ -17,7 +17,9 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"time"
@@ -51,6 +53,20 @@ func (e *Error) Error() string { return e.Why }
 
 func invalid(format string, args ...any) error {
 	return &Error{Why: fmt.Sprintf(format, args...)}
+}
+
+// notJSON says what is wrong with a document the JSON decoder refused,
+// without the decoder's own words ("invalid character 'b' looking for
+// beginning of object key string"), which name Go's parser, not the policy.
+func notJSON(err error) error {
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		return invalid("Policy is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("Policy is not valid JSON (it ends too early)")
+	}
+	return invalid("Policy is not a JSON object")
 }
 
 // Document is a validated policy.
@@ -87,7 +103,7 @@ func Parse(doc string, kind Kind, resource string) (*Document, error) {
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
 	if err := dec.Decode(&top); err != nil {
-		return nil, invalid("Policy is not a JSON object: %v", err)
+		return nil, notJSON(err)
 	}
 	if dec.More() {
 		return nil, invalid("Policy has text after its JSON object")

@@ -36,7 +36,9 @@ func TestParseRefuses(t *testing.T) {
 		want string
 	}{
 		{"empty", "", Identity, "empty"},
-		{"not json", "{", Identity, "not a JSON object"},
+		{"truncated", "{", Identity, "Policy is not valid JSON (it ends too early)"},
+		{"not json", `{bad`, Identity, "Policy is not valid JSON (at byte 2)"},
+		{"a list", `[{"Version":"2012-10-17"}]`, Identity, "Policy is not a JSON object"},
 		{"too big", `{"Statement":[` + strings.Repeat(" ", MaxBytes) + `]}`, Identity, "the limit is 4096"},
 		{"bad version", `{"Version":"2020-01-01","Statement":[{` + okBody + `}]}`, Identity, "Version"},
 		{"no statement", `{"Version":"2012-10-17"}`, Identity, "no Statement"},

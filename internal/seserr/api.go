@@ -67,11 +67,6 @@ func LimitExceeded(msg string) *Error {
 
 // --- Parameters of the wrong form -----------------------------------------
 
-// UnparsableBody: a v2 request body that is not valid JSON for the operation.
-func UnparsableBody(err error) *Error {
-	return BadRequest(fmt.Sprintf("Could not parse the request body: %v", err))
-}
-
 // NotAnInteger: a numeric parameter (PageSize, MaxItems, …) is not an integer.
 func NotAnInteger(name string) *Error {
 	return BadRequest(fmt.Sprintf("%s must be an integer", name))

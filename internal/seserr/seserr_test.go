@@ -1,6 +1,9 @@
 package seserr
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // A refusal's status in SendBulkEmail's results comes from the catalogue,
 // not from its text.
@@ -34,5 +37,16 @@ func TestUnknownRegionSaysHowToAddIt(t *testing.T) {
 		"Region eu-central-1 is not served by this sesame; add it to `regions` in the configuration."
 	if e.Message != want {
 		t.Errorf("message %q, want %q", e.Message, want)
+	}
+}
+
+// A body that fails in a way the decoder does not describe by member (an
+// unmarshaler's own error) gets the bare sentence; the cause is kept for
+// the log.
+func TestUnparsableBodyOtherCause(t *testing.T) {
+	cause := errors.New("not a timestamp: x")
+	e := UnparsableBody(cause)
+	if e.Message != "Could not parse the request body." || e.APICode != "BadRequestException" || !errors.Is(e, cause) {
+		t.Errorf("%+v", e)
 	}
 }

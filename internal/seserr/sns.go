@@ -68,6 +68,12 @@ func SNSProtocolNotDelivered(protocol string) *Error {
 	return SNSInvalidParameter("Protocol Reason: sesame does not deliver to " + protocol + " endpoints; use http, https, email, email-json or sqs")
 }
 
+// SNSNoSQSEndpoint: an sqs subscription on a server whose operator named no
+// SQS API ([sns] sqs_endpoint): sesame never reaches for AWS's on its own.
+func SNSNoSQSEndpoint() *Error {
+	return SNSInvalidParameter("Protocol Reason: this sesame delivers to no SQS queues: its operator has set no SQS endpoint ([sns] sqs_endpoint)")
+}
+
 // SNSEndpointMismatch: an endpoint that does not fit its protocol.
 func SNSEndpointMismatch() *Error {
 	return SNSInvalidParameter("Endpoint must match the specified protocol")

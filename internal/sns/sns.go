@@ -178,7 +178,7 @@ func New(cfg Config) (*Service, error) {
 		s.cfg.MailFrom = "no-reply@localhost"
 	}
 	s.queues = cfg.Queues
-	if s.queues == nil {
+	if s.queues == nil && cfg.SQS.Endpoint != "" {
 		s.queues = NewSQSQueues(cfg.SQS)
 	}
 	s.sem = make(chan struct{}, s.cfg.MaxConcurrency)

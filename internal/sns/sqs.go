@@ -29,7 +29,8 @@ type Queues interface {
 // SQSConfig says how sesame reaches SQS.
 type SQSConfig struct {
 	// Endpoint is the SQS API's base URL (e.g. "http://127.0.0.1:9324" for
-	// ElasticMQ); "" = AWS's endpoint of the queue's region.
+	// ElasticMQ, "https://sqs.eu-west-1.amazonaws.com" for AWS's); "" = no
+	// SQS: sqs subscriptions are refused, never sent to AWS by default.
 	Endpoint string
 	// AccessKeyID and SecretAccessKey sign the requests; empty = the AWS
 	// SDK's default chain (environment, shared files, instance role).
@@ -70,6 +71,9 @@ func validQueueName(n string) bool {
 // failure is retried (a queue that is down, missing or refusing comes back
 // within the retry period or the message is dropped then).
 func (s *Service) enqueueSQS(ctx context.Context, p *pending, body []byte) outcome {
+	if s.queues == nil { // subscribed before [sns] sqs_endpoint was emptied
+		return outcome{reason: "no SQS endpoint: set [sns] sqs_endpoint"}
+	}
 	if err := s.queues.SendMessage(ctx, p.Endpoint, string(body)); err != nil {
 		return outcome{reason: err.Error()}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"sesame/internal/clock"
+	"sesame/internal/seserr"
 	"sesame/internal/testenv"
 )
 
@@ -148,4 +149,26 @@ func startSQSEnv(t *testing.T) (*testenv.SQS, *env, string) {
 		t.Fatal(err)
 	}
 	return q, e, topic
+}
+
+// TestSQSNeedsAnEndpoint: without [sns] sqs_endpoint an sqs subscription
+// is refused, saying so — never sent to AWS's SQS with whatever credentials
+// the machine has — after the ARN's own checks.
+func TestSQSNeedsAnEndpoint(t *testing.T) {
+	e := newEnv(t, openStore(t, t.TempDir()), clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	topic, err := e.svc.CreateTopic(ctx, e.c, "events", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for endpoint, want := range map[string]string{
+		"arn:aws:sqs:eu-west-1:123456789012:ses-events": "Invalid parameter: Protocol Reason: this sesame delivers to no SQS queues: " +
+			"its operator has set no SQS endpoint ([sns] sqs_endpoint)",
+		"http://127.0.0.1:9324/123456789012/ses-events": "Invalid parameter: SQS endpoint ARN",
+	} {
+		_, err := e.svc.Subscribe(ctx, e.c, topic, "sqs", endpoint, nil, false)
+		if se := seserr.As(err); err == nil || se.QueryCode != "InvalidParameter" || se.Message != want {
+			t.Errorf("Subscribe sqs %s = %v, want InvalidParameter %q", endpoint, err, want)
+		}
+	}
 }

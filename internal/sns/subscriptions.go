@@ -74,6 +74,9 @@ func (s *Service) Subscribe(ctx context.Context, c Caller, topicArn, protocol, e
 		if err != nil {
 			return "", err
 		}
+		if s.queues == nil {
+			return "", seserr.SNSNoSQSEndpoint()
+		}
 		confirmed = q.account == a.account
 	case knownProtocols[protocol]:
 		return "", seserr.SNSProtocolNotDelivered(protocol)

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 
 	"sesame/internal/store"
@@ -42,6 +43,11 @@ type RecordsInput struct {
 	// configuration (verification.dkim_cname_domain,
 	// verification.mail_from_mx_domain, hostname).
 	DKIMCNAMEDomain, MailFromMXDomain, Hostname string
+	// SourceAddresses are the machine's sending addresses
+	// ([[delivery.source_addresses]], IP literals): mail leaves from them,
+	// or by the default route from hostname's address, so the SPF record
+	// allows both.
+	SourceAddresses []string
 }
 
 // Records lists what a domain's owner publishes: DKIM (Easy DKIM's three
@@ -84,12 +90,7 @@ func Records(in RecordsInput) ([]Record, error) {
 		out = append(out,
 			Record{Name: mf, Type: "MX", Value: "10 feedback-smtp." + in.Region + "." + in.MailFromMXDomain,
 				Purpose: "custom MAIL FROM: bounces and complaints reach sesame's feedback MX (the operator makes this host resolve to it)"},
-			// SES's "include:amazonses.com" names Amazon's senders; sesame
-			// sends from its own host, whose address hostname's A/AAAA
-			// records give (the host a receiver's PTR check also expects).
-			Record{Name: mf, Type: "TXT", Value: "v=spf1 a:" + in.Hostname + " ~all",
-				Purpose: "SPF for the MAIL FROM domain: mail comes from the addresses " + in.Hostname +
-					" resolves to; use ip4:/ip6: instead if sesame sends from another address"})
+			spfRecord(mf, in.Hostname, in.SourceAddresses))
 	}
 	if in.DomainToken != "" && !succeeded(in.Status) && !succeeded(in.DKIMStatus) {
 		out = append(out, Record{Name: "_amazonses." + in.Domain, Type: "TXT", Value: in.DomainToken,
@@ -99,6 +100,28 @@ func Records(in RecordsInput) ([]Record, error) {
 		Value:   "v=DMARC1; p=none; rua=mailto:dmarc@" + in.Domain,
 		Purpose: "DMARC, a suggestion: p=none only asks for reports (to a mailbox that must exist); move to quarantine or reject once they show your mail passing"})
 	return out, nil
+}
+
+// spfRecord is the MAIL FROM domain's SPF record. SES's
+// "include:amazonses.com" names Amazon's senders; sesame sends from its own
+// host, whose address hostname's A/AAAA records give (the host a receiver's
+// PTR check also expects), and from the configured sending addresses.
+func spfRecord(name, hostname string, sources []string) Record {
+	value := "v=spf1 a:" + hostname
+	for _, a := range sources {
+		if ip, err := netip.ParseAddr(a); err == nil && ip.Unmap().Is4() {
+			value += " ip4:" + ip.Unmap().String()
+		} else if err == nil {
+			value += " ip6:" + ip.String()
+		}
+	}
+	purpose := "SPF for the MAIL FROM domain: mail comes from the addresses " + hostname + " resolves to"
+	if len(sources) > 0 {
+		purpose += " and from the sending addresses ([[delivery.source_addresses]])"
+	} else {
+		purpose += "; add ip4:/ip6: if sesame sends from another address (NAT)"
+	}
+	return Record{Name: name, Type: "TXT", Value: value + " ~all", Purpose: purpose}
 }
 
 // succeeded says whether a status in v1's or v2's spelling is Success.

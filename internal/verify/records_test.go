@@ -62,6 +62,17 @@ func TestRecords(t *testing.T) {
 		t.Fatalf("BYODKIM without the key: %+v", got[0])
 	}
 
+	// Sending addresses configured: the SPF record allows them besides
+	// hostname's address (the default route when no address is usable).
+	src := easy
+	src.SourceAddresses = []string{"192.0.2.25", "2001:db8::25", "::ffff:198.51.100.7"}
+	got, _ = Records(src)
+	i := slices.IndexFunc(got, func(r Record) bool { return r.Type == "TXT" && r.Name == "bounce.example.com" })
+	if i < 0 || got[i].Value != "v=spf1 a:mail.example.net ip4:192.0.2.25 ip6:2001:db8::25 ip4:198.51.100.7 ~all" ||
+		!strings.Contains(got[i].Purpose, "delivery.source_addresses") {
+		t.Errorf("SPF with sending addresses: %+v", got)
+	}
+
 	// No DKIM: only DMARC.
 	if got, _ := Records(base); len(got) != 1 || got[0].Name != "_dmarc.example.com" {
 		t.Fatalf("no DKIM: %+v", got)
