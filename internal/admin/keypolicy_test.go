@@ -62,7 +62,7 @@ func TestKeyPolicy(t *testing.T) {
 		name, doc, errHas string
 	}{
 		{"a Principal", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ses:SendEmail","Resource":"*"}]}`, "names no Principal"},
-		{"not JSON", `{"Version":`, "not a JSON object"},
+		{"not JSON", `{"Version":`, "Policy is not valid JSON"},
 		{"another service", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "not an SES action"},
 	} {
 		before, _ := f.st.AccessKeys(ctx, acct)
