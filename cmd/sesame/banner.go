@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 
 	"sesame/internal/awsauth"
@@ -52,7 +53,10 @@ func firstStart(ctx context.Context, st *store.Store, cfg config.Config, cf conf
 	for _, r := range cfg.Regions {
 		fmt.Fprintf(&b, "  SMTP password for %-13s %s\n", r+":", awsauth.SMTPPassword(key.Secret, r))
 	}
-	fmt.Fprintf(&b, "\n  These are shown once; the secret is stored encrypted in %s.\n", cfg.DataDir)
+	// The same text goes to the credentials file and, secrets replaced by
+	// its path, to a stdout that is not a terminal: it must hold for both.
+	fmt.Fprintf(&b, "\n  sesame keeps the secret encrypted in %s and cannot show it again: keep these, then delete\n  %s.\n",
+		cfg.DataDir, filepath.Join(cfg.DataDir, CredentialsFile))
 	if u := cfg.ConsoleBaseURL(); u != "" {
 		fmt.Fprintf(&b, "\n  Web console: %s — sign in with this access key id and secret.\n", u)
 	}
