@@ -77,7 +77,7 @@ func TestCaptureDeliveryLog(t *testing.T) {
 	smtpSendTo(t, s, "sender@example.com", "delivery log", "someone@example.net", "bounce@simulator.amazonses.com")
 	m := waitSubject(t, s, "delivery log")
 	line := waitDeliveryLine(t, s, "someone@example.net")
-	if line["level"] != "INFO" || line["status"] != "captured" || line["message_id"] != m.ID || line["relay"] != "none" ||
+	if line["level"] != "INFO" || line["component"] != "delivery" || line["status"] != "captured" || line["message_id"] != m.ID || line["relay"] != "none" ||
 		line["reply"] != "250 2.0.0 Ok: captured by sesame.test" || line["dsn"] != "2.0.0" {
 		t.Errorf("captured line: %v", line)
 	}

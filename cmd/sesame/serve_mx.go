@@ -26,7 +26,7 @@ type deliverer interface {
 // newDeliverer builds the configured delivery worker.
 func newDeliverer(cfg config.Config, sp *spool.Spool, st *store.Store, ev *events.Recorder, clk clock.Clock, log *slog.Logger) (deliverer, error) {
 	if cfg.Delivery.Mode != "mx" {
-		return &delivery.Capture{Spool: sp, Store: st, Events: ev, Hostname: cfg.Hostname, Logger: log}, nil
+		return &delivery.Capture{Spool: sp, Store: st, Events: ev, Hostname: cfg.Hostname, Logger: log.With("component", "delivery")}, nil
 	}
 	d := cfg.Delivery
 	shapes := make(map[string]delivery.Shape, len(d.Destinations))
