@@ -45,11 +45,12 @@ func TestFirstStartBanner(t *testing.T) {
 			"Leave the sandbox: sesame admin -c dev.toml --data /tmp/d account set",
 		}},
 		{name: "in the container image", flags: configFlags{file: "/etc/sesame/sesame.toml", container: true}, cfg: func(c *config.Config) {
-			c.SMTP.StartTLSListen, c.API.Listen = []string{"0.0.0.0:2587"}, "[::]:8787"
+			c.SMTP.StartTLSListen, c.API.Listen, c.Console.Listen = []string{"0.0.0.0:2587"}, "[::]:8787", "0.0.0.0:8788"
 		}, want: []string{
 			"    docker exec CONTAINER /sesame admin -c /etc/sesame/sesame.toml identity verify --region us-east-1 sender@example.com\n",
 			"swaks --server localhost:2587 --tls",
 			"curl -sk http://localhost:8787/_aws/ses",
+			"Web console: http://localhost:8788 — sign in",
 		}, notWant: []string{"0.0.0.0", "[::]"}},
 		{name: "tls listener only", cfg: func(c *config.Config) { c.SMTP.StartTLSListen = nil }, want: []string{
 			"swaks --server 127.0.0.1:2465 --tls-on-connect --auth LOGIN",

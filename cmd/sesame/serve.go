@@ -452,7 +452,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	log.Info("sesame serving",
 		"smtp_starttls", strings.Join(cfg.SMTP.StartTLSListen, ","),
 		"smtp_tls", strings.Join(cfg.SMTP.TLSListen, ","),
-		"api", cfg.API.Listen, "console", cfg.ConsoleBaseURL(), "feedback", strings.Join(cfg.Feedback.Listen, ","),
+		"api", cfg.API.Listen, "console", cfg.Console.Listen, "feedback", strings.Join(cfg.Feedback.Listen, ","),
 		"receiving", strings.Join(cfg.Receiving.Listen, ","), "data_dir", cfg.DataDir, "delivery", cfg.Delivery.Mode,
 		"regions", strings.Join(cfg.Regions, ","), "spooled", sp.Len(), "node", cfg.Cluster.NodeName)
 

@@ -310,15 +310,24 @@ type Console struct {
 }
 
 // ConsoleBaseURL is how the console is reached: https when it has a
-// certificate; "" when it is off.
+// certificate; "" when it is off. A wildcard listener (0.0.0.0, [::], no
+// host: the container image's) is reached as localhost — a browser cannot
+// open http://0.0.0.0:8788 everywhere, and the URL is printed for people
+// (the first-start banner, `admin console-token`).
 func (c *Config) ConsoleBaseURL() string {
-	switch {
-	case c.Console.Listen == "":
+	if c.Console.Listen == "" {
 		return ""
-	case c.Console.CertFile != "":
-		return "https://" + c.Console.Listen
 	}
-	return "http://" + c.Console.Listen
+	addr := c.Console.Listen
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			addr = net.JoinHostPort("localhost", port)
+		}
+	}
+	if c.Console.CertFile != "" {
+		return "https://" + addr
+	}
+	return "http://" + addr
 }
 
 // LinkBaseURL is verification.link_base_url with its default filled in:

@@ -196,3 +196,26 @@ func TestTrackingBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// The console's URL is one a person can open: a wildcard listener (the
+// container image's 0.0.0.0) is reached as localhost.
+func TestConsoleBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, want string }{
+		{"", "http://127.0.0.1:8788"},
+		{"[console]\nlisten = \"\"", ""},
+		{"[console]\nlisten = \"0.0.0.0:8788\"", "http://localhost:8788"},
+		{"[console]\nlisten = \"[::]:8788\"", "http://localhost:8788"},
+		{"[console]\nlisten = \":8788\"", "http://localhost:8788"},
+		{"[console]\nlisten = \"[::1]:8788\"", "http://[::1]:8788"},
+		{"[console]\nlisten = \"0.0.0.0:8788\"\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"", "https://localhost:8788"},
+	} {
+		c := Default()
+		if err := Parse(&c, tc.text); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ConsoleBaseURL(); got != tc.want {
+			t.Errorf("%q: ConsoleBaseURL() = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
