@@ -45,7 +45,7 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 	enc.SetIndent("", "  ")
 	switch args[0] {
 	case "backup":
-		m, err := backup.Create(ctx, cfg.DataDir, words[0], backup.Options{Version: version(),
+		m, err := backup.Create(ctx, cfg.DataDir, words[0], backup.Options{Version: version(), SecretKeyFile: cfg.Store.SecretKeyFile,
 			Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 		if err != nil {
 			return err
@@ -60,7 +60,7 @@ func adminBackup(cfg config.Config, args []string, stdout, stderr io.Writer) err
 			"spool_pending": m.SpoolPending, "inbound_pending": m.InboundPending, "files": len(m.Files), "bytes": bytes,
 		})
 	default: // restore
-		res, err := backup.Restore(ctx, words[0], cfg.DataDir, backup.RestoreOptions{Force: *force})
+		res, err := backup.Restore(ctx, words[0], cfg.DataDir, backup.RestoreOptions{Force: *force, SecretKeyFile: cfg.Store.SecretKeyFile})
 		if err != nil {
 			return err
 		}

@@ -4,10 +4,10 @@
 // A backup holds, beside a manifest (backup.json: versions, time, every
 // file's size and SHA-256), a transactionally consistent copy of the
 // database (SQLite's VACUUM INTO), the spool and the spool of received
-// mail, secret.key (without it the
-// stored access key secrets cannot be decrypted) and every other regular
-// file of the data dir (tls/, the MTA-STS cache, the first-start
-// credentials). It leaves out what belongs to a running process: the
+// mail, secret.key (without it the stored access key secrets cannot be
+// decrypted; copied from wherever [store] secret_key_file keeps it, and
+// put back there) and every other regular file of the data dir (tls/, the
+// MTA-STS cache, the first-start credentials). It leaves out what belongs to a running process: the
 // database's -wal/-shm files (the copy is whole without them), lock files,
 // the queue control socket and temporary files.
 //
@@ -59,6 +59,10 @@ const (
 	// InboundSpoolDir is the spool of received mail (internal/receiving),
 	// copied the same way.
 	InboundSpoolDir = "inbound"
+	// SecretKeyFile is the name of the key that seals the database's
+	// secrets, in the data dir by default and always in a backup, wherever
+	// [store] secret_key_file keeps it.
+	SecretKeyFile = "secret.key"
 )
 
 // ManifestFormat is the version of backup.json's layout.
@@ -103,9 +107,13 @@ type File struct {
 
 // Options are what Create needs beside the two directories.
 type Options struct {
-	Version string           // this sesame's version, for the manifest
-	Now     func() time.Time // nil: time.Now
-	Logger  *slog.Logger     // nil: slog.Default()
+	// SecretKeyFile is [store] secret_key_file: where the key is when it
+	// is not the data dir's secret.key ("" when it is). A backup without
+	// the key is useless, so it is copied from wherever it is.
+	SecretKeyFile string
+	Version       string           // this sesame's version, for the manifest
+	Now           func() time.Time // nil: time.Now
+	Logger        *slog.Logger     // nil: slog.Default()
 
 	// afterSpool, for tests, runs between the spool copy and the
 	// database copy: where delivery finishing a message hurts most.
@@ -152,7 +160,14 @@ func Create(ctx context.Context, dataDir, dir string, opt Options) (*Manifest, e
 	if err := copyDatabase(ctx, dataDir, dir); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	if err := copyOthers(dataDir, dir, opt.Logger); err != nil {
+	keyFile, err := secretKeyPath(dataDir, opt.SecretKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	if _, err := copyFile(keyFile, filepath.Join(dir, SecretKeyFile), 0o600); err != nil {
+		return nil, fmt.Errorf("backup: the secret key ([store] secret_key_file): %w", err)
+	}
+	if err := copyOthers(dataDir, dir, keyFile, opt.Logger); err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
 	if m.SchemaVersion, err = schemaOfCopy(ctx, filepath.Join(dir, store.DatabaseFile)); err != nil {
@@ -281,8 +296,19 @@ func skipped(rel string, d fs.DirEntry) bool {
 	return false
 }
 
-// copyOthers copies every other regular file of the data dir.
-func copyOthers(dataDir, dir string, log *slog.Logger) error {
+// secretKeyPath is the absolute path of the key file: configured, or the
+// data dir's secret.key.
+func secretKeyPath(dataDir, configured string) (string, error) {
+	if configured == "" {
+		return filepath.Join(dataDir, SecretKeyFile), nil
+	}
+	return filepath.Abs(configured)
+}
+
+// copyOthers copies every other regular file of the data dir but the key
+// file (copied as secret.key already) and a secret.key that is not the
+// configured key (a stale one: restoring it would only mislead).
+func copyOthers(dataDir, dir, keyFile string, log *slog.Logger) error {
 	return filepath.WalkDir(dataDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && p != dataDir {
@@ -297,6 +323,12 @@ func copyOthers(dataDir, dir string, log *slog.Logger) error {
 		if skipped(rel, d) {
 			if d.IsDir() {
 				return filepath.SkipDir
+			}
+			return nil
+		}
+		if p == keyFile || rel == SecretKeyFile {
+			if p != keyFile {
+				log.Info("backup: leaving out the data dir's secret.key: [store] secret_key_file names the key in use", "file", p, "secret_key_file", keyFile)
 			}
 			return nil
 		}

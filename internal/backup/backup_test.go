@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -494,4 +495,90 @@ func TestBackupOrderKeepsMessagesDeliveredMeanwhile(t *testing.T) {
 			t.Errorf("message %s is neither spooled nor delivered in the backup", id)
 		}
 	}
+}
+
+// A key kept outside the data dir ([store] secret_key_file) is in the
+// backup as secret.key and goes back to that file: a backup without it
+// would be refused at restore, found out only when it is needed.
+func TestBackupSecretKeyFileElsewhere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := t.TempDir()
+	data, keyFile := filepath.Join(base, "data"), filepath.Join(base, "etc", "secret.key")
+	os.Mkdir(filepath.Join(base, "etc"), 0o700)
+	st, err := store.OpenWith(ctx, store.Options{DataDir: data, SecretKeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := st.CreateAccount(ctx)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stale secret.key in the data dir is not the key in use.
+	os.WriteFile(filepath.Join(data, SecretKeyFile), []byte("stale"), 0o600)
+	want, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk := filepath.Join(base, "bk")
+	if _, err := Create(ctx, data, bk, Options{SecretKeyFile: keyFile, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(bk, SecretKeyFile)); !bytes.Equal(got, want) {
+		t.Fatalf("the backup's secret.key is not the configured key file's (%d bytes)", len(got))
+	}
+
+	opened := func(t *testing.T, data, keyFile string) {
+		t.Helper()
+		st, err := store.OpenWith(ctx, store.Options{DataDir: data, SecretKeyFile: keyFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		got, err := st.AccessKey(ctx, key.ID)
+		if err != nil || got.Secret != key.Secret {
+			t.Fatalf("restored access key: %v; secret matches: %v", err, err == nil && got.Secret == key.Secret)
+		}
+	}
+	t.Run("to a new machine: the key file is written", func(t *testing.T) {
+		other := t.TempDir()
+		target, kf := filepath.Join(other, "data"), filepath.Join(other, "etc", "secret.key")
+		if _, err := Restore(ctx, bk, target, RestoreOptions{SecretKeyFile: kf}); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(kf); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("key file: %v %v", fi, err)
+		}
+		if _, err := os.Stat(filepath.Join(target, SecretKeyFile)); err == nil {
+			t.Error("the key went into the data dir too")
+		}
+		opened(t, target, kf)
+	})
+	t.Run("the same key in place: kept", func(t *testing.T) {
+		target := filepath.Join(t.TempDir(), "data")
+		if _, err := Restore(ctx, bk, target, RestoreOptions{SecretKeyFile: keyFile}); err != nil {
+			t.Fatal(err)
+		}
+		opened(t, target, keyFile)
+	})
+	t.Run("another key in place: refused, nothing changed", func(t *testing.T) {
+		other := t.TempDir()
+		target, kf := filepath.Join(other, "data"), filepath.Join(other, "secret.key")
+		os.WriteFile(kf, bytes.Repeat([]byte{7}, 32), 0o600)
+		_, err := Restore(ctx, bk, target, RestoreOptions{SecretKeyFile: kf})
+		if err == nil || !strings.Contains(err.Error(), kf+" ([store] secret_key_file) holds another key") {
+			t.Errorf("restore over another key: %v", err)
+		}
+		if _, err := os.Stat(target); err == nil {
+			t.Error("a refused restore created the data dir")
+		}
+	})
+	t.Run("into the data dir when not configured", func(t *testing.T) {
+		target := filepath.Join(t.TempDir(), "data")
+		if _, err := Restore(ctx, bk, target, RestoreOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		opened(t, target, "")
+	})
 }

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,6 +27,11 @@ var ErrNotEmpty = errors.New("not empty")
 
 // RestoreOptions adjust Restore.
 type RestoreOptions struct {
+	// SecretKeyFile is [store] secret_key_file ("" for the data dir's
+	// secret.key): where the backup's secret.key goes. Outside the data
+	// dir it is written when missing, kept when it holds the same key,
+	// and refused when it holds another.
+	SecretKeyFile string
 	// Force restores into a data dir that is not empty: it is first moved
 	// aside, never deleted.
 	Force bool
@@ -75,7 +81,7 @@ func Verify(dir string) (*Manifest, error) {
 				dir, f.Path, size, sum, f.Size, f.SHA256)
 		}
 	}
-	for _, need := range []string{store.DatabaseFile, "secret.key"} {
+	for _, need := range []string{store.DatabaseFile, SecretKeyFile} {
 		if !have[need] {
 			return nil, fmt.Errorf("backup %s: the manifest has no %s", dir, need)
 		}
@@ -113,6 +119,10 @@ func Restore(ctx context.Context, dir, dataDir string, opt RestoreOptions) (*Res
 	if err != nil {
 		return nil, err
 	}
+	keyFile, keyThere, err := keyDestination(dir, dataDir, opt.SecretKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	res := &Restored{Manifest: m}
 	lock, err := claimDataDir(ctx, dataDir, opt, res)
 	if err != nil {
@@ -120,14 +130,56 @@ func Restore(ctx context.Context, dir, dataDir string, opt RestoreOptions) (*Res
 	}
 	defer lock.Close()
 	for _, f := range m.Files {
-		if err := restoreFile(dir, dataDir, f); err != nil {
+		dst := filepath.Join(dataDir, filepath.FromSlash(f.Path))
+		if f.Path == SecretKeyFile {
+			if keyThere {
+				continue
+			}
+			dst = keyFile
+		}
+		if err := restoreFile(filepath.Join(dir, filepath.FromSlash(f.Path)), dst, f); err != nil {
 			return nil, fmt.Errorf("restore: %w (the data dir %s is incomplete: run the restore again with --force)", err, dataDir)
 		}
 	}
 	if err := syncTree(dataDir); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
+	if !within(keyFile, dataDir) && !keyThere {
+		if err := safefile.SyncDir(filepath.Dir(keyFile)); err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
+		}
+	}
 	return res, nil
+}
+
+// keyDestination is where the backup's secret.key goes, and whether that
+// file holds the same key already (a [store] secret_key_file outside the
+// data dir, which a restore neither moves aside nor overwrites: one
+// holding another key is refused, before anything changes).
+func keyDestination(dir, dataDir, configured string) (string, bool, error) {
+	keyFile, err := secretKeyPath(dataDir, configured)
+	if err != nil {
+		return "", false, fmt.Errorf("restore: %w", err)
+	}
+	if within(keyFile, dataDir) {
+		return keyFile, false, nil // the data dir is new or moved aside
+	}
+	have, err := os.ReadFile(keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return keyFile, false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("restore: the secret key ([store] secret_key_file): %w", err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, SecretKeyFile))
+	if err != nil {
+		return "", false, fmt.Errorf("restore: %w", err)
+	}
+	if !bytes.Equal(have, want) {
+		return "", false, fmt.Errorf("restore: %s ([store] secret_key_file) holds another key than the backup's secret.key, "+
+			"which sealed the secrets in the backup's database: move that file aside and restore again (it is written from the backup)", keyFile)
+	}
+	return keyFile, true, nil
 }
 
 // claimDataDir makes sure no server runs on dataDir and that it is there,
@@ -221,19 +273,17 @@ func onlyLock(dir string) (bool, error) {
 	return true, nil
 }
 
-// restoreFile copies one file of the backup into the data dir, checking
-// its checksum again on the way (the backup may have changed since Verify).
-func restoreFile(dir, dataDir string, f File) error {
+// restoreFile copies one file of the backup (src) to dst, checking its
+// checksum again on the way (the backup may have changed since Verify).
+func restoreFile(src, dst string, f File) error {
 	mode, err := parseMode(f.Mode)
 	if err != nil {
 		return err
 	}
-	rel := filepath.FromSlash(f.Path)
-	dst := filepath.Join(dataDir, rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return err
 	}
-	in, err := os.Open(filepath.Join(dir, rel))
+	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
