@@ -248,13 +248,17 @@ func TestNewerSchemaRefused(t *testing.T) {
 		{"serve", "-c", cfg},
 		{"admin", "-c", cfg, "account", "list"},
 		{"admin", "-c", cfg, "backup", filepath.Join(dir, "bk")},
+		// The queue commands open the spool, not the store.
+		{"admin", "-c", cfg, "queue", "list"},
+		{"admin", "-c", cfg, "queue", "retry", "--all"},
+		{"admin", "-c", cfg, "spool", "adopt", filepath.Join(data, "spool")},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 		cancel()
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() == 0 || !strings.Contains(string(out), want) {
-			t.Errorf("sesame %s: %v\n%s\nwant a non-zero exit and %q", strings.Join(args[:1], " "), err, out, want)
+			t.Errorf("sesame %s: %v\n%s\nwant a non-zero exit and %q", strings.Join(args, " "), err, out, want)
 		}
 	}
 }
