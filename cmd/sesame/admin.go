@@ -43,7 +43,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	// backup/restore are dispatched here, before the store is opened.
 	if rest[0] == "backup" || rest[0] == "restore" {
 		if cfg.Store.URL != "" && !slices.ContainsFunc(rest[1:], isHelpWord) {
-			return fmt.Errorf("admin %s: %w", rest[0], seserr.BackupOnPostgres)
+			return fmt.Errorf("%s: %w", rest[0], seserr.BackupOnPostgres) // run prefixes "sesame admin: "
 		}
 		return adminBackup(cfg, rest, stdout, stderr)
 	}

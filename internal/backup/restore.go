@@ -225,9 +225,11 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	}
 	// The old dir moves with its lock still held: no server can start on
 	// it meanwhile.
-	if err := os.Rename(dataDir, aside); err != nil {
+	if err := rename(dataDir, aside); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("restore: move the data dir aside: %w", err)
+		return nil, fmt.Errorf("restore: --force cannot move the data dir %s aside (%w); if it is a mount point "+
+			"(a container's volume, a file system of its own), restore into a new, empty directory or volume "+
+			"and point data_dir at it, or empty it yourself", dataDir, err)
 	}
 	lock.Close()
 	res.MovedAside = aside
@@ -243,6 +245,9 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	}
 	return lock, nil
 }
+
+// rename is os.Rename; tests make it fail as it does on a mount point.
+var rename = os.Rename
 
 // serverAnswers says whether a server listens on the data dir's queue
 // control socket: a second sign of a running server beside the lock (a
