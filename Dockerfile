@@ -22,6 +22,9 @@ COPY dist/docker/sesame.toml dist/docker/development.toml /etc/sesame/
 # An empty directory owned by sesame's user (scratch has no mkdir): a new
 # named volume mounted on /data starts as a copy of it, owner included.
 COPY --chown=65532:65532 dist/docker/data/ /data/
+# The same for backups (`sesame admin backup /backup/NAME`): a volume
+# mounted there is writable by sesame's user too (docs/container.md).
+COPY --chown=65532:65532 dist/docker/data/ /backup/
 
 # Relative paths, and SQLite's temporary files when there is no /tmp (there
 # is none), land in the data volume: the only writable place.
@@ -31,7 +34,7 @@ ENV SESAME_CONTAINER=1
 USER 65532:65532
 VOLUME /data
 # 2587 STARTTLS, 2465 TLS (SES's SMTP ports), 8787 the APIs and /_aws/ses,
-# 2525 the feedback MX (mode "mx" only).
+# 8788 the web console, 2525 the feedback MX (mode "mx" only).
 EXPOSE 2587 2465 8787 8788 2525
 
 # No HEALTHCHECK: scratch has no shell or curl to run one; probe

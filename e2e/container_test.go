@@ -243,7 +243,7 @@ func TestContainerDockerfile(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"/sesame", "/etc/sesame/sesame.toml", "/etc/sesame/development.toml", "/data"} {
+	for _, want := range []string{"/sesame", "/etc/sesame/sesame.toml", "/etc/sesame/development.toml", "/data", "/backup"} {
 		if !dests[want] {
 			t.Errorf("Dockerfile: nothing is copied to %s (copied: %v)", want, dests)
 		}
@@ -371,7 +371,7 @@ func runPlain(t *testing.T, base, bin string, text []byte) {
 		t.Fatal(err)
 	}
 	start := func(args ...string) *exec.Cmd { return exec.Command(bin, args...) }
-	exerciseImage(t, start, cfgPath, data, data, addrs)
+	exerciseImage(t, start, cfgPath, data, data, filepath.Join(base, "backup"), filepath.Join(base, "backup"), addrs)
 }
 
 // runChrooted lays out the image's filesystem from the Dockerfile's COPY
@@ -454,16 +454,17 @@ func runChrooted(t *testing.T, d dockerfile, base, bin string, text []byte) {
 		t.Logf("no /proc for the chrooted server (mounting it is not allowed here: %v\n%s): the SNS helper is not checked", err, out)
 		withProc = false
 	}
-	exerciseImage(t, start, "/etc/sesame/sesame.toml", filepath.Join(root, "data"), "/data", addrs)
+	exerciseImage(t, start, "/etc/sesame/sesame.toml", filepath.Join(root, "data"), "/data", filepath.Join(root, "backup"), "/backup", addrs)
 
-	// Nothing was written outside /data: the root is root's, and 0755.
+	// Nothing was written outside /data and /backup: the root is root's,
+	// and 0755.
 	var after []string
 	filepath.WalkDir(root, func(p string, _ fs.DirEntry, _ error) error {
 		if p == filepath.Join(root, "proc") {
 			after = append(after, p)
 			return filepath.SkipDir
 		}
-		if !strings.HasPrefix(p, filepath.Join(root, "data")+"/") {
+		if !strings.HasPrefix(p, filepath.Join(root, "data")+"/") && !strings.HasPrefix(p, filepath.Join(root, "backup")+"/") {
 			after = append(after, p)
 		}
 		return nil
@@ -527,8 +528,10 @@ func TestContainerInit(t *testing.T) {
 // CMD of the image), takes the first-start credentials from dataDir (the
 // host's view; dataIn is the server's), verifies a sender with the admin
 // CLI as `docker exec` would, sends over SMTP with STARTTLS trusting
-// tls/cert.pem, reads the message at /_aws/ses, and stops with SIGTERM.
-func exerciseImage(t *testing.T, start func(args ...string) *exec.Cmd, cfgPath, dataDir, dataIn string, addrs map[string]string) {
+// tls/cert.pem, reads the message at /_aws/ses, takes a backup into
+// backupIn (the image's /backup; backupDir on the host), stops with
+// SIGTERM, and restores the backup into a new data dir there.
+func exerciseImage(t *testing.T, start func(args ...string) *exec.Cmd, cfgPath, dataDir, dataIn, backupDir, backupIn string, addrs map[string]string) {
 	t.Helper()
 	srv := start("serve", "-c", cfgPath)
 	var stdout, stderr strings.Builder
@@ -644,6 +647,14 @@ func exerciseImage(t *testing.T, start func(args ...string) *exec.Cmd, cfgPath, 
 		})
 	}
 
+	// docs/container.md's backup, as the image's user while the server
+	// runs: /backup is writable, and SQLite finds no /tmp.
+	if out, err := start("admin", "-c", cfgPath, "backup", backupIn+"/now").CombinedOutput(); err != nil {
+		t.Errorf("sesame admin backup %s/now: %v\n%s", backupIn, err, out)
+	} else if _, err := os.Stat(filepath.Join(backupDir, "now", "backup.json")); err != nil {
+		t.Errorf("backup: %v", err)
+	}
+
 	srv.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:
@@ -658,5 +669,13 @@ func exerciseImage(t *testing.T, start func(args ...string) *exec.Cmd, cfgPath, 
 		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
 			t.Errorf("the server logged: %s", line)
 		}
+	}
+	// The restore into a new data dir (a new volume, in docker), as the
+	// image's user.
+	restore := start("admin", "-c", cfgPath, "--data", backupIn+"/restored", "restore", backupIn+"/now")
+	if out, err := restore.CombinedOutput(); err != nil {
+		t.Errorf("sesame admin restore: %v\n%s", err, out)
+	} else if _, err := os.Stat(filepath.Join(backupDir, "restored", "secret.key")); err != nil {
+		t.Errorf("restore: %v", err)
 	}
 }
