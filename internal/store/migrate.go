@@ -168,9 +168,16 @@ type NewerSchemaError struct {
 	DataDir string // "" when not known where the refusal happens
 	Have    int    // the database's newest applied migration
 	Know    int    // this binary's newest migration
+	// Postgres says DataDir is a PostgreSQL URL (redacted): the state is
+	// there, and its backups are PostgreSQL's, not `sesame admin backup`.
+	Postgres bool
 }
 
 func (e *NewerSchemaError) Error() string {
+	if e.Postgres {
+		return fmt.Sprintf("database %s was written by a newer sesame (schema %d; this sesame knows up to %d): "+
+			"upgrade sesame or restore a dump of the database (pg_dump) taken before the upgrade", e.DataDir, e.Have, e.Know)
+	}
 	where := "data dir"
 	if e.DataDir != "" {
 		where = "data dir " + e.DataDir

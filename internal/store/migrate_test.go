@@ -119,6 +119,34 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
+// On PostgreSQL the refusal names the database (its URL without the
+// password) and PostgreSQL's own backups, not a data dir.
+func TestNewerSchemaRefusedPostgres(t *testing.T) {
+	if !onPostgres {
+		t.Skip("the PostgreSQL run's")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	o := testOptions(t, t.TempDir())
+	st, err := OpenWith(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	know := KnownSchema()
+	_, err = st.writes.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from_the_future.sql', 0)`, know+2)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("database %s was written by a newer sesame (schema %d; this sesame knows up to %d): "+
+		"upgrade sesame or restore a dump of the database (pg_dump) taken before the upgrade", RedactURL(o.URL), know+2, know)
+	_, err = OpenWith(ctx, o)
+	var newer *NewerSchemaError
+	if !errors.As(err, &newer) || err.Error() != want {
+		t.Fatalf("OpenWith = %v;\nwant %s", err, want)
+	}
+}
+
 // A data dir without a database has schema 0 and passes the check.
 func TestCheckSchemaEmptyDataDir(t *testing.T) {
 	t.Parallel()

@@ -197,7 +197,7 @@ func openPG(ctx context.Context, url, keyFile string) (*Store, error) {
 	if err := migrate(ctx, db, true); err != nil {
 		db.Close()
 		if newer := (*NewerSchemaError)(nil); errors.As(err, &newer) {
-			newer.DataDir = where
+			newer.DataDir, newer.Postgres = where, true
 			return nil, newer
 		}
 		return nil, fmt.Errorf("store: %s: %w", where, err)
