@@ -277,3 +277,46 @@ func TestSecondServerOnDataDirRefused(t *testing.T) {
 		t.Errorf("second server: %v\n%s", err, out)
 	}
 }
+
+// An installation keeping its key outside the data dir ([store]
+// secret_key_file) backs up and restores with the CLI: the key travels in
+// the backup and goes back to that file on the new machine, where the
+// restored access key works.
+func TestBackupSecretKeyFileElsewhere(t *testing.T) {
+	if testenv.OnPostgres() {
+		t.Skip("backup copies the embedded database")
+	}
+	write := func(dir string) string {
+		cfg := filepath.Join(dir, "sesame.toml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("data_dir = %q\n[store]\nsecret_key_file = %q\n", filepath.Join(dir, "data"), filepath.Join(dir, "etc", "secret.key"))), 0o644)
+		os.Mkdir(filepath.Join(dir, "etc"), 0o700)
+		return cfg
+	}
+	bin := testenv.Binary(t)
+	sesame := func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("sesame %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	old, fresh := t.TempDir(), t.TempDir()
+	var acct struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(sesame("admin", "-c", write(old), "account", "create"), &acct); err != nil || acct.AccessKeyID == "" {
+		t.Fatalf("account create: %v", err)
+	}
+	bk := filepath.Join(t.TempDir(), "bk")
+	sesame("admin", "-c", write(old), "backup", bk)
+	sesame("admin", "-c", write(fresh), "restore", bk)
+	if _, err := os.Stat(filepath.Join(fresh, "etc", "secret.key")); err != nil {
+		t.Fatalf("the key file on the new machine: %v", err)
+	}
+	out := sesame("admin", "-c", write(fresh), "key", "list")
+	if !strings.Contains(string(out), acct.AccessKeyID) {
+		t.Errorf("key list after the restore:\n%s", out)
+	}
+}
