@@ -394,7 +394,9 @@ func TestRestoreRefusals(t *testing.T) {
 		// A container's volume, or a file system of its own, cannot be
 		// renamed: the refusal says what to do instead.
 		defer func(r func(string, string) error) { rename = r }(rename)
-		rename = func(from, to string) error { return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EBUSY} }
+		rename = func(from, to string) error {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EBUSY}
+		}
 		target := filepath.Join(t.TempDir(), "d")
 		os.Mkdir(target, 0o700)
 		os.WriteFile(filepath.Join(target, "precious"), []byte("x"), 0o600)
