@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 
@@ -107,7 +106,11 @@ func tryIt(b *strings.Builder, cfg config.Config, cf configFlags, key store.Acce
 	}
 	fmt.Fprintf(b, "      --from sender@example.com --to %s\n", to)
 	if addr := capturedMailAddr(cfg); addr != "" {
-		fmt.Fprintf(b, "    curl -sk %s/_aws/ses      # the captured message\n", addr)
+		curl := "curl -s"
+		if strings.HasPrefix(addr, "https:") {
+			curl = "curl -sk" // the self-signed certificate
+		}
+		fmt.Fprintf(b, "    %s %s/_aws/ses      # the captured message\n", curl, addr)
 	}
 	if !cfg.Accounts.Development {
 		fmt.Fprintf(b, "\n  Leave the sandbox: %s account set --region %s --production\n", admin, region)
@@ -158,16 +161,7 @@ func capturedMailAddr(cfg config.Config) string {
 // reachable turns a listen address into one a client on this machine can
 // connect to: a wildcard host (0.0.0.0, ::, none) becomes localhost, which
 // the self-signed certificate names.
-func reachable(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
-}
+func reachable(listen string) string { return config.DialAddr(listen, "localhost") }
 
 func firstOr(list []string, def string) string {
 	if len(list) > 0 {

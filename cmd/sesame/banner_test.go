@@ -29,7 +29,7 @@ func TestFirstStartBanner(t *testing.T) {
 			"    sesame admin identity verify --region us-east-1 sender@example.com\n",
 			"swaks --server 127.0.0.1:2587 --tls --auth LOGIN",
 			"--from sender@example.com --to success@simulator.amazonses.com",
-			"curl -sk http://127.0.0.1:8787/_aws/ses",
+			"curl -s http://127.0.0.1:8787/_aws/ses",
 			"Leave the sandbox: sesame admin account set --region us-east-1 --production\n",
 		}, notWant: []string{" -c ", "--data", "internet", "development", "WARNING"}},
 		{name: "-c given", flags: configFlags{file: "/etc/sesame/sesame.toml"}, want: []string{
@@ -49,7 +49,7 @@ func TestFirstStartBanner(t *testing.T) {
 		}, want: []string{
 			"    docker exec CONTAINER /sesame admin -c /etc/sesame/sesame.toml identity verify --region us-east-1 sender@example.com\n",
 			"swaks --server localhost:2587 --tls",
-			"curl -sk http://localhost:8787/_aws/ses",
+			"curl -s http://localhost:8787/_aws/ses",
 			"Web console: http://localhost:8788 — sign in",
 		}, notWant: []string{"0.0.0.0", "[::]"}},
 		{name: "tls listener only", cfg: func(c *config.Config) { c.SMTP.StartTLSListen = nil }, want: []string{
@@ -64,13 +64,13 @@ func TestFirstStartBanner(t *testing.T) {
 		}, notWant: []string{"/_aws/ses", "captured"}},
 		{name: "mx mode, captured mail on", cfg: func(c *config.Config) {
 			c.Delivery.Mode, c.API.CapturedMail, c.API.CapturedMailListen = "mx", "on", "127.0.0.1:9999"
-		}, want: []string{"goes out to the recipients' mail servers", "curl -sk http://127.0.0.1:9999/_aws/ses"}},
+		}, want: []string{"goes out to the recipients' mail servers", "curl -s http://127.0.0.1:9999/_aws/ses"}},
 		{name: "development", flags: configFlags{file: "dev.toml"}, cfg: func(c *config.Config) { c.Accounts.Development = true }, want: []string{
 			"WARNING: " + DevelopmentWarning,
 			"Try it (any sender, any recipient):",
 			"swaks --server 127.0.0.1:2587",
 			"--from sender@example.com --to someone@example.com\n",
-			"curl -sk http://127.0.0.1:8787/_aws/ses",
+			"curl -s http://127.0.0.1:8787/_aws/ses",
 		}, notWant: []string{"identity verify", "sandbox", "--production", "internet."}},
 		{name: "development, mx mode", cfg: func(c *config.Config) { c.Accounts.Development, c.Delivery.Mode = true, "mx" }, want: []string{
 			"WARNING: " + DevelopmentWarning,

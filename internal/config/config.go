@@ -124,12 +124,28 @@ func (c *Config) CapturedMailOn() bool {
 }
 
 // APIBaseURL is how the API listener is reached: https when it has a
-// certificate.
+// certificate. A wildcard listener is reached by the server's hostname:
+// this URL starts links in mail (verification, SNS confirmation,
+// unsubscribe) that recipients on other machines open.
 func (c *Config) APIBaseURL() string {
+	addr := DialAddr(c.API.Listen, c.Hostname)
 	if c.API.CertFile != "" {
-		return "https://" + c.API.Listen
+		return "https://" + addr
 	}
-	return "http://" + c.API.Listen
+	return "http://" + addr
+}
+
+// DialAddr is listen with a wildcard host (0.0.0.0, [::], none) replaced
+// by host: no client can connect to a wildcard address everywhere.
+func DialAddr(listen, host string) string {
+	h, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if ip := net.ParseIP(h); h == "" || (ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort(host, port)
+	}
+	return listen
 }
 
 // Delivery configures what happens to accepted mail.
@@ -318,12 +334,7 @@ func (c *Config) ConsoleBaseURL() string {
 	if c.Console.Listen == "" {
 		return ""
 	}
-	addr := c.Console.Listen
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-			addr = net.JoinHostPort("localhost", port)
-		}
-	}
+	addr := DialAddr(c.Console.Listen, "localhost")
 	if c.Console.CertFile != "" {
 		return "https://" + addr
 	}
@@ -347,7 +358,7 @@ func (c *Config) TrackingBaseURL() string {
 	case c.Tracking.BaseURL != "":
 		return strings.TrimSuffix(c.Tracking.BaseURL, "/")
 	case c.Tracking.Listen != "":
-		return "http://" + c.Tracking.Listen
+		return "http://" + DialAddr(c.Tracking.Listen, c.Hostname)
 	}
 	return c.APIBaseURL()
 }

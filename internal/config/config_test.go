@@ -184,7 +184,7 @@ func TestTrackingBaseURL(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ text, want string }{
 		{"", "http://127.0.0.1:8787"},
-		{"[tracking]\nlisten = \"0.0.0.0:8790\"", "http://0.0.0.0:8790"},
+		{"[tracking]\nlisten = \"0.0.0.0:8790\"", "http://localhost:8790"},
 		{"[tracking]\nlisten = \"0.0.0.0:8790\"\nbase_url = \"https://track.example.net/\"", "https://track.example.net"},
 	} {
 		c := Default()
@@ -199,6 +199,29 @@ func TestTrackingBaseURL(t *testing.T) {
 
 // The console's URL is one a person can open: a wildcard listener (the
 // container image's 0.0.0.0) is reached as localhost.
+// Links in mail start at the API (or tracking) listener; a wildcard one is
+// reached by the server's hostname, as recipients elsewhere must.
+func TestLinkBaseURLWildcard(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ text, link, tracking string }{
+		{"", "http://127.0.0.1:8787", "http://127.0.0.1:8787"},
+		{"hostname = \"mail.example.net\"\n[api]\nlisten = \"0.0.0.0:8787\"", "http://mail.example.net:8787", "http://mail.example.net:8787"},
+		{"hostname = \"mail.example.net\"\n[api]\nlisten = \":8787\"\n[tracking]\nlisten = \"[::]:8790\"", "http://mail.example.net:8787", "http://mail.example.net:8790"},
+		{"hostname = \"mail.example.net\"\n[api]\nlisten = \"0.0.0.0:8787\"\n[verification]\nlink_base_url = \"https://ses.example.net/\"", "https://ses.example.net", "http://mail.example.net:8787"},
+	} {
+		c := Default()
+		if err := Parse(&c, tc.text); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.LinkBaseURL(); got != tc.link {
+			t.Errorf("%q: LinkBaseURL() = %q, want %q", tc.text, got, tc.link)
+		}
+		if got := c.TrackingBaseURL(); got != tc.tracking {
+			t.Errorf("%q: TrackingBaseURL() = %q, want %q", tc.text, got, tc.tracking)
+		}
+	}
+}
+
 func TestConsoleBaseURL(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ text, want string }{

@@ -512,9 +512,15 @@ func (s *session) cmdData(arg string) bool {
 	})
 	if err != nil {
 		e := seserr.As(err)
-		if e.Temporary() || e.Cause != nil {
+		// Only a failure of ours is an error; a refusal by SES's rules
+		// (throttling, the quota: 454) is the client's to retry, logged as
+		// Postfix logs a temporary reject.
+		switch {
+		case e.Cause != nil:
 			s.log.Error("smtpd: submit failed", "account", s.accountID, "err", err)
-		} else {
+		case e.Temporary():
+			s.log.Info("smtpd: message refused for now", "account", s.accountID, "reply", e.SMTPReply())
+		default:
 			s.log.Debug("smtpd: message refused", "account", s.accountID, "reply", e.SMTPReply())
 		}
 		s.replyErr(e)
