@@ -309,17 +309,19 @@ func resolve(args []string, w io.Writer) (command, []string, error) {
 	}
 	if isHelp(args[0]) {
 		// "help", "help key", "help key create".
+		// A command of one word (backup) is also a "group" of itself: it
+		// gets its own help, not a list of subcommands it does not have.
 		text := Usage()
-		if len(args) > 1 && len(group(args[1])) > 0 {
-			text = GroupUsage(args[1])
-			if len(args) > 2 {
-				if _, ok := lookup(args[1] + " " + args[2]); ok {
-					text = CommandUsage(args[1]+" "+args[2], nil)
-				}
-			}
-		} else if len(args) > 1 {
+		if len(args) > 1 {
 			if _, ok := lookup(args[1]); ok {
 				text = CommandUsage(args[1], nil)
+			} else if len(group(args[1])) > 0 {
+				text = GroupUsage(args[1])
+				if len(args) > 2 {
+					if _, ok := lookup(args[1] + " " + args[2]); ok {
+						text = CommandUsage(args[1]+" "+args[2], nil)
+					}
+				}
 			}
 		}
 		_, err := io.WriteString(w, text)

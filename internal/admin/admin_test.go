@@ -346,6 +346,7 @@ func TestHelp(t *testing.T) {
 		{args: []string{"key", "help"}, out: GroupUsage("key")},
 		{args: []string{"help", "key"}, out: GroupUsage("key")},
 		{args: []string{"help", "key", "create"}, out: CommandUsage("key create", nil)},
+		{args: []string{"help", "backup"}, out: CommandUsage("backup", nil)},
 		{args: []string{"key", "create", "--help"}, outHas: "Usage: sesame admin key create [--account ID] [--name NAME] [--policy FILE]\n"},
 		{args: []string{"key", "create", "--account", "1", "-h"}, outHas: "Flags:\n  --account ID\n"},
 		{args: []string{"account", "set", "-h"}, outHas: "  --max-24h-send N\n"},
