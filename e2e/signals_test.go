@@ -162,7 +162,8 @@ func certDER(t *testing.T, c testenv.APITLS) []byte {
 }
 
 // servedCert is the certificate a new TLS handshake sees: over STARTTLS
-// ("starttls"), on the TLS-wrapper port ("tls") or on the HTTPS API ("https").
+// ("starttls"), or from the first byte: the TLS-wrapper port ("tls"), the
+// HTTPS API ("https") or console.
 func servedCert(t *testing.T, addr, how string) []byte {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -213,7 +214,8 @@ func startLoadServer(t *testing.T, opt testenv.Options) *testenv.Server {
 
 // TestSignalsSIGHUPReloadsCertificatesUnderLoad: while SMTP sessions send,
 // new certificate files and SIGHUP make every new handshake — STARTTLS,
-// the TLS wrapper, the HTTPS API — present the new certificate; the
+// the TLS wrapper, the HTTPS API, the HTTPS console — present the new
+// certificate; the
 // process stays up and no session fails. A broken certificate on the next
 // SIGHUP is refused and the new one stays.
 func TestSignalsSIGHUPReloadsCertificatesUnderLoad(t *testing.T) {
@@ -222,9 +224,9 @@ func TestSignalsSIGHUPReloadsCertificatesUnderLoad(t *testing.T) {
 	oldCert, newCert := testenv.NewAPITLS(t), testenv.NewAPITLS(t)
 	installCert(t, oldCert, certPath, keyPath)
 	files := fmt.Sprintf("cert_file = %q\nkey_file = %q\n", certPath, keyPath)
-	s := startLoadServer(t, testenv.Options{APIExtra: files, Extra: "[tls]\n" + files})
+	s := startLoadServer(t, testenv.Options{APIExtra: files, ConsoleExtra: files, Extra: "[tls]\n" + files})
 	oldDER, newDER := certDER(t, oldCert), certDER(t, newCert)
-	ports := []struct{ addr, how string }{{s.SMTP, "starttls"}, {s.SMTPS, "tls"}, {s.API, "https"}}
+	ports := []struct{ addr, how string }{{s.SMTP, "starttls"}, {s.SMTPS, "tls"}, {s.API, "https"}, {s.Console, "console https"}}
 	for _, p := range ports {
 		if !bytes.Equal(servedCert(t, p.addr, p.how), oldDER) {
 			t.Fatalf("%s: not the configured certificate at start", p.how)

@@ -24,12 +24,13 @@ import (
 // Signals: SIGHUP reloads (reloader), SIGTERM and SIGINT drain (serve).
 // What a reload applies without a restart: log.level, and the certificate
 // files of the SMTP listeners (and the feedback MX, which shares them) and
-// of an HTTPS API listener. Every other key needs a restart; a reload that
+// of an HTTPS API listener and of an HTTPS console. Every other key needs a restart; a reload that
 // finds one changed says so in the log. docs/configuration.md, "Signals",
 // is the operator's side of this list.
 
 // reloadableKeys are the config keys a reload applies.
-var reloadableKeys = []string{"log.level", "tls.cert_file", "tls.key_file", "api.cert_file", "api.key_file"}
+var reloadableKeys = []string{"log.level", "tls.cert_file", "tls.key_file", "api.cert_file", "api.key_file",
+	"console.cert_file", "console.key_file"}
 
 // certSource is a server certificate replaced while serving: every new
 // TLS handshake takes the current one (tls.Config.GetCertificate), those
@@ -98,8 +99,10 @@ type reloader struct {
 	level    *slog.LevelVar
 	smtpCert *certSource
 	apiCert  *certSource // nil: the API serves plain HTTP (or not at all)
-	notify   *sdnotify.Notifier
-	log      *slog.Logger
+	// consoleCert is nil when the console serves plain HTTP (or not at all).
+	consoleCert *certSource
+	notify      *sdnotify.Notifier
+	log         *slog.Logger
 }
 
 // wait serves reload requests until ctx ends (SIGTERM, SIGINT) or a
@@ -156,6 +159,14 @@ func (r *reloader) reload() {
 			return
 		}
 	}
+	var consoleCert tls.Certificate
+	consoleFiles := r.consoleCert != nil && next.Console.CertFile != ""
+	if consoleFiles {
+		if consoleCert, err = loadConsoleCert(next); err != nil {
+			r.log.Error("reload failed: still serving with the previous configuration and certificates", "err", err)
+			return
+		}
+	}
 
 	applied := r.cur
 	applied.Log.Level = next.Log.Level
@@ -163,11 +174,17 @@ func (r *reloader) reload() {
 	if apiFiles {
 		applied.API.CertFile, applied.API.KeyFile = next.API.CertFile, next.API.KeyFile
 	}
+	if consoleFiles {
+		applied.Console.CertFile, applied.Console.KeyFile = next.Console.CertFile, next.Console.KeyFile
+	}
 	changed := changedKeys(r.cur, applied)
 	setLevel(r.level, applied.Log.Level)
 	r.smtpCert.set(smtpCert)
 	if apiFiles {
 		r.apiCert.set(apiCert)
+	}
+	if consoleFiles {
+		r.consoleCert.set(consoleCert)
 	}
 	r.cur = applied
 	if rest := changedKeys(applied, next); len(rest) > 0 {
@@ -177,6 +194,9 @@ func (r *reloader) reload() {
 	attrs := []any{"changed", strings.Join(changed, ","), "smtp_cert", certSummary(smtpCert)}
 	if apiFiles {
 		attrs = append(attrs, "api_cert", certSummary(apiCert))
+	}
+	if consoleFiles {
+		attrs = append(attrs, "console_cert", certSummary(consoleCert))
 	}
 	r.log.Info("reloaded", append(attrs, "duration", time.Since(start))...)
 }

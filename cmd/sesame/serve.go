@@ -54,9 +54,10 @@ inbound MX that receives mail by receipt rules, with the data in data_dir
 "postgres://…" the state is in PostgreSQL instead, shared by the nodes of
 a cluster; each node keeps its own queue (docs/cluster.md).
 
-Signals: SIGHUP reloads log.level and the TLS certificate files (other keys
-need a restart); SIGTERM and SIGINT drain — in-flight SMTP transactions and
-API requests finish within shutdown_timeout — and exit 0. With
+Signals: SIGHUP reloads log.level and the TLS certificate files ([tls],
+[api], [console]; other keys need a restart); SIGTERM and SIGINT drain —
+in-flight SMTP transactions (submission and inbound MX) and API requests
+finish within shutdown_timeout — and exit 0. With
 $NOTIFY_SOCKET set (systemd Type=notify) it reports READY, RELOADING and
 STOPPING. docs/guide-operating.md says more.
 
@@ -338,7 +339,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return failBind(err)
 	}
 	bound = append(bound, capturedL)
-	consoleL, err := bindConsole(cfg, consoleServer)
+	consoleL, consoleCert, err := bindConsole(cfg, consoleServer)
 	if err != nil {
 		return failBind(err)
 	}
@@ -459,7 +460,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := notify.Ready(); err != nil {
 		log.Warn("sd_notify", "err", err)
 	}
-	rl := &reloader{flags: cf, cur: cfg, level: logLevel, smtpCert: smtpCert, apiCert: apiCert, notify: notify, log: log}
+	rl := &reloader{flags: cf, cur: cfg, level: logLevel, smtpCert: smtpCert, apiCert: apiCert, consoleCert: consoleCert, notify: notify, log: log}
 	runErr := rl.wait(ctx, hup, errc)
 	if err := notify.Stopping(); err != nil {
 		log.Warn("sd_notify", "err", err)

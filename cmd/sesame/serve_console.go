@@ -50,23 +50,35 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 }
 
 // bindConsole binds [console] listen for c (HTTPS with [console]
-// cert_file and key_file); nil when the console is off.
-func bindConsole(cfg config.Config, c *console.Server) (*httpListener, error) {
+// cert_file and key_file, from the returned source, which a reload
+// replaces); nil when the console is off.
+func bindConsole(cfg config.Config, c *console.Server) (*httpListener, *certSource, error) {
 	if c == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	l, err := bindHTTP("console", cfg.Console.Listen, c.Handler(), 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l.srv.ReadTimeout, l.srv.WriteTimeout, l.srv.IdleTimeout = time.Minute, time.Minute, 2*time.Minute
-	if cfg.Console.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.Console.CertFile, cfg.Console.KeyFile)
-		if err != nil {
-			l.close()
-			return nil, fmt.Errorf("console: load [console] cert_file/key_file: %w", err)
-		}
-		l.ln = tls.NewListener(l.ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if cfg.Console.CertFile == "" {
+		return l, nil, nil
 	}
-	return l, nil
+	cert, err := loadConsoleCert(cfg)
+	if err != nil {
+		l.close()
+		return nil, nil, err
+	}
+	src := newCertSource(cert)
+	l.ln = tls.NewListener(l.ln, &tls.Config{GetCertificate: src.getCertificate, MinVersion: tls.VersionTLS12})
+	return l, src, nil
+}
+
+// loadConsoleCert is the HTTPS console's certificate ([console] cert_file, key_file).
+func loadConsoleCert(cfg config.Config) (tls.Certificate, error) {
+	c, err := tls.LoadX509KeyPair(cfg.Console.CertFile, cfg.Console.KeyFile)
+	if err != nil {
+		return c, fmt.Errorf("console: load [console] cert_file/key_file: %w", err)
+	}
+	return c, nil
 }
