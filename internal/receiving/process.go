@@ -232,6 +232,12 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 	in := VerdictInput{Helo: e.Inbound.Helo, MailFrom: e.MailFrom, Message: raw, Rcpts: e.Recipients, Scan: scan}
 	in.IP, _ = netip.ParseAddr(e.SourceIP)
 	m.verdicts = p.Checker.Check(ctx, in)
+	if ctx.Err() != nil {
+		// Shutting down: verdicts whose lookups were cut short must not
+		// reach an action; the message keeps its place for the next start.
+		p.Spool.Release(e.ID)
+		return
+	}
 	var failed error
 	for _, g := range groups {
 		rec, err := p.runAccount(ctx, m, g, sets[g.account], log.With("account", g.account))
@@ -258,8 +264,20 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 // up past MaxAttempts.
 func (p *Processor) retry(ctx context.Context, e *spool.Entry, done []string, cause error) {
 	st := e.State
-	st.Attempts++
 	st.Done = append(slices.Clip(st.Done), done...)
+	if ctx.Err() != nil {
+		// Interrupted by a shutdown, not failed: no try counted, due at
+		// once after the restart, the actions done so far remembered.
+		// The write outlives ctx, briefly.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.Spool.Defer(wctx, e.ID, st); err != nil {
+			p.log().Error("receiving: keeping an interrupted message's progress", "id", e.ID, "err", err)
+			p.Spool.Release(e.ID)
+		}
+		return
+	}
+	st.Attempts++
 	st.LastError = cause.Error()
 	now := p.Clock.Now()
 	if st.FirstAttempt.IsZero() {

@@ -119,6 +119,7 @@ type harness struct {
 	obj    *objstore.Store
 	proc   *Processor
 	clk    *clock.Fake
+	stop   func() // ends the processor's Run, as a shutdown does
 }
 
 // start runs an inbound MX with an Acceptor, and a Processor storing to a
@@ -158,7 +159,8 @@ func start(t *testing.T, rules *memRules, tweak func(*Processor)) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.proc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	h.stop = func() { cancel(); <-done }
+	t.Cleanup(h.stop)
 	return h
 }
 
@@ -518,5 +520,47 @@ func TestOddMessagesAreProcessed(t *testing.T) {
 		if _, err := h.obj.Get(context.Background(), bucket, n.Mail.MessageID, 1<<20); err != nil {
 			t.Errorf("object of %s: %v", n.Mail.MessageID, err)
 		}
+	}
+}
+
+// blockingFn is a function that answers only when its caller gives up.
+type blockingFn struct{ called chan struct{} }
+
+func (f *blockingFn) Invoke(ctx context.Context, _, _ string, _ []byte, _ Forward) (string, error) {
+	close(f.called)
+	<-ctx.Done()
+	return "", fmt.Errorf("%w: %w", ErrTemporary, ctx.Err())
+}
+
+// TestShutdownInterruptsWithoutFailing: a shutdown (Run's ctx ending) in
+// the middle of a message's actions is not a failed try: the message is
+// due at once after a restart, with no attempt counted, and the actions
+// finished before it are not run again.
+func TestShutdownInterruptsWithoutFailing(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "r", Enabled: true, Actions: []receipt.Action{
+				{SNSAction: &receipt.SNSAction{TopicArn: "arn:aws:sns:us-east-1:" + acct + ":first"}},
+				{LambdaAction: &receipt.LambdaAction{FunctionArn: "arn:aws:lambda:us-east-1:" + acct + ":function:slow",
+					InvocationType: "Event"}},
+			}},
+		}}},
+	}
+	fn := &blockingFn{called: make(chan struct{})}
+	h := start(t, rules, func(p *Processor) { p.Functions = fn })
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com"}, testMsg); err != nil {
+		t.Fatal(err)
+	}
+	<-fn.called
+	h.stop()
+	es := h.sp.Entries()
+	if len(es) != 1 {
+		t.Fatalf("%d messages kept, want 1", len(es))
+	}
+	st := es[0].State
+	if es[0].Claimed || st.Attempts != 0 || !st.NextAttempt.IsZero() || len(st.Done) != 1 {
+		t.Errorf("after the shutdown: claimed %v, attempts %d, next attempt %v, done %v; want due at once, no attempt, the SNS action done",
+			es[0].Claimed, st.Attempts, st.NextAttempt, st.Done)
 	}
 }
