@@ -489,7 +489,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	drains.Go(func() { dnsL.shutdown(shutCtx, log) })
-	drains.Go(func() { fbL.shutdown(shutCtx, log) })
+	var inboundRep inbound.DrainReport
+	drains.Go(func() { inboundRep = fbL.shutdown(shutCtx, log) })
 	drains.Go(func() { metricsL.shutdown(shutCtx, log) })
 	drains.Go(func() { trackL.shutdown(shutCtx, log) })
 	drains.Go(func() { capturedL.shutdown(shutCtx, log) })
@@ -508,6 +509,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	<-recordDone
 	log.Info("drained", "smtp_sessions", smtpRep.Sessions, "smtp_idle_closed", smtpRep.Idle,
 		"smtp_messages_finished", smtpRep.Messages, "smtp_sessions_cut", smtpRep.Cut,
+		"inbound_sessions", inboundRep.Sessions, "inbound_idle_closed", inboundRep.Idle,
+		"inbound_messages_finished", inboundRep.Messages, "inbound_sessions_cut", inboundRep.Cut,
 		"api_requests_in_flight", apiInflight, "api_cut", apiCut, "spooled", sp.Len(),
 		"duration", time.Since(drainStart).Round(time.Millisecond))
 	return runErr

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	"sesame/internal/config"
 	"sesame/internal/feedback"
@@ -105,13 +106,28 @@ func (l *inboundListeners) serve(errc chan<- error) {
 	}
 }
 
-func (l *inboundListeners) shutdown(ctx context.Context, log *slog.Logger) {
+// shutdown drains the servers at once, within ctx, and sums their reports.
+func (l *inboundListeners) shutdown(ctx context.Context, log *slog.Logger) inbound.DrainReport {
+	var sum inbound.DrainReport
 	if l == nil {
-		return
+		return sum
 	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, srv := range l.servers {
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("inbound MX shutdown", "err", err)
-		}
+		wg.Go(func() {
+			rep, err := srv.Shutdown(ctx)
+			if err != nil {
+				log.Warn("inbound MX shutdown", "err", err)
+			}
+			mu.Lock()
+			sum.Sessions += rep.Sessions
+			sum.Idle += rep.Idle
+			sum.Messages += rep.Messages
+			sum.Cut += rep.Cut
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
+	return sum
 }

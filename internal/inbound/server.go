@@ -81,6 +81,7 @@ type Server struct {
 	cfg    Config
 	srv    *smtp.Server
 	budget *byteBudget
+	conns  conns // for Shutdown (drain.go)
 }
 
 // NewServer builds the server.
@@ -108,7 +109,9 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, budget: &byteBudget{max: cfg.MaxBufferedBytes}}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{s: s, conn: c, remote: c.Conn().RemoteAddr().String()}, nil
+		tc := trackedOf(c)
+		tc.follow(c.Conn())
+		return &session{s: s, conn: c, tc: tc, remote: c.Conn().RemoteAddr().String()}, nil
 	}))
 	srv.Domain = cfg.Hostname
 	srv.ReadTimeout = 5 * time.Minute // RFC 5321 §4.5.3.2.7
@@ -123,15 +126,12 @@ func NewServer(cfg Config) *Server {
 
 // Serve accepts connections on ln until Shutdown or Close.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.srv.Serve(netutil.LimitListener(ln, s.cfg.MaxConnections))
-	if errors.Is(err, smtp.ErrServerClosed) {
+	err := s.srv.Serve(s.conns.listen(netutil.LimitListener(ln, s.cfg.MaxConnections)))
+	if errors.Is(err, smtp.ErrServerClosed) || s.conns.stopped(err) {
 		return nil
 	}
 	return err
 }
-
-// Shutdown stops accepting and waits for open sessions until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
 
 // Close stops at once.
 func (s *Server) Close() error { return s.srv.Close() }
@@ -139,14 +139,24 @@ func (s *Server) Close() error { return s.srv.Close() }
 type session struct {
 	s      *Server
 	conn   *smtp.Conn
+	tc     *trackedConn // nil for a connection from another listener (tests)
 	remote string
 	from   string
 	ids    []string // message ids of the accepted bounce addresses
 	routes []Route  // the accepted receiving recipients
 }
 
-func (ss *session) Reset()        { ss.from, ss.ids, ss.routes = "", nil, nil }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Reset() {
+	ss.from, ss.ids, ss.routes = "", nil, nil
+	ss.tc.reset()
+}
+
+// Logout comes at the end and at STARTTLS, once go-smtp speaks TLS: the
+// replies go there from now on.
+func (ss *session) Logout() error {
+	ss.tc.follow(ss.conn.Conn())
+	return nil
+}
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from = from
@@ -157,6 +167,7 @@ var (
 	errUnknownAddress = reply(seserr.FeedbackUnknownAddress())
 	errTemporary      = reply(seserr.FeedbackTemporary())
 	errTooBig         = reply(seserr.InboundTooBig())
+	errShuttingDown   = reply(seserr.InboundShuttingDown())
 )
 
 // reply is e's SMTP face as go-smtp sends it: the enhanced status code
@@ -226,6 +237,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
+	if !ss.tc.beginData() {
+		return errShuttingDown // the connection is closed: nobody reads this
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if len(ss.ids) == 0 {

@@ -49,3 +49,10 @@ func InboundSNSContentTooLarge() *Error {
 func InboundQueued(id string) *Error {
 	return &Error{SMTPCode: 250, SMTPText: "2.0.0 Ok: queued as " + id}
 }
+
+// InboundShuttingDown: the server is stopping (SIGTERM); a session waiting
+// for a command, or one whose transaction just finished, is told so and
+// closed, and the sender retries later (RFC 5321 §3.8).
+func InboundShuttingDown() *Error {
+	return &Error{SMTPCode: 421, SMTPText: "4.3.2 Service not available, closing transmission channel"}
+}
