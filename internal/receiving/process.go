@@ -238,6 +238,11 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 		p.Spool.Release(e.ID)
 		return
 	}
+	// What follows actions that ran is written even when a shutdown
+	// begins meanwhile (briefly): otherwise the message's record would be
+	// lost, or its actions run again at the next start.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	var failed error
 	for _, g := range groups {
 		rec, err := p.runAccount(ctx, m, g, sets[g.account], log.With("account", g.account))
@@ -246,7 +251,7 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 			continue
 		}
 		if p.Records != nil && rec != nil {
-			if err := p.Records.PutReceivedMessage(ctx, *rec); err != nil {
+			if err := p.Records.PutReceivedMessage(wctx, *rec); err != nil {
 				log.Warn("receiving: recording a received message", "err", err)
 			}
 		}
@@ -255,7 +260,7 @@ func (p *Processor) process(ctx context.Context, e *spool.Entry) {
 		p.retry(ctx, e, m.newDone, failed)
 		return
 	}
-	if err := p.Spool.Done(ctx, e.ID); err != nil {
+	if err := p.Spool.Done(wctx, e.ID); err != nil {
 		log.Error("receiving: marking a message done; its actions may run again after a restart", "err", err)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"sesame/internal/receipt"
 	"sesame/internal/receiving/bounce"
 	"sesame/internal/spool"
+	"sesame/internal/store"
 	"sesame/internal/waitfor"
 )
 
@@ -120,6 +121,7 @@ type harness struct {
 	proc   *Processor
 	clk    *clock.Fake
 	stop   func() // ends the processor's Run, as a shutdown does
+	cancel func() // ends its ctx without waiting
 }
 
 // start runs an inbound MX with an Acceptor, and a Processor storing to a
@@ -159,6 +161,7 @@ func start(t *testing.T, rules *memRules, tweak func(*Processor)) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); h.proc.Run(ctx) }()
+	h.cancel = cancel
 	h.stop = func() { cancel(); <-done }
 	t.Cleanup(h.stop)
 	return h
@@ -562,5 +565,58 @@ func TestShutdownInterruptsWithoutFailing(t *testing.T) {
 	if es[0].Claimed || st.Attempts != 0 || !st.NextAttempt.IsZero() || len(st.Done) != 1 {
 		t.Errorf("after the shutdown: claimed %v, attempts %d, next attempt %v, done %v; want due at once, no attempt, the SNS action done",
 			es[0].Claimed, st.Attempts, st.NextAttempt, st.Done)
+	}
+}
+
+// storeRecords keeps records as the store does: not once ctx has ended.
+type storeRecords struct {
+	mu   sync.Mutex
+	recs []store.ReceivedMessage
+}
+
+func (r *storeRecords) PutReceivedMessage(ctx context.Context, m store.ReceivedMessage) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, m)
+	return nil
+}
+
+// cancellingFn succeeds, and the shutdown begins as it returns.
+type cancellingFn struct{ cancel func() }
+
+func (f *cancellingFn) Invoke(context.Context, string, string, []byte, Forward) (string, error) {
+	f.cancel()
+	return "", nil
+}
+
+// TestShutdownAfterActionsKeepsTheRecord: a shutdown that begins once a
+// message's actions have run does not lose its record, and the message is
+// done (its actions do not run again at the next start).
+func TestShutdownAfterActionsKeepsTheRecord(t *testing.T) {
+	rules := &memRules{
+		verified: map[string][]string{"example.com": {acct}},
+		sets: map[string]*receipt.RuleSet{acct: {Name: "main", Rules: []receipt.Rule{
+			{Name: "r", Enabled: true, Actions: []receipt.Action{
+				{LambdaAction: &receipt.LambdaAction{FunctionArn: "arn:aws:lambda:us-east-1:" + acct + ":function:last",
+					InvocationType: "Event"}},
+			}},
+		}}},
+	}
+	recs := &storeRecords{}
+	fn := &cancellingFn{}
+	h := start(t, rules, func(p *Processor) { p.Functions, p.Records = fn, recs })
+	fn.cancel = h.cancel
+	if err := h.send(t, "ann@example.org", []string{"bob@example.com"}, testMsg); err != nil {
+		t.Fatal(err)
+	}
+	waitfor.True(t, "the message processed", func() bool { return h.sp.Len() == 0 })
+	h.stop()
+	recs.mu.Lock()
+	defer recs.mu.Unlock()
+	if len(recs.recs) != 1 {
+		t.Errorf("%d records, want the message's", len(recs.recs))
 	}
 }
