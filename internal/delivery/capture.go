@@ -63,6 +63,8 @@ const (
 	gatherDelay = 20 * time.Millisecond
 	// retryPause is how long to wait after the store refused a batch.
 	retryPause = time.Second
+	// captureTimeout bounds one batch's store and spool writes.
+	captureTimeout = 30 * time.Second
 )
 
 // Run captures until ctx ends. A crash between the store's commit and the
@@ -165,7 +167,13 @@ func (c *Capture) captureAll(ctx context.Context, entries []*spool.Entry) bool {
 			size += entries[n].Size
 			n++
 		}
-		if err := c.captureBatch(ctx, entries[:n]); err != nil {
+		// A batch claimed is finished even when a shutdown begins
+		// meanwhile (briefly): the drain flushes it, rather than cutting it
+		// short to capture it again at the next start.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), captureTimeout)
+		err := c.captureBatch(wctx, entries[:n])
+		cancel()
+		if err != nil {
 			c.log().Error("capture failed; will retry", "messages", len(entries), "err", err)
 			c.Spool.Release(ids(entries)...)
 			select {

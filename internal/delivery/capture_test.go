@@ -118,3 +118,54 @@ func TestCaptureMovesSpoolToStore(t *testing.T) {
 
 // The server passes a *store.Store as the CaptureStore.
 var _ CaptureStore = (*store.Store)(nil)
+
+// cancellingStore is a store during which the shutdown begins: it takes
+// the batch unless the ctx it is given has ended, as a real store would.
+type cancellingStore struct {
+	cancel func()
+	got    int
+}
+
+func (s *cancellingStore) AddCaptured(ctx context.Context, msgs []store.Captured) error {
+	s.cancel()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.got += len(msgs)
+	return nil
+}
+
+// TestCaptureFinishesTheBatchAtShutdown: a shutdown that begins while a
+// batch is being captured lets it finish (captured, and gone from the
+// spool), rather than failing it to be captured again at the next start.
+func TestCaptureFinishesTheBatchAtShutdown(t *testing.T) {
+	t.Parallel()
+	sp, err := spool.Open(t.TempDir(), spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	ctx := context.Background()
+	const n = 5
+	for i := range n {
+		d, err := sp.NewDraft()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(d, "Subject: m%d\r\n\r\nbody\r\n", i)
+		env := &spool.Envelope{ID: fmt.Sprintf("id-%02d", i), AccountID: "111122223333", Region: "us-east-1",
+			MailFrom: "s@example.com", Recipients: []string{"r@example.net"}, Received: time.Now(), Via: "smtp"}
+		if err := sp.Append(ctx, env, nil, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st := &cancellingStore{cancel: cancel}
+	if err := (&Capture{Spool: sp, Store: st}).Run(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	if st.got != n || sp.Len() != 0 {
+		t.Errorf("captured %d of %d, %d left in the spool; want the batch finished", st.got, n, sp.Len())
+	}
+}
