@@ -120,4 +120,27 @@ func TestExampleConfig(t *testing.T) {
 	if err := c.Validate(); err != nil || !strings.HasPrefix(c.TLS.CertFile, "/etc/letsencrypt/live/") || c.API.CertFile == "" {
 		t.Errorf("uncommented: %v (tls %+v, api cert %q)", err, c.TLS, c.API.CertFile)
 	}
+
+	// The optional servers (the inbound MX instead of the feedback MX, the
+	// DNS zone, PostgreSQL) are valid when uncommented too.
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(l, "listen = [\"0.0.0.0:25\"]"):
+			continue // [receiving] listen replaces [feedback] listen
+		case strings.HasPrefix(l, "# ["), strings.HasPrefix(l, "# listen = "), strings.HasPrefix(l, "# url"),
+			strings.HasPrefix(l, "# secret_key_file"), strings.HasPrefix(l, "# node_name"):
+			l = strings.TrimPrefix(l, "# ")
+		}
+		lines = append(lines, l)
+	}
+	c = config.Default()
+	if err := config.Parse(&c, strings.Join(lines, "\n")); err != nil {
+		t.Fatalf("optional sections uncommented: %v", err)
+	}
+	if err := c.Validate(); err != nil || len(c.Receiving.Listen) != 1 || c.DNS.Listen == "" || c.Store.URL == "" ||
+		c.Cluster.NodeName == "" || len(c.Feedback.Listen) != 0 {
+		t.Errorf("optional sections uncommented: %v (receiving %v, dns %q, store %q, node %q, feedback %v)",
+			err, c.Receiving.Listen, c.DNS.Listen, c.Store.URL, c.Cluster.NodeName, c.Feedback.Listen)
+	}
 }
