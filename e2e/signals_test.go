@@ -499,3 +499,63 @@ func tailLines(s *testenv.Server, n int) string {
 	lines := s.Stderr.Lines()
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// TestSignalsSIGHUPSparesTheSNSHelper: `pkill -HUP sesame` reaches the SNS
+// helper process as well as the server; the helper ignores SIGHUP (its
+// /proc status says so) and outlives it.
+func TestSignalsSIGHUPSparesTheSNSHelper(t *testing.T) {
+	s := testenv.Start(t, testenv.Options{})
+	var helper int
+	waitFor(t, "the SNS helper process", func() bool {
+		helper = childWith(t, s.PID(), "_sns-helper")
+		return helper != 0
+	})
+	// A fresh look once it has re-executed itself at low priority: the
+	// final image is what must ignore the signal.
+	waitFor(t, "the helper to ignore SIGHUP", func() bool {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", helper))
+		if err != nil {
+			t.Fatalf("the helper: %v", err)
+		}
+		m := regexp.MustCompile(`(?m)^SigIgn:\s*([0-9a-f]+)$`).FindSubmatch(st)
+		ign, _ := strconv.ParseUint(string(m[1]), 16, 64)
+		return ign&(1<<(syscall.SIGHUP-1)) != 0
+	})
+	if err := syscall.Kill(helper, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	s.Signal(t, syscall.SIGHUP)
+	waitFor(t, "the reload", func() bool { return countLines(s, "msg=reloaded") == 1 })
+	if childWith(t, s.PID(), "_sns-helper") != helper {
+		t.Error("the SNS helper did not survive SIGHUP")
+	}
+}
+
+// childWith is the pid of parent's child whose command line contains arg, or 0.
+func childWith(t *testing.T, parent int, arg string) int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …; comm may hold spaces, so read after the last ')'.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 2 || f[0] == "Z" || f[1] != strconv.Itoa(parent) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if bytes.Contains(cmdline, []byte(arg)) {
+			return pid
+		}
+	}
+	return 0
+}

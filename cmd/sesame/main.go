@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"sesame/internal/awsauth"
 	"sesame/internal/config"
@@ -60,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		engine, detail := dkim.AutoRSA()
 		fmt.Fprintf(stdout, "DKIM RSA signing (delivery.dkim_rsa = \"auto\"): %s (%s)\n", engine, detail)
 	case sns.HelperSubcommand: // SNS's low-priority helper process, not for users
+		// A reload is the server's business: `pkill -HUP sesame` (or
+		// killall) reaches the helper too, and must not kill it. It ends
+		// when the server closes its stdin.
+		signal.Ignore(syscall.SIGHUP)
 		err = sns.ServeHelper(os.Stdin, os.Stdout, rsaEngine)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
