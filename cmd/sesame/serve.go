@@ -57,9 +57,9 @@ a cluster; each node keeps its own queue (docs/cluster.md).
 Signals: SIGHUP reloads log.level and the TLS certificate files ([tls],
 [api], [console]; other keys need a restart); SIGTERM and SIGINT drain —
 in-flight SMTP transactions (submission and inbound MX) and API requests
-finish within shutdown_timeout — and exit 0. With
-$NOTIFY_SOCKET set (systemd Type=notify) it reports READY, RELOADING and
-STOPPING. docs/guide-operating.md says more.
+finish within shutdown_timeout — and exit 0. With $NOTIFY_SOCKET set
+(systemd Type=notify) it reports READY, RELOADING and STOPPING.
+docs/guide-operating.md says more.
 
 Flags:
 `
