@@ -88,3 +88,35 @@ func dsnsTo(s *testenv.Server, addr string) []string {
 	}
 	return out
 }
+
+// TestDevelopmentModeReceivesForPendingDomain: in development mode a domain
+// created with CreateEmailIdentity and never verified receives (its receipt
+// rule's action runs), as it sends; the identity still reads pending.
+func TestDevelopmentModeReceivesForPendingDomain(t *testing.T) {
+	t.Parallel()
+	p := startReceivingPeers(t)
+	inAddr := testenv.FreeAddr(t)
+	s := testenv.Start(t, testenv.Options{Extra: p.config(inAddr) + "[accounts]\ndevelopment = true\n"})
+	ctx := context.Background()
+	v2 := s.SESv2Client(t)
+	if _, err := v2.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("pending-in.example")}); err != nil {
+		t.Fatal(err)
+	}
+	hook := "arn:aws:lambda:us-east-1:" + fnAccount + ":function:hook"
+	activateRules(t, s, sesv1types.ReceiptRule{Name: aws.String("all"), Enabled: true, Actions: []sesv1types.ReceiptAction{
+		{LambdaAction: &sesv1types.LambdaAction{FunctionArn: aws.String(hook), InvocationType: sesv1types.InvocationTypeEvent}},
+	}})
+	msg := "From: alice@elsewhere.test\r\nTo: bob@pending-in.example\r\nSubject: to a pending domain\r\n" +
+		"Message-ID: <dev-pending-in@elsewhere.test>\r\n\r\nhello\r\n"
+	// The rule set reaches the running server within its cache's second.
+	waitfor.True(t, "the inbound MX takes mail for the pending domain", func() bool {
+		return sendInbound(inAddr, "alice@elsewhere.test", []string{"bob@pending-in.example"}, []byte(msg)) == nil
+	})
+	waitfor.True(t, "the rule's action", func() bool {
+		return p.fn.callsByMessageID()["<dev-pending-in@elsewhere.test>"] >= 1
+	})
+	got, err := v2.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("pending-in.example")})
+	if err != nil || got.VerifiedForSendingStatus {
+		t.Errorf("the identity reads verified (%v, %v): development mode must not store a status", got.VerifiedForSendingStatus, err)
+	}
+}

@@ -59,7 +59,8 @@ func newReceiving(cfg config.Config, st *store.Store, topics *sns.Service, bounc
 		p.Objects = objstore.New(objstore.Config{Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region,
 			AccessKeyID: cfg.S3.AccessKeyID, SecretAccessKey: cfg.S3.SecretAccessKey, PathStyle: cfg.S3.PathStyle})
 	}
-	acceptor := &receiving.Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clk, Logger: log}
+	acceptor := &receiving.Acceptor{Region: region, Rules: rules, Spool: sp, Clock: clk, Logger: log,
+		Development: cfg.Accounts.Development}
 	return &receivingSide{spool: sp, proc: p, acceptor: acceptor}, nil
 }
 

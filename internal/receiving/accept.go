@@ -32,8 +32,8 @@ import (
 // Rules is what receiving reads of the store.
 type Rules interface {
 	// AccountsReceiving lists the accounts with a verified identity
-	// covering rcpt in region.
-	AccountsReceiving(ctx context.Context, region, rcpt string) ([]string, error)
+	// covering rcpt in region; with unverified, one of any status.
+	AccountsReceiving(ctx context.Context, region, rcpt string, unverified bool) ([]string, error)
 	// ActiveReceiptRuleSet is the account's active set; nil when none.
 	ActiveReceiptRuleSet(ctx context.Context, accountID, region string) (*receipt.RuleSet, error)
 	ReceiptFilters(ctx context.Context, accountID, region string) ([]receipt.Filter, error)
@@ -46,6 +46,10 @@ type Acceptor struct {
 	Spool  *spool.Spool
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Development is [accounts] development: every identity counts as
+	// verified, for receiving as for sending (a domain created through the
+	// API and not yet verified receives).
+	Development bool
 
 	lastData atomic.Int64 // unix nanoseconds of the last DATA begun or ended
 }
@@ -58,7 +62,7 @@ var _ inbound.Receiver = (*Acceptor)(nil)
 // requires TLS refuses a clear-text session. The refusal names the most
 // specific reason any account had.
 func (a *Acceptor) Recipient(ctx context.Context, s *inbound.Session, rcpt string) (inbound.Route, error) {
-	accounts, err := a.Rules.AccountsReceiving(ctx, a.Region, rcpt)
+	accounts, err := a.Rules.AccountsReceiving(ctx, a.Region, rcpt, a.Development)
 	if err != nil {
 		return inbound.Route{}, fmt.Errorf("receiving: recipient %s: %w", rcpt, err)
 	}

@@ -14,7 +14,7 @@ import (
 // processor do not query the store per recipient and per message.
 type CachedRules struct {
 	rules    Rules
-	accounts *ttlcache.Cache[[2]string, []string]
+	accounts *ttlcache.Cache[accountsKey, []string]
 	sets     *ttlcache.Cache[[2]string, *receipt.RuleSet]
 	filters  *ttlcache.Cache[[2]string, []receipt.Filter]
 }
@@ -23,15 +23,20 @@ type CachedRules struct {
 func NewCachedRules(r Rules, clk clock.Clock) *CachedRules {
 	return &CachedRules{rules: r,
 		// Recipient addresses come from outside: bounded.
-		accounts: ttlcache.New[[2]string, []string](clk, time.Second, 100000),
+		accounts: ttlcache.New[accountsKey, []string](clk, time.Second, 100000),
 		sets:     ttlcache.New[[2]string, *receipt.RuleSet](clk, time.Second, 0),
 		filters:  ttlcache.New[[2]string, []receipt.Filter](clk, time.Second, 0),
 	}
 }
 
-func (c *CachedRules) AccountsReceiving(ctx context.Context, region, rcpt string) ([]string, error) {
-	return c.accounts.Get(ctx, [2]string{region, rcpt}, func(ctx context.Context) ([]string, error) {
-		return c.rules.AccountsReceiving(ctx, region, rcpt)
+type accountsKey struct {
+	region, rcpt string
+	unverified   bool
+}
+
+func (c *CachedRules) AccountsReceiving(ctx context.Context, region, rcpt string, unverified bool) ([]string, error) {
+	return c.accounts.Get(ctx, accountsKey{region, rcpt, unverified}, func(ctx context.Context) ([]string, error) {
+		return c.rules.AccountsReceiving(ctx, region, rcpt, unverified)
 	})
 }
 

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"net/netip"
 	"net/smtp"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +27,7 @@ import (
 	"sesame/internal/objstore"
 	"sesame/internal/receipt"
 	"sesame/internal/receiving/bounce"
+	"sesame/internal/seserr"
 	"sesame/internal/spool"
 	"sesame/internal/store"
 	"sesame/internal/waitfor"
@@ -42,14 +45,19 @@ const (
 type memRules struct {
 	mu       sync.Mutex
 	verified map[string][]string // domain -> accounts
+	pending  map[string][]string // domain -> accounts whose identity is not verified
 	sets     map[string]*receipt.RuleSet
 	filters  map[string][]receipt.Filter
 }
 
-func (m *memRules) AccountsReceiving(_ context.Context, _, rcpt string) ([]string, error) {
+func (m *memRules) AccountsReceiving(_ context.Context, _, rcpt string, unverified bool) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.verified[strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])], nil
+	domain := strings.ToLower(rcpt[strings.LastIndexByte(rcpt, '@')+1:])
+	if unverified {
+		return append(slices.Clone(m.verified[domain]), m.pending[domain]...), nil
+	}
+	return m.verified[domain], nil
 }
 
 func (m *memRules) ActiveReceiptRuleSet(_ context.Context, a, _ string) (*receipt.RuleSet, error) {
@@ -618,5 +626,25 @@ func TestShutdownAfterActionsKeepsTheRecord(t *testing.T) {
 	defer recs.mu.Unlock()
 	if len(recs.recs) != 1 {
 		t.Errorf("%d records, want the message's", len(recs.recs))
+	}
+}
+
+// In development mode an identity not (yet) verified receives, as it
+// sends; otherwise only a verified one does.
+func TestDevelopmentReceivesForPendingIdentities(t *testing.T) {
+	rules := &memRules{
+		pending: map[string][]string{"new.test": {acct}},
+		sets:    map[string]*receipt.RuleSet{acct: {Name: "a", Rules: []receipt.Rule{{Name: "all", Enabled: true}}}},
+	}
+	s := &inbound.Session{Remote: netip.MustParseAddrPort("127.0.0.1:40000"), Helo: "client.test"}
+	for _, dev := range []bool{false, true} {
+		a := &Acceptor{Region: "us-east-1", Rules: rules, Development: dev}
+		route, err := a.Recipient(context.Background(), s, "x@new.test")
+		switch {
+		case dev && (err != nil || !slices.Equal(route.Accounts, []string{acct})):
+			t.Errorf("development: route %+v, err %v; want the pending identity's account", route, err)
+		case !dev && (err == nil || seserr.As(err).SMTPReply() != "550 5.1.1 Requested action not taken: mailbox unavailable"):
+			t.Errorf("without development: err %v, want 550 5.1.1", err)
+		}
 	}
 }

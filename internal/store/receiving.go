@@ -9,19 +9,25 @@ import (
 
 // AccountsReceiving lists the accounts that may receive mail for rcpt in
 // region: those with a verified identity for the address, its domain or a
-// parent domain (IdentityNames), in account order, each once.
-func (s *Store) AccountsReceiving(ctx context.Context, region, rcpt string) ([]string, error) {
+// parent domain (IdentityNames), in account order, each once. With
+// unverified, an identity of any status counts (development mode).
+func (s *Store) AccountsReceiving(ctx context.Context, region, rcpt string, unverified bool) ([]string, error) {
 	names := IdentityNames(rcpt)
 	if len(names) == 0 {
 		return nil, nil
 	}
 	args := make([]any, 0, len(names)+2)
-	args = append(args, region, StatusSuccess)
+	args = append(args, region)
+	status := ""
+	if !unverified {
+		status = " AND status = ?"
+		args = append(args, StatusSuccess)
+	}
 	for _, n := range names {
 		args = append(args, n)
 	}
 	rows, err := s.reads.QueryContext(ctx, `SELECT DISTINCT account_id FROM identities
-		WHERE region = ? AND status = ? AND name IN (?`+strings.Repeat(", ?", len(names)-1)+`) ORDER BY account_id`, args...)
+		WHERE region = ?`+status+` AND name IN (?`+strings.Repeat(", ?", len(names)-1)+`) ORDER BY account_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: accounts receiving for %s in %s: %w", rcpt, region, err)
 	}
