@@ -197,8 +197,14 @@ func (c *Client) start() (*proc, error) {
 	}
 	p := &proc{cmd: cmd, in: in, reqs: make(chan frame, 256), quit: make(chan struct{}), waiting: map[uint32]*call{}}
 	w := bufio.NewWriter(in)
-	if err := writeFrame(w, c.init); err == nil {
+	err = writeFrame(w, c.init)
+	if err == nil {
 		err = w.Flush()
+	}
+	if err != nil { // the helper died at once: no use starting its loops
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("%w: initialising %s: %v", ErrUnavailable, c.exe, err)
 	}
 	go p.write(w)
 	go p.read(bufio.NewReader(out))
