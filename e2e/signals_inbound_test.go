@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"net"
 	"regexp"
 	"strings"
@@ -19,16 +18,7 @@ import (
 // MTA opens one (plain SMTP, driven line by line).
 func dialInbound(t *testing.T, addr string) *drainSMTP {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(time.Minute))
-	c := &drainSMTP{t: t, conn: conn, r: bufio.NewReader(conn)}
-	c.expect("", "220")
-	c.expect("EHLO mta.sender.test", "250")
-	return c
+	return dialSMTP(t, addr, "mta.sender.test")
 }
 
 // TestSignalsSIGTERMDrainsInboundMX: SIGTERM with [receiving] listen on,

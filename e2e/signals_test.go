@@ -37,7 +37,8 @@ type drainSMTP struct {
 	r    *bufio.Reader
 }
 
-func dialSMTPAuth(t *testing.T, addr, user, pw string) *drainSMTP {
+// dialSMTP is a session after the greeting and EHLO, driven line by line.
+func dialSMTP(t *testing.T, addr, ehlo string) *drainSMTP {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -47,9 +48,15 @@ func dialSMTPAuth(t *testing.T, addr, user, pw string) *drainSMTP {
 	conn.SetDeadline(time.Now().Add(time.Minute))
 	c := &drainSMTP{t: t, conn: conn, r: bufio.NewReader(conn)}
 	c.expect("", "220")
-	c.expect("EHLO signals.example", "250")
+	c.expect("EHLO "+ehlo, "250")
+	return c
+}
+
+func dialSMTPAuth(t *testing.T, addr, user, pw string) *drainSMTP {
+	t.Helper()
+	c := dialSMTP(t, addr, "signals.example")
 	c.expect("STARTTLS", "220")
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
 	c.conn, c.r = tc, bufio.NewReader(tc)
 	c.expect("EHLO signals.example", "250")
 	c.expect("AUTH PLAIN "+base64Plain(user, pw), "235")
