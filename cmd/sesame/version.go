@@ -8,7 +8,7 @@ import (
 // Version is sesame's release, kept here by hand: a build made without VCS
 // information (-buildvcs=false, a source tarball, a container build from a
 // copied tree) still says what it is.
-const Version = "0.14.0"
+const Version = "0.15.0"
 
 // commit is the commit the binary was built from when the build could not
 // record it itself: dist/docker/build.sh sets it with
