@@ -168,6 +168,8 @@ func TestConsoleTemplatesSendTest(t *testing.T) {
 	s := testenv.Start(t, testenv.Options{})
 	var out any
 	s.Admin(&out, "identity", "verify", "--account", s.Account, "--region", s.Regions[0], "sender@example.com")
+	// The sends follow each other within the sandbox's one per second.
+	s.Admin(&out, "account", "set", "--account", s.Account, "--region", s.Regions[0], "--max-send-rate", "100")
 	c := s.SESv2Client(t)
 	ctx := context.Background()
 	if _, err := c.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("pending@example.com")}); err != nil {
