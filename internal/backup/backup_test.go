@@ -393,14 +393,13 @@ func TestRestoreRefusals(t *testing.T) {
 	t.Run("--force on a mount point", func(t *testing.T) {
 		// A container's volume, or a file system of its own, cannot be
 		// renamed: the refusal says what to do instead.
-		defer func(r func(string, string) error) { rename = r }(rename)
-		rename = func(from, to string) error {
+		busy := func(from, to string) error {
 			return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EBUSY}
 		}
 		target := filepath.Join(t.TempDir(), "d")
 		os.Mkdir(target, 0o700)
 		os.WriteFile(filepath.Join(target, "precious"), []byte("x"), 0o600)
-		_, err := Restore(ctx, bk, target, RestoreOptions{Force: true})
+		_, err := Restore(ctx, bk, target, RestoreOptions{Force: true, rename: busy})
 		if err == nil || !strings.Contains(err.Error(), "--force cannot move the data dir "+target+" aside") ||
 			!strings.Contains(err.Error(), "restore into a new, empty directory or volume") {
 			t.Errorf("restore --force over a mount point: %v", err)

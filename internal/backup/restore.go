@@ -36,6 +36,10 @@ type RestoreOptions struct {
 	// aside, never deleted.
 	Force bool
 	Now   func() time.Time // nil: time.Now
+
+	// rename, for tests, stands in for os.Rename (nil): a rename that
+	// fails as it does on a mount point.
+	rename func(from, to string) error
 }
 
 // Restored says what Restore did.
@@ -225,6 +229,10 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	}
 	// The old dir moves with its lock still held: no server can start on
 	// it meanwhile.
+	rename := os.Rename
+	if opt.rename != nil {
+		rename = opt.rename
+	}
 	if err := rename(dataDir, aside); err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("restore: --force cannot move the data dir %s aside (%w); if it is a mount point "+
@@ -245,9 +253,6 @@ func claimDataDir(ctx context.Context, dataDir string, opt RestoreOptions, res *
 	}
 	return lock, nil
 }
-
-// rename is os.Rename; tests make it fail as it does on a mount point.
-var rename = os.Rename
 
 // serverAnswers says whether a server listens on the data dir's queue
 // control socket: a second sign of a running server beside the lock (a
