@@ -53,7 +53,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	var st *store.Store
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname,
-		SourceAddresses: cfg.Delivery.SourceAddressList(),
+		SourceAddresses: cfg.Delivery.SourceIPs(),
 		ConsoleURL:      cfg.ConsoleBaseURL(), Heartbeat: cfg.Cluster.Heartbeat.Duration,
 		// Opened once the command's line has parsed: help creates nothing.
 		OpenStore: func() (adminpkg.Store, error) {

@@ -28,7 +28,7 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 	}
 	opt := adminpkg.Options{Regions: cfg.Regions, DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain,
 		MailFromMXDomain: cfg.Verification.MailFromMXDomain, Hostname: cfg.Hostname, ConsoleURL: cfg.ConsoleBaseURL(),
-		SourceAddresses: cfg.Delivery.SourceAddressList(),
+		SourceAddresses: cfg.Delivery.SourceIPs(),
 		Queue:           queueOpener(cfg),
 		Server: func(ctx context.Context) (queuectl.AuthControl, error) {
 			return queuectl.DialServer(ctx, cfg.DataDir)
@@ -42,7 +42,7 @@ func newConsole(cfg config.Config, st *store.Store, apiServer *api.Server, flush
 		},
 		Secure: cfg.Console.CertFile != "", SessionTimeout: cfg.Console.SessionTimeout.Duration,
 		DKIMCNAMEDomain: cfg.Verification.DKIMCNAMEDomain, MailFromMXDomain: cfg.Verification.MailFromMXDomain,
-		Hostname: cfg.Hostname, SourceAddresses: cfg.Delivery.SourceAddressList(), APIEndpoint: cfg.APIBaseURL(),
+		Hostname: cfg.Hostname, SourceAddresses: cfg.Delivery.SourceIPs(), APIEndpoint: cfg.APIBaseURL(),
 		Thresholds: reputation.Thresholds{BounceReview: cfg.Reputation.BounceReview, BouncePause: cfg.Reputation.BouncePause,
 			ComplaintReview: cfg.Reputation.ComplaintReview, ComplaintPause: cfg.Reputation.ComplaintPause},
 		Clock: clk, Logger: log.With("component", "console"),

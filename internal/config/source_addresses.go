@@ -52,22 +52,13 @@ func validateSourceAddresses(list []SourceAddress, bad func(key, format string, 
 	return nil
 }
 
-// SourceIPs are the source addresses' IPs, canonical, in the file's order.
+// SourceIPs are the source addresses' IPs, canonical, in the file's order
+// (the dedicated IPs the API lists; the SPF record `identity records`
+// prints).
 func (d *Delivery) SourceIPs() []string {
 	var ips []string
 	for _, a := range d.SourceAddresses {
 		ips = append(ips, a.Addr().String())
 	}
 	return ips
-}
-
-// SourceAddressList is the sending addresses as IP literals, in the
-// configured order (for the SPF record `sesame admin identity records`
-// prints).
-func (d Delivery) SourceAddressList() []string {
-	out := make([]string, 0, len(d.SourceAddresses))
-	for _, a := range d.SourceAddresses {
-		out = append(out, a.Addr().String())
-	}
-	return out
 }

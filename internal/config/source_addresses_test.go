@@ -33,7 +33,7 @@ ehlo_name = "mail2.example.net"
 		got[1].Addr().String() != "2001:db8::25" || got[1].EHLOName != "mail2.example.net" {
 		t.Errorf("parsed: %+v", got)
 	}
-	if l := c.Delivery.SourceAddressList(); strings.Join(l, " ") != "127.0.0.2 2001:db8::25" {
+	if l := c.Delivery.SourceIPs(); strings.Join(l, " ") != "127.0.0.2 2001:db8::25" {
 		t.Errorf("SourceAddressList = %v", l)
 	}
 
