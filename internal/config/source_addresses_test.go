@@ -34,7 +34,7 @@ ehlo_name = "mail2.example.net"
 		t.Errorf("parsed: %+v", got)
 	}
 	if l := c.Delivery.SourceIPs(); strings.Join(l, " ") != "127.0.0.2 2001:db8::25" {
-		t.Errorf("SourceAddressList = %v", l)
+		t.Errorf("SourceIPs = %v", l)
 	}
 
 	entry := func(addr, name string) string {
