@@ -212,11 +212,16 @@ func openPG(ctx context.Context, url, keyFile string) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("store: %s: %w", where, qerr)
 		}
-		if n > 0 {
+		if n == 0 {
+			aead, err = loadSealKey(keyFile, true)
+		} else if aead, err = loadSealKey(keyFile, false); errors.Is(err, fs.ErrNotExist) {
+			// Read again: a process opening the same path at once (a server
+			// and an admin command, both first) writes its key before it
+			// records the key's check, so a recorded check means its file
+			// is there by now — unless the key belongs to another node.
 			db.Close()
 			return nil, &SecretKeyError{Path: keyFile, Missing: true}
 		}
-		aead, err = loadSealKey(keyFile, true)
 	}
 	if err != nil {
 		db.Close()
