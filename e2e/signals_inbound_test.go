@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net"
+	"net/smtp"
 	"regexp"
 	"strings"
 	"syscall"
@@ -36,7 +37,8 @@ func TestSignalsSIGTERMDrainsInboundMX(t *testing.T) {
 	activateRules(t, s, sestypes.ReceiptRule{Name: aws.String("all"), Enabled: true, Actions: []sestypes.ReceiptAction{
 		{LambdaAction: &sestypes.LambdaAction{FunctionArn: aws.String(hook), InvocationType: sestypes.InvocationTypeEvent}},
 	}})
-	time.Sleep(1100 * time.Millisecond) // the rules reach the running server within a second
+	// The rules reach the running server within its cache's second.
+	waitFor(t, "the inbound MX to take bob@example.com", func() bool { return rcptAccepted(inAddr, "bob@example.com") })
 
 	idle := dialInbound(t, inAddr)
 	busy := dialInbound(t, inAddr)
@@ -80,4 +82,20 @@ func TestSignalsSIGTERMDrainsInboundMX(t *testing.T) {
 	waitFor(t, "the action of the message finished during the drain", func() bool {
 		return p.fn.callsByMessageID()["<drain-inbound@elsewhere.test>"] >= 1
 	})
+}
+
+// rcptAccepted says whether the inbound MX at addr answers 250 to RCPT TO
+// rcpt; the session ends without a message.
+func rcptAccepted(addr, rcpt string) bool {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	if c.Hello("mta.sender.test") != nil || c.Mail("probe@elsewhere.test") != nil {
+		return false
+	}
+	ok := c.Rcpt(rcpt) == nil
+	c.Quit()
+	return ok
 }

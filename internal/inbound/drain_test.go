@@ -3,9 +3,11 @@ package inbound
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"sesame/internal/waitfor"
 	"strings"
 	"testing"
 	"time"
@@ -171,10 +173,10 @@ func TestShutdownCutsAtTheBound(t *testing.T) {
 // waitInData waits until n sessions are in DATA.
 func waitInData(t *testing.T, srv *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitfor.True(t, fmt.Sprintf("%d sessions in DATA", n), func() bool {
 		got := 0
 		srv.conns.mu.Lock()
+		defer srv.conns.mu.Unlock()
 		for c := range srv.conns.open {
 			c.mu.Lock()
 			if c.inData {
@@ -182,13 +184,6 @@ func waitInData(t *testing.T, srv *Server, n int) {
 			}
 			c.mu.Unlock()
 		}
-		srv.conns.mu.Unlock()
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions in DATA, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return got == n
+	})
 }
