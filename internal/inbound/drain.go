@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -188,7 +187,7 @@ func (c *trackedConn) goodbye() bool {
 	}
 	e := seserr.InboundShuttingDown()
 	w.SetWriteDeadline(time.Now().Add(time.Second))
-	io.WriteString(w, fmt.Sprintf("%d %s\r\n", e.SMTPCode, e.SMTPText))
+	io.WriteString(w, e.SMTPReply()+"\r\n")
 	c.Conn.Close()
 	return true
 }

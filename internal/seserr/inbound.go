@@ -52,7 +52,11 @@ func InboundQueued(id string) *Error {
 
 // InboundShuttingDown: the server is stopping (SIGTERM); a session waiting
 // for a command, or one whose transaction just finished, is told so and
-// closed, and the sender retries later (RFC 5321 §3.8).
+// closed, and the sender retries later (RFC 5321 §3.8). The submission
+// endpoint's ServiceClosing with the enhanced code the inbound MX's replies
+// carry.
 func InboundShuttingDown() *Error {
-	return &Error{SMTPCode: 421, SMTPText: "4.3.2 Service not available, closing transmission channel"}
+	e := ServiceClosing()
+	e.SMTPText = "4.3.2 " + e.SMTPText
+	return e
 }
