@@ -29,6 +29,19 @@ func (l *changeLog) has(c Change) bool {
 	return slices.Contains(l.got, c)
 }
 
+// watchedPair opens two handles on one new store: writes go through the
+// first, and the second's watcher logs what it hears, from its first
+// Change{All} on.
+func watchedPair(t *testing.T) (*Store, *changeLog) {
+	t.Helper()
+	dir := t.TempDir()
+	writer, watcher := openTest(t, dir), openTest(t, dir)
+	log := &changeLog{}
+	watcher.Watch(t.Context(), log.add)
+	waitfor.Within(t, "the watcher's first Change{All}", time.Second, func() bool { return log.has(Change{All: true}) })
+	return writer, log
+}
+
 func (l *changeLog) reset() {
 	l.mu.Lock()
 	l.got = nil
@@ -40,12 +53,8 @@ func (l *changeLog) reset() {
 // second, for each write that changes state servers cache.
 func TestWatchSeesChangesOfAnotherHandle(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writer, watcher := openTest(t, dir), openTest(t, dir)
+	writer, log := watchedPair(t)
 	ctx := t.Context()
-	var log changeLog
-	watcher.Watch(ctx, log.add)
-	waitfor.Within(t, "the watcher's first Change{All}", time.Second, func() bool { return log.has(Change{All: true}) })
 
 	const acct, region = "111122223333", "us-east-1"
 	key := AccountKey(acct, region)
@@ -91,12 +100,8 @@ func TestWatchSeesChangesOfAnotherHandle(t *testing.T) {
 // too: the servers cache them per message.
 func TestWatchSeesIdentityAndKeyChanges(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	writer, watcher := openTest(t, dir), openTest(t, dir)
+	writer, log := watchedPair(t)
 	ctx := t.Context()
-	var log changeLog
-	watcher.Watch(ctx, log.add)
-	waitfor.Within(t, "the watcher's first Change{All}", time.Second, func() bool { return log.has(Change{All: true}) })
 
 	acct, first, err := writer.CreateAccount(ctx)
 	if err != nil {
@@ -234,12 +239,8 @@ func TestWatchReconnects(t *testing.T) {
 		t.Skip("the LISTEN connection is PostgreSQL's")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	writer, watcher := openTest(t, dir), openTest(t, dir)
+	writer, log := watchedPair(t)
 	ctx := t.Context()
-	var log changeLog
-	watcher.Watch(ctx, log.add)
-	waitfor.Within(t, "the first Change{All}", time.Second, func() bool { return log.has(Change{All: true}) })
 	log.reset()
 
 	res, err := writer.writes.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
