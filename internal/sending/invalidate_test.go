@@ -51,11 +51,7 @@ func TestChangedDropsCachedSettings(t *testing.T) {
 		t.Fatalf("before the pause: %v", err) // the settings are cached now
 	}
 
-	admin, err := store.Open(filepath.Join(h.dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := h.otherHandle(t)
 	if err := admin.SetAccountSendingEnabled(ctx, h.account, region, false); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +59,6 @@ func TestChangedDropsCachedSettings(t *testing.T) {
 		_, err := h.submit(t, "a@verified.com", rcpt, msg)
 		return err != nil && seserr.As(err).APICode == seserr.SendingPaused().APICode
 	})
-
 }
 
 // An identity deleted and an access key deleted or deactivated through
@@ -91,11 +86,7 @@ func TestChangedDropsCachedIdentitiesAndKeys(t *testing.T) {
 		}
 	}
 
-	admin, err := store.Open(filepath.Join(h.dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := h.otherHandle(t)
 	if err := admin.DeleteIdentity(ctx, h.account, region, "verified.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -132,4 +123,16 @@ func watchStore(t *testing.T, h *harness) {
 		}
 	})
 	waitfor.Within(t, "the watcher's start", time.Second, all.Load)
+}
+
+// otherHandle is a second handle on the harness's store, as `sesame admin`
+// or another node opens one.
+func (h *harness) otherHandle(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(h.dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

@@ -295,11 +295,7 @@ func TestSubmitSeesAdminChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, nil, 0)
-	admin, err := store.Open(filepath.Join(h.dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := h.otherHandle(t)
 	// Identities reach the sender within cacheTTL; settings changes are
 	// announced and reach it through the store's watcher at once.
 	h.st.Watch(t.Context(), h.s.Changed)
@@ -320,7 +316,7 @@ func TestSubmitSeesAdminChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clk.Advance(cacheTTL)
-	err = nil
+	var err error
 	waitfor.Within(t, "the pause to reach the sender", time.Second, func() bool {
 		err = send("new@fresh.net")
 		return err != nil && seserr.As(err).SMTPReply() == seserr.SendingPaused().SMTPReply()
@@ -363,16 +359,12 @@ func TestAuthenticateSMTP(t *testing.T) {
 	}
 
 	// A deactivated key stops working within a second.
-	admin, err := store.Open(filepath.Join(h.dir, "state"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	admin := h.otherHandle(t)
 	if err := admin.SetAccessKeyActive(ctx, h.key.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Advance(cacheTTL)
-	_, err = h.s.AuthenticateSMTP(ctx, region, h.key.ID, good)
+	_, err := h.s.AuthenticateSMTP(ctx, region, h.key.ID, good)
 	wantReply(t, err, "535 Authentication Credentials Invalid")
 
 	// A store failure is a temporary failure, not bad credentials.
